@@ -1,0 +1,115 @@
+/*
+ * btd.h -- the supervisor's private header.
+ */
+#ifndef BTD_BTD_H
+#define BTD_BTD_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox.h"
+
+#define ROLE_COUNT	4	/* trackerd, peerd, stored, metad: index 1-4 */
+
+/* btd_state.c -- state.db, the one SQLite database (btd alone opens it) */
+struct state;
+
+/* A numbered migration: SQL run in one transaction to reach version. */
+struct state_migration {
+	int		 version;	/* 1, 2, ... in order */
+	const char	*sql;
+};
+
+/*
+ * Open (create) the database at path in WAL mode and bring its schema up
+ * to the newest migration.  Refuses a database whose user_version is
+ * newer than this btd knows.  NULL with a one-line reason in err.
+ */
+struct state	*state_open(const char *path, char *err, size_t errlen);
+/* The same with a migration list of the caller's (unit tests). */
+struct state	*state_open_with(const char *path,
+		    const struct state_migration *, int n, char *err,
+		    size_t errlen);
+void		 state_close(struct state *);
+int		 state_version(struct state *);
+/* 1 and *value (malloc'd, the caller frees) if found, 0 if not, -1. */
+int		 state_setting_get(struct state *, const char *key,
+		    char **value);
+int		 state_setting_set(struct state *, const char *key,
+		    const char *value);
+int		 state_setting_del(struct state *, const char *key);
+/* Call cb for every stored setting, in key order. */
+int		 state_setting_foreach(struct state *,
+		    void (*cb)(const char *key, const char *value, void *),
+		    void *arg);
+/*
+ * Mark the state as in use (an unclean-shutdown marker); *was_unclean
+ * says whether the previous run ended without state_mark_clean().
+ */
+int		 state_mark_running(struct state *, int *was_unclean);
+int		 state_mark_clean(struct state *);
+/* Number of torrents recorded (the torrents table exists from v1). */
+int		 state_torrent_count(struct state *);
+
+/* btd_conf.c -- btd.conf, command-line flags and runtime settings */
+enum conf_source {
+	CONF_DEFAULT,		/* built in */
+	CONF_FILE,		/* btd.conf */
+	CONF_FLAG,		/* command line */
+	CONF_SET,		/* btctl set, kept in state.db */
+};
+
+struct conf;
+
+struct conf	*conf_new(const char *state_dir);	/* defaults */
+void		 conf_free(struct conf *);
+/*
+ * Read btd.conf: lines "key value", '#' comments, blank lines; a value
+ * may be double-quoted.  Unknown keys, duplicates, bad values are
+ * errors naming file and line.  must_exist: a missing file is an error
+ * (the file was named with -c).
+ */
+int		 conf_load(struct conf *, const char *path, int must_exist,
+		    char *err, size_t errlen);
+/* A command-line flag: pins the key like btd.conf does. */
+int		 conf_set_flag(struct conf *, const char *key,
+		    const char *value, char *err, size_t errlen);
+/*
+ * A runtime change (btctl set, or replayed from state.db): refused for
+ * unknown keys, keys that are not runtime settings (the *_exec paths,
+ * uid base), keys pinned by btd.conf or a flag, and invalid values.
+ */
+int		 conf_set_runtime(struct conf *, const char *key,
+		    const char *value, char *err, size_t errlen);
+/* The value (never NULL for a known key) and its source. */
+const char	*conf_get(const struct conf *, const char *key);
+long long	 conf_get_int(const struct conf *, const char *key);
+enum conf_source conf_source(const struct conf *, const char *key);
+const char	*conf_source_name(enum conf_source);
+/* Known keys, for listing: i from 0 until NULL. */
+const char	*conf_key(int i);
+const char	*conf_describe(const char *key);
+int		 conf_is_known(const char *key);
+
+/* btd_proc.c -- spawning, confining, wiring and restarting the roles */
+void		 proc_init(struct event_base *, struct conf *, struct state *);
+void		 proc_start_all(void);
+void		 proc_restart(int role);	/* btctl restart ROLE */
+void		 proc_stop_all(void);		/* orderly shutdown */
+int		 proc_all_stopped(void);
+void		 proc_sigchld(void);
+void		 proc_config_changed(const char *key);
+
+/* btd_ctl.c -- the ctl socket */
+int		 ctl_init(struct event_base *, const char *path, char *err,
+		    size_t errlen);
+void		 ctl_close(void);
+
+/* btd.c */
+struct ctl_status;
+void		 btd_shutdown(const char *why);
+const char	*btd_state_dir(void);
+uint64_t	 btd_uptime(void);
+
+#endif

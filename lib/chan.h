@@ -1,0 +1,58 @@
+/*
+ * chan.h -- a framed channel over a stream socket, driven by libevent.
+ *
+ * A chan owns its socket.  Incoming bytes are read with recvmsg() so
+ * that descriptors passed with SCM_RIGHTS are collected; whole frames
+ * are handed to the read callback one at a time.  Outgoing frames queue
+ * in memory (bounded) and are written when the socket is writable; a
+ * frame sent with a descriptor carries it on its first byte.
+ *
+ * Errors: an oversized frame, a read error, EOF, too many queued
+ * descriptors or an overfull output queue all end in one call of the
+ * read callback with msg == NULL ("the channel is gone"); after that
+ * the owner frees the chan.  A chan never calls back after chan_free().
+ */
+#ifndef BTD_CHAN_H
+#define BTD_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct chan;
+
+/*
+ * A frame arrived (msg, len) or the channel is gone (msg NULL, and
+ * why set to a short reason such as "eof" or "oversized frame").
+ * msg is valid only during the call.
+ */
+typedef void (*chan_cb)(struct chan *, const uint8_t *msg, size_t len,
+    const char *why, void *arg);
+
+#define CHAN_MAX_FDS	8		/* received descriptors not yet taken */
+#define CHAN_MAX_OUT	(256U << 20)	/* bytes queued for writing */
+
+struct chan	*chan_new(struct event_base *, int fd, const char *name,
+		    size_t maxframe, chan_cb, void *arg);
+void		 chan_free(struct chan *);
+
+/* Queue one frame; fd (or -1) is sent with it and stays the caller's. */
+int		 chan_send(struct chan *, const void *msg, size_t len, int fd);
+
+/* Take the oldest received descriptor (the caller owns it), or -1. */
+int		 chan_take_fd(struct chan *);
+
+/* Stop calling back for a while (and resume). */
+void		 chan_pause(struct chan *, int paused);
+
+const char	*chan_name(const struct chan *);
+int		 chan_fd(const struct chan *);
+size_t		 chan_outq(const struct chan *);	/* bytes queued */
+
+/*
+ * Write everything queued, blocking up to timeout_ms; for an orderly
+ * exit.  Returns 0 when all was written.
+ */
+int		 chan_flush(struct chan *, int timeout_ms);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * msg.c -- packing, unpacking and envelope bodies by reflection.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "msg.h"
+
+int
+msg_send(struct chan *c, const ProtobufCMessage *env, int fd)
+{
+	uint8_t	 stackbuf[512], *buf = stackbuf;
+	size_t	 len;
+	int	 r;
+
+	len = protobuf_c_message_get_packed_size(env);
+	if (len > sizeof(stackbuf) && (buf = malloc(len)) == NULL)
+		return -1;
+	protobuf_c_message_pack(env, buf);
+	if (log_getverbose() >= 2) {
+		const char *name = "?";
+
+		(void)msg_body(env, NULL, &name);
+		log_trace("-> %s: %s.%s", chan_name(c),
+		    env->descriptor->short_name, name);
+	}
+	r = chan_send(c, buf, len, fd);
+	if (buf != stackbuf)
+		free(buf);
+	return r;
+}
+
+int
+msg_send_body(struct chan *c, const ProtobufCMessageDescriptor *desc,
+    const char *field, const ProtobufCMessage *inner, int fd)
+{
+	const ProtobufCFieldDescriptor	*f;
+	ProtobufCMessage		*env;
+	int				 r;
+
+	f = protobuf_c_message_descriptor_get_field_by_name(desc, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((env = calloc(1, desc->sizeof_message)) == NULL)
+		return -1;
+	desc->message_init(env);
+	*(uint32_t *)(void *)((char *)env + f->quantifier_offset) = f->id;
+	*(const ProtobufCMessage **)(void *)((char *)env + f->offset) = inner;
+	r = msg_send(c, env, fd);
+	free(env);	/* inner stays the caller's */
+	return r;
+}
+
+ProtobufCMessage *
+msg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+    size_t len)
+{
+	ProtobufCMessage *m;
+
+	m = protobuf_c_message_unpack(desc, NULL, len, buf);
+	if (m == NULL)
+		return NULL;
+	if (msg_body(m, NULL, NULL) == 0) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return NULL;
+	}
+	return m;
+}
+
+void
+msg_free(ProtobufCMessage *m)
+{
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
+int
+msg_body(const ProtobufCMessage *env, const ProtobufCMessage **inner,
+    const char **name)
+{
+	const ProtobufCMessageDescriptor	*d = env->descriptor;
+	const ProtobufCFieldDescriptor		*f;
+	uint32_t				 id;
+	unsigned				 i;
+
+	for (i = 0; i < d->n_fields; i++) {
+		f = &d->fields[i];
+		if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		id = *(const uint32_t *)(const void *)
+		    ((const char *)env + f->quantifier_offset);
+		if (id != f->id)
+			continue;
+		if (inner != NULL)
+			*inner = *(ProtobufCMessage *const *)(const void *)
+			    ((const char *)env + f->offset);
+		if (name != NULL)
+			*name = f->name;
+		return (int)f->id;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * role.h -- what every role process shares: the channel to btd on fd 3,
+ * the Hello handshake, Config, and its channels to other roles, which
+ * arrive and are replaced as ChannelAttach messages.
+ *
+ * A role declares its channels in a table and calls role_init(), then
+ * role_run().  Lifecycle bodies (field numbers 1-15 of every envelope)
+ * are handled here; everything else goes to the role's handler for that
+ * channel, which returns -1 for a body it does not expect: the channel
+ * is then closed (for the btd channel: the role exits, and btd restarts
+ * it).
+ */
+#ifndef BTD_ROLE_H
+#define BTD_ROLE_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "chan.h"
+
+#define ROLE_FD_BTD	3	/* the channel to btd, at exec */
+#define ROLE_MAX_PEERS	3	/* peerd has stored, trackerd, metad */
+
+struct event_base;
+
+/* Handler of one channel: env is the decoded envelope (body >= 16). */
+typedef int (*role_handler)(struct chan *, const ProtobufCMessage *env);
+
+struct role_peer {
+	int					 peer;	/* BTD__ROLE__* */
+	const ProtobufCMessageDescriptor	*env;	/* its envelope */
+	role_handler				 handler; /* may be NULL */
+	size_t					 maxframe;
+};
+
+struct role_def {
+	const char				*name;	/* "stored" */
+	int					 role;	/* BTD__ROLE__STORED */
+	const char				*impl;	/* Hello.impl_name */
+	const ProtobufCMessageDescriptor	*btd_env; /* envelope to btd */
+	role_handler				 btd_handler; /* may be NULL */
+	struct role_peer			 peers[ROLE_MAX_PEERS];
+	int					 npeers;
+	/* A Config arrived (after Hello, and on changes); may be NULL. */
+	void					(*config)(const char *key,
+						    const char *value);
+};
+
+/*
+ * Parse argv (PATH ROLE [-v...]), check ROLE, set up logging and ignore
+ * the signals btd owns.  Exits on a usage error.
+ */
+void			 role_init(const struct role_def *, int argc,
+			    char **argv);
+
+/* The event base, created by role_init(). */
+struct event_base	*role_base(void);
+
+/* Send Hello to btd and dispatch until the btd channel closes; exits. */
+void			 role_run(void) __attribute__((noreturn));
+
+/* The current channel to a peer role, or NULL when not attached. */
+struct chan		*role_peer_chan(int peer);
+
+/* The channel to btd. */
+struct chan		*role_btd_chan(void);
+
+#endif

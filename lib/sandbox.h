@@ -1,0 +1,78 @@
+/*
+ * sandbox.h -- confinement of a role, applied by btd in the child
+ * between fork and exec, so that any executable (a replacement role
+ * too) starts confined.  It fails closed: if any layer cannot be
+ * applied, the executable is not run.
+ *
+ * Layers, in the order sandbox_exec() applies them:
+ *   setpgid(0, 0)                 a process group of its own
+ *   closefrom(3) but keep_fds     no inherited descriptor
+ *   rlimits                       RLIMIT_CORE 0, RLIMIT_NOFILE, RLIMIT_AS
+ *   as root: unshare(CLONE_NEWNET) when netns is set,
+ *            setgroups(0), setresgid(gid), setresuid(uid)
+ *   PR_SET_PDEATHSIG SIGKILL      (after the uid change, which clears it)
+ *   PR_SET_NO_NEW_PRIVS 1
+ *   Landlock (ABI probed at run time; see sandbox.c for the rules)
+ *   seccomp allow-list (libseccomp) for the role
+ *   execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH)
+ */
+#ifndef BTD_SANDBOX_H
+#define BTD_SANDBOX_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+/* Which allow-list and rule set: one per role, and a strict default. */
+enum sandbox_kind {
+	SANDBOX_TRACKERD,	/* outbound inet sockets, DNS, CA certs read-only */
+	SANDBOX_PEERD,		/* inet sockets, TCP bind only on bind_port */
+	SANDBOX_STORED,		/* files under rw_dirs only; no sockets */
+	SANDBOX_METAD,		/* nothing but its channels */
+};
+
+#define SANDBOX_MAX_DIRS	64	/* download roots of stored */
+
+struct sandbox_policy {
+	enum sandbox_kind	 kind;
+	const char		*exec;		/* path of the executable */
+	const char		*rw_dirs[SANDBOX_MAX_DIRS]; /* read-write trees */
+	int			 nrw_dirs;
+	uint16_t		 bind_port;	/* peerd: the TCP port it may bind */
+	uid_t			 uid;		/* as root: switch to it */
+	gid_t			 gid;
+	int			 netns;		/* as root: own network namespace */
+	const int		*keep_fds;	/* besides 0, 1, 2 */
+	int			 nkeep;
+};
+
+/* What is (to be) in force, for `btctl status`. */
+struct sandbox_report {
+	int		no_new_privs;
+	int		landlock_abi;		/* 0: none */
+	char		landlock[256];		/* what it allows, for a person */
+	int		seccomp;
+	char		seccomp_policy[32];	/* "trackerd", ... */
+	uid_t		uid;
+	gid_t		gid;
+	int		netns;
+	char		rlimits[96];
+};
+
+/* The Landlock ABI of the running kernel, 0 if none (or disabled). */
+int	sandbox_landlock_abi(void);
+
+/* Describe what sandbox_exec() will apply for this policy. */
+void	sandbox_describe(const struct sandbox_policy *,
+	    struct sandbox_report *);
+
+/*
+ * In the child after fork: confine and execute policy->exec with argv
+ * and envp.  Returns only on failure, with a one-line reason in err
+ * naming the layer that failed ("landlock: ...", "seccomp: ...").
+ * Async-signal-safe in spirit: no stdio, no locks that the parent may
+ * have held at fork (btd is single-threaded).
+ */
+int	sandbox_exec(const struct sandbox_policy *, char *const argv[],
+	    char *const envp[], char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * util.h -- small helpers shared by btd, btctl and the roles.
+ */
+#ifndef BTD_UTIL_H
+#define BTD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BTD_PROTO_MAJOR	1	/* proto/: incompatible changes */
+#define BTD_PROTO_MINOR	0	/* proto/: additions */
+
+#define BTD_SOCK_NAME	"btd.sock"	/* the ctl socket in the state dir */
+
+/*
+ * The default state directory: /var/lib/btd for root, else
+ * $XDG_STATE_HOME/btd or $HOME/.local/state/btd.  -1 if it cannot be
+ * found (no HOME) or does not fit.
+ */
+int	 util_default_state_dir(char *buf, size_t len);
+
+/* The default ctl socket: <default state dir>/btd.sock. */
+int	 util_default_socket(char *buf, size_t len);
+
+/* mkdir -p with mode for the directories it creates. */
+int	 util_mkdirs(const char *path, unsigned mode);
+
+/* Monotonic clock in milliseconds. */
+uint64_t util_now_ms(void);
+
+/* Role names: index by the proto's Role value (1-4); NULL if invalid. */
+const char *util_role_name(int role);
+int	 util_role_by_name(const char *name);	/* 0 if unknown */
+
+#endif
