@@ -17,13 +17,13 @@ VERSION	:= 0.1.0
 
 CC	?= cc
 B	:= build
-PKGS	:= libevent protobuf-c sqlite3 libseccomp libcrypto
+PKGS	:= libevent libprotobuf-c sqlite3 libseccomp libcrypto
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wcast-qual -Wformat=2 -Werror
 OPT	?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CPPFLAGS += -I. -Ilib -I$(B)/gen -D_GNU_SOURCE \
+CPPFLAGS += -I. -Ilib -isystem $(B)/gen -D_GNU_SOURCE \
 	    -DBTD_VERSION='"$(VERSION)"' -DBTD_LIBEXECDIR='"$(LIBEXECDIR)"'
 CFLAGS	+= -std=gnu17 $(OPT) $(WARN) $(PKG_CFLAGS)
 GENCFLAGS = -std=gnu17 $(OPT) $(PKG_CFLAGS)
@@ -63,45 +63,54 @@ gen: $(GEN_C) $(GEN_H)
 
 $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/gen
-	protoc-c --proto_path=proto --c_out=$(B)/gen $<
+	@echo "  PROTOC  $<"
+	@protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
 # Every object may include generated headers.
 $(B)/obj/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(GENCFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(GENCFLAGS) -c -o $@ $<
 $(B)/asan/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+	@echo "  CC-SAN  $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
 $(B)/asan/gen/%.o: $(B)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(GENCFLAGS) $(SAN) -c -o $@ $<
+	@echo "  CC-SAN  $<"
+	@$(CC) $(CPPFLAGS) $(GENCFLAGS) $(SAN) -c -o $@ $<
 
 $(B)/lib/libbtd.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 $(B)/lib/libbtd-asan.a: $(LIB_AOBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/bin/btd: $(call obj,$(BTD_SRC)) $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 $(B)/bin/btctl: $(call obj,$(CTL_SRC)) $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 # Each role: <role>/<role>.c and its <role>_*.c subsystems.
 define role_rule
 $(B)/libexec/btd/$(1): $$(call obj,$$(wildcard $(1)/*.c)) $(B)/lib/libbtd.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	@echo "  LD      $$@"
+	@$$(CC) $$(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach r,$(ROLES),$(eval $(call role_rule,$(r))))
 $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: Check, ASan and UBSan, linked against the real sources.
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
@@ -109,7 +118,8 @@ $(B)/tests/check_state $(B)/tests/check_conf: \
 	$(call aobj,btd/btd_state.c btd/btd_conf.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) $(B)/lib/libbtd-asan.a \
+	@echo "  LD-SAN  $@"
+	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) $(B)/lib/libbtd-asan.a \
 	    $(PKG_LIBS) $(CHECK_LIBS)
 
 bootstrap:

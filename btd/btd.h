@@ -10,6 +10,10 @@
 
 #include "sandbox.h"
 
+struct chan;
+struct event;
+struct event_base;
+
 #define ROLE_COUNT	4	/* trackerd, peerd, stored, metad: index 1-4 */
 
 /* btd_state.c -- state.db, the one SQLite database (btd alone opens it) */
@@ -93,6 +97,40 @@ const char	*conf_describe(const char *key);
 int		 conf_is_known(const char *key);
 
 /* btd_proc.c -- spawning, confining, wiring and restarting the roles */
+enum proc_state {
+	PROC_STARTING,		/* spawned, no Hello yet */
+	PROC_RUNNING,		/* Hello accepted */
+	PROC_BACKOFF,		/* dead, waiting to be restarted */
+	PROC_FAILED,		/* cannot be started; see last_exit */
+	PROC_STOPPED,		/* shut down */
+};
+
+struct proc_link {
+	uint64_t	generation;	/* times btd wired this pair; 0 never */
+	int		up;		/* the role reported a round trip */
+};
+
+struct proc {
+	int			 role;		/* BTD__ROLE__*, 1-4 */
+	const char		*name;
+	char			 exec[4096];	/* what was executed */
+	pid_t			 pid;		/* 0 when not running */
+	enum proc_state		 state;
+	struct chan		*chan;		/* to the role; NULL if none */
+	uint64_t		 started_ms;	/* monotonic, current run */
+	uint32_t		 restarts;
+	char			 last_exit[256];
+	int			 backoff;	/* index into the delays */
+	uint64_t		 next_start_ms;	/* in backoff */
+	int			 restart_now;	/* btctl restart: no backoff */
+	int			 violated;	/* killed for a protocol violation */
+	struct event		*timer;		/* restart or hello timeout */
+	struct sandbox_report	 sandbox;
+	char			 impl_name[64];
+	char			 impl_version[64];
+	struct proc_link	 links[ROLE_COUNT + 1];	/* by peer role */
+};
+
 void		 proc_init(struct event_base *, struct conf *, struct state *);
 void		 proc_start_all(void);
 void		 proc_restart(int role);	/* btctl restart ROLE */
@@ -100,10 +138,12 @@ void		 proc_stop_all(void);		/* orderly shutdown */
 int		 proc_all_stopped(void);
 void		 proc_sigchld(void);
 void		 proc_config_changed(const char *key);
+const struct proc *proc_get(int role);		/* 1-4 */
+const char	*proc_state_name(enum proc_state);
 
 /* btd_ctl.c -- the ctl socket */
-int		 ctl_init(struct event_base *, const char *path, char *err,
-		    size_t errlen);
+int		 ctl_init(struct event_base *, struct conf *, struct state *,
+		    const char *path, char *err, size_t errlen);
 void		 ctl_close(void);
 
 /* btd.c */

@@ -43,7 +43,7 @@ log_getverbose(void)
 static void
 vlog(const char *level, const char *fmt, va_list ap, const char *err)
 {
-	char		 msg[2048], stamp[32] = "";
+	char		 msg[2048], stamp[64] = "";
 	struct timespec	 ts;
 	struct tm	 tm;
 	int		 saved = errno;

@@ -1,0 +1,372 @@
+/*
+ * btd.c -- the supervisor: start-up, the state directory, signals.
+ *
+ * Start-up is all or nothing: the configuration, the state directory
+ * (locked, so one btd per state dir), state.db and the ctl socket are
+ * checked and set up before anything is started, and any failure is one
+ * line on stderr and exit status 1.  Without -f, btd detaches only after
+ * that, so the command that started it still sees the error; from then
+ * on it logs to <state-dir>/btd.log, and so do the roles (their stderr
+ * is btd's).
+ *
+ * btd never touches the network and never parses outside bytes: the
+ * roles do, confined (btd_proc.c).
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "btd.h"
+#include "log.h"
+#include "util.h"
+
+static char			 state_dir[PATH_MAX];
+static uint64_t			 started_ms;
+static struct event_base	*base;
+static struct event		*shutdown_ev;
+static int			 ready_fd = -1;	/* to the waiting parent */
+static const char		*shutdown_why;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: btd [-fv] [-c btd.conf] [-S state-dir] "
+	    "[-p peer-port] [-D download-dir]\n");
+	exit(2);
+}
+
+/* A start-up failure: say it where the administrator looks, exit 1. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+startup_fail(const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ready_fd != -1)
+		(void)write(ready_fd, msg, strlen(msg));
+	else
+		fprintf(stderr, "btd: %s\n", msg);
+	exit(1);
+}
+
+const char *
+btd_state_dir(void)
+{
+	return state_dir;
+}
+
+uint64_t
+btd_uptime(void)
+{
+	return (util_now_ms() - started_ms) / 1000;
+}
+
+static void
+do_shutdown(evutil_socket_t fd, short ev, void *arg)
+{
+	static int	 once;
+
+	(void)fd;
+	(void)ev;
+	if (once++)
+		return;
+	(void)arg;
+	log_info("shutting down: %s", shutdown_why);
+	ctl_close();
+	proc_stop_all();
+}
+
+void
+btd_shutdown(const char *why)
+{
+	/* From the loop, not from inside a ctl or channel callback. */
+	if (shutdown_why == NULL)
+		shutdown_why = why;
+	event_active(shutdown_ev, 0, 0);
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		proc_sigchld();
+		break;
+	case SIGTERM:
+		btd_shutdown("SIGTERM");
+		break;
+	case SIGINT:
+		btd_shutdown("SIGINT");
+		break;
+	case SIGHUP:
+		log_info("SIGHUP ignored: use btctl set, or restart btd to "
+		    "read btd.conf again");
+		break;
+	}
+}
+
+static void
+default_conf_path(char *buf, size_t len)
+{
+	const char *x, *home;
+
+	if (geteuid() == 0)
+		snprintf(buf, len, "/etc/btd/btd.conf");
+	else if ((x = getenv("XDG_CONFIG_HOME")) != NULL && x[0] == '/')
+		snprintf(buf, len, "%s/btd/btd.conf", x);
+	else if ((home = getenv("HOME")) != NULL)
+		snprintf(buf, len, "%s/.config/btd/btd.conf", home);
+	else
+		buf[0] = '\0';
+}
+
+/* Take the state dir's lock, or say who holds it. */
+static int
+lock_state_dir(void)
+{
+	char	path[PATH_MAX + 16], pid[32] = "";
+	int	fd;
+	ssize_t	n;
+
+	snprintf(path, sizeof(path), "%s/btd.lock", state_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		startup_fail("%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = read(fd, pid, sizeof(pid) - 1);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			startup_fail("another btd is running on %s%s%s%s",
+			    state_dir, pid[0] ? " (pid " : "", pid,
+			    pid[0] ? ")" : "");
+		}
+		startup_fail("%s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+static void
+write_pid(int fd)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("btd.lock: pid");
+}
+
+static void
+replay_setting(const char *key, const char *value, void *arg)
+{
+	char err[256];
+
+	if (conf_set_runtime(arg, key, value, err, sizeof(err)) == -1)
+		log_warnx("state.db setting ignored: %s", err);
+}
+
+/*
+ * Detach: the parent waits for the child to say "ready" (EOF on the
+ * pipe with nothing written) or why it failed, and exits accordingly.
+ */
+static void
+daemonize(void)
+{
+	char	msg[1024];
+	int	p[2];
+	ssize_t	n;
+	pid_t	pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		startup_fail("pipe: %s", strerror(errno));
+	switch ((pid = fork())) {
+	case -1:
+		startup_fail("fork: %s", strerror(errno));
+	case 0:
+		close(p[0]);
+		ready_fd = p[1];
+		if (setsid() == -1)
+			startup_fail("setsid: %s", strerror(errno));
+		return;
+	default:
+		close(p[1]);
+		do {
+			n = read(p[0], msg, sizeof(msg) - 1);
+		} while (n == -1 && errno == EINTR);
+		if (n > 0) {
+			msg[n] = '\0';
+			fprintf(stderr, "btd: %s\n", msg);
+			exit(1);
+		}
+		exit(0);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	*cf;
+	struct state	*st;
+	struct event	*sigs[5];
+	struct stat	 sb;
+	char		 conf_path[PATH_MAX], path[PATH_MAX + 32], err[512];
+	const char	*conf_arg = NULL, *sdir = NULL, *port = NULL;
+	const char	*ddir = NULL;
+	int		 ch, foreground = 0, verbose = 0, lockfd, was_unclean;
+	int		 logfd, i;
+	const int	 signos[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+
+	started_ms = util_now_ms();
+	while ((ch = getopt(argc, argv, "c:D:fhp:S:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_arg = optarg;
+			break;
+		case 'D':
+			ddir = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'p':
+			port = optarg;
+			break;
+		case 'S':
+			sdir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("btd", verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sdir != NULL) {
+		char cwd[PATH_MAX];
+
+		if (sdir[0] == '/')
+			i = snprintf(state_dir, sizeof(state_dir), "%s", sdir);
+		else if (getcwd(cwd, sizeof(cwd)) != NULL)
+			i = snprintf(state_dir, sizeof(state_dir), "%s/%s", cwd,
+			    sdir);
+		else
+			startup_fail("state dir %s: %s", sdir, strerror(errno));
+		if (i < 0 || (size_t)i >= sizeof(state_dir))
+			startup_fail("state dir %s: path too long", sdir);
+	} else if (util_default_state_dir(state_dir, sizeof(state_dir)) == -1)
+		startup_fail("no state directory: give -S (HOME is not set)");
+
+	/* The configuration first: nothing is touched if it is wrong. */
+	cf = conf_new(state_dir);
+	if (cf == NULL)
+		startup_fail("out of memory");
+	if (conf_arg != NULL)
+		snprintf(conf_path, sizeof(conf_path), "%s", conf_arg);
+	else
+		default_conf_path(conf_path, sizeof(conf_path));
+	if (conf_path[0] != '\0' &&
+	    conf_load(cf, conf_path, conf_arg != NULL, err, sizeof(err)) == -1)
+		startup_fail("%s", err);
+	if (port != NULL &&
+	    conf_set_flag(cf, "peer_port", port, err, sizeof(err)) == -1)
+		startup_fail("-p: %s", err);
+	if (ddir != NULL &&
+	    conf_set_flag(cf, "download_dir", ddir, err, sizeof(err)) == -1)
+		startup_fail("-D: %s", err);
+	if (verbose > 0 && conf_set_flag(cf, "log_level",
+	    verbose > 1 ? "trace" : "debug", err, sizeof(err)) == -1)
+		startup_fail("-v: %s", err);
+
+	/* The state directory: ours alone. */
+	if (util_mkdirs(state_dir, 0700) == -1)
+		startup_fail("state dir %s: %s", state_dir, strerror(errno));
+	if (stat(state_dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		startup_fail("state dir %s: not a directory", state_dir);
+	if (access(state_dir, W_OK | X_OK) == -1)
+		startup_fail("state dir %s: %s", state_dir, strerror(errno));
+
+	if (!foreground)
+		daemonize();
+	lockfd = lock_state_dir();
+	write_pid(lockfd);
+
+	snprintf(path, sizeof(path), "%s/state.db", state_dir);
+	if ((st = state_open(path, err, sizeof(err))) == NULL)
+		startup_fail("%s", err);
+	if (state_setting_foreach(st, replay_setting, cf) == -1)
+		startup_fail("state.db: cannot read settings");
+	log_setverbose(strcmp(conf_get(cf, "log_level"), "trace") == 0 ? 2 :
+	    strcmp(conf_get(cf, "log_level"), "debug") == 0 ? 1 : 0);
+	if (state_mark_running(st, &was_unclean) == -1)
+		startup_fail("state.db: cannot record the start");
+
+	if ((base = event_base_new()) == NULL)
+		startup_fail("event_base_new failed");
+	shutdown_ev = event_new(base, -1, 0, do_shutdown, NULL);
+	for (i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(base, signos[i], on_signal, NULL);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			startup_fail("signal setup failed");
+	}
+	snprintf(path, sizeof(path), "%s/%s", state_dir, BTD_SOCK_NAME);
+	if (ctl_init(base, cf, st, path, err, sizeof(err)) == -1)
+		startup_fail("%s", err);
+
+	if (!foreground) {
+		snprintf(path, sizeof(path), "%s/btd.log", state_dir);
+		logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
+		if (logfd == -1)
+			startup_fail("%s: %s", path, strerror(errno));
+		if (dup2(logfd, STDOUT_FILENO) == -1 ||
+		    dup2(logfd, STDERR_FILENO) == -1)
+			startup_fail("log: %s", strerror(errno));
+		close(logfd);
+		if ((i = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(i, STDIN_FILENO);
+			close(i);
+		}
+		log_init("btd", log_getverbose());
+		/* Ready: the waiting parent exits 0. */
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	log_info("btd %s started, pid %d, state %s%s", BTD_VERSION,
+	    (int)getpid(), state_dir,
+	    was_unclean ? " (the previous run did not stop cleanly)" : "");
+
+	proc_init(base, cf, st);
+	proc_start_all();
+	event_base_dispatch(base);
+
+	state_mark_clean(st);
+	state_close(st);
+	for (i = 0; i < 4; i++)
+		event_free(sigs[i]);
+	event_free(shutdown_ev);
+	event_base_free(base);
+	conf_free(cf);
+	log_info("stopped");
+	close(lockfd);
+	return 0;
+}

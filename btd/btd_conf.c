@@ -1,0 +1,562 @@
+/*
+ * btd_conf.c -- btd's settings: built-in defaults, btd.conf, command-line
+ * flags and values changed at run time with btctl set.
+ *
+ * It owns the table of known keys (conf_keys[]) and, per key, the current
+ * value and where it came from.  A key set in btd.conf or by a
+ * command-line flag is pinned: conf_set_runtime() refuses it, so what the
+ * operator wrote is what runs; a flag outranks btd.conf whichever comes
+ * first.  Otherwise a runtime value (btctl set, replayed from state.db at
+ * start) replaces the built-in default.  The *_exec paths and the uid
+ * base decide what runs and as whom, so they are not runtime settings:
+ * only the operator's file or command line may choose them.
+ *
+ * Invariants: every value held passed its key's validator (conf_new()
+ * checks the defaults too), so conf_get() never returns NULL for a known
+ * key and conf_get_int() never sees a malformed number; a conf_load()
+ * that fails leaves the values as they were.
+ *
+ * btd.conf: one setting a line, "key value".  The value is the rest of
+ * the line with surrounding whitespace trimmed, or a double-quoted
+ * string in which \" and \\ are the only escapes.  A line whose first
+ * non-blank byte is '#' is a comment; a '#' later in a line is part of
+ * the value (so paths may hold one).  A line longer than CONF_LINE_MAX
+ * is an error rather than silently cut; lines are read into a fixed
+ * buffer rather than with getline(3), so a file named by mistake (a
+ * device, a huge binary) cannot make btd allocate without bound.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "btd.h"
+#include "log.h"
+
+#define CONF_LINE_MAX	4096	/* longest btd.conf line, without '\n' */
+#define CONF_PATH_MAX	4096	/* a path value is shorter than this */
+#define CONF_ECHO_MAX	80	/* bytes of a bad value quoted in an error */
+
+enum conf_type {
+	CONF_T_PATH,		/* absolute path */
+	CONF_T_EXEC,		/* absolute path, or "" for the built-in */
+	CONF_T_INT,		/* decimal integer in [min, max] */
+	CONF_T_LEVEL,		/* info, debug or trace */
+};
+
+struct conf_def {
+	const char	*name;
+	const char	*desc;		/* one line, for btctl get */
+	enum conf_type	 type;
+	long long	 min, max;	/* CONF_T_INT only */
+	const char	*def;		/* NULL: computed by conf_new() */
+	int		 runtime;	/* may btctl set change it */
+};
+
+static const struct conf_def conf_keys[] = {
+	{ "download_dir", "where new torrents are saved",
+	    CONF_T_PATH, 0, 0, NULL, 1 },
+	{ "peer_port", "TCP port peerd listens on",
+	    CONF_T_INT, 1, 65535, "6881", 1 },
+	{ "log_level", "how much btd and the roles log",
+	    CONF_T_LEVEL, 0, 0, "info", 1 },
+	{ "restart_backoff_max",
+	    "longest wait before restarting a role that keeps failing",
+	    CONF_T_INT, 1, 3600, "30", 1 },
+	{ "trackerd_exec", "executable run as trackerd (a replacement "
+	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
+	{ "peerd_exec", "executable run as peerd (a replacement "
+	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
+	{ "stored_exec", "executable run as stored (a replacement "
+	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
+	{ "metad_exec", "executable run as metad (a replacement "
+	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
+	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+4",
+	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
+};
+
+#define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
+
+struct conf {
+	char			*value[CONF_NKEYS];	/* never NULL */
+	enum conf_source	 source[CONF_NKEYS];
+};
+
+static void	 conf_seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 conf_index(const char *);
+static int	 conf_valid_int(const char *, long long, long long);
+static int	 conf_valid(const struct conf_def *, const char *, char *,
+		    size_t);
+static int	 conf_replace(struct conf *, int, const char *,
+		    enum conf_source);
+static int	 conf_read_line(FILE *, char *, size_t, size_t *);
+static int	 conf_parse_line(char *, char **, char **, char *, size_t);
+
+static void
+conf_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+conf_index(const char *key)
+{
+	int	 i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * A plain decimal integer in [min, max]: no sign, no blanks, no trailing
+ * bytes, nothing that overflows.
+ */
+static int
+conf_valid_int(const char *value, long long min, long long max)
+{
+	const char	*p;
+	char		*end;
+	long long	 n;
+
+	for (p = value; isdigit((unsigned char)*p); p++)
+		;
+	if (p == value || *p != '\0')
+		return -1;
+	errno = 0;
+	n = strtoll(value, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	return 0;
+}
+
+/*
+ * Check value against the key's type; 0, or -1 with "key: reason: 'value'"
+ * in err.
+ */
+static int
+conf_valid(const struct conf_def *k, const char *value, char *err,
+    size_t errlen)
+{
+	char	 echo[CONF_ECHO_MAX];
+	size_t	 len = strlen(value);
+
+	log_escape(echo, sizeof(echo), value, len);
+	switch (k->type) {
+	case CONF_T_EXEC:
+		if (*value == '\0')
+			return 0;
+		/* FALLTHROUGH */
+	case CONF_T_PATH:
+		if (*value != '/') {
+			conf_seterr(err, errlen,
+			    "%s: not an absolute path: '%s'", k->name, echo);
+			return -1;
+		}
+		if (len >= CONF_PATH_MAX) {
+			conf_seterr(err, errlen,
+			    "%s: path longer than %d bytes", k->name,
+			    CONF_PATH_MAX - 1);
+			return -1;
+		}
+		return 0;
+	case CONF_T_INT:
+		if (conf_valid_int(value, k->min, k->max) == 0)
+			return 0;
+		conf_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
+		    k->name, k->min, k->max, echo);
+		return -1;
+	case CONF_T_LEVEL:
+		if (strcmp(value, "info") == 0 || strcmp(value, "debug") == 0 ||
+		    strcmp(value, "trace") == 0)
+			return 0;
+		conf_seterr(err, errlen,
+		    "%s: not one of info|debug|trace: '%s'", k->name, echo);
+		return -1;
+	}
+	conf_seterr(err, errlen, "%s: no validator", k->name);
+	return -1;
+}
+
+/* Store a copy of value (already valid) for key i. */
+static int
+conf_replace(struct conf *cf, int i, const char *value,
+    enum conf_source src)
+{
+	char	*v;
+
+	if ((v = strdup(value)) == NULL)
+		return -1;
+	free(cf->value[i]);
+	cf->value[i] = v;
+	cf->source[i] = src;
+	return 0;
+}
+
+struct conf *
+conf_new(const char *state_dir)
+{
+	struct conf	*cf;
+	char		 dl[CONF_PATH_MAX];
+	int		 i, n;
+
+	assert(state_dir != NULL);
+	if ((cf = calloc(1, sizeof(*cf))) == NULL)
+		return NULL;
+	n = snprintf(dl, sizeof(dl), "%s/downloads", state_dir);
+	if (n < 0 || (size_t)n >= sizeof(dl)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	for (i = 0; i < CONF_NKEYS; i++) {
+		if ((cf->value[i] = strdup(conf_keys[i].def != NULL ?
+		    conf_keys[i].def : dl)) == NULL)
+			goto fail;
+		cf->source[i] = CONF_DEFAULT;
+		/* A relative state_dir would give a relative download_dir. */
+		if (conf_valid(&conf_keys[i], cf->value[i], NULL, 0) == -1) {
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	return cf;
+
+ fail:
+	conf_free(cf);
+	return NULL;
+}
+
+void
+conf_free(struct conf *cf)
+{
+	int	 i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < CONF_NKEYS; i++)
+		free(cf->value[i]);
+	free(cf);
+}
+
+/*
+ * Read one line without its '\n' into buf (size bytes, NUL-terminated).
+ * 1 with its length in *len, 0 at the end of the file, -1 on a read
+ * error (errno set), -2 if the line does not fit.
+ */
+static int
+conf_read_line(FILE *fp, char *buf, size_t size, size_t *len)
+{
+	size_t	 n = 0;
+	int	 c;
+
+	errno = 0;
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (n + 1 >= size)
+			return -2;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(fp)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	if (c == EOF && n == 0)
+		return 0;
+	buf[n] = '\0';
+	*len = n;
+	return 1;
+}
+
+/*
+ * Split one btd.conf line in place.  1 with *key and *value (pointing
+ * into line) for a setting, 0 for a blank or comment line, -1 with *key
+ * set and the reason in err.  *value is NULL when the line has a key
+ * alone.
+ */
+static int
+conf_parse_line(char *line, char **key, char **value, char *err,
+    size_t errlen)
+{
+	char	*p, *q, *e;
+
+	*key = *value = NULL;
+	for (p = line; isspace((unsigned char)*p); p++)
+		;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*key = p;
+	while (*p != '\0' && !isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0')
+		return 1;
+	*p++ = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (*p == '\0')
+		return 1;
+	if (*p != '"') {
+		*value = p;
+		return 1;
+	}
+
+	/* A quoted value, unescaped in place: q writes behind p. */
+	for (q = ++p, *value = q; *p != '"'; p++) {
+		if (*p == '\0') {
+			conf_seterr(err, errlen, "unterminated quoted value");
+			return -1;
+		}
+		if (*p == '\\') {
+			if (p[1] != '"' && p[1] != '\\') {
+				conf_seterr(err, errlen, "bad escape in quoted "
+				    "value (only \\\" and \\\\)");
+				return -1;
+			}
+			p++;
+		}
+		*q++ = *p;
+	}
+	if (p[1] != '\0') {
+		conf_seterr(err, errlen, "text after the closing quote");
+		return -1;
+	}
+	*q = '\0';
+	return 1;
+}
+
+int
+conf_load(struct conf *cf, const char *path, int must_exist, char *err,
+    size_t errlen)
+{
+	FILE		*fp;
+	char		 line[CONF_LINE_MAX + 1], *key, *value;
+	char		*nv[CONF_NKEYS] = { NULL };
+	char		 why[256], echo[CONF_ECHO_MAX];
+	size_t		 len;
+	int		 i, r, lineno = 0, rc = -1;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		conf_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((r = conf_read_line(fp, line, sizeof(line), &len)) != 0) {
+		lineno++;
+		if (r == -1) {
+			conf_seterr(err, errlen, "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (r == -2) {
+			conf_seterr(err, errlen, "%s:%d: line longer than %d "
+			    "bytes", path, lineno, CONF_LINE_MAX);
+			goto fail;
+		}
+		if (strlen(line) != len) {
+			conf_seterr(err, errlen, "%s:%d: NUL byte in line",
+			    path, lineno);
+			goto fail;
+		}
+		if ((r = conf_parse_line(line, &key, &value, why,
+		    sizeof(why))) == 0)
+			continue;
+		if ((i = conf_index(key)) == -1) {
+			log_escape(echo, sizeof(echo), key, strlen(key));
+			conf_seterr(err, errlen, "%s:%d: unknown setting '%s'",
+			    path, lineno, echo);
+			goto fail;
+		}
+		if (r == -1) {
+			conf_seterr(err, errlen, "%s:%d: %s: %s", path, lineno,
+			    conf_keys[i].name, why);
+			goto fail;
+		}
+		if (value == NULL) {
+			conf_seterr(err, errlen,
+			    "%s:%d: missing value for '%s'", path, lineno,
+			    conf_keys[i].name);
+			goto fail;
+		}
+		if (nv[i] != NULL) {
+			conf_seterr(err, errlen, "%s:%d: %s set twice", path,
+			    lineno, conf_keys[i].name);
+			goto fail;
+		}
+		if (conf_valid(&conf_keys[i], value, why, sizeof(why)) == -1) {
+			conf_seterr(err, errlen, "%s:%d: %s", path, lineno,
+			    why);
+			goto fail;
+		}
+		if ((nv[i] = strdup(value)) == NULL) {
+			conf_seterr(err, errlen, "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+
+	/* All good: apply.  A flag outranks the file whatever the order. */
+	for (i = 0; i < CONF_NKEYS; i++) {
+		if (nv[i] == NULL || cf->source[i] == CONF_FLAG)
+			continue;
+		free(cf->value[i]);
+		cf->value[i] = nv[i];	/* owned by cf now */
+		cf->source[i] = CONF_FILE;
+		nv[i] = NULL;
+		log_debug("conf: %s: %s from the file", path,
+		    conf_keys[i].name);
+	}
+	rc = 0;
+
+ fail:
+	for (i = 0; i < CONF_NKEYS; i++)
+		free(nv[i]);
+	fclose(fp);
+	return rc;
+}
+
+int
+conf_set_flag(struct conf *cf, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	char	 echo[CONF_ECHO_MAX];
+	int	 i;
+
+	if ((i = conf_index(key)) == -1) {
+		log_escape(echo, sizeof(echo), key, strlen(key));
+		conf_seterr(err, errlen, "unknown setting '%s'", echo);
+		return -1;
+	}
+	if (conf_valid(&conf_keys[i], value, err, errlen) == -1)
+		return -1;
+	if (conf_replace(cf, i, value, CONF_FLAG) == -1) {
+		conf_seterr(err, errlen, "%s: %s", key, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_set_runtime(struct conf *cf, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	char	 echo[CONF_ECHO_MAX];
+	int	 i;
+
+	if ((i = conf_index(key)) == -1) {
+		log_escape(echo, sizeof(echo), key, strlen(key));
+		conf_seterr(err, errlen, "unknown setting '%s'", echo);
+		return -1;
+	}
+	if (!conf_keys[i].runtime) {
+		conf_seterr(err, errlen, "%s cannot be changed at run time "
+		    "(set it in btd.conf)", key);
+		return -1;
+	}
+	switch (cf->source[i]) {
+	case CONF_FILE:
+		conf_seterr(err, errlen, "%s is fixed by btd.conf", key);
+		return -1;
+	case CONF_FLAG:
+		conf_seterr(err, errlen, "%s is fixed by a command-line flag",
+		    key);
+		return -1;
+	default:
+		break;
+	}
+	if (conf_valid(&conf_keys[i], value, err, errlen) == -1)
+		return -1;
+	if (conf_replace(cf, i, value, CONF_SET) == -1) {
+		conf_seterr(err, errlen, "%s: %s", key, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+conf_get(const struct conf *cf, const char *key)
+{
+	int	 i;
+
+	if ((i = conf_index(key)) == -1)
+		return NULL;
+	return cf->value[i];
+}
+
+/* -1 with errno EINVAL for an unknown key or one that is not a number. */
+long long
+conf_get_int(const struct conf *cf, const char *key)
+{
+	int	 i;
+
+	if ((i = conf_index(key)) == -1 || conf_keys[i].type != CONF_T_INT) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Validated when set: plain digits within the key's range. */
+	return strtoll(cf->value[i], NULL, 10);
+}
+
+/* CONF_DEFAULT for an unknown key. */
+enum conf_source
+conf_source(const struct conf *cf, const char *key)
+{
+	int	 i;
+
+	if ((i = conf_index(key)) == -1)
+		return CONF_DEFAULT;
+	return cf->source[i];
+}
+
+const char *
+conf_source_name(enum conf_source src)
+{
+	switch (src) {
+	case CONF_DEFAULT:
+		return "default";
+	case CONF_FILE:
+		return "conf";
+	case CONF_FLAG:
+		return "flag";
+	case CONF_SET:
+		return "set";
+	}
+	return "unknown";
+}
+
+const char *
+conf_key(int i)
+{
+	if (i < 0 || i >= CONF_NKEYS)
+		return NULL;
+	return conf_keys[i].name;
+}
+
+const char *
+conf_describe(const char *key)
+{
+	int	 i;
+
+	if ((i = conf_index(key)) == -1)
+		return NULL;
+	return conf_keys[i].desc;
+}
+
+int
+conf_is_known(const char *key)
+{
+	return conf_index(key) != -1;
+}

@@ -1,0 +1,513 @@
+/*
+ * btd_ctl.c -- the ctl socket: btctl and scripts talk to btd here.
+ *
+ * A listening AF_UNIX socket at <state-dir>/btd.sock, mode 0600.  Each
+ * client is checked with SO_PEERCRED (btd's own uid or root), then sends
+ * CtlRequest frames and gets one CtlReply per request (proto/ctl.proto).
+ *
+ * Everything a client sends is hostile: a frame over FRAME_MAX_CTLREQ,
+ * bytes that do not decode, strings that are not UTF-8, or silence for
+ * CTL_IDLE_SECONDS drop that client and nobody else.  At most
+ * CTL_MAX_CLIENTS are served; a new client beyond that evicts the one
+ * idle the longest, so idle connections cannot lock administrators out.
+ * accept() failing with EMFILE pauses accepting for a second instead of
+ * spinning.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ctl.pb-c.h"
+
+#include "btd.h"
+#include "chan.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "util.h"
+
+/* Tunables. */
+#define CTL_MAX_CLIENTS		64	/* connections served at once */
+#define CTL_IDLE_SECONDS	30	/* a client silent this long is dropped */
+#define CTL_BACKLOG		16
+
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client)	 entry;		/* oldest activity first */
+	struct chan		*chan;
+	struct event		*idle;
+	uid_t			 uid;
+	int			 id;
+	int			 closing;	/* drop after the reply is written */
+};
+
+static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static int			 nclients;
+static int			 next_id;
+static int			 lfd = -1;
+static struct event		*accept_ev, *accept_pause;
+static struct event_base	*base;
+static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void	client_read(struct chan *, const uint8_t *, size_t,
+		    const char *, void *);
+
+static void
+client_free(struct ctl_client *cl)
+{
+	TAILQ_REMOVE(&clients, cl, entry);
+	nclients--;
+	event_free(cl->idle);
+	chan_free(cl->chan);
+	free(cl);
+}
+
+static void
+client_drop(struct ctl_client *cl, const char *why)
+{
+	log_info("ctl: client %d dropped: %s", cl->id, why);
+	client_free(cl);
+}
+
+static void
+client_idle(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	client_drop(arg, "idle");
+}
+
+static void
+client_touch(struct ctl_client *cl)
+{
+	struct timeval tv = { CTL_IDLE_SECONDS, 0 };
+
+	evtimer_add(cl->idle, &tv);
+	TAILQ_REMOVE(&clients, cl, entry);
+	TAILQ_INSERT_TAIL(&clients, cl, entry);
+}
+
+static void
+accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	event_add(accept_ev, NULL);
+}
+
+static void
+ctl_accept(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_client	*cl;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	struct timeval		 tv = { 1, 0 };
+	int			 c;
+
+	(void)ev;
+	(void)arg;
+	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("ctl: accept; pausing for a second");
+			event_del(accept_ev);
+			evtimer_add(accept_pause, &tv);
+		}
+		return;
+	}
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("ctl: SO_PEERCRED");
+		close(c);
+		return;
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		log_warnx("ctl: refused a client of uid %u (pid %d)",
+		    (unsigned)cred.uid, (int)cred.pid);
+		close(c);
+		return;
+	}
+	if (nclients >= CTL_MAX_CLIENTS)
+		client_drop(TAILQ_FIRST(&clients), "too many clients");
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		close(c);
+		return;
+	}
+	cl->uid = cred.uid;
+	cl->id = ++next_id;
+	cl->chan = chan_new(base, c, "ctl", FRAME_MAX_CTLREQ, client_read, cl);
+	cl->idle = evtimer_new(base, client_idle, cl);
+	if (cl->chan == NULL || cl->idle == NULL) {
+		if (cl->chan != NULL)
+			chan_free(cl->chan);
+		else
+			close(c);
+		if (cl->idle != NULL)
+			event_free(cl->idle);
+		free(cl);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&clients, cl, entry);
+	nclients++;
+	client_touch(cl);
+	log_debug("ctl: client %d connected (uid %u, pid %d)", cl->id,
+	    (unsigned)cred.uid, (int)cred.pid);
+}
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned		 c, n, i, min;
+
+	while (*p) {
+		c = *p++;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			c &= 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			c &= 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			c &= 0x07;
+			min = 0x10000;
+		} else
+			return 0;
+		for (i = 0; i < n; i++) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (*p++ & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+fill_role(Btd__RoleStatus *rs, Btd__Confinement *cf, Btd__LinkStatus *ls,
+    Btd__LinkStatus **lsp, const struct proc *p)
+{
+	const struct sandbox_report	*sb = &p->sandbox;
+	uint64_t			 now = util_now_ms();
+	int				 i, n = 0;
+
+	rs->name = (char *)(uintptr_t)p->name;
+	rs->exec = (char *)(uintptr_t)p->exec;
+	rs->pid = (int32_t)p->pid;
+	rs->state = (char *)(uintptr_t)proc_state_name(p->state);
+	rs->uptime = p->state == PROC_RUNNING && p->started_ms ?
+	    (now - p->started_ms) / 1000 : 0;
+	rs->restarts = p->restarts;
+	rs->last_exit = (char *)(uintptr_t)p->last_exit;
+	rs->impl_name = (char *)(uintptr_t)p->impl_name;
+	rs->impl_version = (char *)(uintptr_t)p->impl_version;
+	rs->next_start = p->state == PROC_BACKOFF && p->next_start_ms > now ?
+	    (p->next_start_ms - now + 999) / 1000 : 0;
+	cf->no_new_privs = sb->no_new_privs;
+	cf->landlock_abi = (uint32_t)sb->landlock_abi;
+	cf->landlock = (char *)(uintptr_t)sb->landlock;
+	cf->seccomp = sb->seccomp;
+	cf->seccomp_policy = (char *)(uintptr_t)sb->seccomp_policy;
+	cf->uid = (uint32_t)sb->uid;
+	cf->gid = (uint32_t)sb->gid;
+	cf->netns = sb->netns;
+	cf->rlimits = (char *)(uintptr_t)sb->rlimits;
+	rs->confinement = cf;
+	for (i = 1; i <= ROLE_COUNT; i++) {
+		if (p->links[i].generation == 0)
+			continue;
+		ls[n].peer = (char *)(uintptr_t)util_role_name(i);
+		ls[n].up = p->links[i].up;
+		ls[n].generation = p->links[i].generation;
+		lsp[n] = &ls[n];
+		n++;
+	}
+	rs->links = lsp;
+	rs->n_links = (size_t)n;
+}
+
+static void
+do_status(struct ctl_client *cl)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__StatusReply	 sr = BTD__STATUS_REPLY__INIT;
+	Btd__RoleStatus		 rs[ROLE_COUNT], *rsp[ROLE_COUNT];
+	Btd__Confinement	 cf[ROLE_COUNT];
+	Btd__LinkStatus		 ls[ROLE_COUNT][ROLE_COUNT];
+	Btd__LinkStatus		*lsp[ROLE_COUNT][ROLE_COUNT];
+	int			 i, j;
+
+	sr.pid = (int32_t)getpid();
+	sr.version = (char *)(uintptr_t)BTD_VERSION;
+	sr.uptime = btd_uptime();
+	sr.state_dir = (char *)(uintptr_t)btd_state_dir();
+	sr.proto_major = BTD_PROTO_MAJOR;
+	sr.proto_minor = BTD_PROTO_MINOR;
+	for (i = 0; i < ROLE_COUNT; i++) {
+		btd__role_status__init(&rs[i]);
+		btd__confinement__init(&cf[i]);
+		for (j = 0; j < ROLE_COUNT; j++)
+			btd__link_status__init(&ls[i][j]);
+		fill_role(&rs[i], &cf[i], ls[i], lsp[i], proc_get(i + 1));
+		rsp[i] = &rs[i];
+	}
+	sr.roles = rsp;
+	sr.n_roles = ROLE_COUNT;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_STATUS;
+	rep.status = &sr;
+	(void)msg_send(cl->chan, &rep.base, -1);
+}
+
+static void
+reply_error(struct ctl_client *cl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reply_error(struct ctl_client *cl, const char *fmt, ...)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	char		 err[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, sizeof(err), fmt, ap);
+	va_end(ap);
+	rep.ok = 0;
+	rep.error = err;
+	(void)msg_send(cl->chan, &rep.base, -1);
+}
+
+static void
+reply_ok(struct ctl_client *cl)
+{
+	Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
+
+	rep.ok = 1;
+	(void)msg_send(cl->chan, &rep.base, -1);
+}
+
+/* Settings: every key (key NULL) or one. */
+static void
+reply_settings(struct ctl_client *cl, struct conf *cf, const char *key)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__SettingsReply	 sr = BTD__SETTINGS_REPLY__INIT;
+	Btd__SettingInfo	 si[32], *sip[32];
+	const char		*k;
+	int			 i, n = 0;
+
+	for (i = 0; (k = conf_key(i)) != NULL && n < 32; i++) {
+		if (key != NULL && strcmp(key, k) != 0)
+			continue;
+		btd__setting_info__init(&si[n]);
+		si[n].key = (char *)(uintptr_t)k;
+		si[n].value = (char *)(uintptr_t)conf_get(cf, k);
+		si[n].source = (char *)(uintptr_t)conf_source_name(
+		    conf_source(cf, k));
+		si[n].description = (char *)(uintptr_t)conf_describe(k);
+		sip[n] = &si[n];
+		n++;
+	}
+	sr.settings = sip;
+	sr.n_settings = (size_t)n;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_SETTINGS;
+	rep.settings = &sr;
+	(void)msg_send(cl->chan, &rep.base, -1);
+}
+
+static struct conf	*ctl_conf;
+static struct state	*ctl_state;
+
+static void
+dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
+{
+	char	err[256];
+	int	role;
+
+	switch (req->body_case) {
+	case BTD__CTL_REQUEST__BODY_STATUS:
+		do_status(cl);
+		break;
+	case BTD__CTL_REQUEST__BODY_SHUTDOWN:
+		reply_ok(cl);
+		chan_flush(cl->chan, 1000);
+		btd_shutdown("btctl shutdown");
+		break;
+	case BTD__CTL_REQUEST__BODY_GET: {
+		const char *key = req->get->key;
+
+		if (key[0] != '\0' && !conf_is_known(key)) {
+			reply_error(cl, "unknown setting '%s'", key);
+			break;
+		}
+		reply_settings(cl, ctl_conf, key[0] ? key : NULL);
+		break;
+	}
+	case BTD__CTL_REQUEST__BODY_SET: {
+		const char *key = req->set->key, *val = req->set->value;
+
+		if (conf_set_runtime(ctl_conf, key, val, err,
+		    sizeof(err)) == -1) {
+			reply_error(cl, "%s", err);
+			break;
+		}
+		if (state_setting_set(ctl_state, key, val) == -1) {
+			reply_error(cl, "%s: could not be saved in state.db",
+			    key);
+			break;
+		}
+		log_info("ctl: %s set to '%s'", key, conf_get(ctl_conf, key));
+		reply_settings(cl, ctl_conf, key);
+		proc_config_changed(key);
+		break;
+	}
+	case BTD__CTL_REQUEST__BODY_RESTART:
+		if ((role = util_role_by_name(req->restart->role)) == 0) {
+			reply_error(cl, "no such role: '%s' (trackerd, peerd, "
+			    "stored, metad)", req->restart->role);
+			break;
+		}
+		proc_restart(role);
+		reply_ok(cl);
+		break;
+	default:
+		reply_error(cl, "unknown request");
+		break;
+	}
+}
+
+static int
+request_strings_valid(const Btd__CtlRequest *req)
+{
+	switch (req->body_case) {
+	case BTD__CTL_REQUEST__BODY_GET:
+		return utf8_valid(req->get->key);
+	case BTD__CTL_REQUEST__BODY_SET:
+		return utf8_valid(req->set->key) &&
+		    utf8_valid(req->set->value);
+	case BTD__CTL_REQUEST__BODY_RESTART:
+		return utf8_valid(req->restart->role);
+	default:
+		return 1;
+	}
+}
+
+static void
+client_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
+    void *arg)
+{
+	struct ctl_client	*cl = arg;
+	Btd__CtlRequest		*req;
+
+	(void)c;
+	if (buf == NULL) {
+		if (strcmp(why, "eof") == 0) {
+			log_debug("ctl: client %d closed", cl->id);
+			client_free(cl);
+		} else
+			client_drop(cl, why);
+		return;
+	}
+	req = btd__ctl_request__unpack(NULL, len, buf);
+	if (req == NULL ||
+	    req->body_case == BTD__CTL_REQUEST__BODY__NOT_SET) {
+		if (req != NULL)
+			btd__ctl_request__free_unpacked(req, NULL);
+		client_drop(cl, "a request that does not decode");
+		return;
+	}
+	if (!request_strings_valid(req)) {
+		btd__ctl_request__free_unpacked(req, NULL);
+		client_drop(cl, "a request with invalid UTF-8");
+		return;
+	}
+	client_touch(cl);
+	dispatch(cl, req);
+	btd__ctl_request__free_unpacked(req, NULL);
+}
+
+int
+ctl_init(struct event_base *b, struct conf *cf, struct state *st,
+    const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+
+	base = b;
+	ctl_conf = cf;
+	ctl_state = st;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "ctl socket path too long: %s", path);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd == -1) {
+		snprintf(err, errlen, "ctl socket: %s", strerror(errno));
+		return -1;
+	}
+	/* The state dir lock is held: a socket left here is stale. */
+	(void)unlink(path);
+	old = umask(0177);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "ctl socket %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	umask(old);
+	if (chmod(path, 0600) == -1 || listen(lfd, CTL_BACKLOG) == -1) {
+		snprintf(err, errlen, "ctl socket %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	accept_ev = event_new(base, lfd, EV_READ | EV_PERSIST, ctl_accept,
+	    NULL);
+	accept_pause = evtimer_new(base, accept_resume, NULL);
+	if (accept_ev == NULL || accept_pause == NULL ||
+	    event_add(accept_ev, NULL) == -1) {
+		snprintf(err, errlen, "ctl socket: event setup failed");
+		goto fail;
+	}
+	return 0;
+fail:
+	close(lfd);
+	lfd = -1;
+	return -1;
+}
+
+void
+ctl_close(void)
+{
+	struct ctl_client *cl;
+
+	while ((cl = TAILQ_FIRST(&clients)) != NULL)
+		client_free(cl);
+	if (lfd != -1) {
+		event_free(accept_ev);
+		event_free(accept_pause);
+		close(lfd);
+		(void)unlink(sock_path);
+		lfd = -1;
+	}
+}

@@ -1,0 +1,807 @@
+/*
+ * btd_proc.c -- the roles: spawn, confine, handshake, wire, restart.
+ *
+ * Each role is started by fork and exec of its configured executable,
+ * confined in the child before exec (sandbox_exec), with the btd channel
+ * on fd 3.  A role is "running" once its Hello was accepted; btd then
+ * answers Hello, sends Config, and wires it to every running peer: one
+ * fresh socketpair per pair, each end sent to its role in a
+ * ChannelAttach.  The block path peerd <-> stored thus never passes
+ * through btd.
+ *
+ * Takes from roles: Hello, Pong, LinkState.  Sends: Hello, Config,
+ * ChannelAttach.  Anything else from a role, a frame that does not
+ * decode, or no Hello within ROLE_HELLO_TIMEOUT is a protocol violation:
+ * the role is killed with SIGKILL and restarted like any dead role.
+ *
+ * Restart policy: the first restart after a healthy run is quick, then
+ * the delay doubles up to restart_backoff_max; a run that lasted
+ * ROLE_HEALTHY_MS resets it.  A role whose confinement cannot be applied
+ * is not started at all (fail closed) and stays "failed" until
+ * `btctl restart`.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common.pb-c.h"
+#include "metad.pb-c.h"
+#include "peerd.pb-c.h"
+#include "stored.pb-c.h"
+#include "trackerd.pb-c.h"
+
+#include "btd.h"
+#include "chan.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "role.h"
+#include "util.h"
+
+/* Tunables. */
+#define ROLE_HELLO_TIMEOUT	10	/* seconds for a new role's Hello */
+#define ROLE_HEALTHY_MS		60000	/* a run this long resets the backoff */
+#define ROLE_FIRST_DELAY_MS	200	/* the first restart after a good run */
+#define ROLE_STOP_GRACE		2	/* seconds between closing and SIGKILL */
+
+/* Body numbers shared by every btd <-> role envelope. */
+#define BODY_HELLO	1
+#define BODY_PING	2
+#define BODY_PONG	3
+#define BODY_LINK	5
+
+static struct event_base	*base;
+static struct conf		*cf;
+static struct state		*st;
+static struct proc		 procs[ROLE_COUNT + 1];	/* by role, 1-4 */
+static int			 stopping;
+static struct event		*stop_timer;
+
+/* The pairs of roles that talk directly. */
+static const int pairs[][2] = {
+	{ BTD__ROLE__PEERD, BTD__ROLE__STORED },
+	{ BTD__ROLE__PEERD, BTD__ROLE__TRACKERD },
+	{ BTD__ROLE__PEERD, BTD__ROLE__METAD },
+};
+
+static const ProtobufCMessageDescriptor *const envs[ROLE_COUNT + 1] = {
+	NULL,
+	&btd__trackerd_msg__descriptor,
+	&btd__peerd_msg__descriptor,
+	&btd__stored_msg__descriptor,
+	&btd__metad_msg__descriptor,
+};
+
+static void	proc_spawn(struct proc *);
+static void	proc_read(struct chan *, const uint8_t *, size_t,
+		    const char *, void *);
+
+const char *
+proc_state_name(enum proc_state s)
+{
+	switch (s) {
+	case PROC_STARTING:
+		return "starting";
+	case PROC_RUNNING:
+		return "running";
+	case PROC_BACKOFF:
+		return "backoff";
+	case PROC_FAILED:
+		return "failed";
+	case PROC_STOPPED:
+		return "stopped";
+	}
+	return "?";
+}
+
+const struct proc *
+proc_get(int role)
+{
+	if (role < 1 || role > ROLE_COUNT)
+		return NULL;
+	return &procs[role];
+}
+
+void
+proc_init(struct event_base *b, struct conf *c, struct state *s)
+{
+	int i;
+
+	base = b;
+	cf = c;
+	st = s;
+	for (i = 1; i <= ROLE_COUNT; i++) {
+		procs[i].role = i;
+		procs[i].name = util_role_name(i);
+		procs[i].state = PROC_STOPPED;
+	}
+}
+
+/*
+ * The executable of a role: the btd.conf setting, else the one installed
+ * beside this btd (<dir of btd>/../libexec/btd/ROLE, which also finds the
+ * build tree), else the compiled-in libexec directory.
+ */
+static void
+proc_exec_path(struct proc *p)
+{
+	char		 key[32], self[PATH_MAX], *slash;
+	const char	*v;
+	ssize_t		 n;
+
+	snprintf(key, sizeof(key), "%s_exec", p->name);
+	if ((v = conf_get(cf, key)) != NULL && v[0] != '\0') {
+		snprintf(p->exec, sizeof(p->exec), "%s", v);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (snprintf(p->exec, sizeof(p->exec),
+			    "%s/../libexec/btd/%s", self, p->name) <
+			    (int)sizeof(p->exec) && realpath(p->exec, self) != NULL &&
+			    access(self, X_OK) == 0) {
+				snprintf(p->exec, sizeof(p->exec), "%s", self);
+				return;
+			}
+		}
+	}
+	snprintf(p->exec, sizeof(p->exec), "%s/%s", BTD_LIBEXECDIR, p->name);
+}
+
+static void
+proc_policy(struct proc *p, struct sandbox_policy *pol)
+{
+	long long base_uid = conf_get_int(cf, "role_uid_base");
+
+	memset(pol, 0, sizeof(*pol));
+	pol->exec = p->exec;
+	switch (p->role) {
+	case BTD__ROLE__TRACKERD:
+		pol->kind = SANDBOX_TRACKERD;
+		break;
+	case BTD__ROLE__PEERD:
+		pol->kind = SANDBOX_PEERD;
+		pol->bind_port = (uint16_t)conf_get_int(cf, "peer_port");
+		break;
+	case BTD__ROLE__STORED:
+		pol->kind = SANDBOX_STORED;
+		pol->rw_dirs[pol->nrw_dirs++] = conf_get(cf, "download_dir");
+		pol->netns = 1;
+		break;
+	default:
+		pol->kind = SANDBOX_METAD;
+		pol->netns = 1;
+		break;
+	}
+	pol->uid = (uid_t)(base_uid + p->role);
+	pol->gid = (gid_t)(base_uid + p->role);
+}
+
+static int
+verbose_level(void)
+{
+	const char *l = conf_get(cf, "log_level");
+
+	if (strcmp(l, "trace") == 0)
+		return 2;
+	if (strcmp(l, "debug") == 0)
+		return 1;
+	return 0;
+}
+
+static void
+restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!stopping && p->state == PROC_BACKOFF)
+		proc_spawn(p);
+}
+
+static void
+hello_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (p->state == PROC_STARTING && p->pid > 0) {
+		log_warnx("%s: no Hello within %d s; killing pid %d", p->name,
+		    ROLE_HELLO_TIMEOUT, (int)p->pid);
+		kill(p->pid, SIGKILL);
+	}
+}
+
+static void
+set_timer(struct proc *p, uint64_t ms, event_callback_fn cb)
+{
+	struct timeval tv;
+
+	if (p->timer != NULL)
+		event_free(p->timer);
+	p->timer = evtimer_new(base, cb, p);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (p->timer == NULL || evtimer_add(p->timer, &tv) == -1)
+		fatalx("%s: cannot arm a timer", __func__);
+}
+
+static void
+proc_fail(struct proc *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The role cannot be started: fail closed, no retry until asked. */
+static void
+proc_fail(struct proc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_exit, sizeof(p->last_exit), fmt, ap);
+	va_end(ap);
+	p->state = PROC_FAILED;
+	log_warnx("%s: not started: %s", p->name, p->last_exit);
+}
+
+/* Schedule a restart of a role that died, with backoff. */
+static void
+proc_backoff(struct proc *p)
+{
+	uint64_t	delay, cap;
+
+	cap = (uint64_t)conf_get_int(cf, "restart_backoff_max") * 1000;
+	if (p->restart_now) {
+		delay = 0;
+		p->restart_now = 0;
+	} else {
+		if (p->started_ms != 0 &&
+		    util_now_ms() - p->started_ms >= ROLE_HEALTHY_MS)
+			p->backoff = 0;
+		if (p->backoff == 0)
+			delay = ROLE_FIRST_DELAY_MS;
+		else if (p->backoff >= 20)
+			delay = cap;
+		else
+			delay = 1000ULL << (p->backoff - 1);
+		if (delay > cap)
+			delay = cap;
+		p->backoff++;
+	}
+	p->state = PROC_BACKOFF;
+	p->next_start_ms = util_now_ms() + delay;
+	log_info("%s: restarting in %llu ms", p->name,
+	    (unsigned long long)delay);
+	set_timer(p, delay, restart_cb);
+}
+
+static void
+proc_spawn(struct proc *p)
+{
+	struct sandbox_policy	 pol;
+	char			 err[256], vflag[8], *argv[4];
+	char			*envp[] = { NULL };
+	int			 sv[2], ep[2], devnull, keep[2], v, i;
+	ssize_t			 n;
+	pid_t			 pid;
+
+	if (p->state == PROC_BACKOFF)
+		p->restarts++;
+	memset(p->links, 0, sizeof(p->links));
+	p->impl_name[0] = p->impl_version[0] = '\0';
+	proc_exec_path(p);
+	proc_policy(p, &pol);
+	if (access(p->exec, X_OK) == -1) {
+		proc_fail(p, "%s: %s", p->exec, strerror(errno));
+		return;
+	}
+	if (pol.kind == SANDBOX_STORED && util_mkdirs(pol.rw_dirs[0], 0755) == -1) {
+		proc_fail(p, "download_dir %s: %s", pol.rw_dirs[0],
+		    strerror(errno));
+		return;
+	}
+	if (geteuid() != 0) {
+		pol.uid = getuid();
+		pol.gid = getgid();
+	} else if (pol.kind == SANDBOX_STORED &&
+	    chown(pol.rw_dirs[0], pol.uid, pol.gid) == -1)
+		log_warn("%s: chown %s", p->name, pol.rw_dirs[0]);
+	sandbox_describe(&pol, &p->sandbox);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", p->name);
+		proc_backoff(p);
+		return;
+	}
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", p->name);
+		close(sv[0]);
+		close(sv[1]);
+		proc_backoff(p);
+		return;
+	}
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	v = verbose_level();
+	snprintf(vflag, sizeof(vflag), "-%s", v >= 2 ? "vv" : "v");
+	argv[0] = p->exec;
+	argv[1] = (char *)(uintptr_t)p->name;
+	argv[2] = v > 0 ? vflag : NULL;
+	argv[3] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", p->name);
+		close(sv[0]);
+		close(sv[1]);
+		close(ep[0]);
+		close(ep[1]);
+		close(devnull);
+		proc_backoff(p);
+		return;
+	case 0: {
+		sigset_t	 none;
+		int		 efd;
+
+		/* Child: no stdio, no allocation that matters. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		efd = fcntl(ep[1], F_DUPFD_CLOEXEC, 10);
+		if (efd == -1 || dup2(devnull, 0) == -1 ||
+		    dup2(sv[1], ROLE_FD_BTD) == -1)
+			_exit(127);
+		keep[0] = ROLE_FD_BTD;
+		keep[1] = efd;
+		pol.keep_fds = keep;
+		pol.nkeep = 2;
+		(void)sandbox_exec(&pol, argv, envp, err, sizeof(err));
+		(void)write(efd, err, strlen(err));
+		_exit(127);
+	}
+	default:
+		break;
+	}
+	close(sv[1]);
+	close(ep[1]);
+	close(devnull);
+	/* EOF: exec succeeded; bytes: why confinement or exec failed. */
+	do {
+		n = read(ep[0], err, sizeof(err) - 1);
+	} while (n == -1 && errno == EINTR);
+	close(ep[0]);
+	p->pid = pid;
+	if (n > 0) {
+		err[n] = '\0';
+		close(sv[0]);
+		proc_fail(p, "%s", err);
+		/* The child exits 127; reaped in proc_sigchld(). */
+		return;
+	}
+	p->state = PROC_STARTING;
+	p->started_ms = util_now_ms();
+	p->chan = chan_new(base, sv[0], p->name, FRAME_MAX_ROLE, proc_read, p);
+	if (p->chan == NULL)
+		fatal("%s: channel", p->name);
+	set_timer(p, ROLE_HELLO_TIMEOUT * 1000, hello_timeout);
+	log_info("%s: started, pid %d: %s", p->name, (int)pid, p->exec);
+}
+
+void
+proc_start_all(void)
+{
+	int i;
+
+	for (i = 1; i <= ROLE_COUNT; i++)
+		proc_spawn(&procs[i]);
+}
+
+/* Kill a role that broke the protocol; SIGCHLD restarts it. */
+static void
+proc_violation(struct proc *p, const char *what)
+{
+	log_warnx("%s: protocol violation: %s; killing pid %d", p->name,
+	    what, (int)p->pid);
+	snprintf(p->last_exit, sizeof(p->last_exit), "protocol violation: %s",
+	    what);
+	p->violated = 1;
+	if (p->chan != NULL) {
+		chan_free(p->chan);
+		p->chan = NULL;
+	}
+	if (p->pid > 0)
+		kill(p->pid, SIGKILL);
+}
+
+static void
+send_config(struct proc *p)
+{
+	Btd__Config	 c = BTD__CONFIG__INIT;
+	Btd__Setting	 s[16], *sp[16];
+	const char	*k;
+	size_t		 n = 0;
+	int		 i;
+
+	for (i = 0; (k = conf_key(i)) != NULL && n < 16; i++) {
+		if (strstr(k, "_exec") != NULL)
+			continue;
+		btd__setting__init(&s[n]);
+		s[n].key = (char *)(uintptr_t)k;
+		s[n].value = (char *)(uintptr_t)conf_get(cf, k);
+		sp[n] = &s[n];
+		n++;
+	}
+	c.settings = sp;
+	c.n_settings = n;
+	c.verbose = (uint32_t)verbose_level();
+	if (msg_send_body(p->chan, envs[p->role], "config", &c.base, -1) == -1)
+		log_warn("%s: config", p->name);
+}
+
+/* Make a fresh socketpair for a and b and hand each its end. */
+static void
+wire(struct proc *a, struct proc *b)
+{
+	Btd__ChannelAttach	 at = BTD__CHANNEL_ATTACH__INIT;
+	uint64_t		 gen;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("wire %s <-> %s", a->name, b->name);
+		return;
+	}
+	gen = a->links[b->role].generation;
+	if (b->links[a->role].generation > gen)
+		gen = b->links[a->role].generation;
+	gen++;
+	a->links[b->role].generation = b->links[a->role].generation = gen;
+	a->links[b->role].up = b->links[a->role].up = 0;
+	at.generation = gen;
+	at.peer = (Btd__Role)b->role;
+	if (msg_send_body(a->chan, envs[a->role], "attach", &at.base,
+	    sv[0]) == -1)
+		log_warn("attach %s to %s", b->name, a->name);
+	at.peer = (Btd__Role)a->role;
+	if (msg_send_body(b->chan, envs[b->role], "attach", &at.base,
+	    sv[1]) == -1)
+		log_warn("attach %s to %s", a->name, b->name);
+	close(sv[0]);	/* the chans sent dups */
+	close(sv[1]);
+	log_debug("wired %s <-> %s (generation %llu)", a->name, b->name,
+	    (unsigned long long)gen);
+}
+
+static void
+wire_role(struct proc *p)
+{
+	size_t	i;
+	int	other;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (pairs[i][0] == p->role)
+			other = pairs[i][1];
+		else if (pairs[i][1] == p->role)
+			other = pairs[i][0];
+		else
+			continue;
+		if (procs[other].state == PROC_RUNNING)
+			wire(p, &procs[other]);
+	}
+}
+
+static int
+on_hello(struct proc *p, const Btd__Hello *h)
+{
+	Btd__Hello	 r = BTD__HELLO__INIT;
+	char		 esc[64];
+
+	if (p->state != PROC_STARTING)
+		return -1;
+	if (h->role != (Btd__Role)p->role) {
+		proc_violation(p, "Hello for another role");
+		return 0;
+	}
+	if (h->proto_major != BTD_PROTO_MAJOR) {
+		log_warnx("%s: protocol %u.%u, btd speaks %u.%u: refused",
+		    p->name, h->proto_major, h->proto_minor, BTD_PROTO_MAJOR,
+		    BTD_PROTO_MINOR);
+		proc_violation(p, "wrong protocol major version");
+		return 0;
+	}
+	log_escape(p->impl_name, sizeof(p->impl_name), h->impl_name,
+	    strlen(h->impl_name));
+	log_escape(p->impl_version, sizeof(p->impl_version), h->impl_version,
+	    strlen(h->impl_version));
+	if (p->timer != NULL) {
+		event_free(p->timer);
+		p->timer = NULL;
+	}
+	p->state = PROC_RUNNING;
+	r.role = (Btd__Role)p->role;
+	r.proto_major = BTD_PROTO_MAJOR;
+	r.proto_minor = BTD_PROTO_MINOR;
+	r.impl_name = (char *)(uintptr_t)"btd";
+	r.impl_version = (char *)(uintptr_t)BTD_VERSION;
+	r.pid = (int32_t)getpid();
+	if (msg_send_body(p->chan, envs[p->role], "hello", &r.base, -1) == -1)
+		log_warn("%s: hello", p->name);
+	send_config(p);
+	log_info("%s: running (%s %s, protocol %u.%u)", p->name,
+	    log_escape(esc, sizeof(esc), p->impl_name, strlen(p->impl_name)),
+	    p->impl_version, h->proto_major, h->proto_minor);
+	wire_role(p);
+	return 0;
+}
+
+static int
+on_link(struct proc *p, const Btd__LinkState *ls)
+{
+	struct proc	*peer;
+	char		 esc[128];
+
+	if (p->state != PROC_RUNNING || util_role_name(ls->peer) == NULL ||
+	    ls->peer == (Btd__Role)p->role)
+		return -1;
+	peer = &procs[ls->peer];
+	if (ls->generation != p->links[ls->peer].generation)
+		return 0;	/* about a channel already replaced */
+	p->links[ls->peer].up = ls->up;
+	log_debug("%s: link to %s %s (generation %llu)", p->name, peer->name,
+	    ls->up ? "up" : "down", (unsigned long long)ls->generation);
+	if (ls->violation && peer->pid > 0 && peer->state == PROC_RUNNING) {
+		snprintf(esc, sizeof(esc), "reported by %s: ", p->name);
+		log_escape(esc + strlen(esc), sizeof(esc) - strlen(esc),
+		    ls->error, strlen(ls->error));
+		proc_violation(peer, esc);
+	}
+	return 0;
+}
+
+static void
+proc_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
+    void *arg)
+{
+	struct proc		*p = arg;
+	ProtobufCMessage	*env;
+	const ProtobufCMessage	*in;
+	const char		*name = "?";
+	int			 body, r;
+
+	(void)c;
+	if (buf == NULL) {
+		/* A clean EOF is how a dying role looks; anything else is bad. */
+		if (strcmp(why, "eof") != 0)
+			proc_violation(p, why);
+		else {
+			log_debug("%s: channel closed", p->name);
+			chan_free(p->chan);
+			p->chan = NULL;
+		}
+		return;
+	}
+	if ((env = msg_unpack(envs[p->role], buf, len)) == NULL) {
+		proc_violation(p, "a message that does not decode");
+		return;
+	}
+	body = msg_body(env, &in, &name);
+	log_trace("<- %s: %s", p->name, name);
+	switch (body) {
+	case BODY_HELLO:
+		r = on_hello(p, (const Btd__Hello *)(const void *)in);
+		break;
+	case BODY_PING:
+		r = p->state == PROC_RUNNING ? 0 : -1;
+		if (r == 0) {
+			Btd__Pong pong = BTD__PONG__INIT;
+
+			pong.nonce = ((const Btd__Ping *)(const void *)in)->nonce;
+			(void)msg_send_body(p->chan, envs[p->role], "pong",
+			    &pong.base, -1);
+		}
+		break;
+	case BODY_PONG:
+		r = p->state == PROC_RUNNING ? 0 : -1;
+		break;
+	case BODY_LINK:
+		r = on_link(p, (const Btd__LinkState *)(const void *)in);
+		break;
+	default:
+		r = -1;
+		break;
+	}
+	if (r == -1) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "unexpected message %s", name);
+		proc_violation(p, what);
+	}
+	msg_free(env);
+}
+
+static void
+describe_exit(char *buf, size_t len, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s",
+		    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
+		    sigabbrev_np(WTERMSIG(status)) : "?",
+		    WTERMSIG(status) == SIGSYS ? ": seccomp" : "");
+	else
+		snprintf(buf, len, "ended with status %d", status);
+}
+
+static void stop_check(void);
+
+void
+proc_sigchld(void)
+{
+	struct proc	*p;
+	pid_t		 pid;
+	int		 status, i;
+	char		 how[96];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		p = NULL;
+		for (i = 1; i <= ROLE_COUNT; i++)
+			if (procs[i].pid == pid)
+				p = &procs[i];
+		if (p == NULL)
+			continue;
+		p->pid = 0;
+		if (p->chan != NULL) {
+			chan_free(p->chan);
+			p->chan = NULL;
+		}
+		if (p->timer != NULL) {
+			event_free(p->timer);
+			p->timer = NULL;
+		}
+		memset(p->links, 0, sizeof(p->links));
+		for (i = 1; i <= ROLE_COUNT; i++)
+			procs[i].links[p->role].up = 0;
+		if (p->state == PROC_FAILED)
+			continue;	/* confinement failed; reason kept */
+		describe_exit(how, sizeof(how), status);
+		if (p->violated)
+			snprintf(p->last_exit + strlen(p->last_exit),
+			    sizeof(p->last_exit) - strlen(p->last_exit),
+			    "; %s", how);
+		else
+			snprintf(p->last_exit, sizeof(p->last_exit), "%s", how);
+		if (stopping) {
+			p->state = PROC_STOPPED;
+			log_info("%s: stopped (%s)", p->name, how);
+			continue;
+		}
+		p->violated = 0;
+		log_warnx("%s: pid %d %s", p->name, (int)pid, how);
+		proc_backoff(p);
+	}
+	if (stopping)
+		stop_check();
+}
+
+void
+proc_restart(int role)
+{
+	struct proc *p = &procs[role];
+
+	if (stopping)
+		return;
+	log_info("%s: restart requested", p->name);
+	if (p->pid > 0 && p->state != PROC_FAILED) {
+		p->restart_now = 1;
+		snprintf(p->last_exit, sizeof(p->last_exit), "restarted by btctl");
+		kill(p->pid, SIGKILL);
+		return;
+	}
+	p->backoff = 0;
+	p->state = PROC_BACKOFF;
+	proc_spawn(p);
+}
+
+void
+proc_config_changed(const char *key)
+{
+	int i;
+
+	if (strcmp(key, "log_level") == 0)
+		log_setverbose(verbose_level());
+	/* Landlock rules cannot widen: restart the role under the new ones. */
+	if (strcmp(key, "peer_port") == 0) {
+		proc_restart(BTD__ROLE__PEERD);
+		return;
+	}
+	if (strcmp(key, "download_dir") == 0) {
+		proc_restart(BTD__ROLE__STORED);
+		return;
+	}
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].state == PROC_RUNNING && procs[i].chan != NULL)
+			send_config(&procs[i]);
+}
+
+int
+proc_all_stopped(void)
+{
+	int i;
+
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].pid > 0)
+			return 0;
+	return 1;
+}
+
+static void
+stop_check(void)
+{
+	if (proc_all_stopped()) {
+		if (stop_timer != NULL) {
+			event_free(stop_timer);
+			stop_timer = NULL;
+		}
+		event_base_loopexit(base, NULL);
+	}
+}
+
+static void
+stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	int i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].pid > 0) {
+			log_warnx("%s: still running after %d s; killing",
+			    procs[i].name, ROLE_STOP_GRACE);
+			kill(procs[i].pid, SIGKILL);
+		}
+}
+
+void
+proc_stop_all(void)
+{
+	struct timeval	tv = { ROLE_STOP_GRACE, 0 };
+	int		i;
+
+	stopping = 1;
+	for (i = 1; i <= ROLE_COUNT; i++) {
+		struct proc *p = &procs[i];
+
+		if (p->timer != NULL) {
+			event_free(p->timer);
+			p->timer = NULL;
+		}
+		/* Closing the channel is the stop order for a role. */
+		if (p->chan != NULL) {
+			chan_flush(p->chan, 100);
+			chan_free(p->chan);
+			p->chan = NULL;
+		}
+		if (p->pid == 0)
+			p->state = PROC_STOPPED;
+	}
+	stop_timer = evtimer_new(base, stop_timeout, NULL);
+	if (stop_timer != NULL)
+		evtimer_add(stop_timer, &tv);
+	stop_check();
+}

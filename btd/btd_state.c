@@ -1,0 +1,545 @@
+/*
+ * btd_state.c -- state.db, the one SQLite database; btd alone opens it.
+ *
+ * It owns the connection and the schema.  The schema is a list of
+ * numbered migrations; PRAGMA user_version is the number of the last one
+ * applied.  Each migration runs in its own BEGIN IMMEDIATE transaction
+ * together with the user_version update, so a database is always at
+ * exactly one known version: a migration that fails rolls back and the
+ * version stays where it was.  A database newer than this btd is refused
+ * rather than opened, since an older btd cannot know what the newer
+ * schema means.
+ *
+ * Invariants: the file is created mode 0600 (it records what the user
+ * downloads); the connection is in WAL mode with foreign keys on; values
+ * are bound to prepared statements, never spliced into SQL (the one
+ * number formatted in, user_version, is the migration table's own); each
+ * statement is finalized before the function that prepared it returns,
+ * so state_close() never finds one still open.  The connection is used
+ * from btd's one thread only (SQLITE_OPEN_NOMUTEX).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "btd.h"
+#include "log.h"
+
+#define STATE_BUSY_MS	5000	/* wait this long for a lock before failing */
+
+struct state {
+	sqlite3		*db;
+	char		*path;		/* as given, for messages */
+};
+
+/*
+ * The schema.  Migration 1 holds every table the supervisor and the
+ * roles' state need; later changes are new entries, never edits of an
+ * applied one.  Times are seconds since the epoch (time(NULL)); info
+ * hashes are the 20 raw bytes.
+ */
+static const struct state_migration state_migrations[] = {
+	{ 1,
+	/* btd's own markers */
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"	/* e.g. 'running' */
+	" value TEXT NOT NULL"		/* 'running': '1' while up */
+	");"
+	/* values set with btctl set, replayed at start */
+	"CREATE TABLE settings ("
+	" key TEXT PRIMARY KEY,"	/* a conf key (btd_conf.c) */
+	" value TEXT NOT NULL,"		/* as validated by conf */
+	" updated INTEGER NOT NULL"	/* when it was last set */
+	");"
+	"CREATE TABLE torrents ("
+	/* the 20-byte SHA-1 of the info dictionary */
+	" info_hash BLOB PRIMARY KEY CHECK(length(info_hash) = 20),"
+	" name TEXT NOT NULL,"		/* the info's name */
+	" info BLOB NOT NULL,"		/* info dict bytes as received */
+	" save_path TEXT NOT NULL,"	/* where its files go */
+	/* checking, downloading, seeding, error, ... (btd owns the machine) */
+	" state TEXT NOT NULL DEFAULT 'checking',"
+	" error TEXT,"			/* why it stopped; NULL if fine */
+	" added INTEGER NOT NULL,"	/* when btctl added it */
+	" completed INTEGER,"		/* when the last piece verified */
+	/* payload bytes sent and received, over all runs */
+	" uploaded INTEGER NOT NULL DEFAULT 0,"
+	" downloaded INTEGER NOT NULL DEFAULT 0,"
+	" pieces BLOB,"			/* verified-piece bitfield */
+	" paused INTEGER NOT NULL DEFAULT 0"	/* 1: the user paused it */
+	");"
+	"CREATE TABLE files ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"	/* index in the info's files */
+	" priority INTEGER NOT NULL DEFAULT 1,"	/* 0: skip */
+	" size INTEGER,"		/* on disk when last checked */
+	" mtime INTEGER,"		/* on disk when last checked */
+	" PRIMARY KEY(info_hash, idx)"
+	");"
+	"CREATE TABLE trackers ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" url TEXT NOT NULL,"		/* announce URL */
+	" tier INTEGER NOT NULL,"	/* BEP 12 tier, 0 first */
+	" last_announce INTEGER,"	/* when we last announced */
+	" last_result TEXT,"		/* 'ok' or the failure reason */
+	" seeders INTEGER,"		/* as the tracker last said */
+	" leechers INTEGER,"		/* as the tracker last said */
+	" completed INTEGER,"		/* downloads it has counted */
+	" PRIMARY KEY(info_hash, url)"
+	");"
+	/* a cache of known peers, so a restart need not wait for trackers */
+	"CREATE TABLE peers ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" addr TEXT NOT NULL,"		/* numeric IPv4 or IPv6 */
+	" port INTEGER NOT NULL,"
+	" source TEXT,"			/* how we learned of it */
+	" last_seen INTEGER,"		/* last connected or announced */
+	" PRIMARY KEY(info_hash, addr, port)"
+	");"
+	/* directories stored may write under (its Landlock rules) */
+	"CREATE TABLE download_roots ("
+	" path TEXT PRIMARY KEY,"	/* absolute */
+	" added INTEGER NOT NULL"	/* when it was added */
+	");" },
+};
+
+static void	 state_seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 state_pragma_int(sqlite3 *, const char *, int *);
+static int	 state_migrate(struct state *, const struct state_migration *,
+		    int, char *, size_t);
+static int	 state_meta_get(struct state *, const char *, char **);
+static int	 state_meta_set(struct state *, const char *, const char *);
+static int	 state_exec(struct state *, const char *);
+
+static void
+state_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct state *
+state_open(const char *path, char *err, size_t errlen)
+{
+	return state_open_with(path, state_migrations,
+	    (int)(sizeof(state_migrations) / sizeof(state_migrations[0])),
+	    err, errlen);
+}
+
+struct state *
+state_open_with(const char *path, const struct state_migration *migs, int n,
+    char *err, size_t errlen)
+{
+	struct state	*st = NULL;
+	sqlite3_stmt	*stmt = NULL;
+	const char	*mode;
+	int		 fd, i;
+
+	assert(n >= 0);
+	for (i = 0; i < n; i++)
+		assert(migs[i].version == i + 1 && migs[i].sql != NULL);
+
+	/*
+	 * Create the file ourselves so that it is 0600 whatever the umask;
+	 * SQLite gives the -wal and -shm files the main file's mode.  The
+	 * alternative, setting the umask around sqlite3_open_v2(), would
+	 * change it for the whole process.
+	 */
+	if ((fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600)) == -1) {
+		state_seterr(err, errlen, "state.db: %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	close(fd);
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
+		state_seterr(err, errlen, "state.db: %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		state_seterr(err, errlen, "state.db: %s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STATE_BUSY_MS);
+
+	/* journal_mode answers with the mode now in effect. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
+	    NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW) {
+		state_seterr(err, errlen, "state.db: %s: %s", path,
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	mode = (const char *)sqlite3_column_text(stmt, 0);
+	if (mode == NULL || strcasecmp(mode, "wal") != 0) {
+		state_seterr(err, errlen, "state.db: %s: cannot use WAL mode "
+		    "(journal mode is %s)", path,
+		    mode != NULL ? mode : "unknown");
+		goto fail;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		state_seterr(err, errlen, "state.db: %s: %s", path,
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (state_migrate(st, migs, n, err, errlen) == -1)
+		goto fail;
+	return st;
+
+ fail:
+	sqlite3_finalize(stmt);
+	state_close(st);
+	return NULL;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_warnx("state: close %s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+/* Read an integer PRAGMA such as user_version. */
+static int
+state_pragma_int(sqlite3 *db, const char *sql, int *value)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW)
+		goto fail;
+	*value = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+
+ fail:
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/*
+ * Bring the schema from its user_version to migs[n - 1].version, one
+ * transaction per step.
+ */
+static int
+state_migrate(struct state *st, const struct state_migration *migs, int n,
+    char *err, size_t errlen)
+{
+	char	 sql[64];
+	int	 cur, i;
+
+	if (state_pragma_int(st->db, "PRAGMA user_version", &cur) == -1) {
+		state_seterr(err, errlen, "state.db: %s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (cur > n) {
+		state_seterr(err, errlen, "state.db: schema version %d is "
+		    "newer than this btd (%d)", cur, n);
+		return -1;
+	}
+	if (cur < 0) {
+		state_seterr(err, errlen, "state.db: %s: schema version %d is "
+		    "not valid", st->path, cur);
+		return -1;
+	}
+	for (i = cur; i < n; i++) {
+		/*
+		 * PRAGMA takes no bound parameters; the number is ours, not
+		 * outside input.
+		 */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    migs[i].version);
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+		    NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, migs[i].sql, NULL, NULL,
+		    NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail;
+		log_debug("state: %s: schema version %d", st->path,
+		    migs[i].version);
+	}
+	return 0;
+
+ fail:
+	/* The message first: ROLLBACK would replace it. */
+	state_seterr(err, errlen, "state.db: migration %d: %s",
+	    migs[i].version, sqlite3_errmsg(st->db));
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+state_version(struct state *st)
+{
+	int	 v;
+
+	if (state_pragma_int(st->db, "PRAGMA user_version", &v) == -1) {
+		log_warnx("state: user_version: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return v;
+}
+
+/* Run fixed SQL (no parameters, no result rows). */
+static int
+state_exec(struct state *st, const char *sql)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("state: %s: %s", sql, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_setting_get(struct state *st, const char *key, char **value)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*v;
+	int		 rc;
+
+	*value = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT value FROM settings WHERE key = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	if ((v = (const char *)sqlite3_column_text(stmt, 0)) == NULL)
+		v = "";
+	/* The caller frees *value. */
+	if ((*value = strdup(v)) == NULL) {
+		log_warn("state: setting %s", key);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 1;
+
+ fail:
+	log_warnx("state: get setting %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+int
+state_setting_set(struct state *st, const char *key, const char *value)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO "
+	    "settings(key, value, updated) VALUES (?1, ?2, ?3)", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, value, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3,
+	    (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+
+ fail:
+	log_warnx("state: set setting %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+int
+state_setting_del(struct state *st, const char *key)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM settings WHERE key = ?1",
+	    -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+
+ fail:
+	log_warnx("state: delete setting %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+int
+state_setting_foreach(struct state *st,
+    void (*cb)(const char *, const char *, void *), void *arg)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*k, *v;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT key, value FROM settings ORDER BY key", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(stmt, 0);
+		v = (const char *)sqlite3_column_text(stmt, 1);
+		/* NOT NULL columns; the strings last until the next step. */
+		cb(k != NULL ? k : "", v != NULL ? v : "", arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+
+ fail:
+	log_warnx("state: list settings: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/* 1 and *value (the caller frees) if key is in meta, 0 if not, -1. */
+static int
+state_meta_get(struct state *st, const char *key, char **value)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*v;
+	int		 rc;
+
+	*value = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	if ((v = (const char *)sqlite3_column_text(stmt, 0)) == NULL)
+		v = "";
+	if ((*value = strdup(v)) == NULL) {
+		log_warn("state: meta %s", key);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 1;
+
+ fail:
+	log_warnx("state: get meta %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+static int
+state_meta_set(struct state *st, const char *key, const char *value)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
+	    &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, value, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+
+ fail:
+	log_warnx("state: set meta %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/*
+ * The marker is read and set in one transaction, so two btd started at
+ * once on the same state cannot both see a clean previous run.
+ */
+int
+state_mark_running(struct state *st, int *was_unclean)
+{
+	char	*v = NULL;
+	int	 rc;
+
+	if (state_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if ((rc = state_meta_get(st, "running", &v)) == -1)
+		goto fail;
+	*was_unclean = rc == 1 && strcmp(v, "1") == 0;
+	free(v);
+	if (state_meta_set(st, "running", "1") == -1 ||
+	    state_exec(st, "COMMIT") == -1)
+		goto fail;
+	return 0;
+
+ fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+state_mark_clean(struct state *st)
+{
+	return state_meta_set(st, "running", "0");
+}
+
+int
+state_torrent_count(struct state *st)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 n;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM torrents", -1,
+	    &stmt, NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
+		goto fail;
+	n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
+
+ fail:
+	log_warnx("state: count torrents: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}

@@ -1,0 +1,789 @@
+/*
+ * btctl.c -- the administrator's tool: one request to btd over the ctl
+ * socket (proto/ctl.proto), one reply, rendered for a person or, with
+ * --json, for a script.
+ *
+ * Each command is a row of cmds[]: its name, how many arguments it
+ * takes and the function that builds the CtlRequest and prints the
+ * reply.  Global options (-s, --json, -h) may stand before or after the
+ * command; "--" ends them, so that a value may start with '-'.
+ *
+ * Everything btd sends is text from another process, and the names in
+ * it (paths, role implementations, error messages) may come from
+ * outside; in plain output it is escaped with log_escape() before it
+ * reaches the terminal.  JSON output escapes by construction.
+ *
+ * Exit status: 0 done, 1 an error (btd unreachable, a refused request,
+ * a broken reply), 2 a usage error found before btd is asked.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.pb-c.h"
+#include "frame.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define CTL_TIMEOUT_MS	30000	/* longest wait for btd's reply */
+#define CTL_MAXARGS	2	/* most arguments any command takes */
+
+struct ctl {
+	const char	*sock;		/* -s, or the default socket */
+	char		 sockbuf[PATH_MAX];
+	int		 fd;		/* -1 until connected */
+	int		 json;		/* --json */
+};
+
+struct cmd {
+	const char	*name;
+	int		 minargs;
+	int		 maxargs;
+	int		(*run)(struct ctl *, int, char **);
+	const char	*args;		/* for usage, e.g. "KEY VALUE" */
+	const char	*argnames[CTL_MAXARGS];	/* for "missing KEY" */
+	const char	*help;		/* one line */
+};
+
+static int	cmd_status(struct ctl *, int, char **);
+static int	cmd_get(struct ctl *, int, char **);
+static int	cmd_set(struct ctl *, int, char **);
+static int	cmd_restart(struct ctl *, int, char **);
+static int	cmd_shutdown(struct ctl *, int, char **);
+static int	cmd_help(struct ctl *, int, char **);
+static const struct cmd *cmd_lookup(const char *);
+
+static const struct cmd cmds[] = {
+	{ "status", 0, 0, cmd_status, "", { NULL },
+	    "btd and each role: pid, state, uptime, restarts, confinement" },
+	{ "get", 0, 1, cmd_get, "[KEY]", { "KEY" },
+	    "settings, or one, with where each value comes from" },
+	{ "set", 2, 2, cmd_set, "KEY VALUE", { "KEY", "VALUE" },
+	    "change a runtime setting; btd keeps it across restarts" },
+	{ "restart", 1, 1, cmd_restart, "ROLE", { "ROLE" },
+	    "restart trackerd, peerd, stored or metad now" },
+	{ "shutdown", 0, 0, cmd_shutdown, "", { NULL },
+	    "stop every role, then btd" },
+	{ "help", 0, 1, cmd_help, "[COMMAND]", { "COMMAND" },
+	    "this help, or one command's usage" },
+};
+#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+
+static const char	*usage_opts = "[-s socket] [--json]";
+
+static void	vwarnline(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
+static void	errorx(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3), noreturn));
+static void	usage_error(const struct cmd *, const char *, ...)
+		    __attribute__((format(printf, 2, 3), noreturn));
+
+/* One line on stderr, after whatever stdout holds. */
+static void
+vwarnline(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("btctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void
+errorx(int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarnline(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+static void
+print_usage(FILE *fp, const struct cmd *c)
+{
+	if (c == NULL)
+		fprintf(fp, "usage: btctl %s command [argument ...]\n",
+		    usage_opts);
+	else
+		fprintf(fp, "usage: btctl %s %s%s%s\n", usage_opts, c->name,
+		    c->args[0] != '\0' ? " " : "", c->args);
+}
+
+/* A mistake on the command line: say what, show the usage, exit 2. */
+static void
+usage_error(const struct cmd *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarnline(fmt, ap);
+	va_end(ap);
+	print_usage(stderr, c);
+	exit(2);
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		errorx(1, "out of memory");
+	return p;
+}
+
+static char *
+xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r == -1)
+		errorx(1, "out of memory");
+	return s;
+}
+
+/* Outside text made printable, in memory from malloc; NULL is "". */
+static char *
+esc(const char *s)
+{
+	size_t	 len = s != NULL ? strlen(s) : 0;
+	char	*d;
+
+	d = xmalloc(4 * len + 1);	/* each byte at worst \xNN */
+	return log_escape(d, 4 * len + 1, s != NULL ? s : "", len);
+}
+
+/* 45s, 3m12s, 2h05m, 3d04h */
+static char *
+duration(uint64_t s)
+{
+	unsigned long long	v = s;
+
+	if (v < 60)
+		return xasprintf("%llus", v);
+	if (v < 3600)
+		return xasprintf("%llum%02llus", v / 60, v % 60);
+	if (v < 86400)
+		return xasprintf("%lluh%02llum", v / 3600, v % 3600 / 60);
+	return xasprintf("%llud%02lluh", v / 86400, v % 86400 / 3600);
+}
+
+/*
+ * Print rows of cells in columns two spaces apart; the last column is
+ * not padded.  Frees the cells.
+ */
+static void
+table_print(char **cell, size_t nrows, size_t ncols)
+{
+	size_t	width[16] = { 0 }, r, c, n;
+
+	if (ncols > sizeof(width) / sizeof(width[0]))
+		errorx(1, "table too wide");
+	for (r = 0; r < nrows; r++)
+		for (c = 0; c < ncols; c++)
+			if ((n = strlen(cell[r * ncols + c])) > width[c])
+				width[c] = n;
+	for (r = 0; r < nrows; r++) {
+		for (c = 0; c < ncols; c++) {
+			if (c + 1 < ncols)
+				printf("%-*s  ", (int)width[c],
+				    cell[r * ncols + c]);
+			else
+				printf("%s\n", cell[r * ncols + c]);
+			free(cell[r * ncols + c]);
+		}
+	}
+}
+
+static void
+json_done(struct json *j)
+{
+	if (json_finish(j) == -1)
+		errorx(1, "cannot write output: %s", strerror(errno));
+}
+
+/*
+ * Connect to btd's ctl socket; -s names it, else btd's default for
+ * this user.
+ */
+static void
+ctl_connect(struct ctl *ctl)
+{
+	struct sockaddr_un	 sun;
+	const char		*hint = "";
+	char			*path;
+	int			 fd;
+
+	if (ctl->sock == NULL) {
+		if (util_default_socket(ctl->sockbuf,
+		    sizeof(ctl->sockbuf)) == -1)
+			errorx(1, "cannot find btd's socket: %s (name it "
+			    "with -s)", errno == ENOENT ? "neither "
+			    "XDG_STATE_HOME nor HOME is set" : strerror(errno));
+		ctl->sock = ctl->sockbuf;
+	}
+	path = esc(ctl->sock);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(ctl->sock) >= sizeof(sun.sun_path))
+		errorx(1, "socket path too long: %s", path);
+	memcpy(sun.sun_path, ctl->sock, strlen(ctl->sock) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		errorx(1, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			hint = " (is btd running?)";
+		else if (errno == EACCES || errno == EPERM)
+			hint = " (btd serves its own user and root only)";
+		errorx(1, "cannot reach btd at %s: %s%s", path,
+		    strerror(errno), hint);
+	}
+	free(path);
+	ctl->fd = fd;
+}
+
+/*
+ * Send one request and return btd's reply, which must be ok and carry
+ * the body want (any body when want is NOT_SET).  Every failure ends
+ * btctl with a message.  The reply is freed by the caller with
+ * btd__ctl_reply__free_unpacked().
+ */
+static Btd__CtlReply *
+transact(struct ctl *ctl, const Btd__CtlRequest *req,
+    Btd__CtlReply__BodyCase want)
+{
+	Btd__CtlReply	*rep;
+	uint8_t		*buf;
+	size_t		 len;
+	char		*e;
+	int		 r;
+
+	if (ctl->fd == -1)
+		ctl_connect(ctl);
+	len = btd__ctl_request__get_packed_size(req);
+	buf = xmalloc(len);
+	btd__ctl_request__pack(req, buf);
+	if (frame_write(ctl->fd, buf, len, -1) == -1)
+		errorx(1, "cannot send to btd: %s", strerror(errno));
+	free(buf);
+
+	r = frame_read(ctl->fd, FRAME_MAX_CTLREP, CTL_TIMEOUT_MS, &buf, &len);
+	if (r == 0)
+		errorx(1, "btd closed the connection without replying");
+	if (r == -1) {
+		if (errno == ETIMEDOUT)
+			errorx(1, "no reply from btd within %d seconds",
+			    CTL_TIMEOUT_MS / 1000);
+		if (errno == EMSGSIZE)
+			errorx(1, "btd's reply is larger than %u bytes",
+			    FRAME_MAX_CTLREP);
+		if (errno == EPROTO)
+			errorx(1, "btd closed the connection in the middle "
+			    "of its reply");
+		errorx(1, "cannot read btd's reply: %s", strerror(errno));
+	}
+	rep = btd__ctl_reply__unpack(NULL, len, buf);
+	free(buf);
+	if (rep == NULL)
+		errorx(1, "btd's reply does not decode");
+	if (!rep->ok) {
+		e = esc(rep->error != NULL && rep->error[0] != '\0' ?
+		    rep->error : "btd refused the request");
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		errorx(1, "%s", e);
+	}
+	if (want != BTD__CTL_REPLY__BODY__NOT_SET && (rep->body_case != want ||
+	    (want == BTD__CTL_REPLY__BODY_STATUS && rep->status == NULL) ||
+	    (want == BTD__CTL_REPLY__BODY_SETTINGS && rep->settings == NULL))) {
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		errorx(1, "unexpected reply from btd");
+	}
+	return rep;
+}
+
+/* status */
+
+/* "nnp landlock:7 seccomp:stored uid:61003 netns", or "none". */
+static char *
+confinement_str(const Btd__Confinement *c)
+{
+	char	*s, *pol;
+	size_t	 len;
+	FILE	*fp;
+
+	if (c == NULL)
+		return xasprintf("-");
+	if ((fp = open_memstream(&s, &len)) == NULL)
+		errorx(1, "out of memory");
+	if (c->no_new_privs)
+		fputs(" nnp", fp);
+	if (c->landlock_abi > 0)
+		fprintf(fp, " landlock:%u", c->landlock_abi);
+	if (c->seccomp) {
+		pol = esc(c->seccomp_policy);
+		fprintf(fp, " seccomp%s%s", pol[0] != '\0' ? ":" : "", pol);
+		free(pol);
+	}
+	fprintf(fp, " uid:%u", c->uid);
+	if (c->gid != c->uid)
+		fprintf(fp, " gid:%u", c->gid);
+	if (c->netns)
+		fputs(" netns", fp);
+	if (fclose(fp) == EOF)
+		errorx(1, "out of memory");
+	/* Every form starts with a space; drop it. */
+	memmove(s, s + 1, len);
+	return s;
+}
+
+static void
+status_plain(const Btd__StatusReply *st)
+{
+	static const char *const head[] = { "ROLE", "PID", "STATE", "UPTIME",
+	    "RESTARTS", "CONFINEMENT", "LAST-EXIT" };
+	const size_t	 ncols = sizeof(head) / sizeof(head[0]);
+	char		**cell, *ver, *dir, *up, *s, *peer;
+	size_t		 i, k, c;
+
+	ver = esc(st->version);
+	dir = esc(st->state_dir);
+	up = duration(st->uptime);
+	printf("btd %s, pid %d, up %s, state %s, protocol %u.%u\n",
+	    ver[0] != '\0' ? ver : "?", st->pid, up, dir, st->proto_major,
+	    st->proto_minor);
+	free(ver);
+	free(dir);
+	free(up);
+	if (st->n_roles == 0)
+		return;
+
+	cell = xmalloc((st->n_roles + 1) * ncols * sizeof(*cell));
+	for (c = 0; c < ncols; c++)
+		cell[c] = xasprintf("%s", head[c]);
+	for (i = 0; i < st->n_roles; i++) {
+		const Btd__RoleStatus	*r = st->roles[i];
+		char			**row = cell + (i + 1) * ncols;
+
+		row[0] = esc(r->name);
+		row[1] = r->pid > 0 ? xasprintf("%d", r->pid) :
+		    xasprintf("-");
+		s = esc(r->state);
+		if (r->next_start > 0 && strcmp(r->state, "backoff") == 0) {
+			up = duration(r->next_start);
+			row[2] = xasprintf("%s %s", s, up);
+			free(up);
+			free(s);
+		} else
+			row[2] = s;
+		row[3] = r->pid > 0 ? duration(r->uptime) : xasprintf("-");
+		row[4] = xasprintf("%u", r->restarts);
+		row[5] = confinement_str(r->confinement);
+		row[6] = r->last_exit != NULL && r->last_exit[0] != '\0' ?
+		    esc(r->last_exit) : xasprintf("-");
+	}
+	table_print(cell, st->n_roles + 1, ncols);
+	free(cell);
+
+	for (i = 0; i < st->n_roles; i++) {
+		const Btd__RoleStatus *r = st->roles[i];
+
+		s = esc(r->name);
+		printf("  %s links:", s);
+		free(s);
+		if (r->n_links == 0)
+			printf(" none");
+		for (k = 0; k < r->n_links; k++) {
+			const Btd__LinkStatus *l = r->links[k];
+
+			peer = esc(l->peer);
+			printf("%s %s %s (gen %llu)", k > 0 ? "," : "", peer,
+			    l->up ? "up" : "down",
+			    (unsigned long long)l->generation);
+			free(peer);
+		}
+		printf("\n");
+	}
+}
+
+static void
+confinement_json(struct json *j, const Btd__Confinement *c)
+{
+	if (c == NULL) {
+		json_str(j, "confinement", NULL);
+		return;
+	}
+	json_obj_open(j, "confinement");
+	json_bool(j, "no_new_privs", c->no_new_privs);
+	json_uint(j, "landlock_abi", c->landlock_abi);
+	json_str(j, "landlock", c->landlock);
+	json_bool(j, "seccomp", c->seccomp);
+	json_str(j, "seccomp_policy", c->seccomp_policy);
+	json_uint(j, "uid", c->uid);
+	json_uint(j, "gid", c->gid);
+	json_bool(j, "netns", c->netns);
+	json_str(j, "rlimits", c->rlimits);
+	json_obj_close(j);
+}
+
+static void
+status_json(const Btd__StatusReply *st)
+{
+	struct json	j;
+	char		proto[32];
+	size_t		i, k;
+
+	json_init(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_int(&j, "pid", st->pid);
+	json_str(&j, "version", st->version);
+	json_uint(&j, "uptime", st->uptime);
+	json_str(&j, "state_dir", st->state_dir);
+	snprintf(proto, sizeof(proto), "%u.%u", st->proto_major,
+	    st->proto_minor);
+	json_str(&j, "protocol", proto);
+	json_arr_open(&j, "roles");
+	for (i = 0; i < st->n_roles; i++) {
+		const Btd__RoleStatus *r = st->roles[i];
+
+		json_obj_open(&j, NULL);
+		json_str(&j, "name", r->name);
+		json_str(&j, "exec", r->exec);
+		json_int(&j, "pid", r->pid);
+		json_str(&j, "state", r->state);
+		json_uint(&j, "uptime", r->uptime);
+		json_uint(&j, "restarts", r->restarts);
+		json_str(&j, "last_exit", r->last_exit);
+		json_str(&j, "impl_name", r->impl_name);
+		json_str(&j, "impl_version", r->impl_version);
+		json_uint(&j, "next_start", r->next_start);
+		confinement_json(&j, r->confinement);
+		json_arr_open(&j, "links");
+		for (k = 0; k < r->n_links; k++) {
+			json_obj_open(&j, NULL);
+			json_str(&j, "peer", r->links[k]->peer);
+			json_bool(&j, "up", r->links[k]->up);
+			json_uint(&j, "generation", r->links[k]->generation);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	json_done(&j);
+}
+
+static int
+cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__StatusRequest	 sr = BTD__STATUS_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+
+	(void)argc;
+	(void)argv;
+	req.body_case = BTD__CTL_REQUEST__BODY_STATUS;
+	req.status = &sr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_STATUS);
+	if (ctl->json)
+		status_json(rep->status);
+	else
+		status_plain(rep->status);
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+/* get, set */
+
+/* "key = value  (source)", keys and values in aligned columns. */
+static void
+settings_plain(const Btd__SettingsReply *sr)
+{
+	char	**cell;
+	size_t	  i, n, kw = 0, vw = 0;
+
+	cell = xmalloc((sr->n_settings * 3 + 1) * sizeof(*cell));
+	for (i = 0; i < sr->n_settings; i++) {
+		cell[i * 3] = esc(sr->settings[i]->key);
+		cell[i * 3 + 1] = esc(sr->settings[i]->value);
+		cell[i * 3 + 2] = esc(sr->settings[i]->source);
+		if ((n = strlen(cell[i * 3])) > kw)
+			kw = n;
+		if ((n = strlen(cell[i * 3 + 1])) > vw)
+			vw = n;
+	}
+	for (i = 0; i < sr->n_settings; i++) {
+		printf("%-*s = %-*s  (%s)\n", (int)kw, cell[i * 3], (int)vw,
+		    cell[i * 3 + 1], cell[i * 3 + 2]);
+		free(cell[i * 3]);
+		free(cell[i * 3 + 1]);
+		free(cell[i * 3 + 2]);
+	}
+	free(cell);
+}
+
+static void
+settings_json(const Btd__SettingsReply *sr)
+{
+	struct json	j;
+	size_t		i;
+
+	json_init(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_arr_open(&j, "settings");
+	for (i = 0; i < sr->n_settings; i++) {
+		json_obj_open(&j, NULL);
+		json_str(&j, "key", sr->settings[i]->key);
+		json_str(&j, "value", sr->settings[i]->value);
+		json_str(&j, "source", sr->settings[i]->source);
+		json_str(&j, "description", sr->settings[i]->description);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	json_done(&j);
+}
+
+static int
+settings_print(struct ctl *ctl, Btd__CtlReply *rep)
+{
+	if (ctl->json)
+		settings_json(rep->settings);
+	else
+		settings_plain(rep->settings);
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+static int
+cmd_get(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest	req = BTD__CTL_REQUEST__INIT;
+	Btd__GetRequest	gr;
+
+	/* The generated *_INIT of a message with strings casts away const. */
+	btd__get_request__init(&gr);
+	if (argc > 0)
+		gr.key = argv[0];
+	req.body_case = BTD__CTL_REQUEST__BODY_GET;
+	req.get = &gr;
+	return settings_print(ctl,
+	    transact(ctl, &req, BTD__CTL_REPLY__BODY_SETTINGS));
+}
+
+static int
+cmd_set(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest	req = BTD__CTL_REQUEST__INIT;
+	Btd__SetRequest	sr;
+
+	btd__set_request__init(&sr);
+	(void)argc;
+	sr.key = argv[0];
+	sr.value = argv[1];
+	req.body_case = BTD__CTL_REQUEST__BODY_SET;
+	req.set = &sr;
+	return settings_print(ctl,
+	    transact(ctl, &req, BTD__CTL_REPLY__BODY_SETTINGS));
+}
+
+/* restart, shutdown */
+
+/* The reply carries nothing but ok. */
+static int
+done_print(struct ctl *ctl, Btd__CtlReply *rep, const char *what)
+{
+	struct json	j;
+
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_bool(&j, "ok", 1);
+		json_obj_close(&j);
+		json_done(&j);
+	} else
+		printf("%s\n", what);
+	return 0;
+}
+
+static int
+cmd_restart(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__RestartRequest	 rr;
+	char			*msg, *e;
+	int			 r;
+
+	btd__restart_request__init(&rr);
+	(void)argc;
+	if (util_role_by_name(argv[0]) == 0) {
+		e = esc(argv[0]);
+		usage_error(cmd_lookup("restart"), "restart: unknown role '%s' "
+		    "(trackerd, peerd, stored, metad)", e);
+	}
+	rr.role = argv[0];
+	req.body_case = BTD__CTL_REQUEST__BODY_RESTART;
+	req.restart = &rr;
+	msg = xasprintf("restarting %s", argv[0]);
+	r = done_print(ctl, transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET),
+	    msg);
+	free(msg);
+	return r;
+}
+
+static int
+cmd_shutdown(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		req = BTD__CTL_REQUEST__INIT;
+	Btd__ShutdownRequest	sr = BTD__SHUTDOWN_REQUEST__INIT;
+
+	(void)argc;
+	(void)argv;
+	req.body_case = BTD__CTL_REQUEST__BODY_SHUTDOWN;
+	req.shutdown = &sr;
+	return done_print(ctl,
+	    transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET),
+	    "btd is shutting down");
+}
+
+/* help */
+
+static const struct cmd *
+cmd_lookup(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static int
+cmd_help(struct ctl *ctl, int argc, char **argv)
+{
+	const struct cmd	*c;
+	char			 sock[PATH_MAX], *e, *syn;
+	size_t			 i;
+
+	(void)ctl;
+	if (argc > 0) {
+		if ((c = cmd_lookup(argv[0])) == NULL) {
+			e = esc(argv[0]);
+			usage_error(cmd_lookup("help"), "help: unknown command "
+			    "'%s'", e);
+		}
+		print_usage(stdout, c);
+		printf("%s\n", c->help);
+		return 0;
+	}
+	print_usage(stdout, NULL);
+	printf("\ncommands:\n");
+	for (i = 0; i < NCMDS; i++) {
+		syn = xasprintf("%s %s", cmds[i].name, cmds[i].args);
+		printf("  %-18s%s\n", syn, cmds[i].help);
+		free(syn);
+	}
+	printf("\noptions, before or after the command:\n");
+	if (util_default_socket(sock, sizeof(sock)) == 0) {
+		e = esc(sock);
+		printf("  %-18sbtd's ctl socket (default %s)\n", "-s socket",
+		    e);
+		free(e);
+	} else
+		printf("  %-18sbtd's ctl socket\n", "-s socket");
+	printf("  %-18sprint JSON, for scripts\n", "--json");
+	printf("  %-18sthis help\n", "-h");
+	printf("  %-18send of options\n", "--");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl		 ctl;
+	const struct cmd	*c;
+	char			**pos, **args, *e;
+	int			 i, npos = 0, nargs, help = 0, r;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.fd = -1;
+
+	/* Options anywhere; everything else, in order, is the command. */
+	pos = xmalloc((size_t)(argc + 1) * sizeof(*pos));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || a[1] == '\0')
+			pos[npos++] = argv[i];
+		else if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				pos[npos++] = argv[i];
+		} else if (strcmp(a, "--json") == 0)
+			ctl.json = 1;
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			help = 1;
+		else if (strcmp(a, "-s") == 0) {
+			if (++i == argc)
+				usage_error(NULL, "option -s needs a socket "
+				    "path");
+			ctl.sock = argv[i];
+		} else if (strncmp(a, "-s", 2) == 0)
+			ctl.sock = a + 2;
+		else {
+			e = esc(a);
+			usage_error(NULL, "unknown option '%s'", e);
+		}
+	}
+	pos[npos] = NULL;
+
+	if (help) {
+		/* -h is "help", for the command given with it if any. */
+		c = cmd_lookup("help");
+		args = pos;
+		nargs = npos > 0 && cmd_lookup(pos[0]) != NULL;
+	} else {
+		if (npos == 0)
+			usage_error(NULL, "no command given (btctl help "
+			    "lists them)");
+		if ((c = cmd_lookup(pos[0])) == NULL) {
+			e = esc(pos[0]);
+			usage_error(NULL, "unknown command '%s'", e);
+		}
+		args = pos + 1;
+		nargs = npos - 1;
+		if (nargs < c->minargs)
+			usage_error(c, "%s: missing %s", c->name,
+			    c->argnames[nargs]);
+		if (nargs > c->maxargs)
+			usage_error(c, "%s: too many arguments", c->name);
+	}
+
+	r = c->run(&ctl, nargs, args);
+	if (ctl.fd != -1)
+		close(ctl.fd);
+	free(pos);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errorx(1, "cannot write output: %s", strerror(errno));
+	return r;
+}

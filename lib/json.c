@@ -1,0 +1,282 @@
+/*
+ * json.c -- the streaming JSON writer of json.h.
+ *
+ * State is a stack of open containers (their kind, and whether anything
+ * was written in them yet, which decides the comma and whether the
+ * close goes on a line of its own).  Invariant while not bad: depth is
+ * between 0 and JSON_MAXDEPTH, and done is set only at depth 0.
+ *
+ * Invalid UTF-8 is replaced one byte at a time: each byte that does not
+ * start a well-formed sequence (Unicode 15, table 3-7: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) becomes one \ufffd and
+ * the scan resumes at the next byte.  The "maximal subpart" rule of
+ * Unicode section 3.9 would fold a truncated sequence into a single
+ * U+FFFD; it was rejected as more code for no gain here, where the
+ * replacement only has to keep the output valid and show that bytes
+ * were lost.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+void
+json_init(struct json *j, FILE *fp)
+{
+	j->fp = fp;
+	j->depth = 0;
+	j->bad = 0;
+	j->done = 0;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence of at least two bytes at s
+ * (len bytes available), or 0 if there is none.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* surrogates U+D800-DFFF */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static void
+put_string(FILE *fp, const unsigned char *s, size_t len)
+{
+	size_t	i, n;
+
+	putc('"', fp);
+	for (i = 0; i < len; i += n) {
+		unsigned char c = s[i];
+
+		n = 1;
+		switch (c) {
+		case '"':
+			fputs("\\\"", fp);
+			continue;
+		case '\\':
+			fputs("\\\\", fp);
+			continue;
+		case '\b':
+			fputs("\\b", fp);
+			continue;
+		case '\f':
+			fputs("\\f", fp);
+			continue;
+		case '\n':
+			fputs("\\n", fp);
+			continue;
+		case '\r':
+			fputs("\\r", fp);
+			continue;
+		case '\t':
+			fputs("\\t", fp);
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)	/* DEL is legal but unkind */
+			fprintf(fp, "\\u%04x", c);
+		else if (c < 0x80)
+			putc(c, fp);
+		else if ((n = utf8_seq(s + i, len - i)) > 0)
+			fwrite(s + i, 1, n, fp);
+		else {
+			fputs("\\ufffd", fp);
+			n = 1;
+		}
+	}
+	putc('"', fp);
+}
+
+static void
+newline(struct json *j)
+{
+	int	i;
+
+	putc('\n', j->fp);
+	for (i = 0; i < j->depth; i++)
+		fputs("  ", j->fp);
+}
+
+/*
+ * Start a value: check that key fits where we are, write the comma,
+ * the line break and the member name.  -1 if the writer is stopped.
+ */
+static int
+begin(struct json *j, const char *key)
+{
+	if (j->bad)
+		return -1;
+	if (j->depth == 0) {
+		if (j->done || key != NULL)
+			goto misuse;
+		return 0;
+	}
+	if ((j->kind[j->depth - 1] == '{') != (key != NULL))
+		goto misuse;
+	if (!j->empty[j->depth - 1])
+		putc(',', j->fp);
+	j->empty[j->depth - 1] = 0;
+	newline(j);
+	if (key != NULL) {
+		put_string(j->fp, (const unsigned char *)key, strlen(key));
+		fputs(": ", j->fp);
+	}
+	return 0;
+ misuse:
+	j->bad = 1;
+	return -1;
+}
+
+/* After a scalar or a close: at depth 0 the document is complete. */
+static void
+end(struct json *j)
+{
+	if (j->depth == 0)
+		j->done = 1;
+}
+
+static void
+open_container(struct json *j, const char *key, char kind)
+{
+	if (begin(j, key) == -1)
+		return;
+	if (j->depth == JSON_MAXDEPTH) {
+		j->bad = 1;
+		return;
+	}
+	putc(kind, j->fp);
+	j->kind[j->depth] = kind;
+	j->empty[j->depth] = 1;
+	j->depth++;
+}
+
+static void
+close_container(struct json *j, char kind)
+{
+	if (j->bad)
+		return;
+	if (j->depth == 0 || j->kind[j->depth - 1] != kind) {
+		j->bad = 1;
+		return;
+	}
+	j->depth--;
+	if (!j->empty[j->depth])
+		newline(j);
+	putc(kind == '{' ? '}' : ']', j->fp);
+	end(j);
+}
+
+void
+json_obj_open(struct json *j, const char *key)
+{
+	open_container(j, key, '{');
+}
+
+void
+json_obj_close(struct json *j)
+{
+	close_container(j, '{');
+}
+
+void
+json_arr_open(struct json *j, const char *key)
+{
+	open_container(j, key, '[');
+}
+
+void
+json_arr_close(struct json *j)
+{
+	close_container(j, '[');
+}
+
+void
+json_strn(struct json *j, const char *key, const void *val, size_t len)
+{
+	if (begin(j, key) == -1)
+		return;
+	put_string(j->fp, val, len);
+	end(j);
+}
+
+void
+json_str(struct json *j, const char *key, const char *val)
+{
+	if (begin(j, key) == -1)
+		return;
+	if (val == NULL)
+		fputs("null", j->fp);
+	else
+		put_string(j->fp, (const unsigned char *)val, strlen(val));
+	end(j);
+}
+
+void
+json_int(struct json *j, const char *key, long long val)
+{
+	if (begin(j, key) == -1)
+		return;
+	fprintf(j->fp, "%lld", val);
+	end(j);
+}
+
+void
+json_uint(struct json *j, const char *key, unsigned long long val)
+{
+	if (begin(j, key) == -1)
+		return;
+	fprintf(j->fp, "%llu", val);
+	end(j);
+}
+
+void
+json_bool(struct json *j, const char *key, int val)
+{
+	if (begin(j, key) == -1)
+		return;
+	fputs(val ? "true" : "false", j->fp);
+	end(j);
+}
+
+int
+json_finish(struct json *j)
+{
+	if (!j->bad && j->done)
+		putc('\n', j->fp);
+	errno = 0;
+	if (fflush(j->fp) == EOF || ferror(j->fp)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	if (j->bad || !j->done) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,374 @@
+/*
+ * role.c -- the runtime every role shares.
+ *
+ * Owns the channel to btd (fd 3 at exec) and the channels to other
+ * roles.  Takes from btd: Hello (the answer to ours), Ping, Config and
+ * ChannelAttach; sends btd: Hello first, Pong, LinkState.  On a peer
+ * channel it answers Ping with Pong and, on the Pong to its own Ping,
+ * reports the link up to btd.
+ *
+ * Invariants: at most one chan per peer role; a replaced chan is freed
+ * before the new one is used; the process exits when the btd channel
+ * closes or breaks the protocol (btd restarts it), never on a peer's
+ * misbehaviour (that channel is closed and btd is told).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common.pb-c.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "role.h"
+#include "util.h"
+
+/* Body numbers shared by every envelope (proto/common.proto). */
+#define BODY_HELLO	1
+#define BODY_PING	2
+#define BODY_PONG	3
+#define BODY_ATTACH	4
+#define BODY_LINK	5
+#define BODY_CONFIG	6
+#define BODY_ROLE_MIN	16	/* from here on: the role's own bodies */
+
+struct peer_link {
+	const struct role_peer	*def;
+	struct chan		*chan;
+	uint64_t		 generation;
+	uint64_t		 nonce;		/* of our Ping, 0 when answered */
+};
+
+static const struct role_def	*rdef;
+static struct event_base	*rbase;
+static struct chan		*btd_chan;
+static struct peer_link		 links[ROLE_MAX_PEERS];
+static int			 hello_done;
+
+static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
+		    void *);
+static void	peer_read(struct chan *, const uint8_t *, size_t,
+		    const char *, void *);
+
+static void
+usage(const char *name)
+{
+	dprintf(STDERR_FILENO, "usage: %s %s [-v ...]\n"
+	    "This program is a role of btd(8) and is started by it.\n",
+	    name, rdef->name);
+	exit(2);
+}
+
+void
+role_init(const struct role_def *def, int argc, char **argv)
+{
+	int i, verbose = 0;
+
+	rdef = def;
+	if (argc < 2 || strcmp(argv[1], def->name) != 0)
+		usage(argc > 0 ? argv[0] : def->name);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-v") == 0)
+			verbose++;
+		else if (strcmp(argv[i], "-vv") == 0)
+			verbose += 2;
+		else
+			usage(argv[0]);
+	}
+	log_init(def->name, verbose);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < def->npeers; i++)
+		links[i].def = &def->peers[i];
+	if ((rbase = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", FRAME_MAX_ROLE,
+	    btd_read, NULL);
+	if (btd_chan == NULL)
+		fatal("channel to btd on fd %d", ROLE_FD_BTD);
+}
+
+struct event_base *
+role_base(void)
+{
+	return rbase;
+}
+
+struct chan *
+role_btd_chan(void)
+{
+	return btd_chan;
+}
+
+static struct peer_link *
+link_of(int peer)
+{
+	int i;
+
+	for (i = 0; i < rdef->npeers; i++)
+		if (links[i].def->peer == peer)
+			return &links[i];
+	return NULL;
+}
+
+struct chan *
+role_peer_chan(int peer)
+{
+	struct peer_link *l = link_of(peer);
+
+	return l != NULL ? l->chan : NULL;
+}
+
+static void
+send_link(struct peer_link *l, int up, int violation, const char *error)
+{
+	Btd__LinkState ls = BTD__LINK_STATE__INIT;
+
+	ls.peer = (Btd__Role)l->def->peer;
+	ls.generation = l->generation;
+	ls.up = up;
+	ls.violation = violation;
+	ls.error = (char *)(uintptr_t)(error ? error : "");
+	if (msg_send_body(btd_chan, rdef->btd_env, "link",
+	    &ls.base, -1) == -1)
+		log_warn("%s: link state to btd", __func__);
+}
+
+static uint64_t
+new_nonce(void)
+{
+	static uint64_t n;
+
+	return ((uint64_t)getpid() << 32) | ++n;
+}
+
+static void
+send_ping(struct chan *c, const ProtobufCMessageDescriptor *env,
+    uint64_t nonce)
+{
+	Btd__Ping p = BTD__PING__INIT;
+
+	p.nonce = nonce;
+	if (msg_send_body(c, env, "ping", &p.base, -1) == -1)
+		log_warn("%s: ping to %s", __func__, chan_name(c));
+}
+
+static void
+send_pong(struct chan *c, const ProtobufCMessageDescriptor *env,
+    uint64_t nonce)
+{
+	Btd__Pong p = BTD__PONG__INIT;
+
+	p.nonce = nonce;
+	if (msg_send_body(c, env, "pong", &p.base, -1) == -1)
+		log_warn("%s: pong to %s", __func__, chan_name(c));
+}
+
+static void
+link_close(struct peer_link *l, int violation, const char *why)
+{
+	if (l->chan == NULL)
+		return;
+	chan_free(l->chan);
+	l->chan = NULL;
+	l->nonce = 0;
+	send_link(l, 0, violation, why);
+}
+
+/* A ChannelAttach: the fd that came with it is our new channel. */
+static int
+attach(const Btd__ChannelAttach *a)
+{
+	struct peer_link	*l;
+	const char		*name;
+	int			 fd;
+
+	fd = chan_take_fd(btd_chan);
+	if (fd == -1) {
+		log_warnx("%s: attach without a descriptor", __func__);
+		return -1;
+	}
+	if ((l = link_of(a->peer)) == NULL ||
+	    (name = util_role_name(a->peer)) == NULL) {
+		log_warnx("%s: attach for a role that is not my peer: %d",
+		    __func__, a->peer);
+		close(fd);
+		return -1;
+	}
+	if (l->chan != NULL) {
+		chan_free(l->chan);
+		l->chan = NULL;
+	}
+	l->generation = a->generation;
+	l->chan = chan_new(rbase, fd, name, l->def->maxframe, peer_read, l);
+	if (l->chan == NULL) {
+		log_warn("%s: channel to %s", __func__, name);
+		close(fd);
+		send_link(l, 0, 0, "cannot set up channel");
+		return 0;
+	}
+	log_debug("attached to %s (generation %llu)", name,
+	    (unsigned long long)a->generation);
+	l->nonce = new_nonce();
+	send_ping(l->chan, l->def->env, l->nonce);
+	return 0;
+}
+
+static void
+config(const Btd__Config *c)
+{
+	size_t i;
+
+	log_setverbose((int)c->verbose);
+	for (i = 0; i < c->n_settings; i++) {
+		const Btd__Setting *s = c->settings[i];
+
+		log_debug("config %s", s->key);
+		if (rdef->config != NULL)
+			rdef->config(s->key, s->value);
+	}
+}
+
+static int
+btd_dispatch(struct chan *c, const ProtobufCMessage *env)
+{
+	const ProtobufCMessage	*in;
+	const char		*name;
+	int			 body;
+
+	body = msg_body(env, &in, &name);
+	log_trace("<- btd: %s", name);
+	if (!hello_done && body != BODY_HELLO)
+		return -1;
+	switch (body) {
+	case BODY_HELLO: {
+		const Btd__Hello *h = (const Btd__Hello *)(const void *)in;
+
+		if (hello_done || h->proto_major != BTD_PROTO_MAJOR)
+			return -1;
+		hello_done = 1;
+		return 0;
+	}
+	case BODY_PING:
+		send_pong(c, rdef->btd_env,
+		    ((const Btd__Ping *)(const void *)in)->nonce);
+		return 0;
+	case BODY_PONG:
+		return 0;
+	case BODY_ATTACH:
+		return attach((const Btd__ChannelAttach *)(const void *)in);
+	case BODY_CONFIG:
+		config((const Btd__Config *)(const void *)in);
+		return 0;
+	default:
+		if (body >= BODY_ROLE_MIN && rdef->btd_handler != NULL)
+			return rdef->btd_handler(c, env);
+		return -1;
+	}
+}
+
+static void
+btd_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
+    void *arg)
+{
+	ProtobufCMessage	*env;
+	const char		*name = "?";
+
+	(void)arg;
+	if (buf == NULL) {
+		/* btd owns our lifetime: it is gone, or done with us. */
+		log_info("channel to btd closed (%s), exiting", why);
+		exit(0);
+	}
+	if ((env = msg_unpack(rdef->btd_env, buf, len)) == NULL)
+		fatalx("btd sent a message that does not decode as %s",
+		    rdef->btd_env->short_name);
+	if (btd_dispatch(c, env) == -1) {
+		(void)msg_body(env, NULL, &name);
+		fatalx("btd sent an unexpected message: %s", name);
+	}
+	msg_free(env);
+}
+
+static int
+peer_dispatch(struct peer_link *l, const ProtobufCMessage *env)
+{
+	const ProtobufCMessage	*in;
+	const char		*name;
+	int			 body;
+
+	body = msg_body(env, &in, &name);
+	log_trace("<- %s: %s", chan_name(l->chan), name);
+	switch (body) {
+	case BODY_PING:
+		send_pong(l->chan, l->def->env,
+		    ((const Btd__Ping *)(const void *)in)->nonce);
+		return 0;
+	case BODY_PONG:
+		if (l->nonce != 0 &&
+		    ((const Btd__Pong *)(const void *)in)->nonce == l->nonce) {
+			l->nonce = 0;
+			send_link(l, 1, 0, NULL);
+		}
+		return 0;
+	default:
+		if (body >= BODY_ROLE_MIN && l->def->handler != NULL)
+			return l->def->handler(l->chan, env);
+		return -1;
+	}
+}
+
+static void
+peer_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
+    void *arg)
+{
+	struct peer_link	*l = arg;
+	ProtobufCMessage	*env;
+	const char		*name = "?";
+	char			 reason[128];
+
+	(void)c;
+	if (buf == NULL) {
+		log_info("channel to %s closed: %s", chan_name(l->chan), why);
+		link_close(l, strcmp(why, "eof") != 0, why);
+		return;
+	}
+	if ((env = msg_unpack(l->def->env, buf, len)) == NULL) {
+		log_warnx("%s sent a message that does not decode as %s",
+		    chan_name(l->chan), l->def->env->short_name);
+		link_close(l, 1, "message does not decode");
+		return;
+	}
+	if (peer_dispatch(l, env) == -1) {
+		(void)msg_body(env, NULL, &name);
+		snprintf(reason, sizeof(reason), "unexpected message %s", name);
+		log_warnx("%s sent an %s", chan_name(l->chan), reason);
+		msg_free(env);
+		link_close(l, 1, reason);
+		return;
+	}
+	msg_free(env);
+}
+
+void
+role_run(void)
+{
+	Btd__Hello	h = BTD__HELLO__INIT;
+
+	h.role = (Btd__Role)rdef->role;
+	h.proto_major = BTD_PROTO_MAJOR;
+	h.proto_minor = BTD_PROTO_MINOR;
+	h.impl_name = (char *)(uintptr_t)rdef->impl;
+	h.impl_version = (char *)(uintptr_t)BTD_VERSION;
+	h.pid = (int32_t)getpid();
+	if (msg_send_body(btd_chan, rdef->btd_env, "hello", &h.base, -1) == -1)
+		fatal("hello to btd");
+	event_base_dispatch(rbase);
+	fatalx("event loop returned");
+}

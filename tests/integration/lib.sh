@@ -1,0 +1,100 @@
+# lib.sh -- helpers for integration tests on real btd processes.
+#
+# Source it from a t_*.sh script.  Every process started here is
+# recorded by PID and killed at exit; every wait is bounded.
+# Results are lines "ok - NAME" / "not ok - NAME" (tests/run.sh counts
+# them).
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-$TOP/build}
+BTD=$B/bin/btd
+BTCTL=$B/bin/btctl
+T=$(mktemp -d /tmp/btd-test.XXXXXX)
+chmod 755 "$T"
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	# Roles die with their btd (PDEATHSIG); give them a moment.
+	sleep 0.2
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+
+# check NAME CMD...: ok if CMD succeeds.
+check() {
+	_check_name=$1
+	shift
+	if "$@"; then ok "$_check_name"; else notok "$_check_name"; fi
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s; 0 once it succeeds.
+wait_for() {
+	_wf_limit=$(( $1 * 10 ))
+	shift
+	_wf_i=0
+	while [ $_wf_i -lt "$_wf_limit" ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+		_wf_i=$((_wf_i + 1))
+	done
+	return 1
+}
+
+# btd_start NAME [btd args...]: a foreground btd with state in $T/NAME;
+# sets STATE, SOCK, LOG and BTD_PID (btd's own pid, from its status).
+# Waits until it answers status.
+btd_start() {
+	_n=$1
+	shift
+	mkdir -p "$T/$_n"
+	STATE=$T/$_n/state
+	SOCK=$STATE/btd.sock
+	LOG=$T/$_n/log
+	timeout -k 2 900 "$BTD" -f -S "$STATE" -D "$T/$_n/dl" "$@" \
+	    >>"$LOG" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 10 "$BTCTL" -s "$SOCK" status >/dev/null
+	BTD_PID=$(jget "j['pid']")
+	PIDS="$PIDS $BTD_PID"
+}
+
+# role_pids: the pids of the four roles, for checking they are gone.
+role_pids() {
+	jget "' '.join(str(r['pid']) for r in j['roles'] if r['pid'] > 0)"
+}
+
+# all_dead PID...: none of them is alive.
+all_dead() {
+	for _p in "$@"; do kill -0 "$_p" 2>/dev/null && return 1; done
+	return 0
+}
+
+ctl() { "$BTCTL" -s "$SOCK" "$@"; }
+
+# jq-like access to `btctl status --json`: jget 'EXPR' with j the object.
+jget() {
+	ctl status --json | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
+}
+
+role_pid() { jget "[r['pid'] for r in j['roles'] if r['name']=='$1'][0]"; }
+role_field() { jget "[r['$2'] for r in j['roles'] if r['name']=='$1'][0]"; }
+
+# all_running: four roles in state running with a pid.
+all_running() {
+	[ "$(jget "sum(1 for r in j['roles'] if r['state']=='running' and r['pid']>0)")" = 4 ]
+}
+
+# links_up: every wired pair reports a completed round trip.
+links_up() {
+	[ "$(jget "all(l['up'] for r in j['roles'] for l in r['links']) and sum(len(r['links']) for r in j['roles'])==6")" = True ]
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+dead() { ! kill -0 "$1" 2>/dev/null; }

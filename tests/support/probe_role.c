@@ -1,0 +1,263 @@
+/*
+ * probe_role.c -- a stand-in role for the integration tests.
+ *
+ * btd executes it as `PATH ROLE [-v ...]` in place of a real role, with
+ * fd 3 its channel to btd; it serves the role named by argv[1] with the
+ * shared runtime (lib/role.c), says Hello as "btd-probe", takes the
+ * real role's peer channels and ignores every role-specific message.
+ * What else it does is chosen by the name it was copied to:
+ *
+ *   probe_confine*  before serving, try what a compromised role would
+ *                   (read /etc/passwd, open sockets, reach the ctl
+ *                   socket, exec a shell, write to /tmp, signal btd)
+ *                   and log one line for each:
+ *                   "probe: WHAT: refused (REASON)" or "probe: WHAT:
+ *                   ALLOWED", then "probe: done".
+ *   probe_garbage*  half a second after starting to serve, write a
+ *                   frame header announcing 0xfffffff0 bytes and junk
+ *                   on the btd channel; btd must kill and restart it.
+ *   anything else   a plain role that does nothing.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common.pb-c.h"
+#include "metad.pb-c.h"
+#include "peer_metad.pb-c.h"
+#include "peer_stored.pb-c.h"
+#include "peer_trackerd.pb-c.h"
+#include "peerd.pb-c.h"
+#include "stored.pb-c.h"
+#include "trackerd.pb-c.h"
+
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "role.h"
+#include "util.h"
+
+#define PROBE_IMPL	"btd-probe"
+#define GARBAGE_DELAY_MS 500	/* after role_run(): Hello is out by then */
+
+/* Where a role that kept an AF_UNIX socket would try to connect. */
+#define PROBE_ABSTRACT	"btd-probe"
+#define PROBE_CTL_PATH	"/tmp/btd-probe-ctl.sock"
+#define PROBE_WRITE	"/tmp/btd-probe-write"
+
+extern char	**environ;
+
+static struct role_def	 def;
+
+/* A role-specific body: the probe takes it and does nothing. */
+static int
+probe_ignore(struct chan *c, const ProtobufCMessage *env)
+{
+	const char	*name = "?";
+
+	(void)msg_body(env, NULL, &name);
+	log_debug("probe: ignored %s from %s", name, chan_name(c));
+	return 0;
+}
+
+static void
+add_peer(int peer, const ProtobufCMessageDescriptor *env, size_t maxframe)
+{
+	struct role_peer	*p = &def.peers[def.npeers++];
+
+	p->peer = peer;
+	p->env = env;
+	p->handler = probe_ignore;
+	p->maxframe = maxframe;
+}
+
+/* The role_def of the real role named, with the probe's handlers. */
+static int
+probe_def(const char *name)
+{
+	memset(&def, 0, sizeof(def));
+	def.impl = PROBE_IMPL;
+	def.btd_handler = probe_ignore;
+	switch (util_role_by_name(name)) {
+	case BTD__ROLE__TRACKERD:
+		def.role = BTD__ROLE__TRACKERD;
+		def.btd_env = &btd__trackerd_msg__descriptor;
+		add_peer(BTD__ROLE__PEERD,
+		    &btd__peer_trackerd_msg__descriptor, FRAME_MAX_ROLE);
+		break;
+	case BTD__ROLE__PEERD:
+		def.role = BTD__ROLE__PEERD;
+		def.btd_env = &btd__peerd_msg__descriptor;
+		add_peer(BTD__ROLE__STORED,
+		    &btd__peer_stored_msg__descriptor, FRAME_MAX_BLOCK);
+		add_peer(BTD__ROLE__TRACKERD,
+		    &btd__peer_trackerd_msg__descriptor, FRAME_MAX_ROLE);
+		add_peer(BTD__ROLE__METAD,
+		    &btd__peer_metad_msg__descriptor, FRAME_MAX_ROLE);
+		break;
+	case BTD__ROLE__STORED:
+		def.role = BTD__ROLE__STORED;
+		def.btd_env = &btd__stored_msg__descriptor;
+		add_peer(BTD__ROLE__PEERD,
+		    &btd__peer_stored_msg__descriptor, FRAME_MAX_BLOCK);
+		break;
+	case BTD__ROLE__METAD:
+		def.role = BTD__ROLE__METAD;
+		def.btd_env = &btd__metad_msg__descriptor;
+		add_peer(BTD__ROLE__PEERD,
+		    &btd__peer_metad_msg__descriptor, FRAME_MAX_ROLE);
+		break;
+	default:
+		return -1;
+	}
+	def.name = util_role_name(def.role);
+	return 0;
+}
+
+/* Log the outcome of one attempt: rc -1 with errno set is a refusal. */
+static void
+report(const char *what, int rc, int error)
+{
+	if (rc == -1)
+		log_info("probe: %s: refused (%s)", what, strerror(error));
+	else
+		log_info("probe: %s: ALLOWED", what);
+}
+
+/*
+ * Reach btd's ctl socket the only way a role could: an AF_UNIX socket,
+ * connected to an abstract name or to a path.  Allowed if either
+ * connect succeeds.
+ */
+static void
+probe_connect_ctl(void)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	int			 s, error = 0, ok = 0;
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		report("connect ctl", -1, errno);
+		return;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path + 1, PROBE_ABSTRACT, strlen(PROBE_ABSTRACT));
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    strlen(PROBE_ABSTRACT);
+	if (connect(s, (struct sockaddr *)&sun, len) == 0)
+		ok = 1;
+	else
+		error = errno;
+	close(s);
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		if (error == 0)
+			error = errno;
+	} else {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, PROBE_CTL_PATH, sizeof(PROBE_CTL_PATH));
+		if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			ok = 1;
+		else if (error == 0)
+			error = errno;
+		close(s);
+	}
+	report("connect ctl", ok ? 0 : -1, error);
+}
+
+static void
+probe_confine(void)
+{
+	char	*sh_argv[] = {
+		"sh", "-c", "echo 'probe: execve /bin/sh: ALLOWED' >&2", NULL
+	};
+	int	 fd, rc;
+
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	report("open /etc/passwd", fd, errno);
+	if (fd != -1)
+		close(fd);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	report("socket inet", fd, errno);
+	if (fd != -1)
+		close(fd);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	report("socket unix", fd, errno);
+	if (fd != -1)
+		close(fd);
+
+	probe_connect_ctl();
+
+	/* Returns only when refused; a shell would say ALLOWED itself. */
+	execve("/bin/sh", sh_argv, environ);
+	report("execve /bin/sh", -1, errno);
+
+	fd = open(PROBE_WRITE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	report("write /tmp", fd, errno);
+	if (fd != -1)
+		close(fd);
+
+	rc = kill(getppid(), 0);
+	report("signal btd", rc, errno);
+	log_info("probe: done");
+}
+
+/* A frame header for 0xfffffff0 bytes, then junk: btd must give up. */
+static void
+garbage_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	static const char	 junk[] = "\xff\xff\xff\xf0garbage";
+	ssize_t			 n;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	n = write(ROLE_FD_BTD, junk, sizeof(junk) - 1);
+	log_info("probe: wrote %zd bytes of garbage to btd", n);
+}
+
+static void
+probe_garbage(void)
+{
+	static struct timeval	 tv = {
+		GARBAGE_DELAY_MS / 1000, (GARBAGE_DELAY_MS % 1000) * 1000
+	};
+
+	if (event_base_once(role_base(), -1, EV_TIMEOUT, garbage_cb, NULL,
+	    &tv) == -1)
+		fatalx("probe: cannot schedule the garbage");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*base;
+
+	if (argc < 2 || probe_def(argv[1]) == -1) {
+		dprintf(STDERR_FILENO, "usage: %s trackerd|peerd|stored|metad "
+		    "[-v ...]\n", argc > 0 ? argv[0] : "probe_role");
+		return 2;
+	}
+	role_init(&def, argc, argv);
+
+	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	if (strncmp(base, "probe_confine", strlen("probe_confine")) == 0)
+		probe_confine();
+	else if (strncmp(base, "probe_garbage", strlen("probe_garbage")) == 0)
+		probe_garbage();
+	role_run();
+}

@@ -1,0 +1,551 @@
+/*
+ * check_state.c -- state.db (btd/btd_state.c): creation with the newest
+ * schema, file mode and WAL mode, the settings table, the unclean-
+ * shutdown marker, migrations applied once and in steps, a failing
+ * migration rolled back, and the refusal of a newer or unopenable
+ * database with a message that names it.
+ *
+ * Every test works in a directory of its own under a base directory
+ * that the tcase's unchecked fixture creates and removes in the parent
+ * process, so a failing test leaves nothing behind.  What btd_state.c
+ * wrote is read back through a second, independent SQLite connection.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <sqlite3.h>
+
+#include "btd/btd.h"
+
+#define NEWEST	1	/* built-in migrations in btd_state.c */
+
+static char	 base[] = "/tmp/check_state.XXXXXX";
+static int	 have_base;
+
+static void
+base_setup(void)
+{
+	if (mkdtemp(base) == NULL)
+		ck_abort_msg("mkdtemp: %s", strerror(errno));
+	have_base = 1;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+static void
+base_teardown(void)
+{
+	if (have_base)
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	have_base = 0;
+	memcpy(base + sizeof(base) - 7, "XXXXXX", 6);
+}
+
+/* A fresh directory for one test; path gets DIR/name. */
+static void
+test_path(char *path, size_t len, const char *name)
+{
+	char	 dir[256];
+
+	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", base);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, len, "%s/%s", dir, name);
+}
+
+/* An integer query on a separate connection; -1 on error. */
+static long long
+db_int(const char *path, const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*stmt = NULL;
+	long long	 v = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+/* SQL on a separate connection; the sqlite3_exec() result. */
+static int
+db_exec(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int
+table_exists(const char *path, const char *name)
+{
+	char	 sql[256];
+
+	/* The names are the test's own constants. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = '%s'", name);
+	return db_int(path, sql) == 1;
+}
+
+/* Two test migrations: each leaves a row, so a re-run would show. */
+static const struct state_migration two_steps[] = {
+	{ 1, "CREATE TABLE one(x); INSERT INTO one VALUES (1);" },
+	{ 2, "CREATE TABLE two(x); INSERT INTO two VALUES (2);" },
+};
+
+static const struct state_migration bad_second[] = {
+	{ 1, "CREATE TABLE one(x); INSERT INTO one VALUES (1);" },
+	{ 2, "CREATE TABLE two(x); INSERT INTO two VALUES (2); BOGUS;" },
+};
+
+START_TEST(test_fresh)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_version(st), NEWEST);
+	ck_assert_int_eq(state_torrent_count(st), 0);
+	state_close(st);
+	ck_assert_int_eq(db_int(path, "PRAGMA user_version"), NEWEST);
+	state_close(NULL);
+}
+END_TEST
+
+START_TEST(test_tables)
+{
+	static const char *tables[] = { "meta", "settings", "torrents",
+	    "files", "trackers", "peers", "download_roots" };
+	char		 path[512], err[512] = "";
+	struct state	*st;
+	size_t		 i;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		ck_assert_msg(table_exists(path, tables[i]), "no table %s",
+		    tables[i]);
+
+	/* The info hash is 20 bytes, nothing else. */
+	ck_assert_int_ne(db_exec(path, "INSERT INTO torrents(info_hash, "
+	    "name, info, save_path, added) VALUES (x'0102', 'n', x'00', "
+	    "'/d', 0)"), SQLITE_OK);
+	ck_assert_int_eq(db_exec(path, "INSERT INTO torrents(info_hash, "
+	    "name, info, save_path, added) VALUES (zeroblob(20), 'n', "
+	    "x'64', '/d', 0)"), SQLITE_OK);
+	ck_assert_int_eq(state_torrent_count(st), 1);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM torrents WHERE "
+	    "state = 'checking' AND paused = 0 AND uploaded = 0"), 1);
+
+	/* Deleting a torrent takes its files, trackers and peers along. */
+	ck_assert_int_eq(db_exec(path, "PRAGMA foreign_keys = ON;"
+	    "INSERT INTO files(info_hash, idx) VALUES (zeroblob(20), 0);"
+	    "INSERT INTO trackers(info_hash, url, tier) VALUES "
+	    "(zeroblob(20), 'http://t/a', 0);"
+	    "INSERT INTO peers(info_hash, addr, port) VALUES "
+	    "(zeroblob(20), '10.0.0.1', 6881);"
+	    "DELETE FROM torrents;"), SQLITE_OK);
+	ck_assert_int_eq(db_int(path, "SELECT (SELECT count(*) FROM files) + "
+	    "(SELECT count(*) FROM trackers) + (SELECT count(*) FROM peers)"),
+	    0);
+	ck_assert_int_eq(state_torrent_count(st), 0);
+	state_close(st);
+}
+END_TEST
+
+struct seen {
+	char	 buf[256];
+	int	 n;
+};
+
+static void
+collect(const char *key, const char *value, void *arg)
+{
+	struct seen	*s = arg;
+	size_t		 len = strlen(s->buf);
+
+	snprintf(s->buf + len, sizeof(s->buf) - len, "%s=%s;", key, value);
+	s->n++;
+}
+
+START_TEST(test_settings)
+{
+	char		 path[512], err[512] = "", *v;
+	struct state	*st;
+	struct seen	 s;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+
+	v = (char *)1;
+	ck_assert_int_eq(state_setting_get(st, "peer_port", &v), 0);
+	ck_assert_ptr_null(v);
+
+	ck_assert_int_eq(state_setting_set(st, "peer_port", "7000"), 0);
+	ck_assert_int_eq(state_setting_get(st, "peer_port", &v), 1);
+	ck_assert_str_eq(v, "7000");
+	free(v);
+
+	/* Overwrite: one row, the new value. */
+	ck_assert_int_eq(state_setting_set(st, "peer_port", "7001"), 0);
+	ck_assert_int_eq(state_setting_get(st, "peer_port", &v), 1);
+	ck_assert_str_eq(v, "7001");
+	free(v);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM settings"), 1);
+	ck_assert_int_gt(db_int(path, "SELECT updated FROM settings"),
+	    1500000000);
+
+	/* Values are bound, not spliced into SQL. */
+	ck_assert_int_eq(state_setting_set(st, "download_dir",
+	    "/srv/it's \"here\"; DROP TABLE settings"), 0);
+	ck_assert_int_eq(state_setting_get(st, "download_dir", &v), 1);
+	ck_assert_str_eq(v, "/srv/it's \"here\"; DROP TABLE settings");
+	free(v);
+	ck_assert_int_eq(state_setting_set(st, "log_level", ""), 0);
+
+	/* foreach goes in key order, whatever the insertion order. */
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(state_setting_foreach(st, collect, &s), 0);
+	ck_assert_int_eq(s.n, 3);
+	ck_assert_str_eq(s.buf, "download_dir=/srv/it's \"here\"; DROP TABLE "
+	    "settings;log_level=;peer_port=7001;");
+
+	ck_assert_int_eq(state_setting_del(st, "log_level"), 0);
+	ck_assert_int_eq(state_setting_del(st, "no_such_key"), 0);
+	ck_assert_int_eq(state_setting_get(st, "log_level", &v), 0);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(state_setting_foreach(st, collect, &s), 0);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_str_eq(s.buf, "download_dir=/srv/it's \"here\"; DROP TABLE "
+	    "settings;peer_port=7001;");
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+	char		 path[512], err[512] = "", *v;
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_setting_set(st, "peer_port", "7000"), 0);
+	state_close(st);
+
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "reopen: %s", err);
+	ck_assert_int_eq(state_version(st), NEWEST);
+	ck_assert_int_eq(state_setting_get(st, "peer_port", &v), 1);
+	ck_assert_str_eq(v, "7000");
+	free(v);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_migrate_once)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open_with(path, two_steps, 2, err, sizeof(err));
+	ck_assert_msg(st != NULL, "open: %s", err);
+	ck_assert_int_eq(state_version(st), 2);
+	state_close(st);
+
+	st = state_open_with(path, two_steps, 2, err, sizeof(err));
+	ck_assert_msg(st != NULL, "reopen: %s", err);
+	ck_assert_int_eq(state_version(st), 2);
+	state_close(st);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM one"), 1);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM two"), 1);
+}
+END_TEST
+
+START_TEST(test_migrate_step)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open_with(path, two_steps, 1, err, sizeof(err));
+	ck_assert_msg(st != NULL, "open: %s", err);
+	ck_assert_int_eq(state_version(st), 1);
+	state_close(st);
+	ck_assert(!table_exists(path, "two"));
+
+	/* Only step 2 runs: step 1's row is still alone. */
+	st = state_open_with(path, two_steps, 2, err, sizeof(err));
+	ck_assert_msg(st != NULL, "upgrade: %s", err);
+	ck_assert_int_eq(state_version(st), 2);
+	state_close(st);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM one"), 1);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM two"), 1);
+	ck_assert_int_eq(db_int(path, "PRAGMA user_version"), 2);
+}
+END_TEST
+
+START_TEST(test_unclean)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+	int		 unclean;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+
+	unclean = -1;
+	ck_assert_int_eq(state_mark_running(st, &unclean), 0);
+	ck_assert_int_eq(unclean, 0);
+
+	/* A second start with no clean stop in between (a crash). */
+	state_close(st);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "reopen: %s", err);
+	unclean = -1;
+	ck_assert_int_eq(state_mark_running(st, &unclean), 0);
+	ck_assert_int_eq(unclean, 1);
+
+	ck_assert_int_eq(state_mark_clean(st), 0);
+	state_close(st);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "reopen: %s", err);
+	unclean = -1;
+	ck_assert_int_eq(state_mark_running(st, &unclean), 0);
+	ck_assert_int_eq(unclean, 0);
+	state_close(st);
+	ck_assert_int_eq(db_int(path,
+	    "SELECT value = '1' FROM meta WHERE key = 'running'"), 1);
+}
+END_TEST
+
+START_TEST(test_mode)
+{
+	char		 path[512], wal[600], err[512] = "";
+	struct state	*st;
+	struct stat	 sb;
+	mode_t		 old;
+
+	test_path(path, sizeof(path), "state.db");
+	/* 0600 must not depend on the umask. */
+	old = umask(0);
+	st = state_open(path, err, sizeof(err));
+	umask(old);
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_setting_set(st, "k", "v"), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_wal)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+	sqlite3		*db;
+	sqlite3_stmt	*stmt;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	state_close(st);
+
+	/* WAL is persistent: a new connection finds it without asking. */
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &stmt, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_bad_migration)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open_with(path, bad_second, 2, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(err, "state.db: migration 2: ") == err, "%s", err);
+	ck_assert_msg(strstr(err, "BOGUS") != NULL, "%s", err);
+
+	/* Step 1 stays; step 2 left nothing, not even its first table. */
+	ck_assert_int_eq(db_int(path, "PRAGMA user_version"), 1);
+	ck_assert(table_exists(path, "one"));
+	ck_assert(!table_exists(path, "two"));
+
+	/* And the good list still upgrades it afterwards. */
+	st = state_open_with(path, two_steps, 2, err, sizeof(err));
+	ck_assert_msg(st != NULL, "open: %s", err);
+	ck_assert_int_eq(state_version(st), 2);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_newer)
+{
+	char		 path[512], err[512] = "", want[128];
+	struct state	*st;
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	state_close(st);
+	ck_assert_int_eq(db_exec(path, "PRAGMA user_version = 7"), SQLITE_OK);
+
+	st = state_open_with(path, two_steps, 2, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	ck_assert_str_eq(err,
+	    "state.db: schema version 7 is newer than this btd (2)");
+
+	st = state_open(path, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	snprintf(want, sizeof(want), "state.db: schema version 7 is newer "
+	    "than this btd (%d)", NEWEST);
+	ck_assert_str_eq(err, want);
+
+	/* Refused, not changed. */
+	ck_assert_int_eq(db_int(path, "PRAGMA user_version"), 7);
+
+	ck_assert_int_eq(db_exec(path, "PRAGMA user_version = -1"), SQLITE_OK);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(err, "schema version -1 is not valid") != NULL,
+	    "%s", err);
+}
+END_TEST
+
+START_TEST(test_unopenable)
+{
+	char		 path[600], file[512], err[700] = "";
+	struct state	*st;
+	int		 fd;
+
+	/* A parent that is a regular file fails for root too. */
+	test_path(file, sizeof(file), "plain");
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/state.db", file);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strncmp(err, "state.db: ", 10) == 0, "%s", err);
+	ck_assert_msg(strstr(err, path) != NULL, "%s", err);
+
+	/* A directory without write permission; root bypasses that. */
+	if (geteuid() != 0) {
+		test_path(path, sizeof(path), "state.db");
+		*strrchr(path, '/') = '\0';
+		ck_assert_int_eq(chmod(path, 0500), 0);
+		strcat(path, "/state.db");
+		st = state_open(path, err, sizeof(err));
+		ck_assert_ptr_null(st);
+		ck_assert_msg(strstr(err, path) != NULL, "%s", err);
+		*strrchr(path, '/') = '\0';
+		chmod(path, 0700);
+	}
+}
+END_TEST
+
+START_TEST(test_not_a_db)
+{
+	char		 path[512], err[512] = "";
+	struct state	*st;
+	int		 fd;
+	static const char junk[] = "this is not an SQLite database, not at "
+	    "all, and it is long enough to have a header of 100 bytes, "
+	    "which SQLite reads before anything else.";
+
+	test_path(path, sizeof(path), "state.db");
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strncmp(err, "state.db: ", 10) == 0, "%s", err);
+	ck_assert_msg(strstr(err, path) != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "not a database") != NULL, "%s", err);
+}
+END_TEST
+
+static Suite *
+state_suite(void)
+{
+	Suite	*s = suite_create("state");
+	TCase	*tc;
+
+	tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_test(tc, test_fresh);
+	tcase_add_test(tc, test_tables);
+	tcase_add_test(tc, test_settings);
+	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_migrate_once);
+	tcase_add_test(tc, test_migrate_step);
+	tcase_add_test(tc, test_unclean);
+	tcase_add_test(tc, test_mode);
+	tcase_add_test(tc, test_wal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_test(tc, test_bad_migration);
+	tcase_add_test(tc, test_newer);
+	tcase_add_test(tc, test_unopenable);
+	tcase_add_test(tc, test_not_a_db);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(state_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
