@@ -297,13 +297,19 @@ main(int argc, char *argv[])
 	    verbose > 1 ? "trace" : "debug", err, sizeof(err)) == -1)
 		startup_fail("-v: %s", err);
 
-	/* The state directory: ours alone. */
-	if (util_mkdirs(state_dir, 0700) == -1)
+	/*
+	 * The state directory: ours alone.  As root the roles run under
+	 * their own uids: they may pass through it (0711, not list it) to
+	 * reach a download dir inside; everything in it is mode 0600.
+	 */
+	if (util_mkdirs(state_dir, 0755) == -1 ||
+	    chmod(state_dir, geteuid() == 0 ? 0711 : 0700) == -1)
 		startup_fail("state dir %s: %s", state_dir, strerror(errno));
 	if (stat(state_dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
 		startup_fail("state dir %s: not a directory", state_dir);
 	if (access(state_dir, W_OK | X_OK) == -1)
 		startup_fail("state dir %s: %s", state_dir, strerror(errno));
+
 
 	if (!foreground)
 		daemonize();

@@ -21,6 +21,7 @@
  * `btctl restart`.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -289,6 +290,33 @@ proc_backoff(struct proc *p)
 	set_timer(p, delay, restart_cb);
 }
 
+/*
+ * The download dir must exist before Landlock can name it.  One that
+ * btd creates belongs to stored's uid (as root); one the administrator
+ * made is left as it is, and if stored's uid cannot write there, the
+ * sandbox says so when the role fails to start.
+ */
+static int
+proc_download_dir(struct proc *p, const struct sandbox_policy *pol)
+{
+	const char	*dir = pol->rw_dirs[0];
+	struct stat	 sb;
+
+	if (stat(dir, &sb) == 0)
+		return 0;
+	if (errno != ENOENT || util_mkdirs(dir, 0755) == -1) {
+		proc_fail(p, "download_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && chown(dir, pol->uid, pol->gid) == -1) {
+		proc_fail(p, "download_dir %s: chown: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	log_info("created download_dir %s", dir);
+	return 0;
+}
+
 static void
 proc_spawn(struct proc *p)
 {
@@ -309,17 +337,12 @@ proc_spawn(struct proc *p)
 		proc_fail(p, "%s: %s", p->exec, strerror(errno));
 		return;
 	}
-	if (pol.kind == SANDBOX_STORED && util_mkdirs(pol.rw_dirs[0], 0755) == -1) {
-		proc_fail(p, "download_dir %s: %s", pol.rw_dirs[0],
-		    strerror(errno));
-		return;
-	}
 	if (geteuid() != 0) {
 		pol.uid = getuid();
 		pol.gid = getgid();
-	} else if (pol.kind == SANDBOX_STORED &&
-	    chown(pol.rw_dirs[0], pol.uid, pol.gid) == -1)
-		log_warn("%s: chown %s", p->name, pol.rw_dirs[0]);
+	}
+	if (pol.kind == SANDBOX_STORED && proc_download_dir(p, &pol) == -1)
+		return;
 	sandbox_describe(&pol, &p->sandbox);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", p->name);
@@ -388,7 +411,10 @@ proc_spawn(struct proc *p)
 	if (n > 0) {
 		err[n] = '\0';
 		close(sv[0]);
-		proc_fail(p, "%s", err);
+		if (geteuid() == 0)
+			proc_fail(p, "%s (as uid %u)", err, (unsigned)pol.uid);
+		else
+			proc_fail(p, "%s", err);
 		/* The child exits 127; reaped in proc_sigchld(). */
 		return;
 	}

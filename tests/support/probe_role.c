@@ -12,7 +12,10 @@
  *                   socket, exec a shell, write to /tmp, signal btd)
  *                   and log one line for each:
  *                   "probe: WHAT: refused (REASON)" or "probe: WHAT:
- *                   ALLOWED", then "probe: done".
+ *                   ALLOWED", then "probe: done".  When btd's Config
+ *                   arrives, it also tries what only some roles may:
+ *                   create a file in download_dir, bind peer_port and
+ *                   bind another port; then "probe: config done".
  *   probe_garbage*  half a second after starting to serve, write a
  *                   frame header announcing 0xfffffff0 bytes and junk
  *                   on the btd channel; btd must kill and restart it.
@@ -20,6 +23,9 @@
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,6 +221,56 @@ probe_confine(void)
 	log_info("probe: done");
 }
 
+/* Bind a TCP socket on 127.0.0.1:port; 0 or -1 with errno. */
+static int
+try_bind(long port)
+{
+	struct sockaddr_in	 sin;
+	int			 s, rc, saved;
+
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = bind(s, (struct sockaddr *)&sin, sizeof(sin));
+	saved = errno;
+	close(s);
+	errno = saved;
+	return rc;
+}
+
+/* The checks that depend on settings, once, from the first Config. */
+static void
+probe_config(const char *key, const char *value)
+{
+	static int	 have_dir, have_port;
+	char		 path[4096];
+	long		 port;
+	int		 fd;
+
+	if (strcmp(key, "download_dir") == 0 && !have_dir) {
+		have_dir = 1;
+		snprintf(path, sizeof(path), "%s/probe-%d", value,
+		    (int)getpid());
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		report("write download_dir", fd, errno);
+		if (fd != -1) {
+			close(fd);
+			(void)unlink(path);
+		}
+	}
+	if (strcmp(key, "peer_port") == 0 && !have_port) {
+		have_port = 1;
+		port = strtol(value, NULL, 10);
+		report("bind peer_port", try_bind(port), errno);
+		report("bind other port", try_bind(port + 1), errno);
+	}
+	if (have_dir && have_port && strcmp(key, "peer_port") == 0)
+		log_info("probe: config done");
+}
+
 /* A frame header for 0xfffffff0 bytes, then junk: btd must give up. */
 static void
 garbage_cb(evutil_socket_t fd, short ev, void *arg)
@@ -251,12 +307,13 @@ main(int argc, char **argv)
 		    "[-v ...]\n", argc > 0 ? argv[0] : "probe_role");
 		return 2;
 	}
-	role_init(&def, argc, argv);
-
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
 	    argv[0];
-	if (strncmp(base, "probe_confine", strlen("probe_confine")) == 0)
+	role_init(&def, argc, argv);
+	if (strncmp(base, "probe_confine", strlen("probe_confine")) == 0) {
+		def.config = probe_config;
 		probe_confine();
+	}
 	else if (strncmp(base, "probe_garbage", strlen("probe_garbage")) == 0)
 		probe_garbage();
 	role_run();
