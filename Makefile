@@ -50,7 +50,7 @@ LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asa
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role
 
-UNIT	:= frame chan state conf json
+UNIT	:= frame chan state conf json util
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \

@@ -273,15 +273,9 @@ proc_backoff(struct proc *p)
 		if (p->started_ms != 0 &&
 		    util_now_ms() - p->started_ms >= ROLE_HEALTHY_MS)
 			p->backoff = 0;
-		if (p->backoff == 0)
-			delay = ROLE_FIRST_DELAY_MS;
-		else if (p->backoff >= 20)
-			delay = cap;
-		else
-			delay = 1000ULL << (p->backoff - 1);
-		if (delay > cap)
-			delay = cap;
-		p->backoff++;
+		delay = util_backoff_ms(p->backoff, ROLE_FIRST_DELAY_MS, cap);
+		if (p->backoff < 64)
+			p->backoff++;
 	}
 	p->state = PROC_BACKOFF;
 	p->next_start_ms = util_now_ms() + delay;

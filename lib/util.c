@@ -106,3 +106,17 @@ util_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+uint64_t
+util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms)
+{
+	uint64_t d;
+
+	if (attempt <= 0)
+		d = first_ms;
+	else if (attempt > 32)
+		d = cap_ms;
+	else
+		d = 1000ULL << (attempt - 1);
+	return d < cap_ms ? d : cap_ms;
+}

@@ -28,6 +28,12 @@ int	 util_mkdirs(const char *path, unsigned mode);
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
 
+/*
+ * The delay before restart number `attempt` (0 the first after a healthy
+ * run): first_ms, then 1 s, 2 s, 4 s ... doubling, never above cap_ms.
+ */
+uint64_t util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms);
+
 /* Role names: index by the proto's Role value (1-4); NULL if invalid. */
 const char *util_role_name(int role);
 int	 util_role_by_name(const char *name);	/* 0 if unknown */

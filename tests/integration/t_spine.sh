@@ -33,6 +33,19 @@ for r in trackerd peerd stored metad; do
 done
 check "peerd <-> stored rewired twice (generation 3)" [ "$(jget "[l['generation'] for r in j['roles'] if r['name']=='peerd' for l in r['links'] if l['peer']=='stored'][0]")" = 3 ]
 
+# A role that keeps dying waits longer each time (1 s, then 2 s).
+kill -9 "$(role_pid trackerd)"
+in_backoff() { [ "$(role_field trackerd state)" = backoff ] && [ "$(role_field trackerd next_start)" -ge 1 ]; }
+check "crash loop: second death within a minute waits (backoff)" wait_for 5 in_backoff
+check "crash loop: the wait is 1 s" grep -q "trackerd: restarting in 1000 ms" "$LOG"
+trackerd_up() { [ "$(role_field trackerd state)" = running ]; }
+wait_for 10 trackerd_up
+kill -9 "$(role_pid trackerd)"
+check "crash loop: then 2 s" wait_for 5 grep -q "trackerd: restarting in 2000 ms" "$LOG"
+check "crash loop: back up after the wait" wait_for 10 trackerd_up
+check "crash loop: restarts counted (3)" [ "$(role_field trackerd restarts)" = 3 ]
+check "crash loop: wired again" wait_for 10 links_up
+
 # btctl restart ROLE
 old=$(role_pid metad)
 check "btctl restart metad" ctl restart metad
@@ -65,7 +78,10 @@ s = conn(); s.sendall(struct.pack(">I", 3) + b"\x22\x01\xff")
 res.append(("invalid UTF-8 dropped", closed(s)))
 s = conn(); s.sendall(struct.pack(">I", 0))
 res.append(("empty request dropped", closed(s)))
-idle = [conn() for _ in range(200)]
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+idle = [conn() for _ in range(1000)]
 time.sleep(0.5)
 for name, good in res:
     print(("ok - " if good else "not ok - ") + "ctl: " + name)
@@ -76,7 +92,7 @@ python3 "$T/ctlfuzz.py" "$SOCK" &
 FUZZ=$!
 PIDS="$PIDS $FUZZ"
 sleep 1.5
-check "ctl: served beside 200 idle clients" sh -c "'$BTCTL' -s '$SOCK' status >/dev/null"
+check "ctl: served beside 1000 idle clients" sh -c "'$BTCTL' -s '$SOCK' status >/dev/null"
 wait $FUZZ
 check "ctl: btd still up after hostile clients" alive "$BTD_PID"
 check "ctl: drops are logged" grep -q "ctl: client .* dropped" "$LOG"

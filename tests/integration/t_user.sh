@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 else
 	AS="setpriv --reuid=65534 --regid=65534 --clear-groups --"
 	if ! $AS test -x "$BTD"; then
-		echo "ok - unprivileged run # skip: $BTD is not reachable by uid 65534"
+		echo "skipped: $BTD is not reachable by uid 65534"
 		exit 0
 	fi
 fi

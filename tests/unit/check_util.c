@@ -1,0 +1,127 @@
+/*
+ * check_util.c -- the restart backoff schedule, role names, default
+ * paths and mkdir -p.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+START_TEST(backoff_schedule)
+{
+	/* Fast first, then doubling from a second, capped. */
+	ck_assert_uint_eq(util_backoff_ms(0, 200, 30000), 200);
+	ck_assert_uint_eq(util_backoff_ms(1, 200, 30000), 1000);
+	ck_assert_uint_eq(util_backoff_ms(2, 200, 30000), 2000);
+	ck_assert_uint_eq(util_backoff_ms(5, 200, 30000), 16000);
+	ck_assert_uint_eq(util_backoff_ms(6, 200, 30000), 30000);
+	ck_assert_uint_eq(util_backoff_ms(40, 200, 30000), 30000);
+	ck_assert_uint_eq(util_backoff_ms(1000, 200, 30000), 30000);
+	/* A cap below the first delay wins. */
+	ck_assert_uint_eq(util_backoff_ms(0, 200, 100), 100);
+	ck_assert_uint_eq(util_backoff_ms(-1, 200, 30000), 200);
+}
+END_TEST
+
+START_TEST(role_names)
+{
+	ck_assert_str_eq(util_role_name(1), "trackerd");
+	ck_assert_str_eq(util_role_name(4), "metad");
+	ck_assert_ptr_null(util_role_name(0));
+	ck_assert_ptr_null(util_role_name(5));
+	ck_assert_ptr_null(util_role_name(-1));
+	ck_assert_int_eq(util_role_by_name("stored"), 3);
+	ck_assert_int_eq(util_role_by_name("Stored"), 0);
+	ck_assert_int_eq(util_role_by_name(""), 0);
+}
+END_TEST
+
+START_TEST(default_paths)
+{
+	char buf[4096];
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(util_default_state_dir(buf, sizeof(buf)), 0);
+		ck_assert_str_eq(buf, "/var/lib/btd");
+		ck_assert_int_eq(util_default_socket(buf, sizeof(buf)), 0);
+		ck_assert_str_eq(buf, "/var/lib/btd/btd.sock");
+		return;
+	}
+	setenv("XDG_STATE_HOME", "/x/state", 1);
+	ck_assert_int_eq(util_default_state_dir(buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/x/state/btd");
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", "/home/u", 1);
+	ck_assert_int_eq(util_default_socket(buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/home/u/.local/state/btd/btd.sock");
+}
+END_TEST
+
+START_TEST(paths_too_long)
+{
+	char small[8];
+
+	errno = 0;
+	ck_assert_int_eq(util_default_socket(small, sizeof(small)), -1);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(mkdirs)
+{
+	char		 tmpl[] = "/tmp/check_util.XXXXXX", path[256];
+	struct stat	 sb;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(path, sizeof(path), "%s/a/b/c", tmpl);
+	ck_assert_int_eq(util_mkdirs(path, 0700), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	/* Again: it exists, which is fine. */
+	ck_assert_int_eq(util_mkdirs(path, 0700), 0);
+	/* Under a regular file: an error. */
+	snprintf(path, sizeof(path), "%s/a/file", tmpl);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/a/file/x", tmpl);
+	errno = 0;
+	ck_assert_int_eq(util_mkdirs(path, 0700), -1);
+	ck_assert_int_eq(errno, ENOTDIR);
+	ck_assert_int_eq(util_mkdirs("", 0700), -1);
+	snprintf(path, sizeof(path), "rm -rf %s", tmpl);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+static Suite *
+util_suite(void)
+{
+	Suite	*s = suite_create("util");
+	TCase	*core = tcase_create("core"), *errors = tcase_create("errors");
+
+	tcase_add_test(core, backoff_schedule);
+	tcase_add_test(core, role_names);
+	tcase_add_test(core, default_paths);
+	tcase_add_test(core, mkdirs);
+	tcase_add_test(errors, paths_too_long);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(util_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
