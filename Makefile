@@ -25,7 +25,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -I. -Ilib -isystem $(B)/gen -D_GNU_SOURCE \
 	    -DBTD_VERSION='"$(VERSION)"' -DBTD_LIBEXECDIR='"$(LIBEXECDIR)"'
-CFLAGS	+= -std=gnu17 $(OPT) $(WARN) $(PKG_CFLAGS)
+CFLAGS	+= -std=gnu17 -pthread $(OPT) $(WARN) $(PKG_CFLAGS)
 GENCFLAGS = -std=gnu17 $(OPT) $(PKG_CFLAGS)
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -35,10 +35,11 @@ GEN_C	:= $(patsubst proto/%.proto,$(B)/gen/%.pb-c.c,$(PROTOS))
 GEN_H	:= $(GEN_C:.c=.h)
 
 LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
-	   lib/sandbox.c lib/json.c lib/util.c
-BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c \
+	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
+	   lib/magnet.c
+BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c
-CTL_SRC	:= ctl/btctl.c
+CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad
 
 obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -50,7 +51,7 @@ LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asa
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role
 
-UNIT	:= frame chan state conf json util
+UNIT	:= frame chan state conf json util bencode metainfo magnet
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -67,7 +68,7 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
 # Every object may include generated headers.
-$(B)/obj/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h)
+$(B)/obj/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -75,7 +76,7 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(GENCFLAGS) -c -o $@ $<
-$(B)/asan/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h)
+$(B)/asan/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC-SAN  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
@@ -155,3 +156,5 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+include mk/fuzz.mk

@@ -361,6 +361,7 @@ main(int argc, char *argv[])
 	    (int)getpid(), state_dir,
 	    was_unclean ? " (the previous run did not stop cleanly)" : "");
 
+	torrent_init(base, cf, st);
 	proc_init(base, cf, st);
 	proc_start_all();
 	event_base_dispatch(base);

@@ -56,6 +56,34 @@ int		 state_mark_clean(struct state *);
 /* Number of torrents recorded (the torrents table exists from v1). */
 int		 state_torrent_count(struct state *);
 
+/* A torrents row (pointers valid during the call or the insert). */
+struct state_torrent {
+	const uint8_t	*info_hash;	/* 20 bytes */
+	const char	*name;
+	const uint8_t	*info;		/* NULL until the metadata is known */
+	size_t		 info_len;
+	const uint8_t	*meta;		/* packed TorrentDesc or MagnetDesc */
+	size_t		 meta_len;
+	const char	*save_path;
+	const char	*state;
+	const char	*error;		/* "" if none */
+	int64_t		 added;
+	int		 paused;
+	size_t		 nfiles;	/* insert: files rows to create */
+	size_t		 ntrackers;	/* insert: trackers rows */
+	const char *const *tracker_urls;
+	const uint32_t	*tracker_tiers;
+};
+
+int		 state_torrent_insert(struct state *,
+		    const struct state_torrent *);
+int		 state_torrent_delete(struct state *, const uint8_t[20]);
+int		 state_torrent_foreach(struct state *,
+		    void (*)(const struct state_torrent *, void *), void *);
+int		 state_root_add(struct state *, const char *);
+int		 state_root_foreach(struct state *,
+		    void (*)(const char *, void *), void *);
+
 /* btd_conf.c -- btd.conf, command-line flags and runtime settings */
 enum conf_source {
 	CONF_DEFAULT,		/* built in */
@@ -139,12 +167,33 @@ int		 proc_all_stopped(void);
 void		 proc_sigchld(void);
 void		 proc_config_changed(const char *key);
 const struct proc *proc_get(int role);		/* 1-4 */
+struct chan	*proc_chan(int role);		/* NULL unless running */
 const char	*proc_state_name(enum proc_state);
+
+/* btd_torrent.c -- the torrents, and requests to roles about them */
+struct Btd__AddRequest;
+struct Btd__ShowRequest;
+struct Btd__RemoveRequest;
+struct ProtobufCMessage;
+void		 torrent_init(struct event_base *, struct conf *,
+		    struct state *);
+int		 torrent_roots(const char **, int);
+void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
+void		 torrent_ctl_list(int);
+void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
+void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
+int		 torrent_role_msg(int, const struct ProtobufCMessage *);
+void		 torrent_role_exited(int);
 
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,
 		    const char *path, char *err, size_t errlen);
 void		 ctl_close(void);
+struct Btd__CtlReply;
+/* Answer ctl client `client` (by id); -1 if it has gone. */
+int		 ctl_send_reply(int client, const struct Btd__CtlReply *);
+void		 ctl_send_error(int client, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* btd.c */
 struct ctl_status;

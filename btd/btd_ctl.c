@@ -38,6 +38,7 @@
 /* Tunables. */
 #define CTL_MAX_CLIENTS		64	/* connections served at once */
 #define CTL_IDLE_SECONDS	30	/* a client silent this long is dropped */
+#define CTL_WAIT_SECONDS	140	/* while a role works on its request */
 #define CTL_BACKLOG		16
 
 struct ctl_client {
@@ -86,13 +87,19 @@ client_idle(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-client_touch(struct ctl_client *cl)
+client_touch_for(struct ctl_client *cl, int seconds)
 {
-	struct timeval tv = { CTL_IDLE_SECONDS, 0 };
+	struct timeval tv = { seconds, 0 };
 
 	evtimer_add(cl->idle, &tv);
 	TAILQ_REMOVE(&clients, cl, entry);
 	TAILQ_INSERT_TAIL(&clients, cl, entry);
+}
+
+static void
+client_touch(struct ctl_client *cl)
+{
+	client_touch_for(cl, CTL_IDLE_SECONDS);
 }
 
 static void
@@ -160,42 +167,6 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 	client_touch(cl);
 	log_debug("ctl: client %d connected (uid %u, pid %d)", cl->id,
 	    (unsigned)cred.uid, (int)cred.pid);
-}
-
-/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
-static int
-utf8_valid(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	unsigned		 c, n, i, min;
-
-	while (*p) {
-		c = *p++;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			c &= 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			c &= 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			c &= 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		for (i = 0; i < n; i++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (*p++ & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-	}
-	return 1;
 }
 
 static void
@@ -272,6 +243,45 @@ do_status(struct ctl_client *cl)
 	rep.body_case = BTD__CTL_REPLY__BODY_STATUS;
 	rep.status = &sr;
 	(void)msg_send(cl->chan, &rep.base, -1);
+}
+
+static struct ctl_client *
+client_by_id(int id)
+{
+	struct ctl_client *cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->id == id)
+			return cl;
+	return NULL;
+}
+
+int
+ctl_send_reply(int client, const Btd__CtlReply *rep)
+{
+	struct ctl_client *cl;
+
+	if ((cl = client_by_id(client)) == NULL) {
+		log_debug("ctl: client %d left before its answer", client);
+		return -1;
+	}
+	client_touch(cl);
+	return msg_send(cl->chan, &rep->base, -1);
+}
+
+void
+ctl_send_error(int client, const char *fmt, ...)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	char		 err[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, sizeof(err), fmt, ap);
+	va_end(ap);
+	rep.ok = 0;
+	rep.error = err;
+	(void)ctl_send_reply(client, &rep);
 }
 
 static void
@@ -387,6 +397,18 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 		proc_restart(role);
 		reply_ok(cl);
 		break;
+	case BTD__CTL_REQUEST__BODY_ADD:
+		torrent_ctl_add(cl->id, req->add);
+		break;
+	case BTD__CTL_REQUEST__BODY_LIST:
+		torrent_ctl_list(cl->id);
+		break;
+	case BTD__CTL_REQUEST__BODY_SHOW:
+		torrent_ctl_show(cl->id, req->show);
+		break;
+	case BTD__CTL_REQUEST__BODY_REMOVE:
+		torrent_ctl_remove(cl->id, req->remove);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -398,12 +420,19 @@ request_strings_valid(const Btd__CtlRequest *req)
 {
 	switch (req->body_case) {
 	case BTD__CTL_REQUEST__BODY_GET:
-		return utf8_valid(req->get->key);
+		return util_utf8_valid(req->get->key);
 	case BTD__CTL_REQUEST__BODY_SET:
-		return utf8_valid(req->set->key) &&
-		    utf8_valid(req->set->value);
+		return util_utf8_valid(req->set->key) &&
+		    util_utf8_valid(req->set->value);
 	case BTD__CTL_REQUEST__BODY_RESTART:
-		return utf8_valid(req->restart->role);
+		return util_utf8_valid(req->restart->role);
+	case BTD__CTL_REQUEST__BODY_ADD:
+		return util_utf8_valid(req->add->magnet) &&
+		    util_utf8_valid(req->add->save_path);
+	case BTD__CTL_REQUEST__BODY_SHOW:
+		return util_utf8_valid(req->show->id);
+	case BTD__CTL_REQUEST__BODY_REMOVE:
+		return util_utf8_valid(req->remove->id);
 	default:
 		return 1;
 	}
@@ -438,7 +467,16 @@ client_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		client_drop(cl, "a request with invalid UTF-8");
 		return;
 	}
-	client_touch(cl);
+	/*
+	 * add and remove wait on a role (bounded by btd_torrent.c's own
+	 * deadlines, which are shorter): the client is not idle meanwhile.
+	 * The answer re-arms the ordinary idle timer.
+	 */
+	if (req->body_case == BTD__CTL_REQUEST__BODY_ADD ||
+	    req->body_case == BTD__CTL_REQUEST__BODY_REMOVE)
+		client_touch_for(cl, CTL_WAIT_SECONDS);
+	else
+		client_touch(cl);
 	dispatch(cl, req);
 	btd__ctl_request__free_unpacked(req, NULL);
 }

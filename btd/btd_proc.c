@@ -105,6 +105,14 @@ proc_state_name(enum proc_state s)
 	return "?";
 }
 
+struct chan *
+proc_chan(int role)
+{
+	if (role < 1 || role > ROLE_COUNT || procs[role].state != PROC_RUNNING)
+		return NULL;
+	return procs[role].chan;
+}
+
 const struct proc *
 proc_get(int role)
 {
@@ -179,7 +187,7 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 		break;
 	case BTD__ROLE__STORED:
 		pol->kind = SANDBOX_STORED;
-		pol->rw_dirs[pol->nrw_dirs++] = conf_get(cf, "download_dir");
+		pol->nrw_dirs = torrent_roots(pol->rw_dirs, SANDBOX_MAX_DIRS);
 		pol->netns = 1;
 		break;
 	default:
@@ -414,7 +422,8 @@ proc_spawn(struct proc *p)
 	}
 	p->state = PROC_STARTING;
 	p->started_ms = util_now_ms();
-	p->chan = chan_new(base, sv[0], p->name, FRAME_MAX_ROLE, proc_read, p);
+	p->chan = chan_new(base, sv[0], p->name, p->role == BTD__ROLE__METAD ?
+	    FRAME_MAX_METAD : FRAME_MAX_ROLE, proc_read, p);
 	if (p->chan == NULL)
 		fatal("%s: channel", p->name);
 	set_timer(p, ROLE_HELLO_TIMEOUT * 1000, hello_timeout);
@@ -640,7 +649,8 @@ proc_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		r = on_link(p, (const Btd__LinkState *)(const void *)in);
 		break;
 	default:
-		r = -1;
+		r = p->state == PROC_RUNNING && body >= 16 ?
+		    torrent_role_msg(p->role, env) : -1;
 		break;
 	}
 	if (r == -1) {
@@ -696,6 +706,7 @@ proc_sigchld(void)
 		memset(p->links, 0, sizeof(p->links));
 		for (i = 1; i <= ROLE_COUNT; i++)
 			procs[i].links[p->role].up = 0;
+		torrent_role_exited(p->role);
 		if (p->state == PROC_FAILED)
 			continue;	/* confinement failed; reason kept */
 		describe_exit(how, sizeof(how), status);

@@ -110,6 +110,68 @@ static const struct state_migration state_migrations[] = {
 	" path TEXT PRIMARY KEY,"	/* absolute */
 	" added INTEGER NOT NULL"	/* when it was added */
 	");" },
+	{ 2,
+	/*
+	 * Magnets: a torrent may be known before its info dictionary, so
+	 * info becomes nullable, and the validated description btd needs
+	 * to list and show a torrent is kept with it (meta).  No btd of
+	 * schema 1 could add a torrent, so the torrent tables are empty
+	 * and are made anew rather than copied.
+	 */
+	"DROP TABLE files;"
+	"DROP TABLE trackers;"
+	"DROP TABLE peers;"
+	"DROP TABLE torrents;"
+	"CREATE TABLE torrents ("
+	" info_hash BLOB PRIMARY KEY CHECK(length(info_hash) = 20),"
+	" seq INTEGER NOT NULL,"	/* order of adding, for listing */
+	" name TEXT NOT NULL,"		/* sanitised; a magnet's dn until known */
+	" info BLOB,"			/* info dict bytes; NULL until known */
+	/*
+	 * the validated description in btd's own encoding: a packed
+	 * btd.TorrentDesc without its info field once the info is known,
+	 * else a packed btd.MagnetDesc (proto/torrent.proto)
+	 */
+	" meta BLOB NOT NULL,"
+	" save_path TEXT NOT NULL,"	/* where its files go */
+	/* queued, fetching metadata, checking, downloading, seeding, error */
+	" state TEXT NOT NULL,"
+	" error TEXT,"			/* why it stopped; NULL if fine */
+	" added INTEGER NOT NULL,"	/* when btctl added it */
+	" completed INTEGER,"		/* when the last piece verified */
+	" uploaded INTEGER NOT NULL DEFAULT 0,"	/* payload bytes, all runs */
+	" downloaded INTEGER NOT NULL DEFAULT 0,"
+	" pieces BLOB,"			/* verified-piece bitfield */
+	" paused INTEGER NOT NULL DEFAULT 0"	/* 1: the user paused it */
+	");"
+	"CREATE TABLE files ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL,"	/* index in the info's files */
+	" priority INTEGER NOT NULL DEFAULT 1,"	/* 0: skip */
+	" size INTEGER,"		/* on disk when last checked */
+	" mtime INTEGER,"		/* on disk when last checked */
+	" PRIMARY KEY(info_hash, idx)"
+	");"
+	"CREATE TABLE trackers ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" url TEXT NOT NULL,"		/* announce URL */
+	" tier INTEGER NOT NULL,"	/* BEP 12 tier, 0 first */
+	" last_announce INTEGER,"	/* when we last announced */
+	" last_result TEXT,"		/* 'ok' or the failure reason */
+	" seeders INTEGER,"		/* as the tracker last said */
+	" leechers INTEGER,"
+	" completed INTEGER,"		/* downloads it has counted */
+	" PRIMARY KEY(info_hash, url)"
+	");"
+	"CREATE TABLE peers ("
+	" info_hash BLOB NOT NULL REFERENCES torrents ON DELETE CASCADE,"
+	" addr TEXT NOT NULL,"		/* numeric IPv4 or IPv6 */
+	" port INTEGER NOT NULL,"
+	" source TEXT,"			/* how we learned of it: magnet, ... */
+	" last_seen INTEGER,"		/* last connected or announced */
+	" PRIMARY KEY(info_hash, addr, port)"
+	");"
+	},
 };
 
 static void	 state_seterr(char *, size_t, const char *, ...)
@@ -540,6 +602,186 @@ state_torrent_count(struct state *st)
 
  fail:
 	log_warnx("state: count torrents: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/*
+ * Torrents.  A row is written whole when a torrent is added, in one
+ * transaction with its files and trackers rows; btd keeps the working
+ * copy in memory (btd_torrent.c) and reads the table back at start.
+ */
+int
+state_torrent_insert(struct state *st, const struct state_torrent *t)
+{
+	sqlite3_stmt	*stmt = NULL;
+	size_t		 i;
+
+	if (state_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT INTO torrents (info_hash, seq, name, info, meta, "
+	    "save_path, state, added, paused) VALUES (?1, "
+	    "(SELECT coalesce(max(seq), 0) + 1 FROM torrents), "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_bind_blob(stmt, 1, t->info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, t->name, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (t->info != NULL ? sqlite3_bind_blob64(stmt, 3, t->info,
+	    t->info_len, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(stmt, 3)) != SQLITE_OK ||
+	    sqlite3_bind_blob64(stmt, 4, t->meta, t->meta_len,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 5, t->save_path, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 6, t->state, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 7, t->added) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 8, t->paused) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO files (info_hash, idx) "
+	    "VALUES (?1, ?2)", -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < t->nfiles; i++) {
+		if (sqlite3_bind_blob(stmt, 1, t->info_hash, 20,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO trackers "
+	    "(info_hash, url, tier) VALUES (?1, ?2, ?3)", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < t->ntrackers; i++) {
+		if (sqlite3_bind_blob(stmt, 1, t->info_hash, 20,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_text(stmt, 2, t->tracker_urls[i], -1,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int(stmt, 3, (int)t->tracker_tiers[i]) !=
+		    SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (state_exec(st, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	log_warnx("state: add torrent %s: %s", t->name,
+	    sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	(void)state_exec(st, "ROLLBACK");
+	return -1;
+}
+
+int
+state_torrent_delete(struct state *st, const uint8_t info_hash[20])
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "DELETE FROM torrents WHERE info_hash = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		log_warnx("state: remove torrent: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_torrent_foreach(struct state *st,
+    void (*cb)(const struct state_torrent *, void *), void *arg)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct state_torrent	 t;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
+	    "save_path, state, coalesce(error, ''), added, paused "
+	    "FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		if (sqlite3_column_bytes(stmt, 0) != 20)
+			continue;	/* the CHECK forbids it */
+		t.info_hash = sqlite3_column_blob(stmt, 0);
+		t.name = (const char *)sqlite3_column_text(stmt, 1);
+		t.info = sqlite3_column_blob(stmt, 2);
+		t.info_len = (size_t)sqlite3_column_bytes(stmt, 2);
+		t.meta = sqlite3_column_blob(stmt, 3);
+		t.meta_len = (size_t)sqlite3_column_bytes(stmt, 3);
+		t.save_path = (const char *)sqlite3_column_text(stmt, 4);
+		t.state = (const char *)sqlite3_column_text(stmt, 5);
+		t.error = (const char *)sqlite3_column_text(stmt, 6);
+		t.added = sqlite3_column_int64(stmt, 7);
+		t.paused = sqlite3_column_int(stmt, 8);
+		cb(&t, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: torrents: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+int
+state_root_add(struct state *st, const char *path)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO download_roots "
+	    "(path, added) VALUES (?1, ?2)", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, path, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)time(NULL)) !=
+	    SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
+		log_warnx("state: download root %s: %s", path,
+		    sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_root_foreach(struct state *st, void (*cb)(const char *, void *),
+    void *arg)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT path FROM download_roots "
+	    "ORDER BY added, path", -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(stmt, 0), arg);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: download roots: %s", sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return -1;
 }

@@ -19,22 +19,28 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ctl.pb-c.h"
 #include "frame.h"
+#include "ctl.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
 
 #define CTL_TIMEOUT_MS	30000	/* longest wait for btd's reply */
+#define CTL_SLOW_MS	150000	/* for add and remove, which wait on roles */
 #define CTL_MAXARGS	2	/* most arguments any command takes */
 
 struct ctl {
@@ -42,6 +48,7 @@ struct ctl {
 	char		 sockbuf[PATH_MAX];
 	int		 fd;		/* -1 until connected */
 	int		 json;		/* --json */
+	int		 timeout_ms;	/* for btd's reply */
 };
 
 struct cmd {
@@ -60,9 +67,28 @@ static int	cmd_set(struct ctl *, int, char **);
 static int	cmd_restart(struct ctl *, int, char **);
 static int	cmd_shutdown(struct ctl *, int, char **);
 static int	cmd_help(struct ctl *, int, char **);
+static int	cmd_add(struct ctl *, int, char **);
+static int	cmd_list(struct ctl *, int, char **);
+static int	cmd_show(struct ctl *, int, char **);
+static int	cmd_files(struct ctl *, int, char **);
+static int	cmd_remove(struct ctl *, int, char **);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
+	{ "add", 1, 4, cmd_add, "FILE|MAGNET [-d DIR] [--paused]",
+	    { "FILE|MAGNET" },
+	    "add a .torrent file or a magnet link; prints its id" },
+	{ "list", 0, 0, cmd_list, "", { NULL },
+	    "every torrent: id, state, size, progress, name" },
+	{ "show", 1, 1, cmd_show, "ID", { "ID" },
+	    "one torrent in detail" },
+	{ "files", 1, 1, cmd_files, "ID", { "ID" },
+	    "a torrent's files" },
+	{ "remove", 1, 2, cmd_remove, "ID [--delete-data]", { "ID" },
+	    "forget a torrent; with --delete-data delete its files too" },
+	{ "create", 0, 0, NULL, "PATH -t URL [-t URL ...] [-o FILE] "
+	    "[--piece-size N] [--private] [--comment TEXT] [-f]", { NULL },
+	    "make a .torrent of a file or directory (no daemon needed)" },
 	{ "status", 0, 0, cmd_status, "", { NULL },
 	    "btd and each role: pid, state, uptime, restarts, confinement" },
 	{ "get", 0, 1, cmd_get, "[KEY]", { "KEY" },
@@ -286,13 +312,13 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 		errorx(1, "cannot send to btd: %s", strerror(errno));
 	free(buf);
 
-	r = frame_read(ctl->fd, FRAME_MAX_CTLREP, CTL_TIMEOUT_MS, &buf, &len);
+	r = frame_read(ctl->fd, FRAME_MAX_CTLREP, ctl->timeout_ms, &buf, &len);
 	if (r == 0)
 		errorx(1, "btd closed the connection without replying");
 	if (r == -1) {
 		if (errno == ETIMEDOUT)
 			errorx(1, "no reply from btd within %d seconds",
-			    CTL_TIMEOUT_MS / 1000);
+			    ctl->timeout_ms / 1000);
 		if (errno == EMSGSIZE)
 			errorx(1, "btd's reply is larger than %u bytes",
 			    FRAME_MAX_CTLREP);
@@ -666,6 +692,473 @@ cmd_shutdown(struct ctl *ctl, int argc, char **argv)
 	    "btd is shutting down");
 }
 
+/* torrents */
+
+#define TORRENT_MAX	(10U << 20)	/* bytes of a .torrent (metad's bound) */
+
+/* 1.5 MiB */
+static char *
+size_str(uint64_t n)
+{
+	const char	*unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double		 v = (double)n;
+	int		 u = 0;
+
+	if (n < 1024)
+		return xasprintf("%llu B", (unsigned long long)n);
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	return xasprintf("%.1f %s", v, unit[u]);
+}
+
+/*
+ * An absolute, normalised directory path from what the user typed:
+ * relative to the current directory, with ".", ".." and repeated
+ * slashes resolved by name (the directory need not exist yet).
+ */
+static char *
+abs_dir(const char *in)
+{
+	char	 cwd[PATH_MAX], *joined, *out, *tok, *save, *p;
+	size_t	 n;
+
+	if (in[0] == '/')
+		joined = xasprintf("%s", in);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			errorx(1, "add: cannot find the current directory: %s",
+			    strerror(errno));
+		joined = xasprintf("%s/%s", cwd, in);
+	}
+	out = xmalloc(strlen(joined) + 2);
+	out[0] = '\0';
+	for (tok = strtok_r(joined, "/", &save); tok != NULL;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if ((p = strrchr(out, '/')) != NULL)
+				*p = '\0';
+			continue;
+		}
+		n = strlen(out);
+		out[n] = '/';
+		strcpy(out + n + 1, tok);
+	}
+	if (out[0] == '\0')
+		strcpy(out, "/");
+	free(joined);
+	return out;
+}
+
+/* Read a .torrent file whole, refusing one over the bound. */
+static uint8_t *
+read_torrent(const char *path, size_t *len)
+{
+	struct stat	 sb;
+	uint8_t		*buf;
+	ssize_t		 n;
+	size_t		 got = 0;
+	char		*e = esc(path);
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		errorx(1, "add: %s: %s", e, strerror(errno));
+	if (fstat(fd, &sb) == -1)
+		errorx(1, "add: %s: %s", e, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		errorx(1, "add: %s: not a regular file", e);
+	if ((uint64_t)sb.st_size > TORRENT_MAX)
+		errorx(1, "add: %s: torrent is %lld bytes; the limit is %u MiB",
+		    e, (long long)sb.st_size, TORRENT_MAX >> 20);
+	buf = xmalloc((size_t)sb.st_size + 1);
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, buf + got, (size_t)sb.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			errorx(1, "add: %s: %s", e, n == 0 ? "file shrank "
+			    "while reading" : strerror(errno));
+		got += (size_t)n;
+	}
+	close(fd);
+	free(e);
+	*len = got;
+	return buf;
+}
+
+static void
+summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
+{
+	json_obj_open(j, key);
+	json_str(j, "id", s->id);
+	json_str(j, "short_id", s->short_id);
+	json_str(j, "name", s->name);
+	json_str(j, "state", s->state);
+	json_uint(j, "total_size", s->total_size);
+	json_double(j, "progress", s->progress);
+	json_int(j, "added", s->added);
+	json_str(j, "save_path", s->save_path);
+	json_bool(j, "has_metadata", s->has_metadata);
+	json_str(j, "error", s->error);
+	json_obj_close(j);
+}
+
+static int
+cmd_add(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest	 req = BTD__CTL_REQUEST__INIT;
+	Btd__AddRequest	 ar;
+	Btd__CtlReply	*rep;
+	struct json	 j;
+	const char	*what = NULL;
+	char		*dir = NULL, *e, *n;
+	uint8_t		*buf = NULL;
+	size_t		 len = 0;
+	int		 i;
+
+	btd__add_request__init(&ar);
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0) {
+			if (++i == argc)
+				usage_error(cmd_lookup("add"), "add: -d needs "
+				    "a directory");
+			free(dir);
+			dir = abs_dir(argv[i]);
+		} else if (strncmp(argv[i], "-d", 2) == 0) {
+			free(dir);
+			dir = abs_dir(argv[i] + 2);
+		} else if (strcmp(argv[i], "--paused") == 0)
+			ar.paused = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("add"), "add: unknown option "
+			    "'%s'", e);
+		} else if (what != NULL)
+			usage_error(cmd_lookup("add"), "add: one torrent at a "
+			    "time");
+		else
+			what = argv[i];
+	}
+	if (what == NULL)
+		usage_error(cmd_lookup("add"), "add: missing FILE|MAGNET");
+	if (strncasecmp(what, "magnet:", 7) == 0)
+		ar.magnet = (char *)(uintptr_t)what;
+	else if (strncasecmp(what, "http://", 7) == 0 ||
+	    strncasecmp(what, "https://", 8) == 0)
+		errorx(1, "add: fetching a .torrent from a URL is not "
+		    "supported yet; download it and add the file");
+	else {
+		buf = read_torrent(what, &len);
+		ar.torrent.data = buf;
+		ar.torrent.len = len;
+	}
+	if (dir != NULL)
+		ar.save_path = dir;
+	req.body_case = BTD__CTL_REQUEST__BODY_ADD;
+	req.add = &ar;
+	ctl->timeout_ms = CTL_SLOW_MS;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+	if (ctl->json) {
+		json_init(&j, stdout);
+		summary_json(&j, NULL, rep->added);
+		json_done(&j);
+	} else {
+		e = esc(rep->added->short_id);
+		n = esc(rep->added->name);
+		printf("added %s  %s\n", e, n);
+		free(e);
+		free(n);
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	free(buf);
+	free(dir);
+	return 0;
+}
+
+static int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest	 req = BTD__CTL_REQUEST__INIT;
+	Btd__ListRequest lr = BTD__LIST_REQUEST__INIT;
+	Btd__CtlReply	*rep;
+	struct json	 j;
+	char		**cell;
+	size_t		 i, n;
+
+	(void)argc;
+	(void)argv;
+	req.body_case = BTD__CTL_REQUEST__BODY_LIST;
+	req.list = &lr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_LIST);
+	n = rep->list != NULL ? rep->list->n_torrents : 0;
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_arr_open(&j, "torrents");
+		for (i = 0; i < n; i++)
+			summary_json(&j, NULL, rep->list->torrents[i]);
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_done(&j);
+	} else if (n == 0)
+		printf("no torrents\n");
+	else {
+		cell = xmalloc((n + 1) * 5 * sizeof(*cell));
+		cell[0] = xasprintf("ID");
+		cell[1] = xasprintf("STATE");
+		cell[2] = xasprintf("SIZE");
+		cell[3] = xasprintf("DONE");
+		cell[4] = xasprintf("NAME");
+		for (i = 0; i < n; i++) {
+			const Btd__TorrentSummary *s = rep->list->torrents[i];
+			char **row = cell + (i + 1) * 5;
+
+			row[0] = esc(s->short_id);
+			row[1] = esc(s->state);
+			row[2] = s->has_metadata ? size_str(s->total_size) :
+			    xasprintf("?");
+			row[3] = xasprintf("%.0f%%", s->progress * 100);
+			row[4] = esc(s->name);
+		}
+		table_print(cell, n + 1, 5);
+		free(cell);
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+static Btd__CtlReply *
+show_request(struct ctl *ctl, const char *id)
+{
+	Btd__CtlRequest	 req = BTD__CTL_REQUEST__INIT;
+	Btd__ShowRequest sr;
+	Btd__CtlReply	*rep;
+
+	btd__show_request__init(&sr);
+	sr.id = (char *)(uintptr_t)id;
+	req.body_case = BTD__CTL_REQUEST__BODY_SHOW;
+	req.show = &sr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_SHOW);
+	if (rep->show == NULL || rep->show->summary == NULL)
+		errorx(1, "unexpected reply from btd");
+	return rep;
+}
+
+static void
+files_json(struct json *j, const Btd__TorrentDetail *d)
+{
+	size_t i;
+
+	json_arr_open(j, "files");
+	for (i = 0; i < d->n_files; i++) {
+		json_obj_open(j, NULL);
+		json_str(j, "path", d->files[i]->path);
+		json_uint(j, "length", d->files[i]->length);
+		json_uint(j, "offset", d->files[i]->offset);
+		json_bool(j, "pad", d->files[i]->pad);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+static void
+files_plain(const Btd__TorrentDetail *d)
+{
+	char	**cell;
+	size_t	 i, n = d->n_files;
+
+	if (n == 0) {
+		printf("no files known yet (the metadata has not arrived)\n");
+		return;
+	}
+	cell = xmalloc((n + 1) * 3 * sizeof(*cell));
+	cell[0] = xasprintf("#");
+	cell[1] = xasprintf("SIZE");
+	cell[2] = xasprintf("PATH");
+	for (i = 0; i < n; i++) {
+		cell[(i + 1) * 3] = xasprintf("%zu", i);
+		cell[(i + 1) * 3 + 1] = size_str(d->files[i]->length);
+		cell[(i + 1) * 3 + 2] = d->files[i]->pad ?
+		    xasprintf("(padding)") : esc(d->files[i]->path);
+	}
+	table_print(cell, n + 1, 3);
+	free(cell);
+}
+
+static int
+cmd_show(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlReply			*rep = show_request(ctl, argv[0]);
+	const Btd__TorrentDetail	*d = rep->show;
+	const Btd__TorrentSummary	*s = d->summary;
+	struct json			 j;
+	char				*e, *sz, *pl;
+	size_t				 i;
+
+	(void)argc;
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "id", s->id);
+		json_str(&j, "info_hash", s->id);
+		json_str(&j, "short_id", s->short_id);
+		json_str(&j, "name", s->name);
+		json_str(&j, "state", s->state);
+		json_double(&j, "progress", s->progress);
+		json_uint(&j, "total_size", s->total_size);
+		json_uint(&j, "piece_length", d->piece_length);
+		json_uint(&j, "piece_count", d->piece_count);
+		json_bool(&j, "private", d->private_);
+		json_bool(&j, "multi_file", d->multi);
+		json_bool(&j, "has_metadata", s->has_metadata);
+		json_str(&j, "save_path", s->save_path);
+		json_int(&j, "added", s->added);
+		json_str(&j, "comment", d->comment);
+		json_str(&j, "created_by", d->created_by);
+		json_int(&j, "creation_date", d->creation_date);
+		json_str(&j, "error", s->error);
+		files_json(&j, d);
+		json_arr_open(&j, "trackers");
+		for (i = 0; i < d->n_trackers; i++) {
+			json_obj_open(&j, NULL);
+			json_str(&j, "url", d->trackers[i]->url);
+			json_uint(&j, "tier", d->trackers[i]->tier);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_arr_open(&j, "url_list");
+		for (i = 0; i < d->n_url_list; i++)
+			json_str(&j, NULL, d->url_list[i]);
+		json_arr_close(&j);
+		json_arr_open(&j, "peers");
+		for (i = 0; i < d->n_peers; i++) {
+			json_obj_open(&j, NULL);
+			json_str(&j, "addr", d->peers[i]->addr);
+			json_uint(&j, "port", d->peers[i]->port);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_done(&j);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		return 0;
+	}
+	e = esc(s->name);
+	printf("name:         %s\n", e);
+	free(e);
+	printf("id:           %s\n", s->id);
+	e = esc(s->state);
+	printf("state:        %s%s", e, s->error[0] ? ": " : "");
+	free(e);
+	if (s->error[0]) {
+		e = esc(s->error);
+		printf("%s", e);
+		free(e);
+	}
+	printf("\n");
+	e = esc(s->save_path);
+	printf("save path:    %s\n", e);
+	free(e);
+	if (s->has_metadata) {
+		sz = size_str(s->total_size);
+		pl = size_str(d->piece_length);
+		printf("size:         %s in %zu file%s\n", sz, d->n_files,
+		    d->n_files == 1 ? "" : "s");
+		printf("pieces:       %u of %s\n", d->piece_count, pl);
+		printf("progress:     %.1f%%\n", s->progress * 100);
+		printf("private:      %s\n", d->private_ ? "yes" : "no");
+		free(sz);
+		free(pl);
+		if (d->comment[0]) {
+			e = esc(d->comment);
+			printf("comment:      %s\n", e);
+			free(e);
+		}
+		if (d->created_by[0]) {
+			e = esc(d->created_by);
+			printf("created by:   %s\n", e);
+			free(e);
+		}
+	} else
+		printf("metadata:     not yet known (magnet)\n");
+	for (i = 0; i < d->n_trackers; i++) {
+		e = esc(d->trackers[i]->url);
+		printf("%s tier %u  %s\n", i == 0 ? "trackers:    " :
+		    "             ", d->trackers[i]->tier, e);
+		free(e);
+	}
+	for (i = 0; i < d->n_peers; i++) {
+		e = esc(d->peers[i]->addr);
+		printf("%s %s port %u\n", i == 0 ? "peers:       " :
+		    "             ", e, d->peers[i]->port);
+		free(e);
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+static int
+cmd_files(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlReply	*rep = show_request(ctl, argv[0]);
+	struct json	 j;
+
+	(void)argc;
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "id", rep->show->summary->id);
+		files_json(&j, rep->show);
+		json_obj_close(&j);
+		json_done(&j);
+	} else
+		files_plain(rep->show);
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+static int
+cmd_remove(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__RemoveRequest	 rr;
+	const char		*id = NULL;
+	char			*msg, *e;
+	int			 i, r;
+
+	btd__remove_request__init(&rr);
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--delete-data") == 0)
+			rr.delete_data = 1;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("remove"), "remove: unknown "
+			    "option '%s'", e);
+		} else if (id != NULL)
+			usage_error(cmd_lookup("remove"), "remove: one "
+			    "torrent at a time");
+		else
+			id = argv[i];
+	}
+	if (id == NULL)
+		usage_error(cmd_lookup("remove"), "remove: missing ID");
+	rr.id = (char *)(uintptr_t)id;
+	req.body_case = BTD__CTL_REQUEST__BODY_REMOVE;
+	req.remove = &rr;
+	ctl->timeout_ms = CTL_SLOW_MS;
+	e = esc(id);
+	msg = xasprintf("removed %s%s", e, rr.delete_data ?
+	    " and its data" : "");
+	r = done_print(ctl, transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET),
+	    msg);
+	free(msg);
+	free(e);
+	return r;
+}
+
 /* help */
 
 static const struct cmd *
@@ -728,11 +1221,18 @@ main(int argc, char *argv[])
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.fd = -1;
+	ctl.timeout_ms = CTL_TIMEOUT_MS;
 
 	/* Options anywhere; everything else, in order, is the command. */
 	pos = xmalloc((size_t)(argc + 1) * sizeof(*pos));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
+
+		/* create needs no daemon and parses all of its own options. */
+		if (npos == 0 && strcmp(a, "create") == 0) {
+			free(pos);
+			return ctl_create(argc - i, argv + i);
+		}
 
 		if (a[0] != '-' || a[1] == '\0')
 			pos[npos++] = argv[i];
@@ -750,6 +1250,8 @@ main(int argc, char *argv[])
 			ctl.sock = argv[i];
 		} else if (strncmp(a, "-s", 2) == 0)
 			ctl.sock = a + 2;
+		else if (npos > 0)
+			pos[npos++] = argv[i];	/* the command's own option */
 		else {
 			e = esc(a);
 			usage_error(NULL, "unknown option '%s'", e);

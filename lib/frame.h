@@ -17,6 +17,8 @@
 /* Per-channel bounds on a frame's payload. */
 #define FRAME_MAX_ROLE	(1U << 20)	/* btd <-> role, role <-> role: 1 MiB */
 #define FRAME_MAX_BLOCK	(1U << 20)	/* peerd <-> stored: a block is 16 KiB */
+#define FRAME_MAX_METAD	(32U << 20)	/* btd <-> metad: a 10 MiB .torrent and
+					   its description */
 #define FRAME_MAX_CTLREQ (16U << 20)	/* btctl -> btd: a .torrent fits */
 #define FRAME_MAX_CTLREP (64U << 20)	/* btd -> btctl: a long list */
 

@@ -16,6 +16,7 @@
  * were lost.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,6 +252,18 @@ json_uint(struct json *j, const char *key, unsigned long long val)
 	if (begin(j, key) == -1)
 		return;
 	fprintf(j->fp, "%llu", val);
+	end(j);
+}
+
+void
+json_double(struct json *j, const char *key, double val)
+{
+	if (begin(j, key) == -1)
+		return;
+	if (isfinite(val))
+		fprintf(j->fp, "%.6g", val);
+	else
+		fputs("null", j->fp);
 	end(j);
 }
 

@@ -45,6 +45,8 @@ void	json_strn(struct json *, const char *key, const void *val,
 void	json_int(struct json *, const char *key, long long val);
 void	json_uint(struct json *, const char *key, unsigned long long val);
 void	json_bool(struct json *, const char *key, int val);
+/* A finite number with up to 6 decimals (NaN and infinities: null). */
+void	json_double(struct json *, const char *key, double val);
 
 /*
  * End the document: a newline after the top-level value, then fflush.

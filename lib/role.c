@@ -88,8 +88,8 @@ role_init(const struct role_def *def, int argc, char **argv)
 		links[i].def = &def->peers[i];
 	if ((rbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", FRAME_MAX_ROLE,
-	    btd_read, NULL);
+	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", def->btd_maxframe ?
+	    def->btd_maxframe : FRAME_MAX_ROLE, btd_read, NULL);
 	if (btd_chan == NULL)
 		fatal("channel to btd on fd %d", ROLE_FD_BTD);
 }

@@ -38,6 +38,7 @@ struct role_def {
 	const char				*impl;	/* Hello.impl_name */
 	const ProtobufCMessageDescriptor	*btd_env; /* envelope to btd */
 	role_handler				 btd_handler; /* may be NULL */
+	size_t					 btd_maxframe; /* 0: FRAME_MAX_ROLE */
 	struct role_peer			 peers[ROLE_MAX_PEERS];
 	int					 npeers;
 	/* A Config arrived (after Hello, and on changes); may be NULL. */

@@ -34,6 +34,9 @@ uint64_t util_now_ms(void);
  */
 uint64_t util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms);
 
+/* Strict UTF-8 (no overlongs, surrogates, nothing past U+10FFFF). */
+int	 util_utf8_valid(const char *);
+
 /* Role names: index by the proto's Role value (1-4); NULL if invalid. */
 const char *util_role_name(int role);
 int	 util_role_by_name(const char *name);	/* 0 if unknown */

@@ -7,9 +7,10 @@
  * loop, dispatch until btd closes the channel.
  *
  * Channels: btd (fd 3, btd__metad_msg), and the peer channels listed in
- * role_def, attached by btd.  So far the role speaks the lifecycle of
- * proto/common.proto only: Hello, Config, ChannelAttach, Ping/Pong and
- * LinkState; its own bodies (16 and up) come with the BitTorrent work.
+ * role_def, attached by btd.  Besides the lifecycle of
+ * proto/common.proto, btd sends ParseTorrent and ParseMagnet
+ * (metad_parse.c); ut_metadata over the peerd channel comes with the
+ * peer wire.
  */
 #include <stdlib.h>
 
@@ -18,6 +19,7 @@
 #include "peer_metad.pb-c.h"
 #include "frame.h"
 #include "log.h"
+#include "metad.h"
 #include "role.h"
 
 static const struct role_def metad_def = {
@@ -25,7 +27,8 @@ static const struct role_def metad_def = {
 	.role = BTD__ROLE__METAD,
 	.impl = "btd-metad",
 	.btd_env = &btd__metad_msg__descriptor,
-	.btd_handler = NULL,
+	.btd_handler = metad_dispatch_btd,
+	.btd_maxframe = FRAME_MAX_METAD,
 	.peers = {
 		{ BTD__ROLE__PEERD, &btd__peer_metad_msg__descriptor, NULL,
 		    FRAME_MAX_ROLE },

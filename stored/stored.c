@@ -7,9 +7,9 @@
  * loop, dispatch until btd closes the channel.
  *
  * Channels: btd (fd 3, btd__stored_msg), and the peer channels listed in
- * role_def, attached by btd.  So far the role speaks the lifecycle of
- * proto/common.proto only: Hello, Config, ChannelAttach, Ping/Pong and
- * LinkState; its own bodies (16 and up) come with the BitTorrent work.
+ * role_def, attached by btd.  Besides the lifecycle of
+ * proto/common.proto, btd sends DeleteData (stored_files.c); the block
+ * path with peerd comes with the peer wire.
  */
 #include <stdlib.h>
 
@@ -19,13 +19,14 @@
 #include "frame.h"
 #include "log.h"
 #include "role.h"
+#include "stored.h"
 
 static const struct role_def stored_def = {
 	.name = "stored",
 	.role = BTD__ROLE__STORED,
 	.impl = "btd-stored",
 	.btd_env = &btd__stored_msg__descriptor,
-	.btd_handler = NULL,
+	.btd_handler = stored_dispatch_btd,
 	.peers = {
 		{ BTD__ROLE__PEERD, &btd__peer_stored_msg__descriptor, NULL,
 		    FRAME_MAX_BLOCK },

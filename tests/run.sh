@@ -3,6 +3,7 @@
 #   sh tests/run.sh              unit, then integration
 #   sh tests/run.sh unit         Check binaries only (ASan/UBSan build)
 #   sh tests/run.sh integration  real processes only
+#   sh tests/run.sh fuzz         each libFuzzer target briefly (FUZZ_SECONDS)
 # Integration scripts print "ok - NAME" / "not ok - NAME" per check; each
 # runs under a time limit, as root inside a network namespace of its own
 # with only loopback up.
@@ -80,6 +81,25 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 		fi
 		rm -f "$out"
 	done
+fi
+
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+	out=$(mktemp)
+	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" >"$out" 2>&1
+	p=$(grep -c '^  FUZZ    [a-z]*: Done' "$out")
+	f=$(grep -c 'FAILED' "$out")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# nothing ran: the build failed
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		failures="$failures fuzz"
+		cat "$out"
+	else
+		grep '^  FUZZ    [a-z]*: Done' "$out" | sed 's/^  FUZZ    /fuzz: /'
+	fi
+	rm -f "$out"
 fi
 
 [ -n "$failures" ] && echo "failed:$failures"

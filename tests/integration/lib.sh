@@ -10,6 +10,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$TOP/build}
 BTD=$B/bin/btd
 BTCTL=$B/bin/btctl
+# Debian's python3 (python3-libtorrent lives there), whatever is on PATH.
+PY=/usr/bin/python3
 T=$(mktemp -d /tmp/btd-test.XXXXXX)
 chmod 755 "$T"
 PIDS=""
@@ -20,7 +22,7 @@ cleanup() {
 	done
 	# Roles die with their btd (PDEATHSIG); give them a moment.
 	sleep 0.2
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
@@ -80,7 +82,7 @@ ctl() { "$BTCTL" -s "$SOCK" "$@"; }
 
 # jq-like access to `btctl status --json`: jget 'EXPR' with j the object.
 jget() {
-	ctl status --json | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
+	ctl status --json | $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
 role_pid() { jget "[r['pid'] for r in j['roles'] if r['name']=='$1'][0]"; }
@@ -98,3 +100,15 @@ links_up() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
+
+# payload FILE BYTES [KEY]: deterministic bytes (AES-128-CTR keystream).
+payload() {
+	openssl enc -aes-128-ctr -K "${3:-000102030405060708090a0b0c0d0e0f}" \
+	    -iv 00000000000000000000000000000000 -nosalt </dev/zero 2>/dev/null |
+	    head -c "$2" >"$1"
+}
+
+# pyget JSON EXPR: evaluate EXPR with j the parsed JSON text.
+pyget() {
+	printf '%s' "$1" | $PY -c "import json,sys; j=json.load(sys.stdin); print($2)"
+}

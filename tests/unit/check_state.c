@@ -25,7 +25,7 @@
 
 #include "btd/btd.h"
 
-#define NEWEST	1	/* built-in migrations in btd_state.c */
+#define NEWEST	2	/* built-in migrations in btd_state.c */
 
 static char	 base[] = "/tmp/check_state.XXXXXX";
 static int	 have_base;
@@ -157,14 +157,15 @@ START_TEST(test_tables)
 
 	/* The info hash is 20 bytes, nothing else. */
 	ck_assert_int_ne(db_exec(path, "INSERT INTO torrents(info_hash, "
-	    "name, info, save_path, added) VALUES (x'0102', 'n', x'00', "
-	    "'/d', 0)"), SQLITE_OK);
+	    "seq, name, info, meta, save_path, state, added) VALUES "
+	    "(x'0102', 1, 'n', x'00', x'00', '/d', 'queued', 0)"), SQLITE_OK);
 	ck_assert_int_eq(db_exec(path, "INSERT INTO torrents(info_hash, "
-	    "name, info, save_path, added) VALUES (zeroblob(20), 'n', "
-	    "x'64', '/d', 0)"), SQLITE_OK);
+	    "seq, name, info, meta, save_path, state, added) VALUES "
+	    "(zeroblob(20), 1, 'n', x'64', x'00', '/d', 'queued', 0)"),
+	    SQLITE_OK);
 	ck_assert_int_eq(state_torrent_count(st), 1);
 	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM torrents WHERE "
-	    "state = 'checking' AND paused = 0 AND uploaded = 0"), 1);
+	    "state = 'queued' AND paused = 0 AND uploaded = 0"), 1);
 
 	/* Deleting a torrent takes its files, trackers and peers along. */
 	ck_assert_int_eq(db_exec(path, "PRAGMA foreign_keys = ON;"
@@ -509,6 +510,84 @@ START_TEST(test_not_a_db)
 }
 END_TEST
 
+static int	 seen_rows;
+static char	 seen_name[64], seen_state[64];
+static size_t	 seen_meta;
+static int	 seen_info_null;
+
+static void
+count_row(const struct state_torrent *t, void *arg)
+{
+	(void)arg;
+	seen_rows++;
+	snprintf(seen_name, sizeof(seen_name), "%s", t->name);
+	snprintf(seen_state, sizeof(seen_state), "%s", t->state);
+	seen_meta = t->meta_len;
+	seen_info_null = t->info == NULL;
+}
+
+static int	 seen_roots;
+
+static void
+count_root(const char *path, void *arg)
+{
+	(void)arg;
+	if (strcmp(path, "/srv/a") == 0)
+		seen_roots++;
+}
+
+START_TEST(test_torrent_rows)
+{
+	char			 path[512], err[512] = "";
+	struct state		*st;
+	struct state_torrent	 t;
+	uint8_t			 ih[20], meta[3] = { 1, 2, 3 };
+	const char		*urls[] = { "http://t/a", "udp://t:1", "http://t/a" };
+	const uint32_t		 tiers[] = { 0, 1, 0 };
+
+	test_path(path, sizeof(path), "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	memset(ih, 7, sizeof(ih));
+	memset(&t, 0, sizeof(t));
+	t.info_hash = ih;
+	t.name = "a magnet";
+	t.meta = meta;
+	t.meta_len = sizeof(meta);
+	t.save_path = "/srv/a";
+	t.state = "fetching metadata";
+	t.added = 1000;
+	t.nfiles = 2;
+	t.ntrackers = 3;
+	t.tracker_urls = urls;
+	t.tracker_tiers = tiers;
+	ck_assert_int_eq(state_torrent_insert(st, &t), 0);
+	/* The same info-hash again is refused, and leaves no half row. */
+	ck_assert_int_eq(state_torrent_insert(st, &t), -1);
+	ck_assert_int_eq(state_torrent_count(st), 1);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM files"), 2);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM trackers"), 2);
+	seen_rows = 0;
+	ck_assert_int_eq(state_torrent_foreach(st, count_row, NULL), 0);
+	ck_assert_int_eq(seen_rows, 1);
+	ck_assert_str_eq(seen_name, "a magnet");
+	ck_assert_str_eq(seen_state, "fetching metadata");
+	ck_assert_uint_eq(seen_meta, 3);
+	ck_assert_int_eq(seen_info_null, 1);
+	ck_assert_int_eq(state_torrent_delete(st, ih), 0);
+	ck_assert_int_eq(state_torrent_count(st), 0);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM trackers"), 0);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM files"), 0);
+
+	ck_assert_int_eq(state_root_add(st, "/srv/a"), 0);
+	ck_assert_int_eq(state_root_add(st, "/srv/a"), 0);
+	seen_roots = 0;
+	ck_assert_int_eq(state_root_foreach(st, count_root, NULL), 0);
+	ck_assert_int_eq(seen_roots, 1);
+	state_close(st);
+}
+END_TEST
+
 static Suite *
 state_suite(void)
 {
@@ -519,6 +598,7 @@ state_suite(void)
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_test(tc, test_fresh);
 	tcase_add_test(tc, test_tables);
+	tcase_add_test(tc, test_torrent_rows);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_migrate_once);

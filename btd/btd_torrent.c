@@ -1,0 +1,1013 @@
+/*
+ * btd_torrent.c -- btd's torrents: adding, listing, showing, removing.
+ *
+ * btd never parses a .torrent or a magnet link: it hands the bytes to
+ * metad (ParseTorrent, ParseMagnet) and checks the structure of the
+ * description that comes back (a role is not trusted either) before it
+ * records it in state.db and in the list here.  Deleting a torrent's
+ * files is stored's job (DeleteData): btd touches no download.
+ *
+ * Requests to roles are asynchronous: each waits in the pending list
+ * with the ctl client that asked, a deadline, and an id echoed in the
+ * answer.  A role that dies fails its pending requests; a late answer
+ * to a request that already failed is dropped.  A torrent that crashed
+ * metad is not sent again.
+ *
+ * Download roots: stored may write only under download_dir and the
+ * directories named with `btctl add -d` (kept in state.db).  A save path
+ * outside all of them widens the set and restarts stored, since Landlock
+ * rules cannot be widened in a running process.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "common.pb-c.h"
+#include "ctl.pb-c.h"
+#include "metad.pb-c.h"
+#include "stored.pb-c.h"
+#include "torrent.pb-c.h"
+
+#include "btd.h"
+#include "log.h"
+#include "magnet.h"
+#include "metainfo.h"
+#include "msg.h"
+#include "util.h"
+
+/* Tunables. */
+#define PARSE_TIMEOUT	30	/* seconds for metad to answer */
+#define DELETE_TIMEOUT	120	/* seconds for stored to delete files */
+#define SHORT_ID_MIN	8	/* hex digits of a short id */
+#define ID_PREFIX_MIN	4	/* hex digits a user must give */
+#define MAX_ROOTS	SANDBOX_MAX_DIRS
+
+struct torrent {
+	TAILQ_ENTRY(torrent)	 entry;		/* in the order added */
+	uint8_t			 ih[20];
+	char			 hex[41];
+	char			*name;
+	char			*save_path;
+	char			*state;
+	char			*error;		/* "" if none */
+	int64_t			 added;
+	int			 paused;
+	Btd__TorrentDesc	*desc;		/* the metadata is known */
+	Btd__MagnetDesc		*mag;		/* else: what the magnet said */
+};
+
+enum pending_kind {
+	PENDING_PARSE,
+	PENDING_DELETE,
+};
+
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	uint64_t		 id;
+	enum pending_kind	 kind;
+	int			 client;	/* ctl client to answer */
+	struct event		*timer;
+	char			*save_path;	/* parse: where it goes */
+	int			 paused;	/* parse: add paused */
+	char			 what[128];	/* delete: "ID (NAME)" */
+};
+
+static TAILQ_HEAD(, torrent)	 torrents = TAILQ_HEAD_INITIALIZER(torrents);
+static TAILQ_HEAD(, pending)	 pendings = TAILQ_HEAD_INITIALIZER(pendings);
+static struct event_base	*base;
+static struct conf		*cf;
+static struct state		*st;
+static uint64_t			 next_id;
+static char			*roots[MAX_ROOTS];	/* extra download roots */
+static int			 nroots;
+
+static void
+hexify(const uint8_t ih[20], char hex[41])
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ih[i]);
+}
+
+static void
+torrent_free(struct torrent *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	free(t->save_path);
+	free(t->state);
+	free(t->error);
+	if (t->desc != NULL)
+		btd__torrent_desc__free_unpacked(t->desc, NULL);
+	if (t->mag != NULL)
+		btd__magnet_desc__free_unpacked(t->mag, NULL);
+	free(t);
+}
+
+static struct torrent *
+torrent_find_hash(const uint8_t ih[20])
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (memcmp(t->ih, ih, 20) == 0)
+			return t;
+	return NULL;
+}
+
+/* Build the in-memory torrent from a state.db row. */
+static struct torrent *
+torrent_from_row(const struct state_torrent *row)
+{
+	struct torrent *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	memcpy(t->ih, row->info_hash, 20);
+	hexify(t->ih, t->hex);
+	t->name = strdup(row->name);
+	t->save_path = strdup(row->save_path);
+	t->state = strdup(row->state);
+	t->error = strdup(row->error != NULL ? row->error : "");
+	t->added = row->added;
+	t->paused = row->paused;
+	if (row->info != NULL)
+		t->desc = btd__torrent_desc__unpack(NULL, row->meta_len,
+		    row->meta);
+	else
+		t->mag = btd__magnet_desc__unpack(NULL, row->meta_len,
+		    row->meta);
+	if (t->name == NULL || t->save_path == NULL || t->state == NULL ||
+	    t->error == NULL || (t->desc == NULL && t->mag == NULL)) {
+		torrent_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void
+load_row(const struct state_torrent *row, void *arg)
+{
+	struct torrent *t;
+
+	(void)arg;
+	if ((t = torrent_from_row(row)) == NULL) {
+		char hex[41];
+
+		hexify(row->info_hash, hex);
+		log_warnx("state.db: torrent %s cannot be read; skipped", hex);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+}
+
+static void
+load_root(const char *path, void *arg)
+{
+	(void)arg;
+	if (nroots < MAX_ROOTS - 1 && (roots[nroots] = strdup(path)) != NULL)
+		nroots++;
+}
+
+void
+torrent_init(struct event_base *b, struct conf *c, struct state *s)
+{
+	struct torrent	*t;
+	int		 n = 0;
+
+	base = b;
+	cf = c;
+	st = s;
+	if (state_root_foreach(st, load_root, NULL) == -1 ||
+	    state_torrent_foreach(st, load_row, NULL) == -1)
+		fatalx("state.db: cannot read the torrents");
+	TAILQ_FOREACH(t, &torrents, entry)
+		n++;
+	if (n > 0)
+		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
+}
+
+/* Is path equal to root or inside it? */
+static int
+path_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(path, root, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+int
+torrent_roots(const char **dirs, int max)
+{
+	int i, n = 0;
+
+	if (max > 0)
+		dirs[n++] = conf_get(cf, "download_dir");
+	for (i = 0; i < nroots && n < max; i++)
+		dirs[n++] = roots[i];
+	return n;
+}
+
+/* The download root path lies in, or NULL. */
+static const char *
+root_of(const char *path)
+{
+	const char	*dirs[MAX_ROOTS], *best = NULL;
+	int		 i, n;
+
+	n = torrent_roots(dirs, MAX_ROOTS);
+	for (i = 0; i < n; i++)
+		if (path_under(path, dirs[i]) &&
+		    (best == NULL || strlen(dirs[i]) > strlen(best)))
+			best = dirs[i];
+	return best;
+}
+
+/*
+ * A save path from ctl: absolute, normalised (no empty, "." or ".."
+ * component), printable UTF-8, not too long.
+ */
+static int
+save_path_valid(const char *p, char *err, size_t errlen)
+{
+	const char *c;
+
+	if (p[0] != '/') {
+		snprintf(err, errlen, "save path must be absolute");
+		return 0;
+	}
+	if (strlen(p) >= 4000 || !util_utf8_valid(p)) {
+		snprintf(err, errlen, "save path is not usable");
+		return 0;
+	}
+	for (c = p; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(err, errlen, "save path has control characters");
+			return 0;
+		}
+	if (strstr(p, "//") != NULL || strstr(p, "/./") != NULL ||
+	    strstr(p, "/../") != NULL ||
+	    (strlen(p) >= 2 && strcmp(p + strlen(p) - 2, "/.") == 0) ||
+	    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)) {
+		snprintf(err, errlen, "save path must be normalised: %s", p);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Make sure stored may write at path: a new root is recorded, created
+ * (owned by stored's uid as root), and stored restarts under it.
+ */
+static int
+save_path_prepare(const char *path, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		*dup;
+
+	if (root_of(path) != NULL)
+		return 0;
+	if (nroots >= MAX_ROOTS - 1) {
+		snprintf(err, errlen, "too many download directories (%d)",
+		    MAX_ROOTS);
+		return -1;
+	}
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT || util_mkdirs(path, 0755) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (geteuid() == 0) {
+			uid_t u = (uid_t)(conf_get_int(cf, "role_uid_base") +
+			    BTD__ROLE__STORED);
+
+			if (chown(path, u, u) == -1) {
+				snprintf(err, errlen, "%s: chown: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", path);
+		return -1;
+	}
+	if ((dup = strdup(path)) == NULL || state_root_add(st, path) == -1) {
+		free(dup);
+		snprintf(err, errlen, "%s: cannot be recorded", path);
+		return -1;
+	}
+	roots[nroots++] = dup;
+	log_info("new download root %s: restarting stored", path);
+	proc_restart(BTD__ROLE__STORED);
+	return 0;
+}
+
+/* Shortest prefix of t's id, at least SHORT_ID_MIN, unique among all. */
+static int
+short_len(const struct torrent *t)
+{
+	const struct torrent	*o;
+	int			 n = SHORT_ID_MIN, k;
+
+	TAILQ_FOREACH(o, &torrents, entry) {
+		if (o == t)
+			continue;
+		for (k = 0; k < 40 && o->hex[k] == t->hex[k]; k++)
+			;
+		if (k + 1 > n)
+			n = k + 1 > 40 ? 40 : k + 1;
+	}
+	return n;
+}
+
+/*
+ * Find a torrent by id: the hex info-hash or a unique prefix of at
+ * least ID_PREFIX_MIN digits, any case.
+ */
+static struct torrent *
+torrent_find(const char *id, char *err, size_t errlen)
+{
+	struct torrent	*t, *found = NULL;
+	char		 low[41], esc[64];
+	size_t		 i, n = strlen(id);
+	int		 count = 0;
+
+	log_escape(esc, sizeof(esc), id, n > 40 ? 40 : n);
+	if (n < ID_PREFIX_MIN || n > 40) {
+		snprintf(err, errlen, "not a torrent id: '%s' (give at least "
+		    "%d hex digits of the info-hash)", esc, ID_PREFIX_MIN);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			snprintf(err, errlen, "not a torrent id: '%s'", esc);
+			return NULL;
+		}
+		low[i] = c;
+	}
+	low[n] = '\0';
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (strncmp(t->hex, low, n) == 0) {
+			found = t;
+			count++;
+		}
+	if (count == 0)
+		snprintf(err, errlen, "no such torrent: %s", esc);
+	else if (count > 1)
+		snprintf(err, errlen, "ambiguous id %s: %d torrents match",
+		    esc, count);
+	return count == 1 ? found : NULL;
+}
+
+/* Fill a summary; the strings point into t and short_id. */
+static void
+summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
+{
+	int n = short_len(t);
+
+	memcpy(short_id, t->hex, (size_t)n);
+	short_id[n] = '\0';
+	s->id = (char *)(uintptr_t)t->hex;
+	s->short_id = short_id;
+	s->name = t->name;
+	s->state = t->paused ? (char *)(uintptr_t)"paused" : t->state;
+	s->total_size = t->desc != NULL ? t->desc->total_size : 0;
+	s->progress = 0.0;
+	s->added = t->added;
+	s->save_path = t->save_path;
+	s->has_metadata = t->desc != NULL;
+	s->error = t->error;
+}
+
+/* Pending requests. */
+
+static void	pending_timeout(evutil_socket_t, short, void *);
+
+static struct pending *
+pending_new(enum pending_kind kind, int client, int seconds)
+{
+	struct pending	*p;
+	struct timeval	 tv = { seconds, 0 };
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->id = ++next_id;
+	p->kind = kind;
+	p->client = client;
+	if ((p->timer = evtimer_new(base, pending_timeout, p)) == NULL ||
+	    evtimer_add(p->timer, &tv) == -1) {
+		if (p->timer != NULL)
+			event_free(p->timer);
+		free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&pendings, p, entry);
+	return p;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	TAILQ_REMOVE(&pendings, p, entry);
+	event_free(p->timer);
+	free(p->save_path);
+	free(p);
+}
+
+static struct pending *
+pending_find(enum pending_kind kind, uint64_t id)
+{
+	struct pending *p;
+
+	TAILQ_FOREACH(p, &pendings, entry)
+		if (p->kind == kind && p->id == id)
+			return p;
+	return NULL;
+}
+
+static void
+pending_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (p->kind == PENDING_PARSE)
+		ctl_send_error(p->client, "metad did not answer within %d s",
+		    PARSE_TIMEOUT);
+	else
+		ctl_send_error(p->client, "removed %s, but stored did not "
+		    "confirm the deletion of its data within %d s", p->what,
+		    DELETE_TIMEOUT);
+	pending_free(p);
+}
+
+void
+torrent_role_exited(int role)
+{
+	struct pending *p, *tmp;
+
+	for (p = TAILQ_FIRST(&pendings); p != NULL; p = tmp) {
+		tmp = TAILQ_NEXT(p, entry);
+		if (p->kind == PENDING_PARSE && role == BTD__ROLE__METAD)
+			ctl_send_error(p->client, "metad exited while parsing "
+			    "this; it has been restarted");
+		else if (p->kind == PENDING_DELETE &&
+		    role == BTD__ROLE__STORED)
+			ctl_send_error(p->client, "removed %s, but stored "
+			    "exited while deleting its data; files may remain",
+			    p->what);
+		else
+			continue;
+		pending_free(p);
+	}
+}
+
+/* ctl: add */
+
+void
+torrent_ctl_add(int client, const Btd__AddRequest *req)
+{
+	Btd__ParseTorrent	 pt = BTD__PARSE_TORRENT__INIT;
+	Btd__ParseMagnet	 pm = BTD__PARSE_MAGNET__INIT;
+	struct pending		*p;
+	struct chan		*c;
+	const char		*path;
+	char			 err[256];
+	int			 has_t = req->torrent.len > 0;
+	int			 has_m = req->magnet[0] != '\0';
+
+	if (has_t == has_m) {
+		ctl_send_error(client, "add: give one .torrent or one magnet "
+		    "link");
+		return;
+	}
+	if (has_t && req->torrent.len > MI_MAX_TORRENT) {
+		ctl_send_error(client, "torrent is %zu bytes; the limit is "
+		    "%u MiB", req->torrent.len, MI_MAX_TORRENT >> 20);
+		return;
+	}
+	if (has_m && strlen(req->magnet) > MAGNET_MAX_LEN) {
+		ctl_send_error(client, "magnet link is longer than %d bytes",
+		    MAGNET_MAX_LEN);
+		return;
+	}
+	path = req->save_path[0] ? req->save_path : conf_get(cf,
+	    "download_dir");
+	if (!save_path_valid(path, err, sizeof(err))) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if ((c = proc_chan(BTD__ROLE__METAD)) == NULL) {
+		ctl_send_error(client, "metad is not running (see btctl "
+		    "status)");
+		return;
+	}
+	if ((p = pending_new(PENDING_PARSE, client, PARSE_TIMEOUT)) == NULL ||
+	    (p->save_path = strdup(path)) == NULL) {
+		if (p != NULL)
+			pending_free(p);
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	p->paused = req->paused;
+	if (has_t) {
+		pt.id = p->id;
+		pt.data = req->torrent;
+		if (msg_send_body(c, &btd__metad_msg__descriptor,
+		    "parse_torrent", &pt.base, -1) == -1)
+			goto fail;
+	} else {
+		pm.id = p->id;
+		pm.uri = req->magnet;
+		if (msg_send_body(c, &btd__metad_msg__descriptor,
+		    "parse_magnet", &pm.base, -1) == -1)
+			goto fail;
+	}
+	return;
+fail:
+	ctl_send_error(client, "cannot reach metad: %s", strerror(errno));
+	pending_free(p);
+}
+
+/* A path from a role: relative, '/'-separated, sane components. */
+static int
+rel_path_valid(const char *path)
+{
+	const char	*c = path, *slash;
+	size_t		 n, total = strlen(path);
+
+	if (total == 0 || total > MI_MAX_PATH || path[0] == '/' ||
+	    !util_utf8_valid(path))
+		return 0;
+	for (; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
+			return 0;
+	for (c = path; ; c = slash + 1) {
+		slash = strchr(c, '/');
+		n = slash ? (size_t)(slash - c) : strlen(c);
+		if (n == 0 || n > MI_MAX_COMPONENT ||
+		    (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (slash == NULL)
+			return 1;
+	}
+}
+
+static int
+url_valid(const char *u)
+{
+	return util_utf8_valid(u) && strlen(u) <= 2048 &&
+	    (strncasecmp(u, "http://", 7) == 0 ||
+	    strncasecmp(u, "https://", 8) == 0 ||
+	    strncasecmp(u, "udp://", 6) == 0);
+}
+
+/* The checks btd makes of metad's description: structure, not bytes. */
+static const char *
+torrent_desc_invalid(const Btd__TorrentDesc *d)
+{
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	unsigned	 mdlen = 0;
+	uint64_t	 off = 0, pieces;
+	size_t		 i;
+
+	if (d->info_hash.len != 20 || d->info.len == 0 ||
+	    d->info.len > MI_MAX_TORRENT ||
+	    EVP_Digest(d->info.data, d->info.len, md, &mdlen, EVP_sha1(),
+	    NULL) != 1 || mdlen != 20 || memcmp(md, d->info_hash.data, 20) != 0)
+		return "info-hash does not match the info bytes";
+	if (!rel_path_valid(d->name) || strchr(d->name, '/') != NULL)
+		return "bad name";
+	if (d->piece_length == 0 || d->piece_length > MI_MAX_PIECE_LENGTH ||
+	    d->total_size == 0 || d->total_size > MI_MAX_TOTAL)
+		return "bad sizes";
+	pieces = (d->total_size + d->piece_length - 1) / d->piece_length;
+	if (pieces != d->piece_count)
+		return "piece count does not match the size";
+	if (d->n_files == 0 || d->n_files > MI_MAX_FILES ||
+	    (!d->multi && (d->n_files != 1 ||
+	    strcmp(d->files[0]->path, d->name) != 0)))
+		return "bad file list";
+	for (i = 0; i < d->n_files; i++) {
+		const Btd__FileDesc *f = d->files[i];
+
+		if (f->offset != off || !rel_path_valid(f->path) ||
+		    f->length > MI_MAX_TOTAL - off)
+			return "bad file entry";
+		off += f->length;
+	}
+	if (off != d->total_size)
+		return "file sizes do not add up";
+	if (d->n_trackers > MI_MAX_TRACKERS)
+		return "too many trackers";
+	for (i = 0; i < d->n_trackers; i++)
+		if (!url_valid(d->trackers[i]->url))
+			return "bad tracker URL";
+	if (!util_utf8_valid(d->comment) || !util_utf8_valid(d->created_by))
+		return "bad text";
+	for (i = 0; i < d->n_url_list; i++)
+		if (!util_utf8_valid(d->url_list[i]))
+			return "bad url-list";
+	return NULL;
+}
+
+static const char *
+magnet_desc_invalid(const Btd__MagnetDesc *m)
+{
+	unsigned char	 buf[16];
+	size_t		 i;
+
+	if (m->info_hash.len != 20)
+		return "bad info-hash";
+	if (!util_utf8_valid(m->display_name) ||
+	    strlen(m->display_name) > 1024)
+		return "bad display name";
+	if (m->n_trackers > MAGNET_MAX_PARAMS || m->n_peers >
+	    MAGNET_MAX_PARAMS || m->n_web_seeds > MAGNET_MAX_PARAMS)
+		return "too many parameters";
+	for (i = 0; i < m->n_trackers; i++)
+		if (!url_valid(m->trackers[i]->url))
+			return "bad tracker URL";
+	for (i = 0; i < m->n_peers; i++)
+		if (m->peers[i]->port == 0 || m->peers[i]->port > 65535 ||
+		    (inet_pton(AF_INET, m->peers[i]->addr, buf) != 1 &&
+		    inet_pton(AF_INET6, m->peers[i]->addr, buf) != 1))
+			return "bad peer address";
+	for (i = 0; i < m->n_web_seeds; i++)
+		if (!util_utf8_valid(m->web_seeds[i]))
+			return "bad web seed";
+	return NULL;
+}
+
+static void
+reply_summary(int client, const struct torrent *t)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	char			 sid[41];
+
+	summary(t, &s, sid);
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_ADDED;
+	rep.added = &s;
+	(void)ctl_send_reply(client, &rep);
+}
+
+/* metad's answer: record the torrent and tell the client. */
+static int
+parse_result(const Btd__ParseResult *r)
+{
+	struct state_torrent	 row;
+	struct pending		*p;
+	struct torrent		*t, *dup;
+	const uint8_t		*ih;
+	const char		*bad = NULL, *name;
+	const char		**urls = NULL;
+	uint32_t		*tiers = NULL;
+	uint8_t			*meta = NULL;
+	size_t			 metalen, i, ntr;
+	char			 err[512], sid[41], hex[41];
+
+	if ((p = pending_find(PENDING_PARSE, r->id)) == NULL) {
+		log_debug("metad answered request %llu, which is gone",
+		    (unsigned long long)r->id);
+		return 0;
+	}
+	if (!r->ok) {
+		if (!util_utf8_valid(r->error))
+			return -1;
+		ctl_send_error(p->client, "%s", r->error);
+		pending_free(p);
+		return 0;
+	}
+	if ((r->torrent == NULL) == (r->magnet == NULL))
+		return -1;
+	bad = r->torrent ? torrent_desc_invalid(r->torrent) :
+	    magnet_desc_invalid(r->magnet);
+	if (bad != NULL) {
+		log_warnx("metad sent an invalid description: %s", bad);
+		ctl_send_error(p->client, "metad sent an invalid description "
+		    "(%s); it is restarted", bad);
+		pending_free(p);
+		return -1;
+	}
+	ih = r->torrent ? r->torrent->info_hash.data :
+	    r->magnet->info_hash.data;
+	if ((dup = torrent_find_hash(ih)) != NULL) {
+		summary(dup, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT,
+		    sid);
+		ctl_send_error(p->client, "already there: %s (%s)", sid,
+		    dup->name);
+		pending_free(p);
+		return 0;
+	}
+	if (save_path_prepare(p->save_path, err, sizeof(err)) == -1) {
+		ctl_send_error(p->client, "%s", err);
+		pending_free(p);
+		return 0;
+	}
+
+	/* The description without the info bytes, which have a column. */
+	if (r->torrent != NULL) {
+		Btd__TorrentDesc copy = *r->torrent;
+
+		copy.info.data = NULL;
+		copy.info.len = 0;
+		metalen = btd__torrent_desc__get_packed_size(&copy);
+		if ((meta = malloc(metalen + 1)) != NULL)
+			btd__torrent_desc__pack(&copy, meta);
+		ntr = r->torrent->n_trackers;
+		name = r->torrent->name;
+	} else {
+		metalen = btd__magnet_desc__get_packed_size(r->magnet);
+		if ((meta = malloc(metalen + 1)) != NULL)
+			btd__magnet_desc__pack(r->magnet, meta);
+		ntr = r->magnet->n_trackers;
+		hexify(ih, hex);
+		name = r->magnet->display_name[0] ?
+		    r->magnet->display_name : hex;
+	}
+	urls = calloc(ntr + 1, sizeof(*urls));
+	tiers = calloc(ntr + 1, sizeof(*tiers));
+	if (meta == NULL || urls == NULL || tiers == NULL)
+		goto oom;
+	for (i = 0; i < ntr; i++) {
+		const Btd__TrackerDesc *td = r->torrent ?
+		    r->torrent->trackers[i] : r->magnet->trackers[i];
+
+		urls[i] = td->url;
+		tiers[i] = td->tier;
+	}
+	memset(&row, 0, sizeof(row));
+	row.info_hash = ih;
+	row.name = name;
+	row.info = r->torrent ? r->torrent->info.data : NULL;
+	row.info_len = r->torrent ? r->torrent->info.len : 0;
+	row.meta = meta;
+	row.meta_len = metalen;
+	row.save_path = p->save_path;
+	row.state = r->torrent ? "queued" : "fetching metadata";
+	row.error = "";
+	row.added = (int64_t)time(NULL);
+	row.paused = p->paused;
+	row.nfiles = r->torrent ? r->torrent->n_files : 0;
+	row.ntrackers = ntr;
+	row.tracker_urls = urls;
+	row.tracker_tiers = tiers;
+	if (state_torrent_insert(st, &row) == -1) {
+		ctl_send_error(p->client, "state.db: cannot record the "
+		    "torrent");
+		goto done;
+	}
+	if ((t = torrent_from_row(&row)) == NULL)
+		goto oom;
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	log_info("added %s (%s) to %s%s", t->hex, t->name, t->save_path,
+	    t->paused ? ", paused" : "");
+	reply_summary(p->client, t);
+	goto done;
+oom:
+	ctl_send_error(p->client, "out of memory");
+done:
+	free(meta);
+	free(urls);
+	free(tiers);
+	pending_free(p);
+	return 0;
+}
+
+/* ctl: list, show */
+
+void
+torrent_ctl_list(int client)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__ListReply		 lr = BTD__LIST_REPLY__INIT;
+	Btd__TorrentSummary	*s = NULL, **sp = NULL;
+	struct torrent		*t;
+	char			(*sid)[41] = NULL;
+	size_t			 n = 0, i;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		n++;
+	s = calloc(n + 1, sizeof(*s));
+	sp = calloc(n + 1, sizeof(*sp));
+	sid = calloc(n + 1, sizeof(*sid));
+	if (s == NULL || sp == NULL || sid == NULL) {
+		ctl_send_error(client, "out of memory");
+		goto done;
+	}
+	i = 0;
+	TAILQ_FOREACH(t, &torrents, entry) {
+		btd__torrent_summary__init(&s[i]);
+		summary(t, &s[i], sid[i]);
+		sp[i] = &s[i];
+		i++;
+	}
+	lr.torrents = sp;
+	lr.n_torrents = n;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_LIST;
+	rep.list = &lr;
+	(void)ctl_send_reply(client, &rep);
+done:
+	free(s);
+	free(sp);
+	free(sid);
+}
+
+void
+torrent_ctl_show(int client, const Btd__ShowRequest *req)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
+	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	struct torrent		*t;
+	char			 err[256], sid[41];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	summary(t, &s, sid);
+	d.summary = &s;
+	if (t->desc != NULL) {
+		d.piece_length = t->desc->piece_length;
+		d.piece_count = t->desc->piece_count;
+		d.files = t->desc->files;
+		d.n_files = t->desc->n_files;
+		d.trackers = t->desc->trackers;
+		d.n_trackers = t->desc->n_trackers;
+		d.private_ = t->desc->private_;
+		d.comment = t->desc->comment;
+		d.created_by = t->desc->created_by;
+		d.creation_date = t->desc->creation_date;
+		d.url_list = t->desc->url_list;
+		d.n_url_list = t->desc->n_url_list;
+		d.multi = t->desc->multi;
+	} else {
+		d.trackers = t->mag->trackers;
+		d.n_trackers = t->mag->n_trackers;
+		d.peers = t->mag->peers;
+		d.n_peers = t->mag->n_peers;
+		d.url_list = t->mag->web_seeds;
+		d.n_url_list = t->mag->n_web_seeds;
+	}
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_SHOW;
+	rep.show = &d;
+	(void)ctl_send_reply(client, &rep);
+}
+
+/* ctl: remove */
+
+void
+torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
+{
+	Btd__DeleteData	 dd = BTD__DELETE_DATA__INIT;
+	struct torrent	*t;
+	struct pending	*p = NULL;
+	struct chan	*c = NULL;
+	const char	*root;
+	char		 err[256], sid[41], dir[4200], *paths_one[1];
+	char		**paths = NULL;
+	size_t		 i, n = 0;
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	summary(t, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT, sid);
+	if (req->delete_data && t->desc != NULL) {
+		if ((c = proc_chan(BTD__ROLE__STORED)) == NULL) {
+			ctl_send_error(client, "stored is not running, so the "
+			    "data cannot be deleted; nothing was removed");
+			return;
+		}
+		if ((root = root_of(t->save_path)) == NULL) {
+			ctl_send_error(client, "%s is outside every download "
+			    "directory; nothing was removed", t->save_path);
+			return;
+		}
+		/* dir relative to the root: the save path below it, + name. */
+		snprintf(dir, sizeof(dir), "%s%s%s",
+		    t->save_path + strlen(root) + (t->save_path[strlen(root)] ==
+		    '/' ? 1 : 0), t->desc->multi && strcmp(t->save_path, root) ?
+		    "/" : "", t->desc->multi ? t->name : "");
+		if (t->desc->multi) {
+			if ((paths = calloc(t->desc->n_files,
+			    sizeof(*paths))) == NULL) {
+				ctl_send_error(client, "out of memory");
+				return;
+			}
+			for (i = 0; i < t->desc->n_files; i++)
+				if (!t->desc->files[i]->pad)
+					paths[n++] = t->desc->files[i]->path;
+		} else {
+			paths_one[0] = t->name;
+			paths = paths_one;
+			n = 1;
+		}
+		if ((p = pending_new(PENDING_DELETE, client,
+		    DELETE_TIMEOUT)) == NULL) {
+			ctl_send_error(client, "out of memory");
+			goto done;
+		}
+		snprintf(p->what, sizeof(p->what), "%s (%s)", sid, t->name);
+		dd.id = p->id;
+		dd.root = (char *)(uintptr_t)root;
+		dd.dir = dir;
+		dd.paths = paths;
+		dd.n_paths = n;
+		dd.remove_dir = t->desc->multi;
+		if (msg_send_body(c, &btd__stored_msg__descriptor,
+		    "delete_data", &dd.base, -1) == -1) {
+			ctl_send_error(client, "cannot reach stored: %s; "
+			    "nothing was removed", strerror(errno));
+			pending_free(p);
+			goto done;
+		}
+	}
+	if (state_torrent_delete(st, t->ih) == -1) {
+		if (p != NULL)
+			pending_free(p);
+		ctl_send_error(client, "state.db: cannot remove %s", sid);
+		goto done;
+	}
+	log_info("removed %s (%s)%s", t->hex, t->name,
+	    p != NULL ? "; deleting its data" : "");
+	TAILQ_REMOVE(&torrents, t, entry);
+	if (p == NULL) {
+		Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
+
+		rep.ok = 1;
+		(void)ctl_send_reply(client, &rep);
+	}
+	torrent_free(t);
+done:
+	if (paths != paths_one)
+		free(paths);
+}
+
+static int
+delete_result(const Btd__DeleteResult *r)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	struct pending	*p;
+
+	if ((p = pending_find(PENDING_DELETE, r->id)) == NULL)
+		return 0;
+	if (!util_utf8_valid(r->error))
+		return -1;
+	if (r->ok) {
+		log_info("deleted the data of %s: %u files", p->what,
+		    r->removed);
+		rep.ok = 1;
+		(void)ctl_send_reply(p->client, &rep);
+	} else
+		ctl_send_error(p->client, "removed %s, but its data could not "
+		    "all be deleted: %s", p->what, r->error);
+	pending_free(p);
+	return 0;
+}
+
+/* A role-specific body from a role (btd_proc.c); -1: not allowed. */
+int
+torrent_role_msg(int role, const ProtobufCMessage *env)
+{
+	if (role == BTD__ROLE__METAD) {
+		const Btd__MetadMsg *m = (const Btd__MetadMsg *)(const void *)env;
+
+		if (m->body_case == BTD__METAD_MSG__BODY_PARSE_RESULT)
+			return parse_result(m->parse_result);
+	}
+	if (role == BTD__ROLE__STORED) {
+		const Btd__StoredMsg *m = (const Btd__StoredMsg *)(const void *)env;
+
+		if (m->body_case == BTD__STORED_MSG__BODY_DELETE_RESULT)
+			return delete_result(m->delete_result);
+	}
+	return -1;
+}

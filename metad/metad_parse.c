@@ -1,0 +1,193 @@
+/*
+ * metad_parse.c -- metad's side of the metad channel: validate what an
+ * administrator added.
+ *
+ * Takes ParseTorrent (a .torrent's bytes) and ParseMagnet (a link) from
+ * btd and answers each with one ParseResult: the normalised description
+ * (TorrentDesc, MagnetDesc) or a one-line error.  The parsing itself is
+ * plain C in lib/metainfo.c and lib/magnet.c; this file only converts
+ * to and from messages.  Nothing here is fatal: a hostile input is an
+ * error answer, and metad carries on.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "metad.pb-c.h"
+#include "torrent.pb-c.h"
+
+#include "chan.h"
+#include "log.h"
+#include "magnet.h"
+#include "metainfo.h"
+#include "metad.h"
+#include "msg.h"
+
+static void
+send_result(struct chan *c, Btd__ParseResult *r)
+{
+	if (msg_send_body(c, &btd__metad_msg__descriptor, "parse_result",
+	    &r->base, -1) == -1)
+		log_warn("%s: parse result %llu", __func__,
+		    (unsigned long long)r->id);
+}
+
+static void
+send_error(struct chan *c, uint64_t id, const char *err)
+{
+	Btd__ParseResult r = BTD__PARSE_RESULT__INIT;
+
+	r.id = id;
+	r.ok = 0;
+	r.error = (char *)(uintptr_t)err;
+	send_result(c, &r);
+}
+
+static void
+parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
+{
+	Btd__ParseResult	 r = BTD__PARSE_RESULT__INIT;
+	Btd__TorrentDesc	 t = BTD__TORRENT_DESC__INIT;
+	Btd__FileDesc		*fd = NULL, **fdp = NULL;
+	Btd__TrackerDesc	*td = NULL, **tdp = NULL;
+	struct metainfo		*mi = NULL;
+	char			 err[256];
+	size_t			 i;
+
+	if (metainfo_parse(req->data.data, req->data.len, &mi, err,
+	    sizeof(err)) == -1) {
+		log_info("parse %llu: refused: %s",
+		    (unsigned long long)req->id, err);
+		send_error(c, req->id, err);
+		return;
+	}
+	fd = calloc(mi->nfiles, sizeof(*fd));
+	fdp = calloc(mi->nfiles, sizeof(*fdp));
+	td = calloc(mi->ntrackers + 1, sizeof(*td));
+	tdp = calloc(mi->ntrackers + 1, sizeof(*tdp));
+	if (fd == NULL || fdp == NULL || td == NULL || tdp == NULL) {
+		send_error(c, req->id, "metad: out of memory");
+		goto done;
+	}
+	t.info_hash.data = mi->info_hash;
+	t.info_hash.len = sizeof(mi->info_hash);
+	t.name = mi->name;
+	t.piece_length = mi->piece_length;
+	t.piece_count = mi->piece_count;
+	t.total_size = mi->total_size;
+	t.multi = mi->multi;
+	for (i = 0; i < mi->nfiles; i++) {
+		btd__file_desc__init(&fd[i]);
+		fd[i].path = mi->files[i].path;
+		fd[i].length = mi->files[i].length;
+		fd[i].offset = mi->files[i].offset;
+		fd[i].pad = mi->files[i].pad;
+		fdp[i] = &fd[i];
+	}
+	t.files = fdp;
+	t.n_files = mi->nfiles;
+	for (i = 0; i < mi->ntrackers; i++) {
+		btd__tracker_desc__init(&td[i]);
+		td[i].url = mi->trackers[i].url;
+		td[i].tier = (uint32_t)mi->trackers[i].tier;
+		tdp[i] = &td[i];
+	}
+	t.trackers = tdp;
+	t.n_trackers = mi->ntrackers;
+	t.private_ = mi->private;
+	t.comment = mi->comment;
+	t.created_by = mi->created_by;
+	t.creation_date = mi->creation_date;
+	t.url_list = mi->url_list;
+	t.n_url_list = mi->nurl_list;
+	t.info.data = mi->info;
+	t.info.len = mi->info_len;
+	r.id = req->id;
+	r.ok = 1;
+	r.torrent = &t;
+	log_debug("parse %llu: %s, %zu files, %llu bytes",
+	    (unsigned long long)req->id, mi->name, mi->nfiles,
+	    (unsigned long long)mi->total_size);
+	send_result(c, &r);
+done:
+	free(fd);
+	free(fdp);
+	free(td);
+	free(tdp);
+	metainfo_free(mi);
+}
+
+static void
+parse_magnet(struct chan *c, const Btd__ParseMagnet *req)
+{
+	Btd__ParseResult	 r = BTD__PARSE_RESULT__INIT;
+	Btd__MagnetDesc		 m = BTD__MAGNET_DESC__INIT;
+	Btd__TrackerDesc	*td = NULL, **tdp = NULL;
+	Btd__PeerAddr		*pa = NULL, **pap = NULL;
+	struct magnet		*mg = NULL;
+	char			 err[256];
+	size_t			 i;
+
+	if (magnet_parse(req->uri, strlen(req->uri), &mg, err,
+	    sizeof(err)) == -1) {
+		log_info("parse %llu: refused: %s",
+		    (unsigned long long)req->id, err);
+		send_error(c, req->id, err);
+		return;
+	}
+	td = calloc(mg->ntr + 1, sizeof(*td));
+	tdp = calloc(mg->ntr + 1, sizeof(*tdp));
+	pa = calloc(mg->npe + 1, sizeof(*pa));
+	pap = calloc(mg->npe + 1, sizeof(*pap));
+	if (td == NULL || tdp == NULL || pa == NULL || pap == NULL) {
+		send_error(c, req->id, "metad: out of memory");
+		goto done;
+	}
+	m.info_hash.data = mg->info_hash;
+	m.info_hash.len = sizeof(mg->info_hash);
+	m.display_name = mg->dn;
+	for (i = 0; i < mg->ntr; i++) {
+		btd__tracker_desc__init(&td[i]);
+		td[i].url = mg->tr[i];
+		td[i].tier = (uint32_t)i;
+		tdp[i] = &td[i];
+	}
+	m.trackers = tdp;
+	m.n_trackers = mg->ntr;
+	for (i = 0; i < mg->npe; i++) {
+		btd__peer_addr__init(&pa[i]);
+		pa[i].addr = mg->pe[i].addr;
+		pa[i].port = mg->pe[i].port;
+		pap[i] = &pa[i];
+	}
+	m.peers = pap;
+	m.n_peers = mg->npe;
+	m.web_seeds = mg->ws;
+	m.n_web_seeds = mg->nws;
+	r.id = req->id;
+	r.ok = 1;
+	r.magnet = &m;
+	send_result(c, &r);
+done:
+	free(td);
+	free(tdp);
+	free(pa);
+	free(pap);
+	magnet_free(mg);
+}
+
+int
+metad_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__MetadMsg *m = (const Btd__MetadMsg *)(const void *)env;
+
+	switch (m->body_case) {
+	case BTD__METAD_MSG__BODY_PARSE_TORRENT:
+		parse_torrent(c, m->parse_torrent);
+		return 0;
+	case BTD__METAD_MSG__BODY_PARSE_MAGNET:
+		parse_magnet(c, m->parse_magnet);
+		return 0;
+	default:
+		return -1;
+	}
+}

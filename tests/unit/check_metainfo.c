@@ -1,0 +1,1559 @@
+/*
+ * check_metainfo.c -- .torrent validation: single- and multi-file
+ * torrents built here with the encoder, trackers, text fields, the
+ * info-hash of the bytes as received, the path sanitiser, and every
+ * metainfo row of HOSTILE.md.  The fixtures in tests/data were written
+ * by an independent encoder with real piece hashes; their info-hashes
+ * below were computed by that tool, not by this code.
+ *
+ * Inputs are handed to the parser in heap buffers of exactly their
+ * length so that AddressSanitizer sees any read past the end.
+ */
+#include <openssl/sha.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bencode.h"
+#include "metainfo.h"
+
+#define DATA_DIR	"tests/data"	/* relative to the repository */
+#define ANNOUNCE	"http://tracker.test/announce"
+
+/* A string literal and its length, NUL bytes inside included. */
+#define LIT(s)	(s), sizeof(s) - 1
+
+static char	errbuf[512];
+
+struct tfile {
+	const char	*path;		/* components separated by '|' */
+	size_t		 pathlen;	/* 0: strlen(path) */
+	int64_t		 length;
+	const char	*attr;		/* NULL: none */
+	const char	*path_utf8;	/* NULL: none */
+};
+
+struct tinfo {
+	const char		*name;		/* NULL: none */
+	const char		*name_utf8;	/* NULL: none */
+	int64_t			 piece_length;
+	const struct tfile	*files;
+	size_t			 nfiles;
+	int			 single;	/* "length" of files[0] */
+	int			 pieces_delta;	/* hashes more or fewer */
+	int			 has_private;
+	int64_t			 private;
+};
+
+/* Encode a '|'-separated path as a list of strings; NULL: empty list. */
+static void
+enc_path(struct be_buf *b, const char *path, size_t len)
+{
+	const char	*p = path, *end, *bar;
+
+	be_enc_list(b);
+	if (path != NULL) {
+		end = path + (len ? len : strlen(path));
+		for (;;) {
+			if ((bar = memchr(p, '|', (size_t)(end - p))) == NULL)
+				bar = end;
+			be_enc_str(b, p, (size_t)(bar - p));
+			if (bar == end)
+				break;
+			p = bar + 1;
+		}
+	}
+	be_enc_end(b);
+}
+
+/* Hashes for total bytes in pieces of pl, delta hashes more. */
+static void
+enc_pieces(struct be_buf *b, uint64_t total, int64_t pl, int delta)
+{
+	uint64_t	 count = 1, i;
+	uint8_t		*p;
+
+	if (pl > 0 && total / (uint64_t)pl < (1 << 20))
+		count = total / (uint64_t)pl + (total % (uint64_t)pl != 0);
+	count += (uint64_t)(int64_t)delta;
+	p = malloc(count * 20 + 1);
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; i < count * 20; i++)
+		p[i] = (uint8_t)(i * 31 + 7);
+	be_enc_str(b, p, count * 20);
+	free(p);
+}
+
+/* An info dictionary, keys in order. */
+static void
+enc_info(struct be_buf *b, const struct tinfo *ti)
+{
+	const struct tfile	*f;
+	uint64_t		 total = 0;
+	size_t			 i;
+
+	be_enc_dict(b);
+	if (!ti->single) {
+		be_enc_cstr(b, "files");
+		be_enc_list(b);
+		for (i = 0; i < ti->nfiles; i++) {
+			f = &ti->files[i];
+			be_enc_dict(b);
+			if (f->attr != NULL) {
+				be_enc_cstr(b, "attr");
+				be_enc_cstr(b, f->attr);
+			}
+			be_enc_cstr(b, "length");
+			be_enc_int(b, f->length);
+			be_enc_cstr(b, "path");
+			enc_path(b, f->path, f->pathlen);
+			if (f->path_utf8 != NULL) {
+				be_enc_cstr(b, "path.utf-8");
+				enc_path(b, f->path_utf8, 0);
+			}
+			be_enc_end(b);
+			total += (uint64_t)f->length;
+		}
+		be_enc_end(b);
+	} else {
+		be_enc_cstr(b, "length");
+		be_enc_int(b, ti->files[0].length);
+		total = (uint64_t)ti->files[0].length;
+	}
+	if (ti->name != NULL) {
+		be_enc_cstr(b, "name");
+		be_enc_cstr(b, ti->name);
+	}
+	if (ti->name_utf8 != NULL) {
+		be_enc_cstr(b, "name.utf-8");
+		be_enc_cstr(b, ti->name_utf8);
+	}
+	be_enc_cstr(b, "piece length");
+	be_enc_int(b, ti->piece_length);
+	be_enc_cstr(b, "pieces");
+	enc_pieces(b, total, ti->piece_length, ti->pieces_delta);
+	if (ti->has_private) {
+		be_enc_cstr(b, "private");
+		be_enc_int(b, ti->private);
+	}
+	be_enc_end(b);
+}
+
+/* The buffer's bytes in a heap block of exactly their length. */
+static uint8_t *
+finish(struct be_buf *b, size_t *len)
+{
+	uint8_t	*p;
+
+	ck_assert_int_eq(b->failed, 0);
+	p = malloc(b->len);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, b->p, b->len);
+	*len = b->len;
+	be_buf_free(b);
+	return p;
+}
+
+/* A torrent: announce (if any) and an info dictionary given encoded. */
+static uint8_t *
+torrent_raw(const char *announce, const uint8_t *info, size_t infolen,
+    size_t *len)
+{
+	struct be_buf	b;
+
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	if (announce != NULL) {
+		be_enc_cstr(&b, "announce");
+		be_enc_cstr(&b, announce);
+	}
+	be_enc_cstr(&b, "info");
+	be_enc_raw(&b, info, infolen);
+	be_enc_end(&b);
+	return finish(&b, len);
+}
+
+static uint8_t *
+info_bytes(const struct tinfo *ti, size_t *len)
+{
+	struct be_buf	b;
+
+	be_buf_init(&b);
+	enc_info(&b, ti);
+	return finish(&b, len);
+}
+
+static uint8_t *
+torrent(const struct tinfo *ti, size_t *len)
+{
+	uint8_t	*info, *t;
+	size_t	 infolen;
+
+	info = info_bytes(ti, &infolen);
+	t = torrent_raw(ANNOUNCE, info, infolen, len);
+	free(info);
+	return t;
+}
+
+static struct metainfo *
+parse_ok(const uint8_t *buf, size_t len)
+{
+	struct metainfo	*mi = NULL;
+
+	ck_assert_msg(metainfo_parse(buf, len, &mi, errbuf,
+	    sizeof(errbuf)) == 0, "refused: %s", errbuf);
+	ck_assert_ptr_nonnull(mi);
+	return mi;
+}
+
+static void
+parse_bad(const uint8_t *buf, size_t len, const char *msg)
+{
+	struct metainfo	*mi = (struct metainfo *)&mi;
+
+	errbuf[0] = '\0';
+	ck_assert_msg(metainfo_parse(buf, len, &mi, errbuf,
+	    sizeof(errbuf)) == -1, "accepted, wanted '%s'", msg);
+	ck_assert_ptr_null(mi);
+	ck_assert_msg(strstr(errbuf, msg) != NULL, "error '%s', wanted '%s'",
+	    errbuf, msg);
+}
+
+static struct metainfo *
+info_ok(const struct tinfo *ti)
+{
+	struct metainfo	*mi;
+	uint8_t		*t;
+	size_t		 len;
+
+	t = torrent(ti, &len);
+	mi = parse_ok(t, len);
+	free(t);
+	return mi;
+}
+
+static void
+info_bad(const struct tinfo *ti, const char *msg)
+{
+	uint8_t	*t;
+	size_t	 len;
+
+	t = torrent(ti, &len);
+	parse_bad(t, len, msg);
+	free(t);
+}
+
+/* A multi-file torrent of the given files, pieces of 16 KiB. */
+static struct metainfo *
+files_ok(const struct tfile *f, size_t n)
+{
+	struct tinfo	ti = { .name = "t", .piece_length = 16384,
+	    .files = f, .nfiles = n };
+
+	return info_ok(&ti);
+}
+
+static void
+files_bad(const struct tfile *f, size_t n, const char *msg)
+{
+	struct tinfo	ti = { .name = "t", .piece_length = 16384,
+	    .files = f, .nfiles = n };
+
+	info_bad(&ti, msg);
+}
+
+/* The sanitised path of a one-file torrent with path p (len bytes). */
+static void
+path_is(const char *p, size_t len, const char *want)
+{
+	struct tfile	 f = { p, len, 1, NULL, NULL };
+	struct metainfo	*mi;
+
+	mi = files_ok(&f, 1);
+	ck_assert_str_eq(mi->files[0].path, want);
+	metainfo_free(mi);
+}
+
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+	FILE	*fp;
+	uint8_t	*p;
+	long	 sz;
+
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "%s: cannot open (run from the "
+	    "repository root)", path);
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	sz = ftell(fp);
+	ck_assert_int_gt(sz, 0);
+	rewind(fp);
+	p = malloc((size_t)sz);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, (size_t)sz, fp), (size_t)sz);
+	fclose(fp);
+	*len = (size_t)sz;
+	return p;
+}
+
+static void
+hex(const uint8_t *h, char *out)
+{
+	int	i;
+
+	for (i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+START_TEST(single_file)
+{
+	struct tfile	 f = { .length = 100000 };
+	struct tinfo	 ti = { .name = "file.bin", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
+	uint8_t		*info, *t, md[20];
+	size_t		 infolen, len;
+
+	info = info_bytes(&ti, &infolen);
+	t = torrent_raw(ANNOUNCE, info, infolen, &len);
+	mi = parse_ok(t, len);
+	ck_assert_str_eq(mi->name, "file.bin");
+	ck_assert_int_eq(mi->multi, 0);
+	ck_assert_uint_eq(mi->nfiles, 1);
+	ck_assert_str_eq(mi->files[0].path, "file.bin");
+	ck_assert_uint_eq(mi->files[0].length, 100000);
+	ck_assert_uint_eq(mi->files[0].offset, 0);
+	ck_assert_int_eq(mi->files[0].pad, 0);
+	ck_assert_uint_eq(mi->total_size, 100000);
+	ck_assert_uint_eq(mi->piece_length, 16384);
+	ck_assert_uint_eq(mi->piece_count, 7);
+	ck_assert_uint_eq(mi->ntrackers, 1);
+	ck_assert_str_eq(mi->trackers[0].url, ANNOUNCE);
+	ck_assert_int_eq(mi->trackers[0].tier, 0);
+	ck_assert_int_eq(mi->private, 0);
+	ck_assert_str_eq(mi->comment, "");
+	ck_assert_str_eq(mi->created_by, "");
+	ck_assert_int_eq(mi->creation_date, 0);
+	ck_assert_uint_eq(mi->nurl_list, 0);
+	ck_assert_int_eq(mi->unsorted_keys, 0);
+	ck_assert_uint_eq(mi->info_len, infolen);
+	ck_assert_mem_eq(mi->info, info, infolen);
+	SHA1(info, infolen, md);
+	ck_assert_mem_eq(mi->info_hash, md, 20);
+	/* The pieces are the bytes given: the 7th hash of the pattern. */
+	ck_assert_uint_eq(mi->pieces[6 * 20], (uint8_t)(6 * 20 * 31 + 7));
+	metainfo_free(mi);
+	free(t);
+	free(info);
+}
+END_TEST
+
+START_TEST(multi_file)
+{
+	static const struct tfile files[] = {
+		{ .path = "a|b.txt", .length = 10 },
+		{ .path = "c", .length = 0 },
+		{ .path = "d|e|f", .length = 20000 },
+		{ .path = "g", .length = 12768 },
+	};
+	struct metainfo	*mi;
+
+	mi = files_ok(files, 4);
+	ck_assert_str_eq(mi->name, "t");
+	ck_assert_int_eq(mi->multi, 1);
+	ck_assert_uint_eq(mi->nfiles, 4);
+	ck_assert_str_eq(mi->files[0].path, "a/b.txt");
+	ck_assert_str_eq(mi->files[1].path, "c");
+	ck_assert_str_eq(mi->files[2].path, "d/e/f");
+	ck_assert_str_eq(mi->files[3].path, "g");
+	ck_assert_uint_eq(mi->files[0].offset, 0);
+	ck_assert_uint_eq(mi->files[1].offset, 10);
+	ck_assert_uint_eq(mi->files[2].offset, 10);
+	ck_assert_uint_eq(mi->files[3].offset, 20010);
+	ck_assert_uint_eq(mi->files[3].length, 12768);
+	ck_assert_uint_eq(mi->total_size, 32778);
+	ck_assert_uint_eq(mi->piece_count, 3);	/* 16384 * 2 + 10 */
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(trackers)
+{
+	static const char *const tiers[][6] = {
+		{ "http://a/1", "udp://b:80", "ftp://x/", "http://a/1",
+		    "http://e/\x01", NULL },
+		{ "HTTPS://c/2", "file:///etc/passwd", "http://bad\xff/",
+		    NULL },
+		{ "gopher://x", "http:///nohost", "udp://", NULL },
+		{ "http://d/3", "udp://b:80", "hTTp://d/3", NULL },
+	};
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .name = "x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
+	struct be_buf	 b;
+	uint8_t		*info, *t;
+	size_t		 infolen, len, i, j;
+
+	info = info_bytes(&ti, &infolen);
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "announce");
+	be_enc_cstr(&b, "http://main/a");
+	be_enc_cstr(&b, "announce-list");
+	be_enc_list(&b);
+	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
+		be_enc_list(&b);
+		for (j = 0; tiers[i][j] != NULL; j++)
+			be_enc_cstr(&b, tiers[i][j]);
+		be_enc_end(&b);
+	}
+	be_enc_int(&b, 7);		/* not a tier: ignored */
+	be_enc_end(&b);
+	be_enc_cstr(&b, "info");
+	be_enc_raw(&b, info, infolen);
+	be_enc_end(&b);
+	t = finish(&b, &len);
+
+	mi = parse_ok(t, len);
+	ck_assert_uint_eq(mi->ntrackers, 5);
+	ck_assert_str_eq(mi->trackers[0].url, "http://a/1");
+	ck_assert_int_eq(mi->trackers[0].tier, 0);
+	ck_assert_str_eq(mi->trackers[1].url, "udp://b:80");
+	ck_assert_int_eq(mi->trackers[1].tier, 0);
+	ck_assert_str_eq(mi->trackers[2].url, "HTTPS://c/2");
+	ck_assert_int_eq(mi->trackers[2].tier, 1);
+	/* The third tier was all dropped: the fourth becomes tier 2. */
+	ck_assert_str_eq(mi->trackers[3].url, "http://d/3");
+	ck_assert_int_eq(mi->trackers[3].tier, 2);
+	/* Exact duplicates only. */
+	ck_assert_str_eq(mi->trackers[4].url, "hTTp://d/3");
+	ck_assert_int_eq(mi->trackers[4].tier, 2);
+	metainfo_free(mi);
+	free(t);
+	free(info);
+}
+END_TEST
+
+/* A torrent with announce and announce-list given raw (NULL: absent). */
+static struct metainfo *
+with_announce(const char *announce, const char *raw_list)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .name = "x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
+	struct be_buf	 b;
+	uint8_t		*info, *t;
+	size_t		 infolen, len;
+
+	info = info_bytes(&ti, &infolen);
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	if (announce != NULL) {
+		be_enc_cstr(&b, "announce");
+		be_enc_cstr(&b, announce);
+	}
+	if (raw_list != NULL) {
+		be_enc_cstr(&b, "announce-list");
+		be_enc_raw(&b, raw_list, strlen(raw_list));
+	}
+	be_enc_cstr(&b, "info");
+	be_enc_raw(&b, info, infolen);
+	be_enc_end(&b);
+	t = finish(&b, &len);
+	mi = parse_ok(t, len);
+	free(t);
+	free(info);
+	return mi;
+}
+
+START_TEST(trackers_fallback)
+{
+	static const char *const lists[] = {
+		"4:spam",			/* not a list */
+		"le",				/* empty */
+		"l11:http://a/1/e",		/* tier not a list */
+		"ll8:ftp://a/ee",		/* nothing usable */
+		"lli5eee",			/* URL not a string */
+	};
+	struct metainfo	*mi;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		mi = with_announce("udp://main:1", lists[i]);
+		ck_assert_msg(mi->ntrackers == 1, "list %zu", i);
+		ck_assert_str_eq(mi->trackers[0].url, "udp://main:1");
+		ck_assert_int_eq(mi->trackers[0].tier, 0);
+		metainfo_free(mi);
+	}
+	/* The list wins over announce when it has anything. */
+	mi = with_announce("udp://main:1", "ll10:http://a/1ee");
+	ck_assert_uint_eq(mi->ntrackers, 1);
+	ck_assert_str_eq(mi->trackers[0].url, "http://a/1");
+	metainfo_free(mi);
+	/* Nothing at all, or nothing usable: no trackers, not an error. */
+	mi = with_announce(NULL, NULL);
+	ck_assert_uint_eq(mi->ntrackers, 0);
+	metainfo_free(mi);
+	mi = with_announce("wss://x/", "ll8:ftp://a/ee");
+	ck_assert_uint_eq(mi->ntrackers, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(trackers_bounded)
+{
+	struct be_buf	 b;
+	struct metainfo	*mi;
+	char		 url[MI_MAX_TRACKERS * 2][32], *big;
+	size_t		 i;
+
+	be_buf_init(&b);
+	be_enc_list(&b);
+	for (i = 0; i < MI_MAX_TRACKERS * 2; i++) {
+		if (i % 10 == 0) {
+			if (i > 0)
+				be_enc_end(&b);
+			be_enc_list(&b);
+		}
+		snprintf(url[i], sizeof(url[i]), "http://t%zu/", i);
+		be_enc_cstr(&b, url[i]);
+	}
+	be_enc_end(&b);
+	be_enc_end(&b);
+	be_enc_raw(&b, "", 1);		/* NUL-terminate */
+	ck_assert_int_eq(b.failed, 0);
+	mi = with_announce(NULL, (const char *)b.p);
+	be_buf_free(&b);
+	ck_assert_uint_eq(mi->ntrackers, MI_MAX_TRACKERS);
+	ck_assert_str_eq(mi->trackers[0].url, "http://t0/");
+	ck_assert_str_eq(mi->trackers[MI_MAX_TRACKERS - 1].url,
+	    url[MI_MAX_TRACKERS - 1]);
+	ck_assert_int_eq(mi->trackers[MI_MAX_TRACKERS - 1].tier,
+	    (MI_MAX_TRACKERS - 1) / 10);
+	metainfo_free(mi);
+
+	/* URL length: 2048 bytes kept, 2049 dropped. */
+	big = malloc(2049 + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'a', 2049);
+	memcpy(big, "http://", 7);
+	big[2048] = '\0';
+	mi = with_announce(big, NULL);
+	ck_assert_uint_eq(mi->ntrackers, 1);
+	ck_assert_uint_eq(strlen(mi->trackers[0].url), 2048);
+	metainfo_free(mi);
+	big[2048] = 'a';
+	big[2049] = '\0';
+	mi = with_announce(big, NULL);
+	ck_assert_uint_eq(mi->ntrackers, 0);
+	metainfo_free(mi);
+	free(big);
+}
+END_TEST
+
+START_TEST(private_flag)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .name = "x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1, .has_private = 1 };
+	struct metainfo	*mi;
+
+	ti.private = 1;
+	mi = info_ok(&ti);
+	ck_assert_int_eq(mi->private, 1);
+	metainfo_free(mi);
+	ti.private = 2;
+	mi = info_ok(&ti);
+	ck_assert_int_eq(mi->private, 0);
+	metainfo_free(mi);
+	ti.private = 0;
+	mi = info_ok(&ti);
+	ck_assert_int_eq(mi->private, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(pad_files)
+{
+	static const struct tfile files[] = {
+		{ .path = "a", .length = 10000 },
+		{ .path = ".pad|6384", .length = 6384, .attr = "p" },
+		{ .path = "b", .length = 16384 },
+		{ .path = ".pad|6384", .length = 6384, .attr = "xp" },
+		{ .path = "a", .length = 1, .attr = "hp" },
+		{ .path = "c", .length = 1, .attr = "x" },
+	};
+	struct metainfo	*mi;
+
+	/* Pad files may share a path with anything: never written. */
+	mi = files_ok(files, 6);
+	ck_assert_uint_eq(mi->nfiles, 6);
+	ck_assert_int_eq(mi->files[0].pad, 0);
+	ck_assert_int_eq(mi->files[1].pad, 1);
+	ck_assert_int_eq(mi->files[2].pad, 0);
+	ck_assert_int_eq(mi->files[3].pad, 1);
+	ck_assert_int_eq(mi->files[4].pad, 1);
+	ck_assert_int_eq(mi->files[5].pad, 0);
+	ck_assert_str_eq(mi->files[1].path, ".pad/6384");
+	ck_assert_uint_eq(mi->files[2].offset, 16384);
+	ck_assert_uint_eq(mi->files[5].offset, 16384 * 2 + 6384 + 1);
+	ck_assert_uint_eq(mi->total_size, 16384 * 2 + 6384 + 2);
+	ck_assert_uint_eq(mi->piece_count, 3);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(utf8_preferred)
+{
+	static const struct tfile files[] = {
+		{ .path = "legacy|x", .length = 1,
+		    .path_utf8 = "caf\xc3\xa9|x" },
+		{ .path = "y", .length = 1 },
+	};
+	struct tinfo	 ti = { .name = "latin1\xe9",
+	    .name_utf8 = "na\xc3\xafve",
+	    .piece_length = 16384, .files = files, .nfiles = 2 };
+	struct metainfo	*mi;
+
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "na\xc3\xafve");
+	ck_assert_str_eq(mi->files[0].path, "caf\xc3\xa9/x");
+	ck_assert_str_eq(mi->files[1].path, "y");
+	metainfo_free(mi);
+
+	/* Without name.utf-8 the name is sanitised like any component. */
+	ti.name_utf8 = NULL;
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "latin1_");
+	metainfo_free(mi);
+}
+END_TEST
+
+/* A torrent whose top level is given raw, around a small info dict. */
+static struct metainfo *
+with_top(const char *before, const char *after)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .name = "x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
+	struct be_buf	 b;
+	uint8_t		*info, *t;
+	size_t		 infolen, len;
+
+	info = info_bytes(&ti, &infolen);
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	be_enc_raw(&b, before, strlen(before));
+	be_enc_cstr(&b, "info");
+	be_enc_raw(&b, info, infolen);
+	be_enc_raw(&b, after, strlen(after));
+	be_enc_end(&b);
+	t = finish(&b, &len);
+	mi = parse_ok(t, len);
+	free(t);
+	free(info);
+	return mi;
+}
+
+START_TEST(text_fields)
+{
+	struct metainfo	*mi;
+	struct be_buf	 b;
+	char		*s;
+	size_t		 i;
+
+	/* Invalid UTF-8 per byte, controls too, become U+FFFD. */
+	mi = with_top("7:comment13:ok\xff\xc0\xaf" "end\n\x1b\xc2\x9b" "x"
+	    "10:created by9:mk\xc3\xa9tor 1" "13:creation datei1700000000e",
+	    "");
+	ck_assert_str_eq(mi->comment, "ok\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "end\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx");
+	ck_assert_str_eq(mi->created_by, "mk\xc3\xa9tor 1");
+	ck_assert_int_eq(mi->creation_date, 1700000000);
+	metainfo_free(mi);
+
+	/* .utf-8 wins; a negative date is none; wrong types are "". */
+	mi = with_top("7:comment3:old13:comment.utf-83:new10:created byi5e"
+	    "13:creation datei-1e", "");
+	ck_assert_str_eq(mi->comment, "new");
+	ck_assert_str_eq(mi->created_by, "");
+	ck_assert_int_eq(mi->creation_date, 0);
+	metainfo_free(mi);
+
+	/* 5,000 bytes of two-byte characters: cut at 4,096, whole. */
+	be_buf_init(&b);
+	be_enc_cstr(&b, "comment");
+	s = malloc(5001);
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i < 5000; i += 2)
+		memcpy(s + i, "\xc3\xa9", 2);
+	s[5000] = '\0';
+	be_enc_cstr(&b, s);
+	be_enc_raw(&b, "", 1);
+	mi = with_top((const char *)b.p, "");
+	ck_assert_uint_eq(strlen(mi->comment), 4096);
+	ck_assert_mem_eq(mi->comment, s, 4096);
+	metainfo_free(mi);
+	be_buf_free(&b);
+	/* A U+FFFD that does not fit whole is left out. */
+	memset(s, 'a', 4094);
+	s[4094] = '\xff';
+	s[4095] = '\0';
+	be_buf_init(&b);
+	be_enc_cstr(&b, "comment");
+	be_enc_cstr(&b, s);
+	be_enc_raw(&b, "", 1);
+	mi = with_top((const char *)b.p, "");
+	ck_assert_uint_eq(strlen(mi->comment), 4094);
+	metainfo_free(mi);
+	be_buf_free(&b);
+	free(s);
+}
+END_TEST
+
+START_TEST(web_seeds)
+{
+	struct metainfo	*mi;
+
+	mi = with_top("", "8:url-list11:http://s/a/");
+	ck_assert_uint_eq(mi->nurl_list, 1);
+	ck_assert_str_eq(mi->url_list[0], "http://s/a/");
+	metainfo_free(mi);
+	mi = with_top("", "8:url-listl11:http://s/a/10:udp://s/b/"
+	    "13:https://s/c/x11:http://s/a/i3e0:e");
+	ck_assert_uint_eq(mi->nurl_list, 2);
+	ck_assert_str_eq(mi->url_list[0], "http://s/a/");
+	ck_assert_str_eq(mi->url_list[1], "https://s/c/x");
+	metainfo_free(mi);
+	mi = with_top("", "8:url-listi1e");
+	ck_assert_uint_eq(mi->nurl_list, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(hash_as_received)
+{
+	/* Info keys out of order, and a nested file dict out of order. */
+	static const char	info[] = "d4:name1:x12:piece lengthi16384e"
+	    "6:lengthi5e6:pieces20:01234567890123456789e";
+	static const char	sorted[] = "d6:lengthi5e4:name1:x"
+	    "12:piece lengthi16384e6:pieces20:01234567890123456789e";
+	static const char	nested[] = "d5:filesld4:pathl1:ae"
+	    "6:lengthi5eee4:name1:x12:piece lengthi16384e"
+	    "6:pieces20:01234567890123456789e";
+	struct metainfo		*mi, *mj;
+	uint8_t			*t, md[20];
+	size_t			 len;
+
+	t = torrent_raw(ANNOUNCE, (const uint8_t *)info, sizeof(info) - 1,
+	    &len);
+	mi = parse_ok(t, len);
+	free(t);
+	SHA1((const uint8_t *)info, sizeof(info) - 1, md);
+	ck_assert_mem_eq(mi->info_hash, md, 20);
+	ck_assert_int_eq(mi->unsorted_keys, 1);
+	ck_assert_uint_eq(mi->info_len, sizeof(info) - 1);
+	ck_assert_mem_eq(mi->info, info, sizeof(info) - 1);
+	ck_assert_str_eq(mi->name, "x");
+
+	/* The same content sorted is another info-hash. */
+	t = torrent_raw(ANNOUNCE, (const uint8_t *)sorted,
+	    sizeof(sorted) - 1, &len);
+	mj = parse_ok(t, len);
+	free(t);
+	ck_assert_int_eq(mj->unsorted_keys, 0);
+	ck_assert_mem_ne(mi->info_hash, mj->info_hash, 20);
+	SHA1((const uint8_t *)sorted, sizeof(sorted) - 1, md);
+	ck_assert_mem_eq(mj->info_hash, md, 20);
+	metainfo_free(mi);
+	metainfo_free(mj);
+
+	t = torrent_raw(ANNOUNCE, (const uint8_t *)nested,
+	    sizeof(nested) - 1, &len);
+	mi = parse_ok(t, len);
+	free(t);
+	ck_assert_int_eq(mi->unsorted_keys, 1);
+	ck_assert_str_eq(mi->files[0].path, "a");
+	metainfo_free(mi);
+
+	/* Unsorted outside info only: the info dict is not flagged. */
+	mi = with_top("", "8:announce6:http:/");
+	ck_assert_int_eq(mi->unsorted_keys, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(parse_info_alone)
+{
+	static const struct tfile files[] = {
+		{ .path = "a", .length = 70000 },
+		{ .path = "b|c", .length = 1 },
+	};
+	struct tinfo	 ti = { .name = "dir", .piece_length = 32768,
+	    .files = files, .nfiles = 2 };
+	struct metainfo	*mi, *whole;
+	uint8_t		*info, *t, *longer, md[20];
+	size_t		 infolen, len;
+
+	info = info_bytes(&ti, &infolen);
+	ck_assert_int_eq(metainfo_parse_info(info, infolen, &mi, errbuf,
+	    sizeof(errbuf)), 0);
+	SHA1(info, infolen, md);
+	ck_assert_mem_eq(mi->info_hash, md, 20);
+	ck_assert_uint_eq(mi->ntrackers, 0);
+	ck_assert_str_eq(mi->comment, "");
+	ck_assert_str_eq(mi->created_by, "");
+	ck_assert_str_eq(mi->name, "dir");
+	ck_assert_uint_eq(mi->nfiles, 2);
+	ck_assert_str_eq(mi->files[1].path, "b/c");
+	ck_assert_uint_eq(mi->files[1].offset, 70000);
+	ck_assert_uint_eq(mi->piece_count, 3);
+
+	/* The same as from the whole torrent. */
+	t = torrent_raw(ANNOUNCE, info, infolen, &len);
+	whole = parse_ok(t, len);
+	ck_assert_mem_eq(whole->info_hash, mi->info_hash, 20);
+	ck_assert_uint_eq(whole->total_size, mi->total_size);
+	metainfo_free(whole);
+	metainfo_free(mi);
+	free(t);
+
+	/* Bytes after the dict, a non-dict, and the same info checks. */
+	longer = malloc(infolen + 1);
+	ck_assert_ptr_nonnull(longer);
+	memcpy(longer, info, infolen);
+	longer[infolen] = 'x';
+	mi = (struct metainfo *)&mi;
+	ck_assert_int_eq(metainfo_parse_info(longer, infolen + 1, &mi, errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_ptr_null(mi);
+	ck_assert_ptr_nonnull(strstr(errbuf, "trailing bytes"));
+	free(longer);
+	ck_assert_int_eq(metainfo_parse_info((const uint8_t *)"le", 2, &mi,
+	    errbuf, sizeof(errbuf)), -1);
+	ck_assert_str_eq(errbuf, "info is not a dictionary");
+	free(info);
+	ti.pieces_delta = 1;
+	info = info_bytes(&ti, &infolen);
+	ck_assert_int_eq(metainfo_parse_info(info, infolen, &mi, errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_str_eq(errbuf, "info: pieces is 80 bytes; 3 pieces need 60");
+	free(info);
+}
+END_TEST
+
+START_TEST(sanitize_component)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*want;
+	} t[] = {
+		{ LIT("plain.txt"), "plain.txt" },
+		{ LIT("/etc/passwd"), "_etc_passwd" },
+		{ LIT("..\\..\\x"), ".._.._x" },
+		{ LIT("a\0b"), "a_b" },
+		{ LIT("a\x01\x1b[31mb\x7f"), "a__[31mb_" },
+		{ LIT("\xc2\x9b" "1m"), "_1m" },		/* C1 CSI */
+		{ LIT("abc\xe2\x80\xae" "txt.exe"), "abc_txt.exe" },
+		{ LIT("\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9"
+		    "\xd8\x9c\xe2\x80\xaa"), "______" },
+		{ LIT("\xe2\x80\x8d"), "\xe2\x80\x8d" },	/* ZWJ stays */
+		{ LIT("\xff\xfe" "ab"), "__ab" },
+		{ LIT("\xc0\xaf"), "__" },			/* overlong */
+		{ LIT("\xe0\x80\xaf"), "___" },
+		{ LIT("\xed\xa0\x80"), "___" },			/* surrogate */
+		{ LIT("\xf4\x90\x80\x80"), "____" },		/* > 10FFFF */
+		{ LIT("a\xe2\x82"), "a__" },			/* truncated */
+		{ LIT("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80" },
+		{ LIT("caf\xc3\xa9"), "caf\xc3\xa9" },
+		{ LIT("name. . "), "name" },
+		{ LIT("..."), "_" },
+		{ LIT("  "), "_" },
+		{ LIT(". "), "_" },
+		{ LIT(".hidden"), ".hidden" },
+		{ LIT(" lead"), " lead" },
+		{ LIT("x.."), "x" },
+	};
+	char	out[MI_MAX_COMPONENT + 1], err[128], in[400];
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rc = mi_sanitize_component((const uint8_t *)t[i].in, t[i].len,
+		    out, sizeof(out), err, sizeof(err));
+		ck_assert_msg(rc == (int)strlen(t[i].want) &&
+		    strcmp(out, t[i].want) == 0, "case %zu: %d '%s'", i, rc,
+		    out);
+		/* The same every time. */
+		ck_assert_int_eq(mi_sanitize_component((const uint8_t *)t[i].in,
+		    t[i].len, out, sizeof(out), err, sizeof(err)), rc);
+		ck_assert_str_eq(out, t[i].want);
+	}
+
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"", 0, out,
+	    sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)".", 1, out,
+	    sizeof(out), err, sizeof(err)), 0);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"..", 2, out,
+	    sizeof(out), err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "path component '..'");
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"a", 1, out,
+	    MI_MAX_COMPONENT, err, sizeof(err)), -1);
+
+	/* 300 bytes, no extension: the first 255. */
+	memset(in, 'x', 300);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 300, out,
+	    sizeof(out), err, sizeof(err)), 255);
+	ck_assert_uint_eq(strspn(out, "x"), 255);
+	/* With an extension: kept. */
+	memcpy(in + 296, ".txt", 4);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 300, out,
+	    sizeof(out), err, sizeof(err)), 255);
+	ck_assert_uint_eq(strspn(out, "x"), 251);
+	ck_assert_str_eq(out + 251, ".txt");
+	/* An extension of 16 bytes is kept, of 17 is not. */
+	memset(in, 'x', 300);
+	in[300 - 17] = '.';
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 300, out,
+	    sizeof(out), err, sizeof(err)), 255);
+	ck_assert_int_eq(out[255 - 17], '.');
+	memset(in, 'x', 300);
+	in[300 - 18] = '.';
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 300, out,
+	    sizeof(out), err, sizeof(err)), 255);
+	ck_assert_uint_eq(strspn(out, "x"), 255);
+	/* Two-byte characters: cut at a boundary, 254 bytes. */
+	for (i = 0; i < 300; i += 2)
+		memcpy(in + i, "\xc3\xa9", 2);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 300, out,
+	    sizeof(out), err, sizeof(err)), 254);
+	ck_assert_mem_eq(out, in, 254);
+	memcpy(in + 300, ".mkv", 4);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 304, out,
+	    sizeof(out), err, sizeof(err)), 254);
+	ck_assert_mem_eq(out, in, 250);
+	ck_assert_str_eq(out + 250, ".mkv");
+	/* Cut before trailing spaces: trimmed after the cut too. */
+	memset(in, 'y', 254);
+	memset(in + 254, ' ', 50);
+	in[304] = 'z';
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 305, out,
+	    sizeof(out), err, sizeof(err)), 254);
+	/* A long run of replaced characters shortens the same way. */
+	for (i = 0; i < 399; i += 3)
+		memcpy(in + i, "\xe2\x80\xae", 3);
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 399, out,
+	    sizeof(out), err, sizeof(err)), 133);
+}
+END_TEST
+
+START_TEST(hostile_paths)
+{
+	char	in[320], want[320], deep[2 * MI_MAX_DEPTH];
+	size_t	i;
+
+	path_is(LIT("a|.|b"), "a/b");
+	path_is(LIT("|etc|passwd"), "etc/passwd");
+	path_is(LIT("/etc/passwd"), "_etc_passwd");
+	path_is(LIT("a||b|"), "a/b");
+	path_is(LIT("a\0b"), "a_b");
+	path_is(LIT("..\\x|y\\z"), ".._x/y_z");
+	path_is(LIT("a\x01|\x1b[2J"), "a_/_[2J");
+	path_is(LIT("evil\xe2\x80\xaegpj.exe"), "evil_gpj.exe");
+	path_is(LIT("\xff|\xc0\xaf"), "_/__");
+	path_is(LIT("dir. |file. . "), "dir/file");
+	path_is(LIT("...|x"), "_/x");
+
+	/* 300-byte components, with and without an extension. */
+	memset(in, 'e', 296);
+	memcpy(in + 296, ".txt", 4);
+	memset(want, 'e', 251);
+	memcpy(want + 251, ".txt", 5);
+	path_is(in, 300, want);
+	memset(in, 'p', 300);
+	memset(want, 'p', 255);
+	want[255] = '\0';
+	path_is(in, 300, want);
+
+	/* MI_MAX_DEPTH components deep is fine. */
+	for (i = 0; i < MI_MAX_DEPTH; i++)
+		memcpy(deep + 2 * i, "d|", 2);
+	deep[2 * MI_MAX_DEPTH - 1] = '\0';
+	for (i = 0; i < MI_MAX_DEPTH; i++)
+		memcpy(want + 2 * i, "d/", 2);
+	want[2 * MI_MAX_DEPTH - 1] = '\0';
+	path_is(deep, 0, want);
+}
+END_TEST
+
+START_TEST(single_file_names)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .name = "../x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
+
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, ".._x");
+	ck_assert_str_eq(mi->files[0].path, ".._x");
+	metainfo_free(mi);
+	ti.name = "a/b";
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "a_b");
+	ck_assert_str_eq(mi->files[0].path, "a_b");
+	metainfo_free(mi);
+	ti.name = "/etc/passwd";
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->files[0].path, "_etc_passwd");
+	metainfo_free(mi);
+	ti.name = "\xe2\x80\xaeroot. ";
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->files[0].path, "_root");
+	metainfo_free(mi);
+}
+END_TEST
+
+/* Every .torrent under tests/data parses; two are known exactly. */
+START_TEST(real_torrents)
+{
+	struct metainfo	*mi;
+	struct dirent	*de;
+	DIR		*d;
+	uint8_t		*buf, *data, md[20];
+	char		 path[512], h[41];
+	size_t		 len, n = 0, i, k;
+	uint64_t	 j, off;
+
+	ck_assert_msg((d = opendir(DATA_DIR)) != NULL,
+	    "%s: run from the repository root", DATA_DIR);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 8 || strcmp(de->d_name + len - 8, ".torrent") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", DATA_DIR, de->d_name);
+		buf = read_file(path, &len);
+		ck_assert_msg(metainfo_parse(buf, len, &mi, errbuf,
+		    sizeof(errbuf)) == 0, "%s: %s", path, errbuf);
+		metainfo_free(mi);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	ck_assert_uint_ge(n, 2);
+
+	buf = read_file(DATA_DIR "/single.torrent", &len);
+	mi = parse_ok(buf, len);
+	free(buf);
+	hex(mi->info_hash, h);
+	ck_assert_str_eq(h, "602304bde30178392d44f9eda8121dfc210b5423");
+	ck_assert_str_eq(mi->name, "hello.txt");
+	ck_assert_uint_eq(mi->total_size, 40000);
+	ck_assert_uint_eq(mi->piece_count, 3);
+	ck_assert_str_eq(mi->trackers[0].url,
+	    "http://tracker.example/announce");
+	ck_assert_str_eq(mi->comment, "fixture");
+	ck_assert_str_eq(mi->created_by, "mkfix 1.0");
+	ck_assert_int_eq(mi->creation_date, 1700000000);
+	metainfo_free(mi);
+
+	buf = read_file(DATA_DIR "/multi.torrent", &len);
+	mi = parse_ok(buf, len);
+	free(buf);
+	hex(mi->info_hash, h);
+	ck_assert_str_eq(h, "138d1eaf142325abb93ebcd373cba0523a599e1e");
+	ck_assert_str_eq(mi->name, "album");
+	ck_assert_int_eq(mi->private, 1);
+	ck_assert_uint_eq(mi->nfiles, 3);
+	ck_assert_str_eq(mi->files[0].path, "disc 1/01.flac");
+	ck_assert_str_eq(mi->files[1].path, ".pad/2768");
+	ck_assert_int_eq(mi->files[1].pad, 1);
+	ck_assert_str_eq(mi->files[2].path, "cover.jpg");
+	ck_assert_uint_eq(mi->files[2].offset, 32768);
+	ck_assert_uint_eq(mi->ntrackers, 2);
+	ck_assert_str_eq(mi->trackers[0].url,
+	    "udp://tracker.example:6969/announce");
+	ck_assert_int_eq(mi->trackers[1].tier, 1);
+	ck_assert_uint_eq(mi->nurl_list, 1);
+	ck_assert_str_eq(mi->url_list[0], "https://seed.example/files/");
+	/*
+	 * The fixture's data: byte j of the stream is (7j + 3) mod 256 in
+	 * a file, 0 in a pad file.  Every piece hash must match it.
+	 */
+	data = malloc(mi->total_size);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < mi->nfiles; i++)
+		for (j = 0; j < mi->files[i].length; j++) {
+			off = mi->files[i].offset + j;
+			data[off] = mi->files[i].pad ? 0 :
+			    (uint8_t)(off * 7 + 3);
+		}
+	for (k = 0; k < mi->piece_count; k++) {
+		off = k * mi->piece_length;
+		SHA1(data + off, mi->total_size - off < mi->piece_length ?
+		    mi->total_size - off : mi->piece_length, md);
+		ck_assert_mem_eq(mi->pieces + 20 * k, md, 20);
+	}
+	free(data);
+	metainfo_free(mi);
+}
+END_TEST
+
+/* n files of one byte named f0, f1 ...; a torrent of them. */
+static uint8_t *
+many_files(size_t n, size_t *len)
+{
+	struct tfile	*f;
+	struct tinfo	 ti = { .name = "many", .piece_length = 1 << 20 };
+	char		*names;
+	uint8_t		*t;
+	size_t		 i;
+
+	f = calloc(n, sizeof(*f));
+	names = malloc(n * 48);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(names);
+	for (i = 0; i < n; i++) {
+		snprintf(names + 48 * i, 48, "d%zu|f%zu", i % 7, i);
+		f[i].path = names + 48 * i;
+		f[i].length = 1;
+	}
+	ti.files = f;
+	ti.nfiles = n;
+	t = torrent(&ti, len);
+	free(names);
+	free(f);
+	return t;
+}
+
+START_TEST(max_files)
+{
+	struct metainfo	*mi;
+	uint8_t		*t;
+	size_t		 len;
+
+	t = many_files(MI_MAX_FILES, &len);
+	mi = parse_ok(t, len);
+	free(t);
+	ck_assert_uint_eq(mi->nfiles, MI_MAX_FILES);
+	ck_assert_str_eq(mi->files[MI_MAX_FILES - 1].path, "d4/f99999");
+	ck_assert_uint_eq(mi->files[MI_MAX_FILES - 1].offset,
+	    MI_MAX_FILES - 1);
+	ck_assert_uint_eq(mi->piece_count, 1);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(piece_length_bad)
+{
+	struct tfile	f = { .length = 5 };
+	struct tinfo	ti = { .name = "x", .files = &f, .nfiles = 1,
+	    .single = 1 };
+
+	ti.piece_length = 0;
+	info_bad(&ti, "info: piece length 0");
+	ti.piece_length = -16384;
+	info_bad(&ti, "info: piece length -16384 is negative");
+	ti.piece_length = INT64_MIN;
+	info_bad(&ti, "is negative");
+	ti.piece_length = (int64_t)1 << 40;
+	info_bad(&ti, "info: piece length 1099511627776 exceeds 256 MiB");
+	ti.piece_length = (int64_t)1 << 31;
+	info_bad(&ti, "info: piece length 2147483648 exceeds 256 MiB");
+	ti.piece_length = ((int64_t)256 << 20) + 1;
+	info_bad(&ti, "exceeds 256 MiB");
+	/* The extremes that are allowed. */
+	ti.piece_length = 256 << 20;
+	metainfo_free(info_ok(&ti));
+	ti.piece_length = 1;
+	metainfo_free(info_ok(&ti));
+
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:name1:x"
+	    "6:pieces20:01234567890123456789ee"),
+	    "info: piece length is missing");
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:name1:x"
+	    "12:piece length1:16:pieces20:01234567890123456789ee"),
+	    "info: piece length is not an integer");
+}
+END_TEST
+
+START_TEST(file_length_bad)
+{
+	struct tfile	files[] = {
+		{ .path = "a", .length = 1 },
+		{ .path = "b", .length = -1 },
+	};
+	struct tinfo	ti = { .name = "x", .piece_length = 16384,
+	    .files = files, .nfiles = 2 };
+
+	info_bad(&ti, "file 1: length -1 is negative");
+	files[1].length = (int64_t)1 << 62;
+	info_bad(&ti, "file 1: length 4611686018427387904 is 2^62 or more");
+	files[1].length = INT64_MAX;
+	info_bad(&ti, "2^62 or more");
+	/* Single-file. */
+	ti.single = 1;
+	files[0].length = -1;
+	info_bad(&ti, "info: length -1 is negative");
+	files[0].length = (int64_t)1 << 62;
+	info_bad(&ti, "info: length 4611686018427387904 is 2^62 or more");
+	/* Below 2^62, but more pieces than a 32-bit count. */
+	files[0].length = ((int64_t)1 << 62) - 1;
+	ti.piece_length = 256 << 20;
+	info_bad(&ti, "info: 17179869184 pieces; the limit is 4294967295");
+	/* Zero bytes in all. */
+	files[0].length = 0;
+	info_bad(&ti, "torrent has no data");
+	ti.single = 0;
+	files[1].length = 0;
+	info_bad(&ti, "torrent has no data");
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi-0e4:name1:x"
+	    "12:piece lengthi1e6:pieces0:ee"), "bencode: integer -0");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesld4:pathl1:aeee"
+	    "4:name1:x12:piece lengthi1e6:pieces0:ee"),
+	    "file 0: length is missing");
+	parse_bad((const uint8_t *)LIT("d4:infod6:length1:14:name1:x"
+	    "12:piece lengthi1e6:pieces0:ee"),
+	    "info: length is not an integer");
+}
+END_TEST
+
+START_TEST(sum_overflow)
+{
+	struct tfile	files[] = {
+		{ .path = "a", .length = ((int64_t)1 << 62) - 1 },
+		{ .path = "b", .length = ((int64_t)1 << 62) - 1 },
+		{ .path = "c", .length = ((int64_t)1 << 62) - 1 },
+		{ .path = "d", .length = ((int64_t)1 << 62) - 1 },
+		{ .path = "e", .length = ((int64_t)1 << 62) - 1 },
+	};
+	struct tinfo	ti = { .name = "x", .piece_length = 16384,
+	    .files = files, .nfiles = 5 };
+
+	/* Summed, four would wrap a uint64_t: caught at the second. */
+	info_bad(&ti, "info: total size exceeds 2^62 bytes at file 1");
+	/* Exactly 2^62 in all is the limit; one more byte is not. */
+	files[0].length = files[1].length = (int64_t)1 << 61;
+	ti.nfiles = 2;
+	info_bad(&ti, "pieces; the limit is");
+	files[2].length = 1;
+	ti.nfiles = 3;
+	info_bad(&ti, "info: total size exceeds 2^62 bytes at file 2");
+}
+END_TEST
+
+START_TEST(pieces_bad)
+{
+	struct tfile	f = { .length = 40000 };
+	struct tinfo	ti = { .name = "x", .piece_length = 16384,
+	    .files = &f, .nfiles = 1, .single = 1 };
+
+	ti.pieces_delta = -1;
+	info_bad(&ti, "info: pieces is 40 bytes; 3 pieces need 60");
+	ti.pieces_delta = 1;
+	info_bad(&ti, "info: pieces is 80 bytes; 3 pieces need 60");
+	/* Exact multiples: no extra piece. */
+	f.length = 32768;
+	ti.pieces_delta = 1;
+	info_bad(&ti, "info: pieces is 60 bytes; 2 pieces need 40");
+	ti.pieces_delta = 0;
+	metainfo_free(info_ok(&ti));
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:name1:x"
+	    "12:piece lengthi1eee"), "info: pieces is missing");
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:name1:x"
+	    "12:piece lengthi1e6:piecesi0eee"), "info: pieces is not a string");
+	/* Not a multiple of 20 at all. */
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:name1:x"
+	    "12:piece lengthi1e6:pieces19:0123456789012345678ee"),
+	    "info: pieces is 19 bytes; 1 pieces need 20");
+}
+END_TEST
+
+START_TEST(path_errors)
+{
+	struct tfile	files[] = {
+		{ .path = "ok", .length = 1 },
+		{ .path = "a|..|b", .length = 1 },
+	};
+	char		deep[4 * 100], longp[20 * 251];
+	size_t		i;
+
+	files_bad(files, 2, "file 1: path component '..'");
+	files[1].path = "..";
+	files_bad(files, 2, "file 1: path component '..'");
+	files[1].path = NULL;
+	files_bad(files, 2, "file 1: path is empty");
+	files[1].path = "";
+	files_bad(files, 2, "file 1: path has no usable component");
+	files[1].path = ".|||.";
+	files_bad(files, 2, "file 1: path has no usable component");
+
+	/* 100 levels deep, and MI_MAX_DEPTH + 1. */
+	for (i = 0; i < 100; i++)
+		memcpy(deep + 2 * i, "d|", 2);
+	deep[199] = '\0';
+	files[1].path = deep;
+	files_bad(files, 2, "file 1: path is 100 components deep; the limit "
+	    "is 64");
+	deep[2 * (MI_MAX_DEPTH + 1) - 1] = '\0';
+	files_bad(files, 2, "file 1: path is 65 components deep");
+	/* Dropped components count too: the list is what is bounded. */
+	for (i = 0; i < 100; i++)
+		memcpy(deep + 2 * i, ".|", 2);
+	memcpy(deep + 198, "x", 2);
+	files_bad(files, 2, "file 1: path is 100 components deep");
+
+	/* 20 components of 250 bytes: over MI_MAX_PATH joined. */
+	memset(longp, 'n', sizeof(longp));
+	for (i = 1; i < 20; i++)
+		longp[251 * i - 1] = '|';
+	longp[sizeof(longp) - 1] = '\0';
+	files[1].path = longp;
+	files_bad(files, 2, "file 1: path is longer than 4096 bytes");
+	/* 16 of them (4,015 bytes) fit. */
+	longp[251 * 16 - 1] = '\0';
+	metainfo_free(files_ok(files, 2));
+
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
+	    "4:pathli1eeee4:name1:x12:piece lengthi1e"
+	    "6:pieces20:01234567890123456789ee"),
+	    "file 0: path component is not a string");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
+	    "4:path1:aee4:name1:x12:piece lengthi1e"
+	    "6:pieces20:01234567890123456789ee"), "file 0: path is not a list");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1eee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "file 0: path is missing");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesli1ee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "file 0 is not a dictionary");
+}
+END_TEST
+
+START_TEST(name_errors)
+{
+	struct tfile	f = { .length = 5 };
+	struct tinfo	ti = { .piece_length = 16384, .files = &f,
+	    .nfiles = 1, .single = 1 };
+
+	info_bad(&ti, "info: name is missing");
+	ti.name = "..";
+	info_bad(&ti, "info: name is not usable");
+	ti.name = ".";
+	info_bad(&ti, "info: name is not usable");
+	ti.name = "";
+	info_bad(&ti, "info: name is not usable");
+	/* A name.utf-8 that is unusable is not overridden by name. */
+	ti.name = "fine";
+	ti.name_utf8 = "..";
+	info_bad(&ti, "info: name is not usable");
+	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:namei1e"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "info: name is not a string");
+}
+END_TEST
+
+START_TEST(collisions)
+{
+	struct tfile	files[4] = {
+		{ .path = "a|b", .length = 1 },
+		{ .path = "c", .length = 1 },
+		{ .path = "a|b", .length = 1 },
+	};
+
+	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	/* The same after sanitising. */
+	files[2].path = "a|b. ";
+	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	files[0].path = "a/b";
+	files[2].path = "a\\b";
+	files_bad(files, 3, "file 0 'a_b' and file 2 'a_b' have the same path");
+	files[0].path = "x|.|y";
+	files[2].path = "|x|y";
+	files_bad(files, 3, "file 0 'x/y' and file 2 'x/y'");
+
+	/* A file that is also a directory, in either order. */
+	files[0].path = "a";
+	files[1].path = "a b";
+	files[2].path = "a|b";
+	files[3].path = "a-";
+	files[3].length = 1;
+	files_bad(files, 4, "file 0 'a' is also a directory of file 2 'a/b'");
+	files[0].path = "a|b|c|d";
+	files[2].path = "a|b";
+	files_bad(files, 4, "file 2 'a/b' is also a directory of file 0 "
+	    "'a/b/c/d'");
+	/* Not a collision: a shared prefix that is not a directory. */
+	files[0].path = "ab";
+	files[2].path = "a|b";
+	files[1].path = "a.";	/* "a" once trimmed */
+	files_bad(files, 4, "file 1 'a' is also a directory of file 2 'a/b'");
+	files[1].path = "a b";
+	metainfo_free(files_ok(files, 4));
+	/* Duplicate pad files are fine, a pad over a file too. */
+	files[1].path = "ab";
+	files[1].attr = "p";
+	metainfo_free(files_ok(files, 4));
+}
+END_TEST
+
+START_TEST(too_many_files)
+{
+	struct timespec	 t0, t1;
+	uint8_t		*t;
+	size_t		 len;
+	double		 sec;
+
+	t = many_files(MI_MAX_FILES + 1, &len);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	parse_bad(t, len, "info: more than 100000 files");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(t);
+	sec = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(sec < 5.0, "took %.1f s", sec);
+}
+END_TEST
+
+START_TEST(too_big)
+{
+	struct metainfo	*mi;
+	uint8_t		*t;
+	size_t		 len = 11 << 20;
+
+	t = malloc(len);
+	ck_assert_ptr_nonnull(t);
+	memset(t, 'l', len);
+	parse_bad(t, len, "torrent is 11534336 bytes; the limit is 10 MiB");
+	mi = (struct metainfo *)&mi;
+	ck_assert_int_eq(metainfo_parse_info(t, len, &mi, errbuf,
+	    sizeof(errbuf)), -1);
+	ck_assert_ptr_null(mi);
+	ck_assert_str_eq(errbuf, "info is 11534336 bytes; the limit is 10 MiB");
+	free(t);
+	/* At the limit the size is fine; the nesting is not. */
+	t = malloc(MI_MAX_TORRENT);
+	ck_assert_ptr_nonnull(t);
+	memset(t, 'l', MI_MAX_TORRENT);
+	parse_bad(t, MI_MAX_TORRENT, "bencode: nesting too deep");
+	free(t);
+}
+END_TEST
+
+START_TEST(structure)
+{
+	parse_bad((const uint8_t *)LIT("le"), "torrent is not a dictionary");
+	parse_bad((const uint8_t *)LIT("d8:announce3:urle"),
+	    "torrent has no info dictionary");
+	parse_bad((const uint8_t *)LIT("d4:infole"), "bencode:");
+	parse_bad((const uint8_t *)LIT("d4:infolee"),
+	    "info is not a dictionary");
+	parse_bad((const uint8_t *)LIT("d4:info0:e"),
+	    "info is not a dictionary");
+	parse_bad((const uint8_t *)LIT("d4:infodee"), "info: name is missing");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesle6:lengthi1e4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "info: both length and files");
+	parse_bad((const uint8_t *)LIT("d4:infod4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "info: neither length nor files");
+	parse_bad((const uint8_t *)LIT("d4:infod5:filesle4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "info: files is empty");
+	parse_bad((const uint8_t *)LIT("d4:infod5:files1:a4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
+	    "info: files is not a list");
+	parse_bad((const uint8_t *)LIT("d4:infod4:name1:xe4:infod4:name1:yee"),
+	    "bencode: duplicate dict key 'info'");
+	parse_bad((const uint8_t *)LIT(""), "bencode: empty input");
+	parse_bad((const uint8_t *)LIT("d4:infodee "),
+	    "bencode: trailing bytes");
+	metainfo_free(NULL);
+}
+END_TEST
+
+START_TEST(truncated)
+{
+	static const struct tfile files[] = {
+		{ .path = "a|b", .length = 20000 },
+		{ .path = "c", .length = 1 },
+	};
+	struct tinfo	 ti = { .name = "t", .piece_length = 16384,
+	    .files = files, .nfiles = 2 };
+	struct metainfo	*mi;
+	uint8_t		*t, *cut;
+	size_t		 len, k;
+
+	t = torrent(&ti, &len);
+	metainfo_free(parse_ok(t, len));
+	for (k = 0; k < len; k++) {
+		cut = malloc(k ? k : 1);
+		ck_assert_ptr_nonnull(cut);
+		memcpy(cut, t, k);
+		ck_assert_msg(metainfo_parse(cut, k, &mi, errbuf,
+		    sizeof(errbuf)) == -1, "accepted %zu bytes", k);
+		ck_assert_ptr_null(mi);
+		free(cut);
+	}
+	free(t);
+}
+END_TEST
+
+static Suite *
+metainfo_suite(void)
+{
+	Suite	*s = suite_create("metainfo");
+	TCase	*core = tcase_create("core"), *errors = tcase_create("errors");
+
+	tcase_add_test(core, single_file);
+	tcase_add_test(core, multi_file);
+	tcase_add_test(core, trackers);
+	tcase_add_test(core, trackers_fallback);
+	tcase_add_test(core, trackers_bounded);
+	tcase_add_test(core, private_flag);
+	tcase_add_test(core, pad_files);
+	tcase_add_test(core, utf8_preferred);
+	tcase_add_test(core, text_fields);
+	tcase_add_test(core, web_seeds);
+	tcase_add_test(core, hash_as_received);
+	tcase_add_test(core, parse_info_alone);
+	tcase_add_test(core, sanitize_component);
+	tcase_add_test(core, hostile_paths);
+	tcase_add_test(core, single_file_names);
+	tcase_add_test(core, real_torrents);
+	tcase_add_test(core, max_files);
+	tcase_add_test(errors, piece_length_bad);
+	tcase_add_test(errors, file_length_bad);
+	tcase_add_test(errors, sum_overflow);
+	tcase_add_test(errors, pieces_bad);
+	tcase_add_test(errors, path_errors);
+	tcase_add_test(errors, name_errors);
+	tcase_add_test(errors, collisions);
+	tcase_add_test(errors, too_many_files);
+	tcase_add_test(errors, too_big);
+	tcase_add_test(errors, structure);
+	tcase_add_test(errors, truncated);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, errors);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(metainfo_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
