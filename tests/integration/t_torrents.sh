@@ -92,6 +92,11 @@ out=$(ctl add "magnet:?xt=urn:btih:$b32" 2>&1); rc=$?
 check "magnet in base32 of a known torrent: already there" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'already there'"
 n=$((n + 1))
 
+# --paused
+out=$(ctl add "magnet:?xt=urn:btih:1111111111111111111111111111111111111111" --paused --json)
+check "add --paused: the torrent is paused" [ "$(pyget "$out" "j['state']")" = paused ]
+ctl remove 11111111 >/dev/null
+
 # Hostile input: one line, exit 1, nothing changed, nobody crashed.
 metad_pid=$(role_pid metad)
 before=$(ctl list --json)
