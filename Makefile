@@ -68,7 +68,7 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
 	@protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
 # Every object may include generated headers.
-$(B)/obj/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h)
+$(B)/obj/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -76,7 +76,7 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(GENCFLAGS) -c -o $@ $<
-$(B)/asan/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h)
+$(B)/asan/%.o: %.c $(GEN_H) $(wildcard lib/*.h btd/*.h ctl/*.h */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC-SAN  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
@@ -100,12 +100,14 @@ $(B)/bin/btctl: $(call obj,$(CTL_SRC)) $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-# Each role: <role>/<role>.c and its <role>_*.c subsystems.
+# Each role: <role>/<role>.c and its <role>_*.c subsystems, and the
+# libraries only it needs.
+trackerd_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 define role_rule
 $(B)/libexec/btd/$(1): $$(call obj,$$(wildcard $(1)/*.c)) $(B)/lib/libbtd.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	@$$(CC) $$(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	@$$(CC) $$(CFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$($(1)_LIBS)
 endef
 $(foreach r,$(ROLES),$(eval $(call role_rule,$(r))))
 $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a

@@ -86,7 +86,8 @@ do_shutdown(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	log_info("shutting down: %s", shutdown_why);
 	ctl_close();
-	proc_stop_all();
+	/* Trackers hear event=stopped first (bounded), then the roles go. */
+	torrent_stop_all(proc_stop_all);
 }
 
 void

@@ -184,6 +184,10 @@ void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
 void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
 int		 torrent_role_msg(int, const struct ProtobufCMessage *);
 void		 torrent_role_exited(int);
+void		 torrent_role_started(int);
+struct Btd__TrackersRequest;
+void		 torrent_ctl_trackers(int, const struct Btd__TrackersRequest *);
+void		 torrent_stop_all(void (*)(void));
 
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,

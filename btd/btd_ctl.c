@@ -409,6 +409,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_REMOVE:
 		torrent_ctl_remove(cl->id, req->remove);
 		break;
+	case BTD__CTL_REQUEST__BODY_TRACKERS:
+		torrent_ctl_trackers(cl->id, req->trackers);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -428,7 +431,10 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return util_utf8_valid(req->restart->role);
 	case BTD__CTL_REQUEST__BODY_ADD:
 		return util_utf8_valid(req->add->magnet) &&
-		    util_utf8_valid(req->add->save_path);
+		    util_utf8_valid(req->add->save_path) &&
+		    util_utf8_valid(req->add->url);
+	case BTD__CTL_REQUEST__BODY_TRACKERS:
+		return util_utf8_valid(req->trackers->id);
 	case BTD__CTL_REQUEST__BODY_SHOW:
 		return util_utf8_valid(req->show->id);
 	case BTD__CTL_REQUEST__BODY_REMOVE:

@@ -66,6 +66,7 @@ static struct conf		*cf;
 static struct state		*st;
 static struct proc		 procs[ROLE_COUNT + 1];	/* by role, 1-4 */
 static int			 stopping;
+static char			 peer_id_hex[41];	/* this run's peer id */
 static struct event		*stop_timer;
 
 /* The pairs of roles that talk directly. */
@@ -129,6 +130,15 @@ proc_init(struct event_base *b, struct conf *c, struct state *s)
 	base = b;
 	cf = c;
 	st = s;
+	/* Azureus style: "-BT0100-" and 12 random bytes, new every run. */
+	{
+		uint8_t id[20];
+
+		memcpy(id, "-BT0100-", 8);
+		arc4random_buf(id + 8, 12);
+		for (i = 0; i < 20; i++)
+			snprintf(peer_id_hex + 2 * i, 3, "%02x", id[i]);
+	}
 	for (i = 1; i <= ROLE_COUNT; i++) {
 		procs[i].role = i;
 		procs[i].name = util_role_name(i);
@@ -465,7 +475,7 @@ send_config(struct proc *p)
 	size_t		 n = 0;
 	int		 i;
 
-	for (i = 0; (k = conf_key(i)) != NULL && n < 16; i++) {
+	for (i = 0; (k = conf_key(i)) != NULL && n < 15; i++) {
 		if (strstr(k, "_exec") != NULL)
 			continue;
 		btd__setting__init(&s[n]);
@@ -474,6 +484,11 @@ send_config(struct proc *p)
 		sp[n] = &s[n];
 		n++;
 	}
+	btd__setting__init(&s[n]);
+	s[n].key = (char *)(uintptr_t)"peer_id";
+	s[n].value = peer_id_hex;
+	sp[n] = &s[n];
+	n++;
 	c.settings = sp;
 	c.n_settings = n;
 	c.verbose = (uint32_t)verbose_level();
@@ -573,6 +588,7 @@ on_hello(struct proc *p, const Btd__Hello *h)
 	    log_escape(esc, sizeof(esc), p->impl_name, strlen(p->impl_name)),
 	    p->impl_version, h->proto_major, h->proto_minor);
 	wire_role(p);
+	torrent_role_started(p->role);
 	return 0;
 }
 

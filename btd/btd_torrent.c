@@ -38,6 +38,7 @@
 #include "metad.pb-c.h"
 #include "stored.pb-c.h"
 #include "torrent.pb-c.h"
+#include "trackerd.pb-c.h"
 
 #include "btd.h"
 #include "log.h"
@@ -48,6 +49,10 @@
 
 /* Tunables. */
 #define PARSE_TIMEOUT	30	/* seconds for metad to answer */
+#define FETCH_TIMEOUT	125	/* seconds for trackerd to fetch a .torrent */
+#define QUERY_TIMEOUT	10	/* seconds for trackerd's report */
+#define STOPALL_WAIT	4	/* seconds for event=stopped at shutdown */
+#define MAGNET_LEFT	16384	/* "left" announced before the metadata */
 #define DELETE_TIMEOUT	120	/* seconds for stored to delete files */
 #define SHORT_ID_MIN	8	/* hex digits of a short id */
 #define ID_PREFIX_MIN	4	/* hex digits a user must give */
@@ -70,6 +75,8 @@ struct torrent {
 enum pending_kind {
 	PENDING_PARSE,
 	PENDING_DELETE,
+	PENDING_FETCH,		/* then a PARSE of what was fetched */
+	PENDING_QUERY,
 };
 
 struct pending {
@@ -455,6 +462,12 @@ pending_timeout(evutil_socket_t fd, short ev, void *arg)
 	if (p->kind == PENDING_PARSE)
 		ctl_send_error(p->client, "metad did not answer within %d s",
 		    PARSE_TIMEOUT);
+	else if (p->kind == PENDING_FETCH)
+		ctl_send_error(p->client, "trackerd did not fetch the torrent "
+		    "within %d s", FETCH_TIMEOUT);
+	else if (p->kind == PENDING_QUERY)
+		ctl_send_error(p->client, "trackerd did not answer within %d s",
+		    QUERY_TIMEOUT);
 	else
 		ctl_send_error(p->client, "removed %s, but stored did not "
 		    "confirm the deletion of its data within %d s", p->what,
@@ -472,6 +485,10 @@ torrent_role_exited(int role)
 		if (p->kind == PENDING_PARSE && role == BTD__ROLE__METAD)
 			ctl_send_error(p->client, "metad exited while parsing "
 			    "this; it has been restarted");
+		else if ((p->kind == PENDING_FETCH ||
+		    p->kind == PENDING_QUERY) && role == BTD__ROLE__TRACKERD)
+			ctl_send_error(p->client, "trackerd exited while working "
+			    "on this; it has been restarted");
 		else if (p->kind == PENDING_DELETE &&
 		    role == BTD__ROLE__STORED)
 			ctl_send_error(p->client, "removed %s, but stored "
@@ -481,6 +498,280 @@ torrent_role_exited(int role)
 			continue;
 		pending_free(p);
 	}
+}
+
+/* Trackers: what trackerd announces. */
+
+static void
+tracker_start(const struct torrent *t)
+{
+	Btd__TorrentStart	 ts = BTD__TORRENT_START__INIT;
+	struct chan		*c;
+
+	if (t->paused || (c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
+		return;
+	ts.info_hash.data = (uint8_t *)(uintptr_t)t->ih;
+	ts.info_hash.len = 20;
+	if (t->desc != NULL) {
+		ts.trackers = t->desc->trackers;
+		ts.n_trackers = t->desc->n_trackers;
+		ts.private_ = t->desc->private_;
+		ts.left = t->desc->total_size;
+	} else {
+		ts.trackers = t->mag->trackers;
+		ts.n_trackers = t->mag->n_trackers;
+		ts.peers = t->mag->peers;
+		ts.n_peers = t->mag->n_peers;
+		ts.left = MAGNET_LEFT;
+	}
+	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "torrent_start",
+	    &ts.base, -1) == -1)
+		log_warn("trackerd: start %s", t->hex);
+}
+
+static void
+tracker_stop(const struct torrent *t)
+{
+	Btd__TorrentStop	 ts = BTD__TORRENT_STOP__INIT;
+	struct chan		*c;
+
+	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
+		return;
+	ts.info_hash.data = (uint8_t *)(uintptr_t)t->ih;
+	ts.info_hash.len = 20;
+	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "torrent_stop",
+	    &ts.base, -1) == -1)
+		log_warn("trackerd: stop %s", t->hex);
+}
+
+/* A role (re)started: give it what it needs. */
+void
+torrent_role_started(int role)
+{
+	struct torrent *t;
+
+	if (role != BTD__ROLE__TRACKERD)
+		return;
+	TAILQ_FOREACH(t, &torrents, entry)
+		tracker_start(t);
+}
+
+static void	(*stopall_cb)(void);
+static struct event	*stopall_timer;
+
+static void
+stopall_finish(void)
+{
+	void (*cb)(void) = stopall_cb;
+
+	stopall_cb = NULL;
+	if (stopall_timer != NULL) {
+		event_free(stopall_timer);
+		stopall_timer = NULL;
+	}
+	if (cb != NULL)
+		cb();
+}
+
+static void
+stopall_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_info("trackerd did not finish event=stopped in %d s",
+	    STOPALL_WAIT);
+	stopall_finish();
+}
+
+/*
+ * Shutdown: trackerd says event=stopped to every tracker; done() runs
+ * when it is finished, or after STOPALL_WAIT seconds.
+ */
+void
+torrent_stop_all(void (*done)(void))
+{
+	Btd__StopAll	 sa = BTD__STOP_ALL__INIT;
+	struct chan	*c;
+	struct timeval	 tv = { STOPALL_WAIT, 0 };
+
+	stopall_cb = done;
+	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL ||
+	    msg_send_body(c, &btd__trackerd_msg__descriptor, "stop_all",
+	    &sa.base, -1) == -1 ||
+	    (stopall_timer = evtimer_new(base, stopall_timeout, NULL)) ==
+	    NULL || evtimer_add(stopall_timer, &tv) == -1) {
+		stopall_finish();
+		return;
+	}
+}
+
+/* ctl: add from a URL, fetched by trackerd (btd opens no socket). */
+static void
+fetch_start(int client, const char *url, const char *path, int paused)
+{
+	Btd__FetchTorrent	 ft = BTD__FETCH_TORRENT__INIT;
+	struct pending		*p;
+	struct chan		*c;
+
+	if (strlen(url) > 4096 || (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)) {
+		ctl_send_error(client, "add: only http and https URLs can be "
+		    "fetched");
+		return;
+	}
+	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL) {
+		ctl_send_error(client, "trackerd is not running (see btctl "
+		    "status)");
+		return;
+	}
+	if ((p = pending_new(PENDING_FETCH, client, FETCH_TIMEOUT)) == NULL ||
+	    (p->save_path = strdup(path)) == NULL) {
+		if (p != NULL)
+			pending_free(p);
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	p->paused = paused;
+	ft.id = p->id;
+	ft.url = (char *)(uintptr_t)url;
+	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "fetch_torrent",
+	    &ft.base, -1) == -1) {
+		ctl_send_error(client, "cannot reach trackerd: %s",
+		    strerror(errno));
+		pending_free(p);
+	}
+}
+
+static int
+fetch_result(const Btd__FetchResult *r)
+{
+	Btd__ParseTorrent	 pt = BTD__PARSE_TORRENT__INIT;
+	struct pending		*p, *q;
+	struct chan		*c;
+
+	if ((p = pending_find(PENDING_FETCH, r->id)) == NULL)
+		return 0;
+	if (!util_utf8_valid(r->error))
+		return -1;
+	if (!r->ok) {
+		ctl_send_error(p->client, "cannot fetch the torrent: %s",
+		    r->error);
+		pending_free(p);
+		return 0;
+	}
+	if (r->data.len == 0 || r->data.len > MI_MAX_TORRENT) {
+		ctl_send_error(p->client, "the fetched torrent is %zu bytes",
+		    r->data.len);
+		pending_free(p);
+		return 0;
+	}
+	if ((c = proc_chan(BTD__ROLE__METAD)) == NULL) {
+		ctl_send_error(p->client, "metad is not running (see btctl "
+		    "status)");
+		pending_free(p);
+		return 0;
+	}
+	/* Now it is an ordinary add of a .torrent's bytes. */
+	if ((q = pending_new(PENDING_PARSE, p->client, PARSE_TIMEOUT)) ==
+	    NULL) {
+		ctl_send_error(p->client, "out of memory");
+		pending_free(p);
+		return 0;
+	}
+	q->save_path = p->save_path;
+	p->save_path = NULL;
+	q->paused = p->paused;
+	pending_free(p);
+	pt.id = q->id;
+	pt.data = r->data;
+	if (msg_send_body(c, &btd__metad_msg__descriptor, "parse_torrent",
+	    &pt.base, -1) == -1) {
+		ctl_send_error(q->client, "cannot reach metad: %s",
+		    strerror(errno));
+		pending_free(q);
+	}
+	return 0;
+}
+
+/* ctl: trackers */
+
+void
+torrent_ctl_trackers(int client, const Btd__TrackersRequest *req)
+{
+	Btd__QueryTrackers	 q = BTD__QUERY_TRACKERS__INIT;
+	struct torrent		*t;
+	struct pending		*p;
+	struct chan		*c;
+	char			 err[256];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (t->paused) {
+		ctl_send_error(client, "%s is paused: it is not announced",
+		    t->hex);
+		return;
+	}
+	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL) {
+		ctl_send_error(client, "trackerd is not running (see btctl "
+		    "status)");
+		return;
+	}
+	if ((p = pending_new(PENDING_QUERY, client, QUERY_TIMEOUT)) == NULL) {
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	q.id = p->id;
+	q.info_hash.data = t->ih;
+	q.info_hash.len = 20;
+	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "query_trackers",
+	    &q.base, -1) == -1) {
+		ctl_send_error(client, "cannot reach trackerd: %s",
+		    strerror(errno));
+		pending_free(p);
+	}
+}
+
+static int
+trackers_reply(const Btd__TrackersReply *r)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	struct pending	*p;
+	size_t		 i;
+
+	if ((p = pending_find(PENDING_QUERY, r->id)) == NULL)
+		return 0;
+	if (!util_utf8_valid(r->error))
+		return -1;
+	if (!r->ok || r->report == NULL) {
+		ctl_send_error(p->client, "trackerd: %s", r->error);
+		pending_free(p);
+		return 0;
+	}
+	/* Text in the report came from trackers: it must be clean UTF-8. */
+	for (i = 0; i < r->report->n_trackers; i++) {
+		const Btd__TrackerStatus *ts = r->report->trackers[i];
+
+		if (!util_utf8_valid(ts->url) ||
+		    !util_utf8_valid(ts->status) ||
+		    !util_utf8_valid(ts->last_result) ||
+		    !util_utf8_valid(ts->last_error) ||
+		    !util_utf8_valid(ts->warning))
+			return -1;
+	}
+	for (i = 0; i < r->report->n_peers; i++)
+		if (!util_utf8_valid(r->report->peers[i]->addr) ||
+		    !util_utf8_valid(r->report->peers[i]->source) ||
+		    !util_utf8_valid(r->report->peers[i]->last_result))
+			return -1;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_TRACKERS;
+	rep.trackers = r->report;
+	(void)ctl_send_reply(p->client, &rep);
+	pending_free(p);
+	return 0;
 }
 
 /* ctl: add */
@@ -496,10 +787,11 @@ torrent_ctl_add(int client, const Btd__AddRequest *req)
 	char			 err[256];
 	int			 has_t = req->torrent.len > 0;
 	int			 has_m = req->magnet[0] != '\0';
+	int			 has_u = req->url[0] != '\0';
 
-	if (has_t == has_m) {
-		ctl_send_error(client, "add: give one .torrent or one magnet "
-		    "link");
+	if (has_t + has_m + has_u != 1) {
+		ctl_send_error(client, "add: give one .torrent, magnet link "
+		    "or URL");
 		return;
 	}
 	if (has_t && req->torrent.len > MI_MAX_TORRENT) {
@@ -516,6 +808,10 @@ torrent_ctl_add(int client, const Btd__AddRequest *req)
 	    "download_dir");
 	if (!save_path_valid(path, err, sizeof(err))) {
 		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (has_u) {
+		fetch_start(client, req->url, path, req->paused);
 		return;
 	}
 	if ((c = proc_chan(BTD__ROLE__METAD)) == NULL) {
@@ -786,6 +1082,7 @@ parse_result(const Btd__ParseResult *r)
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 	log_info("added %s (%s) to %s%s", t->hex, t->name, t->save_path,
 	    t->paused ? ", paused" : "");
+	tracker_start(t);
 	reply_summary(p->client, t);
 	goto done;
 oom:
@@ -959,6 +1256,8 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 	log_info("removed %s (%s)%s", t->hex, t->name,
 	    p != NULL ? "; deleting its data" : "");
 	TAILQ_REMOVE(&torrents, t, entry);
+	if (!t->paused)
+		tracker_stop(t);
 	if (p == NULL) {
 		Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
 
@@ -1002,6 +1301,23 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
 
 		if (m->body_case == BTD__METAD_MSG__BODY_PARSE_RESULT)
 			return parse_result(m->parse_result);
+	}
+	if (role == BTD__ROLE__TRACKERD) {
+		const Btd__TrackerdMsg *m =
+		    (const Btd__TrackerdMsg *)(const void *)env;
+
+		switch (m->body_case) {
+		case BTD__TRACKERD_MSG__BODY_TRACKERS_REPLY:
+			return trackers_reply(m->trackers_reply);
+		case BTD__TRACKERD_MSG__BODY_FETCH_RESULT:
+			return fetch_result(m->fetch_result);
+		case BTD__TRACKERD_MSG__BODY_STOP_ALL_DONE:
+			if (stopall_cb != NULL)
+				stopall_finish();
+			return 0;
+		default:
+			return -1;
+		}
 	}
 	if (role == BTD__ROLE__STORED) {
 		const Btd__StoredMsg *m = (const Btd__StoredMsg *)(const void *)env;

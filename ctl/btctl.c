@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.pb-c.h"
@@ -72,12 +73,13 @@ static int	cmd_list(struct ctl *, int, char **);
 static int	cmd_show(struct ctl *, int, char **);
 static int	cmd_files(struct ctl *, int, char **);
 static int	cmd_remove(struct ctl *, int, char **);
+static int	cmd_trackers(struct ctl *, int, char **);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
-	{ "add", 1, 4, cmd_add, "FILE|MAGNET [-d DIR] [--paused]",
-	    { "FILE|MAGNET" },
-	    "add a .torrent file or a magnet link; prints its id" },
+	{ "add", 1, 4, cmd_add, "FILE|MAGNET|URL [-d DIR] [--paused]",
+	    { "FILE|MAGNET|URL" },
+	    "add a .torrent file, a magnet link or a .torrent's http(s) URL" },
 	{ "list", 0, 0, cmd_list, "", { NULL },
 	    "every torrent: id, state, size, progress, name" },
 	{ "show", 1, 1, cmd_show, "ID", { "ID" },
@@ -86,6 +88,8 @@ static const struct cmd cmds[] = {
 	    "a torrent's files" },
 	{ "remove", 1, 2, cmd_remove, "ID [--delete-data]", { "ID" },
 	    "forget a torrent; with --delete-data delete its files too" },
+	{ "trackers", 1, 1, cmd_trackers, "ID", { "ID" },
+	    "a torrent's trackers, their results, and its candidate peers" },
 	{ "create", 0, 0, NULL, "PATH -t URL [-t URL ...] [-o FILE] "
 	    "[--piece-size N] [--private] [--comment TEXT] [-f]", { NULL },
 	    "make a .torrent of a file or directory (no daemon needed)" },
@@ -848,8 +852,7 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 		ar.magnet = (char *)(uintptr_t)what;
 	else if (strncasecmp(what, "http://", 7) == 0 ||
 	    strncasecmp(what, "https://", 8) == 0)
-		errorx(1, "add: fetching a .torrent from a URL is not "
-		    "supported yet; download it and add the file");
+		ar.url = (char *)(uintptr_t)what;
 	else {
 		buf = read_torrent(what, &len);
 		ar.torrent.data = buf;
@@ -1157,6 +1160,149 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	free(msg);
 	free(e);
 	return r;
+}
+
+/* trackers */
+
+/* A time as "12:34:56 ago/in": seconds since the epoch, 0 for never. */
+static char *
+when(int64_t t)
+{
+	int64_t	 now = (int64_t)time(NULL);
+	char	*d, *s;
+
+	if (t <= 0)
+		return xasprintf("-");
+	if (t >= now) {
+		d = duration((uint64_t)(t - now));
+		s = xasprintf("in %s", d);
+	} else {
+		d = duration((uint64_t)(now - t));
+		s = xasprintf("%s ago", d);
+	}
+	free(d);
+	return s;
+}
+
+static char *
+count_str(int64_t n)
+{
+	return n < 0 ? xasprintf("?") : xasprintf("%lld", (long long)n);
+}
+
+static int
+cmd_trackers(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__TrackersRequest	 tr;
+	Btd__CtlReply		*rep;
+	const Btd__TrackersReport *r;
+	struct json		 j;
+	char			**cell;
+	size_t			 i, n;
+
+	(void)argc;
+	btd__trackers_request__init(&tr);
+	tr.id = argv[0];
+	req.body_case = BTD__CTL_REQUEST__BODY_TRACKERS;
+	req.trackers = &tr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_TRACKERS);
+	if ((r = rep->trackers) == NULL)
+		errorx(1, "unexpected reply from btd");
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_arr_open(&j, "trackers");
+		for (i = 0; i < r->n_trackers; i++) {
+			const Btd__TrackerStatus *t = r->trackers[i];
+
+			json_obj_open(&j, NULL);
+			json_str(&j, "url", t->url);
+			json_uint(&j, "tier", t->tier);
+			json_str(&j, "status", t->status);
+			json_int(&j, "last_announce", t->last_announce);
+			json_str(&j, "last_result", t->last_result);
+			json_int(&j, "next_announce", t->next_announce);
+			json_int(&j, "seeders", t->seeders);
+			json_int(&j, "leechers", t->leechers);
+			json_int(&j, "completed", t->completed);
+			json_str(&j, "last_error", t->last_error);
+			json_uint(&j, "failures", t->failures);
+			json_str(&j, "warning", t->warning);
+			json_int(&j, "last_scrape", t->last_scrape);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_uint(&j, "peer_count", r->peer_count);
+		json_arr_open(&j, "peers");
+		for (i = 0; i < r->n_peers; i++) {
+			const Btd__Candidate *c = r->peers[i];
+
+			json_obj_open(&j, NULL);
+			json_str(&j, "addr", c->addr);
+			json_uint(&j, "port", c->port);
+			json_str(&j, "source", c->source);
+			json_int(&j, "first_seen", c->first_seen);
+			json_int(&j, "last_seen", c->last_seen);
+			json_uint(&j, "attempts", c->attempts);
+			json_uint(&j, "failures", c->failures);
+			json_int(&j, "last_attempt", c->last_attempt);
+			json_str(&j, "last_result", c->last_result);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_done(&j);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		return 0;
+	}
+	n = r->n_trackers;
+	if (n == 0)
+		printf("no trackers\n");
+	else {
+		cell = xmalloc((n + 1) * 8 * sizeof(*cell));
+		cell[0] = xasprintf("TIER");
+		cell[1] = xasprintf("STATUS");
+		cell[2] = xasprintf("LAST");
+		cell[3] = xasprintf("NEXT");
+		cell[4] = xasprintf("SEED");
+		cell[5] = xasprintf("LEECH");
+		cell[6] = xasprintf("DONE");
+		cell[7] = xasprintf("URL / RESULT");
+		for (i = 0; i < n; i++) {
+			const Btd__TrackerStatus *t = r->trackers[i];
+			char **row = cell + (i + 1) * 8, *u, *res;
+
+			row[0] = xasprintf("%u", t->tier);
+			row[1] = esc(t->status);
+			row[2] = when(t->last_announce);
+			row[3] = when(t->next_announce);
+			row[4] = count_str(t->seeders);
+			row[5] = count_str(t->leechers);
+			row[6] = count_str(t->completed);
+			u = esc(t->url);
+			res = esc(t->last_result);
+			row[7] = xasprintf("%s%s%s", u, res[0] ? "  " : "", res);
+			free(u);
+			free(res);
+		}
+		table_print(cell, n + 1, 8);
+		free(cell);
+	}
+	printf("%u candidate peer%s", r->peer_count, r->peer_count == 1 ?
+	    "" : "s");
+	for (i = 0; i < r->n_peers && i < 20; i++) {
+		char *a = esc(r->peers[i]->addr), *src = esc(r->peers[i]->source);
+
+		printf("%s%s%s%s:%u (%s)", i == 0 ? ": " : ", ",
+		    strchr(a, ':') ? "[" : "", a, strchr(a, ':') ? "]" : "",
+		    r->peers[i]->port, src);
+		free(a);
+		free(src);
+	}
+	printf("%s\n", r->n_peers > 20 ? ", ..." : "");
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
 }
 
 /* help */

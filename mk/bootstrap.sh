@@ -9,7 +9,8 @@ set -eu
 build="gcc make pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
 libsqlite3-dev libseccomp-dev libssl-dev libcurl4-openssl-dev"
 test="check libsubunit-dev iproute2 util-linux procps python3 sqlite3 mandoc
-clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent"
+clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent
+opentracker"
 
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"

@@ -12,7 +12,7 @@
 # $(B)/fuzz/artifacts/ (replay: $(B)/fuzz/fuzz_<name> <file>), with the
 # whole log in $(B)/fuzz/<name>.log.
 
-FUZZERS		:= bencode metainfo magnet
+FUZZERS		:= bencode metainfo magnet announce udpreply
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -25,16 +25,23 @@ FUZZ_LIBS	= $(shell pkg-config --libs libcrypto)
 FUZZ_MAXLEN_bencode	:= 65536
 FUZZ_MAXLEN_metainfo	:= 65536
 FUZZ_MAXLEN_magnet	:= 70000
+FUZZ_MAXLEN_announce	:= 65536
+FUZZ_MAXLEN_udpreply	:= 65538
 
 # Tokens the mutator splices in (libFuzzer -dict=), per target.
 FUZZ_DICT_bencode	:= tests/fuzz/bencode.dict
 FUZZ_DICT_metainfo	:= tests/fuzz/bencode.dict
 FUZZ_DICT_magnet	:= tests/fuzz/magnet.dict
+FUZZ_DICT_announce	:= tests/fuzz/bencode.dict
+FUZZ_DICT_udpreply	:= tests/fuzz/udpreply.dict
 
 # The library sources each target links.
 FUZZ_SRC_bencode	:= lib/bencode.c lib/log.c
 FUZZ_SRC_metainfo	:= lib/bencode.c lib/metainfo.c lib/log.c
 FUZZ_SRC_magnet		:= lib/magnet.c lib/log.c
+FUZZ_SRC_announce	:= trackerd/trackerd_announce.c lib/bencode.c lib/log.c
+FUZZ_SRC_udpreply	:= trackerd/trackerd_udpcodec.c \
+			   trackerd/trackerd_announce.c lib/bencode.c lib/log.c
 
 FUZZ_BINS	:= $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 

@@ -1,0 +1,903 @@
+/*
+ * trackerd_torrent.c -- the torrents trackerd announces, their trackers
+ * (BEP 12 tiers) and their candidate peers; the trackerd channel.
+ *
+ * Takes from btd: TorrentStart, TorrentStop, TorrentCompleted,
+ * QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
+ * FetchResult, StopAllDone.
+ *
+ * Announcing (BEP 12): the trackers of a torrent are kept in tier order,
+ * each tier shuffled once.  One announce is in flight per torrent, to
+ * the first tracker whose retry time has come; one that answers moves to
+ * the front of its tier and is asked again after the interval it gave
+ * (clamped); one that fails is retried after a doubling delay, and the
+ * next tracker is tried at once.  The first announce to each tracker
+ * says event=started, a stop says stopped to every tracker that heard
+ * started, and completed is said once to each.
+ *
+ * Candidates: every address a tracker or magnet link named, deduplicated,
+ * at most CAND_MAX per torrent (the least recently seen goes first),
+ * with where it came from.  peerd will report how connecting went.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "trackerd.pb-c.h"
+
+#include "chan.h"
+#include "log.h"
+#include "msg.h"
+#include "role.h"
+#include "trackerd.h"
+
+/* Tunables. */
+#define CAND_MAX		2000	/* candidate peers per torrent */
+#define TORRENT_MAX		100000	/* torrents announced */
+#define TRACKER_MAX		200	/* trackers per torrent */
+#define ANNOUNCE_TIMEOUT	60	/* seconds for one announce */
+#define STOP_TIMEOUT		5	/* seconds for event=stopped replies */
+#define STOPALL_TIMEOUT		3	/* seconds btd waits at shutdown */
+#define RETRY_FIRST		60	/* seconds after a first failure */
+#define RETRY_MAX		3600	/* seconds, at most */
+#define SCRAPE_EVERY		1800	/* seconds between scrapes */
+#define FETCH_MAX		(10U << 20)	/* bytes of a fetched .torrent */
+#define REPORT_PEERS_MAX	500	/* candidates in one report */
+
+#define SRC_TRACKER	0x1
+#define SRC_MAGNET	0x2
+
+enum tstatus {
+	TS_IDLE,
+	TS_ANNOUNCING,
+	TS_WORKING,
+	TS_ERROR,
+	TS_STOPPED,
+};
+
+struct ttorrent;
+
+struct ttracker {
+	struct ttorrent	*t;
+	char		*url;
+	uint32_t	 tier;
+	int		 udp;
+	enum tstatus	 status;
+	time_t		 last_announce;
+	time_t		 retry_at;	/* not before: backoff after failures */
+	time_t		 next_announce;	/* planned, for display */
+	time_t		 last_scrape;
+	char		 last_result[TR_MAX_TEXT + 32];
+	char		 last_error[TR_MAX_TEXT + 32];
+	char		 warning[TR_MAX_TEXT];
+	int64_t		 seeders, leechers, completed;
+	uint32_t	 failures;
+	char		 trackerid[128];
+	int		 started;	/* heard event=started from us */
+	int		 completed_sent;
+	int		 stopping;	/* the request in flight says stopped */
+	struct tr_req	*http;		/* announce in flight */
+	struct udp_req	*udpr;
+	struct tr_req	*shttp;		/* scrape in flight */
+	struct udp_req	*sudp;
+};
+
+struct cand {
+	struct tr_peer	 p;
+	unsigned	 sources;
+	time_t		 first_seen;
+	time_t		 last_seen;
+};
+
+struct ttorrent {
+	TAILQ_ENTRY(ttorrent)	 entry;
+	uint8_t			 ih[20];
+	char			 hex[41];
+	int			 private;
+	uint64_t		 left, uploaded, downloaded;
+	struct ttracker		*trk;		/* in announce order */
+	size_t			 ntrk;
+	struct cand		*cands;
+	size_t			 ncand;
+	struct event		*timer;
+	int			 completed;	/* say completed */
+	int			 stopping;	/* saying stopped, then gone */
+	struct event		*stop_timer;
+};
+
+struct fetch {
+	uint64_t	 id;
+	struct tr_req	*req;
+};
+
+static TAILQ_HEAD(, ttorrent)	 torrents = TAILQ_HEAD_INITIALIZER(torrents);
+static int			 ntorrents;
+static struct event_base	*base;
+static uint8_t			 peer_id[20];
+static uint16_t			 peer_port;
+static uint32_t			 key;
+static int			 stopping_all;
+static struct event		*stopall_timer;
+
+static void	announce_next(struct ttorrent *);
+static void	torrent_free(struct ttorrent *);
+
+void
+torrents_init(struct event_base *b)
+{
+	base = b;
+	key = arc4random();
+	/* Until btd says otherwise: "-BT0100-" and random bytes. */
+	memcpy(peer_id, "-BT0100-", 8);
+	arc4random_buf(peer_id + 8, 12);
+}
+
+static int
+unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0' : hi >= 'a' &&
+		    hi <= 'f' ? hi - 'a' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' : lo >= 'a' &&
+		    lo <= 'f' ? lo - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void
+torrents_config(const char *k, const char *v)
+{
+	long n;
+
+	if (strcmp(k, "peer_id") == 0 && unhex(v, peer_id, 20) == -1)
+		log_warnx("config: bad peer_id");
+	if (strcmp(k, "peer_port") == 0) {
+		n = strtol(v, NULL, 10);
+		if (n > 0 && n < 65536)
+			peer_port = (uint16_t)n;
+	}
+}
+
+static struct ttorrent *
+find(const uint8_t *ih, size_t len)
+{
+	struct ttorrent *t;
+
+	if (len != 20)
+		return NULL;
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (memcmp(t->ih, ih, 20) == 0)
+			return t;
+	return NULL;
+}
+
+/* Candidates. */
+
+static int
+peer_is_self(const struct tr_peer *p)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	if (p->port != peer_port)
+		return 0;
+	return (p->family == AF_INET && memcmp(p->addr, lo4, 4) == 0) ||
+	    (p->family == AF_INET6 && memcmp(p->addr, lo6, 16) == 0);
+}
+
+static void
+cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
+{
+	struct cand	*c;
+	size_t		 i, victim = 0;
+	time_t		 now = time(NULL);
+	size_t		 alen = p->family == AF_INET ? 4 : 16;
+
+	if (p->port == 0 || peer_is_self(p))
+		return;
+	for (i = 0; i < t->ncand; i++) {
+		c = &t->cands[i];
+		if (c->p.family == p->family && c->p.port == p->port &&
+		    memcmp(c->p.addr, p->addr, alen) == 0) {
+			c->sources |= source;
+			c->last_seen = now;
+			return;
+		}
+		if (c->last_seen < t->cands[victim].last_seen)
+			victim = i;
+	}
+	if (t->ncand < CAND_MAX) {
+		if (t->cands == NULL && (t->cands = calloc(CAND_MAX,
+		    sizeof(*t->cands))) == NULL)
+			return;
+		c = &t->cands[t->ncand++];
+	} else
+		c = &t->cands[victim];	/* the least recently seen */
+	memset(c, 0, sizeof(*c));
+	c->p = *p;
+	c->sources = source;
+	c->first_seen = c->last_seen = now;
+}
+
+/* Announcing. */
+
+static void
+arm(struct ttorrent *t, time_t at)
+{
+	struct timeval	tv;
+	time_t		now = time(NULL);
+
+	tv.tv_sec = at > now ? at - now : 0;
+	tv.tv_usec = 0;
+	evtimer_add(t->timer, &tv);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	announce_next(arg);
+}
+
+static int
+in_flight(const struct ttorrent *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ntrk; i++)
+		if (t->trk[i].http != NULL || t->trk[i].udpr != NULL)
+			return 1;
+	return 0;
+}
+
+static void	announce_done(void *, int, struct tr_reply *, const char *);
+static void	scrape_done(void *, int, struct tr_reply *, const char *);
+
+static void
+fill_announce(struct ttracker *tr, struct tr_announce *a, enum tr_event ev)
+{
+	struct ttorrent *t = tr->t;
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a->info_hash, t->ih, 20);
+	memcpy(a->peer_id, peer_id, 20);
+	a->port = peer_port;
+	a->uploaded = t->uploaded;
+	a->downloaded = t->downloaded;
+	a->left = t->left;
+	a->event = ev;
+	a->numwant = ev == TR_EVENT_STOPPED ? 0 : TR_NUMWANT;
+	a->key = key;
+	a->trackerid = tr->trackerid[0] ? tr->trackerid : NULL;
+}
+
+static int
+send_announce(struct ttracker *tr, enum tr_event ev, int timeout)
+{
+	struct tr_announce a;
+
+	fill_announce(tr, &a, ev);
+	tr->stopping = ev == TR_EVENT_STOPPED;
+	if (tr->udp)
+		tr->udpr = udp_announce(tr->url, &a, timeout, announce_done, tr);
+	else
+		tr->http = http_announce(tr->url, &a, timeout, announce_done,
+		    tr);
+	if (tr->http == NULL && tr->udpr == NULL) {
+		snprintf(tr->last_error, sizeof(tr->last_error),
+		    "cannot announce to this URL");
+		tr->status = TS_ERROR;
+		return -1;
+	}
+	tr->status = TS_ANNOUNCING;
+	tr->last_announce = time(NULL);
+	return 0;
+}
+
+static time_t
+retry_delay(uint32_t failures)
+{
+	time_t d = RETRY_FIRST;
+
+	while (failures-- > 1 && d < RETRY_MAX)
+		d *= 2;
+	return d < RETRY_MAX ? d : RETRY_MAX;
+}
+
+/* Announce to the first tracker whose time has come, if none is busy. */
+static void
+announce_next(struct ttorrent *t)
+{
+	struct ttracker	*tr;
+	time_t		 now = time(NULL), soonest = 0;
+	enum tr_event	 ev;
+	size_t		 i;
+
+	if (t->stopping || stopping_all || in_flight(t))
+		return;
+	for (i = 0; i < t->ntrk; i++) {
+		tr = &t->trk[i];
+		if (tr->retry_at > now) {
+			if (soonest == 0 || tr->retry_at < soonest)
+				soonest = tr->retry_at;
+			continue;
+		}
+		if (!tr->started)
+			ev = TR_EVENT_STARTED;
+		else if (t->completed && !tr->completed_sent)
+			ev = TR_EVENT_COMPLETED;
+		else
+			ev = TR_EVENT_NONE;
+		if (send_announce(tr, ev, ANNOUNCE_TIMEOUT) == 0)
+			return;
+		tr->failures++;
+		tr->retry_at = now + retry_delay(tr->failures);
+	}
+	if (soonest != 0)
+		arm(t, soonest);
+}
+
+/* Move tracker i to the front of its tier; returns its new index. */
+static size_t
+to_front(struct ttorrent *t, size_t i)
+{
+	struct ttracker	 tmp;
+	size_t		 first = i;
+
+	while (first > 0 && t->trk[first - 1].tier == t->trk[i].tier)
+		first--;
+	if (first == i)
+		return i;
+	tmp = t->trk[i];
+	memmove(&t->trk[first + 1], &t->trk[first],
+	    (i - first) * sizeof(tmp));
+	t->trk[first] = tmp;
+	return first;
+}
+
+static void
+maybe_scrape(struct ttracker *tr)
+{
+	time_t now = time(NULL);
+
+	if (tr->shttp != NULL || tr->sudp != NULL ||
+	    now - tr->last_scrape < SCRAPE_EVERY)
+		return;
+	tr->last_scrape = now;
+	if (tr->udp)
+		tr->sudp = udp_scrape(tr->url, tr->t->ih, scrape_done, tr);
+	else
+		tr->shttp = http_scrape(tr->url, tr->t->ih, scrape_done, tr);
+}
+
+static void	stop_check(struct ttorrent *);
+
+static void
+announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
+{
+	struct ttracker	*tr = arg;
+	struct ttorrent	*t = tr->t;
+	time_t		 now = time(NULL);
+	size_t		 i, idx;
+	int		 interval;
+
+	tr->http = NULL;
+	tr->udpr = NULL;
+	if (tr->stopping) {
+		tr->status = TS_STOPPED;
+		stop_check(t);
+		return;
+	}
+	if (!ok || r->failure[0] != '\0') {
+		snprintf(tr->last_error, sizeof(tr->last_error), "%s",
+		    ok ? r->failure : err);
+		snprintf(tr->last_result, sizeof(tr->last_result), "%s",
+		    tr->last_error);
+		tr->status = TS_ERROR;
+		tr->failures++;
+		tr->retry_at = now + retry_delay(tr->failures);
+		tr->next_announce = tr->retry_at;
+		log_info("%s: announce to %s failed: %s", t->hex, tr->url,
+		    tr->last_error);
+		announce_next(t);	/* the next tracker, at once */
+		return;
+	}
+	interval = r->interval > 0 ? r->interval : TR_DEFAULT_INTERVAL;
+	if (r->min_interval > interval)
+		interval = r->min_interval;
+	tr->status = TS_WORKING;
+	tr->failures = 0;
+	tr->started = 1;
+	if (t->completed)
+		tr->completed_sent = 1;
+	snprintf(tr->warning, sizeof(tr->warning), "%s", r->warning);
+	if (r->trackerid[0])
+		snprintf(tr->trackerid, sizeof(tr->trackerid), "%s",
+		    r->trackerid);
+	if (r->seeders >= 0)
+		tr->seeders = r->seeders;
+	if (r->leechers >= 0)
+		tr->leechers = r->leechers;
+	snprintf(tr->last_result, sizeof(tr->last_result), "ok: %zu peer%s",
+	    r->npeers, r->npeers == 1 ? "" : "s");
+	for (i = 0; i < r->npeers; i++)
+		cand_add(t, &r->peers[i], SRC_TRACKER);
+	log_debug("%s: %s: %zu peers, next in %d s", t->hex, tr->url,
+	    r->npeers, interval);
+	idx = to_front(t, (size_t)(tr - t->trk));
+	tr = &t->trk[idx];
+	tr->retry_at = now + interval;
+	tr->next_announce = tr->retry_at;
+	maybe_scrape(tr);
+	arm(t, tr->retry_at);
+}
+
+static void
+scrape_done(void *arg, int ok, struct tr_reply *r, const char *err)
+{
+	struct ttracker *tr = arg;
+
+	tr->shttp = NULL;
+	tr->sudp = NULL;
+	if (!ok || r->failure[0]) {
+		log_debug("%s: scrape %s: %s", tr->t->hex, tr->url,
+		    ok ? r->failure : err);
+		return;
+	}
+	if (r->seeders >= 0)
+		tr->seeders = r->seeders;
+	if (r->leechers >= 0)
+		tr->leechers = r->leechers;
+	if (r->completed >= 0)
+		tr->completed = r->completed;
+}
+
+/* Stopping. */
+
+static void
+tracker_cancel(struct ttracker *tr)
+{
+	if (tr->http != NULL)
+		http_cancel(tr->http);
+	if (tr->udpr != NULL)
+		udp_cancel(tr->udpr);
+	if (tr->shttp != NULL)
+		http_cancel(tr->shttp);
+	if (tr->sudp != NULL)
+		udp_cancel(tr->sudp);
+	tr->http = tr->shttp = NULL;
+	tr->udpr = tr->sudp = NULL;
+}
+
+static void	stopall_check(void);
+
+static void
+stop_check(struct ttorrent *t)
+{
+	if (in_flight(t))
+		return;
+	log_debug("%s: stopped", t->hex);
+	TAILQ_REMOVE(&torrents, t, entry);
+	ntorrents--;
+	torrent_free(t);
+	if (stopping_all)
+		stopall_check();
+}
+
+static void
+stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ttorrent	*t = arg;
+	size_t		 i;
+
+	(void)fd;
+	(void)ev;
+	for (i = 0; i < t->ntrk; i++)
+		tracker_cancel(&t->trk[i]);
+	stop_check(t);
+}
+
+/* Say event=stopped to every tracker that heard started, then forget. */
+static void
+torrent_stop(struct ttorrent *t)
+{
+	struct timeval	tv = { STOP_TIMEOUT, 0 };
+	size_t		i;
+
+	if (t->stopping)
+		return;
+	t->stopping = 1;
+	evtimer_del(t->timer);
+	for (i = 0; i < t->ntrk; i++) {
+		tracker_cancel(&t->trk[i]);
+		if (t->trk[i].started)
+			(void)send_announce(&t->trk[i], TR_EVENT_STOPPED,
+			    STOP_TIMEOUT);
+	}
+	if ((t->stop_timer = evtimer_new(base, stop_timeout, t)) != NULL)
+		evtimer_add(t->stop_timer, &tv);
+	stop_check(t);
+}
+
+static void
+torrent_free(struct ttorrent *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ntrk; i++) {
+		tracker_cancel(&t->trk[i]);
+		free(t->trk[i].url);
+	}
+	free(t->trk);
+	free(t->cands);
+	if (t->timer != NULL)
+		event_free(t->timer);
+	if (t->stop_timer != NULL)
+		event_free(t->stop_timer);
+	free(t);
+}
+
+/* Messages from btd. */
+
+static int
+url_kind(const char *u)
+{
+	if (strncasecmp(u, "http://", 7) == 0 ||
+	    strncasecmp(u, "https://", 8) == 0)
+		return 0;
+	if (strncasecmp(u, "udp://", 6) == 0)
+		return 1;
+	return -1;
+}
+
+static int
+on_start(const Btd__TorrentStart *s)
+{
+	struct ttorrent	*t;
+	struct tr_peer	 p;
+	size_t		 i, j, first;
+	int		 k;
+
+	if (s->info_hash.len != 20 || s->n_trackers > TRACKER_MAX)
+		return -1;
+	if ((t = find(s->info_hash.data, 20)) != NULL && !t->stopping) {
+		/* A new tracker list: start over with it. */
+		TAILQ_REMOVE(&torrents, t, entry);
+		ntorrents--;
+		torrent_free(t);
+	}
+	if (ntorrents >= TORRENT_MAX) {
+		log_warnx("more than %d torrents: not announced", TORRENT_MAX);
+		return 0;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->trk = calloc(s->n_trackers + 1, sizeof(*t->trk))) == NULL ||
+	    (t->timer = evtimer_new(base, timer_cb, t)) == NULL) {
+		if (t != NULL) {
+			free(t->trk);
+			free(t);
+		}
+		log_warnx("out of memory");
+		return 0;
+	}
+	memcpy(t->ih, s->info_hash.data, 20);
+	for (i = 0; i < 20; i++)
+		snprintf(t->hex + 2 * i, 3, "%02x", t->ih[i]);
+	t->private = s->private_;
+	t->left = s->left;
+	t->uploaded = s->uploaded;
+	t->downloaded = s->downloaded;
+	for (i = 0; i < s->n_trackers; i++) {
+		const Btd__TrackerDesc *d = s->trackers[i];
+
+		if ((k = url_kind(d->url)) == -1 ||
+		    (t->trk[t->ntrk].url = strdup(d->url)) == NULL)
+			continue;
+		t->trk[t->ntrk].t = t;
+		t->trk[t->ntrk].tier = d->tier;
+		t->trk[t->ntrk].udp = k;
+		t->trk[t->ntrk].seeders = t->trk[t->ntrk].leechers =
+		    t->trk[t->ntrk].completed = -1;
+		t->ntrk++;
+	}
+	/* BEP 12: shuffle each tier once (tiers arrive in order). */
+	for (first = 0; first < t->ntrk; first = j) {
+		for (j = first; j < t->ntrk && t->trk[j].tier ==
+		    t->trk[first].tier; j++)
+			;
+		for (i = j - 1; i > first; i--) {
+			size_t		r = first + arc4random_uniform(
+			    (uint32_t)(i - first + 1));
+			struct ttracker	tmp = t->trk[i];
+
+			t->trk[i] = t->trk[r];
+			t->trk[r] = tmp;
+		}
+	}
+	for (i = 0; i < s->n_peers && i < CAND_MAX; i++) {
+		memset(&p, 0, sizeof(p));
+		p.port = (uint16_t)s->peers[i]->port;
+		if (inet_pton(AF_INET, s->peers[i]->addr, p.addr) == 1)
+			p.family = AF_INET;
+		else if (inet_pton(AF_INET6, s->peers[i]->addr, p.addr) == 1)
+			p.family = AF_INET6;
+		else
+			continue;
+		if (s->peers[i]->port > 0 && s->peers[i]->port < 65536)
+			cand_add(t, &p, SRC_MAGNET);
+	}
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	ntorrents++;
+	log_debug("%s: %zu trackers", t->hex, t->ntrk);
+	announce_next(t);
+	return 0;
+}
+
+static const char *
+status_name(enum tstatus s)
+{
+	switch (s) {
+	case TS_IDLE:
+		return "idle";
+	case TS_ANNOUNCING:
+		return "announcing";
+	case TS_WORKING:
+		return "working";
+	case TS_ERROR:
+		return "error";
+	case TS_STOPPED:
+		return "stopped";
+	}
+	return "?";
+}
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return (x->last_seen < y->last_seen) - (x->last_seen > y->last_seen);
+}
+
+static void
+send_reply(struct chan *c, Btd__TrackersReply *r)
+{
+	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "trackers_reply",
+	    &r->base, -1) == -1)
+		log_warn("trackers reply");
+}
+
+static int
+on_query(struct chan *c, const Btd__QueryTrackers *q)
+{
+	Btd__TrackersReply	 r = BTD__TRACKERS_REPLY__INIT;
+	Btd__TrackersReport	 rep = BTD__TRACKERS_REPORT__INIT;
+	Btd__TrackerStatus	*ts = NULL, **tsp = NULL;
+	Btd__Candidate		*cs = NULL, **csp = NULL;
+	struct ttorrent		*t;
+	struct cand		*sorted = NULL;
+	char			(*addrs)[INET6_ADDRSTRLEN] = NULL;
+	static const char	*srcnames[] = { "", "tracker", "magnet",
+				    "tracker,magnet" };
+	size_t			 i, n;
+
+	r.id = q->id;
+	if ((t = find(q->info_hash.data, q->info_hash.len)) == NULL ||
+	    t->stopping) {
+		r.ok = 0;
+		r.error = (char *)(uintptr_t)"not announced";
+		send_reply(c, &r);
+		return 0;
+	}
+	n = t->ncand < REPORT_PEERS_MAX ? t->ncand : REPORT_PEERS_MAX;
+	ts = calloc(t->ntrk + 1, sizeof(*ts));
+	tsp = calloc(t->ntrk + 1, sizeof(*tsp));
+	cs = calloc(n + 1, sizeof(*cs));
+	csp = calloc(n + 1, sizeof(*csp));
+	sorted = calloc(t->ncand + 1, sizeof(*sorted));
+	addrs = calloc(n + 1, sizeof(*addrs));
+	if (ts == NULL || tsp == NULL || cs == NULL || csp == NULL ||
+	    sorted == NULL || addrs == NULL) {
+		r.error = (char *)(uintptr_t)"out of memory";
+		send_reply(c, &r);
+		goto done;
+	}
+	for (i = 0; i < t->ntrk; i++) {
+		struct ttracker *tr = &t->trk[i];
+
+		btd__tracker_status__init(&ts[i]);
+		ts[i].url = tr->url;
+		ts[i].tier = tr->tier;
+		ts[i].status = (char *)(uintptr_t)status_name(tr->status);
+		ts[i].last_announce = tr->last_announce;
+		ts[i].last_result = tr->last_result;
+		ts[i].next_announce = tr->status == TS_ANNOUNCING ? 0 :
+		    tr->next_announce;
+		ts[i].seeders = tr->seeders;
+		ts[i].leechers = tr->leechers;
+		ts[i].completed = tr->completed;
+		ts[i].last_error = tr->last_error;
+		ts[i].failures = tr->failures;
+		ts[i].warning = tr->warning;
+		ts[i].last_scrape = tr->last_scrape;
+		tsp[i] = &ts[i];
+	}
+	memcpy(sorted, t->cands, t->ncand * sizeof(*sorted));
+	qsort(sorted, t->ncand, sizeof(*sorted), cmp_cand);
+	for (i = 0; i < n; i++) {
+		btd__candidate__init(&cs[i]);
+		inet_ntop(sorted[i].p.family, sorted[i].p.addr, addrs[i],
+		    sizeof(addrs[i]));
+		cs[i].addr = addrs[i];
+		cs[i].port = sorted[i].p.port;
+		cs[i].source = (char *)(uintptr_t)srcnames[sorted[i].sources &
+		    3];
+		cs[i].first_seen = sorted[i].first_seen;
+		cs[i].last_seen = sorted[i].last_seen;
+		cs[i].last_result = (char *)(uintptr_t)"";
+		csp[i] = &cs[i];
+	}
+	rep.trackers = tsp;
+	rep.n_trackers = t->ntrk;
+	rep.peers = csp;
+	rep.n_peers = n;
+	rep.peer_count = (uint32_t)t->ncand;
+	r.ok = 1;
+	r.report = &rep;
+	send_reply(c, &r);
+done:
+	free(ts);
+	free(tsp);
+	free(cs);
+	free(csp);
+	free(sorted);
+	free(addrs);
+	return 0;
+}
+
+/* FetchTorrent: one request at a time per id; the answer goes to btd. */
+static void
+fetched(void *arg, const uint8_t *data, size_t len, const char *err)
+{
+	struct fetch		*f = arg;
+	Btd__FetchResult	 r = BTD__FETCH_RESULT__INIT;
+
+	r.id = f->id;
+	r.ok = data != NULL;
+	r.error = (char *)(uintptr_t)(err != NULL ? err : "");
+	if (data != NULL) {
+		r.data.data = (uint8_t *)(uintptr_t)data;
+		r.data.len = len;
+	}
+	if (msg_send_body(role_btd_chan(), &btd__trackerd_msg__descriptor,
+	    "fetch_result", &r.base, -1) == -1)
+		log_warn("fetch result");
+	free(f);
+}
+
+static int
+on_fetch(const Btd__FetchTorrent *ft)
+{
+	Btd__FetchResult	 r = BTD__FETCH_RESULT__INIT;
+	struct fetch		*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return 0;
+	f->id = ft->id;
+	if ((f->req = http_fetch(ft->url, FETCH_MAX, fetched, f)) == NULL) {
+		free(f);
+		r.id = ft->id;
+		r.error = (char *)(uintptr_t)"only http and https URLs can "
+		    "be fetched";
+		(void)msg_send_body(role_btd_chan(),
+		    &btd__trackerd_msg__descriptor, "fetch_result", &r.base,
+		    -1);
+	}
+	return 0;
+}
+
+static void
+stopall_done(void)
+{
+	Btd__StopAllDone d = BTD__STOP_ALL_DONE__INIT;
+
+	if (stopall_timer != NULL) {
+		event_free(stopall_timer);
+		stopall_timer = NULL;
+	}
+	(void)msg_send_body(role_btd_chan(), &btd__trackerd_msg__descriptor,
+	    "stop_all_done", &d.base, -1);
+	chan_flush(role_btd_chan(), 1000);
+}
+
+static void
+stopall_check(void)
+{
+	if (TAILQ_EMPTY(&torrents) && stopall_timer != NULL)
+		stopall_done();
+}
+
+static void
+stopall_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_info("stop: some trackers did not answer in time");
+	stopall_done();
+}
+
+static int
+on_stop_all(void)
+{
+	struct ttorrent	*t, *next;
+	struct timeval	 tv = { STOPALL_TIMEOUT, 0 };
+
+	stopping_all = 1;
+	if ((stopall_timer = evtimer_new(base, stopall_timeout, NULL)) != NULL)
+		evtimer_add(stopall_timer, &tv);
+	for (t = TAILQ_FIRST(&torrents); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		torrent_stop(t);
+	}
+	stopall_check();
+	return 0;
+}
+
+int
+trackerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__TrackerdMsg	*m = (const Btd__TrackerdMsg *)(const void *)env;
+	struct ttorrent		*t;
+
+	switch (m->body_case) {
+	case BTD__TRACKERD_MSG__BODY_TORRENT_START:
+		return on_start(m->torrent_start);
+	case BTD__TRACKERD_MSG__BODY_TORRENT_STOP:
+		if ((t = find(m->torrent_stop->info_hash.data,
+		    m->torrent_stop->info_hash.len)) != NULL)
+			torrent_stop(t);
+		return 0;
+	case BTD__TRACKERD_MSG__BODY_TORRENT_COMPLETED:
+		if ((t = find(m->torrent_completed->info_hash.data,
+		    m->torrent_completed->info_hash.len)) != NULL) {
+			t->completed = 1;
+			t->left = 0;
+			evtimer_del(t->timer);
+			for (size_t i = 0; i < t->ntrk; i++)
+				if (t->trk[i].status == TS_WORKING)
+					t->trk[i].retry_at = 0;
+			announce_next(t);
+		}
+		return 0;
+	case BTD__TRACKERD_MSG__BODY_QUERY_TRACKERS:
+		return on_query(c, m->query_trackers);
+	case BTD__TRACKERD_MSG__BODY_FETCH_TORRENT:
+		return on_fetch(m->fetch_torrent);
+	case BTD__TRACKERD_MSG__BODY_STOP_ALL:
+		return on_stop_all();
+	default:
+		return -1;
+	}
+}
