@@ -20,8 +20,9 @@ FUZZ_CFLAGS	:= -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIBS	= $(shell pkg-config --libs libcrypto)
 
 # Longest input tried, per target: past the bounds that matter (a
-# magnet link of MAGNET_MAX_LEN and a little more), short enough to
-# keep many runs a second.
+# magnet link of MAGNET_MAX_LEN and a little more; TR_MAX_PEERS peers
+# of a tracker reply; two selector bytes and a UDP_MAX_REPLY datagram),
+# short enough to keep many runs a second.
 FUZZ_MAXLEN_bencode	:= 65536
 FUZZ_MAXLEN_metainfo	:= 65536
 FUZZ_MAXLEN_magnet	:= 70000

@@ -47,8 +47,8 @@
 /* Tunables. */
 #define TR_MAX_URL	4096	/* bytes of a built URL, NUL included */
 #define TR_BE_DEPTH	32	/* nesting of a reply: 3 is all we read */
-#define TR_BE_NODES	(1U << 17)	/* values in a reply: about 18,000
-					 * dict-form peers, far past numwant */
+/* Values in a reply: room for about 18,000 dict-form peers. */
+#define TR_BE_NODES	(1U << 17)
 #define TR_QUOTE	32	/* bytes of an escaped excerpt in an err */
 #define TR_IPSTR	64	/* longest "ip" string tried as a literal */
 
@@ -182,6 +182,20 @@ url_encode(struct urlbuf *u, const void *p, size_t n)
 	}
 }
 
+/*
+ * What joins a parameter to url: '?' if it has no query yet, '&' if it
+ * has one, nothing if it ends in either already.
+ */
+static const char *
+query_sep(const char *url)
+{
+	size_t	 len = strlen(url);
+
+	if (len > 0 && (url[len - 1] == '?' || url[len - 1] == '&'))
+		return "";
+	return strchr(url, '?') != NULL ? "&" : "?";
+}
+
 /* A malloc'd copy of a complete URL, NULL if it overflowed. */
 static char *
 url_finish(const struct urlbuf *u)
@@ -228,7 +242,7 @@ tr_announce_url(const char *base, const struct tr_announce *a)
 	u.over = 0;
 	u.buf[0] = '\0';
 	url_puts(&u, base);
-	url_putc(&u, strchr(base, '?') != NULL ? '&' : '?');
+	url_puts(&u, query_sep(base));
 	url_puts(&u, "info_hash=");
 	url_encode(&u, a->info_hash, sizeof(a->info_hash));
 	url_puts(&u, "&peer_id=");
@@ -275,7 +289,7 @@ tr_scrape_url(const char *base, const uint8_t info_hash[20])
 	url_printf(&u, "%.*s", (int)(last + 1 - base), base);
 	url_puts(&u, "scrape");
 	url_puts(&u, last + 1 + 8);
-	url_putc(&u, *query == '?' ? '&' : '?');
+	url_puts(&u, query_sep(base));
 	url_puts(&u, "info_hash=");
 	url_encode(&u, info_hash, 20);
 	return url_finish(&u);

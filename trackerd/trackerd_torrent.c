@@ -45,7 +45,7 @@
 #define CAND_MAX		2000	/* candidate peers per torrent */
 #define TORRENT_MAX		100000	/* torrents announced */
 #define TRACKER_MAX		200	/* trackers per torrent */
-#define ANNOUNCE_TIMEOUT	60	/* seconds for one announce */
+#define ANNOUNCE_TIMEOUT	30	/* seconds for one announce */
 #define STOP_TIMEOUT		5	/* seconds for event=stopped replies */
 #define STOPALL_TIMEOUT		3	/* seconds btd waits at shutdown */
 #define RETRY_FIRST		60	/* seconds after a first failure */

@@ -8,9 +8,9 @@
  * younger than UDP_CONN_LIFETIME.  Transaction ids are random; a reply
  * with another id, too short, or with an unexpected action is ignored,
  * and the request goes on waiting.  Retransmission follows BEP 15:
- * 15 * 2^n seconds, until the caller's time limit.  An error reply to a
- * request that used a remembered connection id drops that id and starts
- * over once with a fresh connect.
+ * 15 * 2^n seconds, until the caller's time limit.  An error reply to an
+ * announce or scrape may mean the connection id went stale: the id is
+ * dropped and the request starts over once with a fresh connect.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -70,7 +70,6 @@ struct udp_req {
 	uint32_t			 tid;
 	uint64_t			 conn_id;
 	int				 tries;	/* n in 15 * 2^n */
-	int				 cached;	/* conn_id came from the cache */
 	int				 reconnected;
 	int				 timeout_s;
 	tr_done_cb			 done;
@@ -258,14 +257,12 @@ readable(evutil_socket_t fd, short ev, void *arg)
 	}
 	free(buf);
 	if (ur.action == UDP_ACTION_ERROR) {
-		if (r->state == UDP_REQUESTING && r->cached &&
-		    !r->reconnected) {
+		if (r->state == UDP_REQUESTING && !r->reconnected) {
 			/* Perhaps a stale connection id: one fresh try. */
 			log_debug("udp %s:%s: error with a remembered "
 			    "connection id; connecting again", r->host, r->port);
 			conn_forget(r);
 			r->reconnected = 1;
-			r->cached = 0;
 			r->state = UDP_CONNECTING;
 			r->tries = 0;
 			tr_reply_free(&ur.r);
@@ -338,7 +335,6 @@ resolved(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	if ((c = conn_find(r)) != NULL) {
 		r->conn_id = c->id;
-		r->cached = 1;
 		r->state = UDP_REQUESTING;
 	} else
 		r->state = UDP_CONNECTING;

@@ -23,6 +23,7 @@
  */
 #include <sys/socket.h>
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,8 @@ udp_build_connect(uint8_t *buf, uint32_t tid)
 	p = put64(p, UDP_PROTOCOL_ID);
 	p = put32(p, UDP_ACTION_CONNECT);
 	p = put32(p, tid);
-	return (size_t)(p - buf);
+	assert(p - buf == UDP_CONNECT_LEN);
+	return UDP_CONNECT_LEN;
 }
 
 size_t
@@ -161,7 +163,8 @@ udp_build_announce(uint8_t *buf, uint64_t conn_id, uint32_t tid,
 	p = put32(p, a->key);
 	p = put32(p, numwant);
 	p = put16(p, a->port);
-	return (size_t)(p - buf);
+	assert(p - buf == UDP_ANNOUNCE_LEN);
+	return UDP_ANNOUNCE_LEN;
 }
 
 size_t
@@ -174,7 +177,8 @@ udp_build_scrape(uint8_t *buf, uint64_t conn_id, uint32_t tid,
 	p = put32(p, UDP_ACTION_SCRAPE);
 	p = put32(p, tid);
 	p = putbytes(p, info_hash, 20);
-	return (size_t)(p - buf);
+	assert(p - buf == UDP_SCRAPE_LEN);
+	return UDP_SCRAPE_LEN;
 }
 
 static void

@@ -187,7 +187,11 @@ START_TEST(url_existing_query)
 	    "http://t.example/announce.php?passkey=abc&info_hash="
 	    "ABCDEFGHIJKLMNOPQRST" TAIL);
 	url_is("http://t.example/a?", &a,
-	    "http://t.example/a?&info_hash=ABCDEFGHIJKLMNOPQRST" TAIL);
+	    "http://t.example/a?info_hash=ABCDEFGHIJKLMNOPQRST" TAIL);
+	url_is("http://t.example/a?k=v&", &a,
+	    "http://t.example/a?k=v&info_hash=ABCDEFGHIJKLMNOPQRST" TAIL);
+	url_is("http://t.example:80?k", &a,
+	    "http://t.example:80?k&info_hash=ABCDEFGHIJKLMNOPQRST" TAIL);
 }
 END_TEST
 
@@ -298,6 +302,9 @@ START_TEST(scrape_urls)
 	    "http://example.com/scrape?x=2/4&");
 	scrape_is("http://example.com/announce?passkey=1",
 	    "http://example.com/scrape?passkey=1&");
+	scrape_is("http://example.com/announce?", "http://example.com/scrape?");
+	scrape_is("http://example.com/announce?a=1&",
+	    "http://example.com/scrape?a=1&");
 	scrape_is("https://example.com:8443/p/announcer",
 	    "https://example.com:8443/p/scraper?");
 	scrape_is("http://example.com/a", NULL);
