@@ -51,7 +51,8 @@ LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asa
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role
 
-UNIT	:= frame chan state conf json util bencode metainfo magnet
+UNIT	:= frame chan state conf json util bencode metainfo magnet \
+	   announce udpcodec
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -119,6 +120,9 @@ $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 $(B)/tests/check_state $(B)/tests/check_conf: \
 	$(call aobj,btd/btd_state.c btd/btd_conf.c)
+$(B)/tests/check_announce: $(call aobj,trackerd/trackerd_announce.c)
+$(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
+	trackerd/trackerd_announce.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"

@@ -33,7 +33,6 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

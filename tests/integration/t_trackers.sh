@@ -67,6 +67,25 @@ check "libtorrent announced" wait_for 20 grep -q announced "$T/lt.out"
 SOCK=$SA ctl restart trackerd >/dev/null
 check "libtorrent's peer is among a's candidates" wait_for 15 has_peer "$SA" "$HA" 7150
 
+# btctl add URL: trackerd fetches the .torrent (http only here).
+mkdir -p "$T/www"
+payload "$D/third.bin" 200000 202122232425262728292a2b2c2d2e2f
+mktorrent -a "http://127.0.0.1:$OT/announce" -o "$T/www/third.torrent" "$D/third.bin" >/dev/null
+head -c 11534336 /dev/zero >"$T/www/big.torrent"
+(cd "$T/www" && exec timeout -k 2 120 $PY -m http.server --bind 127.0.0.1 18080) >"$T/www.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 sh -c "ss -ltn | grep -q ':18080 '"
+out=$(SOCK=$SB ctl add http://127.0.0.1:18080/third.torrent 2>&1); rc=$?
+check "add URL: fetched and added ($out)" [ $rc = 0 ]
+ih3=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$T/www/third.torrent').info_hashes().v1)")
+check "add URL: the same torrent" [ "$(SOCK=$SB ctl show "$ih3" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["name"])')" = third.bin ]
+out=$(SOCK=$SB ctl add http://127.0.0.1:18080/big.torrent 2>&1); rc=$?
+check "add URL: an 11 MiB body is refused ($out)" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'larger than'"
+out=$(SOCK=$SB ctl add http://127.0.0.1:18080/missing.torrent 2>&1); rc=$?
+check "add URL: a 404 is an error ($out)" sh -c "[ $rc = 1 ] && echo '$out' | grep -q '404'"
+out=$(SOCK=$SB ctl add http://127.0.0.1:1/x.torrent 2>&1); rc=$?
+check "add URL: nobody listening is an error" [ $rc = 1 ]
+
 # event=stopped at shutdown reaches the tracker: b's fresh view of the
 # swarm counts one peer fewer once a has stopped.
 count() { trk "$SB" "$HA" "j['trackers'][0]['leechers'] + j['trackers'][0]['seeders']"; }

@@ -21,6 +21,8 @@
 #define TAIL	"&peer_id=-BT0001-123456789012&port=6881&uploaded=1" \
 		"&downloaded=2&left=3&compact=1&no_peer_id=1&numwant=50" \
 		"&key=0BADF00D"
+/* The whole URL for announce(0x41), whose hash is "ABCD...T". */
+#define URL41	BASE "?info_hash=ABCDEFGHIJKLMNOPQRST" TAIL
 
 static char	 errbuf[256];
 
@@ -198,7 +200,7 @@ END_TEST
 START_TEST(url_events)
 {
 	struct tr_announce	 a = announce(0x41);
-	const char		*h = BASE "?info_hash=ABCDEFGHIJKLMNOPQRST" TAIL;
+	const char		*h = URL41;
 	char			 want[512];
 
 	url_is(BASE, &a, h);
@@ -234,7 +236,7 @@ END_TEST
 START_TEST(url_trackerid)
 {
 	struct tr_announce	 a = announce(0x41);
-	const char		*h = BASE "?info_hash=ABCDEFGHIJKLMNOPQRST" TAIL;
+	const char		*h = URL41;
 	char			 want[512];
 
 	a.event = TR_EVENT_STARTED;
@@ -607,8 +609,9 @@ END_TEST
 
 START_TEST(parse_failure)
 {
-	static const char	 body[] = "d14:failure reason15:\x1b[31mred\x1b[0m"
-	    "\"\\x8:intervali120e5:peers6:\x01\x02\x03\x04\x00\x50" "e";
+	static const char	 body[] = "d14:failure reason15:"
+	    "\x1b[31mred\x1b[0m\"\\x8:intervali120e"
+	    "5:peers6:\x01\x02\x03\x04\x00\x50" "e";
 	struct tr_reply		 r;
 
 	parse_ok(body, sizeof(body) - 1, &r);
@@ -656,7 +659,8 @@ END_TEST
 START_TEST(parse_warning)
 {
 	static const char	 body[] = "d8:intervali900e5:peers6:"
-	    "\x01\x02\x03\x04\x00\x50" "15:warning message11:slow\ndown\x7f\xe2" "e";
+	    "\x01\x02\x03\x04\x00\x50"
+	    "15:warning message11:slow\ndown\x7f\xe2" "e";
 	struct tr_reply		 r;
 
 	parse_ok(body, sizeof(body) - 1, &r);
