@@ -35,6 +35,15 @@ for m in ok wrongtid short error stale otheraddr silent ragged; do
 done
 # Added after the ones that never answer: must not wait behind them.
 id_ok=$(add h_ok http://127.0.0.1:$HP/ok/announce)
+# BEP 12: fall through to the next tier; within a tier, the tracker
+# that answers moves to the front.
+mktorrent -n tiers -a "http://127.0.0.1:$HP/failure/announce" -a "http://127.0.0.1:$HP/ok/announce" -o "$T/tiers.torrent" "$T/f.bin" >/dev/null
+id_tiers=$(ctl add "$T/tiers.torrent" | awk '{print $2}')
+mktorrent -n onetier -a "http://127.0.0.1:$HP/html/announce,http://127.0.0.1:$HP/ok/announce" -o "$T/onetier.torrent" "$T/f.bin" >/dev/null
+id_onetier=$(ctl add "$T/onetier.torrent" | awk '{print $2}')
+# Names resolved inside the sandbox: curl's resolver and evdns.
+id_lh=$(add lh_http http://localhost:$HP/ok/announce)
+id_lu=$(add lh_udp udp://localhost:$UB)
 
 trk() { ctl trackers "$1" --json | $PY -c "import json,sys; j=json.load(sys.stdin); t=j['trackers'][0]; print($2)"; }
 status_is() { [ "$(trk "$1" "t['status']")" = "$2" ]; }
@@ -70,6 +79,13 @@ check "ragged compact peers: whole entries kept" wait_for 10 status_is "$id_ragg
 check "ragged: 3 whole peers and 1 whole peers6 entry, tails dropped" [ "$(ctl trackers "$id_ragged" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['peer_count'])")" = 4 ]
 
 check "udp ok: working" wait_for 10 status_is "$id_uok" working
+tiers() { ctl trackers "$1" --json | $PY -c "import json,sys; print(' '.join('%s:%d:%s' % (t['url'].split('/')[3], t['tier'], t['status']) for t in json.load(sys.stdin)['trackers']))"; }
+check "tiers: the second tier is used after the first fails" wait_for 10 sh -c "'$BTCTL' -s '$SOCK' trackers $id_tiers --json | grep -q '\"status\": \"working\"'"
+check "tiers: tier 0 failed, tier 1 works ($(tiers "$id_tiers"))" [ "$(tiers "$id_tiers")" = "failure:0:error ok:1:working" ]
+ot() { [ "$(tiers "$id_onetier")" = "ok:0:working html:0:error" ] || [ "$(tiers "$id_onetier")" = "ok:0:working html:0:idle" ]; }
+check "one tier: the answering tracker is in front ($(tiers "$id_onetier"))" wait_for 10 ot
+check "http to localhost: resolved under confinement" wait_for 10 status_is "$id_lh" working
+check "udp to localhost: resolved under confinement" wait_for 10 status_is "$id_lu" working
 check "udp ok: peers" [ "$(ctl trackers "$id_uok" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['peer_count'])")" = 2 ]
 check "udp error action: error shown, escaped" wait_for 10 err_has "$id_uerror" 'go away \\x1b'
 check "udp stale connection id: reconnects and works" wait_for 10 status_is "$id_ustale" working
