@@ -41,6 +41,32 @@ mktorrent -n tiers -a "http://127.0.0.1:$HP/failure/announce" -a "http://127.0.0
 id_tiers=$(ctl add "$T/tiers.torrent" | awk '{print $2}')
 mktorrent -n onetier -a "http://127.0.0.1:$HP/html/announce,http://127.0.0.1:$HP/ok/announce" -o "$T/onetier.torrent" "$T/f.bin" >/dev/null
 id_onetier=$(ctl add "$T/onetier.torrent" | awk '{print $2}')
+# HTTPS: a tracker with a self-signed certificate.  The TLS handshake
+# runs inside the confined trackerd (OpenSSL, the CA store) and the
+# certificate is refused, as it must be.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+cat >"$T/tls.py" <<'PY'
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"d8:intervali1800e5:peers6:\x7f\x00\x00\x02\x1a\xe1e"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+PY
+timeout -k 2 200 $PY "$T/tls.py" 18443 "$T/cert.pem" "$T/key.pem" >"$T/tls.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 sh -c "ss -ltn | grep -q ':18443 '"
+id_tls=$(add tls https://127.0.0.1:18443/announce)
 # Names resolved inside the sandbox: curl's resolver and evdns.
 id_lh=$(add lh_http http://localhost:$HP/ok/announce)
 id_lu=$(add lh_udp udp://localhost:$UB)
@@ -84,6 +110,7 @@ check "tiers: the second tier is used after the first fails" wait_for 10 sh -c "
 check "tiers: tier 0 failed, tier 1 works ($(tiers "$id_tiers"))" [ "$(tiers "$id_tiers")" = "failure:0:error ok:1:working" ]
 ot() { [ "$(tiers "$id_onetier")" = "ok:0:working html:0:error" ] || [ "$(tiers "$id_onetier")" = "ok:0:working html:0:idle" ]; }
 check "one tier: the answering tracker is in front ($(tiers "$id_onetier"))" wait_for 10 ot
+check "https: the TLS handshake ran and the self-signed certificate was refused ($(trk "$id_tls" "t['last_error']"))" wait_for 10 err_has "$id_tls" "certificate"
 check "http to localhost: resolved under confinement" wait_for 10 status_is "$id_lh" working
 check "udp to localhost: resolved under confinement" wait_for 10 status_is "$id_lu" working
 check "udp ok: peers" [ "$(ctl trackers "$id_uok" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['peer_count'])")" = 2 ]
