@@ -36,7 +36,7 @@ GEN_H	:= $(GEN_C:.c=.h)
 
 LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
-	   lib/magnet.c
+	   lib/magnet.c lib/utf8.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
@@ -52,7 +52,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec
+	   announce udpcodec utf8
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \

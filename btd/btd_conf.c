@@ -28,13 +28,13 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "btd.h"
 #include "log.h"
+#include "util.h"
 
 #define CONF_LINE_MAX	4096	/* longest btd.conf line, without '\n' */
 #define CONF_PATH_MAX	4096	/* a path value is shorter than this */
@@ -85,8 +85,6 @@ struct conf {
 	enum conf_source	 source[CONF_NKEYS];
 };
 
-static void	 conf_seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	 conf_index(const char *);
 static int	 conf_valid_int(const char *, long long, long long);
 static int	 conf_valid(const struct conf_def *, const char *, char *,
@@ -95,18 +93,6 @@ static int	 conf_replace(struct conf *, int, const char *,
 		    enum conf_source);
 static int	 conf_read_line(FILE *, char *, size_t, size_t *);
 static int	 conf_parse_line(char *, char **, char **, char *, size_t);
-
-static void
-conf_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 conf_index(const char *key)
@@ -160,12 +146,12 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 		/* FALLTHROUGH */
 	case CONF_T_PATH:
 		if (*value != '/') {
-			conf_seterr(err, errlen,
+			util_seterr(err, errlen,
 			    "%s: not an absolute path: '%s'", k->name, echo);
 			return -1;
 		}
 		if (len >= CONF_PATH_MAX) {
-			conf_seterr(err, errlen,
+			util_seterr(err, errlen,
 			    "%s: path longer than %d bytes", k->name,
 			    CONF_PATH_MAX - 1);
 			return -1;
@@ -174,18 +160,18 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 	case CONF_T_INT:
 		if (conf_valid_int(value, k->min, k->max) == 0)
 			return 0;
-		conf_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
+		util_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
 		    k->name, k->min, k->max, echo);
 		return -1;
 	case CONF_T_LEVEL:
 		if (strcmp(value, "info") == 0 || strcmp(value, "debug") == 0 ||
 		    strcmp(value, "trace") == 0)
 			return 0;
-		conf_seterr(err, errlen,
+		util_seterr(err, errlen,
 		    "%s: not one of info|debug|trace: '%s'", k->name, echo);
 		return -1;
 	}
-	conf_seterr(err, errlen, "%s: no validator", k->name);
+	util_seterr(err, errlen, "%s: no validator", k->name);
 	return -1;
 }
 
@@ -316,12 +302,12 @@ conf_parse_line(char *line, char **key, char **value, char *err,
 	/* A quoted value, unescaped in place: q writes behind p. */
 	for (q = ++p, *value = q; *p != '"'; p++) {
 		if (*p == '\0') {
-			conf_seterr(err, errlen, "unterminated quoted value");
+			util_seterr(err, errlen, "unterminated quoted value");
 			return -1;
 		}
 		if (*p == '\\') {
 			if (p[1] != '"' && p[1] != '\\') {
-				conf_seterr(err, errlen, "bad escape in quoted "
+				util_seterr(err, errlen, "bad escape in quoted "
 				    "value (only \\\" and \\\\)");
 				return -1;
 			}
@@ -330,7 +316,7 @@ conf_parse_line(char *line, char **key, char **value, char *err,
 		*q++ = *p;
 	}
 	if (p[1] != '\0') {
-		conf_seterr(err, errlen, "text after the closing quote");
+		util_seterr(err, errlen, "text after the closing quote");
 		return -1;
 	}
 	*q = '\0';
@@ -351,23 +337,23 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 	if ((fp = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		conf_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((r = conf_read_line(fp, line, sizeof(line), &len)) != 0) {
 		lineno++;
 		if (r == -1) {
-			conf_seterr(err, errlen, "%s: %s", path,
+			util_seterr(err, errlen, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
 		if (r == -2) {
-			conf_seterr(err, errlen, "%s:%d: line longer than %d "
+			util_seterr(err, errlen, "%s:%d: line longer than %d "
 			    "bytes", path, lineno, CONF_LINE_MAX);
 			goto fail;
 		}
 		if (strlen(line) != len) {
-			conf_seterr(err, errlen, "%s:%d: NUL byte in line",
+			util_seterr(err, errlen, "%s:%d: NUL byte in line",
 			    path, lineno);
 			goto fail;
 		}
@@ -376,33 +362,33 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 			continue;
 		if ((i = conf_index(key)) == -1) {
 			log_escape(echo, sizeof(echo), key, strlen(key));
-			conf_seterr(err, errlen, "%s:%d: unknown setting '%s'",
+			util_seterr(err, errlen, "%s:%d: unknown setting '%s'",
 			    path, lineno, echo);
 			goto fail;
 		}
 		if (r == -1) {
-			conf_seterr(err, errlen, "%s:%d: %s: %s", path, lineno,
+			util_seterr(err, errlen, "%s:%d: %s: %s", path, lineno,
 			    conf_keys[i].name, why);
 			goto fail;
 		}
 		if (value == NULL) {
-			conf_seterr(err, errlen,
+			util_seterr(err, errlen,
 			    "%s:%d: missing value for '%s'", path, lineno,
 			    conf_keys[i].name);
 			goto fail;
 		}
 		if (nv[i] != NULL) {
-			conf_seterr(err, errlen, "%s:%d: %s set twice", path,
+			util_seterr(err, errlen, "%s:%d: %s set twice", path,
 			    lineno, conf_keys[i].name);
 			goto fail;
 		}
 		if (conf_valid(&conf_keys[i], value, why, sizeof(why)) == -1) {
-			conf_seterr(err, errlen, "%s:%d: %s", path, lineno,
+			util_seterr(err, errlen, "%s:%d: %s", path, lineno,
 			    why);
 			goto fail;
 		}
 		if ((nv[i] = strdup(value)) == NULL) {
-			conf_seterr(err, errlen, "%s: %s", path,
+			util_seterr(err, errlen, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
@@ -437,13 +423,13 @@ conf_set_flag(struct conf *cf, const char *key, const char *value,
 
 	if ((i = conf_index(key)) == -1) {
 		log_escape(echo, sizeof(echo), key, strlen(key));
-		conf_seterr(err, errlen, "unknown setting '%s'", echo);
+		util_seterr(err, errlen, "unknown setting '%s'", echo);
 		return -1;
 	}
 	if (conf_valid(&conf_keys[i], value, err, errlen) == -1)
 		return -1;
 	if (conf_replace(cf, i, value, CONF_FLAG) == -1) {
-		conf_seterr(err, errlen, "%s: %s", key, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", key, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -458,20 +444,20 @@ conf_set_runtime(struct conf *cf, const char *key, const char *value,
 
 	if ((i = conf_index(key)) == -1) {
 		log_escape(echo, sizeof(echo), key, strlen(key));
-		conf_seterr(err, errlen, "unknown setting '%s'", echo);
+		util_seterr(err, errlen, "unknown setting '%s'", echo);
 		return -1;
 	}
 	if (!conf_keys[i].runtime) {
-		conf_seterr(err, errlen, "%s cannot be changed at run time "
+		util_seterr(err, errlen, "%s cannot be changed at run time "
 		    "(set it in btd.conf)", key);
 		return -1;
 	}
 	switch (cf->source[i]) {
 	case CONF_FILE:
-		conf_seterr(err, errlen, "%s is fixed by btd.conf", key);
+		util_seterr(err, errlen, "%s is fixed by btd.conf", key);
 		return -1;
 	case CONF_FLAG:
-		conf_seterr(err, errlen, "%s is fixed by a command-line flag",
+		util_seterr(err, errlen, "%s is fixed by a command-line flag",
 		    key);
 		return -1;
 	default:
@@ -480,7 +466,7 @@ conf_set_runtime(struct conf *cf, const char *key, const char *value,
 	if (conf_valid(&conf_keys[i], value, err, errlen) == -1)
 		return -1;
 	if (conf_replace(cf, i, value, CONF_SET) == -1) {
-		conf_seterr(err, errlen, "%s: %s", key, strerror(errno));
+		util_seterr(err, errlen, "%s: %s", key, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -33,6 +33,7 @@
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Tunables. */
@@ -423,22 +424,22 @@ request_strings_valid(const Btd__CtlRequest *req)
 {
 	switch (req->body_case) {
 	case BTD__CTL_REQUEST__BODY_GET:
-		return util_utf8_valid(req->get->key);
+		return utf8_valid(req->get->key);
 	case BTD__CTL_REQUEST__BODY_SET:
-		return util_utf8_valid(req->set->key) &&
-		    util_utf8_valid(req->set->value);
+		return utf8_valid(req->set->key) &&
+		    utf8_valid(req->set->value);
 	case BTD__CTL_REQUEST__BODY_RESTART:
-		return util_utf8_valid(req->restart->role);
+		return utf8_valid(req->restart->role);
 	case BTD__CTL_REQUEST__BODY_ADD:
-		return util_utf8_valid(req->add->magnet) &&
-		    util_utf8_valid(req->add->save_path) &&
-		    util_utf8_valid(req->add->url);
+		return utf8_valid(req->add->magnet) &&
+		    utf8_valid(req->add->save_path) &&
+		    utf8_valid(req->add->url);
 	case BTD__CTL_REQUEST__BODY_TRACKERS:
-		return util_utf8_valid(req->trackers->id);
+		return utf8_valid(req->trackers->id);
 	case BTD__CTL_REQUEST__BODY_SHOW:
-		return util_utf8_valid(req->show->id);
+		return utf8_valid(req->show->id);
 	case BTD__CTL_REQUEST__BODY_REMOVE:
-		return util_utf8_valid(req->remove->id);
+		return utf8_valid(req->remove->id);
 	default:
 		return 1;
 	}

@@ -433,7 +433,8 @@ proc_spawn(struct proc *p)
 	p->state = PROC_STARTING;
 	p->started_ms = util_now_ms();
 	p->chan = chan_new(base, sv[0], p->name, p->role == BTD__ROLE__METAD ?
-	    FRAME_MAX_METAD : FRAME_MAX_ROLE, proc_read, p);
+	    FRAME_MAX_METAD : p->role == BTD__ROLE__TRACKERD ?
+	    FRAME_MAX_TRACKERD : FRAME_MAX_ROLE, proc_read, p);
 	if (p->chan == NULL)
 		fatal("%s: channel", p->name);
 	set_timer(p, ROLE_HELLO_TIMEOUT * 1000, hello_timeout);
@@ -771,11 +772,12 @@ proc_config_changed(const char *key)
 
 	if (strcmp(key, "log_level") == 0)
 		log_setverbose(verbose_level());
-	/* Landlock rules cannot widen: restart the role under the new ones. */
-	if (strcmp(key, "peer_port") == 0) {
+	/*
+	 * Landlock rules cannot widen: peerd restarts under the new port
+	 * rule; the others (trackerd announces the port) hear the change.
+	 */
+	if (strcmp(key, "peer_port") == 0)
 		proc_restart(BTD__ROLE__PEERD);
-		return;
-	}
 	if (strcmp(key, "download_dir") == 0) {
 		proc_restart(BTD__ROLE__STORED);
 		return;

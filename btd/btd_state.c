@@ -21,7 +21,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +32,37 @@
 
 #include "btd.h"
 #include "log.h"
+#include "util.h"
 
 #define STATE_BUSY_MS	5000	/* wait this long for a lock before failing */
 
 struct state {
 	sqlite3		*db;
 	char		*path;		/* as given, for messages */
+};
+
+/*
+ * The two key-value tables, settings and meta, read and written by the
+ * same code: each names its fixed SQL here, so no statement is ever
+ * built from a table name.
+ */
+struct state_kv {
+	const char	*what;		/* in messages: "get <what> <key>" */
+	const char	*get_sql;	/* ?1 key; one row: value */
+	const char	*set_sql;	/* ?1 key, ?2 value, ?3 now if there */
+};
+
+static const struct state_kv state_settings = {
+	"setting",
+	"SELECT value FROM settings WHERE key = ?1",
+	"INSERT OR REPLACE INTO settings(key, value, updated) "
+	    "VALUES (?1, ?2, ?3)"
+};
+
+static const struct state_kv state_meta = {
+	"meta",
+	"SELECT value FROM meta WHERE key = ?1",
+	"INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"
 };
 
 /*
@@ -174,26 +198,14 @@ static const struct state_migration state_migrations[] = {
 	},
 };
 
-static void	 state_seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	 state_pragma_int(sqlite3 *, const char *, int *);
 static int	 state_migrate(struct state *, const struct state_migration *,
 		    int, char *, size_t);
-static int	 state_meta_get(struct state *, const char *, char **);
-static int	 state_meta_set(struct state *, const char *, const char *);
+static int	 state_kv_get(struct state *, const struct state_kv *,
+		    const char *, char **);
+static int	 state_kv_set(struct state *, const struct state_kv *,
+		    const char *, const char *);
 static int	 state_exec(struct state *, const char *);
-
-static void
-state_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct state *
 state_open(const char *path, char *err, size_t errlen)
@@ -223,7 +235,7 @@ state_open_with(const char *path, const struct state_migration *migs, int n,
 	 * change it for the whole process.
 	 */
 	if ((fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600)) == -1) {
-		state_seterr(err, errlen, "state.db: %s: %s", path,
+		util_seterr(err, errlen, "state.db: %s: %s", path,
 		    strerror(errno));
 		return NULL;
 	}
@@ -231,13 +243,13 @@ state_open_with(const char *path, const struct state_migration *migs, int n,
 
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->path = strdup(path)) == NULL) {
-		state_seterr(err, errlen, "state.db: %s: %s", path,
+		util_seterr(err, errlen, "state.db: %s: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		state_seterr(err, errlen, "state.db: %s: %s", path,
+		util_seterr(err, errlen, "state.db: %s: %s", path,
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
@@ -247,13 +259,13 @@ state_open_with(const char *path, const struct state_migration *migs, int n,
 	/* journal_mode answers with the mode now in effect. */
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt,
 	    NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW) {
-		state_seterr(err, errlen, "state.db: %s: %s", path,
+		util_seterr(err, errlen, "state.db: %s: %s", path,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (mode == NULL || strcasecmp(mode, "wal") != 0) {
-		state_seterr(err, errlen, "state.db: %s: cannot use WAL mode "
+		util_seterr(err, errlen, "state.db: %s: cannot use WAL mode "
 		    "(journal mode is %s)", path,
 		    mode != NULL ? mode : "unknown");
 		goto fail;
@@ -263,7 +275,7 @@ state_open_with(const char *path, const struct state_migration *migs, int n,
 
 	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK) {
-		state_seterr(err, errlen, "state.db: %s: %s", path,
+		util_seterr(err, errlen, "state.db: %s: %s", path,
 		    sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -319,17 +331,17 @@ state_migrate(struct state *st, const struct state_migration *migs, int n,
 	int	 cur, i;
 
 	if (state_pragma_int(st->db, "PRAGMA user_version", &cur) == -1) {
-		state_seterr(err, errlen, "state.db: %s: %s", st->path,
+		util_seterr(err, errlen, "state.db: %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
 		return -1;
 	}
 	if (cur > n) {
-		state_seterr(err, errlen, "state.db: schema version %d is "
+		util_seterr(err, errlen, "state.db: schema version %d is "
 		    "newer than this btd (%d)", cur, n);
 		return -1;
 	}
 	if (cur < 0) {
-		state_seterr(err, errlen, "state.db: %s: schema version %d is "
+		util_seterr(err, errlen, "state.db: %s: schema version %d is "
 		    "not valid", st->path, cur);
 		return -1;
 	}
@@ -355,7 +367,7 @@ state_migrate(struct state *st, const struct state_migration *migs, int n,
 
  fail:
 	/* The message first: ROLLBACK would replace it. */
-	state_seterr(err, errlen, "state.db: migration %d: %s",
+	util_seterr(err, errlen, "state.db: migration %d: %s",
 	    migs[i].version, sqlite3_errmsg(st->db));
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -385,16 +397,17 @@ state_exec(struct state *st, const char *sql)
 	return 0;
 }
 
-int
-state_setting_get(struct state *st, const char *key, char **value)
+/* 1 and *value (the caller frees) if key is in the table, 0 if not, -1. */
+static int
+state_kv_get(struct state *st, const struct state_kv *kv, const char *key,
+    char **value)
 {
 	sqlite3_stmt	*stmt = NULL;
 	const char	*v;
 	int		 rc;
 
 	*value = NULL;
-	if (sqlite3_prepare_v2(st->db,
-	    "SELECT value FROM settings WHERE key = ?1", -1, &stmt,
+	if (sqlite3_prepare_v2(st->db, kv->get_sql, -1, &stmt,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, key, -1,
 	    SQLITE_TRANSIENT) != SQLITE_OK)
@@ -409,7 +422,7 @@ state_setting_get(struct state *st, const char *key, char **value)
 		v = "";
 	/* The caller frees *value. */
 	if ((*value = strdup(v)) == NULL) {
-		log_warn("state: setting %s", key);
+		log_warn("state: %s %s", kv->what, key);
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -417,34 +430,50 @@ state_setting_get(struct state *st, const char *key, char **value)
 	return 1;
 
  fail:
-	log_warnx("state: get setting %s: %s", key, sqlite3_errmsg(st->db));
+	log_warnx("state: get %s %s: %s", kv->what, key,
+	    sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return -1;
 }
 
-int
-state_setting_set(struct state *st, const char *key, const char *value)
+/* Insert or replace key; the time goes in as ?3 where set_sql has one. */
+static int
+state_kv_set(struct state *st, const struct state_kv *kv, const char *key,
+    const char *value)
 {
 	sqlite3_stmt	*stmt = NULL;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO "
-	    "settings(key, value, updated) VALUES (?1, ?2, ?3)", -1, &stmt,
+	if (sqlite3_prepare_v2(st->db, kv->set_sql, -1, &stmt,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, key, -1,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, value, -1,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (sqlite3_bind_parameter_count(stmt) >= 3 &&
 	    sqlite3_bind_int64(stmt, 3,
-	    (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+	    (sqlite3_int64)time(NULL)) != SQLITE_OK) ||
 	    sqlite3_step(stmt) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(stmt);
 	return 0;
 
  fail:
-	log_warnx("state: set setting %s: %s", key, sqlite3_errmsg(st->db));
+	log_warnx("state: set %s %s: %s", kv->what, key,
+	    sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return -1;
+}
+
+int
+state_setting_get(struct state *st, const char *key, char **value)
+{
+	return state_kv_get(st, &state_settings, key, value);
+}
+
+int
+state_setting_set(struct state *st, const char *key, const char *value)
+{
+	return state_kv_set(st, &state_settings, key, value);
 }
 
 int
@@ -496,65 +525,6 @@ state_setting_foreach(struct state *st,
 	return -1;
 }
 
-/* 1 and *value (the caller frees) if key is in meta, 0 if not, -1. */
-static int
-state_meta_get(struct state *st, const char *key, char **value)
-{
-	sqlite3_stmt	*stmt = NULL;
-	const char	*v;
-	int		 rc;
-
-	*value = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1",
-	    -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 1, key, -1,
-	    SQLITE_TRANSIENT) != SQLITE_OK)
-		goto fail;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_DONE) {
-		sqlite3_finalize(stmt);
-		return 0;
-	}
-	if (rc != SQLITE_ROW)
-		goto fail;
-	if ((v = (const char *)sqlite3_column_text(stmt, 0)) == NULL)
-		v = "";
-	if ((*value = strdup(v)) == NULL) {
-		log_warn("state: meta %s", key);
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	sqlite3_finalize(stmt);
-	return 1;
-
- fail:
-	log_warnx("state: get meta %s: %s", key, sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
-	return -1;
-}
-
-static int
-state_meta_set(struct state *st, const char *key, const char *value)
-{
-	sqlite3_stmt	*stmt = NULL;
-
-	if (sqlite3_prepare_v2(st->db,
-	    "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
-	    &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 1, key, -1,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, value, -1,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(stmt);
-	return 0;
-
- fail:
-	log_warnx("state: set meta %s: %s", key, sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
-	return -1;
-}
-
 /*
  * The marker is read and set in one transaction, so two btd started at
  * once on the same state cannot both see a clean previous run.
@@ -567,11 +537,11 @@ state_mark_running(struct state *st, int *was_unclean)
 
 	if (state_exec(st, "BEGIN IMMEDIATE") == -1)
 		return -1;
-	if ((rc = state_meta_get(st, "running", &v)) == -1)
+	if ((rc = state_kv_get(st, &state_meta, "running", &v)) == -1)
 		goto fail;
 	*was_unclean = rc == 1 && strcmp(v, "1") == 0;
 	free(v);
-	if (state_meta_set(st, "running", "1") == -1 ||
+	if (state_kv_set(st, &state_meta, "running", "1") == -1 ||
 	    state_exec(st, "COMMIT") == -1)
 		goto fail;
 	return 0;
@@ -584,7 +554,7 @@ state_mark_running(struct state *st, int *was_unclean)
 int
 state_mark_clean(struct state *st)
 {
-	return state_meta_set(st, "running", "0");
+	return state_kv_set(st, &state_meta, "running", "0");
 }
 
 int

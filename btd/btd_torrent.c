@@ -45,6 +45,7 @@
 #include "magnet.h"
 #include "metainfo.h"
 #include "msg.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Tunables. */
@@ -259,7 +260,7 @@ save_path_valid(const char *p, char *err, size_t errlen)
 		snprintf(err, errlen, "save path must be absolute");
 		return 0;
 	}
-	if (strlen(p) >= 4000 || !util_utf8_valid(p)) {
+	if (strlen(p) >= 4000 || !utf8_valid(p)) {
 		snprintf(err, errlen, "save path is not usable");
 		return 0;
 	}
@@ -652,7 +653,7 @@ fetch_result(const Btd__FetchResult *r)
 
 	if ((p = pending_find(PENDING_FETCH, r->id)) == NULL)
 		return 0;
-	if (!util_utf8_valid(r->error))
+	if (!utf8_valid(r->error))
 		return -1;
 	if (!r->ok) {
 		ctl_send_error(p->client, "cannot fetch the torrent: %s",
@@ -743,7 +744,7 @@ trackers_reply(const Btd__TrackersReply *r)
 
 	if ((p = pending_find(PENDING_QUERY, r->id)) == NULL)
 		return 0;
-	if (!util_utf8_valid(r->error))
+	if (!utf8_valid(r->error))
 		return -1;
 	if (!r->ok || r->report == NULL) {
 		ctl_send_error(p->client, "trackerd: %s", r->error);
@@ -754,17 +755,17 @@ trackers_reply(const Btd__TrackersReply *r)
 	for (i = 0; i < r->report->n_trackers; i++) {
 		const Btd__TrackerStatus *ts = r->report->trackers[i];
 
-		if (!util_utf8_valid(ts->url) ||
-		    !util_utf8_valid(ts->status) ||
-		    !util_utf8_valid(ts->last_result) ||
-		    !util_utf8_valid(ts->last_error) ||
-		    !util_utf8_valid(ts->warning))
+		if (!utf8_valid(ts->url) ||
+		    !utf8_valid(ts->status) ||
+		    !utf8_valid(ts->last_result) ||
+		    !utf8_valid(ts->last_error) ||
+		    !utf8_valid(ts->warning))
 			return -1;
 	}
 	for (i = 0; i < r->report->n_peers; i++)
-		if (!util_utf8_valid(r->report->peers[i]->addr) ||
-		    !util_utf8_valid(r->report->peers[i]->source) ||
-		    !util_utf8_valid(r->report->peers[i]->last_result))
+		if (!utf8_valid(r->report->peers[i]->addr) ||
+		    !utf8_valid(r->report->peers[i]->source) ||
+		    !utf8_valid(r->report->peers[i]->last_result))
 			return -1;
 	rep.ok = 1;
 	rep.body_case = BTD__CTL_REPLY__BODY_TRACKERS;
@@ -854,7 +855,7 @@ rel_path_valid(const char *path)
 	size_t		 n, total = strlen(path);
 
 	if (total == 0 || total > MI_MAX_PATH || path[0] == '/' ||
-	    !util_utf8_valid(path))
+	    !utf8_valid(path))
 		return 0;
 	for (; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
@@ -874,7 +875,7 @@ rel_path_valid(const char *path)
 static int
 url_valid(const char *u)
 {
-	return util_utf8_valid(u) && strlen(u) <= 2048 &&
+	return utf8_valid(u) && strlen(u) <= 2048 &&
 	    (strncasecmp(u, "http://", 7) == 0 ||
 	    strncasecmp(u, "https://", 8) == 0 ||
 	    strncasecmp(u, "udp://", 6) == 0);
@@ -921,10 +922,10 @@ torrent_desc_invalid(const Btd__TorrentDesc *d)
 	for (i = 0; i < d->n_trackers; i++)
 		if (!url_valid(d->trackers[i]->url))
 			return "bad tracker URL";
-	if (!util_utf8_valid(d->comment) || !util_utf8_valid(d->created_by))
+	if (!utf8_valid(d->comment) || !utf8_valid(d->created_by))
 		return "bad text";
 	for (i = 0; i < d->n_url_list; i++)
-		if (!util_utf8_valid(d->url_list[i]))
+		if (!utf8_valid(d->url_list[i]))
 			return "bad url-list";
 	return NULL;
 }
@@ -937,7 +938,7 @@ magnet_desc_invalid(const Btd__MagnetDesc *m)
 
 	if (m->info_hash.len != 20)
 		return "bad info-hash";
-	if (!util_utf8_valid(m->display_name) ||
+	if (!utf8_valid(m->display_name) ||
 	    strlen(m->display_name) > 1024)
 		return "bad display name";
 	if (m->n_trackers > MAGNET_MAX_PARAMS || m->n_peers >
@@ -952,7 +953,7 @@ magnet_desc_invalid(const Btd__MagnetDesc *m)
 		    inet_pton(AF_INET6, m->peers[i]->addr, buf) != 1))
 			return "bad peer address";
 	for (i = 0; i < m->n_web_seeds; i++)
-		if (!util_utf8_valid(m->web_seeds[i]))
+		if (!utf8_valid(m->web_seeds[i]))
 			return "bad web seed";
 	return NULL;
 }
@@ -992,7 +993,7 @@ parse_result(const Btd__ParseResult *r)
 		return 0;
 	}
 	if (!r->ok) {
-		if (!util_utf8_valid(r->error))
+		if (!utf8_valid(r->error))
 			return -1;
 		ctl_send_error(p->client, "%s", r->error);
 		pending_free(p);
@@ -1278,7 +1279,7 @@ delete_result(const Btd__DeleteResult *r)
 
 	if ((p = pending_find(PENDING_DELETE, r->id)) == NULL)
 		return 0;
-	if (!util_utf8_valid(r->error))
+	if (!utf8_valid(r->error))
 		return -1;
 	if (r->ok) {
 		log_info("deleted the data of %s: %u files", p->what,

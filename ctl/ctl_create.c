@@ -58,6 +58,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "metainfo.h"
+#include "utf8.h"
 #include "util.h"
 
 #ifndef BTD_VERSION
@@ -219,46 +220,6 @@ void
 ctl_create_usage(FILE *fp)
 {
 	fprintf(fp, "%s\n", usage_line);
-}
-
-/* 1 if s[0..len) is UTF-8: no overlong forms, surrogates or > U+10FFFF. */
-static int
-cr_utf8(const uint8_t *s, size_t len)
-{
-	size_t		 i = 0, n, k;
-	uint32_t	 cp, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
 }
 
 /* 512 B, 16 KiB, 1.2 GiB: exact multiples without a fraction. */
@@ -455,7 +416,7 @@ cr_options(struct create *c, int argc, char **argv)
 				    CR_MAX_COMMENT);
 				return 2;
 			}
-			if (!cr_utf8((const uint8_t *)optarg, strlen(optarg))) {
+			if (!utf8_valid(optarg)) {
 				cr_warnx("--comment: not valid UTF-8");
 				return 2;
 			}
@@ -632,7 +593,7 @@ cr_walk(struct create *c, int dfd, char *rel, size_t rellen, int depth)
 			    cr_relpath(c, rel, NULL));
 			continue;
 		}
-		if (!cr_utf8((const uint8_t *)de->d_name, nlen)) {
+		if (!utf8_valid(de->d_name)) {
 			cr_warnx("%s: name is not valid UTF-8",
 			    cr_relpath(c, rel, NULL));
 			goto done;
@@ -692,7 +653,7 @@ cr_scan(struct create *c)
 		    cr_esc(e, c->path));
 		return -1;
 	}
-	if (!cr_utf8((const uint8_t *)c->name, strlen(c->name))) {
+	if (!utf8_valid(c->name)) {
 		cr_warnx("%s: name is not valid UTF-8", cr_esc(e, c->path));
 		return -1;
 	}

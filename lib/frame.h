@@ -19,6 +19,8 @@
 #define FRAME_MAX_BLOCK	(1U << 20)	/* peerd <-> stored: a block is 16 KiB */
 #define FRAME_MAX_METAD	(32U << 20)	/* btd <-> metad: a 10 MiB .torrent and
 					   its description */
+#define FRAME_MAX_TRACKERD (16U << 20)	/* btd <-> trackerd: a fetched 10 MiB
+					   .torrent */
 #define FRAME_MAX_CTLREQ (16U << 20)	/* btctl -> btd: a .torrent fits */
 #define FRAME_MAX_CTLREP (64U << 20)	/* btd -> btctl: a long list */
 

@@ -7,13 +7,12 @@
  * between 0 and JSON_MAXDEPTH, and done is set only at depth 0.
  *
  * Invalid UTF-8 is replaced one byte at a time: each byte that does not
- * start a well-formed sequence (Unicode 15, table 3-7: no overlong
- * forms, no surrogates, nothing above U+10FFFF) becomes one \ufffd and
- * the scan resumes at the next byte.  The "maximal subpart" rule of
- * Unicode section 3.9 would fold a truncated sequence into a single
- * U+FFFD; it was rejected as more code for no gain here, where the
- * replacement only has to keep the output valid and show that bytes
- * were lost.
+ * start a well-formed sequence (utf8_decode(): no overlong forms, no
+ * surrogates, nothing above U+10FFFF) becomes one \ufffd and the scan
+ * resumes at the next byte.  The "maximal subpart" rule of Unicode
+ * section 3.9 would fold a truncated sequence into a single U+FFFD; it
+ * was rejected as more code for no gain here, where the replacement
+ * only has to keep the output valid and show that bytes were lost.
  */
 #include <errno.h>
 #include <math.h>
@@ -22,6 +21,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 void
 json_init(struct json *j, FILE *fp)
@@ -32,44 +32,12 @@ json_init(struct json *j, FILE *fp)
 	j->done = 0;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence of at least two bytes at s
- * (len bytes available), or 0 if there is none.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong below U+0800 */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates U+D800-DFFF */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong below U+10000 */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static void
 put_string(FILE *fp, const unsigned char *s, size_t len)
 {
-	size_t	i, n;
+	uint32_t	cp;
+	size_t		i;
+	int		n;
 
 	putc('"', fp);
 	for (i = 0; i < len; i += n) {
@@ -103,7 +71,7 @@ put_string(FILE *fp, const unsigned char *s, size_t len)
 			fprintf(fp, "\\u%04x", c);
 		else if (c < 0x80)
 			putc(c, fp);
-		else if ((n = utf8_seq(s + i, len - i)) > 0)
+		else if ((n = utf8_decode(s + i, len - i, &cp)) > 0)
 			fwrite(s + i, 1, n, fp);
 		else {
 			fputs("\\ufffd", fp);

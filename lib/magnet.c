@@ -18,9 +18,10 @@
  * MAGNET_MAX_PARAMS entries, since each entry came from one parameter.
  *
  * Invalid UTF-8 in dn is replaced one byte at a time, as json.c does:
- * each byte that does not start a well-formed sequence becomes one
- * U+FFFD.  Folding a truncated sequence into a single U+FFFD (the
- * "maximal subpart" rule) was rejected as more code for no gain.
+ * each byte that does not start a well-formed sequence (utf8_decode())
+ * becomes one U+FFFD.  Folding a truncated sequence into a single
+ * U+FFFD (the "maximal subpart" rule) was rejected as more code for no
+ * gain.
  *
  * Tracker and web seed URLs are restricted to printable ASCII rather
  * than any UTF-8 without controls: a raw space or a non-ASCII host would
@@ -38,6 +39,7 @@
 
 #include "log.h"
 #include "magnet.h"
+#include "utf8.h"
 
 /* Tunables. */
 #define MAGNET_MAX_URL		2048	/* bytes of a kept tr or ws URL */
@@ -231,66 +233,11 @@ parse_xt(struct mparse *mp)
 	return 0;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence of at least two bytes at s
- * (len bytes available), and its code point in *cp; 0 if there is none.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	unsigned char	 lo = 0x80, hi = 0xbf;
-	size_t		 n, i;
-	uint32_t	 c;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong below U+0800 */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates U+D800-DFFF */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong below U+10000 */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	c = c << 6 | (s[1] & 0x3f);
-	for (i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return n;
-}
-
-/*
- * Characters that must not reach a terminal or a name: C0 and C1
- * controls, DEL, the line and paragraph separators and the
- * bidirectional embeddings, overrides and isolates.
- */
-static int
-unsafe_cp(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
-	    c == 0x2028 || c == 0x2029 ||
-	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-}
 
 /* dn: the first one wins, sanitised into valid UTF-8. */
 static int
 parse_dn(struct mparse *mp)
 {
-	static const char	 repl[] = "\xef\xbf\xbd";	/* U+FFFD */
 	const unsigned char	*s = (const unsigned char *)mp->buf;
 	const char		*src;
 	char			 out[MAGNET_MAX_DN + 1], *dn;
@@ -300,16 +247,13 @@ parse_dn(struct mparse *mp)
 	if (mp->m->dn[0] != '\0')
 		return 0;
 	while (i < mp->buflen) {
-		if (s[i] < 0x80) {
-			c = s[i];
-			n = 1;
-		} else if ((n = utf8_seq(s + i, mp->buflen - i, &c)) == 0) {
+		if ((n = utf8_decode(s + i, mp->buflen - i, &c)) == 0) {
 			c = 0xfffd;
 			n = 1;
 		}
-		if (unsafe_cp(c) || c == 0xfffd) {
-			src = repl;
-			srclen = sizeof(repl) - 1;
+		if (utf8_unsafe(c) || c == 0xfffd) {
+			src = UTF8_REPLACEMENT;
+			srclen = sizeof(UTF8_REPLACEMENT) - 1;
 		} else {
 			src = (const char *)s + i;
 			srclen = n;

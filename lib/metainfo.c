@@ -41,6 +41,7 @@
 #include "bencode.h"
 #include "log.h"
 #include "metainfo.h"
+#include "utf8.h"
 
 #define MAX_URL		2048	/* bytes of a tracker or web seed URL */
 #define MAX_TEXT	4096	/* bytes of comment and created by */
@@ -49,7 +50,6 @@
 #define MAX_EXT		16	/* bytes after the '.' of a kept extension */
 #define ERR_QUOTE	40	/* input bytes quoted in an error message */
 #define QUOTE_BUF	(ERR_QUOTE * 4 + 1)	/* ... once escaped */
-#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD in UTF-8 */
 
 struct parse {
 	const struct be_doc	*doc;
@@ -84,53 +84,6 @@ quote(char *dst, size_t dstsz, const char *s)
 	return log_escape(dst, dstsz, s, len > ERR_QUOTE ? ERR_QUOTE : len);
 }
 
-/*
- * Decode the character at s (len > 0 bytes available) into *cp: its
- * length, or 0 if the bytes there are not well-formed UTF-8 (Unicode
- * table 3-7: no overlong forms, no surrogates, nothing past U+10FFFF,
- * not truncated).
- */
-static size_t
-utf8_char(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint8_t		lo = 0x80, hi = 0xbf;
-	uint32_t	c;
-	size_t		n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong below U+0800 */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates U+D800-DFFF */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong below U+10000 */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	*cp = c;
-	return n;
-}
-
 /* C0, DEL and C1 controls. */
 static int
 is_control(uint32_t cp)
@@ -138,13 +91,6 @@ is_control(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
-/* Characters that reorder the text around them when displayed. */
-static int
-is_bidi(uint32_t cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
 
 /*
  * Sanitise in[0, len) into out, character by character, stopping
@@ -162,12 +108,11 @@ sanitize_run(const uint8_t *in, size_t len, char *out, size_t cap,
 	int		bad;
 
 	while (i < len) {
-		if ((n = utf8_char(in + i, len - i, &cp)) == 0) {
+		if ((n = utf8_decode(in + i, len - i, &cp)) == 0) {
 			n = 1;
 			bad = 1;
 		} else
-			bad = is_control(cp) || cp == '/' || cp == '\\' ||
-			    is_bidi(cp);
+			bad = utf8_unsafe(cp) || cp == '/' || cp == '\\';
 		w = bad ? 1 : n;
 		if (w > cap - o)
 			break;
@@ -257,16 +202,16 @@ sanitize_text(const struct be_node *n)
 	if (n == NULL || n->type != BE_STR)
 		return strdup("");
 	for (i = 0; i < n->slen; i += len) {
-		if ((len = utf8_char(n->s + i, n->slen - i, &cp)) == 0) {
+		if ((len = utf8_decode(n->s + i, n->slen - i, &cp)) == 0) {
 			len = 1;
 			bad = 1;
 		} else
 			bad = is_control(cp);
-		w = bad ? sizeof(REPLACEMENT) - 1 : len;
+		w = bad ? sizeof(UTF8_REPLACEMENT) - 1 : len;
 		if (w > MAX_TEXT - o)
 			break;
-		memcpy(buf + o, bad ? (const uint8_t *)REPLACEMENT : n->s + i,
-		    w);
+		memcpy(buf + o,
+		    bad ? (const uint8_t *)UTF8_REPLACEMENT : n->s + i, w);
 		o += w;
 	}
 	buf[o] = '\0';
@@ -314,7 +259,7 @@ url_ok(const struct be_node *n, int udp)
 	    !(udp && has_scheme(n, "udp://")))
 		return 0;
 	for (i = 0; i < n->slen; i += len)
-		if ((len = utf8_char(n->s + i, n->slen - i, &cp)) == 0 ||
+		if ((len = utf8_decode(n->s + i, n->slen - i, &cp)) == 0 ||
 		    is_control(cp))
 			return 0;
 	return 1;

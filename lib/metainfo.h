@@ -10,8 +10,9 @@
  *
  * Path policy: each component is UTF-8 (name.utf-8 / path.utf-8 win when
  * present); "." and empty components are dropped; ".." is an error; '/'
- * and '\\' inside a component, control bytes, bytes of invalid UTF-8
- * and bidirectional-override characters become '_'; trailing dots and
+ * and '\\' inside a component, control characters, the line and
+ * paragraph separators, bytes of invalid UTF-8 and bidirectional marks
+ * and overrides become '_' (utf8_unsafe()); trailing dots and
  * spaces are trimmed; a component longer than 255 bytes is shortened at
  * a character boundary, keeping a short extension.  Two files with the
  * same sanitised path, or a file that is also a directory of another,

@@ -54,6 +54,7 @@
 #include <seccomp.h>
 
 #include "sandbox.h"
+#include "util.h"
 
 /*
  * Tunables: resource limits of each role.  RLIMIT_CORE is 0 for every
@@ -233,21 +234,9 @@ static const unsigned long sc_prctls[] = {
 static const int sc_inet[] = { AF_INET, AF_INET6, -1 };
 static const int sc_resolver[] = { AF_INET, AF_INET6, AF_NETLINK, -1 };
 
-static int	sbx_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-sbx_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+/* Set the error line (util_seterr()) and evaluate to -1. */
+#define sbx_err(err, errlen, ...) \
+	(util_seterr((err), (errlen), __VA_ARGS__), -1)
 
 static int
 kind_valid(enum sandbox_kind kind)

@@ -1,9 +1,11 @@
 /*
- * util.c -- paths, clocks and role names used by several binaries.
+ * util.c -- paths, clocks, error lines and role names used by several
+ * binaries.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,38 +123,14 @@ util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms)
 	return d < cap_ms ? d : cap_ms;
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
-int
-util_utf8_valid(const char *s)
+void
+util_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	unsigned		 c, n, i, min;
+	va_list	 ap;
 
-	while (*p) {
-		c = *p++;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			c &= 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			c &= 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			c &= 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		for (i = 0; i < n; i++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (*p++ & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-	}
-	return 1;
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -34,8 +34,12 @@ uint64_t util_now_ms(void);
  */
 uint64_t util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms);
 
-/* Strict UTF-8 (no overlongs, surrogates, nothing past U+10FFFF). */
-int	 util_utf8_valid(const char *);
+/*
+ * Format one error line into err (errlen bytes, cut to fit); nothing if
+ * err is NULL or errlen is 0, so callers pass on what they were given.
+ */
+void	 util_seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* Role names: index by the proto's Role value (1-4); NULL if invalid. */
 const char *util_role_name(int role);

@@ -38,11 +38,13 @@ FUZZ_DICT_udpreply	:= tests/fuzz/udpreply.dict
 
 # The library sources each target links.
 FUZZ_SRC_bencode	:= lib/bencode.c lib/log.c
-FUZZ_SRC_metainfo	:= lib/bencode.c lib/metainfo.c lib/log.c
-FUZZ_SRC_magnet		:= lib/magnet.c lib/log.c
-FUZZ_SRC_announce	:= trackerd/trackerd_announce.c lib/bencode.c lib/log.c
+FUZZ_SRC_metainfo	:= lib/bencode.c lib/metainfo.c lib/log.c lib/utf8.c
+FUZZ_SRC_magnet		:= lib/magnet.c lib/log.c lib/utf8.c
+FUZZ_SRC_announce	:= trackerd/trackerd_announce.c lib/bencode.c lib/log.c \
+			   lib/util.c
 FUZZ_SRC_udpreply	:= trackerd/trackerd_udpcodec.c \
-			   trackerd/trackerd_announce.c lib/bencode.c lib/log.c
+			   trackerd/trackerd_announce.c lib/bencode.c lib/log.c \
+			   lib/util.c
 
 FUZZ_BINS	:= $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 

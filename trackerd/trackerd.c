@@ -33,6 +33,7 @@ static const struct role_def trackerd_def = {
 	.impl = "btd-trackerd",
 	.btd_env = &btd__trackerd_msg__descriptor,
 	.btd_handler = trackerd_dispatch_btd,
+	.btd_maxframe = FRAME_MAX_TRACKERD,
 	.peers = {
 		{ BTD__ROLE__PEERD, &btd__peer_trackerd_msg__descriptor, NULL,
 		    FRAME_MAX_ROLE },

@@ -42,6 +42,7 @@
 #include "bencode.h"
 #include "log.h"
 #include "trackerd.h"
+#include "util.h"
 
 /* Tunables. */
 #define TR_MAX_URL	4096	/* bytes of a built URL, NUL included */
@@ -67,22 +68,8 @@ struct urlbuf {
 	int	 over;
 };
 
-static void	tr_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static void	url_printf(struct urlbuf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-
-static void
-tr_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int32_t
 tr_clamp_interval(int64_t v)
@@ -323,34 +310,34 @@ decode_reply(const uint8_t *body, size_t len, const char *what,
 
 	memset(doc, 0, sizeof(*doc));
 	if (len > TR_MAX_BODY) {
-		tr_err(err, errlen, "%s reply of %zu bytes is over the "
+		util_seterr(err, errlen, "%s reply of %zu bytes is over the "
 		    "limit of %u", what, len, (unsigned)TR_MAX_BODY);
 		return -1;
 	}
 	if (len == 0 || all_space(body, len)) {
-		tr_err(err, errlen, "%s reply is empty", what);
+		util_seterr(err, errlen, "%s reply is empty", what);
 		return -1;
 	}
 	if (be_decode(body, len, &lim, BE_ALLOW_TRAILING, doc, berr,
 	    sizeof(berr)) == -1) {
 		if (body[0] == 'd')
-			tr_err(err, errlen, "%s reply is malformed: %s",
+			util_seterr(err, errlen, "%s reply is malformed: %s",
 			    what, berr);
 		else
-			tr_err(err, errlen, "%s reply is not bencoded "
+			util_seterr(err, errlen, "%s reply is not bencoded "
 			    "(starts with '%s')", what,
 			    log_escape(q, sizeof(q), body, len));
 		return -1;
 	}
 	for (i = doc->used; i < len; i++)
 		if (!all_space(body + i, 1)) {
-			tr_err(err, errlen, "%s reply has junk after it at "
-			    "byte %zu", what, i);
+			util_seterr(err, errlen,
+			    "%s reply has junk after it at byte %zu", what, i);
 			be_free(doc);
 			return -1;
 		}
 	if (doc->nodes[0].type != BE_DICT) {
-		tr_err(err, errlen, "%s reply is not a dictionary", what);
+		util_seterr(err, errlen, "%s reply is not a dictionary", what);
 		be_free(doc);
 		return -1;
 	}
@@ -385,8 +372,8 @@ get_texts(const struct be_doc *doc, struct tr_reply *r, const char *what,
 	if ((v = be_dict_get(doc, d, "failure reason")) == NULL)
 		return 0;
 	if (v->type != BE_STR) {
-		tr_err(err, errlen, "%s reply has a failure reason that is "
-		    "not a string", what);
+		util_seterr(err, errlen,
+		    "%s reply has a failure reason that is not a string", what);
 		return -1;
 	}
 	if (v->slen == 0)
@@ -467,7 +454,7 @@ get_peers(const struct be_doc *doc, struct tr_reply *r, char *err,
 	if (want == 0)
 		return 0;
 	if ((r->peers = calloc(want, sizeof(*r->peers))) == NULL) {
-		tr_err(err, errlen, "announce reply: out of memory");
+		util_seterr(err, errlen, "announce reply: out of memory");
 		return -1;
 	}
 	if (p4 != NULL && p4->type == BE_STR)
@@ -561,7 +548,8 @@ tr_scrape_parse(const uint8_t *body, size_t len, const uint8_t info_hash[20],
 	}
 	files = be_dict_get(&doc, &doc.nodes[0], "files");
 	if (files == NULL || files->type != BE_DICT) {
-		tr_err(err, errlen, "scrape reply has no files dictionary");
+		util_seterr(err, errlen,
+		    "scrape reply has no files dictionary");
 		goto fail;
 	}
 	/* Keys are binary: be_dict_get() takes a C string. */
@@ -572,13 +560,13 @@ tr_scrape_parse(const uint8_t *body, size_t len, const uint8_t info_hash[20],
 			break;
 	}
 	if (k == NULL) {
-		tr_err(err, errlen, "scrape reply does not mention this "
+		util_seterr(err, errlen, "scrape reply does not mention this "
 		    "torrent");
 		goto fail;
 	}
 	if (v->type != BE_DICT) {
-		tr_err(err, errlen, "scrape reply: the entry of this torrent "
-		    "is not a dictionary");
+		util_seterr(err, errlen, "scrape reply: the entry of this "
+		    "torrent is not a dictionary");
 		goto fail;
 	}
 	r->seeders = get_count(&doc, v, "complete");

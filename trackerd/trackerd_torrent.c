@@ -581,8 +581,11 @@ on_start(const Btd__TorrentStart *s)
 
 	if (s->info_hash.len != 20 || s->n_trackers > TRACKER_MAX)
 		return -1;
-	if ((t = find(s->info_hash.data, 20)) != NULL && !t->stopping) {
-		/* A new tracker list: start over with it. */
+	if ((t = find(s->info_hash.data, 20)) != NULL) {
+		/*
+		 * A new tracker list, or the torrent is back while its
+		 * stopped announces are under way: start over, once.
+		 */
 		TAILQ_REMOVE(&torrents, t, entry);
 		ntorrents--;
 		torrent_free(t);

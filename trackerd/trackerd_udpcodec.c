@@ -24,13 +24,13 @@
 #include <sys/socket.h>
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "trackerd.h"
+#include "util.h"
 
 #define UDP_HDR			8	/* action and transaction id */
 #define UDP_CONNECT_LEN		16	/* request and reply */
@@ -45,20 +45,6 @@
 #define UDP_EVENT_STARTED	2
 #define UDP_EVENT_STOPPED	3
 
-static void	udp_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-udp_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint8_t *
 put16(uint8_t *p, uint16_t v)
@@ -208,7 +194,7 @@ parse_peers(const uint8_t *p, size_t len, int family, struct tr_reply *r,
 		return 0;
 	if ((r->peers = calloc(n < TR_MAX_PEERS ? n : TR_MAX_PEERS,
 	    sizeof(*r->peers))) == NULL) {
-		udp_err(err, errlen, "UDP announce reply: out of memory");
+		util_seterr(err, errlen, "UDP announce reply: out of memory");
 		return -1;
 	}
 	for (i = 0; i < n && r->npeers < TR_MAX_PEERS; i++, p += step) {
@@ -236,13 +222,13 @@ udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid, int want,
 
 	reply_init(u);
 	if (len < UDP_HDR) {
-		udp_err(err, errlen, "UDP tracker reply too short (%zu bytes)",
-		    len);
+		util_seterr(err, errlen,
+		    "UDP tracker reply too short (%zu bytes)", len);
 		return -1;
 	}
 	action = get32(buf);
 	if (get32(buf + 4) != tid) {
-		udp_err(err, errlen, "UDP tracker reply with the wrong "
+		util_seterr(err, errlen, "UDP tracker reply with the wrong "
 		    "transaction id");
 		return -1;
 	}
@@ -262,7 +248,7 @@ udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid, int want,
 	}
 	if (want < UDP_ACTION_CONNECT || want > UDP_ACTION_SCRAPE ||
 	    action != (uint32_t)want) {
-		udp_err(err, errlen, "UDP tracker reply with unexpected "
+		util_seterr(err, errlen, "UDP tracker reply with unexpected "
 		    "action %u", action);
 		return -1;
 	}
@@ -275,7 +261,7 @@ udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid, int want,
 		break;
 	case UDP_ACTION_ANNOUNCE:
 		if (family != AF_INET && family != AF_INET6) {
-			udp_err(err, errlen, "UDP announce reply: unknown "
+			util_seterr(err, errlen, "UDP announce reply: unknown "
 			    "address family %d", family);
 			return -1;
 		}
@@ -302,7 +288,7 @@ udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid, int want,
 	return 0;
 
 short_reply:
-	udp_err(err, errlen, "UDP tracker reply to action %d too short "
+	util_seterr(err, errlen, "UDP tracker reply to action %d too short "
 	    "(%zu bytes)", want, len);
 	reply_init(u);
 	return -1;

@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(size >= 8 && strncasecmp((const char *)data, "magnet:?", 8) == 0);
 	CHECK(m->dn != NULL);
 	CHECK(strlen(m->dn) <= DN_MAX);
-	CHECK(fuzz_utf8_valid(m->dn));
+	CHECK(utf8_valid(m->dn));
 	CHECK(!fuzz_has_unsafe(m->dn));
 	check_urls(m->tr, m->ntr, 1);
 	check_urls(m->ws, m->nws, 0);

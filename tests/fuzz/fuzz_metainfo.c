@@ -56,7 +56,7 @@ check_component(const char *c, size_t len)
 	CHECK(memchr(c, '\\', len) == NULL);
 	memcpy(tmp, c, len);
 	tmp[len] = '\0';
-	CHECK(fuzz_utf8_valid(tmp));
+	CHECK(utf8_valid(tmp));
 	CHECK(!fuzz_has_unsafe(tmp));
 }
 
@@ -164,7 +164,7 @@ check_mi(const struct metainfo *mi, int whole)
 		if (i > 0)
 			CHECK(mi->trackers[i].tier >= mi->trackers[i - 1].tier);
 	}
-	CHECK(mi->comment != NULL && fuzz_utf8_valid(mi->comment));
+	CHECK(mi->comment != NULL && utf8_valid(mi->comment));
 	if (mi->created_by != NULL)
 		sink = strlen(mi->created_by);
 	CHECK(mi->nurl_list == 0 || mi->url_list != NULL);

@@ -72,6 +72,14 @@ mkdir -p "$T/www"
 payload "$D/third.bin" 200000 202122232425262728292a2b2c2d2e2f
 mktorrent -a "http://127.0.0.1:$OT/announce" -o "$T/www/third.torrent" "$D/third.bin" >/dev/null
 head -c 11534336 /dev/zero >"$T/www/big.torrent"
+# A valid 3 MiB .torrent (a long comment): bigger than a role frame.
+$PY - "$T/www/third.torrent" "$T/www/large.torrent" <<'PY'
+import sys, libtorrent as lt
+d = lt.bdecode(open(sys.argv[1], "rb").read())
+d[b"comment"] = b"x" * (3 << 20)
+d[b"info"][b"name"] = b"large.bin"
+open(sys.argv[2], "wb").write(lt.bencode(d))
+PY
 (cd "$T/www" && exec timeout -k 2 120 $PY -m http.server --bind 127.0.0.1 18080) >"$T/www.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 sh -c "ss -ltn | grep -q ':18080 '"
@@ -79,6 +87,8 @@ out=$(SOCK=$SB ctl add http://127.0.0.1:18080/third.torrent 2>&1); rc=$?
 check "add URL: fetched and added ($out)" [ $rc = 0 ]
 ih3=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$T/www/third.torrent').info_hashes().v1)")
 check "add URL: the same torrent" [ "$(SOCK=$SB ctl show "$ih3" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["name"])')" = third.bin ]
+out=$(SOCK=$SB ctl add http://127.0.0.1:18080/large.torrent 2>&1); rc=$?
+check "add URL: a 3 MiB .torrent is fetched and added ($out)" [ $rc = 0 ]
 out=$(SOCK=$SB ctl add http://127.0.0.1:18080/big.torrent 2>&1); rc=$?
 check "add URL: an 11 MiB body is refused ($out)" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'larger than'"
 out=$(SOCK=$SB ctl add http://127.0.0.1:18080/missing.torrent 2>&1); rc=$?

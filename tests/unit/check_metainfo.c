@@ -867,6 +867,7 @@ START_TEST(sanitize_component)
 		{ LIT("\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9"
 		    "\xd8\x9c\xe2\x80\xaa"), "______" },
 		{ LIT("\xe2\x80\x8d"), "\xe2\x80\x8d" },	/* ZWJ stays */
+		{ LIT("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a_b_" },	/* LS, PS */
 		{ LIT("\xff\xfe" "ab"), "__ab" },
 		{ LIT("\xc0\xaf"), "__" },			/* overlong */
 		{ LIT("\xe0\x80\xaf"), "___" },
