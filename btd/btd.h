@@ -178,6 +178,7 @@ struct ProtobufCMessage;
 void		 torrent_init(struct event_base *, struct conf *,
 		    struct state *);
 int		 torrent_roots(const char **, int);
+void		 torrent_keep_roots(void);
 void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);

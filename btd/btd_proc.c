@@ -779,6 +779,8 @@ proc_config_changed(const char *key)
 	if (strcmp(key, "peer_port") == 0)
 		proc_restart(BTD__ROLE__PEERD);
 	if (strcmp(key, "download_dir") == 0) {
+		/* The old directory stays a root while torrents live there. */
+		torrent_keep_roots();
 		proc_restart(BTD__ROLE__STORED);
 		return;
 	}

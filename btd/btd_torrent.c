@@ -206,6 +206,7 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 		n++;
 	if (n > 0)
 		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
+	torrent_keep_roots();
 }
 
 /* Is path equal to root or inside it? */
@@ -324,6 +325,30 @@ save_path_prepare(const char *path, char *err, size_t errlen)
 	log_info("new download root %s: restarting stored", path);
 	proc_restart(BTD__ROLE__STORED);
 	return 0;
+}
+
+/*
+ * Every torrent's save path must stay under a download root, or stored
+ * could no longer touch its files (after download_dir changed, say):
+ * record the save path itself as a root where none covers it.
+ */
+void
+torrent_keep_roots(void)
+{
+	struct torrent	*t;
+	char		*dup;
+
+	TAILQ_FOREACH(t, &torrents, entry) {
+		if (root_of(t->save_path) != NULL || nroots >= MAX_ROOTS - 1)
+			continue;
+		if ((dup = strdup(t->save_path)) == NULL ||
+		    state_root_add(st, t->save_path) == -1) {
+			free(dup);
+			continue;
+		}
+		roots[nroots++] = dup;
+		log_info("download root %s kept for %s", dup, t->hex);
+	}
 }
 
 /* Shortest prefix of t's id, at least SHORT_ID_MIN, unique among all. */

@@ -205,3 +205,28 @@ check "metad killed while parsing: says so" grep -q "metad exited while parsing"
 new_metad() { p=$(role_pid metad); [ "$p" != "$mp" ] && [ "$(role_field metad state)" = running ]; }
 check "metad killed while parsing: restarted" wait_for 10 new_metad
 check "metad killed while parsing: nothing added" [ "$(pyget "$(ctl list --json)" "len(j['torrents'])")" = 0 ]
+
+# download_dir changes: torrents saved in the old one keep a root, so
+# stored can still delete their data.
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+mkdir -p "$T/dd"
+timeout -k 2 300 "$BTD" -f -S "$T/dd/state" >>"$T/dd/log" 2>&1 &
+PIDS="$PIDS $!"
+SOCK=$T/dd/state/btd.sock
+LOG=$T/dd/log
+wait_for 10 ctl status >/dev/null
+BTD_PID=$(jget "j['pid']")
+PIDS="$PIDS $BTD_PID"
+old=$T/dd/state/downloads
+sid=$(ctl add "$T/mk_single.torrent" | awk '{print $2}')
+stored_up() { [ "$(role_field stored state)" = running ]; }
+wait_for 10 stored_up
+cp "$D/single.bin" "$old/single.bin"
+suid=$(jget "[r['confinement']['uid'] for r in j['roles'] if r['name']=='stored'][0]")
+[ "$(id -u)" = 0 ] && chown "$suid:$suid" "$old/single.bin"
+check "set download_dir elsewhere" ctl set download_dir "$T/dd/new"
+check "stored restarted for the new download_dir" wait_for 10 grep -q "download root $old kept" "$LOG"
+wait_for 10 stored_up
+check "remove --delete-data of a torrent in the old download_dir" ctl remove "$sid" --delete-data
+check "its file is gone" [ ! -e "$old/single.bin" ]
