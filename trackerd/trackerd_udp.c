@@ -5,7 +5,9 @@
  * UDP socket connect()ed to it -- so the kernel drops datagrams from any
  * other address -- and runs connect then announce (or scrape).  A
  * connection id is kept per tracker address and reused while it is
- * younger than UDP_CONN_LIFETIME.  Transaction ids are random; a reply
+ * younger than UDP_CONN_LIFETIME: trackers tie it to the client's IP
+ * (opentracker hashes the IP and the time), not to the source port,
+ * which is new for every request here.  Transaction ids are random; a reply
  * with another id, too short, or with an unexpected action is ignored,
  * and the request goes on waiting.  Retransmission follows BEP 15:
  * 15 * 2^n seconds, until the caller's time limit.  An error reply to an

@@ -114,6 +114,13 @@ check "https: the TLS handshake ran and the self-signed certificate was refused 
 check "http to localhost: resolved under confinement" wait_for 10 status_is "$id_lh" working
 check "udp to localhost: resolved under confinement" wait_for 10 status_is "$id_lu" working
 check "udp ok: peers" [ "$(ctl trackers "$id_uok" --json | $PY -c "import json,sys; print(json.load(sys.stdin)['peer_count'])")" = 2 ]
+# BEP 15: a connection id is reused while it is fresh: a second
+# torrent on the same tracker announces without a new connect.
+id_uok2=$(add u_ok2 udp://127.0.0.1:$UB)
+check "udp ok: a second torrent works" wait_for 10 status_is "$id_uok2" working
+conns=$(grep "port=$UB mode=ok" "$T/fake.log" | grep -c 'action=connect')
+anns=$(grep "port=$UB mode=ok" "$T/fake.log" | grep -c 'action=announce')
+check "udp: connection id reused ($conns connect for $anns announces)" sh -c "[ $conns = 1 ] && [ $anns -ge 2 ]"
 check "udp error action: error shown, escaped" wait_for 10 err_has "$id_uerror" 'go away \\x1b'
 check "udp stale connection id: reconnects and works" wait_for 10 status_is "$id_ustale" working
 check "udp ragged: whole entries kept" wait_for 10 status_is "$id_uragged" working

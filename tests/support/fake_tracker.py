@@ -60,7 +60,7 @@ UDP (BEP 15): one socket per mode.  --udp PORT binds mode ok;
 --udp-mode MODE=PORT (repeatable) binds MODE; --udp-base PORT binds every
 mode of UDP_MODES at PORT + its index in that list.
   ok           connect (random 64-bit connection id, valid for
-               --cid-seconds, default 60, per client address ip:port),
+               --cid-seconds, default 60, per client IP as opentracker),
                announce (interval 1800, leechers 5, seeders 3, peers
                127.0.0.2:6881 127.0.0.3:6882), scrape (seeders 3,
                completed 7, leechers 5 per hash); an unknown or expired
@@ -664,7 +664,9 @@ class UdpTracker:
         self.other = other            # second socket for otheraddr
         self.port = sock.getsockname()[1]
         self.cid_seconds = cid_seconds
-        self.cids = {}                # (ip, port) -> {cid: expiry}
+        # ip -> {cid: expiry}: tied to the client's IP, not its port, as
+        # opentracker does (its ids are a keyed hash of the IP and time)
+        self.cids = {}
         self.stale_count = {}         # ip -> connections handed out
         self.stale_ids = set()        # cids whose first use must fail
         base = mode[:-len("-announce")] if mode.endswith("-announce") \
@@ -675,7 +677,7 @@ class UdpTracker:
     def issue(self, addr):
         cid = int.from_bytes(os.urandom(8), "big")
         now = time.monotonic()
-        table = self.cids.setdefault(addr, {})
+        table = self.cids.setdefault(addr[0], {})
         for k in [k for k, exp in table.items() if exp < now]:
             del table[k]
             self.stale_ids.discard(k)
@@ -683,11 +685,11 @@ class UdpTracker:
         return cid
 
     def valid(self, addr, cid):
-        exp = self.cids.get(addr, {}).get(cid)
+        exp = self.cids.get(addr[0], {}).get(cid)
         return exp is not None and exp >= time.monotonic()
 
     def forget(self, addr, cid):
-        self.cids.get(addr, {}).pop(cid, None)
+        self.cids.get(addr[0], {}).pop(cid, None)
         self.stale_ids.discard(cid)
 
     def send(self, reply, addr, tid, phase, notes):
