@@ -680,6 +680,29 @@ parse_info(struct parse *ps, const struct be_node *info)
 	return 0;
 }
 
+/*
+ * What both entry points do first: set up the parse state, refuse an
+ * input over the bound before decoding it, and decode it.
+ */
+static int
+parse_begin(struct parse *ps, struct be_doc *doc, const uint8_t *buf,
+    size_t len, const char *what, char *err, size_t errlen)
+{
+	char why[160];
+
+	memset(doc, 0, sizeof(*doc));
+	memset(ps, 0, sizeof(*ps));
+	ps->doc = doc;
+	ps->err = err;
+	ps->errlen = errlen;
+	if (len > MI_MAX_TORRENT)
+		return perr(ps, "%s is %zu bytes; the limit is 10 MiB", what,
+		    len);
+	if (be_decode(buf, len, NULL, 0, doc, why, sizeof(why)) == -1)
+		return perr(ps, "bencode: %s", why);
+	return 0;
+}
+
 int
 metainfo_parse(const uint8_t *buf, size_t len, struct metainfo **out,
     char *err, size_t errlen)
@@ -687,22 +710,10 @@ metainfo_parse(const uint8_t *buf, size_t len, struct metainfo **out,
 	struct parse		 ps;
 	struct be_doc		 doc;
 	const struct be_node	*top, *info;
-	char			 why[160];
 
-	memset(&doc, 0, sizeof(doc));
-	memset(&ps, 0, sizeof(ps));
-	ps.doc = &doc;
-	ps.err = err;
-	ps.errlen = errlen;
 	*out = NULL;
-	if (len > MI_MAX_TORRENT) {
-		perr(&ps, "torrent is %zu bytes; the limit is 10 MiB", len);
+	if (parse_begin(&ps, &doc, buf, len, "torrent", err, errlen) == -1)
 		goto fail;
-	}
-	if (be_decode(buf, len, NULL, 0, &doc, why, sizeof(why)) == -1) {
-		perr(&ps, "bencode: %s", why);
-		goto fail;
-	}
 	top = &doc.nodes[0];
 	if (top->type != BE_DICT) {
 		perr(&ps, "torrent is not a dictionary");
@@ -737,22 +748,10 @@ metainfo_parse_info(const uint8_t *info, size_t len, struct metainfo **out,
 {
 	struct parse	ps;
 	struct be_doc	doc;
-	char		why[160];
 
-	memset(&doc, 0, sizeof(doc));
-	memset(&ps, 0, sizeof(ps));
-	ps.doc = &doc;
-	ps.err = err;
-	ps.errlen = errlen;
 	*out = NULL;
-	if (len > MI_MAX_TORRENT) {
-		perr(&ps, "info is %zu bytes; the limit is 10 MiB", len);
+	if (parse_begin(&ps, &doc, info, len, "info", err, errlen) == -1)
 		goto fail;
-	}
-	if (be_decode(info, len, NULL, 0, &doc, why, sizeof(why)) == -1) {
-		perr(&ps, "bencode: %s", why);
-		goto fail;
-	}
 	if (doc.nodes[0].type != BE_DICT) {
 		perr(&ps, "info is not a dictionary");
 		goto fail;
