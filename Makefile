@@ -36,7 +36,7 @@ GEN_H	:= $(GEN_C:.c=.h)
 
 LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
-	   lib/magnet.c lib/utf8.c
+	   lib/magnet.c lib/utf8.c lib/arena.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c

@@ -163,6 +163,8 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 		free(cl);
 		return;
 	}
+	/* One reply may be a long list (FRAME_MAX_CTLREP). */
+	chan_set_maxout(cl->chan, FRAME_MAX_CTLREP + CHAN_OUT_SLACK);
 	TAILQ_INSERT_TAIL(&clients, cl, entry);
 	nclients++;
 	client_touch(cl);

@@ -37,6 +37,7 @@
 
 #include "common.pb-c.h"
 #include "metad.pb-c.h"
+#include "arena.h"
 #include "peerd.pb-c.h"
 #include "stored.pb-c.h"
 #include "trackerd.pb-c.h"
@@ -56,10 +57,6 @@
 #define ROLE_STOP_GRACE		2	/* seconds between closing and SIGKILL */
 
 /* Body numbers shared by every btd <-> role envelope. */
-#define BODY_HELLO	1
-#define BODY_PING	2
-#define BODY_PONG	3
-#define BODY_LINK	5
 
 static struct event_base	*base;
 static struct conf		*cf;
@@ -143,6 +140,7 @@ proc_init(struct event_base *b, struct conf *c, struct state *s)
 		procs[i].role = i;
 		procs[i].name = util_role_name(i);
 		procs[i].state = PROC_STOPPED;
+		msg_env_check(envs[i]);
 	}
 }
 
@@ -493,8 +491,53 @@ send_config(struct proc *p)
 	c.settings = sp;
 	c.n_settings = n;
 	c.verbose = (uint32_t)verbose_level();
-	if (msg_send_body(p->chan, envs[p->role], "config", &c.base, -1) == -1)
+	if (msg_send_common(p->chan, envs[p->role], MSG_CONFIG,
+	    &c.base, -1) == -1)
 		log_warn("%s: config", p->name);
+}
+
+/*
+ * The block path's shared memory for a new generation of the peerd <->
+ * stored link: both arenas to both roles, before the ChannelAttach.
+ * 0, or -1 when they could not be made (the link is then not wired).
+ */
+static int
+send_arenas(struct proc *a, struct proc *b, uint64_t gen)
+{
+	static const struct {
+		Btd__Arena	 which;
+		const char	*name;
+		uint32_t	 slots;
+	} kinds[] = {
+		{ BTD__ARENA__ARENA_DOWN, "btd-arena-down", ARENA_DOWN_SLOTS },
+		{ BTD__ARENA__ARENA_UP, "btd-arena-up", ARENA_UP_SLOTS },
+	};
+	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
+	size_t			 i;
+	int			 fd, r = 0;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fd = arena_memfd(kinds[i].name, ARENA_SLOT_SIZE,
+		    kinds[i].slots);
+		if (fd == -1) {
+			log_warn("arena for %s <-> %s", a->name, b->name);
+			return -1;
+		}
+		aa.generation = gen;
+		aa.which = kinds[i].which;
+		aa.slot_size = ARENA_SLOT_SIZE;
+		aa.slots = kinds[i].slots;
+		aa.peer = (Btd__Role)b->role;
+		if (msg_send_common(a->chan, envs[a->role], MSG_ARENA,
+		    &aa.base, fd) == -1)
+			r = -1;
+		aa.peer = (Btd__Role)a->role;
+		if (msg_send_common(b->chan, envs[b->role], MSG_ARENA,
+		    &aa.base, fd) == -1)
+			r = -1;
+		close(fd);	/* the chans sent dups */
+	}
+	return r;
 }
 
 /* Make a fresh socketpair for a and b and hand each its end. */
@@ -505,23 +548,29 @@ wire(struct proc *a, struct proc *b)
 	uint64_t		 gen;
 	int			 sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("wire %s <-> %s", a->name, b->name);
-		return;
-	}
 	gen = a->links[b->role].generation;
 	if (b->links[a->role].generation > gen)
 		gen = b->links[a->role].generation;
 	gen++;
 	a->links[b->role].generation = b->links[a->role].generation = gen;
 	a->links[b->role].up = b->links[a->role].up = 0;
+	if (((a->role == BTD__ROLE__PEERD && b->role == BTD__ROLE__STORED) ||
+	    (a->role == BTD__ROLE__STORED && b->role == BTD__ROLE__PEERD)) &&
+	    send_arenas(a, b, gen) == -1) {
+		log_warnx("wire %s <-> %s: no arenas", a->name, b->name);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("wire %s <-> %s", a->name, b->name);
+		return;
+	}
 	at.generation = gen;
 	at.peer = (Btd__Role)b->role;
-	if (msg_send_body(a->chan, envs[a->role], "attach", &at.base,
+	if (msg_send_common(a->chan, envs[a->role], MSG_ATTACH, &at.base,
 	    sv[0]) == -1)
 		log_warn("attach %s to %s", b->name, a->name);
 	at.peer = (Btd__Role)a->role;
-	if (msg_send_body(b->chan, envs[b->role], "attach", &at.base,
+	if (msg_send_common(b->chan, envs[b->role], MSG_ATTACH, &at.base,
 	    sv[1]) == -1)
 		log_warn("attach %s to %s", a->name, b->name);
 	close(sv[0]);	/* the chans sent dups */
@@ -582,7 +631,8 @@ on_hello(struct proc *p, const Btd__Hello *h)
 	r.impl_name = (char *)(uintptr_t)"btd";
 	r.impl_version = (char *)(uintptr_t)BTD_VERSION;
 	r.pid = (int32_t)getpid();
-	if (msg_send_body(p->chan, envs[p->role], "hello", &r.base, -1) == -1)
+	if (msg_send_common(p->chan, envs[p->role], MSG_HELLO,
+	    &r.base, -1) == -1)
 		log_warn("%s: hello", p->name);
 	send_config(p);
 	log_info("%s: running (%s %s, protocol %u.%u)", p->name,
@@ -646,27 +696,27 @@ proc_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	body = msg_body(env, &in, &name);
 	log_trace("<- %s: %s", p->name, name);
 	switch (body) {
-	case BODY_HELLO:
+	case MSG_HELLO:
 		r = on_hello(p, (const Btd__Hello *)(const void *)in);
 		break;
-	case BODY_PING:
+	case MSG_PING:
 		r = p->state == PROC_RUNNING ? 0 : -1;
 		if (r == 0) {
 			Btd__Pong pong = BTD__PONG__INIT;
 
 			pong.nonce = ((const Btd__Ping *)(const void *)in)->nonce;
-			(void)msg_send_body(p->chan, envs[p->role], "pong",
-			    &pong.base, -1);
+			(void)msg_send_common(p->chan, envs[p->role], MSG_PONG,
+	    &pong.base, -1);
 		}
 		break;
-	case BODY_PONG:
+	case MSG_PONG:
 		r = p->state == PROC_RUNNING ? 0 : -1;
 		break;
-	case BODY_LINK:
+	case MSG_LINK:
 		r = on_link(p, (const Btd__LinkState *)(const void *)in);
 		break;
 	default:
-		r = p->state == PROC_RUNNING && body >= 16 ?
+		r = p->state == PROC_RUNNING && body >= MSG_ROLE_MIN ?
 		    torrent_role_msg(p->role, env) : -1;
 		break;
 	}

@@ -550,8 +550,8 @@ tracker_start(const struct torrent *t)
 		ts.n_peers = t->mag->n_peers;
 		ts.left = MAGNET_LEFT;
 	}
-	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "torrent_start",
-	    &ts.base, -1) == -1)
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TORRENT_START, torrent_start,
+	    &ts, -1) == -1)
 		log_warn("trackerd: start %s", t->hex);
 }
 
@@ -565,8 +565,8 @@ tracker_stop(const struct torrent *t)
 		return;
 	ts.info_hash.data = (uint8_t *)(uintptr_t)t->ih;
 	ts.info_hash.len = 20;
-	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "torrent_stop",
-	    &ts.base, -1) == -1)
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TORRENT_STOP, torrent_stop,
+	    &ts, -1) == -1)
 		log_warn("trackerd: stop %s", t->hex);
 }
 
@@ -623,8 +623,8 @@ torrent_stop_all(void (*done)(void))
 
 	stopall_cb = done;
 	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL ||
-	    msg_send_body(c, &btd__trackerd_msg__descriptor, "stop_all",
-	    &sa.base, -1) == -1 ||
+	    MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, STOP_ALL, stop_all,
+	    &sa, -1) == -1 ||
 	    (stopall_timer = evtimer_new(base, stopall_timeout, NULL)) ==
 	    NULL || evtimer_add(stopall_timer, &tv) == -1) {
 		stopall_finish();
@@ -661,8 +661,8 @@ fetch_start(int client, const char *url, const char *path, int paused)
 	p->paused = paused;
 	ft.id = p->id;
 	ft.url = (char *)(uintptr_t)url;
-	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "fetch_torrent",
-	    &ft.base, -1) == -1) {
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, FETCH_TORRENT, fetch_torrent,
+	    &ft, -1) == -1) {
 		ctl_send_error(client, "cannot reach trackerd: %s",
 		    strerror(errno));
 		pending_free(p);
@@ -711,8 +711,8 @@ fetch_result(const Btd__FetchResult *r)
 	pending_free(p);
 	pt.id = q->id;
 	pt.data = r->data;
-	if (msg_send_body(c, &btd__metad_msg__descriptor, "parse_torrent",
-	    &pt.base, -1) == -1) {
+	if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, PARSE_TORRENT, parse_torrent,
+	    &pt, -1) == -1) {
 		ctl_send_error(q->client, "cannot reach metad: %s",
 		    strerror(errno));
 		pending_free(q);
@@ -752,8 +752,8 @@ torrent_ctl_trackers(int client, const Btd__TrackersRequest *req)
 	q.id = p->id;
 	q.info_hash.data = t->ih;
 	q.info_hash.len = 20;
-	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "query_trackers",
-	    &q.base, -1) == -1) {
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, QUERY_TRACKERS, query_trackers,
+	    &q, -1) == -1) {
 		ctl_send_error(client, "cannot reach trackerd: %s",
 		    strerror(errno));
 		pending_free(p);
@@ -856,14 +856,14 @@ torrent_ctl_add(int client, const Btd__AddRequest *req)
 	if (has_t) {
 		pt.id = p->id;
 		pt.data = req->torrent;
-		if (msg_send_body(c, &btd__metad_msg__descriptor,
-		    "parse_torrent", &pt.base, -1) == -1)
+		if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, PARSE_TORRENT, parse_torrent,
+	    &pt, -1) == -1)
 			goto fail;
 	} else {
 		pm.id = p->id;
 		pm.uri = req->magnet;
-		if (msg_send_body(c, &btd__metad_msg__descriptor,
-		    "parse_magnet", &pm.base, -1) == -1)
+		if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, PARSE_MAGNET, parse_magnet,
+	    &pm, -1) == -1)
 			goto fail;
 	}
 	return;
@@ -1265,8 +1265,8 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		dd.paths = paths;
 		dd.n_paths = n;
 		dd.remove_dir = t->desc->multi;
-		if (msg_send_body(c, &btd__stored_msg__descriptor,
-		    "delete_data", &dd.base, -1) == -1) {
+		if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_DATA, delete_data,
+	    &dd, -1) == -1) {
 			ctl_send_error(client, "cannot reach stored: %s; "
 			    "nothing was removed", strerror(errno));
 			pending_free(p);

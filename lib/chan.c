@@ -52,6 +52,10 @@ struct chan {
 	struct mark		 marks[CHAN_MAX_MARKS];
 	int			 nmarks;
 	int			 paused;
+	size_t			 maxout;	/* hard bound on out */
+	chan_drain_cb		 drain;
+	int			 want_drain;	/* chan_full() said yes */
+	int			 overflow;	/* a send hit maxout */
 	int			 incb;		/* inside the callback */
 	int			 freed;		/* chan_free() during the callback */
 	int			 dead;		/* gone was reported */
@@ -72,6 +76,7 @@ chan_new(struct event_base *base, int fd, const char *name, size_t maxframe,
 	c->base = base;
 	c->fd = fd;
 	c->maxframe = maxframe;
+	c->maxout = maxframe + CHAN_OUT_SLACK;
 	c->cb = cb;
 	c->arg = arg;
 	snprintf(c->name, sizeof(c->name), "%s", name);
@@ -147,6 +152,27 @@ size_t
 chan_outq(const struct chan *c)
 {
 	return evbuffer_get_length(c->out);
+}
+
+void
+chan_set_maxout(struct chan *c, size_t n)
+{
+	c->maxout = n;
+}
+
+void
+chan_set_drain(struct chan *c, chan_drain_cb cb)
+{
+	c->drain = cb;
+}
+
+int
+chan_full(struct chan *c)
+{
+	if (evbuffer_get_length(c->out) < CHAN_OUT_HIGH)
+		return 0;
+	c->want_drain = 1;
+	return 1;
 }
 
 /* Report the channel gone, once.  Returns 1 if the chan was freed. */
@@ -227,6 +253,10 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 	int		 round;
 
 	(void)ev;
+	if (c->overflow) {
+		(void)chan_gone(c, "output queue full");
+		return;
+	}
 	for (round = 0; round < CHAN_READ_ROUNDS; round++) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = buf;
@@ -341,7 +371,11 @@ chan_send(struct chan *c, const void *msg, size_t len, int fd)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (evbuffer_get_length(c->out) + FRAME_HDR + len > CHAN_MAX_OUT) {
+	if (evbuffer_get_length(c->out) + FRAME_HDR + len > c->maxout) {
+		log_warnx("chan %s: output queue full (%zu bytes)", c->name,
+		    evbuffer_get_length(c->out));
+		c->overflow = 1;
+		event_active(c->rev, EV_READ, 0);
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -446,9 +480,19 @@ chan_write(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		if (n == 0)
-			return;
+			break;
 	}
-	event_del(c->wev);
+	if (evbuffer_get_length(c->out) == 0)
+		event_del(c->wev);
+	if (c->want_drain && c->drain != NULL &&
+	    evbuffer_get_length(c->out) < CHAN_OUT_HIGH / 2) {
+		c->want_drain = 0;
+		c->incb = 1;
+		c->drain(c, c->arg);
+		c->incb = 0;
+		if (c->freed)
+			chan_destroy(c);
+	}
 }
 
 int

@@ -11,6 +11,14 @@
  * descriptors or an overfull output queue all end in one call of the
  * read callback with msg == NULL ("the channel is gone"); after that
  * the owner frees the chan.  A chan never calls back after chan_free().
+ *
+ * Back-pressure: a sender of bulk traffic asks chan_full() before it
+ * queues more; once that said yes, the drain callback runs when the
+ * queue has fallen below half the mark, and the sender goes on.  A send
+ * past the hard bound (chan_set_maxout(), by default the frame bound
+ * plus CHAN_OUT_SLACK) is never dropped silently: it fails with
+ * ENOBUFS and the channel is reported gone ("output queue full") from
+ * the event loop.
  */
 #ifndef BTD_CHAN_H
 #define BTD_CHAN_H
@@ -30,7 +38,10 @@ typedef void (*chan_cb)(struct chan *, const uint8_t *msg, size_t len,
     const char *why, void *arg);
 
 #define CHAN_MAX_FDS	8		/* received descriptors not yet taken */
-#define CHAN_MAX_OUT	(256U << 20)	/* bytes queued for writing */
+#define CHAN_OUT_HIGH	(1U << 20)	/* chan_full() from here on */
+#define CHAN_OUT_SLACK	(4U << 20)	/* hard bound: the frame bound + this */
+
+typedef void (*chan_drain_cb)(struct chan *, void *arg);
 
 struct chan	*chan_new(struct event_base *, int fd, const char *name,
 		    size_t maxframe, chan_cb, void *arg);
@@ -38,6 +49,13 @@ void		 chan_free(struct chan *);
 
 /* Queue one frame; fd (or -1) is sent with it and stays the caller's. */
 int		 chan_send(struct chan *, const void *msg, size_t len, int fd);
+
+/* Change the hard bound on queued output bytes. */
+void		 chan_set_maxout(struct chan *, size_t);
+/* Call cb (with the chan's arg) when a full queue has drained. */
+void		 chan_set_drain(struct chan *, chan_drain_cb);
+/* 1 when the sender should wait for the drain callback. */
+int		 chan_full(struct chan *);
 
 /* Take the oldest received descriptor (the caller owns it), or -1. */
 int		 chan_take_fd(struct chan *);

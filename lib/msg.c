@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.pb-c.h"
 #include "log.h"
 #include "msg.h"
 
@@ -32,20 +33,53 @@ msg_send(struct chan *c, const ProtobufCMessage *env, int fd)
 	return r;
 }
 
+/* The message type of each common body (index: enum msg_common). */
+static const ProtobufCMessageDescriptor *const common_types[] = {
+	[MSG_HELLO] = &btd__hello__descriptor,
+	[MSG_PING] = &btd__ping__descriptor,
+	[MSG_PONG] = &btd__pong__descriptor,
+	[MSG_ATTACH] = &btd__channel_attach__descriptor,
+	[MSG_LINK] = &btd__link_state__descriptor,
+	[MSG_CONFIG] = &btd__config__descriptor,
+	[MSG_ARENA] = &btd__arena_attach__descriptor,
+};
+#define NCOMMON	(sizeof(common_types) / sizeof(common_types[0]))
+
+void
+msg_env_check(const ProtobufCMessageDescriptor *desc)
+{
+	const ProtobufCFieldDescriptor	*f;
+	unsigned			 id;
+
+	for (id = 1; id < NCOMMON; id++) {
+		f = protobuf_c_message_descriptor_get_field(desc, id);
+		if (f == NULL) {
+			if (id == MSG_PING || id == MSG_PONG)
+				fatalx("%s: no body %u", desc->name, id);
+			continue;
+		}
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+		    f->descriptor != common_types[id])
+			fatalx("%s: body %u is not %s", desc->name, id,
+			    common_types[id]->name);
+	}
+}
+
 int
-msg_send_body(struct chan *c, const ProtobufCMessageDescriptor *desc,
-    const char *field, const ProtobufCMessage *inner, int fd)
+msg_send_common(struct chan *c, const ProtobufCMessageDescriptor *desc,
+    enum msg_common body, const ProtobufCMessage *inner, int fd)
 {
 	const ProtobufCFieldDescriptor	*f;
 	ProtobufCMessage		*env;
 	int				 r;
 
-	f = protobuf_c_message_descriptor_get_field_by_name(desc, field);
-	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
-	    !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
-		errno = EINVAL;
-		return -1;
-	}
+	f = protobuf_c_message_descriptor_get_field(desc, (unsigned)body);
+	if ((unsigned)body >= NCOMMON || f == NULL ||
+	    f->descriptor != common_types[body] ||
+	    inner->descriptor != common_types[body])
+		fatalx("%s: %s has no common body %d of type %s", __func__,
+		    desc->name, body, inner->descriptor->name);
 	if ((env = calloc(1, desc->sizeof_message)) == NULL)
 		return -1;
 	desc->message_init(env);

@@ -27,20 +27,17 @@
 #include "role.h"
 #include "util.h"
 
-/* Body numbers shared by every envelope (proto/common.proto). */
-#define BODY_HELLO	1
-#define BODY_PING	2
-#define BODY_PONG	3
-#define BODY_ATTACH	4
-#define BODY_LINK	5
-#define BODY_CONFIG	6
-#define BODY_ROLE_MIN	16	/* from here on: the role's own bodies */
+
+#define NARENAS	3	/* indexed by Btd__Arena: DOWN 1, UP 2 */
 
 struct peer_link {
 	const struct role_peer	*def;
 	struct chan		*chan;
 	uint64_t		 generation;
 	uint64_t		 nonce;		/* of our Ping, 0 when answered */
+	int			 up;		/* peer_up() was called */
+	struct arena		 arenas[NARENAS];	/* of chan's generation */
+	struct arena		 next[NARENAS];	/* sent for a coming one */
 };
 
 static const struct role_def	*rdef;
@@ -84,8 +81,11 @@ role_init(const struct role_def *def, int argc, char **argv)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < def->npeers; i++)
+	msg_env_check(def->btd_env);
+	for (i = 0; i < def->npeers; i++) {
 		links[i].def = &def->peers[i];
+		msg_env_check(def->peers[i].env);
+	}
 	if ((rbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", def->btd_maxframe ?
@@ -135,7 +135,7 @@ send_link(struct peer_link *l, int up, int violation, const char *error)
 	ls.up = up;
 	ls.violation = violation;
 	ls.error = (char *)(uintptr_t)(error ? error : "");
-	if (msg_send_body(btd_chan, rdef->btd_env, "link",
+	if (msg_send_common(btd_chan, rdef->btd_env, MSG_LINK,
 	    &ls.base, -1) == -1)
 		log_warn("%s: link state to btd", __func__);
 }
@@ -155,7 +155,8 @@ send_ping(struct chan *c, const ProtobufCMessageDescriptor *env,
 	Btd__Ping p = BTD__PING__INIT;
 
 	p.nonce = nonce;
-	if (msg_send_body(c, env, "ping", &p.base, -1) == -1)
+	if (msg_send_common(c, env, MSG_PING,
+	    &p.base, -1) == -1)
 		log_warn("%s: ping to %s", __func__, chan_name(c));
 }
 
@@ -166,8 +167,38 @@ send_pong(struct chan *c, const ProtobufCMessageDescriptor *env,
 	Btd__Pong p = BTD__PONG__INIT;
 
 	p.nonce = nonce;
-	if (msg_send_body(c, env, "pong", &p.base, -1) == -1)
+	if (msg_send_common(c, env, MSG_PONG,
+	    &p.base, -1) == -1)
 		log_warn("%s: pong to %s", __func__, chan_name(c));
+}
+
+const struct arena *
+role_peer_arena(int peer, int which)
+{
+	struct peer_link *l = link_of(peer);
+
+	if (l == NULL || l->chan == NULL || which <= 0 || which >= NARENAS ||
+	    l->arenas[which].base == NULL)
+		return NULL;
+	return &l->arenas[which];
+}
+
+/* The channel goes: tell the role, then unmap its arenas. */
+static void
+link_drop(struct peer_link *l)
+{
+	int i;
+
+	if (l->chan != NULL && rdef->peer_down != NULL)
+		rdef->peer_down(l->def->peer);
+	if (l->chan != NULL) {
+		chan_free(l->chan);
+		l->chan = NULL;
+	}
+	l->nonce = 0;
+	l->up = 0;
+	for (i = 0; i < NARENAS; i++)
+		arena_unmap(&l->arenas[i]);
 }
 
 static void
@@ -175,10 +206,42 @@ link_close(struct peer_link *l, int violation, const char *why)
 {
 	if (l->chan == NULL)
 		return;
-	chan_free(l->chan);
-	l->chan = NULL;
-	l->nonce = 0;
+	link_drop(l);
 	send_link(l, 0, violation, why);
+}
+
+/* An ArenaAttach: map it for the coming generation of that link. */
+static int
+arena_attach(const Btd__ArenaAttach *a)
+{
+	struct peer_link	*l;
+	char			 err[128];
+	int			 fd;
+
+	if ((fd = chan_take_fd(btd_chan)) == -1) {
+		log_warnx("%s: arena without a descriptor", __func__);
+		return -1;
+	}
+	if ((l = link_of(a->peer)) == NULL || a->which <= 0 ||
+	    a->which >= NARENAS || a->slot_size == 0 ||
+	    a->slot_size > ARENA_SLOT_SIZE) {
+		log_warnx("%s: arena %d for role %d", __func__, a->which,
+		    a->peer);
+		close(fd);
+		return -1;
+	}
+	arena_unmap(&l->next[a->which]);
+	if (arena_map(fd, a->slot_size, a->slots, a->generation,
+	    &l->next[a->which], err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", __func__, err);
+		close(fd);
+		return -1;
+	}
+	close(fd);	/* the mapping stays */
+	log_debug("arena %d for %s: %u slots (generation %llu)", a->which,
+	    util_role_name(a->peer), a->slots,
+	    (unsigned long long)a->generation);
+	return 0;
 }
 
 /* A ChannelAttach: the fd that came with it is our new channel. */
@@ -187,7 +250,7 @@ attach(const Btd__ChannelAttach *a)
 {
 	struct peer_link	*l;
 	const char		*name;
-	int			 fd;
+	int			 fd, i;
 
 	fd = chan_take_fd(btd_chan);
 	if (fd == -1) {
@@ -201,9 +264,14 @@ attach(const Btd__ChannelAttach *a)
 		close(fd);
 		return -1;
 	}
-	if (l->chan != NULL) {
-		chan_free(l->chan);
-		l->chan = NULL;
+	link_drop(l);
+	for (i = 1; i < NARENAS; i++) {
+		if (l->next[i].base != NULL &&
+		    l->next[i].generation == a->generation) {
+			l->arenas[i] = l->next[i];
+			memset(&l->next[i], 0, sizeof(l->next[i]));
+		} else
+			arena_unmap(&l->next[i]);
 	}
 	l->generation = a->generation;
 	l->chan = chan_new(rbase, fd, name, l->def->maxframe, peer_read, l);
@@ -244,10 +312,10 @@ btd_dispatch(struct chan *c, const ProtobufCMessage *env)
 
 	body = msg_body(env, &in, &name);
 	log_trace("<- btd: %s", name);
-	if (!hello_done && body != BODY_HELLO)
+	if (!hello_done && body != MSG_HELLO)
 		return -1;
 	switch (body) {
-	case BODY_HELLO: {
+	case MSG_HELLO: {
 		const Btd__Hello *h = (const Btd__Hello *)(const void *)in;
 
 		if (hello_done || h->proto_major != BTD_PROTO_MAJOR)
@@ -255,19 +323,21 @@ btd_dispatch(struct chan *c, const ProtobufCMessage *env)
 		hello_done = 1;
 		return 0;
 	}
-	case BODY_PING:
+	case MSG_PING:
 		send_pong(c, rdef->btd_env,
 		    ((const Btd__Ping *)(const void *)in)->nonce);
 		return 0;
-	case BODY_PONG:
+	case MSG_PONG:
 		return 0;
-	case BODY_ATTACH:
+	case MSG_ATTACH:
 		return attach((const Btd__ChannelAttach *)(const void *)in);
-	case BODY_CONFIG:
+	case MSG_CONFIG:
 		config((const Btd__Config *)(const void *)in);
 		return 0;
+	case MSG_ARENA:
+		return arena_attach((const Btd__ArenaAttach *)(const void *)in);
 	default:
-		if (body >= BODY_ROLE_MIN && rdef->btd_handler != NULL)
+		if (body >= MSG_ROLE_MIN && rdef->btd_handler != NULL)
 			return rdef->btd_handler(c, env);
 		return -1;
 	}
@@ -306,19 +376,24 @@ peer_dispatch(struct peer_link *l, const ProtobufCMessage *env)
 	body = msg_body(env, &in, &name);
 	log_trace("<- %s: %s", chan_name(l->chan), name);
 	switch (body) {
-	case BODY_PING:
+	case MSG_PING:
 		send_pong(l->chan, l->def->env,
 		    ((const Btd__Ping *)(const void *)in)->nonce);
 		return 0;
-	case BODY_PONG:
+	case MSG_PONG:
 		if (l->nonce != 0 &&
 		    ((const Btd__Pong *)(const void *)in)->nonce == l->nonce) {
 			l->nonce = 0;
 			send_link(l, 1, 0, NULL);
+			if (!l->up) {
+				l->up = 1;
+				if (rdef->peer_up != NULL)
+					rdef->peer_up(l->def->peer, l->chan);
+			}
 		}
 		return 0;
 	default:
-		if (body >= BODY_ROLE_MIN && l->def->handler != NULL)
+		if (body >= MSG_ROLE_MIN && l->def->handler != NULL)
 			return l->def->handler(l->chan, env);
 		return -1;
 	}
@@ -367,7 +442,8 @@ role_run(void)
 	h.impl_name = (char *)(uintptr_t)rdef->impl;
 	h.impl_version = (char *)(uintptr_t)BTD_VERSION;
 	h.pid = (int32_t)getpid();
-	if (msg_send_body(btd_chan, rdef->btd_env, "hello", &h.base, -1) == -1)
+	if (msg_send_common(btd_chan, rdef->btd_env, MSG_HELLO,
+	    &h.base, -1) == -1)
 		fatal("hello to btd");
 	event_base_dispatch(rbase);
 	fatalx("event loop returned");

@@ -15,6 +15,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "arena.h"
 #include "chan.h"
 
 #define ROLE_FD_BTD	3	/* the channel to btd, at exec */
@@ -44,6 +45,18 @@ struct role_def {
 	/* A Config arrived (after Hello, and on changes); may be NULL. */
 	void					(*config)(const char *key,
 						    const char *value);
+	/*
+	 * The channel to peer completed its first round trip (may be
+	 * NULL).  Its arenas, if btd sent any, are mapped by now.
+	 */
+	void					(*peer_up)(int peer,
+						    struct chan *);
+	/*
+	 * The channel to peer closed or is being replaced (may be NULL).
+	 * Called before its arenas are unmapped: once it returns, no
+	 * pointer into them may be used.
+	 */
+	void					(*peer_down)(int peer);
 };
 
 /*
@@ -61,6 +74,12 @@ void			 role_run(void) __attribute__((noreturn));
 
 /* The current channel to a peer role, or NULL when not attached. */
 struct chan		*role_peer_chan(int peer);
+
+/*
+ * The arena `which` (BTD__ARENA__ARENA_DOWN or _UP) of the current link to
+ * peer, or NULL when there is none.
+ */
+const struct arena	*role_peer_arena(int peer, int which);
 
 /* The channel to btd. */
 struct chan		*role_btd_chan(void);

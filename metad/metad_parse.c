@@ -25,8 +25,8 @@
 static void
 send_result(struct chan *c, Btd__ParseResult *r)
 {
-	if (msg_send_body(c, &btd__metad_msg__descriptor, "parse_result",
-	    &r->base, -1) == -1)
+	if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, PARSE_RESULT, parse_result,
+	    r, -1) == -1)
 		log_warn("%s: parse result %llu", __func__,
 		    (unsigned long long)r->id);
 }

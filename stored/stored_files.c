@@ -151,8 +151,8 @@ done:
 	r.error = err;
 	log_info("delete %llu: %u files removed%s%s",
 	    (unsigned long long)dd->id, r.removed, r.ok ? "" : "; ", err);
-	if (msg_send_body(c, &btd__stored_msg__descriptor, "delete_result",
-	    &r.base, -1) == -1)
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_RESULT, delete_result,
+	    &r, -1) == -1)
 		log_warn("%s: delete result", __func__);
 }
 

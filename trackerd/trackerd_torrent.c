@@ -686,8 +686,8 @@ cmp_cand(const void *a, const void *b)
 static void
 send_reply(struct chan *c, Btd__TrackersReply *r)
 {
-	if (msg_send_body(c, &btd__trackerd_msg__descriptor, "trackers_reply",
-	    &r->base, -1) == -1)
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TRACKERS_REPLY, trackers_reply,
+	    r, -1) == -1)
 		log_warn("trackers reply");
 }
 
@@ -793,8 +793,8 @@ fetched(void *arg, const uint8_t *data, size_t len, const char *err)
 		r.data.data = (uint8_t *)(uintptr_t)data;
 		r.data.len = len;
 	}
-	if (msg_send_body(role_btd_chan(), &btd__trackerd_msg__descriptor,
-	    "fetch_result", &r.base, -1) == -1)
+	if (MSG_SEND(role_btd_chan(), Btd__TrackerdMsg, TRACKERD_MSG, FETCH_RESULT, fetch_result,
+	    &r, -1) == -1)
 		log_warn("fetch result");
 	free(f);
 }
@@ -813,9 +813,8 @@ on_fetch(const Btd__FetchTorrent *ft)
 		r.id = ft->id;
 		r.error = (char *)(uintptr_t)"only http and https URLs can "
 		    "be fetched";
-		(void)msg_send_body(role_btd_chan(),
-		    &btd__trackerd_msg__descriptor, "fetch_result", &r.base,
-		    -1);
+		(void)MSG_SEND(role_btd_chan(), Btd__TrackerdMsg, TRACKERD_MSG, FETCH_RESULT, fetch_result,
+	    &r, -1);
 	}
 	return 0;
 }
@@ -829,8 +828,8 @@ stopall_done(void)
 		event_free(stopall_timer);
 		stopall_timer = NULL;
 	}
-	(void)msg_send_body(role_btd_chan(), &btd__trackerd_msg__descriptor,
-	    "stop_all_done", &d.base, -1);
+	(void)MSG_SEND(role_btd_chan(), Btd__TrackerdMsg, TRACKERD_MSG, STOP_ALL_DONE, stop_all_done,
+	    &d, -1);
 	chan_flush(role_btd_chan(), 1000);
 }
 
