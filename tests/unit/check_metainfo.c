@@ -865,14 +865,14 @@ START_TEST(sanitize_component)
 		{ LIT("\xc2\x9b" "1m"), "_1m" },		/* C1 CSI */
 		{ LIT("abc\xe2\x80\xae" "txt.exe"), "abc_txt.exe" },
 		{ LIT("\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9"
-		    "\xd8\x9c\xe2\x80\xaa"), "______" },
+		    "\xd8\x9c\xe2\x80\xaa"), "_" },	/* nothing kept */
 		{ LIT("\xe2\x80\x8d"), "\xe2\x80\x8d" },	/* ZWJ stays */
 		{ LIT("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a_b_" },	/* LS, PS */
 		{ LIT("\xff\xfe" "ab"), "__ab" },
-		{ LIT("\xc0\xaf"), "__" },			/* overlong */
-		{ LIT("\xe0\x80\xaf"), "___" },
-		{ LIT("\xed\xa0\x80"), "___" },			/* surrogate */
-		{ LIT("\xf4\x90\x80\x80"), "____" },		/* > 10FFFF */
+		{ LIT("\xc0\xaf"), "_" },			/* overlong */
+		{ LIT("\xe0\x80\xaf"), "_" },
+		{ LIT("\xed\xa0\x80"), "_" },			/* surrogate */
+		{ LIT("\xf4\x90\x80\x80"), "_" },		/* > 10FFFF */
 		{ LIT("a\xe2\x82"), "a__" },			/* truncated */
 		{ LIT("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80" },
 		{ LIT("caf\xc3\xa9"), "caf\xc3\xa9" },
@@ -883,6 +883,13 @@ START_TEST(sanitize_component)
 		{ LIT(".hidden"), ".hidden" },
 		{ LIT(" lead"), " lead" },
 		{ LIT("x.."), "x" },
+		{ LIT(""), "_" },			/* placeholders */
+		{ LIT("."), "_" },
+		{ LIT(".."), "_" },
+		{ LIT("//"), "_" },
+		{ LIT("\\"), "_" },
+		{ LIT("\x01\x02"), "_" },
+		{ LIT("a\x01"), "a_" },
 	};
 	char	out[MI_MAX_COMPONENT + 1], err[128], in[400];
 	size_t	i;
@@ -900,13 +907,6 @@ START_TEST(sanitize_component)
 		ck_assert_str_eq(out, t[i].want);
 	}
 
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"", 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)".", 1, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"..", 2, out,
-	    sizeof(out), err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "path component '..'");
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"a", 1, out,
 	    MI_MAX_COMPONENT, err, sizeof(err)), -1);
 
@@ -949,11 +949,15 @@ START_TEST(sanitize_component)
 	in[304] = 'z';
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 305, out,
 	    sizeof(out), err, sizeof(err)), 254);
-	/* A long run of replaced characters shortens the same way. */
+	/* A long run of replaced characters is a placeholder. */
 	for (i = 0; i < 399; i += 3)
 		memcpy(in + i, "\xe2\x80\xae", 3);
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 399, out,
-	    sizeof(out), err, sizeof(err)), 133);
+	    sizeof(out), err, sizeof(err)), 1);
+	/* With one kept character it is not: 'k', two stray bytes, 132. */
+	in[0] = 'k';
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 399, out,
+	    sizeof(out), err, sizeof(err)), 135);
 }
 END_TEST
 
@@ -962,15 +966,18 @@ START_TEST(hostile_paths)
 	char	in[320], want[320], deep[2 * MI_MAX_DEPTH];
 	size_t	i;
 
-	path_is(LIT("a|.|b"), "a/b");
-	path_is(LIT("|etc|passwd"), "etc/passwd");
+	/* Each component stays one: nothing merges by being dropped. */
+	path_is(LIT("a|.|b"), "a/_/b");
+	path_is(LIT("|etc|passwd"), "_/etc/passwd");
 	path_is(LIT("/etc/passwd"), "_etc_passwd");
-	path_is(LIT("a||b|"), "a/b");
+	path_is(LIT("a||b|"), "a/_/b/_");
+	path_is(LIT("..|..|etc|passwd"), "_/_/etc/passwd");
+	path_is(LIT("a|..|b"), "a/_/b");
 	path_is(LIT("a\0b"), "a_b");
 	path_is(LIT("..\\x|y\\z"), ".._x/y_z");
 	path_is(LIT("a\x01|\x1b[2J"), "a_/_[2J");
 	path_is(LIT("evil\xe2\x80\xaegpj.exe"), "evil_gpj.exe");
-	path_is(LIT("\xff|\xc0\xaf"), "_/__");
+	path_is(LIT("\xff|\xc0\xaf"), "_/_");
 	path_is(LIT("dir. |file. . "), "dir/file");
 	path_is(LIT("...|x"), "_/x");
 
@@ -1282,20 +1289,10 @@ START_TEST(path_errors)
 {
 	struct tfile	files[] = {
 		{ .path = "ok", .length = 1 },
-		{ .path = "a|..|b", .length = 1 },
+		{ .path = "a|b", .length = 1 },
 	};
 	char		deep[4 * 100], longp[20 * 251];
 	size_t		i;
-
-	files_bad(files, 2, "file 1: path component '..'");
-	files[1].path = "..";
-	files_bad(files, 2, "file 1: path component '..'");
-	files[1].path = NULL;
-	files_bad(files, 2, "file 1: path is empty");
-	files[1].path = "";
-	files_bad(files, 2, "file 1: path has no usable component");
-	files[1].path = ".|||.";
-	files_bad(files, 2, "file 1: path has no usable component");
 
 	/* 100 levels deep, and MI_MAX_DEPTH + 1. */
 	for (i = 0; i < 100; i++)
@@ -1306,7 +1303,7 @@ START_TEST(path_errors)
 	    "is 64");
 	deep[2 * (MI_MAX_DEPTH + 1) - 1] = '\0';
 	files_bad(files, 2, "file 1: path is 65 components deep");
-	/* Dropped components count too: the list is what is bounded. */
+	/* Placeholder components count too: the list is what is bounded. */
 	for (i = 0; i < 100; i++)
 		memcpy(deep + 2 * i, ".|", 2);
 	memcpy(deep + 198, "x", 2);
@@ -1323,86 +1320,306 @@ START_TEST(path_errors)
 	longp[251 * 16 - 1] = '\0';
 	metainfo_free(files_ok(files, 2));
 
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
-	    "4:pathli1eeee4:name1:x12:piece lengthi1e"
-	    "6:pieces20:01234567890123456789ee"),
-	    "file 0: path component is not a string");
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
-	    "4:path1:aee4:name1:x12:piece lengthi1e"
-	    "6:pieces20:01234567890123456789ee"), "file 0: path is not a list");
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1eee"
-	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
-	    "file 0: path is missing");
 	parse_bad((const uint8_t *)LIT("d4:infod5:filesli1ee"
 	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
 	    "file 0 is not a dictionary");
+	/* A symlink carries no data. */
+	files[1].path = "link";
+	files[1].attr = "l";
+	files_bad(files, 2, "file 1: a symlink of 1 bytes");
 }
 END_TEST
 
-START_TEST(name_errors)
+/* One file's path, flags and original from a raw info dictionary. */
+static void
+raw_path_is(const char *info, size_t len, size_t idx, const char *want,
+    unsigned changed, const char *original)
 {
-	struct tfile	f = { .length = 5 };
-	struct tinfo	ti = { .piece_length = 16384, .files = &f,
+	struct metainfo	*mi;
+	uint8_t		*t;
+	size_t		 tlen;
+
+	t = torrent_raw(ANNOUNCE, (const uint8_t *)info, len, &tlen);
+	mi = parse_ok(t, tlen);
+	free(t);
+	ck_assert_uint_gt(mi->nfiles, idx);
+	ck_assert_str_eq(mi->files[idx].path, want);
+	ck_assert_uint_eq(mi->files[idx].changed, changed);
+	if (original == NULL)
+		ck_assert_ptr_null(mi->files[idx].original);
+	else
+		ck_assert_str_eq(mi->files[idx].original, original);
+	metainfo_free(mi);
+}
+
+START_TEST(sanitised_paths)
+{
+	struct tfile	files[] = {
+		{ .path = "ok", .length = 1 },
+		{ .path = "a|..|b", .length = 1 },
+	};
+	struct metainfo	*mi;
+
+	mi = files_ok(files, 2);
+	ck_assert_str_eq(mi->files[1].path, "a/_/b");
+	ck_assert_uint_eq(mi->files[1].changed, MI_CHANGED_SANITISED);
+	ck_assert_str_eq(mi->files[1].original, "a/../b");
+	ck_assert_uint_eq(mi->files[0].changed, 0);
+	ck_assert_ptr_null(mi->files[0].original);
+	metainfo_free(mi);
+
+	/* No usable path list at all: the placeholder. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathli1eeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_SANITISED, "\xef\xbf\xbd");
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:path1:aee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	raw_path_is(LIT("d5:filesld6:lengthi1eee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathleee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	/* Two of them: the second is numbered. */
+	raw_path_is(LIT("d5:filesld6:lengthi1eed6:lengthi1e4:pathleee"
+	    "4:name1:x12:piece lengthi2e6:pieces20:01234567890123456789e"), 1,
+	    "_.1", MI_CHANGED_PLACEHOLDER | MI_CHANGED_RENAMED, "");
+	/* A pad file without a path: .pad/LENGTH, never a collision. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:p"
+	    "6:lengthi1eed6:lengthi1e4:pathl1:beee4:name1:x"
+	    "12:piece lengthi1e6:pieces60:012345678901234567890123456789"
+	    "012345678901234567890123456789e"), 1, ".pad/1",
+	    MI_CHANGED_PLACEHOLDER, "");
+	/* Invalid UTF-8 and controls in what is shown as the original. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl4:a\xff\x1b" "b2:..eee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789e"), 0,
+	    "a__b/_", MI_CHANGED_SANITISED,
+	    "a\xef\xbf\xbd\xef\xbf\xbd" "b/..");
+	/* Unchanged file: neither flag nor original. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:a1:beee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789e"), 0,
+	    "a/b", 0, NULL);
+}
+END_TEST
+
+START_TEST(attributes)
+{
+	static const struct tfile files[] = {
+		{ .path = "run.sh", .length = 1, .attr = "x" },
+		{ .path = ".secret", .length = 1, .attr = "h" },
+		{ .path = "both", .length = 1, .attr = "hxz" },
+		{ .path = "pad", .length = 1, .attr = "p" },
+		{ .path = "plain", .length = 1 },
+	};
+	struct metainfo	*mi;
+
+	mi = files_ok(files, 5);
+	ck_assert_uint_eq(mi->files[0].attr, MI_ATTR_EXEC);
+	ck_assert_uint_eq(mi->files[1].attr, MI_ATTR_HIDDEN);
+	ck_assert_uint_eq(mi->files[2].attr, MI_ATTR_HIDDEN | MI_ATTR_EXEC);
+	ck_assert_uint_eq(mi->files[3].attr, MI_ATTR_PAD);
+	ck_assert_int_eq(mi->files[3].pad, 1);
+	ck_assert_uint_eq(mi->files[4].attr, 0);
+	metainfo_free(mi);
+
+	/* A symlink with no length, or length 0: accepted, no data. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:l"
+	    "4:pathl4:linke12:symlink pathl1:aeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 1, "link", 0,
+	    NULL);
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:l"
+	    "6:lengthi0e4:pathl4:linkeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 1, "link", 0,
+	    NULL);
+	mi = parse_ok((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
+	    "4:pathl1:aeed4:attr1:l4:pathl4:linkeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"));
+	ck_assert_uint_eq(mi->files[1].attr, MI_ATTR_SYMLINK);
+	ck_assert_uint_eq(mi->files[1].length, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(name_placeholder)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .piece_length = 16384, .files = &f,
 	    .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
 
 	info_bad(&ti, "info: name is missing");
 	ti.name = "..";
-	info_bad(&ti, "info: name is not usable");
-	ti.name = ".";
-	info_bad(&ti, "info: name is not usable");
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	ck_assert_str_eq(mi->files[0].path, "_");
+	ck_assert_uint_eq(mi->nwarnings, 1);
+	ck_assert_str_eq(mi->warnings[0], "info: name '..' sanitised");
+	metainfo_free(mi);
 	ti.name = "";
-	info_bad(&ti, "info: name is not usable");
-	/* A name.utf-8 that is unusable is not overridden by name. */
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	metainfo_free(mi);
+	/* name.utf-8 wins, sanitised the same way. */
 	ti.name = "fine";
-	ti.name_utf8 = "..";
-	info_bad(&ti, "info: name is not usable");
+	ti.name_utf8 = ".";
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	metainfo_free(mi);
+	ti.name_utf8 = NULL;
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "fine");
+	ck_assert_uint_eq(mi->nwarnings, 0);
+	metainfo_free(mi);
 	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:namei1e"
 	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
 	    "info: name is not a string");
 }
 END_TEST
 
-START_TEST(collisions)
+/* The paths of a multi-file torrent of files, joined by ' '. */
+static void
+paths_are(const struct tfile *files, size_t n, const char *want)
 {
-	struct tfile	files[4] = {
+	struct metainfo	*mi;
+	char		 got[1024];
+	size_t		 i, o = 0;
+
+	mi = files_ok(files, n);
+	got[0] = '\0';
+	for (i = 0; i < mi->nfiles; i++)
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s",
+		    i > 0 ? " " : "", mi->files[i].path);
+	ck_assert_str_eq(got, want);
+	metainfo_free(mi);
+}
+
+START_TEST(disambiguation)
+{
+	struct tfile	files[5] = {
 		{ .path = "a|b", .length = 1 },
 		{ .path = "c", .length = 1 },
 		{ .path = "a|b", .length = 1 },
 	};
+	struct metainfo	*mi;
 
-	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	paths_are(files, 3, "a/b c a/b.1");
+	mi = files_ok(files, 3);
+	ck_assert_uint_eq(mi->files[2].changed, MI_CHANGED_RENAMED);
+	ck_assert_str_eq(mi->files[2].original, "a/b");
+	ck_assert_uint_eq(mi->files[0].changed, 0);
+	metainfo_free(mi);
 	/* The same after sanitising. */
 	files[2].path = "a|b. ";
-	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	paths_are(files, 3, "a/b c a/b.1");
 	files[0].path = "a/b";
 	files[2].path = "a\\b";
-	files_bad(files, 3, "file 0 'a_b' and file 2 'a_b' have the same path");
-	files[0].path = "x|.|y";
-	files[2].path = "|x|y";
-	files_bad(files, 3, "file 0 'x/y' and file 2 'x/y'");
+	paths_are(files, 3, "a_b c a_b.1");
+	/* The extension stays last; numbers count up in file order. */
+	files[0].path = "x.txt";
+	files[1].path = "x.txt";
+	files[2].path = "x.txt";
+	files[3].path = "x.txt";
+	files[3].length = 1;
+	paths_are(files, 4, "x.txt x.1.txt x.2.txt x.3.txt");
+	/* A name some file has as given is never handed out. */
+	files[1].path = "x.txt";
+	files[2].path = "x.1.txt";
+	files[3].path = "x.txt";
+	paths_are(files, 4, "x.txt x.2.txt x.1.txt x.3.txt");
+	/* ".hidden" has no extension; a long one is not an extension. */
+	files[0].path = ".hidden";
+	files[1].path = ".hidden";
+	files[2].path = "f.abcdefghijklmnopq";
+	files[3].path = "f.abcdefghijklmnopq";
+	paths_are(files, 4, ".hidden .hidden.1 f.abcdefghijklmnopq "
+	    "f.abcdefghijklmnopq.1");
 
-	/* A file that is also a directory, in either order. */
+	/* A file that is also a directory: the file is renamed. */
 	files[0].path = "a";
 	files[1].path = "a b";
 	files[2].path = "a|b";
 	files[3].path = "a-";
-	files[3].length = 1;
-	files_bad(files, 4, "file 0 'a' is also a directory of file 2 'a/b'");
+	paths_are(files, 4, "a.1 a b a/b a-");
 	files[0].path = "a|b|c|d";
 	files[2].path = "a|b";
-	files_bad(files, 4, "file 2 'a/b' is also a directory of file 0 "
-	    "'a/b/c/d'");
-	/* Not a collision: a shared prefix that is not a directory. */
+	paths_are(files, 4, "a/b/c/d a b a/b.1 a-");
+	/* ... and not to a name that is a directory either. */
+	files[0].path = "d";
+	files[1].path = "d.1|x";
+	files[2].path = "d|y";
+	files[3].path = "d.2";
+	paths_are(files, 4, "d.3 d.1/x d/y d.2");
+	/* A shared prefix that is not a directory is no collision. */
 	files[0].path = "ab";
-	files[2].path = "a|b";
-	files[1].path = "a.";	/* "a" once trimmed */
-	files_bad(files, 4, "file 1 'a' is also a directory of file 2 'a/b'");
 	files[1].path = "a b";
-	metainfo_free(files_ok(files, 4));
+	files[2].path = "a|b";
+	files[3].path = "a-";
+	paths_are(files, 4, "ab a b a/b a-");
 	/* Duplicate pad files are fine, a pad over a file too. */
 	files[1].path = "ab";
 	files[1].attr = "p";
-	metainfo_free(files_ok(files, 4));
+	paths_are(files, 4, "ab ab a/b a-");
+}
+END_TEST
+
+START_TEST(disambiguate_determinism)
+{
+	struct mi_file	 f[6];
+	static const char *in[6] = { "dup", "dup", "dir", "dir/x", "dup.1",
+	    "dup" };
+	static const char *want[6] = { "dup", "dup.2", "dir.1", "dir/x",
+	    "dup.1", "dup.3" };
+	char		 err[64];
+	size_t		 i;
+	int		 round;
+
+	/* The same input gives the same names, every time. */
+	for (round = 0; round < 3; round++) {
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < 6; i++)
+			ck_assert_ptr_nonnull(f[i].path = strdup(in[i]));
+		ck_assert_int_eq(mi_disambiguate(f, 6, err, sizeof(err)), 0);
+		for (i = 0; i < 6; i++) {
+			ck_assert_str_eq(f[i].path, want[i]);
+			ck_assert_uint_eq((f[i].changed & MI_CHANGED_RENAMED) !=
+			    0, strcmp(in[i], want[i]) != 0);
+			free(f[i].path);
+			free(f[i].original);
+		}
+	}
+	/* Nothing to do: nothing changes. */
+	ck_assert_int_eq(mi_disambiguate(f, 0, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* A thousand files of one name: numbered in order, quickly. */
+START_TEST(disambiguate_many)
+{
+	enum { N = 20000 };
+	struct mi_file	*f;
+	struct timespec	 t0, t1;
+	char		 err[64], want[32];
+	size_t		 i;
+
+	f = calloc(N, sizeof(*f));
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < N; i++)
+		ck_assert_ptr_nonnull(f[i].path = strdup("same.bin"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(mi_disambiguate(f, N, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_str_eq(f[0].path, "same.bin");
+	for (i = 1; i < N; i++) {
+		snprintf(want, sizeof(want), "same.%zu.bin", i);
+		ck_assert_str_eq(f[i].path, want);
+	}
+	ck_assert_msg((t1.tv_sec - t0.tv_sec) < 5, "took too long");
+	for (i = 0; i < N; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
+	free(f);
 }
 END_TEST
 
@@ -1476,7 +1693,7 @@ START_TEST(structure)
 	    "bencode: duplicate dict key 'info'");
 	parse_bad((const uint8_t *)LIT(""), "bencode: empty input");
 	parse_bad((const uint8_t *)LIT("d4:infodee "),
-	    "bencode: trailing bytes");
+	    "info: name is missing");	/* trailing bytes alone are fine */
 	metainfo_free(NULL);
 }
 END_TEST
@@ -1536,8 +1753,12 @@ metainfo_suite(void)
 	tcase_add_test(errors, sum_overflow);
 	tcase_add_test(errors, pieces_bad);
 	tcase_add_test(errors, path_errors);
-	tcase_add_test(errors, name_errors);
-	tcase_add_test(errors, collisions);
+	tcase_add_test(core, sanitised_paths);
+	tcase_add_test(core, attributes);
+	tcase_add_test(core, name_placeholder);
+	tcase_add_test(core, disambiguation);
+	tcase_add_test(core, disambiguate_determinism);
+	tcase_add_test(core, disambiguate_many);
 	tcase_add_test(errors, too_many_files);
 	tcase_add_test(errors, too_big);
 	tcase_add_test(errors, structure);
