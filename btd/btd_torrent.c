@@ -1273,8 +1273,10 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 				ctl_send_error(client, "out of memory");
 				return;
 			}
+			/* Pad files and symlinks are never created. */
 			for (i = 0; i < t->desc->n_files; i++)
-				if (!t->desc->files[i]->pad)
+				if (!t->desc->files[i]->pad &&
+				    strchr(t->desc->files[i]->attr, 'l') == NULL)
 					paths[n++] = t->desc->files[i]->path;
 		} else {
 			paths_one[0] = t->name;

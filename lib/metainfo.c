@@ -525,8 +525,8 @@ set_path(struct parse *ps, struct mi_file *mf,
 				mf->changed |= MI_CHANGED_SANITISED;
 		}
 		if ((size_t)rc + (o > 0) > MI_MAX_PATH - o)
-			return perr(ps, "%s: path is longer than %d bytes", what,
-			    MI_MAX_PATH);
+			return perr(ps, "%s: path is longer than %d bytes",
+			    what, MI_MAX_PATH);
 		if (o > 0)
 			path[o++] = '/';
 		memcpy(path + o, comp, (size_t)rc);
@@ -534,8 +534,8 @@ set_path(struct parse *ps, struct mi_file *mf,
 	}
 	if (o == 0) {
 		if (mf->pad)
-			o = (size_t)snprintf(path, sizeof(path), ".pad/%" PRIu64,
-			    mf->length);
+			o = (size_t)snprintf(path, sizeof(path),
+			    ".pad/%" PRIu64, mf->length);
 		else
 			path[o++] = '_';
 		mf->changed |= MI_CHANGED_PLACEHOLDER;
@@ -707,13 +707,13 @@ is_directory(const char *const *sorted, size_t n, const char *dir)
 /* The hash set of names taken, for mi_disambiguate(). */
 struct name_slot {
 	const char	*name;		/* NULL: empty slot */
-	uint32_t	 next;		/* last number tried for this name */
+	uint32_t	 next;		/* last number tried for it */
 	int		 claimed;	/* a file has it now */
 };
 
 struct name_set {
 	struct name_slot	*slot;
-	size_t			 mask;	/* slots - 1, a power of two - 1 */
+	size_t			 mask;	/* slots - 1; slots a power of 2 */
 };
 
 static uint64_t
@@ -738,17 +738,18 @@ name_find(struct name_set *ns, const char *name)
 }
 
 /*
- * Candidate number k for path: "stem.k.ext" in the last component, the
- * stem shortened at a character boundary so that the component stays
- * within MI_MAX_COMPONENT and the path within MI_MAX_PATH.  NULL if
- * out of memory.
+ * Candidate number k for path into *out: "stem.k.ext" in the last
+ * component, the stem shortened at a character boundary (then the
+ * extension dropped) so that the component stays within
+ * MI_MAX_COMPONENT and the path within MI_MAX_PATH.  0; -1 out of
+ * memory; -2 if not even ".k" fits after the directories.
  */
-static char *
-numbered(const char *path, uint32_t k)
+static int
+numbered(const char *path, uint32_t k, char **out)
 {
 	const char	*last, *dot;
-	char		 num[16], *out;
-	size_t		 dirlen, stemlen, extlen, room;
+	char		 num[16];
+	size_t		 dirlen, stemlen, extlen, numlen, room;
 
 	last = strrchr(path, '/');
 	last = last != NULL ? last + 1 : path;
@@ -758,21 +759,24 @@ numbered(const char *path, uint32_t k)
 		dot = last + strlen(last);
 	stemlen = (size_t)(dot - last);
 	extlen = strlen(dot);
-	snprintf(num, sizeof(num), ".%" PRIu32, k);
+	numlen = (size_t)snprintf(num, sizeof(num), ".%" PRIu32, k);
 	room = MI_MAX_COMPONENT;
 	if (MI_MAX_PATH - dirlen < room)
 		room = MI_MAX_PATH - dirlen;
-	if (stemlen + strlen(num) + extlen > room) {
-		stemlen = room > strlen(num) + extlen ?
-		    room - strlen(num) - extlen : 0;
+	if (numlen + extlen > room)
+		extlen = 0;	/* the number matters more */
+	if (numlen > room)
+		return -2;
+	if (stemlen + numlen + extlen > room) {
+		stemlen = room - numlen - extlen;
 		while (stemlen > 0 && ((unsigned char)last[stemlen] & 0xc0) ==
 		    0x80)
 			stemlen--;	/* not inside a character */
 	}
-	if (asprintf(&out, "%.*s%.*s%s%s", (int)dirlen, path, (int)stemlen,
-	    last, num, dot) == -1)
-		return NULL;
-	return out;
+	if (asprintf(out, "%.*s%.*s%s%.*s", (int)dirlen, path, (int)stemlen,
+	    last, num, (int)extlen, dot) == -1)
+		return -1;
+	return 0;
 }
 
 int
@@ -789,7 +793,7 @@ mi_disambiguate(struct mi_file *files, size_t n, char *err, size_t errlen)
 	if (errlen > 0)
 		err[0] = '\0';
 	while (slots < 4 * n)
-		slots *= 2;	/* given and new names, at most 2n, half full */
+		slots *= 2;	/* at most 2n names given and new */
 	ns.mask = slots - 1;
 	if ((ns.slot = calloc(slots, sizeof(*ns.slot))) == NULL ||
 	    (sorted = calloc(n + 1, sizeof(*sorted))) == NULL ||
@@ -816,27 +820,35 @@ mi_disambiguate(struct mi_file *files, size_t n, char *err, size_t errlen)
 		for (k = base->next + 1; ; k++) {
 			if (k > 4 * MI_MAX_FILES)	/* never: 2n names */
 				goto oom;
-			if ((cand = numbered(given[i], k)) == NULL)
+			if ((rc = numbered(given[i], k, &cand)) == -2) {
+				if (errlen > 0)
+					snprintf(err, errlen, "file %zu: path "
+					    "too long to be renamed", i);
+				rc = -1;
+				goto done;
+			}
+			if (rc == -1)
 				goto oom;
 			s = name_find(&ns, cand);
 			if (s->name == NULL && !is_directory(sorted, np, cand))
 				break;
 			free(cand);
 		}
-		base->next = k;
-		s->name = cand;
-		s->claimed = 1;
 		if (files[i].original == NULL &&
 		    (files[i].original = strdup(given[i])) == NULL) {
 			free(cand);
 			goto oom;
 		}
+		base->next = k;
+		s->name = cand;
+		s->claimed = 1;
 		files[i].path = cand;	/* given[i] freed below */
 		files[i].changed |= MI_CHANGED_RENAMED;
 	}
 	rc = 0;
 	goto done;
 oom:
+	rc = -1;
 	if (errlen > 0)
 		snprintf(err, errlen, "out of memory");
 done:
@@ -953,7 +965,8 @@ tree_file(struct parse *ps, const struct be_node *const *comps, size_t n,
 		if (r == NULL)
 			return perr(ps, "%s: pieces root is missing", what);
 		if (r->type != BE_STR || r->slen != 32)
-			return perr(ps, "%s: pieces root is not 32 bytes", what);
+			return perr(ps, "%s: pieces root is not 32 bytes",
+			    what);
 		if (all_zero(r->s))
 			return perr(ps, "%s: pieces root is all zeros", what);
 		memcpy(mf->root, r->s, 32);
@@ -977,7 +990,7 @@ parse_file_tree(struct parse *ps, const struct be_node *tree)
 {
 	const struct be_doc	*doc = ps->doc;
 	const struct be_node	*dir[MI_MAX_DEPTH];	/* the stack */
-	const struct be_node	*comps[MI_MAX_DEPTH];	/* their keys */
+	const struct be_node	*comps[MI_MAX_DEPTH];	/* keys */
 	const struct be_node	*k, *v, *leaf;
 	char			 q[QUOTE_BUF];
 	size_t			 depth = 0;
@@ -1196,9 +1209,9 @@ check_piece_layers(struct parse *ps, const struct be_node *top)
 		}
 		if (hit->val->slen / 32 != need) {
 			perr(ps, "piece layers: the layer of file %zu '%s' has "
-			    "%zu hashes; its %" PRIu64 " pieces need as many", i,
-			    quote(q, sizeof(q), f->path), hit->val->slen / 32,
-			    need);
+			    "%zu hashes; its %" PRIu64 " pieces need as many",
+			    i, quote(q, sizeof(q), f->path),
+			    hit->val->slen / 32, need);
 			goto done;
 		}
 		free(work);
@@ -1208,8 +1221,8 @@ check_piece_layers(struct parse *ps, const struct be_node *top)
 		}
 		if (!layer_root_ok(hit->val->s, (size_t)need,
 		    mi->piece_length, f->root, work)) {
-			perr(ps, "piece layers: the layer of file %zu '%s' does "
-			    "not hash to its pieces root", i,
+			perr(ps, "piece layers: the layer of file %zu '%s' "
+			    "does not hash to its pieces root", i,
 			    quote(q, sizeof(q), f->path));
 			goto done;
 		}

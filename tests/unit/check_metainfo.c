@@ -1571,7 +1571,7 @@ START_TEST(disambiguate_determinism)
 	    "dup" };
 	static const char *want[6] = { "dup", "dup.2", "dir.1", "dir/x",
 	    "dup.1", "dup.3" };
-	char		 err[64];
+	char		 err[64], longname[MI_MAX_PATH + 1];
 	size_t		 i;
 	int		 round;
 
@@ -1591,6 +1591,40 @@ START_TEST(disambiguate_determinism)
 	}
 	/* Nothing to do: nothing changes. */
 	ck_assert_int_eq(mi_disambiguate(f, 0, err, sizeof(err)), 0);
+
+	/* Long names: the stem gives way, the number and extension stay. */
+	memset(f, 0, sizeof(f));
+	memset(longname, 'n', 251);
+	memcpy(longname + 251, ".txt", 5);
+	ck_assert_ptr_nonnull(f[0].path = strdup(longname));
+	ck_assert_ptr_nonnull(f[1].path = strdup(longname));
+	ck_assert_int_eq(mi_disambiguate(f, 2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(f[1].path), MI_MAX_COMPONENT);
+	ck_assert_str_eq(f[1].path + 249, ".1.txt");
+	ck_assert_uint_eq(strspn(f[1].path, "n"), 249);
+	for (i = 0; i < 2; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
+	/* A path at MI_MAX_PATH with a one-byte name: no room, an error. */
+	memset(f, 0, sizeof(f));
+	for (i = 0; i < 16; i++) {
+		memset(longname + 255 * i, 'd', 254);
+		longname[255 * i + 254] = '/';
+	}
+	memset(longname + 4080, 'd', 14);
+	longname[4094] = '/';
+	longname[4095] = 'x';
+	longname[MI_MAX_PATH] = '\0';
+	ck_assert_ptr_nonnull(f[0].path = strdup(longname));
+	ck_assert_ptr_nonnull(f[1].path = strdup(longname));
+	ck_assert_int_eq(mi_disambiguate(f, 2, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "file 1: path too long to be renamed");
+	ck_assert_str_eq(f[1].path, longname);	/* left as it was */
+	for (i = 0; i < 2; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
 }
 END_TEST
 
