@@ -13,6 +13,7 @@
  * to and from messages.  Nothing here is fatal: a hostile input is an
  * error answer, and metad carries on.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,8 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 	Btd__FileDesc		*fd = NULL, **fdp = NULL;
 	Btd__TrackerDesc	*td = NULL, **tdp = NULL;
 	struct metainfo		*mi = NULL;
-	char			 err[256], (*attr)[5] = NULL;
+	char			 err[512], (*attr)[5] = NULL;
+	char			 hex[65], qname[161];
 	size_t			 i;
 
 	if (metainfo_parse(req->data.data, req->data.len, &mi, err,
@@ -83,12 +85,22 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 		return;
 	}
 	if (!mi->has_v1) {
-		/* Parsed and valid, but there are no v1 pieces to fetch. */
-		log_info("parse %llu: refused: v2-only",
-		    (unsigned long long)req->id);
-		send_error(c, req->id, "v2-only torrents are not supported yet "
-		    "(BEP 52 without v1 pieces); a hybrid of the same files "
-		    "would load");
+		/*
+		 * Parsed and valid, but there are no v1 pieces to fetch: say
+		 * what it is, so that the refusal is not taken for a parse
+		 * failure.
+		 */
+		for (i = 0; i < sizeof(mi->info_hash_v2); i++)
+			snprintf(hex + 2 * i, 3, "%02x", mi->info_hash_v2[i]);
+		snprintf(err, sizeof(err), "v2-only torrents are not supported "
+		    "yet (BEP 52 without v1 pieces): '%s', %zu file%s, %llu "
+		    "bytes, v2 info-hash %s", log_escape(qname, sizeof(qname),
+		    mi->name, strlen(mi->name) > 40 ? 40 : strlen(mi->name)),
+		    mi->nfiles, mi->nfiles == 1 ? "" : "s",
+		    (unsigned long long)mi->total_size, hex);
+		log_info("parse %llu: refused: %s",
+		    (unsigned long long)req->id, err);
+		send_error(c, req->id, err);
 		metainfo_free(mi);
 		return;
 	}
