@@ -1031,28 +1031,41 @@ file_note(const Btd__FileDesc *f)
 static void
 files_plain(const Btd__TorrentDetail *d)
 {
-	char	**cell;
-	size_t	 i, n = d->n_files;
+	char	**cell, **note;
+	size_t	 i, n = d->n_files, nc = 3, any = 0;
 
 	if (n == 0) {
 		printf("no files known yet (the metadata has not arrived)\n");
 		return;
 	}
-	cell = xmalloc((n + 1) * 4 * sizeof(*cell));
+	/* A NOTE column only when some file has a note. */
+	note = xmalloc(n * sizeof(*note));
+	for (i = 0; i < n; i++) {
+		note[i] = d->files[i]->pad ? xasprintf("%s", "") :
+		    file_note(d->files[i]);
+		any |= note[i][0] != '\0';
+	}
+	if (any)
+		nc = 4;
+	cell = xmalloc((n + 1) * nc * sizeof(*cell));
 	cell[0] = xasprintf("#");
 	cell[1] = xasprintf("SIZE");
 	cell[2] = xasprintf("PATH");
-	cell[3] = xasprintf("NOTE");
+	if (any)
+		cell[3] = xasprintf("NOTE");
 	for (i = 0; i < n; i++) {
-		cell[(i + 1) * 4] = xasprintf("%zu", i);
-		cell[(i + 1) * 4 + 1] = size_str(d->files[i]->length);
-		cell[(i + 1) * 4 + 2] = d->files[i]->pad ?
+		cell[(i + 1) * nc] = xasprintf("%zu", i);
+		cell[(i + 1) * nc + 1] = size_str(d->files[i]->length);
+		cell[(i + 1) * nc + 2] = d->files[i]->pad ?
 		    xasprintf("(padding)") : esc(d->files[i]->path);
-		cell[(i + 1) * 4 + 3] = d->files[i]->pad ? xasprintf("%s", "") :
-		    file_note(d->files[i]);
+		if (any)
+			cell[(i + 1) * nc + 3] = note[i];	/* table_print frees */
+		else
+			free(note[i]);
 	}
-	table_print(cell, n + 1, 4);
+	table_print(cell, n + 1, nc);
 	free(cell);
+	free(note);
 }
 
 /* The files whose path metad changed or that have a note, one a line. */
