@@ -920,6 +920,17 @@ torrent_desc_invalid(const Btd__TorrentDesc *d)
 	    EVP_Digest(d->info.data, d->info.len, md, &mdlen, EVP_sha1(),
 	    NULL) != 1 || mdlen != 20 || memcmp(md, d->info_hash.data, 20) != 0)
 		return "info-hash does not match the info bytes";
+	if (d->info_hash_v2.len != 0 && (d->info_hash_v2.len != 32 ||
+	    EVP_Digest(d->info.data, d->info.len, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != 32 ||
+	    memcmp(md, d->info_hash_v2.data, 32) != 0))
+		return "v2 info-hash does not match the info bytes";
+	if (d->n_warnings > MI_MAX_WARNINGS)
+		return "too many warnings";
+	for (i = 0; i < d->n_warnings; i++)
+		if (!utf8_valid(d->warnings[i]) ||
+		    strlen(d->warnings[i]) > 512)
+			return "bad warning";
 	if (!rel_path_valid(d->name) || strchr(d->name, '/') != NULL)
 		return "bad name";
 	if (d->piece_length == 0 || d->piece_length > MI_MAX_PIECE_LENGTH ||
@@ -938,6 +949,17 @@ torrent_desc_invalid(const Btd__TorrentDesc *d)
 		if (f->offset != off || !rel_path_valid(f->path) ||
 		    f->length > MI_MAX_TOTAL - off)
 			return "bad file entry";
+		if (strlen(f->attr) > 4 || strspn(f->attr, "lpxh") !=
+		    strlen(f->attr) || (strchr(f->attr, 'p') != NULL) !=
+		    f->pad || (strchr(f->attr, 'l') != NULL && f->length != 0))
+			return "bad file attributes";
+		/* "" only when unchanged, or for a placeholder path. */
+		if (!utf8_valid(f->original) ||
+		    strlen(f->original) > MI_MAX_ORIGINAL ||
+		    (f->original[0] != '\0' && !f->sanitised &&
+		    !f->renamed) ||
+		    (f->original[0] == '\0' && f->renamed && !f->sanitised))
+			return "bad original path";
 		off += f->length;
 	}
 	if (off != d->total_size)
@@ -963,6 +985,8 @@ magnet_desc_invalid(const Btd__MagnetDesc *m)
 
 	if (m->info_hash.len != 20)
 		return "bad info-hash";
+	if (m->info_hash_v2.len != 0 && m->info_hash_v2.len != 32)
+		return "bad v2 info-hash";
 	if (!utf8_valid(m->display_name) ||
 	    strlen(m->display_name) > 1024)
 		return "bad display name";
@@ -1190,7 +1214,11 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 		d.url_list = t->desc->url_list;
 		d.n_url_list = t->desc->n_url_list;
 		d.multi = t->desc->multi;
+		d.info_hash_v2 = t->desc->info_hash_v2;
+		d.warnings = t->desc->warnings;
+		d.n_warnings = t->desc->n_warnings;
 	} else {
+		d.info_hash_v2 = t->mag->info_hash_v2;
 		d.trackers = t->mag->trackers;
 		d.n_trackers = t->mag->n_trackers;
 		d.peers = t->mag->peers;
@@ -1245,8 +1273,10 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 				ctl_send_error(client, "out of memory");
 				return;
 			}
+			/* Pad files and symlinks are never created. */
 			for (i = 0; i < t->desc->n_files; i++)
-				if (!t->desc->files[i]->pad)
+				if (!t->desc->files[i]->pad &&
+				    strchr(t->desc->files[i]->attr, 'l') == NULL)
 					paths[n++] = t->desc->files[i]->path;
 		} else {
 			paths_one[0] = t->name;

@@ -950,45 +950,143 @@ show_request(struct ctl *ctl, const char *id)
 	return rep;
 }
 
+/* Lower-case hex of a bytes field, in memory from malloc; "" if empty. */
+static char *
+hex_str(const ProtobufCBinaryData *b)
+{
+	char	*s;
+	size_t	 i;
+
+	s = xmalloc(2 * b->len + 1);
+	for (i = 0; i < b->len; i++)
+		snprintf(s + 2 * i, 3, "%02x", b->data[i]);
+	s[2 * b->len] = '\0';
+	return s;
+}
+
 static void
 files_json(struct json *j, const Btd__TorrentDetail *d)
 {
-	size_t i;
+	const Btd__FileDesc	*f;
+	size_t			 i;
 
 	json_arr_open(j, "files");
 	for (i = 0; i < d->n_files; i++) {
+		f = d->files[i];
 		json_obj_open(j, NULL);
-		json_str(j, "path", d->files[i]->path);
-		json_uint(j, "length", d->files[i]->length);
-		json_uint(j, "offset", d->files[i]->offset);
-		json_bool(j, "pad", d->files[i]->pad);
+		json_str(j, "path", f->path);
+		json_uint(j, "length", f->length);
+		json_uint(j, "offset", f->offset);
+		json_bool(j, "pad", f->pad);
+		json_str(j, "attr", f->attr);
+		json_bool(j, "symlink", strchr(f->attr, 'l') != NULL);
+		json_bool(j, "sanitised", f->sanitised);
+		json_bool(j, "renamed", f->renamed);
+		json_str(j, "original", f->original);
 		json_obj_close(j);
 	}
 	json_arr_close(j);
 }
 
+/*
+ * What metad changed about a file and its attributes, for a person:
+ * "sanitised from 'a/../b'", "renamed from 'x'", "symlink, not
+ * created", "executable", "hidden"; "" if nothing.  From malloc.
+ */
+static char *
+file_note(const Btd__FileDesc *f)
+{
+	char	*e, *n, *t;
+
+	n = xasprintf("%s", "");
+	if (f->sanitised || f->renamed) {
+		e = esc(f->original);
+		t = xasprintf("%s%s%s %s%s%s", f->sanitised ? "sanitised" : "",
+		    f->sanitised && f->renamed ? ", " : "",
+		    f->renamed ? "renamed" : "",
+		    f->original[0] ? "from '" : "(no usable path)",
+		    e, f->original[0] ? "'" : "");
+		free(e);
+		free(n);
+		n = t;
+	}
+	if (strchr(f->attr, 'l') != NULL) {
+		t = xasprintf("%s%ssymlink, not created", n, n[0] ? "; " : "");
+		free(n);
+		n = t;
+	}
+	if (strchr(f->attr, 'x') != NULL) {
+		t = xasprintf("%s%sexecutable", n, n[0] ? "; " : "");
+		free(n);
+		n = t;
+	}
+	if (strchr(f->attr, 'h') != NULL) {
+		t = xasprintf("%s%shidden", n, n[0] ? "; " : "");
+		free(n);
+		n = t;
+	}
+	return n;
+}
+
 static void
 files_plain(const Btd__TorrentDetail *d)
 {
-	char	**cell;
-	size_t	 i, n = d->n_files;
+	char	**cell, **note;
+	size_t	 i, n = d->n_files, nc = 3, any = 0;
 
 	if (n == 0) {
 		printf("no files known yet (the metadata has not arrived)\n");
 		return;
 	}
-	cell = xmalloc((n + 1) * 3 * sizeof(*cell));
+	/* A NOTE column only when some file has a note. */
+	note = xmalloc(n * sizeof(*note));
+	for (i = 0; i < n; i++) {
+		note[i] = d->files[i]->pad ? xasprintf("%s", "") :
+		    file_note(d->files[i]);
+		any |= note[i][0] != '\0';
+	}
+	if (any)
+		nc = 4;
+	cell = xmalloc((n + 1) * nc * sizeof(*cell));
 	cell[0] = xasprintf("#");
 	cell[1] = xasprintf("SIZE");
 	cell[2] = xasprintf("PATH");
+	if (any)
+		cell[3] = xasprintf("NOTE");
 	for (i = 0; i < n; i++) {
-		cell[(i + 1) * 3] = xasprintf("%zu", i);
-		cell[(i + 1) * 3 + 1] = size_str(d->files[i]->length);
-		cell[(i + 1) * 3 + 2] = d->files[i]->pad ?
+		cell[(i + 1) * nc] = xasprintf("%zu", i);
+		cell[(i + 1) * nc + 1] = size_str(d->files[i]->length);
+		cell[(i + 1) * nc + 2] = d->files[i]->pad ?
 		    xasprintf("(padding)") : esc(d->files[i]->path);
+		if (any)
+			cell[(i + 1) * nc + 3] = note[i];	/* table_print frees */
+		else
+			free(note[i]);
 	}
-	table_print(cell, n + 1, 3);
+	table_print(cell, n + 1, nc);
 	free(cell);
+	free(note);
+}
+
+/* The files whose path metad changed or that have a note, one a line. */
+static void
+show_changed(const Btd__TorrentDetail *d)
+{
+	char	*note, *p;
+	size_t	 i, n = 0;
+
+	for (i = 0; i < d->n_files; i++) {
+		if (d->files[i]->pad)
+			continue;
+		note = file_note(d->files[i]);
+		if (note[0] != '\0') {
+			p = esc(d->files[i]->path);
+			printf("%s file %zu %s: %s\n", n++ == 0 ?
+			    "file notes:  " : "             ", i, p, note);
+			free(p);
+		}
+		free(note);
+	}
 }
 
 static int
@@ -1023,6 +1121,15 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_str(&j, "created_by", d->created_by);
 		json_int(&j, "creation_date", d->creation_date);
 		json_str(&j, "error", s->error);
+		e = hex_str(&d->info_hash_v2);
+		json_str(&j, "info_hash_v2", e);
+		e[e[0] ? 40 : 0] = '\0';	/* the 20 bytes used on the wire */
+		json_str(&j, "info_hash_v2_wire", e);
+		free(e);
+		json_arr_open(&j, "warnings");
+		for (i = 0; i < d->n_warnings; i++)
+			json_str(&j, NULL, d->warnings[i]);
+		json_arr_close(&j);
 		files_json(&j, d);
 		json_arr_open(&j, "trackers");
 		for (i = 0; i < d->n_trackers; i++) {
@@ -1053,6 +1160,12 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	printf("name:         %s\n", e);
 	free(e);
 	printf("id:           %s\n", s->id);
+	if (d->info_hash_v2.len > 0) {
+		e = hex_str(&d->info_hash_v2);
+		printf("info-hash v2: %s\n", e);
+		printf("              (on the wire: %.40s)\n", e);
+		free(e);
+	}
 	e = esc(s->state);
 	printf("state:        %s%s", e, s->error[0] ? ": " : "");
 	free(e);
@@ -1085,6 +1198,13 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 			printf("created by:   %s\n", e);
 			free(e);
 		}
+		for (i = 0; i < d->n_warnings; i++) {
+			e = esc(d->warnings[i]);
+			printf("%s %s\n", i == 0 ? "warnings:    " :
+			    "             ", e);
+			free(e);
+		}
+		show_changed(d);
 	} else
 		printf("metadata:     not yet known (magnet)\n");
 	for (i = 0; i < d->n_trackers; i++) {

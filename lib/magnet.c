@@ -52,6 +52,9 @@
 #define BTIH_PREFIX_LEN		(sizeof(BTIH_PREFIX) - 1)
 #define BTIH_HEX_LEN		40
 #define BTIH_B32_LEN		32
+#define BTMH_PREFIX		"urn:btmh:1220"	/* SHA-256, 32 bytes */
+#define BTMH_PREFIX_LEN		(sizeof(BTMH_PREFIX) - 1)
+#define BTMH_HEX_LEN		64
 
 struct mparse {
 	struct magnet	*m;
@@ -171,7 +174,56 @@ decode(struct mparse *mp, const char *key, size_t klen, const char *v,
 	return 0;
 }
 
-/* xt: a urn:btih sets or confirms the info-hash; other urns are ignored. */
+/*
+ * xt=urn:btmh: (BEP 52): a multihash, of which only SHA-256 (0x12, 32
+ * bytes: "1220" and 64 hex digits) is defined for BitTorrent.
+ */
+static int
+parse_btmh(struct mparse *mp)
+{
+	const unsigned char	*h;
+	uint8_t			 hash[32];
+	size_t			 i;
+	char			 q[8];
+	int			 v;
+
+	if (mp->buflen < BTMH_PREFIX_LEN ||
+	    strncasecmp(mp->buf, BTMH_PREFIX, BTMH_PREFIX_LEN) != 0) {
+		merr(mp, "xt: urn:btmh must be a SHA-256 multihash (1220 and "
+		    "64 hex digits)");
+		return -1;
+	}
+	h = (const unsigned char *)mp->buf + BTMH_PREFIX_LEN;
+	if (mp->buflen - BTMH_PREFIX_LEN != BTMH_HEX_LEN) {
+		merr(mp, "xt: urn:btmh info-hash must be %d hex characters, "
+		    "got %zu", BTMH_HEX_LEN, mp->buflen - BTMH_PREFIX_LEN);
+		return -1;
+	}
+	for (i = 0; i < BTMH_HEX_LEN; i++) {
+		if ((v = hexval(h[i])) == -1) {
+			merr(mp, "xt: bad hex character '%s' in urn:btmh",
+			    quote(q, sizeof(q), (const char *)h + i, 1));
+			return -1;
+		}
+		if (i % 2 == 0)
+			hash[i / 2] = (uint8_t)(v << 4);
+		else
+			hash[i / 2] |= (uint8_t)v;
+	}
+	if (mp->m->has_v2 &&
+	    memcmp(mp->m->info_hash_v2, hash, sizeof(hash)) != 0) {
+		merr(mp, "xt: two different v2 info-hashes");
+		return -1;
+	}
+	memcpy(mp->m->info_hash_v2, hash, sizeof(hash));
+	mp->m->has_v2 = 1;
+	return 0;
+}
+
+/*
+ * xt: a urn:btih sets or confirms the info-hash, a urn:btmh the v2 one;
+ * other urns are ignored.
+ */
 static int
 parse_xt(struct mparse *mp)
 {
@@ -182,6 +234,9 @@ parse_xt(struct mparse *mp)
 	char			 q[8];
 	int			 v, k;
 
+	if (mp->buflen >= BTIH_PREFIX_LEN &&
+	    strncasecmp(mp->buf, "urn:btmh:", BTIH_PREFIX_LEN) == 0)
+		return parse_btmh(mp);
 	if (mp->buflen < BTIH_PREFIX_LEN ||
 	    strncasecmp(mp->buf, BTIH_PREFIX, BTIH_PREFIX_LEN) != 0)
 		return 0;
@@ -504,6 +559,11 @@ magnet_parse(const char *uri, size_t len, struct magnet **out, char *err,
 		}
 		if (parse_param(&mp, p, (size_t)(amp - p)) == -1)
 			goto fail;
+	}
+	if (!mp.have_hash && mp.m->has_v2) {
+		merr(&mp, "xt: urn:btmh without urn:btih: v2-only magnet "
+		    "links are not supported yet");
+		goto fail;
 	}
 	if (!mp.have_hash) {
 		merr(&mp, "no xt=urn:btih");

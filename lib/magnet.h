@@ -5,8 +5,10 @@
  *          &x.pe=<host:port>...&ws=<url>...
  *
  * Parameters are percent-decoded ('+' is a space only in dn).  Exactly
- * one urn:btih is required (a urn:btmh beside it is ignored; two
- * different btih are an error).  Unknown parameters are ignored.
+ * one urn:btih is required (two different btih are an error).  A
+ * urn:btmh:1220<64 hex> beside it (BEP 52, a hybrid's SHA-256
+ * info-hash) is kept; a btmh alone is refused as a v2-only link, not
+ * supported yet; another multihash, or two different btmh, are errors.  Unknown parameters are ignored.
  * Bounds: MAGNET_MAX_LEN bytes, MAGNET_MAX_PARAMS parameters; past
  * either, an error.  tr keeps http, https and udp URLs; x.pe must be an
  * IPv4 or [IPv6] literal with a port 1-65535.
@@ -27,6 +29,8 @@ struct magnet_peer {
 
 struct magnet {
 	uint8_t			 info_hash[20];
+	uint8_t			 info_hash_v2[32];	/* if has_v2 */
+	int			 has_v2;		/* a urn:btmh */
 	char			*dn;		/* display name, UTF-8 sanitised; "" */
 	char			**tr;		/* tracker URLs */
 	size_t			 ntr;

@@ -4,11 +4,16 @@
  *
  * Takes ParseTorrent (a .torrent's bytes) and ParseMagnet (a link) from
  * btd and answers each with one ParseResult: the normalised description
- * (TorrentDesc, MagnetDesc) or a one-line error.  The parsing itself is
+ * (TorrentDesc, MagnetDesc) or a one-line error.  A v2-only torrent
+ * (BEP 52 without v1 pieces) is parsed and checked in full, then
+ * refused with an error that says it is not supported yet, since
+ * nothing downstream can fetch it; a hybrid goes through with both
+ * info-hashes and metainfo's warnings.  The parsing itself is
  * plain C in lib/metainfo.c and lib/magnet.c; this file only converts
  * to and from messages.  Nothing here is fatal: a hostile input is an
  * error answer, and metad carries on.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +47,24 @@ send_error(struct chan *c, uint64_t id, const char *err)
 	send_result(c, &r);
 }
 
+/* The BEP 47 letters of attr, in the order of "lpxh", into buf[5]. */
+static char *
+attr_letters(unsigned attr, char *buf)
+{
+	char	*p = buf;
+
+	if (attr & MI_ATTR_SYMLINK)
+		*p++ = 'l';
+	if (attr & MI_ATTR_PAD)
+		*p++ = 'p';
+	if (attr & MI_ATTR_EXEC)
+		*p++ = 'x';
+	if (attr & MI_ATTR_HIDDEN)
+		*p++ = 'h';
+	*p = '\0';
+	return buf;
+}
+
 static void
 parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 {
@@ -50,7 +73,8 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 	Btd__FileDesc		*fd = NULL, **fdp = NULL;
 	Btd__TrackerDesc	*td = NULL, **tdp = NULL;
 	struct metainfo		*mi = NULL;
-	char			 err[256];
+	char			 err[512], (*attr)[5] = NULL;
+	char			 hex[65], qname[161];
 	size_t			 i;
 
 	if (metainfo_parse(req->data.data, req->data.len, &mi, err,
@@ -60,11 +84,36 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 		send_error(c, req->id, err);
 		return;
 	}
+	if (!mi->has_v1) {
+		/*
+		 * Parsed and valid, but there are no v1 pieces to fetch: say
+		 * what it is, so that the refusal is not taken for a parse
+		 * failure.
+		 */
+		for (i = 0; i < sizeof(mi->info_hash_v2); i++)
+			snprintf(hex + 2 * i, 3, "%02x", mi->info_hash_v2[i]);
+		snprintf(err, sizeof(err), "v2-only torrents are not supported "
+		    "yet (BEP 52 without v1 pieces): '%s', %zu file%s, %llu "
+		    "bytes, v2 info-hash %s", log_escape(qname, sizeof(qname),
+		    mi->name, strlen(mi->name) > 40 ? 40 : strlen(mi->name)),
+		    mi->nfiles, mi->nfiles == 1 ? "" : "s",
+		    (unsigned long long)mi->total_size, hex);
+		log_info("parse %llu: refused: %s",
+		    (unsigned long long)req->id, err);
+		send_error(c, req->id, err);
+		metainfo_free(mi);
+		return;
+	}
+	for (i = 0; i < mi->nwarnings; i++)
+		log_info("parse %llu: %s", (unsigned long long)req->id,
+		    mi->warnings[i]);
+	attr = calloc(mi->nfiles, sizeof(*attr));
 	fd = calloc(mi->nfiles, sizeof(*fd));
 	fdp = calloc(mi->nfiles, sizeof(*fdp));
 	td = calloc(mi->ntrackers + 1, sizeof(*td));
 	tdp = calloc(mi->ntrackers + 1, sizeof(*tdp));
-	if (fd == NULL || fdp == NULL || td == NULL || tdp == NULL) {
+	if (attr == NULL || fd == NULL || fdp == NULL || td == NULL ||
+	    tdp == NULL) {
 		send_error(c, req->id, "metad: out of memory");
 		goto done;
 	}
@@ -81,6 +130,13 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 		fd[i].length = mi->files[i].length;
 		fd[i].offset = mi->files[i].offset;
 		fd[i].pad = mi->files[i].pad;
+		fd[i].attr = attr_letters(mi->files[i].attr, attr[i]);
+		fd[i].sanitised = (mi->files[i].changed &
+		    (MI_CHANGED_SANITISED | MI_CHANGED_PLACEHOLDER)) != 0;
+		fd[i].renamed = (mi->files[i].changed &
+		    MI_CHANGED_RENAMED) != 0;
+		fd[i].original = mi->files[i].original != NULL ?
+		    mi->files[i].original : (char *)(uintptr_t)"";
 		fdp[i] = &fd[i];
 	}
 	t.files = fdp;
@@ -101,6 +157,12 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 	t.n_url_list = mi->nurl_list;
 	t.info.data = mi->info;
 	t.info.len = mi->info_len;
+	if (mi->has_v2) {
+		t.info_hash_v2.data = mi->info_hash_v2;
+		t.info_hash_v2.len = sizeof(mi->info_hash_v2);
+	}
+	t.warnings = mi->warnings;
+	t.n_warnings = mi->nwarnings;
 	r.id = req->id;
 	r.ok = 1;
 	r.torrent = &t;
@@ -109,6 +171,7 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 	    (unsigned long long)mi->total_size);
 	send_result(c, &r);
 done:
+	free(attr);
 	free(fd);
 	free(fdp);
 	free(td);
@@ -145,6 +208,10 @@ parse_magnet(struct chan *c, const Btd__ParseMagnet *req)
 	m.info_hash.data = mg->info_hash;
 	m.info_hash.len = sizeof(mg->info_hash);
 	m.display_name = mg->dn;
+	if (mg->has_v2) {
+		m.info_hash_v2.data = mg->info_hash_v2;
+		m.info_hash_v2.len = sizeof(mg->info_hash_v2);
+	}
 	for (i = 0; i < mg->ntr; i++) {
 		btd__tracker_desc__init(&td[i]);
 		td[i].url = mg->tr[i];

@@ -5,8 +5,12 @@
  * metainfo_parse_info() as a bare info dictionary.  Whatever either
  * accepts must satisfy the promises of metainfo.h: at least one file,
  * offsets that follow from the lengths, lengths that sum to the total,
- * piece_count == ceil(total / piece_length), the info-hash equal to the
- * SHA-1 of the info bytes as received, and every path relative, within
+ * piece_count == ceil(total / piece_length) (0 without v1 pieces), the
+ * info-hash equal to the SHA-1 of the info bytes as received and the v2
+ * one to their SHA-256, a power-of-two piece length for BEP 52, BEP 47
+ * attributes that are known letters (a symlink has no data), a change
+ * note and a displayable original path exactly for the files whose path
+ * was changed, bounded warnings, and every path relative, within
  * MI_MAX_PATH, made of components that are not empty, "." or "..",
  * are valid UTF-8 with no control or bidirectional formatting character,
  * no backslash, no trailing dot or space, and no two files (pad files
@@ -100,6 +104,21 @@ check_files(const struct metainfo *mi)
 		CHECK(mi->files[i].length <= MI_MAX_TOTAL - off);
 		off += mi->files[i].length;
 		CHECK(mi->files[i].pad == 0 || mi->files[i].pad == 1);
+		CHECK((mi->files[i].attr & ~(unsigned)(MI_ATTR_PAD |
+		    MI_ATTR_SYMLINK | MI_ATTR_EXEC | MI_ATTR_HIDDEN)) == 0);
+		CHECK(mi->files[i].pad == ((mi->files[i].attr &
+		    MI_ATTR_PAD) != 0));
+		if (mi->files[i].attr & MI_ATTR_SYMLINK)
+			CHECK(mi->files[i].length == 0);
+		CHECK((mi->files[i].changed & ~(unsigned)(MI_CHANGED_SANITISED |
+		    MI_CHANGED_RENAMED | MI_CHANGED_PLACEHOLDER)) == 0);
+		CHECK((mi->files[i].original != NULL) ==
+		    (mi->files[i].changed != 0));
+		if (mi->files[i].original != NULL) {
+			CHECK(strlen(mi->files[i].original) <= MI_MAX_ORIGINAL);
+			CHECK(utf8_valid(mi->files[i].original));
+			CHECK(!fuzz_has_unsafe(mi->files[i].original));
+		}
 		if (!mi->files[i].pad)
 			paths[np++] = mi->files[i].path;
 	}
@@ -127,7 +146,7 @@ url_scheme_ok(const char *u)
 static void
 check_mi(const struct metainfo *mi, int whole)
 {
-	uint8_t		 md[SHA_DIGEST_LENGTH];
+	uint8_t		 md[SHA256_DIGEST_LENGTH];
 	uint64_t	 want;
 	size_t		 i;
 
@@ -138,9 +157,24 @@ check_mi(const struct metainfo *mi, int whole)
 	CHECK(mi->piece_length >= 1 &&
 	    mi->piece_length <= MI_MAX_PIECE_LENGTH);
 	CHECK(mi->total_size <= MI_MAX_TOTAL);
+	CHECK(mi->has_v1 == 0 || mi->has_v1 == 1);
+	CHECK(mi->has_v2 == 0 || mi->has_v2 == 1);
+	CHECK(mi->has_v1 || mi->has_v2);
 	want = mi->total_size / mi->piece_length +
 	    (mi->total_size % mi->piece_length != 0);
+	if (!mi->has_v1) {
+		want = 0;
+		CHECK(mi->pieces == NULL);
+	}
 	CHECK(mi->piece_count == want);
+	if (mi->has_v2) {
+		CHECK(mi->piece_length >= MI_V2_MIN_PIECE);
+		CHECK((mi->piece_length & (mi->piece_length - 1)) == 0);
+	}
+	CHECK(mi->nwarnings <= MI_MAX_WARNINGS);
+	for (i = 0; i < mi->nwarnings; i++)
+		CHECK(fuzz_err_ok(mi->warnings[i], strlen(mi->warnings[i]) +
+		    1));
 	if (mi->piece_count > 0) {
 		CHECK(mi->pieces != NULL);
 		for (i = 0; i < 20 * (size_t)mi->piece_count; i++)
@@ -151,7 +185,9 @@ check_mi(const struct metainfo *mi, int whole)
 	CHECK(mi->info != NULL && mi->info_len >= 2);
 	CHECK(mi->info[0] == 'd' && mi->info[mi->info_len - 1] == 'e');
 	SHA1(mi->info, mi->info_len, md);
-	CHECK(memcmp(md, mi->info_hash, sizeof(md)) == 0);
+	CHECK(memcmp(md, mi->info_hash, SHA_DIGEST_LENGTH) == 0);
+	SHA256(mi->info, mi->info_len, md);
+	CHECK(memcmp(md, mi->info_hash_v2, SHA256_DIGEST_LENGTH) == 0);
 	CHECK(mi->unsorted_keys == 0 || mi->unsorted_keys == 1);
 	CHECK(mi->private == 0 || mi->private == 1);
 
@@ -191,13 +227,20 @@ check_same(const struct metainfo *a, const struct metainfo *b)
 	CHECK(a->total_size == b->total_size);
 	CHECK(a->multi == b->multi);
 	CHECK(a->private == b->private);
+	CHECK(a->has_v1 == b->has_v1 && a->has_v2 == b->has_v2);
+	CHECK(memcmp(a->info_hash_v2, b->info_hash_v2, 32) == 0);
 	CHECK(a->nfiles == b->nfiles);
 	for (i = 0; i < a->nfiles; i++) {
 		CHECK(strcmp(a->files[i].path, b->files[i].path) == 0);
 		CHECK(a->files[i].length == b->files[i].length);
 		CHECK(a->files[i].pad == b->files[i].pad);
+		CHECK(a->files[i].attr == b->files[i].attr);
+		CHECK(a->files[i].changed == b->files[i].changed);
+		CHECK(a->files[i].has_root == b->files[i].has_root);
 	}
-	CHECK(memcmp(a->pieces, b->pieces, 20 * (size_t)a->piece_count) == 0);
+	if (a->piece_count > 0)
+		CHECK(memcmp(a->pieces, b->pieces,
+		    20 * (size_t)a->piece_count) == 0);
 }
 
 int

@@ -141,11 +141,25 @@ START_TEST(xt_forms)
 	m = parse_ok("magnet:?xt.1=urn:btih:" HEX);
 	ck_assert_mem_eq(m->info_hash, hash1, 20);
 	magnet_free(m);
-	/* A btmh beside it (BEP 52 hybrid) and other urns are ignored. */
+	/* A btmh beside it (BEP 52 hybrid) is kept; other urns ignored. */
 	m = parse_ok("magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64"
 	    "228a7fa4fa9f6105232b28ad099f3a302e&xt=urn:btih:" HEX
 	    "&xt=urn:sha1:YNCKHTQCWBTRNJIV4WNAE52SJUQCZO5C&xt=whatever");
 	ck_assert_mem_eq(m->info_hash, hash1, 20);
+	ck_assert_int_eq(m->has_v2, 1);
+	ck_assert_mem_eq(m->info_hash_v2, "\xca\xf1\xe1\xc3\x0e\x81\xcb\x36"
+	    "\x1b\x9e\xe1\x67\xc4\xaa\x64\x22\x8a\x7f\xa4\xfa\x9f\x61\x05\x23"
+	    "\x2b\x28\xad\x09\x9f\x3a\x30\x2e", 32);
+	magnet_free(m);
+	/* The same btmh twice, in upper case: one hash. */
+	m = parse_ok(LINK "&xt=urn:btmh:1220" "CAF1E1C30E81CB361B9EE167C4AA64"
+	    "228A7FA4FA9F6105232B28AD099F3A302E&xt.2=urn:btmh:1220caf1e1c30e8"
+	    "1cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e");
+	ck_assert_int_eq(m->has_v2, 1);
+	ck_assert_int_eq(m->info_hash_v2[0], 0xca);
+	magnet_free(m);
+	m = parse_ok(LINK);
+	ck_assert_int_eq(m->has_v2, 0);
 	magnet_free(m);
 	/* Unknown parameters and empty ones are skipped. */
 	m = parse_ok("magnet:?&&foo=bar&" "xt=urn:btih:" HEX "&&kt=a+b&=&");
@@ -354,7 +368,21 @@ START_TEST(err_missing_xt)
 	    "no xt=urn:btih");
 	ck_assert_str_eq(parse_fail("magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b"
 	    "9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e"),
-	    "no xt=urn:btih");
+	    "xt: urn:btmh without urn:btih: v2-only magnet links are not "
+	    "supported yet");
+	/* Malformed btmh: another multihash, short, bad hex, two. */
+	ck_assert_str_eq(parse_fail(LINK "&xt=urn:btmh:1114caf1e1c30e81cb361b"
+	    "9ee167c4aa64228a7fa4"), "xt: urn:btmh must be a SHA-256 "
+	    "multihash (1220 and 64 hex digits)");
+	ck_assert_str_eq(parse_fail(LINK "&xt=urn:btmh:1220caf1"),
+	    "xt: urn:btmh info-hash must be 64 hex characters, got 4");
+	ck_assert_str_eq(parse_fail(LINK "&xt=urn:btmh:1220zaf1e1c30e81cb361b"
+	    "9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e"),
+	    "xt: bad hex character 'z' in urn:btmh");
+	ck_assert_str_eq(parse_fail(LINK "&xt=urn:btmh:1220caf1e1c30e81cb361b"
+	    "9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e&xt=urn:btmh:1220"
+	    "0af1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e"),
+	    "xt: two different v2 info-hashes");
 	ck_assert_str_eq(parse_fail("magnet:?xt=urn:sha1:" HEX),
 	    "no xt=urn:btih");
 	ck_assert_str_eq(parse_fail("magnet:?xt.=urn:btih:" HEX),

@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include <check.h>
+#include <inttypes.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -865,14 +866,14 @@ START_TEST(sanitize_component)
 		{ LIT("\xc2\x9b" "1m"), "_1m" },		/* C1 CSI */
 		{ LIT("abc\xe2\x80\xae" "txt.exe"), "abc_txt.exe" },
 		{ LIT("\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9"
-		    "\xd8\x9c\xe2\x80\xaa"), "______" },
+		    "\xd8\x9c\xe2\x80\xaa"), "_" },	/* nothing kept */
 		{ LIT("\xe2\x80\x8d"), "\xe2\x80\x8d" },	/* ZWJ stays */
 		{ LIT("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a_b_" },	/* LS, PS */
 		{ LIT("\xff\xfe" "ab"), "__ab" },
-		{ LIT("\xc0\xaf"), "__" },			/* overlong */
-		{ LIT("\xe0\x80\xaf"), "___" },
-		{ LIT("\xed\xa0\x80"), "___" },			/* surrogate */
-		{ LIT("\xf4\x90\x80\x80"), "____" },		/* > 10FFFF */
+		{ LIT("\xc0\xaf"), "_" },			/* overlong */
+		{ LIT("\xe0\x80\xaf"), "_" },
+		{ LIT("\xed\xa0\x80"), "_" },			/* surrogate */
+		{ LIT("\xf4\x90\x80\x80"), "_" },		/* > 10FFFF */
 		{ LIT("a\xe2\x82"), "a__" },			/* truncated */
 		{ LIT("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80" },
 		{ LIT("caf\xc3\xa9"), "caf\xc3\xa9" },
@@ -883,6 +884,13 @@ START_TEST(sanitize_component)
 		{ LIT(".hidden"), ".hidden" },
 		{ LIT(" lead"), " lead" },
 		{ LIT("x.."), "x" },
+		{ LIT(""), "_" },			/* placeholders */
+		{ LIT("."), "_" },
+		{ LIT(".."), "_" },
+		{ LIT("//"), "_" },
+		{ LIT("\\"), "_" },
+		{ LIT("\x01\x02"), "_" },
+		{ LIT("a\x01"), "a_" },
 	};
 	char	out[MI_MAX_COMPONENT + 1], err[128], in[400];
 	size_t	i;
@@ -900,13 +908,6 @@ START_TEST(sanitize_component)
 		ck_assert_str_eq(out, t[i].want);
 	}
 
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"", 0, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)".", 1, out,
-	    sizeof(out), err, sizeof(err)), 0);
-	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"..", 2, out,
-	    sizeof(out), err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "path component '..'");
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)"a", 1, out,
 	    MI_MAX_COMPONENT, err, sizeof(err)), -1);
 
@@ -949,11 +950,15 @@ START_TEST(sanitize_component)
 	in[304] = 'z';
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 305, out,
 	    sizeof(out), err, sizeof(err)), 254);
-	/* A long run of replaced characters shortens the same way. */
+	/* A long run of replaced characters is a placeholder. */
 	for (i = 0; i < 399; i += 3)
 		memcpy(in + i, "\xe2\x80\xae", 3);
 	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 399, out,
-	    sizeof(out), err, sizeof(err)), 133);
+	    sizeof(out), err, sizeof(err)), 1);
+	/* With one kept character it is not: 'k', two stray bytes, 132. */
+	in[0] = 'k';
+	ck_assert_int_eq(mi_sanitize_component((const uint8_t *)in, 399, out,
+	    sizeof(out), err, sizeof(err)), 135);
 }
 END_TEST
 
@@ -962,15 +967,18 @@ START_TEST(hostile_paths)
 	char	in[320], want[320], deep[2 * MI_MAX_DEPTH];
 	size_t	i;
 
-	path_is(LIT("a|.|b"), "a/b");
-	path_is(LIT("|etc|passwd"), "etc/passwd");
+	/* Each component stays one: nothing merges by being dropped. */
+	path_is(LIT("a|.|b"), "a/_/b");
+	path_is(LIT("|etc|passwd"), "_/etc/passwd");
 	path_is(LIT("/etc/passwd"), "_etc_passwd");
-	path_is(LIT("a||b|"), "a/b");
+	path_is(LIT("a||b|"), "a/_/b/_");
+	path_is(LIT("..|..|etc|passwd"), "_/_/etc/passwd");
+	path_is(LIT("a|..|b"), "a/_/b");
 	path_is(LIT("a\0b"), "a_b");
 	path_is(LIT("..\\x|y\\z"), ".._x/y_z");
 	path_is(LIT("a\x01|\x1b[2J"), "a_/_[2J");
 	path_is(LIT("evil\xe2\x80\xaegpj.exe"), "evil_gpj.exe");
-	path_is(LIT("\xff|\xc0\xaf"), "_/__");
+	path_is(LIT("\xff|\xc0\xaf"), "_/_");
 	path_is(LIT("dir. |file. . "), "dir/file");
 	path_is(LIT("...|x"), "_/x");
 
@@ -1282,20 +1290,10 @@ START_TEST(path_errors)
 {
 	struct tfile	files[] = {
 		{ .path = "ok", .length = 1 },
-		{ .path = "a|..|b", .length = 1 },
+		{ .path = "a|b", .length = 1 },
 	};
 	char		deep[4 * 100], longp[20 * 251];
 	size_t		i;
-
-	files_bad(files, 2, "file 1: path component '..'");
-	files[1].path = "..";
-	files_bad(files, 2, "file 1: path component '..'");
-	files[1].path = NULL;
-	files_bad(files, 2, "file 1: path is empty");
-	files[1].path = "";
-	files_bad(files, 2, "file 1: path has no usable component");
-	files[1].path = ".|||.";
-	files_bad(files, 2, "file 1: path has no usable component");
 
 	/* 100 levels deep, and MI_MAX_DEPTH + 1. */
 	for (i = 0; i < 100; i++)
@@ -1306,7 +1304,7 @@ START_TEST(path_errors)
 	    "is 64");
 	deep[2 * (MI_MAX_DEPTH + 1) - 1] = '\0';
 	files_bad(files, 2, "file 1: path is 65 components deep");
-	/* Dropped components count too: the list is what is bounded. */
+	/* Placeholder components count too: the list is what is bounded. */
 	for (i = 0; i < 100; i++)
 		memcpy(deep + 2 * i, ".|", 2);
 	memcpy(deep + 198, "x", 2);
@@ -1323,86 +1321,950 @@ START_TEST(path_errors)
 	longp[251 * 16 - 1] = '\0';
 	metainfo_free(files_ok(files, 2));
 
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
-	    "4:pathli1eeee4:name1:x12:piece lengthi1e"
-	    "6:pieces20:01234567890123456789ee"),
-	    "file 0: path component is not a string");
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
-	    "4:path1:aee4:name1:x12:piece lengthi1e"
-	    "6:pieces20:01234567890123456789ee"), "file 0: path is not a list");
-	parse_bad((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1eee"
-	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
-	    "file 0: path is missing");
 	parse_bad((const uint8_t *)LIT("d4:infod5:filesli1ee"
 	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789ee"),
 	    "file 0 is not a dictionary");
+	/* A symlink carries no data. */
+	files[1].path = "link";
+	files[1].attr = "l";
+	files_bad(files, 2, "file 1: a symlink of 1 bytes");
 }
 END_TEST
 
-START_TEST(name_errors)
+/* One file's path, flags and original from a raw info dictionary. */
+static void
+raw_path_is(const char *info, size_t len, size_t idx, const char *want,
+    unsigned changed, const char *original)
 {
-	struct tfile	f = { .length = 5 };
-	struct tinfo	ti = { .piece_length = 16384, .files = &f,
+	struct metainfo	*mi;
+	uint8_t		*t;
+	size_t		 tlen;
+
+	t = torrent_raw(ANNOUNCE, (const uint8_t *)info, len, &tlen);
+	mi = parse_ok(t, tlen);
+	free(t);
+	ck_assert_uint_gt(mi->nfiles, idx);
+	ck_assert_str_eq(mi->files[idx].path, want);
+	ck_assert_uint_eq(mi->files[idx].changed, changed);
+	if (original == NULL)
+		ck_assert_ptr_null(mi->files[idx].original);
+	else
+		ck_assert_str_eq(mi->files[idx].original, original);
+	metainfo_free(mi);
+}
+
+START_TEST(sanitised_paths)
+{
+	struct tfile	files[] = {
+		{ .path = "ok", .length = 1 },
+		{ .path = "a|..|b", .length = 1 },
+	};
+	struct metainfo	*mi;
+
+	mi = files_ok(files, 2);
+	ck_assert_str_eq(mi->files[1].path, "a/_/b");
+	ck_assert_uint_eq(mi->files[1].changed, MI_CHANGED_SANITISED);
+	ck_assert_str_eq(mi->files[1].original, "a/../b");
+	ck_assert_uint_eq(mi->files[0].changed, 0);
+	ck_assert_ptr_null(mi->files[0].original);
+	metainfo_free(mi);
+
+	/* No usable path list at all: the placeholder. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathli1eeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_SANITISED, "\xef\xbf\xbd");
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:path1:aee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	raw_path_is(LIT("d5:filesld6:lengthi1eee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathleee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 0, "_",
+	    MI_CHANGED_PLACEHOLDER, "");
+	/* Two of them: the second is numbered. */
+	raw_path_is(LIT("d5:filesld6:lengthi1eed6:lengthi1e4:pathleee"
+	    "4:name1:x12:piece lengthi2e6:pieces20:01234567890123456789e"), 1,
+	    "_.1", MI_CHANGED_PLACEHOLDER | MI_CHANGED_RENAMED, "");
+	/* A pad file without a path: .pad/LENGTH, never a collision. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:p"
+	    "6:lengthi1eed6:lengthi1e4:pathl1:beee4:name1:x"
+	    "12:piece lengthi1e6:pieces60:012345678901234567890123456789"
+	    "012345678901234567890123456789e"), 1, ".pad/1",
+	    MI_CHANGED_PLACEHOLDER, "");
+	/* Invalid UTF-8 and controls in what is shown as the original. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl4:a\xff\x1b" "b2:..eee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789e"), 0,
+	    "a__b/_", MI_CHANGED_SANITISED,
+	    "a\xef\xbf\xbd\xef\xbf\xbd" "b/..");
+	/* Unchanged file: neither flag nor original. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:a1:beee"
+	    "4:name1:x12:piece lengthi1e6:pieces20:01234567890123456789e"), 0,
+	    "a/b", 0, NULL);
+}
+END_TEST
+
+START_TEST(attributes)
+{
+	static const struct tfile files[] = {
+		{ .path = "run.sh", .length = 1, .attr = "x" },
+		{ .path = ".secret", .length = 1, .attr = "h" },
+		{ .path = "both", .length = 1, .attr = "hxz" },
+		{ .path = "pad", .length = 1, .attr = "p" },
+		{ .path = "plain", .length = 1 },
+	};
+	struct metainfo	*mi;
+
+	mi = files_ok(files, 5);
+	ck_assert_uint_eq(mi->files[0].attr, MI_ATTR_EXEC);
+	ck_assert_uint_eq(mi->files[1].attr, MI_ATTR_HIDDEN);
+	ck_assert_uint_eq(mi->files[2].attr, MI_ATTR_HIDDEN | MI_ATTR_EXEC);
+	ck_assert_uint_eq(mi->files[3].attr, MI_ATTR_PAD);
+	ck_assert_int_eq(mi->files[3].pad, 1);
+	ck_assert_uint_eq(mi->files[4].attr, 0);
+	metainfo_free(mi);
+
+	/* A symlink with no length, or length 0: accepted, no data. */
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:l"
+	    "4:pathl4:linke12:symlink pathl1:aeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 1, "link", 0,
+	    NULL);
+	raw_path_is(LIT("d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:l"
+	    "6:lengthi0e4:pathl4:linkeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789e"), 1, "link", 0,
+	    NULL);
+	mi = parse_ok((const uint8_t *)LIT("d4:infod5:filesld6:lengthi1e"
+	    "4:pathl1:aeed4:attr1:l4:pathl4:linkeee4:name1:x"
+	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"));
+	ck_assert_uint_eq(mi->files[1].attr, MI_ATTR_SYMLINK);
+	ck_assert_uint_eq(mi->files[1].length, 0);
+	metainfo_free(mi);
+}
+END_TEST
+
+START_TEST(name_placeholder)
+{
+	struct tfile	 f = { .length = 5 };
+	struct tinfo	 ti = { .piece_length = 16384, .files = &f,
 	    .nfiles = 1, .single = 1 };
+	struct metainfo	*mi;
 
 	info_bad(&ti, "info: name is missing");
 	ti.name = "..";
-	info_bad(&ti, "info: name is not usable");
-	ti.name = ".";
-	info_bad(&ti, "info: name is not usable");
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	ck_assert_str_eq(mi->files[0].path, "_");
+	ck_assert_uint_eq(mi->nwarnings, 1);
+	ck_assert_str_eq(mi->warnings[0], "info: name '..' sanitised");
+	metainfo_free(mi);
 	ti.name = "";
-	info_bad(&ti, "info: name is not usable");
-	/* A name.utf-8 that is unusable is not overridden by name. */
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	metainfo_free(mi);
+	/* name.utf-8 wins, sanitised the same way. */
 	ti.name = "fine";
-	ti.name_utf8 = "..";
-	info_bad(&ti, "info: name is not usable");
+	ti.name_utf8 = ".";
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "_");
+	metainfo_free(mi);
+	ti.name_utf8 = NULL;
+	mi = info_ok(&ti);
+	ck_assert_str_eq(mi->name, "fine");
+	ck_assert_uint_eq(mi->nwarnings, 0);
+	metainfo_free(mi);
 	parse_bad((const uint8_t *)LIT("d4:infod6:lengthi1e4:namei1e"
 	    "12:piece lengthi1e6:pieces20:01234567890123456789ee"),
 	    "info: name is not a string");
 }
 END_TEST
 
-START_TEST(collisions)
+/* The paths of a multi-file torrent of files, joined by ' '. */
+static void
+paths_are(const struct tfile *files, size_t n, const char *want)
 {
-	struct tfile	files[4] = {
+	struct metainfo	*mi;
+	char		 got[1024];
+	size_t		 i, o = 0;
+
+	mi = files_ok(files, n);
+	got[0] = '\0';
+	for (i = 0; i < mi->nfiles; i++)
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s",
+		    i > 0 ? " " : "", mi->files[i].path);
+	ck_assert_str_eq(got, want);
+	metainfo_free(mi);
+}
+
+START_TEST(disambiguation)
+{
+	struct tfile	files[5] = {
 		{ .path = "a|b", .length = 1 },
 		{ .path = "c", .length = 1 },
 		{ .path = "a|b", .length = 1 },
 	};
+	struct metainfo	*mi;
 
-	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	paths_are(files, 3, "a/b c a/b.1");
+	mi = files_ok(files, 3);
+	ck_assert_uint_eq(mi->files[2].changed, MI_CHANGED_RENAMED);
+	ck_assert_str_eq(mi->files[2].original, "a/b");
+	ck_assert_uint_eq(mi->files[0].changed, 0);
+	metainfo_free(mi);
 	/* The same after sanitising. */
 	files[2].path = "a|b. ";
-	files_bad(files, 3, "file 0 'a/b' and file 2 'a/b' have the same path");
+	paths_are(files, 3, "a/b c a/b.1");
 	files[0].path = "a/b";
 	files[2].path = "a\\b";
-	files_bad(files, 3, "file 0 'a_b' and file 2 'a_b' have the same path");
-	files[0].path = "x|.|y";
-	files[2].path = "|x|y";
-	files_bad(files, 3, "file 0 'x/y' and file 2 'x/y'");
+	paths_are(files, 3, "a_b c a_b.1");
+	/* The extension stays last; numbers count up in file order. */
+	files[0].path = "x.txt";
+	files[1].path = "x.txt";
+	files[2].path = "x.txt";
+	files[3].path = "x.txt";
+	files[3].length = 1;
+	paths_are(files, 4, "x.txt x.1.txt x.2.txt x.3.txt");
+	/* A name some file has as given is never handed out. */
+	files[1].path = "x.txt";
+	files[2].path = "x.1.txt";
+	files[3].path = "x.txt";
+	paths_are(files, 4, "x.txt x.2.txt x.1.txt x.3.txt");
+	/* ".hidden" has no extension; a long one is not an extension. */
+	files[0].path = ".hidden";
+	files[1].path = ".hidden";
+	files[2].path = "f.abcdefghijklmnopq";
+	files[3].path = "f.abcdefghijklmnopq";
+	paths_are(files, 4, ".hidden .hidden.1 f.abcdefghijklmnopq "
+	    "f.abcdefghijklmnopq.1");
 
-	/* A file that is also a directory, in either order. */
+	/* A file that is also a directory: the file is renamed. */
 	files[0].path = "a";
 	files[1].path = "a b";
 	files[2].path = "a|b";
 	files[3].path = "a-";
-	files[3].length = 1;
-	files_bad(files, 4, "file 0 'a' is also a directory of file 2 'a/b'");
+	paths_are(files, 4, "a.1 a b a/b a-");
 	files[0].path = "a|b|c|d";
 	files[2].path = "a|b";
-	files_bad(files, 4, "file 2 'a/b' is also a directory of file 0 "
-	    "'a/b/c/d'");
-	/* Not a collision: a shared prefix that is not a directory. */
+	paths_are(files, 4, "a/b/c/d a b a/b.1 a-");
+	/* ... and not to a name that is a directory either. */
+	files[0].path = "d";
+	files[1].path = "d.1|x";
+	files[2].path = "d|y";
+	files[3].path = "d.2";
+	paths_are(files, 4, "d.3 d.1/x d/y d.2");
+	/* A shared prefix that is not a directory is no collision. */
 	files[0].path = "ab";
-	files[2].path = "a|b";
-	files[1].path = "a.";	/* "a" once trimmed */
-	files_bad(files, 4, "file 1 'a' is also a directory of file 2 'a/b'");
 	files[1].path = "a b";
-	metainfo_free(files_ok(files, 4));
+	files[2].path = "a|b";
+	files[3].path = "a-";
+	paths_are(files, 4, "ab a b a/b a-");
 	/* Duplicate pad files are fine, a pad over a file too. */
 	files[1].path = "ab";
 	files[1].attr = "p";
-	metainfo_free(files_ok(files, 4));
+	paths_are(files, 4, "ab ab a/b a-");
+}
+END_TEST
+
+START_TEST(disambiguate_determinism)
+{
+	struct mi_file	 f[6];
+	static const char *in[6] = { "dup", "dup", "dir", "dir/x", "dup.1",
+	    "dup" };
+	static const char *want[6] = { "dup", "dup.2", "dir.1", "dir/x",
+	    "dup.1", "dup.3" };
+	char		 err[64], longname[MI_MAX_PATH + 1];
+	size_t		 i;
+	int		 round;
+
+	/* The same input gives the same names, every time. */
+	for (round = 0; round < 3; round++) {
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < 6; i++)
+			ck_assert_ptr_nonnull(f[i].path = strdup(in[i]));
+		ck_assert_int_eq(mi_disambiguate(f, 6, err, sizeof(err)), 0);
+		for (i = 0; i < 6; i++) {
+			ck_assert_str_eq(f[i].path, want[i]);
+			ck_assert_uint_eq((f[i].changed & MI_CHANGED_RENAMED) !=
+			    0, strcmp(in[i], want[i]) != 0);
+			free(f[i].path);
+			free(f[i].original);
+		}
+	}
+	/* Nothing to do: nothing changes. */
+	ck_assert_int_eq(mi_disambiguate(f, 0, err, sizeof(err)), 0);
+
+	/* Long names: the stem gives way, the number and extension stay. */
+	memset(f, 0, sizeof(f));
+	memset(longname, 'n', 251);
+	memcpy(longname + 251, ".txt", 5);
+	ck_assert_ptr_nonnull(f[0].path = strdup(longname));
+	ck_assert_ptr_nonnull(f[1].path = strdup(longname));
+	ck_assert_int_eq(mi_disambiguate(f, 2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(f[1].path), MI_MAX_COMPONENT);
+	ck_assert_str_eq(f[1].path + 249, ".1.txt");
+	ck_assert_uint_eq(strspn(f[1].path, "n"), 249);
+	for (i = 0; i < 2; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
+	/* A path at MI_MAX_PATH with a one-byte name: no room, an error. */
+	memset(f, 0, sizeof(f));
+	for (i = 0; i < 16; i++) {
+		memset(longname + 255 * i, 'd', 254);
+		longname[255 * i + 254] = '/';
+	}
+	memset(longname + 4080, 'd', 14);
+	longname[4094] = '/';
+	longname[4095] = 'x';
+	longname[MI_MAX_PATH] = '\0';
+	ck_assert_ptr_nonnull(f[0].path = strdup(longname));
+	ck_assert_ptr_nonnull(f[1].path = strdup(longname));
+	ck_assert_int_eq(mi_disambiguate(f, 2, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "file 1: path too long to be renamed");
+	ck_assert_str_eq(f[1].path, longname);	/* left as it was */
+	for (i = 0; i < 2; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
+}
+END_TEST
+
+/* A thousand files of one name: numbered in order, quickly. */
+START_TEST(disambiguate_many)
+{
+	enum { N = 20000 };
+	struct mi_file	*f;
+	struct timespec	 t0, t1;
+	char		 err[64], want[32];
+	size_t		 i;
+
+	f = calloc(N, sizeof(*f));
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < N; i++)
+		ck_assert_ptr_nonnull(f[i].path = strdup("same.bin"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(mi_disambiguate(f, N, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_str_eq(f[0].path, "same.bin");
+	for (i = 1; i < N; i++) {
+		snprintf(want, sizeof(want), "same.%zu.bin", i);
+		ck_assert_str_eq(f[i].path, want);
+	}
+	ck_assert_msg((t1.tv_sec - t0.tv_sec) < 5, "took too long");
+	for (i = 0; i < N; i++) {
+		free(f[i].path);
+		free(f[i].original);
+	}
+	free(f);
+}
+END_TEST
+
+/* BEP 52: torrents built here, merkle roots computed independently. */
+
+#define V2PL	16384
+
+/* The merkle root of n piece hashes, padded with zero subtrees. */
+static void
+merkle(const uint8_t *h, size_t n, uint8_t out[32])
+{
+	uint8_t	 pad[32] = { 0 }, buf[64], *lvl;
+	size_t	 width = 1, i;
+
+	/* One zero leaf hashed up to a piece (16 KiB pieces: itself). */
+	while (width < n)
+		width *= 2;
+	lvl = calloc(width, 32);
+	ck_assert_ptr_nonnull(lvl);
+	memcpy(lvl, h, 32 * n);
+	for (i = n; i < width; i++)
+		memcpy(lvl + 32 * i, pad, 32);
+	for (; width > 1; width /= 2)
+		for (i = 0; i < width / 2; i++) {
+			memcpy(buf, lvl + 64 * i, 64);
+			SHA256(buf, 64, lvl + 32 * i);
+		}
+	memcpy(out, lvl, 32);
+	free(lvl);
+}
+
+struct v2f {
+	const char	*dir;		/* NULL: at the top */
+	const char	*name;
+	int64_t		 length;
+	uint8_t		 root[32];
+	uint8_t		*layer;		/* NULL: length <= one piece */
+	size_t		 layerlen;
+};
+
+/* Fill f's root (and layer) for its length, from seed. */
+static void
+v2f_make(struct v2f *f, int seed)
+{
+	size_t	n, i;
+
+	n = (size_t)((f->length + V2PL - 1) / V2PL);
+	if (n <= 1) {
+		memset(f->root, seed, 32);
+		f->layer = NULL;
+		return;
+	}
+	f->layerlen = 32 * n;
+	f->layer = malloc(f->layerlen);
+	ck_assert_ptr_nonnull(f->layer);
+	for (i = 0; i < f->layerlen; i++)
+		f->layer[i] = (uint8_t)(seed + i * 7);
+	merkle(f->layer, n, f->root);
+}
+
+static void
+enc_leaf(struct be_buf *b, const struct v2f *f)
+{
+	be_enc_dict(b);
+	be_enc_str(b, "", 0);
+	be_enc_dict(b);
+	be_enc_cstr(b, "length");
+	be_enc_int(b, f->length);
+	if (f->length > 0) {
+		be_enc_cstr(b, "pieces root");
+		be_enc_str(b, f->root, 32);
+	}
+	be_enc_end(b);
+	be_enc_end(b);
+}
+
+/*
+ * A v2 (v1 0) or hybrid (v1 1) torrent of files f[0, n), in file tree
+ * order (files of one dir next to each other), pad files in v1 after
+ * every file but the last that does not end on a piece boundary.
+ * skip_pad: leave out the pad after file skip_pad - 1 (0: none).
+ */
+static uint8_t *
+v2_torrent(struct v2f *f, size_t n, int v1, int64_t pl, size_t skip_pad,
+    size_t *len)
+{
+	struct be_buf	 b;
+	const char	*dir;
+	uint64_t	 total = 0;
+	size_t		 i;
+	char		 padname[32];
+
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "info");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "file tree");
+	be_enc_dict(&b);
+	for (i = 0; i < n; i++) {
+		dir = f[i].dir;
+		if (dir != NULL && (i == 0 || f[i - 1].dir == NULL ||
+		    strcmp(f[i - 1].dir, dir) != 0)) {
+			be_enc_cstr(&b, dir);
+			be_enc_dict(&b);
+		}
+		be_enc_cstr(&b, f[i].name);
+		enc_leaf(&b, &f[i]);
+		if (dir != NULL && (i + 1 == n || f[i + 1].dir == NULL ||
+		    strcmp(f[i + 1].dir, dir) != 0))
+			be_enc_end(&b);
+	}
+	be_enc_end(&b);
+	if (v1) {
+		be_enc_cstr(&b, "files");
+		be_enc_list(&b);
+		for (i = 0; i < n; i++) {
+			be_enc_dict(&b);
+			be_enc_cstr(&b, "length");
+			be_enc_int(&b, f[i].length);
+			be_enc_cstr(&b, "path");
+			be_enc_list(&b);
+			if (f[i].dir != NULL)
+				be_enc_cstr(&b, f[i].dir);
+			be_enc_cstr(&b, f[i].name);
+			be_enc_end(&b);
+			be_enc_end(&b);
+			total += (uint64_t)f[i].length;
+			if (i + 1 < n && f[i].length % pl != 0 &&
+			    skip_pad != i + 1) {
+				be_enc_dict(&b);
+				be_enc_cstr(&b, "attr");
+				be_enc_cstr(&b, "p");
+				be_enc_cstr(&b, "length");
+				be_enc_int(&b, pl - f[i].length % pl);
+				be_enc_cstr(&b, "path");
+				be_enc_list(&b);
+				be_enc_cstr(&b, ".pad");
+				snprintf(padname, sizeof(padname), "%" PRId64,
+				    pl - f[i].length % pl);
+				be_enc_cstr(&b, padname);
+				be_enc_end(&b);
+				be_enc_end(&b);
+				total += (uint64_t)(pl - f[i].length % pl);
+			}
+		}
+		be_enc_end(&b);
+	}
+	be_enc_cstr(&b, "meta version");
+	be_enc_int(&b, 2);
+	be_enc_cstr(&b, "name");
+	be_enc_cstr(&b, "v2t");
+	be_enc_cstr(&b, "piece length");
+	be_enc_int(&b, pl);
+	if (v1) {
+		be_enc_cstr(&b, "pieces");
+		enc_pieces(&b, total, pl, 0);
+	}
+	be_enc_end(&b);
+	be_enc_cstr(&b, "piece layers");
+	be_enc_dict(&b);
+	for (i = 0; i < n; i++)
+		if (f[i].layer != NULL) {
+			be_enc_str(&b, f[i].root, 32);
+			be_enc_str(&b, f[i].layer, f[i].layerlen);
+		}
+	be_enc_end(&b);
+	be_enc_end(&b);
+	return finish(&b, len);
+}
+
+static void
+v2f_free(struct v2f *f, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(f[i].layer);
+}
+
+/* Three files: one with a layer, one in a directory, one small. */
+static void
+v2_files(struct v2f *f)
+{
+	memset(f, 0, 3 * sizeof(*f));
+	f[0].name = "a.bin";
+	f[0].length = 40000;	/* 3 pieces: a layer of 3, padded to 4 */
+	f[1].dir = "sub";
+	f[1].name = "b.txt";
+	f[1].length = 5000;
+	f[2].name = "z.bin";
+	f[2].length = 16384 * 4 + 1;	/* 5 pieces */
+	v2f_make(&f[0], 1);
+	v2f_make(&f[1], 2);
+	v2f_make(&f[2], 3);
+}
+
+START_TEST(v2_only)
+{
+	struct v2f	 f[3];
+	struct metainfo	*mi, *info;
+	uint8_t		*t, md[32];
+	size_t		 len;
+
+	v2_files(f);
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	mi = parse_ok(t, len);
+	ck_assert_int_eq(mi->has_v1, 0);
+	ck_assert_int_eq(mi->has_v2, 1);
+	ck_assert_int_eq(mi->multi, 1);
+	ck_assert_ptr_null(mi->pieces);
+	ck_assert_uint_eq(mi->piece_count, 0);
+	ck_assert_uint_eq(mi->nfiles, 3);
+	ck_assert_str_eq(mi->files[0].path, "a.bin");
+	ck_assert_str_eq(mi->files[1].path, "sub/b.txt");
+	ck_assert_str_eq(mi->files[2].path, "z.bin");
+	ck_assert_uint_eq(mi->files[2].offset, 45000);
+	ck_assert_uint_eq(mi->total_size, 45000 + 16384 * 4 + 1);
+	ck_assert_mem_eq(mi->files[2].root, f[2].root, 32);
+	SHA256(mi->info, mi->info_len, md);
+	ck_assert_mem_eq(mi->info_hash_v2, md, 32);
+	/* The info dictionary alone: the same, without layers to check. */
+	ck_assert_int_eq(metainfo_parse_info(mi->info, mi->info_len, &info,
+	    errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(info->nfiles, 3);
+	ck_assert_int_eq(info->has_v1, 0);
+	metainfo_free(info);
+	metainfo_free(mi);
+	free(t);
+
+	/* One file named as the torrent: a single-file torrent. */
+	f[0].name = "v2t";
+	t = v2_torrent(f, 1, 0, V2PL, 0, &len);
+	mi = parse_ok(t, len);
+	ck_assert_int_eq(mi->multi, 0);
+	ck_assert_str_eq(mi->files[0].path, "v2t");
+	metainfo_free(mi);
+	free(t);
+	v2f_free(f, 3);
+}
+END_TEST
+
+START_TEST(hybrid_agrees)
+{
+	struct v2f	 f[3];
+	struct metainfo	*mi;
+	uint8_t		*t, md[32];
+	size_t		 len;
+
+	v2_files(f);
+	t = v2_torrent(f, 3, 1, V2PL, 0, &len);
+	mi = parse_ok(t, len);
+	ck_assert_int_eq(mi->has_v1, 1);
+	ck_assert_int_eq(mi->has_v2, 1);
+	ck_assert_uint_eq(mi->nfiles, 5);	/* two pad files */
+	ck_assert_str_eq(mi->files[1].path, ".pad/9152");
+	ck_assert_int_eq(mi->files[1].pad, 1);
+	ck_assert_str_eq(mi->files[2].path, "sub/b.txt");
+	ck_assert_int_eq(mi->files[2].has_root, 1);
+	ck_assert_mem_eq(mi->files[2].root, f[1].root, 32);
+	ck_assert_uint_eq(mi->piece_count, 3 + 1 + 5);
+	SHA1(mi->info, mi->info_len, md);
+	ck_assert_mem_eq(mi->info_hash, md, 20);
+	SHA256(mi->info, mi->info_len, md);
+	ck_assert_mem_eq(mi->info_hash_v2, md, 32);
+	metainfo_free(mi);
+	free(t);
+	v2f_free(f, 3);
+}
+END_TEST
+
+/*
+ * A hybrid of the three v2_files() whose v1 files list is spec: entries
+ * "path=length" ('|' between components) or "=length" for a pad file.
+ */
+static uint8_t *
+hybrid_with(struct v2f *f, const char *const *spec, size_t *len)
+{
+	struct be_buf	 b;
+	struct tfile	 tf;
+	uint64_t	 total = 0;
+	const char	*eq;
+	char		 path[64];
+	size_t		 i;
+
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "info");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "file tree");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "a.bin");
+	enc_leaf(&b, &f[0]);
+	be_enc_cstr(&b, "sub");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "b.txt");
+	enc_leaf(&b, &f[1]);
+	be_enc_end(&b);
+	be_enc_cstr(&b, "z.bin");
+	enc_leaf(&b, &f[2]);
+	be_enc_end(&b);
+	be_enc_cstr(&b, "files");
+	be_enc_list(&b);
+	for (i = 0; spec[i] != NULL; i++) {
+		eq = strchr(spec[i], '=');
+		memset(&tf, 0, sizeof(tf));
+		tf.length = strtoll(eq + 1, NULL, 10);
+		be_enc_dict(&b);
+		if (eq == spec[i]) {
+			be_enc_cstr(&b, "attr");
+			be_enc_cstr(&b, "p");
+			snprintf(path, sizeof(path), ".pad|%" PRId64, tf.length);
+		} else
+			snprintf(path, sizeof(path), "%.*s", (int)(eq - spec[i]),
+			    spec[i]);
+		be_enc_cstr(&b, "length");
+		be_enc_int(&b, tf.length);
+		be_enc_cstr(&b, "path");
+		enc_path(&b, path, 0);
+		be_enc_end(&b);
+		total += (uint64_t)tf.length;
+	}
+	be_enc_end(&b);
+	be_enc_cstr(&b, "meta version");
+	be_enc_int(&b, 2);
+	be_enc_cstr(&b, "name");
+	be_enc_cstr(&b, "v2t");
+	be_enc_cstr(&b, "piece length");
+	be_enc_int(&b, V2PL);
+	be_enc_cstr(&b, "pieces");
+	enc_pieces(&b, total, V2PL, 0);
+	be_enc_end(&b);
+	be_enc_cstr(&b, "piece layers");
+	be_enc_dict(&b);
+	be_enc_str(&b, f[0].root, 32);	/* a.bin's sorts first: root 1... */
+	be_enc_str(&b, f[0].layer, f[0].layerlen);
+	be_enc_str(&b, f[2].root, 32);
+	be_enc_str(&b, f[2].layer, f[2].layerlen);
+	be_enc_end(&b);
+	be_enc_end(&b);
+	return finish(&b, len);
+}
+
+static void
+hybrid_bad(struct v2f *f, const char *const *spec, const char *msg)
+{
+	uint8_t	*t;
+	size_t	 len;
+
+	t = hybrid_with(f, spec, &len);
+	parse_bad(t, len, msg);
+	free(t);
+}
+
+START_TEST(hybrid_disagrees)
+{
+	struct v2f		 f[3];
+	struct metainfo		*mi;
+	uint8_t			*t;
+	size_t			 len;
+	static const char *const good[] = { "a.bin=40000", "=9152",
+	    "sub|b.txt=5000", "=11384", "z.bin=65537", NULL };
+	static const char *const trailing_pad[] = { "a.bin=40000", "=9152",
+	    "sub|b.txt=5000", "=11384", "z.bin=65537", "=16383", NULL };
+	static const char *const no_pad[] = { "a.bin=40000",
+	    "sub|b.txt=5000", "=11384", "z.bin=65537", NULL };
+	static const char *const pad_size[] = { "a.bin=40000", "=9151",
+	    "sub|b.txt=5001", "=11384", "z.bin=65537", NULL };
+	static const char *const two_pads[] = { "a.bin=40000", "=9152",
+	    "=16384", "sub|b.txt=5000", "=11384", "z.bin=65537", NULL };
+	static const char *const length[] = { "a.bin=40000", "=9152",
+	    "sub|b.txt=5001", "=11383", "z.bin=65537", NULL };
+	static const char *const path[] = { "a.bin=40000", "=9152",
+	    "sub|c.txt=5000", "=11384", "z.bin=65537", NULL };
+	static const char *const order[] = { "sub|b.txt=5000", "=11384",
+	    "a.bin=40000", "=9152", "z.bin=65537", NULL };
+	static const char *const extra[] = { "a.bin=40000", "=9152",
+	    "sub|b.txt=5000", "=11384", "z.bin=65537", "=16383", "x=1",
+	    NULL };
+	static const char *const fewer[] = { "a.bin=40000", "=9152",
+	    "sub|b.txt=5000", NULL };
+	static const char *const lead_pad[] = { "=16", "a.bin=40000", "=9152",
+	    "sub|b.txt=5000", "=11384", "z.bin=65537", NULL };
+
+	v2_files(f);
+	t = hybrid_with(f, good, &len);
+	mi = parse_ok(t, len);
+	ck_assert_uint_eq(mi->nfiles, 5);
+	metainfo_free(mi);
+	free(t);
+	t = hybrid_with(f, trailing_pad, &len);
+	mi = parse_ok(t, len);	/* a pad after the last file: allowed */
+	ck_assert_uint_eq(mi->nfiles, 6);
+	metainfo_free(mi);
+	free(t);
+	hybrid_bad(f, no_pad, "hybrid: no pad file before file 1 "
+	    "'sub/b.txt'");
+	hybrid_bad(f, pad_size, "hybrid: pad file 1 (9151 bytes) is not "
+	    "where BEP 52 puts one");
+	hybrid_bad(f, two_pads, "hybrid: pad file 2 (16384 bytes) is not "
+	    "where BEP 52 puts one");
+	hybrid_bad(f, lead_pad, "hybrid: pad file 0 (16 bytes) is not where");
+	hybrid_bad(f, length, "hybrid: file 2 'sub/b.txt' is 5001 bytes in "
+	    "v1 and 5000 in the file tree");
+	hybrid_bad(f, path, "hybrid: file 2 is 'sub/c.txt' in v1 and "
+	    "'sub/b.txt' in the file tree");
+	hybrid_bad(f, order, "hybrid: file 0 is 'sub/b.txt' in v1 and "
+	    "'a.bin' in the file tree");
+	hybrid_bad(f, extra, "hybrid: v1 has more files than the file tree "
+	    "(3)");
+	hybrid_bad(f, fewer, "hybrid: the file tree has 3 files, v1 2");
+	v2f_free(f, 3);
+}
+END_TEST
+
+/*
+ * A v2 torrent of one file "a" of 1 byte with pieces root root, and a
+ * piece layers dictionary with one empty layer under lkey if not NULL.
+ */
+static uint8_t *
+v2_one(const uint8_t *root, size_t rootlen, const uint8_t *lkey,
+    size_t lkeylen, size_t *len)
+{
+	struct be_buf	b;
+
+	be_buf_init(&b);
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "info");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "file tree");
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "a");
+	be_enc_dict(&b);
+	be_enc_str(&b, "", 0);
+	be_enc_dict(&b);
+	be_enc_cstr(&b, "length");
+	be_enc_int(&b, 1);
+	be_enc_cstr(&b, "pieces root");
+	be_enc_str(&b, root, rootlen);
+	be_enc_end(&b);
+	be_enc_end(&b);
+	be_enc_end(&b);
+	be_enc_cstr(&b, "meta version");
+	be_enc_int(&b, 2);
+	be_enc_cstr(&b, "name");
+	be_enc_cstr(&b, "x");
+	be_enc_cstr(&b, "piece length");
+	be_enc_int(&b, V2PL);
+	be_enc_end(&b);
+	be_enc_cstr(&b, "piece layers");
+	be_enc_dict(&b);
+	if (lkey != NULL) {
+		be_enc_str(&b, lkey, lkeylen);
+		be_enc_str(&b, "", 0);
+	}
+	be_enc_end(&b);
+	be_enc_end(&b);
+	return finish(&b, len);
+}
+
+START_TEST(piece_layers_bad)
+{
+	struct v2f	 f[3];
+	uint8_t		*t, *p, key[32];
+	size_t		 len;
+
+	v2_files(f);
+	/* No layer for z.bin. */
+	p = f[2].layer;
+	f[2].layer = NULL;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	parse_bad(t, len, "piece layers: no layer for file 2 'z.bin'");
+	free(t);
+	f[2].layer = p;
+	/* A layer one hash short. */
+	f[2].layerlen -= 32;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	parse_bad(t, len, "piece layers: the layer of file 2 'z.bin' has 4 "
+	    "hashes; its 5 pieces need as many");
+	free(t);
+	f[2].layerlen += 32;
+	/* A file longer than its layer says. */
+	f[2].length = V2PL * 5 + 1;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	parse_bad(t, len, "piece layers: the layer of file 2 'z.bin' has 5 "
+	    "hashes; its 6 pieces need as many");
+	free(t);
+	f[2].length = V2PL * 4 + 1;
+	/* One hash byte changed: the root does not match. */
+	f[2].layer[40] ^= 1;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	parse_bad(t, len, "piece layers: the layer of file 2 'z.bin' does not "
+	    "hash to its pieces root");
+	free(t);
+	f[2].layer[40] ^= 1;
+	/* A layer of 95 bytes, and a key of 31. */
+	f[2].layerlen -= 1;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	parse_bad(t, len, "piece layers: layer 1 is 159 bytes, not a multiple "
+	    "of 32");
+	free(t);
+	f[2].layerlen += 1;
+	t = v2_torrent(f, 3, 0, V2PL, 0, &len);
+	p = memmem(t, len, "32:", 3);	/* the first pieces root */
+	ck_assert_ptr_nonnull(p);
+	p = memmem(p + 3, len - (size_t)(p + 3 - t), "piece layersd32:", 16);
+	ck_assert_ptr_nonnull(p);
+	p[13] = '1';	/* "31:" then a stray byte before the value */
+	parse_bad(t, len, "bencode:");
+	free(t);
+	v2f_free(f, 3);
+	memset(key, 1, sizeof(key));
+	t = v2_one(key, 32, key, 31, &len);
+	parse_bad(t, len, "piece layers: a key of 31 bytes, not 32");
+	free(t);
+	t = v2_one(key, 32, NULL, 0, &len);
+	p = memmem(t, len, "12:piece layersd", 16);
+	ck_assert_ptr_nonnull(p);
+	p[15] = 'l';	/* a list, not a dictionary */
+	parse_bad(t, len, "piece layers is not a dictionary");
+	free(t);
+	memset(key, 0, sizeof(key));
+	t = v2_one(key, 32, NULL, 0, &len);
+	parse_bad(t, len, "file tree: 'a': pieces root is all zeros");
+	free(t);
+
+}
+END_TEST
+
+/* A v2-only info dictionary of one file tree, given raw. */
+static void
+tree_bad(const char *tree, const char *msg)
+{
+	char	 buf[4096];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "d4:infod9:file tree%s12:meta versioni2e"
+	    "4:name1:x12:piece lengthi16384eee", tree);
+	ck_assert_int_lt(n, (int)sizeof(buf));
+	parse_bad((const uint8_t *)buf, (size_t)n, msg);
+}
+
+#define ROOT1	"11:pieces root32:\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1\1" \
+		"\1\1\1\1\1\1\1\1\1\1\1\1"
+
+START_TEST(file_tree_bad)
+{
+	char	deep[1024];
+	size_t	i, o = 0;
+
+	tree_bad("de", "info: file tree has no file");
+	tree_bad("le", "info: file tree is not a dictionary");
+	tree_bad("d0:d6:lengthi1e" ROOT1 "ee", "file tree: a file with no name");
+	tree_bad("d1:ad0:d6:lengthi1e" ROOT1 "e1:bd0:d6:lengthi1e" ROOT1 "eee"
+	    "e", "file tree: 'a' is both a file and a directory");
+	tree_bad("d1:ai1ee", "file tree: 'a' is not a dictionary");
+	tree_bad("d1:ad0:i1eee", "file tree: 'a' is not a dictionary");
+	tree_bad("d1:ad0:d6:lengthi1eeee", "file tree: 'a': pieces root is "
+	    "missing");
+	tree_bad("d1:ad0:d6:lengthi1e11:pieces root3:abceee",
+	    "file tree: 'a': pieces root is not 32 bytes");
+	tree_bad("d1:ad0:d6:lengthi-1e" ROOT1 "eee",
+	    "file tree: 'a': length -1 is negative");
+	tree_bad("d1:ad0:d4:attr1:p6:lengthi1e" ROOT1 "eee",
+	    "file tree: 'a': a pad file in a file tree");
+	tree_bad("d1:ad0:d6:lengthi0eeee", "torrent has no data");
+	/* 65 directories deep: past MI_MAX_DEPTH, within the decoder. */
+	for (i = 0; i < 65; i++)
+		o += (size_t)snprintf(deep + o, sizeof(deep) - o, "d1:a");
+	o += (size_t)snprintf(deep + o, sizeof(deep) - o,
+	    "d0:d6:lengthi1e" ROOT1 "ee");
+	for (i = 0; i < 65; i++)
+		deep[o++] = 'e';
+	deep[o] = '\0';
+	tree_bad(deep, "file tree: a path is more than 64 components deep");
+
+	/* Piece length and meta version. */
+	parse_bad((const uint8_t *)LIT("d4:infod9:file treed1:ad0:d6:lengthi1e"
+	    ROOT1 "eee12:meta versioni2e4:name1:x12:piece lengthi49152eee"),
+	    "info: piece length 49152 is not a power of two (BEP 52)");
+	parse_bad((const uint8_t *)LIT("d4:infod9:file treed1:ad0:d6:lengthi1e"
+	    ROOT1 "eee12:meta versioni2e4:name1:x12:piece lengthi8192eee"),
+	    "info: piece length 8192 is below 16 KiB (BEP 52)");
+	parse_bad((const uint8_t *)LIT("d4:infod12:meta versioni2e4:name1:x"
+	    "12:piece lengthi16384eee"),
+	    "info: meta version 2 without a file tree");
+	parse_bad((const uint8_t *)LIT("d4:infod12:meta versioni3e4:name1:x"
+	    "12:piece lengthi16384eee"), "info: meta version above 2 is not "
+	    "supported");
+	parse_bad((const uint8_t *)LIT("d4:infod12:meta version1:24:name1:x"
+	    "12:piece lengthi16384eee"), "info: meta version (not an integer)");
+}
+END_TEST
+
+START_TEST(file_tree_sanitised)
+{
+	struct metainfo	*mi;
+
+	/* Keys are sanitised the same way as v1 path components. */
+	mi = parse_ok((const uint8_t *)LIT("d4:infod9:file treed"
+	    "2:..d1:xd0:d6:lengthi1e" ROOT1 "eee"
+	    "3:a/bd0:d6:lengthi1e" ROOT1 "ee"
+	    "3:a_bd0:d6:lengthi1e" ROOT1 "ee"
+	    "e12:meta versioni2e4:name1:x12:piece lengthi16384eee"));
+	ck_assert_uint_eq(mi->nfiles, 3);
+	ck_assert_str_eq(mi->files[0].path, "_/x");
+	ck_assert_str_eq(mi->files[0].original, "../x");
+	ck_assert_str_eq(mi->files[1].path, "a_b");
+	ck_assert_str_eq(mi->files[2].path, "a_b.1");
+	ck_assert_uint_eq(mi->files[2].changed, MI_CHANGED_RENAMED);
+	metainfo_free(mi);
 }
 END_TEST
 
@@ -1476,7 +2338,7 @@ START_TEST(structure)
 	    "bencode: duplicate dict key 'info'");
 	parse_bad((const uint8_t *)LIT(""), "bencode: empty input");
 	parse_bad((const uint8_t *)LIT("d4:infodee "),
-	    "bencode: trailing bytes");
+	    "info: name is missing");	/* trailing bytes alone are fine */
 	metainfo_free(NULL);
 }
 END_TEST
@@ -1536,8 +2398,18 @@ metainfo_suite(void)
 	tcase_add_test(errors, sum_overflow);
 	tcase_add_test(errors, pieces_bad);
 	tcase_add_test(errors, path_errors);
-	tcase_add_test(errors, name_errors);
-	tcase_add_test(errors, collisions);
+	tcase_add_test(core, sanitised_paths);
+	tcase_add_test(core, attributes);
+	tcase_add_test(core, name_placeholder);
+	tcase_add_test(core, disambiguation);
+	tcase_add_test(core, disambiguate_determinism);
+	tcase_add_test(core, disambiguate_many);
+	tcase_add_test(core, v2_only);
+	tcase_add_test(core, hybrid_agrees);
+	tcase_add_test(core, file_tree_sanitised);
+	tcase_add_test(errors, hybrid_disagrees);
+	tcase_add_test(errors, piece_layers_bad);
+	tcase_add_test(errors, file_tree_bad);
 	tcase_add_test(errors, too_many_files);
 	tcase_add_test(errors, too_big);
 	tcase_add_test(errors, structure);
