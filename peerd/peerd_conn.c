@@ -1261,7 +1261,13 @@ on_message(struct peer *p, const struct wire_msg *m)
 	char			 err[96];
 	int			 first = !p->first_done;
 
-	if (m->type != WIRE_KEEPALIVE)
+	/*
+	 * The bitfield (or have_all/none) comes before anything but the
+	 * extended handshake, a PORT and keep-alives: libtorrent sends its
+	 * extended handshake first.
+	 */
+	if (m->type != WIRE_KEEPALIVE && m->type != WIRE_EXTENDED &&
+	    m->type != WIRE_PORT && m->type != WIRE_UNKNOWN)
 		p->first_done = 1;
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
