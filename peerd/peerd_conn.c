@@ -120,6 +120,7 @@ struct peer {
 	struct pick_peer	 pp;
 	int			 pp_init;
 	uint32_t		 depth;		/* requests in flight, target */
+	uint32_t		 reqq;		/* its BEP 10 reqq, 0 unknown */
 	uint64_t		 down_total, up_total;
 	uint64_t		 sec_down, sec_up;
 	uint64_t		 rate_down, rate_up;
@@ -1341,8 +1342,16 @@ on_message(struct peer *p, const struct wire_msg *m)
 			peer_close(p, "reject without the fast extension");
 			return -1;
 		}
+		/*
+		 * It cannot take that many: shrink the pipeline to what it
+		 * holds, and ask again only as blocks arrive, or a reject
+		 * and a request would chase each other.
+		 */
 		pick_rejected(&p->pp, m->index, m->begin, m->length);
-		return peer_fill(p);
+		if (p->depth > p->pp.nreq)
+			p->depth = p->pp.nreq > PEERD_QDEPTH_START ?
+			    p->pp.nreq : PEERD_QDEPTH_START;
+		return 0;
 	case WIRE_EXTENDED:
 		if (!p->ext || m->ext_id != 0)
 			return 0;	/* unknown: ignored */
@@ -1352,6 +1361,9 @@ on_message(struct peer *p, const struct wire_msg *m)
 			return -1;
 		}
 		p->listen_port = x.port;
+		p->reqq = x.reqq;
+		if (p->reqq != 0 && p->depth > p->reqq)
+			p->depth = p->reqq;
 		if (x.v[0] != '\0')
 			snprintf(p->client, sizeof(p->client), "%s", x.v);
 		return 0;
@@ -1388,7 +1400,8 @@ block_done(struct peer *p)
 	p->sec_down += p->rblen;
 	t->sec_down += p->rblen;
 	/* Slow start: a full pipeline that delivers grows by one. */
-	if (ok && p->pp.nreq + 1 >= p->depth && p->depth < PEERD_QDEPTH_MAX)
+	if (ok && p->pp.nreq + 1 >= p->depth && p->depth < PEERD_QDEPTH_MAX &&
+	    (p->reqq == 0 || p->depth < p->reqq))
 		p->depth++;
 	for (i = 0; i < nc; i++) {
 		struct peer *o = c[i].peer->owner;
@@ -1863,6 +1876,8 @@ conn_tick(uint64_t now)
 			target = PEERD_QDEPTH_START;
 		if (target > PEERD_QDEPTH_MAX)
 			target = PEERD_QDEPTH_MAX;
+		if (p->reqq != 0 && target > p->reqq)
+			target = p->reqq;
 		if (target > p->depth || p->sec_down > 0)
 			p->depth = (uint32_t)target;
 		p->sec_down = p->sec_up = 0;

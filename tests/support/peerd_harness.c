@@ -599,5 +599,9 @@ main(int argc, char *argv[])
 		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
 		    ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 		    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("harness: cpu %.3f s\n", ru.ru_utime.tv_sec +
+		    ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec +
+		    ru.ru_stime.tv_usec) / 1e6);
 	return result;
 }
