@@ -52,7 +52,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role $(B)/tests/peerd_harness
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8
+	   announce udpcodec utf8 wire pick
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -128,6 +128,8 @@ $(B)/tests/check_state $(B)/tests/check_conf: \
 $(B)/tests/check_announce: $(call aobj,trackerd/trackerd_announce.c)
 $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)
+$(B)/tests/check_wire: $(call aobj,peerd/peerd_wire.c)
+$(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
