@@ -49,10 +49,10 @@ LIB_OBJ	:= $(call obj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/obj/g
 LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asan/gen,$(GEN_C)))
 
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
-	   $(B)/tests/probe_role
+	   $(B)/tests/probe_role $(B)/tests/peerd_harness
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8
+	   announce udpcodec utf8 wire pick
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -116,6 +116,11 @@ $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/tests/peerd_harness: $(B)/obj/tests/support/peerd_harness.o $(B)/lib/libbtd.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Unit tests: Check, ASan and UBSan, linked against the real sources.
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 $(B)/tests/check_state $(B)/tests/check_conf: \
@@ -123,6 +128,8 @@ $(B)/tests/check_state $(B)/tests/check_conf: \
 $(B)/tests/check_announce: $(call aobj,trackerd/trackerd_announce.c)
 $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)
+$(B)/tests/check_wire: $(call aobj,peerd/peerd_wire.c)
+$(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"

@@ -3,15 +3,33 @@
  *
  * main() in the order every role follows: log init and the channel to
  * btd (role_init), confinement (already applied by btd before exec, so
- * that a replacement executable is confined the same way), the event
- * loop, dispatch until btd closes the channel.
+ * that a replacement executable is confined the same way: TCP bind on
+ * peer_port only, connect anywhere, no file), the event loop, dispatch
+ * until btd closes the channel.  The listen sockets open when Config
+ * names peer_port.
  *
- * Channels: btd (fd 3, btd__peerd_msg), and the peer channels listed in
- * role_def, attached by btd.  So far the role speaks the lifecycle of
- * proto/common.proto only: Hello, Config, ChannelAttach, Ping/Pong and
- * LinkState; its own bodies (16 and up) come with the BitTorrent work.
+ * Channels:
+ *   btd (fd 3, PeerdMsg): takes TorrentAdd, TorrentRemove, QueryPeers;
+ *     sends PeerdStats once a second and PeersReply.
+ *   stored (PeerStoredMsg): the block path, peerd_block.c.
+ *   trackerd (PeerTrackerdMsg): takes Candidates; sends WantPeers and
+ *     ConnectResult.
+ *   metad (PeerMetadMsg): nothing yet (ut_metadata comes later).
+ *
+ * Invariants: a torrent downloads and uploads nothing before stored's
+ * TorrentHave for it on the current link (t->ready); a TorrentHave that
+ * arrives before btd's TorrentAdd of that torrent waits (bounded) for it.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "common.pb-c.h"
 #include "peer_metad.pb-c.h"
@@ -20,29 +38,472 @@
 #include "peerd.pb-c.h"
 #include "frame.h"
 #include "log.h"
+#include "msg.h"
 #include "role.h"
+#include "util.h"
+#include "peerd.h"
+
+#define PENDING_HAVE_MAX	64	/* TorrentHave waiting for TorrentAdd */
+
+struct torrent_list	torrents = TAILQ_HEAD_INITIALIZER(torrents);
+static uint32_t		ntorrents;
+static struct event	*tick_ev;
+
+/* A TorrentHave for a torrent btd has not sent yet. */
+static struct pending_have {
+	uint32_t	 torrent;
+	uint8_t		*bits;
+	size_t		 len;
+} pending[PENDING_HAVE_MAX];
+static int		npending;
+
+uint64_t
+peerd_now_ms(void)
+{
+	return util_now_ms();
+}
+
+struct torrent *
+torrent_find(uint32_t id)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+struct torrent *
+torrent_by_hash(const uint8_t hash[20])
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (memcmp(t->info_hash, hash, 20) == 0)
+			return t;
+	return NULL;
+}
+
+static void
+torrent_free(struct torrent *t)
+{
+	conn_torrent_close(t);
+	TAILQ_REMOVE(&torrents, t, entry);
+	ntorrents--;
+	pick_free(t->pick);
+	free(t->bitfield);
+	free(t->cands);
+	free(t);
+}
+
+static int
+cand_from(const Btd__PeerAddr *a, uint8_t source, struct cand *c)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)(void *)&c->ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)(void *)&c->ss;
+
+	memset(c, 0, sizeof(*c));
+	c->source = source;
+	if (a->port == 0 || a->port > 65535 || a->addr == NULL)
+		return -1;
+	if (inet_pton(AF_INET, a->addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)a->port);
+		c->sslen = sizeof(*s4);
+		return 0;
+	}
+	memset(c, 0, sizeof(*c));
+	c->source = source;
+	if (inet_pton(AF_INET6, a->addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)a->port);
+		c->sslen = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+add_candidates(struct torrent *t, Btd__PeerAddr **addrs, size_t n,
+    uint8_t source)
+{
+	struct cand	*c;
+	size_t		 i, k = 0;
+
+	if (n > PEERD_MAX_CANDIDATES)
+		n = PEERD_MAX_CANDIDATES;
+	if (n == 0 || (c = calloc(n, sizeof(*c))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (cand_from(addrs[i], source, &c[k]) == 0)
+			k++;
+	conn_torrent_candidates(t, c, k);
+	free(c);
+}
+
+/* Apply a TorrentHave, now or when its TorrentAdd comes. */
+static void
+pending_drop(int i)
+{
+	free(pending[i].bits);
+	pending[i] = pending[--npending];
+}
+
+int
+peerd_pending_have(uint32_t torrent, const uint8_t *bits, size_t len)
+{
+	int i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i].torrent == torrent) {
+			pending_drop(i);
+			break;
+		}
+	if (npending == PENDING_HAVE_MAX)
+		pending_drop(0);
+	if ((pending[npending].bits = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(pending[npending].bits, bits, len);
+	pending[npending].len = len;
+	pending[npending].torrent = torrent;
+	npending++;
+	return 0;
+}
+
+void
+peerd_pending_clear(void)
+{
+	while (npending > 0)
+		pending_drop(npending - 1);
+}
+
+/* ---- btd -> peerd ---- */
+
+static int
+on_torrent_add(const Btd__PeerdTorrentAdd *ta)
+{
+	struct torrent	*t;
+	int		 i;
+
+	if (ta->info_hash.len != 20 || ta->piece_count == 0) {
+		log_warnx("btd: TorrentAdd %u without a valid info-hash or"
+		    " pieces", ta->torrent);
+		return -1;
+	}
+	if ((t = torrent_find(ta->torrent)) != NULL)
+		torrent_free(t);
+	if ((t = torrent_by_hash(ta->info_hash.data)) != NULL)
+		torrent_free(t);
+	if (ntorrents >= PEERD_MAX_TORRENTS) {
+		log_warnx("btd: more than %u torrents", PEERD_MAX_TORRENTS);
+		return 0;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("%s", __func__);
+	t->id = ta->torrent;
+	memcpy(t->info_hash, ta->info_hash.data, 20);
+	t->piece_length = ta->piece_length;
+	t->total_size = ta->total_size;
+	t->npieces = ta->piece_count;
+	t->private = ta->private_;
+	TAILQ_INIT(&t->peers);
+	t->pick = pick_new(t->npieces, t->piece_length, t->total_size);
+	if (t->pick == NULL) {
+		log_warnx("btd: TorrentAdd %u: %u pieces of %llu bytes do not"
+		    " make %llu bytes", ta->torrent, t->npieces,
+		    (unsigned long long)t->piece_length,
+		    (unsigned long long)t->total_size);
+		free(t);
+		return -1;
+	}
+	t->bitfield = calloc((t->npieces + 7) / 8, 1);
+	t->cands = calloc(PEERD_MAX_CANDIDATES, sizeof(*t->cands));
+	if (t->bitfield == NULL || t->cands == NULL)
+		fatal("%s", __func__);
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	ntorrents++;
+	log_debug("torrent %u: added, %u pieces", t->id, t->npieces);
+	add_candidates(t, ta->peers, ta->n_peers, SRC_MAGNET);
+	for (i = 0; i < npending; i++)
+		if (pending[i].torrent == t->id) {
+			block_apply_have(t, pending[i].bits, pending[i].len);
+			pending_drop(i);
+			break;
+		}
+	return 0;
+}
+
+static int
+on_query_peers(struct chan *c, const Btd__QueryPeers *q)
+{
+	Btd__PeersReply		 r = BTD__PEERS_REPLY__INIT;
+	Btd__PeerInfo		*infos = NULL, **ptrs = NULL;
+	struct conn_info	*ci = NULL;
+	struct torrent		*t;
+	static const char *const srcs[] = { "tracker", "incoming", "magnet",
+	    "pex" };
+	size_t			 n = 0, i;
+	int			 rc;
+
+	r.id = q->id;
+	if ((t = torrent_find(q->torrent)) != NULL) {
+		ci = calloc(PEERD_MAX_PEERS_REPLY, sizeof(*ci));
+		infos = calloc(PEERD_MAX_PEERS_REPLY, sizeof(*infos));
+		ptrs = calloc(PEERD_MAX_PEERS_REPLY, sizeof(*ptrs));
+		if (ci == NULL || infos == NULL || ptrs == NULL)
+			fatal("%s", __func__);
+		n = conn_peer_infos(t, ci, PEERD_MAX_PEERS_REPLY);
+		for (i = 0; i < n; i++) {
+			btd__peer_info__init(&infos[i]);
+			infos[i].addr = ci[i].addr;
+			infos[i].port = ci[i].port;
+			infos[i].client = ci[i].client;
+			infos[i].flags = ci[i].flags;
+			infos[i].rate_down = ci[i].rate_down;
+			infos[i].rate_up = ci[i].rate_up;
+			infos[i].progress = ci[i].progress;
+			infos[i].downloaded = ci[i].downloaded;
+			infos[i].uploaded = ci[i].uploaded;
+			infos[i].source = (char *)(uintptr_t)
+			    srcs[ci[i].source < 4 ? ci[i].source : 0];
+			ptrs[i] = &infos[i];
+		}
+	}
+	r.n_peers = n;
+	r.peers = ptrs;
+	rc = MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, PEERS_REPLY, peers_reply,
+	    &r, -1);
+	free(ci);
+	free(infos);
+	free(ptrs);
+	if (rc == -1)
+		log_warn("%s: to btd", __func__);
+	return 0;
+}
+
+static int
+peerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__PeerdMsg	*m = MSG_AS(Btd__PeerdMsg, peerd_msg, env);
+	struct torrent		*t;
+
+	switch (m->body_case) {
+	case BTD__PEERD_MSG__BODY_TORRENT_ADD:
+		return on_torrent_add(m->torrent_add);
+	case BTD__PEERD_MSG__BODY_TORRENT_REMOVE:
+		if ((t = torrent_find(m->torrent_remove->torrent)) != NULL) {
+			log_debug("torrent %u: removed", t->id);
+			torrent_free(t);
+		}
+		return 0;
+	case BTD__PEERD_MSG__BODY_QUERY_PEERS:
+		return on_query_peers(c, m->query_peers);
+	default:
+		return -1;
+	}
+}
+
+/* ---- trackerd ---- */
+
+static int
+peerd_dispatch_trackerd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__PeerTrackerdMsg *m =
+	    MSG_AS(Btd__PeerTrackerdMsg, peer_trackerd_msg, env);
+	struct torrent		*t;
+	uint8_t			 src = SRC_TRACKER;
+
+	(void)c;
+	switch (m->body_case) {
+	case BTD__PEER_TRACKERD_MSG__BODY_CANDIDATES:
+		if (m->candidates->info_hash.len != 20 ||
+		    (t = torrent_by_hash(m->candidates->info_hash.data)) ==
+		    NULL)
+			return 0;
+		if (m->candidates->source != NULL &&
+		    strcmp(m->candidates->source, "pex") == 0)
+			src = SRC_PEX;
+		else if (m->candidates->source != NULL &&
+		    strcmp(m->candidates->source, "magnet") == 0)
+			src = SRC_MAGNET;
+		add_candidates(t, m->candidates->peers,
+		    m->candidates->n_peers, src);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void
+peerd_want_peers(struct torrent *t, uint32_t count)
+{
+	Btd__WantPeers	 w = BTD__WANT_PEERS__INIT;
+	struct chan	*c = role_peer_chan(BTD__ROLE__TRACKERD);
+	uint64_t	 now = peerd_now_ms();
+
+	if (c == NULL || (t->want_ms != 0 &&
+	    now - t->want_ms < PEERD_WANT_S * 1000ULL))
+		return;
+	t->want_ms = now;
+	w.info_hash.data = t->info_hash;
+	w.info_hash.len = 20;
+	w.count = count;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG, WANT_PEERS,
+	    want_peers, &w, -1) == -1)
+		log_warn("%s: to trackerd", __func__);
+}
+
+void
+peerd_connect_result(struct torrent *t, const struct sockaddr *sa, int ok,
+    const char *result)
+{
+	Btd__ConnectResult	 r = BTD__CONNECT_RESULT__INIT;
+	Btd__PeerAddr		 pa = BTD__PEER_ADDR__INIT;
+	struct chan		*c = role_peer_chan(BTD__ROLE__TRACKERD);
+	char			 addr[INET6_ADDRSTRLEN];
+
+	if (c == NULL || chan_full(c))
+		return;		/* history only: nothing depends on it */
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		inet_ntop(AF_INET, &s->sin_addr, addr, sizeof(addr));
+		pa.port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, addr, sizeof(addr));
+		pa.port = ntohs(s->sin6_port);
+	}
+	pa.addr = addr;
+	r.info_hash.data = t->info_hash;
+	r.info_hash.len = 20;
+	r.peer = &pa;
+	r.ok = ok;
+	r.result = (char *)(uintptr_t)result;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+	    CONNECT_RESULT, connect_result, &r, -1) == -1)
+		log_warn("%s: to trackerd", __func__);
+}
+
+/* ---- once a second ---- */
+
+static void
+send_stats(void)
+{
+	Btd__PeerdStats		 s = BTD__PEERD_STATS__INIT;
+	Btd__TorrentStats	*ts, **ptrs;
+	struct torrent		*t;
+	size_t			 n = 0;
+	struct chan		*c = role_btd_chan();
+
+	if (ntorrents == 0 || chan_full(c))
+		return;		/* the deltas wait for the next second */
+	ts = calloc(ntorrents, sizeof(*ts));
+	ptrs = calloc(ntorrents, sizeof(*ptrs));
+	if (ts == NULL || ptrs == NULL)
+		fatal("%s", __func__);
+	TAILQ_FOREACH(t, &torrents, entry) {
+		if (!t->stats_dirty)
+			continue;
+		btd__torrent_stats__init(&ts[n]);
+		ts[n].torrent = t->id;
+		ts[n].downloaded = t->d_down;
+		ts[n].uploaded = t->d_up;
+		ts[n].wasted = t->d_wasted;
+		ts[n].rate_down = t->rate_down;
+		ts[n].rate_up = t->rate_up;
+		ts[n].peers = t->npeers;
+		ts[n].seeds = t->nseeds;
+		ptrs[n] = &ts[n];
+		n++;
+	}
+	if (n > 0) {
+		s.n_torrents = n;
+		s.torrents = ptrs;
+		if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, STATS, stats, &s,
+		    -1) == 0) {
+			TAILQ_FOREACH(t, &torrents, entry) {
+				if (!t->stats_dirty)
+					continue;
+				t->d_down = t->d_up = t->d_wasted = 0;
+				t->stats_dirty = 0;
+			}
+		} else
+			log_warn("%s: to btd", __func__);
+	}
+	free(ts);
+	free(ptrs);
+}
+
+static void
+tick(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	conn_tick(peerd_now_ms());
+	send_stats();
+}
+
+/* ---- the role ---- */
+
+static void
+peer_up(int peer, struct chan *c)
+{
+	struct torrent *t;
+
+	if (peer == BTD__ROLE__STORED)
+		block_stored_up(c);
+	else if (peer == BTD__ROLE__TRACKERD)
+		TAILQ_FOREACH(t, &torrents, entry) {
+			t->want_ms = 0;
+			if (t->ready)
+				peerd_want_peers(t, PEERD_WANT_PEERS);
+		}
+}
+
+static void
+peer_down(int peer)
+{
+	if (peer == BTD__ROLE__STORED) {
+		block_stored_down();
+		peerd_pending_clear();
+	}
+}
 
 static const struct role_def peerd_def = {
 	.name = "peerd",
 	.role = BTD__ROLE__PEERD,
 	.impl = "btd-peerd",
 	.btd_env = &btd__peerd_msg__descriptor,
-	.btd_handler = NULL,
+	.btd_handler = peerd_dispatch_btd,
 	.peers = {
-		{ BTD__ROLE__STORED, &btd__peer_stored_msg__descriptor, NULL,
-		    FRAME_MAX_BLOCK },
-		{ BTD__ROLE__TRACKERD, &btd__peer_trackerd_msg__descriptor, NULL,
-		    FRAME_MAX_ROLE },
+		{ BTD__ROLE__STORED, &btd__peer_stored_msg__descriptor,
+		    peerd_dispatch_stored, FRAME_MAX_BLOCK },
+		{ BTD__ROLE__TRACKERD, &btd__peer_trackerd_msg__descriptor,
+		    peerd_dispatch_trackerd, FRAME_MAX_ROLE },
 		{ BTD__ROLE__METAD, &btd__peer_metad_msg__descriptor, NULL,
 		    FRAME_MAX_ROLE },
 	},
 	.npeers = 3,
+	.config = conn_config,
+	.peer_up = peer_up,
+	.peer_down = peer_down,
 };
 
 int
 main(int argc, char *argv[])
 {
+	struct timeval tv = { 1, 0 };
+
 	role_init(&peerd_def, argc, argv);
+	conn_init(role_base());
+	block_init(role_base());
+	tick_ev = event_new(role_base(), -1, EV_PERSIST, tick, NULL);
+	if (tick_ev == NULL || event_add(tick_ev, &tv) == -1)
+		fatalx("tick timer");
 	log_debug("started");
 	role_run();
 }

@@ -1,0 +1,478 @@
+/*
+ * peerd.h -- peerd's private header.
+ *
+ * The wire codec (peerd_wire.c) and the picker (peerd_pick.c) are plain
+ * C without I/O or libevent, driven by unit tests and the fuzzer; the
+ * connections (peerd_conn.c), the block path (peerd_block.c) and the
+ * dispatch of the role's channels (peerd.c) move bytes and keep state.
+ */
+#ifndef BTD_PEERD_H
+#define BTD_PEERD_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Tunables.  Every bound peerd keeps is here.
+ */
+#define PEERD_BLOCK		16384	/* bytes we request; the largest we
+					   serve (BEP 3 convention) */
+#define PEERD_MAX_CONNS		400	/* connections in all, any state */
+#define PEERD_MAX_TORRENT_CONNS	60	/* connections of one torrent */
+#define PEERD_MAX_DIALING	32	/* outbound connects in progress */
+#define PEERD_MAX_HANDSHAKING	64	/* incoming, before their handshake */
+#define PEERD_MAX_CANDIDATES	1000	/* dial queue of one torrent */
+#define PEERD_MAX_TORRENTS	4096	/* torrents peerd runs at once */
+#define PEERD_HANDSHAKE_S	10	/* connect + handshake timeout */
+#define PEERD_KEEPALIVE_S	120	/* send a keep-alive after this quiet */
+#define PEERD_IDLE_S		300	/* nothing heard for this long: close */
+#define PEERD_REQUEST_S		30	/* an unanswered request goes back */
+#define PEERD_QDEPTH_START	16	/* requests in flight to a new peer */
+#define PEERD_QDEPTH_MAX	500	/* ... at most, however fast it is */
+#define PEERD_QDEPTH_SECONDS	1	/* depth: rate x this / block size */
+#define PEERD_REQQ		250	/* its requests we queue (BEP 10 reqq) */
+#define PEERD_REQQ_HARD		1000	/* past this many queued or rejected
+					   in a row: a flooder, closed */
+#define PEERD_UNCHOKE_SLOTS	8	/* interested peers we unchoke */
+#define PEERD_CHOKE_S		10	/* rotate the unchoked peers */
+#define PEERD_BAN_FAILS		2	/* failed pieces that ban a peer */
+#define PEERD_MAX_BANS		1024	/* banned addresses remembered */
+#define PEERD_WANT_PEERS	50	/* asked of trackerd at a time */
+#define PEERD_WANT_S		60	/* ask trackerd again at most so often */
+#define PEERD_OBUF_MAX		(256U << 10)	/* control bytes queued to a
+						   peer: a 2 Mi-piece
+						   bitfield and slack */
+#define PEERD_UPQ_MAX		PEERD_REQQ	/* blocks read for a peer,
+						   waiting to be sent */
+#define PEERD_MAX_PEERS_REPLY	1000	/* PeerInfo in one PeersReply */
+#define PEERD_BATCH_MAX		4096	/* blocks in one BlockWrite/Read */
+#define PEERD_SLOTS_LOW		8	/* free down slots kept back: below,
+					   piece payloads are not read */
+
+/* ------------------------------------------------------------------ */
+/* peerd_wire.c: the peer wire codec (BEP 3, 6, 10), no I/O */
+
+#define WIRE_HANDSHAKE		68	/* pstrlen, pstr, reserved, hash, id */
+#define WIRE_PIECE_HDR		13	/* length, id, index, begin */
+#define WIRE_MSG_MAX		17	/* the longest fixed-size message */
+#define WIRE_MAX_EXTENDED	(1U << 20)	/* an extended message */
+#define WIRE_MAX_UNKNOWN	(1U << 17)	/* skipped unknown message */
+#define WIRE_CLIENT_VERSION	"btd 0.1.0"	/* BEP 10 v */
+
+enum wire_id {
+	WIRE_CHOKE = 0,
+	WIRE_UNCHOKE = 1,
+	WIRE_INTERESTED = 2,
+	WIRE_NOT_INTERESTED = 3,
+	WIRE_HAVE = 4,
+	WIRE_BITFIELD = 5,
+	WIRE_REQUEST = 6,
+	WIRE_PIECE = 7,
+	WIRE_CANCEL = 8,
+	WIRE_PORT = 9,		/* BEP 5: parsed, ignored */
+	WIRE_SUGGEST = 13,	/* BEP 6 */
+	WIRE_HAVE_ALL = 14,
+	WIRE_HAVE_NONE = 15,
+	WIRE_REJECT = 16,
+	WIRE_ALLOWED_FAST = 17,
+	WIRE_EXTENDED = 20,	/* BEP 10 */
+	WIRE_KEEPALIVE = 256,	/* a zero-length message */
+	WIRE_UNKNOWN = 257,	/* an id we do not know, skipped */
+};
+
+/* Reserved bits of the handshake. */
+#define WIRE_RSV_EXT_BYTE	5	/* BEP 10: reserved[5] & 0x10 */
+#define WIRE_RSV_EXT_BIT	0x10
+#define WIRE_RSV_FAST_BYTE	7	/* BEP 6: reserved[7] & 0x04 */
+#define WIRE_RSV_FAST_BIT	0x04
+
+struct wire_handshake {
+	uint8_t		reserved[8];
+	uint8_t		info_hash[20];
+	uint8_t		peer_id[20];
+};
+
+/* One message, as the parser hands it over. */
+struct wire_msg {
+	int		 type;		/* enum wire_id */
+	uint32_t	 index;		/* HAVE, REQUEST, PIECE, CANCEL,
+					   SUGGEST, REJECT, ALLOWED_FAST */
+	uint32_t	 begin;		/* REQUEST, PIECE, CANCEL, REJECT;
+					   PIECE data: offset in the block */
+	uint32_t	 length;	/* REQUEST, CANCEL, REJECT; PIECE:
+					   payload bytes of the block */
+	uint16_t	 port;		/* PORT */
+	uint8_t		 ext_id;	/* EXTENDED */
+	const uint8_t	*data;		/* BITFIELD, EXTENDED payload, PIECE
+					   data chunk */
+	size_t		 len;		/* bytes at data */
+};
+
+enum wire_result {
+	WIRE_NEED,		/* every byte taken; feed more */
+	WIRE_MSG,		/* a whole message (not PIECE) in msg */
+	WIRE_PIECE_BEGIN,	/* a PIECE header: index, begin, length;
+				   its payload follows */
+	WIRE_PIECE_DATA,	/* payload bytes: data, len, begin = their
+				   offset within the block */
+	WIRE_ERROR,		/* protocol error: err says what */
+};
+
+enum wire_state {
+	WS_LEN,			/* reading the length prefix and id */
+	WS_BODY,		/* reading a message body */
+	WS_PAYLOAD,		/* inside a PIECE payload */
+	WS_SKIP,		/* skipping an unknown message */
+	WS_DEAD,		/* after an error */
+};
+
+/*
+ * The incremental parser.  It takes bytes in any split.  A message
+ * whose bytes lie whole in the caller's buffer is handed over in place;
+ * a split one is assembled in body[] (at most the bound of its type,
+ * checked on the length prefix before anything is allocated).  PIECE
+ * payloads are never assembled: they come out as PIECE_DATA chunks, or
+ * the caller reads them itself and says so with wire_payload_done().
+ */
+struct wire_parser {
+	uint32_t	 npieces;	/* of the torrent: BITFIELD size, HAVE */
+	uint32_t	 max_block;	/* largest PIECE payload accepted */
+	enum wire_state	 state;
+	uint8_t		 hdr[WIRE_PIECE_HDR];	/* length, id and the fixed
+						   fields being assembled */
+	size_t		 hlen;
+	uint32_t	 mlen;		/* length of the current message */
+	uint8_t		 id;
+	uint8_t		*body;		/* malloc'd, for split bodies */
+	size_t		 bcap;
+	size_t		 blen;
+	uint32_t	 left;		/* PAYLOAD, SKIP: bytes still to come */
+	uint32_t	 pbegin;	/* PAYLOAD: offset of the next byte */
+	char		 err[96];
+};
+
+void	wire_parser_init(struct wire_parser *, uint32_t npieces);
+void	wire_parser_free(struct wire_parser *);
+/*
+ * Take bytes from buf (len); *used says how many were consumed.  Call
+ * again with the rest until WIRE_NEED.  Pointers in msg are valid until
+ * the next call.
+ */
+enum wire_result wire_parse(struct wire_parser *, const uint8_t *buf,
+	    size_t len, size_t *used, struct wire_msg *msg);
+/* In a PIECE payload: bytes still to come (0 when not in one). */
+uint32_t wire_payload_left(const struct wire_parser *);
+/* The caller read n payload bytes itself (n <= wire_payload_left()). */
+void	wire_payload_done(struct wire_parser *, uint32_t n);
+
+/* 68 bytes: BEP 3 handshake with the reserved bits of BEP 6 and 10. */
+void	wire_handshake_build(uint8_t out[WIRE_HANDSHAKE],
+	    const uint8_t info_hash[20], const uint8_t peer_id[20]);
+/* 0 and hs filled, or -1 with err (wrong protocol string). */
+int	wire_handshake_parse(const uint8_t in[WIRE_HANDSHAKE],
+	    struct wire_handshake *hs, char *err, size_t errlen);
+
+/*
+ * Builders: each writes one whole message at out and returns its
+ * length.  out must hold WIRE_MSG_MAX bytes (more for BITFIELD and
+ * EXTENDED: see each).
+ */
+size_t	wire_build_simple(uint8_t *out, int id);	/* CHOKE ... NOT_I.,
+							   HAVE_ALL/NONE */
+size_t	wire_build_keepalive(uint8_t *out);
+size_t	wire_build_index(uint8_t *out, int id, uint32_t index);
+							/* HAVE, SUGGEST,
+							   ALLOWED_FAST */
+size_t	wire_build_block(uint8_t *out, int id, uint32_t index,
+	    uint32_t begin, uint32_t length);	/* REQUEST, CANCEL, REJECT */
+/* The 13 bytes before a block of length bytes. */
+size_t	wire_build_piece_hdr(uint8_t *out, uint32_t index, uint32_t begin,
+	    uint32_t length);
+size_t	wire_build_port(uint8_t *out, uint16_t port);
+/* BITFIELD: out holds 5 + nbytes. */
+size_t	wire_build_bitfield(uint8_t *out, const uint8_t *bits,
+	    size_t nbytes);
+/* EXTENDED: out holds 6 + len. */
+size_t	wire_build_extended(uint8_t *out, uint8_t ext_id,
+	    const uint8_t *payload, size_t len);
+
+/* The BEP 10 extended handshake (ext id 0). */
+struct wire_exths {
+	uint16_t	port;		/* p; 0 absent */
+	uint32_t	reqq;		/* 0 absent */
+	char		v[64];		/* client, escaped; "" absent */
+	uint8_t		yourip[16];
+	size_t		yourip_len;	/* 0, 4 or 16 */
+	int64_t		metadata_size;	/* -1 absent */
+	uint8_t		ut_metadata;	/* m: ids it gave, 0 none */
+	uint8_t		ut_pex;
+};
+
+/*
+ * Our extended handshake: m (empty so far), p, reqq, v, yourip (the
+ * peer's address as we see it: 4 or 16 bytes, 0 to leave out).
+ * Returns the payload length written into out (cap bytes), 0 if it
+ * does not fit.
+ */
+size_t	wire_exths_build(uint8_t *out, size_t cap, uint16_t port,
+	    uint32_t reqq, const uint8_t *yourip, size_t yourip_len);
+/* 0 and x filled, or -1 with err: not a bencoded dictionary. */
+int	wire_exths_parse(const uint8_t *payload, size_t len,
+	    struct wire_exths *x, char *err, size_t errlen);
+
+/*
+ * A BITFIELD payload for npieces pieces: the right length and no spare
+ * bit set.  0 or -1 with err.
+ */
+int	wire_bitfield_check(const uint8_t *bits, size_t len, uint32_t npieces,
+	    char *err, size_t errlen);
+
+/* A client name from a peer id (Azureus or Shadow style), escaped. */
+void	wire_client_name(const uint8_t peer_id[20], char *out, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* peerd_pick.c: which block to request of whom, no I/O */
+
+#define PICK_MAX_CONTRIB	8	/* peers remembered per piece, for bans */
+
+struct pick_torrent;
+struct pick_active;
+
+/* A request in flight to one peer. */
+struct pick_req {
+	uint32_t	piece;
+	uint32_t	begin;
+	uint32_t	length;
+	uint64_t	sent_ms;
+};
+
+/* The picker's view of one connected peer; embedded in struct peer. */
+struct pick_peer {
+	struct pick_torrent	*t;
+	void			*owner;		/* the connection */
+	uint32_t		 id;		/* unique, for contributors */
+	uint8_t			*have;		/* its bitfield */
+	uint32_t		 nhave;
+	int			 seed;		/* has every piece */
+	struct pick_req		*reqs;		/* ring, PEERD_QDEPTH_MAX */
+	uint32_t		 rhead;
+	uint32_t		 nreq;
+	struct pick_active	*last;		/* piece it was last given */
+	LIST_ENTRY(pick_peer)	 entry;		/* in t->peers */
+};
+
+/* A duplicate request to cancel (end game): which peer, which block. */
+struct pick_cancel {
+	struct pick_peer	*peer;
+	struct pick_req		 req;
+};
+
+struct pick_torrent *pick_new(uint32_t npieces, uint64_t piece_length,
+	    uint64_t total_size);
+void	pick_free(struct pick_torrent *);
+/* Mark piece verified (TorrentHave, a good verdict). */
+void	pick_set_have(struct pick_torrent *, uint32_t piece);
+int	pick_has(const struct pick_torrent *, uint32_t piece);
+uint32_t pick_nhave(const struct pick_torrent *);
+int	pick_complete(const struct pick_torrent *);
+uint32_t pick_block_len(const struct pick_torrent *, uint32_t piece,
+	    uint32_t begin);
+uint32_t pick_piece_len(const struct pick_torrent *, uint32_t piece);
+uint32_t pick_npieces(const struct pick_torrent *);
+/* 1 while some piece is wanted that no request or verdict covers. */
+int	pick_endgame(const struct pick_torrent *);
+
+/* Peers: join (no pieces), leave (its requests go back to the pool). */
+int	pick_peer_init(struct pick_torrent *, struct pick_peer *,
+	    void *owner, uint32_t id);
+void	pick_peer_free(struct pick_peer *);
+void	pick_peer_have(struct pick_peer *, uint32_t piece);
+void	pick_peer_bitfield(struct pick_peer *, const uint8_t *bits);
+void	pick_peer_have_all(struct pick_peer *);
+/* 1 if the peer has a piece we want. */
+int	pick_interesting(const struct pick_peer *);
+
+/*
+ * The next request for peer pp at time now_ms: partially requested
+ * pieces first, then the rarest piece it has (random among equals),
+ * then, in the end game, blocks already requested of another peer.
+ * 1 and *out filled (already counted in flight), 0 nothing to ask.
+ */
+int	pick_next(struct pick_peer *, uint64_t now_ms, struct pick_req *out);
+
+/*
+ * A block arrived from pp.  1: it was requested and is wanted: hand it
+ * to stored; in the end game the duplicates requested of other peers
+ * are in cancels (at most ncancel_max; *ncancel set).  0: not
+ * requested or no longer wanted: discard it.
+ */
+int	pick_received(struct pick_peer *, uint32_t piece, uint32_t begin,
+	    uint32_t length, struct pick_cancel *cancels, size_t ncancel_max,
+	    size_t *ncancel);
+/* 1 if pp has a request in flight for exactly this block. */
+int	pick_wanted(const struct pick_peer *, uint32_t piece, uint32_t begin,
+	    uint32_t length);
+/* The peer rejected a request, or we cancelled it: back to the pool. */
+void	pick_rejected(struct pick_peer *, uint32_t piece, uint32_t begin,
+	    uint32_t length);
+/* Every request of pp goes back to the pool (it choked us). */
+void	pick_drop_requests(struct pick_peer *);
+/* Requests of pp older than timeout_ms go back; returns how many. */
+uint32_t pick_timeouts(struct pick_peer *, uint64_t now_ms,
+	    uint64_t timeout_ms);
+
+/*
+ * stored's verdict on a piece.  ok: verified.  !ok: the piece is wanted
+ * again; the ids of the peers that sent blocks of it are put in
+ * contrib (PICK_MAX_CONTRIB) and their number returned.
+ */
+size_t	pick_verdict(struct pick_torrent *, uint32_t piece, int ok,
+	    uint32_t *contrib);
+/* Requests in flight to every peer of every torrent. */
+uint32_t pick_outstanding(void);
+/* stored went away: blocks received but not verified are wanted again. */
+void	pick_forget_received(struct pick_torrent *);
+
+/* ------------------------------------------------------------------ */
+/* peerd_block.c, peerd_conn.c, peerd.c: the running role */
+
+struct chan;
+struct event_base;
+struct peer;
+struct torrent;
+struct ProtobufCMessage;
+
+/* One candidate address to dial. */
+struct cand {
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	uint8_t			source;		/* enum cand_source */
+};
+
+enum cand_source {
+	SRC_TRACKER,
+	SRC_INCOMING,
+	SRC_MAGNET,
+	SRC_PEX,
+};
+
+struct torrent {
+	TAILQ_ENTRY(torrent)	 entry;
+	uint32_t		 id;		/* btd's number */
+	uint8_t			 info_hash[20];
+	uint64_t		 piece_length;
+	uint64_t		 total_size;
+	uint32_t		 npieces;
+	int			 private;
+	int			 ready;		/* TorrentHave on this link */
+	int			 gone;		/* TorrentGone: stop */
+	struct pick_torrent	*pick;
+	uint8_t			*bitfield;	/* verified, BEP 3 order */
+	TAILQ_HEAD(, peer)	 peers;		/* handshake done */
+	uint32_t		 npeers;
+	uint32_t		 nseeds;
+	struct cand		*cands;		/* dial queue, a ring */
+	uint32_t		 chead;
+	uint32_t		 ncands;
+	uint64_t		 want_ms;	/* WantPeers last sent */
+	/* PeerdStats: deltas since the last one, and rate windows */
+	uint64_t		 d_down, d_up, d_wasted;
+	uint64_t		 rate_down, rate_up;
+	uint64_t		 sec_down, sec_up;
+	int			 stats_dirty;
+};
+
+/* peerd_conn.c */
+void	conn_init(struct event_base *);
+void	conn_config(const char *key, const char *value);
+const uint8_t *conn_peer_id(void);
+/* Dial the next candidates of every torrent, within the limits. */
+void	conn_dial(void);
+void	conn_torrent_candidates(struct torrent *, const struct cand *,
+	    size_t n);
+/* Close every connection of t (removed, gone). */
+void	conn_torrent_close(struct torrent *);
+/* t became ready: send our bitfield, interest, requests to each peer. */
+void	conn_torrent_ready(struct torrent *);
+/* Piece verified: HAVE to every peer of t, drop seeds if we are one. */
+void	conn_piece_have(struct torrent *, uint32_t piece);
+/* Contributors of a failed piece: count a failure, ban at the bound. */
+void	conn_piece_failed(struct torrent *, const uint32_t *ids, size_t n);
+/* Send requests to every peer that has room (slots came back). */
+void	conn_fill_all(void);
+/* Peers stopped for lack of free slots may read again. */
+void	conn_resume_reading(void);
+/* The arenas are going: no connection may keep a slot pointer. */
+void	conn_arena_gone(void);
+/* stored could not read a block p asked for. */
+void	conn_upload_failed(struct peer *, uint32_t piece, uint32_t begin,
+	    uint32_t length);
+/* Up slots are free: read the blocks peers asked for. */
+void	conn_pump_uploads(void);
+/* An up slot is ready for peer p (ReadDone ok). */
+void	conn_upload_ready(struct peer *, uint32_t slot, uint32_t piece,
+	    uint32_t begin, uint32_t length);
+/* What QueryPeers shows of one connection. */
+struct conn_info {
+	char		addr[46];	/* INET6_ADDRSTRLEN */
+	uint16_t	port;
+	char		client[64];	/* escaped */
+	char		flags[8];	/* peerd.proto PeerInfo.flags */
+	uint64_t	rate_down, rate_up;
+	double		progress;
+	uint64_t	downloaded, uploaded;
+	uint8_t		source;		/* enum cand_source */
+};
+size_t	conn_peer_infos(struct torrent *, struct conn_info *, size_t max);
+/* Per-second bookkeeping: rates, depths, timeouts, choking. */
+void	conn_tick(uint64_t now_ms);
+uint32_t conn_count(void);
+
+/* peerd_block.c */
+void	block_init(struct event_base *);
+/* Down slots: take one for a received block; -1 when none is free. */
+int	block_down_take(void);
+/* A received block in slot: queue it for stored (BlockWrite). */
+void	block_down_put(int slot, uint32_t torrent, uint32_t piece,
+	    uint32_t begin, uint32_t length);
+/* A slot taken but not filled (the peer left mid-block). */
+void	block_down_release(int slot);
+uint8_t	*block_down_ptr(int slot);
+/* Free down slots minus requests in flight: room for more requests. */
+int	block_room(void);
+int	block_down_low(void);
+/* The stored link is up with arenas. */
+int	block_link_up(void);
+/* Ask stored to read a block for peer p (an upload); -1: no up slot. */
+int	block_read(struct peer *, uint32_t torrent, uint32_t piece,
+	    uint32_t begin, uint32_t length);
+uint8_t	*block_up_ptr(uint32_t slot);
+int	block_up_room(void);
+/* An up slot was sent (or its peer left): it is free again. */
+void	block_up_free(uint32_t slot);
+/* Peer p leaves: forget it in pending reads. */
+void	block_peer_gone(struct peer *);
+/* stored's verified pieces of t: it may download and upload now. */
+int	block_apply_have(struct torrent *, const uint8_t *bits, size_t len);
+void	block_stored_up(struct chan *);
+void	block_stored_down(void);
+int	peerd_dispatch_stored(struct chan *, const struct ProtobufCMessage *);
+
+/* peerd.c */
+struct torrent *torrent_find(uint32_t id);
+struct torrent *torrent_by_hash(const uint8_t hash[20]);
+TAILQ_HEAD(torrent_list, torrent);
+extern struct torrent_list torrents;
+/* Ask trackerd for candidates of t (rate-limited). */
+void	peerd_want_peers(struct torrent *, uint32_t count);
+void	peerd_connect_result(struct torrent *, const struct sockaddr *,
+	    int ok, const char *result);
+uint64_t peerd_now_ms(void);
+/* A TorrentHave for a torrent btd has not added yet: keep it. */
+int	peerd_pending_have(uint32_t torrent, const uint8_t *bits, size_t len);
+void	peerd_pending_clear(void);
+
+#endif

@@ -1,0 +1,1906 @@
+/*
+ * peerd_conn.c -- connections to peers: raw non-blocking TCP sockets on
+ * libevent with read and write events of their own (no bufferevents, so
+ * that a PIECE payload goes from the socket straight into an arena slot
+ * and an upload leaves with one writev() of header and slot).
+ *
+ * Owns: the listen sockets (IPv4 and IPv6 on peer_port), every
+ * connection from dial or accept to close, the handshake (10 s), keep-
+ * alives and the idle timeout, the connection limits, the request
+ * pipeline of each peer (its depth adapts to the peer's rate), serving
+ * its requests through stored, and a simple choker: up to
+ * PEERD_UNCHOKE_SLOTS interested peers unchoked per torrent, one
+ * rotated every PEERD_CHOKE_S.
+ *
+ * Reading: outside a payload, bytes go into a small buffer and through
+ * the parser.  When a PIECE that was asked for begins, a down slot is
+ * taken and the connection then readv()s (the rest of the slot, the
+ * next 13 bytes into the small buffer): in a stream of PIECEs, each
+ * payload lands in its slot and each header in the buffer, so no
+ * payload byte is copied by peerd.  Only the payload bytes that came
+ * in the same read as the header before them are copied into the slot.
+ * When no slot is free the connection stops reading, and TCP pushes
+ * back on the peer.
+ *
+ * Invariants: a bad message closes that connection, never the process;
+ * every queue of a connection is bounded; a connection never holds a
+ * slot pointer after conn_arena_gone().
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "util.h"
+#include "peerd.h"
+
+#define PEER_RBUF		(PEERD_BLOCK + 4096)	/* read buffer */
+#define PEER_READ_ROUNDS	16	/* reads per wake-up, to stay fair */
+#define PEER_IOV		64	/* iovecs per writev() */
+#define ACCEPT_ROUNDS		32	/* accepts per wake-up */
+#define ACCEPT_PAUSE_MS		1000	/* after EMFILE: stop accepting */
+#define MAX_LOCAL		8	/* our own addresses remembered */
+#define MAX_CANCELS		64	/* end-game cancels per block */
+
+enum peer_state {
+	ST_CONNECTING,
+	ST_HANDSHAKE,
+	ST_ACTIVE,
+};
+
+/* A block read for the peer, in an up slot, being sent. */
+struct upsend {
+	uint32_t	slot;
+	uint32_t	len;		/* payload bytes */
+	uint32_t	off;		/* bytes of header + payload sent */
+	uint8_t		hdr[WIRE_PIECE_HDR];
+};
+
+/* A request of the peer, waiting for an up slot. */
+struct inreq {
+	uint32_t	piece;
+	uint32_t	begin;
+	uint32_t	length;
+};
+
+struct peer {
+	TAILQ_ENTRY(peer)	 all;		/* every connection */
+	TAILQ_ENTRY(peer)	 entry;		/* t->peers, when ACTIVE */
+	TAILQ_ENTRY(peer)	 hentry;	/* hungry: waits for room */
+	TAILQ_ENTRY(peer)	 uentry;	/* has requests to read */
+	TAILQ_ENTRY(peer)	 sentry;	/* stalled: waits for a slot */
+	int			 hungry, uploading, stalled;
+	int			 fd;
+	struct event		*rev, *wev;
+	int			 reading;	/* rev is added */
+	enum peer_state		 state;
+	int			 incoming;
+	uint8_t			 source;	/* enum cand_source */
+	struct torrent		*t;		/* outbound: from the dial */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 addr[INET6_ADDRSTRLEN];
+	uint16_t		 port;
+	uint16_t		 listen_port;	/* BEP 10 p */
+	uint8_t			 peer_id[20];
+	char			 client[64];
+	int			 fast, ext;
+	uint8_t			 hs[WIRE_HANDSHAKE];
+	size_t			 hslen;
+	int			 am_choking, am_interested;
+	int			 peer_choking, peer_interested;
+	int			 first_done;	/* a message after the handshake */
+	int			 got_have;	/* bitfield/have_all/none seen */
+	uint64_t		 choke_ms;	/* when we last (un)choked it */
+	struct wire_parser	 wp;
+	uint8_t			*rbuf;		/* PEER_RBUF */
+	size_t			 rlen, roff;
+	int			 rslot;		/* down slot being filled */
+	uint32_t		 rpiece, rbegin, rblen;
+	int			 rdiscard;	/* payload not wanted */
+	uint8_t			*obuf;		/* control messages out */
+	size_t			 olen, ooff, ocap;
+	struct upsend		 upq[PEERD_UPQ_MAX];
+	uint32_t		 uhead, nup;
+	struct inreq		 inq[PEERD_REQQ];
+	uint32_t		 ihead, nin;
+	uint32_t		 nreads;	/* its blocks at stored */
+	uint32_t		 flood;		/* requests refused in a row */
+	struct pick_peer	 pp;
+	int			 pp_init;
+	uint32_t		 depth;		/* requests in flight, target */
+	uint32_t		 reqq;		/* its BEP 10 reqq, 0 unknown */
+	uint64_t		 down_total, up_total;
+	uint64_t		 sec_down, sec_up;
+	uint64_t		 rate_down, rate_up;
+	uint64_t		 last_recv_ms, last_send_ms, start_ms;
+	uint32_t		 fails;		/* failed pieces it sent to */
+	int			 dead;
+};
+
+static struct event_base	*cbase;
+static uint8_t			 our_id[20];
+static int			 have_id;
+static uint16_t			 our_port;
+static int			 lfd[2] = { -1, -1 };
+static struct event		*lev[2];
+static struct event		*accept_timer;
+static struct event		*fill_ev;	/* conn_fill_all(), later */
+static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
+static TAILQ_HEAD(, peer)	 hungry = TAILQ_HEAD_INITIALIZER(hungry);
+static TAILQ_HEAD(, peer)	 uploaders = TAILQ_HEAD_INITIALIZER(uploaders);
+static TAILQ_HEAD(, peer)	 stalled = TAILQ_HEAD_INITIALIZER(stalled);
+static uint32_t			 nconns, ndialing, nhandshaking;
+static uint32_t			 next_peer_id = 1;
+static struct sockaddr_storage	 local[MAX_LOCAL];
+static int			 nlocal;
+static struct {
+	struct sockaddr_storage	ss;
+} bans[PEERD_MAX_BANS];
+static uint32_t			 nbans, banpos;
+
+static void	peer_read_cb(evutil_socket_t, short, void *);
+static void	peer_write_cb(evutil_socket_t, short, void *);
+static void	peer_close(struct peer *, const char *why);
+static int	peer_fill(struct peer *);
+static void	peer_process(struct peer *);
+
+const uint8_t *
+conn_peer_id(void)
+{
+	return our_id;
+}
+
+uint32_t
+conn_count(void)
+{
+	return nconns;
+}
+
+/* ---- addresses ---- */
+
+static int
+addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+    int port)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a,
+		    *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
+		    (!port || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a,
+		    *y = (const void *)b;
+
+		return memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 &&
+		    (!port || x->sin6_port == y->sin6_port);
+	}
+	return 0;
+}
+
+static uint16_t
+addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)ss)->
+		    sin_port);
+	return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->
+	    sin6_port);
+}
+
+static void
+addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a;
+
+	if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
+	else
+		a = &((const struct sockaddr_in6 *)(const void *)ss)->
+		    sin6_addr;
+	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* Is ss one of our own listening addresses? */
+static int
+addr_is_self(const struct sockaddr_storage *ss)
+{
+	int i;
+
+	if (our_port == 0 || addr_port(ss) != our_port)
+		return 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+
+		if ((ntohl(s->sin_addr.s_addr) >> 24) == 127 ||
+		    s->sin_addr.s_addr == 0)
+			return 1;
+	} else {
+		const struct sockaddr_in6 *s = (const void *)ss;
+
+		if (IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr))
+			return 1;
+	}
+	for (i = 0; i < nlocal; i++)
+		if (addr_eq(&local[i], ss, 0))
+			return 1;
+	return 0;
+}
+
+static void
+note_local(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 i;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	for (i = 0; i < nlocal; i++)
+		if (addr_eq(&local[i], &ss, 0))
+			return;
+	local[nlocal < MAX_LOCAL ? nlocal++ : MAX_LOCAL - 1] = ss;
+}
+
+static int
+is_banned(const struct sockaddr_storage *ss)
+{
+	uint32_t i;
+
+	for (i = 0; i < nbans; i++)
+		if (addr_eq(&bans[i].ss, ss, 0))
+			return 1;
+	return 0;
+}
+
+static void
+ban(const struct sockaddr_storage *ss)
+{
+	if (is_banned(ss))
+		return;
+	bans[banpos].ss = *ss;
+	banpos = (banpos + 1) % PEERD_MAX_BANS;
+	if (nbans < PEERD_MAX_BANS)
+		nbans++;
+}
+
+/* ---- configuration and listening ---- */
+
+static int
+unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t	 i;
+	int	 hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0' :
+		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
+		    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' :
+		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
+		    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void	accept_cb(evutil_socket_t, short, void *);
+
+static void
+listen_stop(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (lev[i] != NULL)
+			event_free(lev[i]);
+		lev[i] = NULL;
+		if (lfd[i] != -1)
+			close(lfd[i]);
+		lfd[i] = -1;
+	}
+}
+
+static int
+listen_one(int family, uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)(void *)&ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)(void *)&ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		len = sizeof(*s);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 128) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+listen_start(uint16_t port)
+{
+	int i, fam[2] = { AF_INET, AF_INET6 };
+
+	listen_stop();
+	for (i = 0; i < 2; i++) {
+		if ((lfd[i] = listen_one(fam[i], port)) == -1) {
+			log_warn("listen on %s port %u",
+			    fam[i] == AF_INET ? "IPv4" : "IPv6", port);
+			continue;
+		}
+		lev[i] = event_new(cbase, lfd[i], EV_READ | EV_PERSIST,
+		    accept_cb, NULL);
+		if (lev[i] == NULL || event_add(lev[i], NULL) == -1)
+			fatalx("listen_start: event");
+	}
+	log_info("listening on port %u", port);
+}
+
+void
+conn_config(const char *key, const char *value)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (strcmp(key, "peer_id") == 0) {
+		if (unhex(value, our_id, 20) == -1)
+			log_warnx("config: bad peer_id");
+		else
+			have_id = 1;
+	} else if (strcmp(key, "peer_port") == 0) {
+		n = strtoul(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || n == 0 || n > 65535) {
+			log_warnx("config: bad peer_port");
+			return;
+		}
+		if (n != our_port) {
+			our_port = (uint16_t)n;
+			listen_start(our_port);
+		}
+	}
+}
+
+static void
+accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	int i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < 2; i++)
+		if (lev[i] != NULL)
+			event_add(lev[i], NULL);
+}
+
+static void
+fill_later(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	conn_fill_all();
+	conn_dial();
+}
+
+void
+conn_init(struct event_base *base)
+{
+	cbase = base;
+	memcpy(our_id, "-BT0100-", 8);
+	arc4random_buf(our_id + 8, 12);
+	accept_timer = evtimer_new(base, accept_resume, NULL);
+	fill_ev = event_new(base, -1, 0, fill_later, NULL);
+	if (accept_timer == NULL || fill_ev == NULL)
+		fatalx("conn_init: timer");
+}
+
+/* ---- connections ---- */
+
+static struct peer *
+peer_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
+    int incoming)
+{
+	struct peer	*p;
+	int		 one = 1;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if ((p->rbuf = malloc(PEER_RBUF)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->fd = fd;
+	p->ss = *ss;
+	p->sslen = sslen;
+	p->incoming = incoming;
+	p->port = addr_port(ss);
+	addr_str(ss, p->addr, sizeof(p->addr));
+	p->rslot = -1;
+	p->am_choking = p->peer_choking = 1;
+	p->depth = PEERD_QDEPTH_START;
+	p->start_ms = p->last_recv_ms = p->last_send_ms = peerd_now_ms();
+	p->state = incoming ? ST_HANDSHAKE : ST_CONNECTING;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	p->rev = event_new(cbase, fd, EV_READ | EV_PERSIST, peer_read_cb, p);
+	p->wev = event_new(cbase, fd, EV_WRITE | EV_PERSIST, peer_write_cb,
+	    p);
+	if (p->rev == NULL || p->wev == NULL) {
+		if (p->rev)
+			event_free(p->rev);
+		if (p->wev)
+			event_free(p->wev);
+		free(p->rbuf);
+		free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&peers, p, all);
+	nconns++;
+	if (incoming)
+		nhandshaking++;
+	else
+		ndialing++;
+	return p;
+}
+
+static void
+read_on(struct peer *p)
+{
+	if (!p->reading && !p->dead) {
+		event_add(p->rev, NULL);
+		p->reading = 1;
+	}
+}
+
+static void
+read_off(struct peer *p)
+{
+	if (p->reading) {
+		event_del(p->rev);
+		p->reading = 0;
+	}
+}
+
+/* Queue bytes for the peer; -1 when its queue is over the bound. */
+static int
+out_add(struct peer *p, const void *buf, size_t len)
+{
+	if (p->dead)
+		return -1;
+	if (p->ooff > 0 && p->ooff == p->olen)
+		p->ooff = p->olen = 0;
+	if (p->olen + len > p->ocap) {
+		size_t	 need = p->olen - p->ooff + len, cap;
+		uint8_t	*nb;
+
+		if (p->ooff > 0) {
+			memmove(p->obuf, p->obuf + p->ooff, p->olen - p->ooff);
+			p->olen -= p->ooff;
+			p->ooff = 0;
+		}
+		if (need > PEERD_OBUF_MAX) {
+			peer_close(p, "output queue full");
+			return -1;
+		}
+		if (p->olen + len > p->ocap) {
+			cap = p->ocap ? p->ocap : 1024;
+			while (cap < need)
+				cap *= 2;
+			if ((nb = realloc(p->obuf, cap)) == NULL) {
+				peer_close(p, "out of memory");
+				return -1;
+			}
+			p->obuf = nb;
+			p->ocap = cap;
+		}
+	}
+	memcpy(p->obuf + p->olen, buf, len);
+	p->olen += len;
+	event_add(p->wev, NULL);
+	return 0;
+}
+
+static int
+send_simple(struct peer *p, int id)
+{
+	uint8_t b[WIRE_MSG_MAX];
+
+	return out_add(p, b, wire_build_simple(b, id));
+}
+
+static int
+send_index(struct peer *p, int id, uint32_t index)
+{
+	uint8_t b[WIRE_MSG_MAX];
+
+	return out_add(p, b, wire_build_index(b, id, index));
+}
+
+static int
+send_block(struct peer *p, int id, uint32_t piece, uint32_t begin,
+    uint32_t length)
+{
+	uint8_t b[WIRE_MSG_MAX];
+
+	return out_add(p, b, wire_build_block(b, id, piece, begin, length));
+}
+
+static void
+hungry_add(struct peer *p)
+{
+	if (!p->hungry) {
+		TAILQ_INSERT_TAIL(&hungry, p, hentry);
+		p->hungry = 1;
+	}
+}
+
+static void
+hungry_del(struct peer *p)
+{
+	if (p->hungry) {
+		TAILQ_REMOVE(&hungry, p, hentry);
+		p->hungry = 0;
+	}
+}
+
+static void
+stalled_del(struct peer *p)
+{
+	if (p->stalled) {
+		TAILQ_REMOVE(&stalled, p, sentry);
+		p->stalled = 0;
+	}
+}
+
+static void
+uploader_del(struct peer *p)
+{
+	if (p->uploading) {
+		TAILQ_REMOVE(&uploaders, p, uentry);
+		p->uploading = 0;
+	}
+}
+
+static void
+upq_drop_unsent(struct peer *p)
+{
+	uint32_t i, k, keep = 0;
+
+	/* Keep a block already partly written: the stream needs it. */
+	for (i = 0; i < p->nup; i++) {
+		k = (p->uhead + i) % PEERD_UPQ_MAX;
+		if (i == 0 && p->upq[k].off > 0) {
+			keep = 1;
+			continue;
+		}
+		block_up_free(p->upq[k].slot);
+	}
+	p->nup = keep;
+}
+
+static void
+peer_close(struct peer *p, const char *why)
+{
+	struct torrent	*t = p->t;
+	uint32_t	 i;
+
+	if (p->dead)
+		return;
+	p->dead = 1;
+	log_debug("peer %s port %u: closed: %s", p->addr, p->port, why);
+	if (p->state == ST_CONNECTING)
+		ndialing--;
+	else if (p->state == ST_HANDSHAKE) {
+		if (p->incoming)
+			nhandshaking--;
+		else
+			ndialing--;
+	}
+	if (!p->incoming && p->state != ST_ACTIVE && t != NULL)
+		peerd_connect_result(t, (struct sockaddr *)&p->ss, 0, why);
+	if (p->state == ST_ACTIVE && t != NULL) {
+		TAILQ_REMOVE(&t->peers, p, entry);
+		t->npeers--;
+		if (p->pp_init && p->pp.seed)
+			t->nseeds--;
+		t->stats_dirty = 1;
+	}
+	if (p->pp_init)
+		pick_peer_free(&p->pp);
+	p->pp_init = 0;
+	hungry_del(p);
+	stalled_del(p);
+	uploader_del(p);
+	if (p->rslot >= 0)
+		block_down_release(p->rslot);
+	p->rslot = -1;
+	for (i = 0; i < p->nup; i++)
+		block_up_free(p->upq[(p->uhead + i) % PEERD_UPQ_MAX].slot);
+	p->nup = 0;
+	block_peer_gone(p);
+	event_free(p->rev);
+	event_free(p->wev);
+	close(p->fd);
+	TAILQ_REMOVE(&peers, p, all);
+	nconns--;
+	wire_parser_free(&p->wp);
+	free(p->rbuf);
+	free(p->obuf);
+	free(p);
+	/* Others may use the requests it gave back. */
+	if (t != NULL && t->ready)
+		event_active(fill_ev, EV_TIMEOUT, 0);
+}
+
+/* ---- choking ---- */
+
+static uint32_t
+unchoked_count(struct torrent *t)
+{
+	struct peer	*p;
+	uint32_t	 n = 0;
+
+	TAILQ_FOREACH(p, &t->peers, entry)
+		if (!p->am_choking)
+			n++;
+	return n;
+}
+
+static void
+peer_choke(struct peer *p, int choke)
+{
+	uint32_t i;
+
+	if (p->am_choking == choke)
+		return;
+	p->am_choking = choke;
+	p->choke_ms = peerd_now_ms();
+	if (send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE) == -1)
+		return;
+	if (!choke)
+		return;
+	/* Its queued requests are dropped (BEP 6: rejected). */
+	for (i = 0; i < p->nin; i++) {
+		struct inreq *r = &p->inq[(p->ihead + i) % PEERD_REQQ];
+
+		if (p->fast && send_block(p, WIRE_REJECT, r->piece, r->begin,
+		    r->length) == -1)
+			return;
+	}
+	p->nin = 0;
+	uploader_del(p);
+	upq_drop_unsent(p);
+}
+
+/* An interested peer gets a free unchoke slot at once. */
+static void
+choke_maybe_unchoke(struct peer *p)
+{
+	if (p->am_choking && p->peer_interested && p->t->ready &&
+	    unchoked_count(p->t) < PEERD_UNCHOKE_SLOTS)
+		peer_choke(p, 0);
+}
+
+/* Every PEERD_CHOKE_S: one unchoked peer makes room for a waiting one. */
+static void
+choke_rotate(struct torrent *t)
+{
+	struct peer	*p, *next, *oldest = NULL, *waiting = NULL;
+
+	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (!p->am_choking && !p->peer_interested) {
+			peer_choke(p, 1);
+			continue;
+		}
+		if (p->dead)
+			continue;
+		if (!p->am_choking &&
+		    (oldest == NULL || p->choke_ms < oldest->choke_ms))
+			oldest = p;
+		if (p->am_choking && p->peer_interested &&
+		    (waiting == NULL || p->choke_ms < waiting->choke_ms))
+			waiting = p;
+	}
+	if (waiting == NULL)
+		return;
+	if (oldest != NULL && unchoked_count(t) >= PEERD_UNCHOKE_SLOTS)
+		peer_choke(oldest, 1);
+	if (!waiting->dead)
+		choke_maybe_unchoke(waiting);
+}
+
+/* ---- dialing ---- */
+
+static int
+already_connected(struct torrent *t, const struct sockaddr_storage *ss)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &peers, all) {
+		if (p->t != t)
+			continue;
+		if (addr_eq(&p->ss, ss, 1))
+			return 1;
+		if (p->listen_port != 0 && addr_eq(&p->ss, ss, 0) &&
+		    p->listen_port == addr_port(ss))
+			return 1;
+	}
+	return 0;
+}
+
+static uint32_t
+torrent_conns(struct torrent *t)
+{
+	struct peer	*p;
+	uint32_t	 n = 0;
+
+	TAILQ_FOREACH(p, &peers, all)
+		if (p->t == t)
+			n++;
+	return n;
+}
+
+void
+conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
+{
+	size_t	 i;
+	uint32_t j;
+
+	for (i = 0; i < n; i++) {
+		if (addr_is_self(&c[i].ss) || is_banned(&c[i].ss))
+			continue;
+		for (j = 0; j < t->ncands; j++)
+			if (addr_eq(&t->cands[(t->chead + j) %
+			    PEERD_MAX_CANDIDATES].ss, &c[i].ss, 1))
+				break;
+		if (j < t->ncands)
+			continue;
+		if (t->ncands == PEERD_MAX_CANDIDATES) {
+			/* Full: the oldest makes room. */
+			t->chead = (t->chead + 1) % PEERD_MAX_CANDIDATES;
+			t->ncands--;
+		}
+		t->cands[(t->chead + t->ncands) % PEERD_MAX_CANDIDATES] = c[i];
+		t->ncands++;
+	}
+	conn_dial();
+}
+
+static void
+dial_one(struct torrent *t, const struct cand *c)
+{
+	struct peer	*p;
+	int		 fd;
+	char		 why[64];
+
+	fd = socket(c->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
+		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
+		    why);
+		return;
+	}
+	if (connect(fd, (const struct sockaddr *)&c->ss, c->sslen) == -1 &&
+	    errno != EINPROGRESS) {
+		snprintf(why, sizeof(why), "%s", errno == ECONNREFUSED ?
+		    "refused" : strerror(errno));
+		close(fd);
+		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
+		    why);
+		return;
+	}
+	if ((p = peer_new(fd, &c->ss, c->sslen, 0)) == NULL) {
+		close(fd);
+		return;
+	}
+	p->t = t;
+	p->source = c->source;
+	event_add(p->wev, NULL);	/* writable: connected */
+	log_debug("peer %s port %u: dialing", p->addr, p->port);
+}
+
+void
+conn_dial(void)
+{
+	struct torrent	*t;
+	struct cand	 c;
+	int		 progress = 1;
+
+	while (progress) {
+		progress = 0;
+		TAILQ_FOREACH(t, &torrents, entry) {
+			if (ndialing >= PEERD_MAX_DIALING ||
+			    nconns >= PEERD_MAX_CONNS)
+				return;
+			if (!t->ready || t->gone || t->ncands == 0 ||
+			    torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS)
+				continue;
+			c = t->cands[t->chead];
+			t->chead = (t->chead + 1) % PEERD_MAX_CANDIDATES;
+			t->ncands--;
+			progress = 1;
+			if (already_connected(t, &c.ss) ||
+			    addr_is_self(&c.ss) || is_banned(&c.ss))
+				continue;
+			dial_one(t, &c);
+		}
+	}
+}
+
+/* ---- accepting ---- */
+
+static void
+accept_cb(evutil_socket_t lsock, short ev, void *arg)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct peer		*p;
+	struct timeval		 tv = { ACCEPT_PAUSE_MS / 1000,
+				    (ACCEPT_PAUSE_MS % 1000) * 1000 };
+	int			 fd, i, round;
+
+	(void)ev;
+	(void)arg;
+	for (round = 0; round < ACCEPT_ROUNDS; round++) {
+		len = sizeof(ss);
+		fd = accept4(lsock, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/*
+				 * Out of descriptors: the pending connection
+				 * would wake us at once, forever.  Stop
+				 * accepting for a while instead.
+				 */
+				log_warn("accept");
+				for (i = 0; i < 2; i++)
+					if (lev[i] != NULL)
+						event_del(lev[i]);
+				evtimer_add(accept_timer, &tv);
+			}
+			return;
+		}
+		if (nconns >= PEERD_MAX_CONNS ||
+		    nhandshaking >= PEERD_MAX_HANDSHAKING || is_banned(&ss)) {
+			close(fd);
+			continue;
+		}
+		if ((p = peer_new(fd, &ss, len, 1)) == NULL) {
+			close(fd);
+			continue;
+		}
+		p->source = SRC_INCOMING;
+		read_on(p);
+		log_debug("peer %s port %u: incoming", p->addr, p->port);
+	}
+}
+
+/* ---- the handshake ---- */
+
+static int
+send_handshake(struct peer *p)
+{
+	uint8_t hs[WIRE_HANDSHAKE];
+
+	wire_handshake_build(hs, p->t->info_hash, our_id);
+	return out_add(p, hs, sizeof(hs));
+}
+
+/* After both handshakes: our pieces, the extended handshake. */
+static int
+peer_start(struct peer *p)
+{
+	struct torrent	*t = p->t;
+	uint8_t		 buf[256], msg[6 + 256];
+	uint8_t		 yourip[16];
+	size_t		 n, iplen = 0;
+	uint32_t	 nhave = pick_nhave(t->pick);
+
+	if (p->fast && nhave == t->npieces) {
+		if (send_simple(p, WIRE_HAVE_ALL) == -1)
+			return -1;
+	} else if (p->fast && nhave == 0) {
+		if (send_simple(p, WIRE_HAVE_NONE) == -1)
+			return -1;
+	} else if (nhave > 0) {
+		size_t	 nb = (t->npieces + 7) / 8;
+		uint8_t	*b = malloc(5 + nb);
+
+		if (b == NULL)
+			return -1;
+		n = wire_build_bitfield(b, t->bitfield, nb);
+		if (out_add(p, b, n) == -1) {
+			free(b);
+			return -1;
+		}
+		free(b);
+	}
+	if (p->ext) {
+		if (p->ss.ss_family == AF_INET) {
+			memcpy(yourip, &((struct sockaddr_in *)(void *)&p->ss)
+			    ->sin_addr, 4);
+			iplen = 4;
+		} else {
+			memcpy(yourip, &((struct sockaddr_in6 *)(void *)
+			    &p->ss)->sin6_addr, 16);
+			iplen = 16;
+		}
+		n = wire_exths_build(buf, sizeof(buf), our_port, PEERD_REQQ,
+		    yourip, iplen);
+		if (n == 0)
+			return -1;
+		n = wire_build_extended(msg, 0, buf, n);
+		if (out_add(p, msg, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The peer's 68 bytes are in p->hs. */
+static int
+handshake_done(struct peer *p)
+{
+	struct wire_handshake	 hs;
+	struct torrent		*t;
+	char			 err[96];
+
+	if (wire_handshake_parse(p->hs, &hs, err, sizeof(err)) == -1) {
+		peer_close(p, err);
+		return -1;
+	}
+	if (p->incoming) {
+		t = torrent_by_hash(hs.info_hash);
+		if (t == NULL || !t->ready || t->gone) {
+			peer_close(p, "handshake: unknown info-hash");
+			return -1;
+		}
+		if (torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS ||
+		    t->npeers >= PEERD_MAX_TORRENT_CONNS) {
+			peer_close(p, "torrent connection limit");
+			return -1;
+		}
+		p->t = t;
+	} else if (memcmp(hs.info_hash, p->t->info_hash, 20) != 0) {
+		peer_close(p, "handshake: wrong info-hash");
+		return -1;
+	}
+	t = p->t;
+	if (memcmp(hs.peer_id, our_id, 20) == 0) {
+		note_local(p->fd);
+		peer_close(p, "handshake: our own peer id");
+		return -1;
+	}
+	memcpy(p->peer_id, hs.peer_id, 20);
+	wire_client_name(hs.peer_id, p->client, sizeof(p->client));
+	p->fast = (hs.reserved[WIRE_RSV_FAST_BYTE] & WIRE_RSV_FAST_BIT) != 0;
+	p->ext = (hs.reserved[WIRE_RSV_EXT_BYTE] & WIRE_RSV_EXT_BIT) != 0;
+	if (pick_peer_init(t->pick, &p->pp, p, next_peer_id++) == -1) {
+		peer_close(p, "torrent connection limit");
+		return -1;
+	}
+	p->pp_init = 1;
+	wire_parser_init(&p->wp, t->npieces);
+	if (p->incoming) {
+		nhandshaking--;
+		if (send_handshake(p) == -1)
+			return -1;
+	} else {
+		ndialing--;
+		peerd_connect_result(t, (struct sockaddr *)&p->ss, 1, "ok");
+	}
+	p->state = ST_ACTIVE;
+	TAILQ_INSERT_TAIL(&t->peers, p, entry);
+	t->npeers++;
+	t->stats_dirty = 1;
+	note_local(p->fd);
+	log_debug("peer %s port %u: %s%s%s", p->addr, p->port, p->client,
+	    p->fast ? " fast" : "", p->ext ? " ext" : "");
+	return peer_start(p);
+}
+
+/* ---- requests to the peer ---- */
+
+static void
+update_interest(struct peer *p)
+{
+	int want = pick_interesting(&p->pp);
+
+	if (want == p->am_interested)
+		return;
+	p->am_interested = want;
+	(void)send_simple(p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
+}
+
+/* Ask the peer for blocks while its pipeline and the slots have room. */
+static int
+peer_fill(struct peer *p)
+{
+	struct pick_req	 r;
+	uint64_t	 now;
+	uint8_t		 buf[WIRE_MSG_MAX * 64];
+	size_t		 n = 0;
+
+	if (p->dead || p->state != ST_ACTIVE || !p->t->ready ||
+	    p->peer_choking || !p->am_interested)
+		return 0;
+	now = peerd_now_ms();
+	while (p->pp.nreq < p->depth) {
+		if (block_room() <= 0) {
+			hungry_add(p);
+			break;
+		}
+		if (!pick_next(&p->pp, now, &r))
+			break;
+		n += wire_build_block(buf + n, WIRE_REQUEST, r.piece, r.begin,
+		    r.length);
+		if (n + WIRE_MSG_MAX > sizeof(buf)) {
+			if (out_add(p, buf, n) == -1)
+				return -1;
+			n = 0;
+		}
+	}
+	if (n > 0 && out_add(p, buf, n) == -1)
+		return -1;
+	return 0;
+}
+
+void
+conn_fill_all(void)
+{
+	struct peer			*p;
+	TAILQ_HEAD(, peer)		 todo;
+
+	if (block_room() <= 0)
+		return;
+	TAILQ_INIT(&todo);
+	TAILQ_CONCAT(&todo, &hungry, hentry);
+	TAILQ_FOREACH(p, &todo, hentry)
+		p->hungry = 0;
+	while ((p = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, p, hentry);
+		(void)peer_fill(p);
+	}
+}
+
+void
+conn_resume_reading(void)
+{
+	struct peer *p;
+
+	while (!block_down_low() && (p = TAILQ_FIRST(&stalled)) != NULL) {
+		stalled_del(p);
+		read_on(p);
+		peer_process(p);
+	}
+}
+
+/* ---- uploads ---- */
+
+static void
+uploader_add(struct peer *p)
+{
+	if (!p->uploading) {
+		TAILQ_INSERT_TAIL(&uploaders, p, uentry);
+		p->uploading = 1;
+	}
+}
+
+void
+conn_pump_uploads(void)
+{
+	struct peer	*p;
+	struct inreq	*r;
+
+	while (block_up_room() > 0 && (p = TAILQ_FIRST(&uploaders)) != NULL) {
+		TAILQ_REMOVE(&uploaders, p, uentry);
+		p->uploading = 0;
+		if (p->nin == 0 || p->nup + p->nreads >= PEERD_UPQ_MAX)
+			continue;
+		r = &p->inq[p->ihead];
+		if (block_read(p, p->t->id, r->piece, r->begin,
+		    r->length) == -1) {
+			uploader_add(p);
+			return;
+		}
+		p->ihead = (p->ihead + 1) % PEERD_REQQ;
+		p->nin--;
+		p->nreads++;
+		if (p->nin > 0)
+			uploader_add(p);	/* round robin */
+	}
+}
+
+void
+conn_upload_failed(struct peer *p, uint32_t piece, uint32_t begin,
+    uint32_t length)
+{
+	p->nreads--;
+	if (p->fast)
+		(void)send_block(p, WIRE_REJECT, piece, begin, length);
+}
+
+void
+conn_upload_ready(struct peer *p, uint32_t slot, uint32_t piece,
+    uint32_t begin, uint32_t length)
+{
+	struct upsend *u;
+
+	p->nreads--;
+	if (p->am_choking || p->nup == PEERD_UPQ_MAX) {
+		block_up_free(slot);
+		return;
+	}
+	u = &p->upq[(p->uhead + p->nup) % PEERD_UPQ_MAX];
+	u->slot = slot;
+	u->len = length;
+	u->off = 0;
+	wire_build_piece_hdr(u->hdr, piece, begin, length);
+	p->nup++;
+	event_add(p->wev, NULL);
+}
+
+static int
+on_request(struct peer *p, const struct wire_msg *m)
+{
+	struct torrent	*t = p->t;
+	struct inreq	*r;
+	uint32_t	 pl;
+
+	pl = m->index < t->npieces ? pick_piece_len(t->pick, m->index) : 0;
+	if (m->index >= t->npieces || m->length == 0 ||
+	    m->length > PEERD_BLOCK || m->begin >= pl ||
+	    m->length > pl - m->begin || !pick_has(t->pick, m->index) ||
+	    p->am_choking || p->nin == PEERD_REQQ || !t->ready) {
+		if (++p->flood > PEERD_REQQ_HARD) {
+			peer_close(p, "request flood");
+			return -1;
+		}
+		if (p->fast)
+			return send_block(p, WIRE_REJECT, m->index, m->begin,
+			    m->length);
+		return 0;
+	}
+	p->flood = 0;
+	r = &p->inq[(p->ihead + p->nin) % PEERD_REQQ];
+	r->piece = m->index;
+	r->begin = m->begin;
+	r->length = m->length;
+	p->nin++;
+	uploader_add(p);
+	conn_pump_uploads();
+	return 0;
+}
+
+static void
+on_cancel(struct peer *p, const struct wire_msg *m)
+{
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < p->nin; i++) {
+		k = (p->ihead + i) % PEERD_REQQ;
+		if (p->inq[k].piece == m->index &&
+		    p->inq[k].begin == m->begin &&
+		    p->inq[k].length == m->length)
+			continue;
+		p->inq[(p->ihead + n) % PEERD_REQQ] = p->inq[k];
+		n++;
+	}
+	p->nin = n;
+}
+
+/* ---- messages from the peer ---- */
+
+static int
+check_seeds(struct peer *p)
+{
+	struct torrent *t = p->t;
+
+	if (p->pp.seed && pick_complete(t->pick)) {
+		peer_close(p, "both seeds");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+on_message(struct peer *p, const struct wire_msg *m)
+{
+	struct torrent		*t = p->t;
+	struct wire_exths	 x;
+	char			 err[96];
+	int			 first = !p->first_done;
+
+	/*
+	 * The bitfield (or have_all/none) comes before anything but the
+	 * extended handshake, a PORT and keep-alives: libtorrent sends its
+	 * extended handshake first.
+	 */
+	if (m->type != WIRE_KEEPALIVE && m->type != WIRE_EXTENDED &&
+	    m->type != WIRE_PORT && m->type != WIRE_UNKNOWN)
+		p->first_done = 1;
+	switch (m->type) {
+	case WIRE_KEEPALIVE:
+	case WIRE_UNKNOWN:
+	case WIRE_PORT:
+	case WIRE_SUGGEST:
+	case WIRE_ALLOWED_FAST:
+		return 0;
+	case WIRE_CHOKE:
+		p->peer_choking = 1;
+		if (!p->fast)
+			pick_drop_requests(&p->pp);
+		hungry_del(p);
+		return 0;
+	case WIRE_UNCHOKE:
+		p->peer_choking = 0;
+		return peer_fill(p);
+	case WIRE_INTERESTED:
+		p->peer_interested = 1;
+		choke_maybe_unchoke(p);
+		return p->dead ? -1 : 0;
+	case WIRE_NOT_INTERESTED:
+		p->peer_interested = 0;
+		if (!p->am_choking)
+			peer_choke(p, 1);
+		return p->dead ? -1 : 0;
+	case WIRE_HAVE:
+		if (p->pp.seed)
+			return 0;
+		pick_peer_have(&p->pp, m->index);
+		if (p->pp.seed)
+			t->nseeds++;
+		if (!p->am_interested && !pick_has(t->pick, m->index)) {
+			p->am_interested = 1;
+			if (send_simple(p, WIRE_INTERESTED) == -1)
+				return -1;
+		}
+		if (check_seeds(p) == -1)
+			return -1;
+		return peer_fill(p);
+	case WIRE_BITFIELD:
+	case WIRE_HAVE_ALL:
+	case WIRE_HAVE_NONE:
+		if (!first || p->got_have) {
+			peer_close(p, "bitfield not first or twice");
+			return -1;
+		}
+		if (m->type != WIRE_BITFIELD && !p->fast) {
+			peer_close(p, "have_all/none without the fast"
+			    " extension");
+			return -1;
+		}
+		p->got_have = 1;
+		if (m->type == WIRE_BITFIELD)
+			pick_peer_bitfield(&p->pp, m->data);
+		else if (m->type == WIRE_HAVE_ALL)
+			pick_peer_have_all(&p->pp);
+		if (p->pp.seed)
+			t->nseeds++;
+		if (check_seeds(p) == -1)
+			return -1;
+		update_interest(p);
+		return p->dead ? -1 : 0;
+	case WIRE_REQUEST:
+		return on_request(p, m);
+	case WIRE_CANCEL:
+		on_cancel(p, m);
+		return 0;
+	case WIRE_REJECT:
+		if (!p->fast) {
+			peer_close(p, "reject without the fast extension");
+			return -1;
+		}
+		/*
+		 * It cannot take that many: shrink the pipeline to what it
+		 * holds, and ask again only as blocks arrive, or a reject
+		 * and a request would chase each other.
+		 */
+		pick_rejected(&p->pp, m->index, m->begin, m->length);
+		if (p->depth > p->pp.nreq)
+			p->depth = p->pp.nreq > PEERD_QDEPTH_START ?
+			    p->pp.nreq : PEERD_QDEPTH_START;
+		return 0;
+	case WIRE_EXTENDED:
+		if (!p->ext || m->ext_id != 0)
+			return 0;	/* unknown: ignored */
+		if (wire_exths_parse(m->data, m->len, &x, err,
+		    sizeof(err)) == -1) {
+			peer_close(p, err);
+			return -1;
+		}
+		p->listen_port = x.port;
+		p->reqq = x.reqq;
+		if (p->reqq != 0 && p->depth > p->reqq)
+			p->depth = p->reqq;
+		if (x.v[0] != '\0')
+			snprintf(p->client, sizeof(p->client), "%s", x.v);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A whole block is in p->rslot (or was discarded). */
+static int
+block_done(struct peer *p)
+{
+	struct torrent		*t = p->t;
+	struct pick_cancel	 c[MAX_CANCELS];
+	size_t			 nc = 0, i;
+	int			 ok = 0;
+
+	if (!p->rdiscard && p->rslot >= 0)
+		ok = pick_received(&p->pp, p->rpiece, p->rbegin, p->rblen, c,
+		    MAX_CANCELS, &nc);
+	if (ok) {
+		block_down_put(p->rslot, t->id, p->rpiece, p->rbegin,
+		    p->rblen);
+		t->d_down += p->rblen;
+	} else {
+		if (p->rslot >= 0)
+			block_down_release(p->rslot);
+		t->d_wasted += p->rblen;
+	}
+	t->stats_dirty = 1;
+	p->rslot = -1;
+	p->rdiscard = 0;
+	p->down_total += p->rblen;
+	p->sec_down += p->rblen;
+	t->sec_down += p->rblen;
+	/* Slow start: a full pipeline that delivers grows by one. */
+	if (ok && p->pp.nreq + 1 >= p->depth && p->depth < PEERD_QDEPTH_MAX &&
+	    (p->reqq == 0 || p->depth < p->reqq))
+		p->depth++;
+	for (i = 0; i < nc; i++) {
+		struct peer *o = c[i].peer->owner;
+
+		(void)send_block(o, WIRE_CANCEL, c[i].req.piece,
+		    c[i].req.begin, c[i].req.length);
+	}
+	return 0;
+}
+
+/* A PIECE header arrived: where does its payload go?  0 go on, 1 stall. */
+static int
+piece_begin(struct peer *p, const struct wire_msg *m)
+{
+	int slot;
+
+	p->rpiece = m->index;
+	p->rbegin = m->begin;
+	p->rblen = m->length;
+	p->rdiscard = 0;
+	p->rslot = -1;
+	if (!block_link_up() || !p->t->ready ||
+	    !pick_wanted(&p->pp, m->index, m->begin, m->length)) {
+		p->rdiscard = 1;
+		return 0;
+	}
+	if ((slot = block_down_take()) == -1) {
+		/* No room: stop reading; TCP pushes back on the peer. */
+		if (!p->stalled) {
+			TAILQ_INSERT_TAIL(&stalled, p, sentry);
+			p->stalled = 1;
+		}
+		read_off(p);
+		return 1;
+	}
+	p->rslot = slot;
+	return 0;
+}
+
+/*
+ * Run the parser over the buffered bytes.  Stops early when a payload
+ * has no slot to go to (the connection is then stalled).
+ */
+static void
+peer_process(struct peer *p)
+{
+	struct wire_msg		 m;
+	enum wire_result	 r;
+	size_t			 used;
+
+	if (p->dead)
+		return;
+	/* A stalled PIECE header is waiting for a slot. */
+	if (p->stalled || (wire_payload_left(&p->wp) > 0 && p->rslot < 0 &&
+	    !p->rdiscard)) {
+		struct wire_msg hm;
+
+		memset(&hm, 0, sizeof(hm));
+		hm.index = p->rpiece;
+		hm.begin = p->rbegin;
+		hm.length = p->rblen;
+		stalled_del(p);
+		if (piece_begin(p, &hm) == 1)
+			return;
+		read_on(p);
+	}
+	while (p->roff < p->rlen) {
+		r = wire_parse(&p->wp, p->rbuf + p->roff, p->rlen - p->roff,
+		    &used, &m);
+		p->roff += used;
+		switch (r) {
+		case WIRE_NEED:
+			break;
+		case WIRE_ERROR:
+			peer_close(p, p->wp.err);
+			return;
+		case WIRE_MSG:
+			if (on_message(p, &m) == -1 || p->dead)
+				return;
+			continue;
+		case WIRE_PIECE_BEGIN:
+			if (piece_begin(p, &m) == 1)
+				return;
+			continue;
+		case WIRE_PIECE_DATA:
+			if (p->rslot >= 0)
+				memcpy(block_down_ptr(p->rslot) + m.begin,
+				    m.data, m.len);
+			if (wire_payload_left(&p->wp) == 0)
+				block_done(p);
+			continue;
+		}
+		break;
+	}
+	p->roff = p->rlen = 0;
+}
+
+static void
+peer_read(struct peer *p)
+{
+	struct iovec	 iov[2];
+	ssize_t		 n;
+	uint32_t	 left, got;
+	int		 round;
+
+	for (round = 0; round < PEER_READ_ROUNDS && !p->dead && p->reading;
+	    round++) {
+		if (p->roff < p->rlen) {
+			peer_process(p);
+			if (p->dead || !p->reading)
+				return;
+		}
+		p->roff = p->rlen = 0;
+		left = wire_payload_left(&p->wp);
+		if (left > 0 && p->rslot >= 0) {
+			/* Straight into the slot, then the next header. */
+			iov[0].iov_base = block_down_ptr(p->rslot) +
+			    (p->rblen - left);
+			iov[0].iov_len = left;
+			iov[1].iov_base = p->rbuf;
+			iov[1].iov_len = WIRE_PIECE_HDR;
+			n = readv(p->fd, iov, 2);
+		} else
+			n = read(p->fd, p->rbuf, PEER_RBUF);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			peer_close(p, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			peer_close(p, "eof");
+			return;
+		}
+		p->last_recv_ms = peerd_now_ms();
+		if (left > 0 && p->rslot >= 0) {
+			got = (uint32_t)n < left ? (uint32_t)n : left;
+			wire_payload_done(&p->wp, got);
+			if (got == left)
+				block_done(p);
+			p->rlen = (size_t)n - got;
+		} else
+			p->rlen = (size_t)n;
+		if (p->state == ST_HANDSHAKE) {
+			size_t take = WIRE_HANDSHAKE - p->hslen;
+
+			if (take > p->rlen)
+				take = p->rlen;
+			memcpy(p->hs + p->hslen, p->rbuf, take);
+			p->hslen += take;
+			p->roff = take;
+			if (p->hslen < WIRE_HANDSHAKE)
+				continue;
+			if (handshake_done(p) == -1 || p->dead)
+				return;
+		}
+		peer_process(p);
+		if ((size_t)n < (left > 0 ? left + WIRE_PIECE_HDR :
+		    PEER_RBUF))
+			break;
+	}
+	if (!p->dead)
+		(void)peer_fill(p);
+}
+
+static void
+peer_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	peer_read(arg);
+}
+
+/* ---- writing ---- */
+
+static void
+connected(struct peer *p)
+{
+	int		 err = 0;
+	socklen_t	 len = sizeof(err);
+	char		 why[64];
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		snprintf(why, sizeof(why), "%s", err == ECONNREFUSED ?
+		    "refused" : strerror(err));
+		peer_close(p, why);
+		return;
+	}
+	p->state = ST_HANDSHAKE;
+	read_on(p);
+	if (send_handshake(p) == -1)
+		return;
+}
+
+/* Add block k of the send queue to the iovecs. */
+static void
+iov_block(struct peer *p, uint32_t k, struct iovec *iov, int *kind,
+    size_t *niov)
+{
+	struct upsend	*u = &p->upq[k];
+	uint32_t	 skip = u->off;
+
+	if (skip < WIRE_PIECE_HDR) {
+		iov[*niov].iov_base = u->hdr + skip;
+		iov[*niov].iov_len = WIRE_PIECE_HDR - skip;
+		kind[(*niov)++] = 1;
+		skip = 0;
+	} else
+		skip -= WIRE_PIECE_HDR;
+	iov[*niov].iov_base = block_up_ptr(u->slot) + skip;
+	iov[*niov].iov_len = u->len - skip;
+	kind[(*niov)++] = 1;
+}
+
+static void
+peer_write(struct peer *p)
+{
+	struct iovec	 iov[PEER_IOV];
+	int		 kind[PEER_IOV];	/* 0 control, 1 a block */
+	struct upsend	*u;
+	size_t		 niov = 0, total = 0, left, take;
+	ssize_t		 n;
+	uint32_t	 i = 0;
+
+	/* A block partly written goes first, then control, then blocks. */
+	if (p->nup > 0 && p->upq[p->uhead].off > 0) {
+		iov_block(p, p->uhead, iov, kind, &niov);
+		i = 1;
+	}
+	if (p->olen > p->ooff) {
+		iov[niov].iov_base = p->obuf + p->ooff;
+		iov[niov].iov_len = p->olen - p->ooff;
+		kind[niov++] = 0;
+	}
+	for (; i < p->nup && niov + 2 <= PEER_IOV; i++)
+		iov_block(p, (p->uhead + i) % PEERD_UPQ_MAX, iov, kind, &niov);
+	if (niov == 0) {
+		event_del(p->wev);
+		return;
+	}
+	for (i = 0; i < niov; i++)
+		total += iov[i].iov_len;
+	n = writev(p->fd, iov, (int)niov);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		peer_close(p, strerror(errno));
+		return;
+	}
+	p->last_send_ms = peerd_now_ms();
+	/* Account what went, in the order the iovecs were built. */
+	left = (size_t)n;
+	for (i = 0; i < niov && left > 0; i++) {
+		take = iov[i].iov_len < left ? iov[i].iov_len : left;
+		left -= take;
+		if (kind[i] == 0) {
+			p->ooff += take;
+			continue;
+		}
+		u = &p->upq[p->uhead];
+		u->off += (uint32_t)take;
+		if (u->off == WIRE_PIECE_HDR + u->len) {
+			p->up_total += u->len;
+			p->sec_up += u->len;
+			p->t->d_up += u->len;
+			p->t->sec_up += u->len;
+			p->t->stats_dirty = 1;
+			block_up_free(u->slot);
+			p->uhead = (p->uhead + 1) % PEERD_UPQ_MAX;
+			p->nup--;
+		}
+	}
+	if (p->ooff == p->olen)
+		p->ooff = p->olen = 0;
+	if ((size_t)n == total && p->nup == 0 && p->olen == 0)
+		event_del(p->wev);
+	if (p->nin > 0)
+		conn_pump_uploads();
+}
+
+static void
+peer_write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct peer *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (p->state == ST_CONNECTING) {
+		connected(p);
+		if (p->dead)
+			return;
+	}
+	peer_write(p);
+}
+
+/* ---- what the rest of peerd calls ---- */
+
+void
+conn_torrent_close(struct torrent *t)
+{
+	struct peer *p, *next;
+
+	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, all);
+		if (p->t == t)
+			peer_close(p, "torrent stopped");
+	}
+	t->ncands = 0;
+}
+
+void
+conn_torrent_ready(struct torrent *t)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &t->peers, entry) {
+		update_interest(p);
+		(void)peer_fill(p);
+	}
+	if (!pick_complete(t->pick) || t->npeers == 0)
+		peerd_want_peers(t, PEERD_WANT_PEERS);
+	conn_dial();
+}
+
+void
+conn_piece_have(struct torrent *t, uint32_t piece)
+{
+	struct peer	*p, *next;
+	int		 done = pick_complete(t->pick);
+
+	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (send_index(p, WIRE_HAVE, piece) == -1)
+			continue;
+		if (done && p->pp.seed) {
+			peer_close(p, "both seeds");
+			continue;
+		}
+		if (done && p->am_interested) {
+			p->am_interested = 0;
+			(void)send_simple(p, WIRE_NOT_INTERESTED);
+		}
+	}
+	if (done)
+		log_info("torrent %u: complete", t->id);
+}
+
+void
+conn_piece_failed(struct torrent *t, const uint32_t *ids, size_t n)
+{
+	struct peer	*p, *next;
+	size_t		 i;
+
+	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		for (i = 0; i < n; i++)
+			if (p->pp.id == ids[i])
+				break;
+		if (i == n)
+			continue;
+		if (++p->fails >= PEERD_BAN_FAILS) {
+			log_info("peer %s: banned after %u failed pieces",
+			    p->addr, p->fails);
+			ban(&p->ss);
+			peer_close(p, "banned");
+		}
+	}
+}
+
+void
+conn_arena_gone(void)
+{
+	struct peer	*p, *next;
+
+	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, all);
+		if (p->rslot >= 0) {
+			/* The rest of this payload is thrown away. */
+			p->rslot = -1;
+			p->rdiscard = 1;
+		}
+		if (p->stalled) {
+			stalled_del(p);
+			p->rdiscard = 1;
+			read_on(p);
+		}
+		if (p->nup > 0 && p->upq[p->uhead].off > 0) {
+			peer_close(p, "block path lost mid-block");
+			continue;
+		}
+		p->nup = 0;
+		p->nreads = 0;
+		p->nin = 0;
+		uploader_del(p);
+		hungry_del(p);
+		if (p->pp_init)
+			pick_drop_requests(&p->pp);
+	}
+}
+
+size_t
+conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
+{
+	struct peer		*p;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(p, &peers, all) {
+		if (p->t != t || p->state != ST_ACTIVE || n == max)
+			continue;
+		struct conn_info *ci = &infos[n++];
+
+		memset(ci, 0, sizeof(*ci));
+		snprintf(ci->addr, sizeof(ci->addr), "%s", p->addr);
+		ci->port = p->port;
+		snprintf(ci->client, sizeof(ci->client), "%s", p->client);
+		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s",
+		    p->incoming ? "I" : "", p->am_choking ? "c" : "",
+		    p->peer_choking ? "C" : "", p->am_interested ? "i" : "",
+		    p->peer_interested ? "n" : "", p->pp.seed ? "S" : "");
+		ci->rate_down = p->rate_down;
+		ci->rate_up = p->rate_up;
+		ci->progress = t->npieces ? (double)p->pp.nhave /
+		    t->npieces : 0;
+		ci->downloaded = p->down_total;
+		ci->uploaded = p->up_total;
+		ci->source = p->source;
+	}
+	return n;
+}
+
+/* Once a second. */
+void
+conn_tick(uint64_t now)
+{
+	struct peer	*p, *next;
+	struct torrent	*t;
+	static uint64_t	 last_choke;
+	uint64_t	 target;
+	uint8_t		 ka[4];
+	int		 rotate = 0;
+
+	if (now - last_choke >= PEERD_CHOKE_S * 1000ULL) {
+		last_choke = now;
+		rotate = 1;
+	}
+	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, all);
+		if (p->state != ST_ACTIVE) {
+			if (now - p->start_ms >= PEERD_HANDSHAKE_S * 1000ULL)
+				peer_close(p, p->state == ST_CONNECTING ?
+				    "timeout" : "handshake: timeout");
+			continue;
+		}
+		if (now - p->last_recv_ms >= PEERD_IDLE_S * 1000ULL) {
+			peer_close(p, "idle");
+			continue;
+		}
+		if (now - p->last_send_ms >= PEERD_KEEPALIVE_S * 1000ULL &&
+		    out_add(p, ka, wire_build_keepalive(ka)) == -1)
+			continue;
+		/* Rates: a moving average over a few seconds. */
+		p->rate_down = (p->rate_down * 2 + p->sec_down) / 3;
+		p->rate_up = (p->rate_up * 2 + p->sec_up) / 3;
+		/* Depth: what it delivers in PEERD_QDEPTH_SECONDS. */
+		target = (p->sec_down > p->rate_down ? p->sec_down :
+		    p->rate_down) * PEERD_QDEPTH_SECONDS / PEERD_BLOCK;
+		if (target < PEERD_QDEPTH_START)
+			target = PEERD_QDEPTH_START;
+		if (target > PEERD_QDEPTH_MAX)
+			target = PEERD_QDEPTH_MAX;
+		if (p->reqq != 0 && target > p->reqq)
+			target = p->reqq;
+		if (target > p->depth || p->sec_down > 0)
+			p->depth = (uint32_t)target;
+		p->sec_down = p->sec_up = 0;
+		if (pick_timeouts(&p->pp, now, PEERD_REQUEST_S * 1000ULL) > 0)
+			log_debug("peer %s: requests timed out", p->addr);
+		if (rotate && p->t->ready)
+			update_interest(p);
+		if (!p->dead)
+			(void)peer_fill(p);
+	}
+	TAILQ_FOREACH(t, &torrents, entry) {
+		t->rate_down = (t->rate_down * 2 + t->sec_down) / 3;
+		t->rate_up = (t->rate_up * 2 + t->sec_up) / 3;
+		if (t->sec_down || t->sec_up || t->rate_down || t->rate_up)
+			t->stats_dirty = 1;
+		t->sec_down = t->sec_up = 0;
+		if (rotate && t->ready)
+			choke_rotate(t);
+		if (t->ready && !t->gone && t->ncands == 0 &&
+		    torrent_conns(t) < PEERD_MAX_TORRENT_CONNS / 2 &&
+		    !pick_complete(t->pick))
+			peerd_want_peers(t, PEERD_WANT_PEERS);
+	}
+	conn_fill_all();
+	conn_dial();
+}
