@@ -131,7 +131,7 @@ struct torrent {
 	uint32_t		 num;		/* btd's number */
 	enum torrent_state	 state;
 	char			*root;		/* absolute download root */
-	char			*name;		/* for logs: dir or first file */
+	char			*name;		/* for logs: dir or file */
 	struct smap		 map;
 	struct smap_file	*mfiles;	/* map.files */
 	struct tfile		*files;
@@ -142,7 +142,9 @@ struct torrent {
 	uint8_t			*have_in;	/* bitfield from btd, or NULL */
 	int			 recheck;
 	int			 need_have;	/* TorrentHave owed to peerd */
-	uint32_t		 npartials;
+	LIST_HEAD(, partial)	 partials;	/* pieces being received */
+	int			 flush_err;	/* a sync failed: errno */
+	uint32_t		 flush_file;	/* ... of this file */
 	/* check progress */
 	uint32_t		 ck_file;	/* next file to look at */
 	uint32_t		 ck_piece;	/* piece being checked */
@@ -153,7 +155,8 @@ struct torrent {
 
 #define BIT_ISSET(bf, i)	(((bf)[(i) >> 3] >> (7 - ((i) & 7))) & 1)
 #define BIT_SET(bf, i)		((bf)[(i) >> 3] |= (uint8_t)(0x80 >> ((i) & 7)))
-#define BIT_CLR(bf, i)		((bf)[(i) >> 3] &= (uint8_t)~(0x80 >> ((i) & 7)))
+#define BIT_CLR(bf, i)	\
+	((bf)[(i) >> 3] &= (uint8_t)~(0x80 >> ((i) & 7)))
 
 void		 stored_init(struct event_base *, struct chan *btd);
 struct event_base *stored_base(void);
@@ -212,9 +215,23 @@ void		 stored_flush_now(void);
 uint64_t	 stored_flush_count(void);
 
 /* stored_block.c: the block path with peerd. */
+struct stored_block_stats {
+	uint64_t	 written;	/* bytes of blocks written */
+	uint64_t	 read;		/* bytes read into up slots */
+	uint64_t	 readback;	/* bytes read back to hash them */
+	uint64_t	 dropped;	/* blocks dropped (verified, unknown) */
+	uint64_t	 restarts;	/* piece hashes restarted */
+	uint64_t	 verified;	/* pieces that matched their hash */
+	uint64_t	 failed;	/* pieces that did not, or forgotten */
+};
+
+void		 stored_block_init(void);
+void		 stored_block_stats(struct stored_block_stats *);
 void		 stored_link_up(struct chan *, const struct arena *down,
 		    const struct arena *up);
 void		 stored_link_down(void);
+/* 1 if c is the current link. */
+int		 stored_link_is(const struct chan *);
 int		 stored_dispatch_peerd(struct chan *, const ProtobufCMessage *);
 /* Tell peerd about t (TorrentHave), when the link is up. */
 void		 stored_link_have(struct torrent *);
@@ -226,7 +243,9 @@ void		 stored_block_forget(struct torrent *);
 void		 stored_link_kick(void);
 
 /* stored_files.c */
-int		 stored_delete_data(struct chan *, const ProtobufCMessage *);
+struct Btd__DeleteData;
+void		 stored_delete_data(struct chan *,
+		    const struct Btd__DeleteData *);
 /* Open path beneath dirfd, never through a symlink or "..". */
 int		 stored_open_beneath(int dirfd, const char *path, int flags,
 		    int mode);
