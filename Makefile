@@ -116,6 +116,15 @@ $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# stored's block path at full speed (not run by check): make
+# $(B)/tests/bench_blockpath && $(B)/tests/bench_blockpath DIR [MiB]
+$(B)/tests/bench_blockpath: $(B)/obj/tests/support/bench_blockpath.o \
+	$(call obj,$(filter-out stored/stored.c,$(wildcard stored/*.c))) \
+	$(B)/lib/libbtd.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Unit tests: Check, ASan and UBSan, linked against the real sources.
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 $(B)/tests/check_state $(B)/tests/check_conf: \
