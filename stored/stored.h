@@ -29,6 +29,8 @@ struct event_base;
 #define STORED_PIECES_MAX	(1U << 20)	/* pieces of one torrent: a
 						   10 MiB .torrent holds
 						   half that many hashes */
+#define STORED_ALL_PIECES_MAX	(16U << 20)	/* pieces of all torrents:
+						   320 MiB of hashes */
 #define STORED_HASHES_MSG_MAX	16384	/* pieces in one TorrentHashes */
 #define STORED_PATH_MAX		4096	/* bytes of root, dir, dir/path */
 #define STORED_BATCH_MAX	4096	/* entries in one message, in and
@@ -121,6 +123,9 @@ struct tfile {
 	char		*path;		/* dir/path, relative to the root */
 	int64_t		 disk_size;	/* while checking: -1 missing */
 	int		 slot;		/* in the open-file cache, or -1 */
+	int		 ck_sync;	/* a piece verified by the check
+					   touches it: synced before
+					   TorrentChecked */
 };
 
 struct partial;
@@ -147,6 +152,7 @@ struct torrent {
 	uint32_t		 flush_file;	/* ... of this file */
 	/* check progress */
 	uint32_t		 ck_file;	/* next file to look at */
+	uint32_t		 ck_sync;	/* next file to sync */
 	uint32_t		 ck_piece;	/* piece being checked */
 	uint32_t		 ck_off;	/* bytes of it hashed so far */
 	uint32_t		 ck_hashed;	/* pieces hashed */

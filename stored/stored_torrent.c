@@ -47,6 +47,7 @@
 LIST_HEAD(tlist, torrent);
 static struct tlist		 buckets[TORRENT_BUCKETS];
 static unsigned			 ntorrents;
+static uint64_t			 npieces;	/* of all torrents */
 static TAILQ_HEAD(, torrent)	 checkq = TAILQ_HEAD_INITIALIZER(checkq);
 static struct event_base	*sbase;
 static struct chan		*btd_chan;
@@ -124,6 +125,7 @@ torrent_free(struct torrent *t)
 		TAILQ_REMOVE(&checkq, t, checkq);
 	LIST_REMOVE(t, hash);
 	ntorrents--;
+	npieces -= t->map.piece_count;
 	for (i = 0; i < t->map.nfiles; i++)
 		free(t->files[i].path);
 	free(t->files);
@@ -298,6 +300,43 @@ check_stat(struct torrent *t)
 	return t->ck_file == t->map.nfiles;
 }
 
+/*
+ * Sync up to STORED_CHECK_FILES files that pieces verified by hashing
+ * touch (a stored killed before its flush may have left their bytes
+ * dirty in the page cache), since TorrentChecked claims them flushed.
+ * 1 when all were; 0 also when t failed (it is then gone).
+ */
+static int
+check_sync(struct torrent *t)
+{
+	unsigned	 n;
+	int		 rootfd, fd, rc;
+
+	rootfd = stored_root_fd(t->root);
+	for (n = 0; n < STORED_CHECK_FILES && t->ck_sync < t->map.nfiles;
+	    t->ck_sync++) {
+		struct tfile *f = &t->files[t->ck_sync];
+
+		if (!f->ck_sync || t->mfiles[t->ck_sync].pad)
+			continue;
+		n++;
+		if (rootfd == -1 || (fd = stored_open_beneath(rootfd, f->path,
+		    O_RDONLY, 0)) == -1) {
+			torrent_fail(t, "open %s: %s", f->path,
+			    strerror(errno));
+			return 0;
+		}
+		rc = fdatasync(fd);
+		close(fd);
+		if (rc == -1) {
+			torrent_fail(t, "flush %s: %s", f->path,
+			    strerror(errno));
+			return 0;
+		}
+	}
+	return t->ck_sync == t->map.nfiles;
+}
+
 /* One turn of the check of the first torrent in the queue. */
 static void
 check_run(evutil_socket_t fd, short ev, void *arg)
@@ -356,13 +395,20 @@ check_run(evutil_socket_t fd, short ev, void *arg)
 			continue;
 		if (EVP_DigestFinal_ex(check_md, md, NULL) != 1)
 			fatalx("%s: SHA-1 final", __func__);
-		if (memcmp(md, t->hashes + (size_t)p * SHA1_LEN, SHA1_LEN) == 0)
+		if (memcmp(md, t->hashes + (size_t)p * SHA1_LEN,
+		    SHA1_LEN) == 0) {
+			uint32_t first, last;
+
 			BIT_SET(t->have, p);
+			smap_piece_files(&t->map, p, &first, &last);
+			for (; first <= last; first++)
+				t->files[first].ck_sync = 1;
+		}
 		t->ck_hashed++;
 		t->ck_busy = 0;
 		t->ck_piece++;
 	}
-	if (t->ck_piece == t->map.piece_count)
+	if (t->ck_piece == t->map.piece_count && check_sync(t))
 		check_done(t);
 	check_schedule();
 }
@@ -432,6 +478,8 @@ static struct torrent *
 torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 {
 	struct torrent	*t;
+	const char	*nm;
+	char		 esc[128];
 	size_t		 bf, dl, pl;
 	uint32_t	 i;
 
@@ -513,8 +561,10 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 			goto nomem;
 		memcpy(t->have_in, ta->have.data, bf);
 	}
-	t->name = strdup(dl > 0 ? ta->dir : t->files[0].path);
-	if (t->name == NULL)
+	/* For logs only, escaped once. */
+	nm = dl > 0 ? ta->dir : t->files[0].path;
+	if ((t->name = strdup(log_escape(esc, sizeof(esc), nm,
+	    strlen(nm)))) == NULL)
 		goto nomem;
 	return t;
 nomem:
@@ -550,6 +600,10 @@ torrent_add(const Btd__StoredTorrentAdd *ta)
 		send_error(ta->torrent, "too many torrents");
 		return 0;
 	}
+	if (npieces + ta->piece_count > STORED_ALL_PIECES_MAX) {
+		send_error(ta->torrent, "too many pieces in all torrents");
+		return 0;
+	}
 	if ((t = torrent_build(ta, err, sizeof(err))) == NULL) {
 		log_warnx("torrent %u refused: %s", ta->torrent, err);
 		send_error(ta->torrent, err);
@@ -558,6 +612,7 @@ torrent_add(const Btd__StoredTorrentAdd *ta)
 	t->state = T_HASHES;
 	LIST_INSERT_HEAD(bucket(t->num), t, hash);
 	ntorrents++;
+	npieces += t->map.piece_count;
 	log_debug("torrent %u (%s): %u pieces of %llu, %u files", t->num,
 	    t->name, t->map.piece_count,
 	    (unsigned long long)t->map.piece_length, t->map.nfiles);

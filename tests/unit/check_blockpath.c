@@ -66,6 +66,7 @@ struct seen {
 	uint8_t		 have[NPIECES / 8 + 1];
 	int		 gones;
 	char		 gone_error[256];
+	int		 pings;
 	int		 checked;
 	uint8_t		 checked_have[NPIECES / 8 + 1];
 	uint32_t	 hashed;
@@ -199,6 +200,9 @@ fk_peer_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		ck_assert_uint_eq(m->have->bitfield.len, (NPIECES + 7) / 8);
 		memcpy(s.have, m->have->bitfield.data, m->have->bitfield.len);
 		s.haves++;
+		break;
+	case BTD__PEER_STORED_MSG__BODY_PING:
+		s.pings++;
 		break;
 	case BTD__PEER_STORED_MSG__BODY_GONE:
 		snprintf(s.gone_error, sizeof(s.gone_error), "%s",
@@ -820,6 +824,85 @@ START_TEST(symlink_refused)
 }
 END_TEST
 
+/*
+ * A new generation of the link: TorrentHave again for every checked
+ * torrent; a piece half received before it completes after it.
+ */
+START_TEST(relink_have)
+{
+	add_torrent(NULL, 0);
+	write_piece(0, 0);
+	block(2, 1, 0, BLK, NULL);
+	send_writes();
+	RUN_UNTIL(s.vok[0] == 1 && s.freed == 3);
+	relink();
+	RUN_UNTIL(s.haves == 2);
+	ck_assert_uint_eq(s.have[0], 0x80);
+	/* The slots are peerd's again: slot 2 may be handed over anew. */
+	block(2, 1, BLK, BLK, NULL);
+	send_writes();
+	RUN_UNTIL(s.vok[1] == 1);
+	ck_assert_int_eq(s.vbad[1], 0);
+	ck_assert_int_eq(s.peer_violation, 0);
+}
+END_TEST
+
+static size_t
+varint(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/*
+ * peerd stops reading: once stored's queue to it passes the mark, stored
+ * stops reading peerd's blocks, and goes on when the queue has drained.
+ * Nothing is dropped.
+ */
+START_TEST(backpressure)
+{
+	static uint8_t			 frame[70000];
+	struct stored_block_stats	 st;
+	size_t				 n = 0, inner = 65000;
+	int				 i;
+
+	add_torrent(NULL, 0);
+	chan_pause(fk_peer, 1);
+	/* Ping{unknown field 15: 65000 bytes}, as a PeerStoredMsg. */
+	frame[n++] = 0x12;
+	n += varint(frame + n, (uint32_t)(1 + 3 + inner));
+	frame[n++] = 0x7a;
+	n += varint(frame + n, (uint32_t)inner);
+	n += inner;
+	for (i = 0; i < 24; i++)
+		ck_assert_int_eq(chan_send(st_peer, frame, n, -1), 0);
+	settle();
+	ck_assert_uint_ge(chan_outq(st_peer), CHAN_OUT_HIGH);
+	block(0, 0, 0, BLK, NULL);
+	send_writes();
+	settle();
+	block(1, 0, BLK, BLK, NULL);
+	send_writes();
+	settle();
+	stored_block_stats(&st);
+	ck_assert_uint_eq(st.written, BLK);	/* the second one waits */
+	ck_assert_int_eq(s.freed, 0);
+	chan_pause(fk_peer, 0);
+	RUN_UNTIL(s.vok[0] == 1 && s.freed == 2);
+	ck_assert_int_eq(s.pings, 24);
+	ck_assert_int_eq(s.vok[0], 1);
+	ck_assert_int_eq(s.freed, 2);
+	stored_block_stats(&st);
+	ck_assert_uint_eq(st.written, 2 * BLK);
+}
+END_TEST
+
 /* Descriptors that break the contract close the channel. */
 static void
 expect_violation(void)
@@ -959,6 +1042,8 @@ blockpath_suite(void)
 	tcase_add_test(core, durable_after_flush);
 	tcase_add_test(core, check_existing);
 	tcase_add_test(core, check_recheck);
+	tcase_add_test(core, relink_have);
+	tcase_add_test(core, backpressure);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, err_descriptors);

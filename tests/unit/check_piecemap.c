@@ -157,7 +157,9 @@ END_TEST
 START_TEST(every_byte_once)
 {
 	struct smap_file	 f[12];
-	uint64_t		 len[] = { 1, 0, 7, 0, 0, 13, 1, 1, 0, 40, 2, 0 };
+	uint64_t		 len[] = {
+		1, 0, 7, 0, 0, 13, 1, 1, 0, 40, 2, 0
+	};
 	int			 pad[] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0 };
 	struct smap		 m;
 	struct smap_iter	 it;
