@@ -50,6 +50,7 @@
 #define DOWN_SLOTS	64
 #define UP_SLOTS	16
 #define TNUM		7
+#define MAXPIECES	64		/* of any torrent here */
 
 static const char *const fpath[NFILES] = {
 	"a", "sub/b", "sub/empty", ".pad/27767", "c"
@@ -59,18 +60,18 @@ static const int fpad[NFILES] = { 0, 0, 0, 1, 0 };
 
 /* What the fake peerd and btd saw. */
 struct seen {
-	int		 verdicts, vok[NPIECES], vbad[NPIECES];
+	int		 verdicts, vok[MAXPIECES], vbad[MAXPIECES];
 	int		 freed, freed_slot[DOWN_SLOTS];
 	int		 reads, read_ok[UP_SLOTS], read_slot[UP_SLOTS];
 	int		 haves;
-	uint8_t		 have[NPIECES / 8 + 1];
+	uint8_t		 have[MAXPIECES / 8];
 	int		 gones;
 	char		 gone_error[256];
 	int		 pings;
 	int		 checked;
-	uint8_t		 checked_have[NPIECES / 8 + 1];
+	uint8_t		 checked_have[MAXPIECES / 8];
 	uint32_t	 hashed;
-	int		 durable[NPIECES];
+	int		 durable[MAXPIECES];
 	int		 ndurable;
 	uint64_t	 flushes_at_durable;
 	int		 errors;
@@ -177,7 +178,7 @@ fk_peer_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 			const Btd__PieceVerdict *v = m->verdicts->verdicts[i];
 
 			ck_assert_uint_eq(v->torrent, TNUM);
-			ck_assert_uint_lt(v->piece, NPIECES);
+			ck_assert_uint_lt(v->piece, MAXPIECES);
 			if (v->ok)
 				s.vok[v->piece]++;
 			else
@@ -197,7 +198,7 @@ fk_peer_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		break;
 	case BTD__PEER_STORED_MSG__BODY_HAVE:
 		ck_assert_uint_eq(m->have->torrent, TNUM);
-		ck_assert_uint_eq(m->have->bitfield.len, (NPIECES + 7) / 8);
+		ck_assert_uint_le(m->have->bitfield.len, sizeof(s.have));
 		memcpy(s.have, m->have->bitfield.data, m->have->bitfield.len);
 		s.haves++;
 		break;
@@ -233,7 +234,8 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	m = (const Btd__StoredMsg *)(const void *)env;
 	switch (m->body_case) {
 	case BTD__STORED_MSG__BODY_CHECKED:
-		ck_assert_uint_eq(m->checked->have.len, (NPIECES + 7) / 8);
+		ck_assert_uint_le(m->checked->have.len,
+		    sizeof(s.checked_have));
 		memcpy(s.checked_have, m->checked->have.data,
 		    m->checked->have.len);
 		s.hashed = m->checked->hashed;
@@ -242,7 +244,7 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	case BTD__STORED_MSG__BODY_DURABLE:
 		ck_assert_uint_eq(m->durable->torrent, TNUM);
 		for (i = 0; i < m->durable->n_pieces; i++) {
-			ck_assert_uint_lt(m->durable->pieces[i], NPIECES);
+			ck_assert_uint_lt(m->durable->pieces[i], MAXPIECES);
 			s.durable[m->durable->pieces[i]]++;
 			s.ndurable++;
 		}
@@ -903,6 +905,99 @@ START_TEST(backpressure)
 }
 END_TEST
 
+/*
+ * More files than the open-file cache holds (STORED_OPEN_FILES), each
+ * piece across many: every file is evicted dirty at least once, and
+ * every piece is still reported durable, after its flush, with the bytes
+ * on disk right.
+ */
+#define MANY		(3 * STORED_OPEN_FILES)
+#define MANY_LEN	250
+#define MANY_PL		16384
+#define MANY_PIECES	((MANY * MANY_LEN + MANY_PL - 1) / MANY_PL)
+
+START_TEST(many_files)
+{
+	static Btd__FileDesc	 f[MANY], *fp[MANY];
+	static char		 names[MANY][16];
+	static uint8_t		 h[MANY_PIECES * SHA1_LEN];
+	Btd__StoredTorrentAdd	 ta = BTD__STORED_TORRENT_ADD__INIT;
+	Btd__TorrentHashes	 th = BTD__TORRENT_HASHES__INIT;
+	uint8_t			 ih[SHA1_LEN] = { 9 }, buf[MANY_LEN];
+	uint32_t		 i, p, n, slot = 0;
+	int			 sent = 0;
+	char			 path[256];
+	int			 fd;
+
+	ck_assert_uint_le(MANY * MANY_LEN, TOTAL);
+	for (p = 0; p < MANY_PIECES; p++) {
+		n = p == MANY_PIECES - 1 ? MANY * MANY_LEN - p * MANY_PL :
+		    MANY_PL;
+		EVP_Digest(data + p * MANY_PL, n, h + p * SHA1_LEN, NULL,
+		    EVP_sha1(), NULL);
+	}
+	for (i = 0; i < MANY; i++) {
+		btd__file_desc__init(&f[i]);
+		snprintf(names[i], sizeof(names[i]), "d%u/f%u", i % 7, i);
+		f[i].path = names[i];
+		f[i].length = MANY_LEN;
+		f[i].offset = (uint64_t)i * MANY_LEN;
+		fp[i] = &f[i];
+	}
+	ta.torrent = TNUM;
+	ta.info_hash.data = ih;
+	ta.info_hash.len = SHA1_LEN;
+	ta.root = root;
+	ta.dir = (char *)(uintptr_t)"many";
+	ta.n_files = MANY;
+	ta.files = fp;
+	ta.piece_length = MANY_PL;
+	ta.piece_count = MANY_PIECES;
+	ta.total_size = MANY * MANY_LEN;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_ADD, torrent_add, &ta, -1), 0);
+	th.torrent = TNUM;
+	th.hashes.data = h;
+	th.hashes.len = sizeof(h);
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_HASHES, torrent_hashes, &th, -1), 0);
+	RUN_UNTIL(s.checked == 1 && s.haves == 1);
+	ck_assert_int_eq(s.errors, 0);
+	/* Pieces from the last to the first, blocks of 4000 bytes. */
+	for (p = MANY_PIECES; p-- > 0;) {
+		uint32_t off;
+
+		n = p == MANY_PIECES - 1 ? MANY * MANY_LEN - p * MANY_PL :
+		    MANY_PL;
+		for (off = 0; off < n; off += 4000) {
+			block(slot++, p, off, n - off < 4000 ? n - off : 4000,
+			    data + p * MANY_PL + off);
+			sent++;
+			if (slot == 16 || (p == 0 && off + 4000 >= n)) {
+				send_writes();
+				RUN_UNTIL(s.freed == sent);
+				slot = 0;
+			}
+		}
+	}
+	ck_assert_int_eq(s.verdicts, MANY_PIECES);
+	for (p = 0; p < MANY_PIECES; p++)
+		ck_assert_int_eq(s.vok[p], 1);
+	RUN_UNTIL(s.ndurable == MANY_PIECES);
+	ck_assert_int_eq(s.ndurable, MANY_PIECES);
+	ck_assert_uint_ge(s.flushes_at_durable, 1);
+	ck_assert_int_eq(s.errors, 0);
+	for (i = 0; i < MANY; i++) {
+		snprintf(path, sizeof(path), "%s/many/%s", root, names[i]);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(read(fd, buf, sizeof(buf)), MANY_LEN);
+		ck_assert_int_eq(memcmp(buf, data + i * MANY_LEN, MANY_LEN), 0);
+		close(fd);
+	}
+}
+END_TEST
+
 /* Descriptors that break the contract close the channel. */
 static void
 expect_violation(void)
@@ -1044,6 +1139,7 @@ blockpath_suite(void)
 	tcase_add_test(core, check_recheck);
 	tcase_add_test(core, relink_have);
 	tcase_add_test(core, backpressure);
+	tcase_add_test(core, many_files);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, err_descriptors);
