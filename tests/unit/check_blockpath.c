@@ -77,6 +77,7 @@ struct seen {
 	int		 errors;
 	char		 error[512];
 	int		 peer_gone, peer_violation, btd_violation;
+	int		 delete_results, deleted, delete_ok;
 };
 
 static struct event_base	*base;
@@ -256,6 +257,9 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		s.errors++;
 		break;
 	case BTD__STORED_MSG__BODY_DELETE_RESULT:
+		s.deleted = (int)m->delete_result->removed;
+		s.delete_ok = m->delete_result->ok;
+		s.delete_results++;
 		break;
 	default:
 		ck_abort_msg("btd got body %d", m->body_case);
@@ -778,6 +782,38 @@ START_TEST(check_recheck)
 }
 END_TEST
 
+/* DeleteData still works through the same root as the block path. */
+START_TEST(delete_data)
+{
+	Btd__TorrentRemove	 tr = BTD__TORRENT_REMOVE__INIT;
+	Btd__DeleteData		 dd = BTD__DELETE_DATA__INIT;
+	char			 path[256];
+	struct stat		 st;
+
+	add_torrent(NULL, 0);
+	write_piece(0, 0);
+	write_piece(1, 2);
+	RUN_UNTIL(s.verdicts == 2);
+	tr.torrent = TNUM;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	dd.id = 1;
+	dd.root = root;
+	dd.dir = (char *)(uintptr_t)"t";
+	dd.n_paths = NFILES;
+	dd.paths = (char **)(uintptr_t)fpath;
+	dd.remove_dir = 1;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    DELETE_DATA, delete_data, &dd, -1), 0);
+	RUN_UNTIL(s.delete_results == 1);
+	ck_assert_int_eq(s.delete_ok, 1);
+	ck_assert_int_eq(s.deleted, 4);		/* a, sub/b, sub/empty, c */
+	snprintf(path, sizeof(path), "%s/t", root);
+	ck_assert_int_eq(stat(path, &st), -1);	/* emptied and removed */
+	ck_assert_int_eq(stat(root, &st), 0);
+}
+END_TEST
+
 /* A block whose file cannot be written: the torrent goes to error. */
 START_TEST(write_error)
 {
@@ -1140,6 +1176,7 @@ blockpath_suite(void)
 	tcase_add_test(core, relink_have);
 	tcase_add_test(core, backpressure);
 	tcase_add_test(core, many_files);
+	tcase_add_test(core, delete_data);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, err_descriptors);
