@@ -38,6 +38,14 @@ stored_open_beneath(int dirfd, const char *path, int flags, int mode)
 	struct open_how how;
 
 	memset(&how, 0, sizeof(how));
+	/*
+	 * A FIFO or device planted where a file belongs must not block
+	 * or take over stored: never wait in open(), never a controlling
+	 * terminal (O_NONBLOCK does nothing to regular files).  openat2()
+	 * refuses both flags with O_PATH.
+	 */
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK | O_NOCTTY;
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.mode = (uint64_t)mode;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |

@@ -1034,6 +1034,24 @@ START_TEST(many_files)
 }
 END_TEST
 
+/* A FIFO where the empty file belongs: refused, never waited on. */
+START_TEST(fifo_refused)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/t", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/t/sub", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/t/sub/empty", root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	send_torrent_files(TNUM, fpath, NULL, NULL, 0);
+	RUN_UNTIL(s.errors == 1);
+	ck_assert_str_eq(s.error, "create t/sub/empty: No such device or "
+	    "address");
+}
+END_TEST
+
 /* Descriptors that break the contract close the channel. */
 static void
 expect_violation(void)
@@ -1179,6 +1197,7 @@ blockpath_suite(void)
 	tcase_add_test(core, delete_data);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
+	tcase_add_test(errors, fifo_refused);
 	tcase_add_test(errors, err_descriptors);
 	tcase_add_test(errors, err_torrent_add);
 	suite_add_tcase(su, core);
