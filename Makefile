@@ -52,7 +52,8 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8 piecemap blockpath
+	   announce udpcodec utf8 piecemap blockpath \
+	   storedrole
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -135,6 +136,7 @@ $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 $(B)/tests/check_piecemap: $(call aobj,stored/stored_map.c)
 $(B)/tests/check_blockpath: $(call aobj,$(filter-out stored/stored.c,\
 	$(wildcard stored/*.c)))
+$(B)/tests/check_storedrole: $(B)/libexec/btd/stored
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
