@@ -52,7 +52,8 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role $(B)/tests/peerd_harness
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8 wire pick
+	   announce udpcodec utf8 wire pick piecemap blockpath \
+	   storedrole
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -121,6 +122,15 @@ $(B)/tests/peerd_harness: $(B)/obj/tests/support/peerd_harness.o $(B)/lib/libbtd
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# stored's block path at full speed (not run by check): make
+# $(B)/tests/bench_blockpath && $(B)/tests/bench_blockpath DIR [MiB]
+$(B)/tests/bench_blockpath: $(B)/obj/tests/support/bench_blockpath.o \
+	$(call obj,$(filter-out stored/stored.c,$(wildcard stored/*.c))) \
+	$(B)/lib/libbtd.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Unit tests: Check, ASan and UBSan, linked against the real sources.
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 $(B)/tests/check_state $(B)/tests/check_conf: \
@@ -130,6 +140,10 @@ $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)
 $(B)/tests/check_wire: $(call aobj,peerd/peerd_wire.c)
 $(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
+$(B)/tests/check_piecemap: $(call aobj,stored/stored_map.c)
+$(B)/tests/check_blockpath: $(call aobj,$(filter-out stored/stored.c,\
+	$(wildcard stored/*.c)))
+$(B)/tests/check_storedrole: $(B)/libexec/btd/stored
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"

@@ -539,7 +539,8 @@ sc_exec(scmp_filter_ctx ctx, int exec_fd, char *err, size_t errlen)
 }
 
 /*
- * clone(): threads only (trackerd's resolver), no new process.  clone3
+ * clone(): threads only (trackerd's resolver, stored's flusher, which
+ * runs fdatasync() off the event loop), no new process.  clone3
  * keeps the default ENOSYS, so glibc falls back to clone, whose flags a
  * filter can see.
  */
@@ -620,7 +621,8 @@ sc_build(scmp_filter_ctx ctx, const struct sandbox_policy *p, int exec_fd,
 		return -1;
 	if (sc_socket(ctx, families, err, errlen) == -1)
 		return -1;
-	if (sc_clone(ctx, p->kind == SANDBOX_TRACKERD, err, errlen) == -1)
+	if (sc_clone(ctx, p->kind == SANDBOX_TRACKERD ||
+	    p->kind == SANDBOX_STORED, err, errlen) == -1)
 		return -1;
 	return sc_exec(ctx, exec_fd, err, errlen);
 }

@@ -12,7 +12,7 @@
 # $(B)/fuzz/artifacts/ (replay: $(B)/fuzz/fuzz_<name> <file>), with the
 # whole log in $(B)/fuzz/<name>.log.
 
-FUZZERS		:= bencode metainfo magnet announce udpreply wire
+FUZZERS		:= bencode metainfo magnet announce udpreply wire stored
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -30,6 +30,7 @@ FUZZ_MAXLEN_magnet	:= 70000
 FUZZ_MAXLEN_announce	:= 65536
 FUZZ_MAXLEN_udpreply	:= 65538
 FUZZ_MAXLEN_wire	:= 70000
+FUZZ_MAXLEN_stored	:= 65536
 
 # Tokens the mutator splices in (libFuzzer -dict=), per target.
 FUZZ_DICT_bencode	:= tests/fuzz/bencode.dict
@@ -38,6 +39,7 @@ FUZZ_DICT_magnet	:= tests/fuzz/magnet.dict
 FUZZ_DICT_announce	:= tests/fuzz/bencode.dict
 FUZZ_DICT_udpreply	:= tests/fuzz/udpreply.dict
 FUZZ_DICT_wire		:= tests/fuzz/wire.dict
+FUZZ_DICT_stored	:= tests/fuzz/stored.dict
 
 # The library sources each target links.
 FUZZ_SRC_bencode	:= lib/bencode.c lib/log.c
@@ -49,6 +51,12 @@ FUZZ_SRC_udpreply	:= trackerd/trackerd_udpcodec.c \
 			   trackerd/trackerd_announce.c lib/bencode.c lib/log.c \
 			   lib/util.c
 FUZZ_SRC_wire		:= peerd/peerd_wire.c lib/bencode.c lib/log.c lib/utf8.c
+FUZZ_SRC_stored		:= $(filter-out stored/stored.c,$(wildcard stored/*.c)) \
+			   lib/log.c lib/chan.c lib/msg.c lib/frame.c \
+			   lib/arena.c lib/util.c $(GEN_C)
+# Libraries beyond libcrypto, per target.
+FUZZ_LIBS_stored	= $(shell pkg-config --libs libevent libprotobuf-c) \
+			   -pthread
 
 FUZZ_BINS	:= $(addprefix $(B)/fuzz/fuzz_,$(FUZZERS))
 
@@ -62,7 +70,8 @@ $(B)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h \
 	@mkdir -p $$(dir $$@)
 	@echo "  FUZZ-LD $$@"
 	@$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(CPPFLAGS) -o $$@ \
-	    tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS)
+	    tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS) \
+	    $$(FUZZ_LIBS_$(1))
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 

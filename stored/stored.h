@@ -1,17 +1,259 @@
 /*
  * stored.h -- stored's private header.
+ *
+ * stored_map.c is plain C (no protobuf, no I/O) so that unit tests drive
+ * it alone; the rest shares the torrent registry (stored_torrent.c), the
+ * open-file cache (stored_cache.c), the durability flusher
+ * (stored_flush.c) and the block path (stored_block.c).  None of them
+ * calls role.c: stored.c hands them the event base and the channels, so
+ * that a test can drive them over socketpairs.
  */
 #ifndef BTD_STORED_H
 #define BTD_STORED_H
 
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
 #include <protobuf-c/protobuf-c.h>
 
+struct arena;
 struct chan;
+struct event_base;
+
+/*
+ * Tunables.  Every bound of stored, in one place.
+ */
+#define STORED_TORRENTS_MAX	10000	/* torrents stored at once */
+#define STORED_PIECES_MAX	(1U << 20)	/* pieces of one torrent: a
+						   10 MiB .torrent holds
+						   half that many hashes */
+#define STORED_ALL_PIECES_MAX	(16U << 20)	/* pieces of all torrents:
+						   320 MiB of hashes */
+#define STORED_HASHES_MSG_MAX	16384	/* pieces in one TorrentHashes */
+#define STORED_PATH_MAX		4096	/* bytes of root, dir, dir/path */
+#define STORED_BATCH_MAX	4096	/* entries in one message, in and
+					   out (peer_stored.proto) */
+#define STORED_OPEN_FILES	128	/* descriptors in the open-file cache */
+#define STORED_ROOTS_MAX	64	/* download roots kept open (btd's
+					   bound on download directories) */
+#define STORED_PARTIALS_MAX	8192	/* pieces being received at once, all
+					   torrents; past it the least recently
+					   written is failed and forgotten */
+#define STORED_RANGES_MAX	4096	/* disjoint written ranges of one
+					   partial piece (a 64 MiB piece in
+					   16 KiB blocks, every other one) */
+#define STORED_READBACK		(1U << 20)	/* bytes read back from disk
+						   per pread when hashing */
+#define STORED_CHECK_BYTES	(8U << 20)	/* bytes hashed per event-loop
+						   turn while checking */
+#define STORED_CHECK_FILES	256	/* files looked at per turn */
+#define STORED_DURABLE_MS	1000	/* verified pieces flushed and
+					   reported at least this often */
+#define STORED_DURABLE_BATCH	4096	/* ... or as soon as this many wait */
+#define STORED_DURABLE_MAX	(1U << 20)	/* verified pieces waiting for a
+						   flush; past it stored stops
+						   taking blocks */
+#define STORED_EVICTED_MAX	1024	/* dirty descriptors evicted from the
+					   cache and waiting for the flusher;
+					   past it eviction syncs at once */
+
+#define SHA1_LEN		20
+
+/* stored_map.c: the piece-to-file map. */
+#define SMAP_PIECE_MAX		(256U << 20)	/* as metainfo.h */
+#define SMAP_TOTAL_MAX		((uint64_t)1 << 62)
+#define SMAP_FILES_MAX		100000		/* as metainfo.h */
+
+struct smap_file {
+	uint64_t	 offset;	/* of its first byte in the stream */
+	uint64_t	 length;
+	int		 pad;		/* BEP 47: zeros, never on disk */
+};
+
+struct smap {
+	const struct smap_file	*files;		/* in torrent order */
+	uint32_t		 nfiles;
+	uint64_t		 piece_length;
+	uint32_t		 piece_count;
+	uint64_t		 total;
+};
+
+/* Part of a piece range that lies in one file. */
+struct smap_extent {
+	uint32_t	 file;
+	uint64_t	 file_offset;
+	uint32_t	 length;
+	uint32_t	 piece_offset;	/* where it starts within the piece */
+	int		 pad;
+};
+
+struct smap_iter {
+	const struct smap	*m;
+	uint64_t		 base;	/* stream offset of the piece */
+	uint64_t		 pos, end;	/* stream offsets left */
+	uint32_t		 file;
+};
+
+/* 0, or -1 with a reason: offsets contiguous, sizes consistent. */
+int		 smap_validate(const struct smap *, char *err, size_t errlen);
+/* Bytes in piece (the last may be short); 0 if out of range. */
+uint32_t	 smap_piece_size(const struct smap *, uint32_t piece);
+/*
+ * Start walking bytes [off, off + len) of piece; -1 if len is 0 or the
+ * range is not within the piece.
+ */
+int		 smap_range(const struct smap *, uint32_t piece, uint32_t off,
+		    uint32_t len, struct smap_iter *);
+/* The next extent, in order: 1, or 0 when the range is done. */
+int		 smap_next(struct smap_iter *, struct smap_extent *);
+/* The first and last file holding bytes of piece (may include empty). */
+void		 smap_piece_files(const struct smap *, uint32_t piece,
+		    uint32_t *first, uint32_t *last);
+
+/* stored_torrent.c: the torrents btd gave us. */
+enum torrent_state {
+	T_HASHES,		/* waiting for all TorrentHashes */
+	T_CHECKING,		/* comparing the files with the hashes */
+	T_READY,		/* checked: blocks go in and out */
+};
+
+struct tfile {
+	char		*path;		/* dir/path, relative to the root */
+	int64_t		 disk_size;	/* while checking: -1 missing */
+	int		 slot;		/* in the open-file cache, or -1 */
+	int		 ck_sync;	/* a piece verified by the check
+					   touches it: synced before
+					   TorrentChecked */
+};
+
+struct partial;
+
+struct torrent {
+	LIST_ENTRY(torrent)	 hash;
+	TAILQ_ENTRY(torrent)	 checkq;
+	uint32_t		 num;		/* btd's number */
+	enum torrent_state	 state;
+	char			*root;		/* absolute download root */
+	char			*name;		/* for logs: dir or file */
+	struct smap		 map;
+	struct smap_file	*mfiles;	/* map.files */
+	struct tfile		*files;
+	uint8_t			*hashes;	/* SHA1_LEN * piece_count */
+	uint8_t			*hash_got;	/* bitfield: hashes received */
+	uint32_t		 nhash_got;
+	uint8_t			*have;		/* bitfield: verified */
+	uint8_t			*have_in;	/* bitfield from btd, or NULL */
+	int			 recheck;
+	int			 need_have;	/* TorrentHave owed to peerd */
+	LIST_HEAD(, partial)	 partials;	/* pieces being received */
+	int			 flush_err;	/* a sync failed: errno */
+	uint32_t		 flush_file;	/* ... of this file */
+	/* check progress */
+	uint32_t		 ck_file;	/* next file to look at */
+	uint32_t		 ck_sync;	/* next file to sync */
+	uint32_t		 ck_piece;	/* piece being checked */
+	uint32_t		 ck_off;	/* bytes of it hashed so far */
+	uint32_t		 ck_hashed;	/* pieces hashed */
+	int			 ck_busy;	/* ck_piece is being hashed */
+};
+
+#define BIT_ISSET(bf, i)	(((bf)[(i) >> 3] >> (7 - ((i) & 7))) & 1)
+#define BIT_SET(bf, i)		((bf)[(i) >> 3] |= (uint8_t)(0x80 >> ((i) & 7)))
+#define BIT_CLR(bf, i)	\
+	((bf)[(i) >> 3] &= (uint8_t)~(0x80 >> ((i) & 7)))
+
+void		 stored_init(struct event_base *, struct chan *btd);
+struct event_base *stored_base(void);
+struct chan	*stored_btd_chan(void);
+int		 stored_dispatch_btd(struct chan *, const ProtobufCMessage *);
+struct torrent	*torrent_find(uint32_t num);
+/* Every torrent, for TorrentHave on a new link. */
+struct torrent	*torrent_first(void);
+struct torrent	*torrent_next(struct torrent *);
+/*
+ * A write, flush or create failed: TorrentError to btd, TorrentGone to
+ * peerd, and the torrent is forgotten (t is freed).
+ */
+void		 torrent_fail(struct torrent *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Read bytes [off, off + len) of piece into buf (pad bytes as zeros). */
+int		 torrent_pread(struct torrent *, uint32_t piece, uint32_t off,
+		    uint32_t len, uint8_t *buf, char *err, size_t errlen);
+/* Hash one whole piece from disk; 1 if it matches, 0 if not, -1 error. */
+int		 torrent_hash_piece(struct torrent *, uint32_t piece);
+void		 torrent_free(struct torrent *);
+
+/* stored_cache.c: open files, least recently used first out. */
+/*
+ * The descriptor of file i of t, opened (O_RDWR; created, with its
+ * parent directories, when create is set) if it is not: borrowed, valid
+ * until the next stored_cache_get().  -1 with errno on failure.
+ */
+int		 stored_cache_get(struct torrent *, uint32_t file, int create);
+/* Mark the cached descriptor of file i of t as written since a flush. */
+void		 stored_cache_dirty(struct torrent *, uint32_t file);
+/* Close every cached descriptor of t, without flushing. */
+void		 stored_cache_drop(struct torrent *);
+/*
+ * Hand every dirty descriptor to fn (a dup the callee owns), clearing
+ * the dirty marks.  Returns -1 if fn does.
+ */
+int		 stored_cache_take_dirty(int (*fn)(int fd, uint32_t torrent,
+		    uint32_t file));
+/* The descriptor of a download root (cached, borrowed), or -1. */
+int		 stored_root_fd(const char *root);
+/* mkdir -p the parents of path beneath dirfd. */
+int		 stored_mkparents(int dirfd, const char *path);
+
+/* stored_flush.c: durability. */
+void		 stored_flush_init(struct event_base *);
+/* Piece verified and written: report it durable once flushed. */
+void		 stored_flush_piece(uint32_t torrent, uint32_t piece);
+/* A dirty descriptor leaves the cache: flushed and closed later. */
+void		 stored_flush_evicted(int fd, uint32_t torrent, uint32_t file);
+/* 1 while so many pieces wait that stored should stop taking blocks. */
+int		 stored_flush_backlog(void);
+/* Start a flush now if none is running (tests; a large backlog). */
+void		 stored_flush_now(void);
+/* Flushes completed (tests). */
+uint64_t	 stored_flush_count(void);
+
+/* stored_block.c: the block path with peerd. */
+struct stored_block_stats {
+	uint64_t	 written;	/* bytes of blocks written */
+	uint64_t	 read;		/* bytes read into up slots */
+	uint64_t	 readback;	/* bytes read back to hash them */
+	uint64_t	 dropped;	/* blocks dropped (verified, unknown) */
+	uint64_t	 restarts;	/* piece hashes restarted */
+	uint64_t	 verified;	/* pieces that matched their hash */
+	uint64_t	 failed;	/* pieces that did not, or forgotten */
+};
+
+void		 stored_block_init(void);
+void		 stored_block_stats(struct stored_block_stats *);
+void		 stored_link_up(struct chan *, const struct arena *down,
+		    const struct arena *up);
+void		 stored_link_down(void);
+/* 1 if c is the current link. */
+int		 stored_link_is(const struct chan *);
+int		 stored_dispatch_peerd(struct chan *, const ProtobufCMessage *);
+/* Tell peerd about t (TorrentHave), when the link is up. */
+void		 stored_link_have(struct torrent *);
+/* Tell peerd t is gone (TorrentGone), when the link is up. */
+void		 stored_link_gone(uint32_t torrent, const char *error);
+/* Forget t's partial pieces (t is going away). */
+void		 stored_block_forget(struct torrent *);
+/* Re-evaluate whether to read from peerd (backlog changed). */
+void		 stored_link_kick(void);
 
 /* stored_files.c */
-int	stored_dispatch_btd(struct chan *, const ProtobufCMessage *);
+struct Btd__DeleteData;
+void		 stored_delete_data(struct chan *,
+		    const struct Btd__DeleteData *);
 /* Open path beneath dirfd, never through a symlink or "..". */
-int	stored_open_beneath(int dirfd, const char *path, int flags,
-	    int mode);
+int		 stored_open_beneath(int dirfd, const char *path, int flags,
+		    int mode);
 
 #endif

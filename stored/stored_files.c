@@ -1,9 +1,10 @@
 /*
  * stored_files.c -- files under the download roots: deleting a torrent's
- * data.
+ * data, and opening paths beneath a root.
  *
- * Takes DeleteData from btd and answers DeleteResult.  The root is an
- * administrator's directory and is opened as it is; everything below it
+ * Takes DeleteData from btd (through stored_torrent.c's dispatch) and
+ * answers DeleteResult.  The root is an administrator's directory and is
+ * opened as it is, by stored_root_fd() (stored_cache.c); everything below it
  * is resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a
  * symlink planted in the download dir, or a ".." that slipped through,
  * is refused with ELOOP or EXDEV, never followed.  Landlock would stop
@@ -37,6 +38,14 @@ stored_open_beneath(int dirfd, const char *path, int flags, int mode)
 	struct open_how how;
 
 	memset(&how, 0, sizeof(how));
+	/*
+	 * A FIFO or device planted where a file belongs must not block
+	 * or take over stored: never wait in open(), never a controlling
+	 * terminal (O_NONBLOCK does nothing to regular files).  openat2()
+	 * refuses both flags with O_PATH.
+	 */
+	if (!(flags & O_PATH))
+		flags |= O_NONBLOCK | O_NOCTTY;
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.mode = (uint64_t)mode;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -83,8 +92,8 @@ prune(int dirfd, const char *path)
 	}
 }
 
-static void
-delete_data(struct chan *c, const Btd__DeleteData *dd)
+void
+stored_delete_data(struct chan *c, const Btd__DeleteData *dd)
 {
 	Btd__DeleteResult	 r = BTD__DELETE_RESULT__INIT;
 	char			 err[512] = "", parent[4096], esc[128];
@@ -97,8 +106,7 @@ delete_data(struct chan *c, const Btd__DeleteData *dd)
 		snprintf(err, sizeof(err), "bad request");
 		goto done;
 	}
-	if ((rootfd = open(dd->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
+	if ((rootfd = stored_root_fd(dd->root)) == -1) {
 		snprintf(err, sizeof(err), "%s: %s", dd->root,
 		    strerror(errno));
 		goto done;
@@ -145,27 +153,12 @@ delete_data(struct chan *c, const Btd__DeleteData *dd)
 done:
 	if (dirfd != -1)
 		close(dirfd);
-	if (rootfd != -1)
-		close(rootfd);
+	/* rootfd is stored_root_fd()'s. */
 	r.ok = err[0] == '\0';
 	r.error = err;
 	log_info("delete %llu: %u files removed%s%s",
 	    (unsigned long long)dd->id, r.removed, r.ok ? "" : "; ", err);
-	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_RESULT, delete_result,
-	    &r, -1) == -1)
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_RESULT,
+	    delete_result, &r, -1) == -1)
 		log_warn("%s: delete result", __func__);
-}
-
-int
-stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
-{
-	const Btd__StoredMsg *m = (const Btd__StoredMsg *)(const void *)env;
-
-	switch (m->body_case) {
-	case BTD__STORED_MSG__BODY_DELETE_DATA:
-		delete_data(c, m->delete_data);
-		return 0;
-	default:
-		return -1;
-	}
 }

@@ -1,0 +1,285 @@
+/*
+ * stored_cache.c -- open descriptors: the download roots, and a bounded
+ * cache of the torrents' files, least recently used out first.
+ *
+ * The block path must not open() or fstat() per block: a file is opened
+ * (and checked to be a regular file) on its first use, then found in O(1)
+ * through its tfile's slot.  STORED_OPEN_FILES descriptors at most; the
+ * least recently used is closed to make room, or, when it was written
+ * since the last flush, handed to the flusher (stored_flush.c), which
+ * syncs and closes it, so that a verified piece is never reported durable
+ * while bytes of it sit unsynced behind a closed descriptor.
+ *
+ * Every path is opened beneath its download root with openat2
+ * (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), parents made one component at
+ * a time with mkdirat() beneath the root; stored_root_fd() is the one
+ * place that opens a root (DeleteData uses it too), so that roots handed
+ * over by btd later need a change here only.
+ *
+ * Rejected alternative: one descriptor per file for the torrent's life.
+ * A torrent may have 100,000 files; stored's RLIMIT_NOFILE is 4096.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stored.h"
+
+#define FILE_MODE	0644	/* new files; the umask applies */
+#define DIR_MODE	0755	/* new directories */
+
+struct centry {
+	TAILQ_ENTRY(centry)	 lru;
+	struct torrent		*t;	/* NULL: free */
+	uint32_t		 file;
+	int			 fd;
+	int			 dirty;	/* written since the last flush */
+};
+
+static struct centry		 entries[STORED_OPEN_FILES];
+static TAILQ_HEAD(centry_q, centry) lru = TAILQ_HEAD_INITIALIZER(lru);
+static int			 cache_ready;
+
+struct root {
+	char	*path;
+	int	 fd;
+};
+static struct root		 roots[STORED_ROOTS_MAX];
+static unsigned			 roots_next;	/* replaced when full */
+
+int
+stored_root_fd(const char *path)
+{
+	struct root	*r;
+	unsigned	 i;
+	int		 fd;
+
+	if (path == NULL || path[0] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < STORED_ROOTS_MAX; i++)
+		if (roots[i].path != NULL && strcmp(roots[i].path, path) == 0)
+			return roots[i].fd;
+	/* The administrator's directory, opened as it is. */
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < STORED_ROOTS_MAX; i++)
+		if (roots[i].path == NULL)
+			break;
+	if (i == STORED_ROOTS_MAX)
+		i = roots_next++ % STORED_ROOTS_MAX;
+	r = &roots[i];
+	if (r->path != NULL) {
+		free(r->path);
+		close(r->fd);
+	}
+	if ((r->path = strdup(path)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	r->fd = fd;
+	return fd;
+}
+
+int
+stored_mkparents(int dirfd, const char *path)
+{
+	char		 comp[256];
+	const char	*p = path, *slash;
+	int		 fd = dirfd, nfd, e;
+	size_t		 n;
+
+	while ((slash = strchr(p, '/')) != NULL) {
+		n = (size_t)(slash - p);
+		if (n == 0 || n >= sizeof(comp)) {
+			e = EINVAL;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = stored_open_beneath(fd, comp, O_PATH | O_DIRECTORY, 0);
+		if (nfd == -1 && errno == ENOENT) {
+			/* One component, relative to a checked directory. */
+			if (mkdirat(fd, comp, DIR_MODE) == -1 &&
+			    errno != EEXIST) {
+				e = errno;
+				goto fail;
+			}
+			nfd = stored_open_beneath(fd, comp,
+			    O_PATH | O_DIRECTORY, 0);
+		}
+		if (nfd == -1) {
+			e = errno;
+			goto fail;
+		}
+		if (fd != dirfd)
+			close(fd);
+		fd = nfd;
+		p = slash + 1;
+	}
+	if (fd != dirfd)
+		close(fd);
+	return 0;
+fail:
+	if (fd != dirfd)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+static void
+cache_init(void)
+{
+	int i;
+
+	for (i = 0; i < STORED_OPEN_FILES; i++) {
+		entries[i].fd = -1;
+		TAILQ_INSERT_TAIL(&lru, &entries[i], lru);
+	}
+	cache_ready = 1;
+}
+
+/* Detach e from its file: closed, or to the flusher when dirty. */
+static void
+cache_release(struct centry *e, int flush)
+{
+	struct torrent	*t = e->t;
+	uint32_t	 file = e->file;
+	int		 fd = e->fd, dirty = e->dirty;
+
+	if (t == NULL)
+		return;
+	t->files[file].slot = -1;
+	e->t = NULL;
+	e->fd = -1;
+	e->dirty = 0;
+	if (dirty && flush)
+		stored_flush_evicted(fd, t->num, file);	/* closed there */
+	else
+		close(fd);
+}
+
+static int
+open_file(struct torrent *t, uint32_t file, int create)
+{
+	struct stat	 st;
+	const char	*path = t->files[file].path;
+	int		 rootfd, fd, e;
+
+	if ((rootfd = stored_root_fd(t->root)) == -1)
+		return -1;
+	/* openat2() refuses a mode without O_CREAT. */
+	fd = stored_open_beneath(rootfd, path, O_RDWR |
+	    (create ? O_CREAT : 0), create ? FILE_MODE : 0);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (stored_mkparents(rootfd, path) == -1)
+			return -1;
+		fd = stored_open_beneath(rootfd, path, O_RDWR | O_CREAT,
+		    FILE_MODE);
+	}
+	if (fd == -1 && !create && (errno == EACCES || errno == EROFS))
+		fd = stored_open_beneath(rootfd, path, O_RDONLY, 0);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	else
+		e = 0;
+	if (e != 0) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+stored_cache_get(struct torrent *t, uint32_t file, int create)
+{
+	struct centry	*e;
+	int		 fd, slot = t->files[file].slot;
+
+	if (!cache_ready)
+		cache_init();
+	if (slot >= 0) {
+		e = &entries[slot];
+		if (e != TAILQ_FIRST(&lru)) {
+			TAILQ_REMOVE(&lru, e, lru);
+			TAILQ_INSERT_HEAD(&lru, e, lru);
+		}
+		return e->fd;
+	}
+	if ((fd = open_file(t, file, create)) == -1)
+		return -1;
+	e = TAILQ_LAST(&lru, centry_q);
+	cache_release(e, 1);
+	e->t = t;
+	e->file = file;
+	e->fd = fd;
+	e->dirty = 0;
+	t->files[file].slot = (int)(e - entries);
+	TAILQ_REMOVE(&lru, e, lru);
+	TAILQ_INSERT_HEAD(&lru, e, lru);
+	return fd;
+}
+
+void
+stored_cache_dirty(struct torrent *t, uint32_t file)
+{
+	int slot = t->files[file].slot;
+
+	if (slot >= 0)
+		entries[slot].dirty = 1;
+}
+
+void
+stored_cache_drop(struct torrent *t)
+{
+	int i;
+
+	if (!cache_ready)
+		return;
+	for (i = 0; i < STORED_OPEN_FILES; i++)
+		if (entries[i].t == t) {
+			cache_release(&entries[i], 0);
+			/* Free entries go to the tail: reused first. */
+			TAILQ_REMOVE(&lru, &entries[i], lru);
+			TAILQ_INSERT_TAIL(&lru, &entries[i], lru);
+		}
+}
+
+int
+stored_cache_take_dirty(int (*fn)(int, uint32_t, uint32_t))
+{
+	struct centry	*e;
+	int		 i, fd, rc = 0;
+
+	if (!cache_ready)
+		return 0;
+	for (i = 0; i < STORED_OPEN_FILES; i++) {
+		e = &entries[i];
+		if (e->t == NULL || !e->dirty)
+			continue;
+		if ((fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("%s: dup", __func__);
+			rc = -1;	/* stays dirty: flushed next time */
+			continue;
+		}
+		if (fn(fd, e->t->num, e->file) == -1) {
+			close(fd);
+			rc = -1;
+			continue;
+		}
+		e->dirty = 0;
+	}
+	return rc;
+}

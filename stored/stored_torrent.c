@@ -1,0 +1,706 @@
+/*
+ * stored_torrent.c -- the torrents btd gave stored: the registry, the
+ * check, and the btd channel's dispatch.
+ *
+ * Takes from btd: StoredTorrentAdd, TorrentHashes, TorrentRemove (and
+ * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError
+ * (PiecesDurable: stored_flush.c); sends peerd TorrentHave and
+ * TorrentGone through stored_block.c.
+ *
+ * btd is not trusted either: a StoredTorrentAdd whose geometry, paths or
+ * sizes do not hold together is refused with a TorrentError naming what
+ * is wrong, and the torrent is not stored; numbers, lengths and ranges
+ * in every message are checked before use.  Torrents are keyed by btd's
+ * uint32 number in a hash table.
+ *
+ * Checking (StoredTorrentAdd's comment): first every file is looked at
+ * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
+ * hashing at most STORED_CHECK_BYTES per turn, so that the channels stay
+ * responsive while a large torrent is checked.  One torrent is checked
+ * at a time, in the order they came.  Once checked, zero-length files
+ * are created and the torrent is ready: TorrentChecked to btd,
+ * TorrentHave to peerd.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "stored.pb-c.h"
+
+#include "chan.h"
+#include "log.h"
+#include "msg.h"
+#include "stored.h"
+
+#define TORRENT_BUCKETS	1024	/* hash chains of the registry */
+#define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
+
+LIST_HEAD(tlist, torrent);
+static struct tlist		 buckets[TORRENT_BUCKETS];
+static unsigned			 ntorrents;
+static uint64_t			 npieces;	/* of all torrents */
+static TAILQ_HEAD(, torrent)	 checkq = TAILQ_HEAD_INITIALIZER(checkq);
+static struct event_base	*sbase;
+static struct chan		*btd_chan;
+static struct event		*check_ev;
+static EVP_MD			*sha1;
+static EVP_MD_CTX		*check_md;
+static uint8_t			*iobuf;		/* STORED_READBACK bytes */
+
+static void	check_schedule(void);
+
+static struct tlist *
+bucket(uint32_t num)
+{
+	return &buckets[(num * 2654435761U) >> 22];	/* 10 bits */
+}
+
+struct event_base *
+stored_base(void)
+{
+	return sbase;
+}
+
+struct chan *
+stored_btd_chan(void)
+{
+	return btd_chan;
+}
+
+struct torrent *
+torrent_find(uint32_t num)
+{
+	struct torrent *t;
+
+	LIST_FOREACH(t, bucket(num), hash)
+		if (t->num == num)
+			return t;
+	return NULL;
+}
+
+struct torrent *
+torrent_first(void)
+{
+	unsigned i;
+
+	for (i = 0; i < TORRENT_BUCKETS; i++)
+		if (!LIST_EMPTY(&buckets[i]))
+			return LIST_FIRST(&buckets[i]);
+	return NULL;
+}
+
+struct torrent *
+torrent_next(struct torrent *t)
+{
+	unsigned i;
+
+	if (LIST_NEXT(t, hash) != NULL)
+		return LIST_NEXT(t, hash);
+	for (i = (unsigned)(bucket(t->num) - buckets) + 1; i < TORRENT_BUCKETS;
+	    i++)
+		if (!LIST_EMPTY(&buckets[i]))
+			return LIST_FIRST(&buckets[i]);
+	return NULL;
+}
+
+void
+torrent_free(struct torrent *t)
+{
+	uint32_t i;
+
+	if (t == NULL)
+		return;
+	stored_block_forget(t);
+	stored_cache_drop(t);
+	if (t->state == T_CHECKING)
+		TAILQ_REMOVE(&checkq, t, checkq);
+	LIST_REMOVE(t, hash);
+	ntorrents--;
+	npieces -= t->map.piece_count;
+	for (i = 0; i < t->map.nfiles; i++)
+		free(t->files[i].path);
+	free(t->files);
+	free(t->mfiles);
+	free(t->root);
+	free(t->name);
+	free(t->hashes);
+	free(t->hash_got);
+	free(t->have);
+	free(t->have_in);
+	free(t);
+}
+
+static void
+send_error(uint32_t num, const char *error)
+{
+	Btd__TorrentError te = BTD__TORRENT_ERROR__INIT;
+
+	te.torrent = num;
+	te.error = (char *)(uintptr_t)error;
+	if (btd_chan != NULL && MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_ERROR, torrent_error, &te, -1) == -1)
+		log_warn("%s: torrent error", __func__);
+}
+
+void
+torrent_fail(struct torrent *t, const char *fmt, ...)
+{
+	char	 reason[512], esc[600];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	/* One line, whatever the file names hold. */
+	log_escape(esc, sizeof(esc), reason, strlen(reason));
+	log_warnx("torrent %u (%s): %s", t->num, t->name, esc);
+	send_error(t->num, esc);
+	stored_link_gone(t->num, esc);
+	torrent_free(t);
+}
+
+int
+torrent_pread(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
+    uint8_t *buf, char *err, size_t errlen)
+{
+	struct smap_iter	 it;
+	struct smap_extent	 e;
+	ssize_t			 n;
+	size_t			 done;
+	int			 fd;
+
+	if (smap_range(&t->map, piece, off, len, &it) == -1) {
+		snprintf(err, errlen, "piece %u: bad range", piece);
+		return -1;
+	}
+	while (smap_next(&it, &e)) {
+		uint8_t *p = buf + (e.piece_offset - off);
+
+		if (e.pad) {
+			memset(p, 0, e.length);
+			continue;
+		}
+		if ((fd = stored_cache_get(t, e.file, 0)) == -1) {
+			snprintf(err, errlen, "open %s: %s",
+			    t->files[e.file].path, strerror(errno));
+			return -1;
+		}
+		for (done = 0; done < e.length; done += (size_t)n) {
+			n = pread(fd, p + done, e.length - done,
+			    (off_t)(e.file_offset + done));
+			if (n == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0) {
+				snprintf(err, errlen, "read %s: %s",
+				    t->files[e.file].path, n == 0 ?
+				    "file is short" : strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every file byte of piece is on disk (sizes from the check's stat). */
+static int
+piece_on_disk(struct torrent *t, uint32_t piece)
+{
+	struct smap_iter	 it;
+	struct smap_extent	 e;
+
+	if (smap_range(&t->map, piece, 0, smap_piece_size(&t->map, piece),
+	    &it) == -1)
+		return 0;
+	while (smap_next(&it, &e))
+		if (!e.pad && t->files[e.file].disk_size <
+		    (int64_t)(e.file_offset + e.length))
+			return 0;
+	return 1;
+}
+
+static void
+send_checked(struct torrent *t)
+{
+	Btd__TorrentChecked tc = BTD__TORRENT_CHECKED__INIT;
+
+	tc.torrent = t->num;
+	tc.have.data = t->have;
+	tc.have.len = (t->map.piece_count + 7) / 8;
+	tc.hashed = t->ck_hashed;
+	if (btd_chan != NULL && MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG,
+	    CHECKED, checked, &tc, -1) == -1)
+		log_warn("%s: torrent checked", __func__);
+}
+
+/* The check of t is over: empty files made, btd and peerd told. */
+static void
+check_done(struct torrent *t)
+{
+	uint32_t	 i, n = 0;
+	int		 rootfd, fd;
+
+	TAILQ_REMOVE(&checkq, t, checkq);
+	t->state = T_READY;
+	for (i = 0; i < t->map.nfiles; i++) {
+		if (t->mfiles[i].length != 0 || t->mfiles[i].pad)
+			continue;
+		if ((rootfd = stored_root_fd(t->root)) == -1 ||
+		    stored_mkparents(rootfd, t->files[i].path) == -1 ||
+		    (fd = stored_open_beneath(rootfd, t->files[i].path,
+		    O_WRONLY | O_CREAT, 0644)) == -1) {
+			torrent_fail(t, "create %s: %s", t->files[i].path,
+			    strerror(errno));
+			return;
+		}
+		close(fd);
+	}
+	for (i = 0; i < t->map.piece_count; i++)
+		n += BIT_ISSET(t->have, i);
+	log_info("torrent %u (%s): checked, %u of %u pieces, %u hashed",
+	    t->num, t->name, n, t->map.piece_count, t->ck_hashed);
+	send_checked(t);
+	stored_link_have(t);
+}
+
+/* Look at up to STORED_CHECK_FILES files; 1 when all were. */
+static int
+check_stat(struct torrent *t)
+{
+	struct stat	 st;
+	unsigned	 n;
+	int		 rootfd, fd;
+
+	rootfd = stored_root_fd(t->root);
+	for (n = 0; n < STORED_CHECK_FILES && t->ck_file < t->map.nfiles;
+	    n++, t->ck_file++) {
+		struct tfile *f = &t->files[t->ck_file];
+
+		f->disk_size = -1;
+		if (t->mfiles[t->ck_file].pad ||
+		    t->mfiles[t->ck_file].length == 0 || rootfd == -1)
+			continue;
+		fd = stored_open_beneath(rootfd, f->path, O_PATH, 0);
+		if (fd == -1)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			f->disk_size = st.st_size;
+		close(fd);
+	}
+	return t->ck_file == t->map.nfiles;
+}
+
+/*
+ * Sync up to STORED_CHECK_FILES files that pieces verified by hashing
+ * touch (a stored killed before its flush may have left their bytes
+ * dirty in the page cache), since TorrentChecked claims them flushed.
+ * 1 when all were; 0 also when t failed (it is then gone).
+ */
+static int
+check_sync(struct torrent *t)
+{
+	unsigned	 n;
+	int		 rootfd, fd, rc;
+
+	rootfd = stored_root_fd(t->root);
+	for (n = 0; n < STORED_CHECK_FILES && t->ck_sync < t->map.nfiles;
+	    t->ck_sync++) {
+		struct tfile *f = &t->files[t->ck_sync];
+
+		if (!f->ck_sync || t->mfiles[t->ck_sync].pad)
+			continue;
+		n++;
+		if (rootfd == -1 || (fd = stored_open_beneath(rootfd, f->path,
+		    O_RDONLY, 0)) == -1) {
+			torrent_fail(t, "open %s: %s", f->path,
+			    strerror(errno));
+			return 0;
+		}
+		rc = fdatasync(fd);
+		close(fd);
+		if (rc == -1) {
+			torrent_fail(t, "flush %s: %s", f->path,
+			    strerror(errno));
+			return 0;
+		}
+	}
+	return t->ck_sync == t->map.nfiles;
+}
+
+/* One turn of the check of the first torrent in the queue. */
+static void
+check_run(evutil_socket_t fd, short ev, void *arg)
+{
+	struct torrent	*t = TAILQ_FIRST(&checkq);
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	char		 err[512];
+	int64_t		 budget = STORED_CHECK_BYTES;
+	uint32_t	 p, size, n;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (t == NULL)
+		return;
+	if (!check_stat(t)) {
+		check_schedule();
+		return;
+	}
+	while (budget > 0 && t->ck_piece < t->map.piece_count) {
+		p = t->ck_piece;
+		size = smap_piece_size(&t->map, p);
+		if (!t->ck_busy) {
+			budget -= CHECK_SKIP_COST;
+			if (!piece_on_disk(t, p)) {
+				t->ck_piece++;
+				continue;
+			}
+			if (t->have_in != NULL && BIT_ISSET(t->have_in, p) &&
+			    !t->recheck) {
+				BIT_SET(t->have, p);	/* trusted */
+				t->ck_piece++;
+				continue;
+			}
+			if (EVP_DigestInit_ex(check_md, sha1, NULL) != 1)
+				fatalx("%s: SHA-1 init", __func__);
+			t->ck_off = 0;
+			t->ck_busy = 1;
+		}
+		n = size - t->ck_off;
+		if (n > STORED_READBACK)
+			n = STORED_READBACK;
+		if (torrent_pread(t, p, t->ck_off, n, iobuf, err,
+		    sizeof(err)) == -1) {
+			log_warnx("torrent %u: check piece %u: %s", t->num, p,
+			    err);
+			t->ck_busy = 0;
+			t->ck_piece++;
+			continue;
+		}
+		if (EVP_DigestUpdate(check_md, iobuf, n) != 1)
+			fatalx("%s: SHA-1", __func__);
+		t->ck_off += n;
+		budget -= n;
+		if (t->ck_off < size)
+			continue;
+		if (EVP_DigestFinal_ex(check_md, md, NULL) != 1)
+			fatalx("%s: SHA-1 final", __func__);
+		if (memcmp(md, t->hashes + (size_t)p * SHA1_LEN,
+		    SHA1_LEN) == 0) {
+			uint32_t first, last;
+
+			BIT_SET(t->have, p);
+			smap_piece_files(&t->map, p, &first, &last);
+			for (; first <= last; first++)
+				t->files[first].ck_sync = 1;
+		}
+		t->ck_hashed++;
+		t->ck_busy = 0;
+		t->ck_piece++;
+	}
+	if (t->ck_piece == t->map.piece_count && check_sync(t))
+		check_done(t);
+	check_schedule();
+}
+
+static void
+check_schedule(void)
+{
+	struct timeval tv = { 0, 0 };
+
+	/* A timer, not event_active(): one turn of I/O between chunks. */
+	if (!TAILQ_EMPTY(&checkq) && check_ev != NULL)
+		evtimer_add(check_ev, &tv);
+}
+
+int
+torrent_hash_piece(struct torrent *t, uint32_t piece)
+{
+	EVP_MD_CTX	*md;
+	uint8_t		 d[EVP_MAX_MD_SIZE];
+	char		 err[512];
+	uint32_t	 size = smap_piece_size(&t->map, piece), off, n;
+	int		 rc = -1;
+
+	if (size == 0 || (md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex(md, sha1, NULL) != 1)
+		goto done;
+	for (off = 0; off < size; off += n) {
+		n = size - off < STORED_READBACK ? size - off : STORED_READBACK;
+		if (torrent_pread(t, piece, off, n, iobuf, err,
+		    sizeof(err)) == -1 || EVP_DigestUpdate(md, iobuf, n) != 1)
+			goto done;
+	}
+	if (EVP_DigestFinal_ex(md, d, NULL) != 1)
+		goto done;
+	rc = memcmp(d, t->hashes + (size_t)piece * SHA1_LEN, SHA1_LEN) == 0;
+done:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* A relative path: no empty, "." or ".." component, no leading '/'. */
+static int
+path_ok(const char *p, int empty_ok)
+{
+	const char	*c = p, *s;
+	size_t		 n;
+
+	if (*p == '\0')
+		return empty_ok;
+	if (strlen(p) >= STORED_PATH_MAX)
+		return 0;
+	for (;;) {
+		s = strchr(c, '/');
+		n = s != NULL ? (size_t)(s - c) : strlen(c);
+		if (n == 0 || n > 255 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (s == NULL)
+			return 1;
+		c = s + 1;
+	}
+}
+
+/* Build t from ta, or a reason in err. */
+static struct torrent *
+torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
+{
+	struct torrent	*t;
+	const char	*nm;
+	char		 esc[128];
+	size_t		 bf, dl, pl;
+	uint32_t	 i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto nomem;
+	t->num = ta->torrent;
+	LIST_INIT(&t->partials);
+	t->recheck = ta->recheck;
+	if (ta->root == NULL || ta->root[0] != '/' ||
+	    strlen(ta->root) >= STORED_PATH_MAX) {
+		snprintf(err, errlen, "root is not an absolute path");
+		goto fail;
+	}
+	if (ta->dir == NULL || !path_ok(ta->dir, 1)) {
+		snprintf(err, errlen, "dir is not a relative path");
+		goto fail;
+	}
+	if (ta->info_hash.len != SHA1_LEN) {
+		snprintf(err, errlen, "info hash of %zu bytes",
+		    ta->info_hash.len);
+		goto fail;
+	}
+	if (ta->n_files == 0 || ta->n_files > SMAP_FILES_MAX) {
+		snprintf(err, errlen, "%zu files", ta->n_files);
+		goto fail;
+	}
+	if (ta->piece_count == 0 || ta->piece_count > STORED_PIECES_MAX) {
+		snprintf(err, errlen, "%u pieces", ta->piece_count);
+		goto fail;
+	}
+	bf = ((size_t)ta->piece_count + 7) / 8;
+	if (ta->have.len != 0 && ta->have.len != bf) {
+		snprintf(err, errlen, "have of %zu bytes for %u pieces",
+		    ta->have.len, ta->piece_count);
+		goto fail;
+	}
+	t->map.nfiles = (uint32_t)ta->n_files;
+	t->map.piece_length = ta->piece_length;
+	t->map.piece_count = ta->piece_count;
+	t->map.total = ta->total_size;
+	if ((t->root = strdup(ta->root)) == NULL ||
+	    (t->mfiles = calloc(ta->n_files, sizeof(*t->mfiles))) == NULL ||
+	    (t->files = calloc(ta->n_files, sizeof(*t->files))) == NULL ||
+	    (t->hashes = calloc(ta->piece_count, SHA1_LEN)) == NULL ||
+	    (t->hash_got = calloc(1, bf)) == NULL ||
+	    (t->have = calloc(1, bf)) == NULL)
+		goto nomem;
+	t->map.files = t->mfiles;
+	dl = strlen(ta->dir);
+	for (i = 0; i < ta->n_files; i++) {
+		const Btd__FileDesc *fd = ta->files[i];
+
+		t->files[i].slot = -1;
+		if (fd->path == NULL || !path_ok(fd->path, 0)) {
+			snprintf(err, errlen, "file %u: not a relative path",
+			    i);
+			goto fail;
+		}
+		pl = strlen(fd->path);
+		if (dl + 1 + pl >= STORED_PATH_MAX) {
+			snprintf(err, errlen, "file %u: path too long", i);
+			goto fail;
+		}
+		if ((t->files[i].path = malloc(dl + 1 + pl + 1)) == NULL)
+			goto nomem;
+		if (dl > 0)
+			snprintf(t->files[i].path, dl + pl + 2, "%s/%s",
+			    ta->dir, fd->path);
+		else
+			memcpy(t->files[i].path, fd->path, pl + 1);
+		t->mfiles[i].offset = fd->offset;
+		t->mfiles[i].length = fd->length;
+		t->mfiles[i].pad = fd->pad;
+	}
+	if (smap_validate(&t->map, err, errlen) == -1)
+		goto fail;
+	if (ta->have.len != 0) {
+		if ((t->have_in = malloc(bf)) == NULL)
+			goto nomem;
+		memcpy(t->have_in, ta->have.data, bf);
+	}
+	/* For logs only, escaped once. */
+	nm = dl > 0 ? ta->dir : t->files[0].path;
+	if ((t->name = strdup(log_escape(esc, sizeof(esc), nm,
+	    strlen(nm)))) == NULL)
+		goto nomem;
+	return t;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (t != NULL) {
+		if (t->files != NULL)
+			for (i = 0; i < t->map.nfiles; i++)
+				free(t->files[i].path);
+		free(t->files);
+		free(t->mfiles);
+		free(t->root);
+		free(t->hashes);
+		free(t->hash_got);
+		free(t->have);
+		free(t->have_in);
+		free(t);
+	}
+	return NULL;
+}
+
+static int
+torrent_add(const Btd__StoredTorrentAdd *ta)
+{
+	struct torrent	*t;
+	char		 err[256];
+
+	if (torrent_find(ta->torrent) != NULL) {
+		log_warnx("btd sent torrent %u twice", ta->torrent);
+		return -1;	/* btd's bookkeeping is broken */
+	}
+	if (ntorrents >= STORED_TORRENTS_MAX) {
+		send_error(ta->torrent, "too many torrents");
+		return 0;
+	}
+	if (npieces + ta->piece_count > STORED_ALL_PIECES_MAX) {
+		send_error(ta->torrent, "too many pieces in all torrents");
+		return 0;
+	}
+	if ((t = torrent_build(ta, err, sizeof(err))) == NULL) {
+		log_warnx("torrent %u refused: %s", ta->torrent, err);
+		send_error(ta->torrent, err);
+		return 0;
+	}
+	t->state = T_HASHES;
+	LIST_INSERT_HEAD(bucket(t->num), t, hash);
+	ntorrents++;
+	npieces += t->map.piece_count;
+	log_debug("torrent %u (%s): %u pieces of %llu, %u files", t->num,
+	    t->name, t->map.piece_count,
+	    (unsigned long long)t->map.piece_length, t->map.nfiles);
+	return 0;
+}
+
+static int
+torrent_hashes(const Btd__TorrentHashes *th)
+{
+	struct torrent	*t;
+	size_t		 n;
+	uint32_t	 i;
+
+	if ((t = torrent_find(th->torrent)) == NULL)
+		return 0;	/* refused, or removed meanwhile */
+	n = th->hashes.len / SHA1_LEN;
+	if (t->state != T_HASHES || th->hashes.len % SHA1_LEN != 0 ||
+	    n == 0 || n > STORED_HASHES_MSG_MAX ||
+	    th->first >= t->map.piece_count ||
+	    n > t->map.piece_count - th->first) {
+		torrent_fail(t, "bad hashes: pieces %u + %zu of %u", th->first,
+		    n, t->map.piece_count);
+		return 0;
+	}
+	memcpy(t->hashes + (size_t)th->first * SHA1_LEN, th->hashes.data,
+	    n * SHA1_LEN);
+	for (i = th->first; i < th->first + n; i++)
+		if (!BIT_ISSET(t->hash_got, i)) {
+			BIT_SET(t->hash_got, i);
+			t->nhash_got++;
+		}
+	if (t->nhash_got == t->map.piece_count) {
+		t->state = T_CHECKING;
+		TAILQ_INSERT_TAIL(&checkq, t, checkq);
+		check_schedule();
+	}
+	return 0;
+}
+
+static int
+torrent_remove(const Btd__TorrentRemove *tr)
+{
+	struct torrent *t;
+
+	if ((t = torrent_find(tr->torrent)) == NULL)
+		return 0;
+	log_info("torrent %u (%s): removed", t->num, t->name);
+	stored_link_gone(t->num, "");
+	torrent_free(t);
+	return 0;
+}
+
+int
+stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__StoredMsg *m = MSG_AS(Btd__StoredMsg, stored_msg, env);
+
+	switch (m->body_case) {
+	case BTD__STORED_MSG__BODY_DELETE_DATA:
+		stored_delete_data(c, m->delete_data);
+		return 0;
+	case BTD__STORED_MSG__BODY_TORRENT_ADD:
+		return torrent_add(m->torrent_add);
+	case BTD__STORED_MSG__BODY_TORRENT_HASHES:
+		return torrent_hashes(m->torrent_hashes);
+	case BTD__STORED_MSG__BODY_TORRENT_REMOVE:
+		return torrent_remove(m->torrent_remove);
+	default:
+		return -1;
+	}
+}
+
+void
+stored_init(struct event_base *base, struct chan *btd)
+{
+	unsigned i;
+
+	sbase = base;
+	btd_chan = btd;
+	for (i = 0; i < TORRENT_BUCKETS; i++)
+		LIST_INIT(&buckets[i]);
+	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
+	    (check_md = EVP_MD_CTX_new()) == NULL)
+		fatalx("%s: SHA-1", __func__);
+	if ((iobuf = malloc(STORED_READBACK)) == NULL)
+		fatal("%s", __func__);
+	if ((check_ev = evtimer_new(base, check_run, NULL)) == NULL)
+		fatalx("%s: event", __func__);
+	stored_flush_init(base);
+	stored_block_init();
+}
