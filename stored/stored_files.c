@@ -165,6 +165,10 @@ stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 	case BTD__STORED_MSG__BODY_DELETE_DATA:
 		delete_data(c, m->delete_data);
 		return 0;
+	case BTD__STORED_MSG__BODY_TORRENT_ADD:
+	case BTD__STORED_MSG__BODY_TORRENT_HASHES:
+	case BTD__STORED_MSG__BODY_TORRENT_REMOVE:
+		return 0;	/* not stored here yet */
 	default:
 		return -1;
 	}
