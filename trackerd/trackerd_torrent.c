@@ -3,7 +3,7 @@
  * (BEP 12 tiers) and their candidate peers; the trackerd channel.
  *
  * Takes from btd: TorrentStart, TorrentStop, TorrentCompleted,
- * QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
+ * TorrentCounters, QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
  * FetchResult, StopAllDone.
  *
  * Announcing (BEP 12): the trackers of a torrent are kept in tier order,
@@ -657,6 +657,25 @@ on_start(const Btd__TorrentStart *s)
 	return 0;
 }
 
+/*
+ * TorrentCounters: the figures of the next announces.  A torrent
+ * trackerd does not know (stopped a moment ago) is not an error.
+ */
+static int
+on_counters(const Btd__TorrentCounters *tc)
+{
+	struct ttorrent *t;
+
+	if (tc->info_hash.len != 20)
+		return -1;
+	if ((t = find(tc->info_hash.data, 20)) == NULL || t->stopping)
+		return 0;
+	t->left = t->completed ? 0 : tc->left;
+	t->uploaded = tc->uploaded;
+	t->downloaded = tc->downloaded;
+	return 0;
+}
+
 static const char *
 status_name(enum tstatus s)
 {
@@ -899,6 +918,8 @@ trackerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return on_fetch(m->fetch_torrent);
 	case BTD__TRACKERD_MSG__BODY_STOP_ALL:
 		return on_stop_all();
+	case BTD__TRACKERD_MSG__BODY_TORRENT_COUNTERS:
+		return on_counters(m->torrent_counters);
 	default:
 		return -1;
 	}
