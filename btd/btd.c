@@ -367,6 +367,7 @@ main(int argc, char *argv[])
 	proc_start_all();
 	event_base_dispatch(base);
 
+	xfer_shutdown();	/* the last second of progress */
 	state_mark_clean(st);
 	state_close(st);
 	for (i = 0; i < 4; i++)
