@@ -1411,6 +1411,8 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			goto done;
 		}
 		snprintf(p->what, sizeof(p->what), "%s (%s)", sid, t->name);
+		/* stored lets go of the torrent before it deletes its files. */
+		xfer_stop(t);
 		dd.id = p->id;
 		dd.root = (char *)(uintptr_t)root;
 		dd.dir = dir;
@@ -1422,6 +1424,7 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			ctl_send_error(client, "cannot reach stored: %s; "
 			    "nothing was removed", strerror(errno));
 			pending_free(p);
+			xfer_start(t);
 			goto done;
 		}
 	}
@@ -1429,6 +1432,7 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		if (p != NULL)
 			pending_free(p);
 		ctl_send_error(client, "state.db: cannot remove %s", sid);
+		xfer_start(t);	/* it stays: running again if it was */
 		goto done;
 	}
 	log_info("removed %s (%s)%s", t->hex, t->name,
