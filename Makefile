@@ -49,7 +49,7 @@ LIB_OBJ	:= $(call obj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/obj/g
 LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asan/gen,$(GEN_C)))
 
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
-	   $(B)/tests/probe_role
+	   $(B)/tests/probe_role $(B)/tests/fake_xfer
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 progress
@@ -112,6 +112,10 @@ $(B)/libexec/btd/$(1): $$(call obj,$$(wildcard $(1)/*.c)) $(B)/lib/libbtd.a
 endef
 $(foreach r,$(ROLES),$(eval $(call role_rule,$(r))))
 $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/tests/fake_xfer: $(B)/obj/tests/support/fake_xfer.o $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
