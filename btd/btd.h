@@ -303,6 +303,8 @@ struct torrent {
 	uint64_t		 sent_up;
 	uint64_t		 sent_down;
 	int			 counters_sent;	/* sent_* are valid */
+	int			 recheck;	/* hash everything on the next
+						   check (unclean shutdown) */
 	int			 st_send;	/* to stored: ST_SEND_* */
 	uint32_t		 st_next;	/* next piece whose hash goes */
 };
@@ -349,6 +351,8 @@ enum {
 	ST_SEND_HASHES,		/* sent; hashes from st_next on still owed */
 };
 void		 xfer_init(struct event_base *, struct state *);
+/* The previous run did not stop cleanly: check every piece again. */
+void		 xfer_recheck_all(void);
 void		 xfer_shutdown(void);
 /* Load a row's progress into t (untrusted: checked). */
 void		 xfer_load(struct torrent *, const struct state_torrent *);

@@ -22,6 +22,10 @@
  * time while chan_full() says no, and the rest waits for the drain
  * callback (xfer_drained()).  Nothing is ever dropped.
  *
+ * After an unclean shutdown (btd.c's marker) every torrent's first check
+ * of the run hashes every piece (StoredTorrentAdd.recheck) rather than
+ * trusting the recorded bitfield.
+ *
  * Durability: a piece is recorded verified only from TorrentChecked
  * (which replaces the bitfield: a check may find pieces gone) and
  * PiecesDurable (which only sets bits); stored sends both only for
@@ -97,6 +101,22 @@ xfer_shutdown(void)
 		event_free(tick);
 		tick = NULL;
 	}
+}
+
+void
+xfer_recheck_all(void)
+{
+	struct torrent	*t;
+	int		 n = 0;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->desc != NULL) {
+			t->recheck = 1;
+			n++;
+		}
+	if (n > 0)
+		log_info("the previous run did not stop cleanly: %d torrent%s "
+		    "will be checked in full", n, n == 1 ? "" : "s");
 }
 
 static struct torrent *
@@ -288,6 +308,7 @@ stored_add(struct torrent *t, struct chan *c)
 	a.total_size = t->desc->total_size;
 	a.have.data = t->have;
 	a.have.len = bf_len(t->desc->piece_count);
+	a.recheck = t->recheck;
 	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
 	    FRAME_MAX_ROLE) {
 		set_error(t, "too many files to hand to stored");
@@ -507,6 +528,7 @@ on_checked(const Btd__TorrentChecked *m)
 		return -1;
 	memcpy(t->have, m->have.data, m->have.len);
 	t->have_count = bf_count(t->have, pieces);
+	t->recheck = 0;
 	log_info("%s: checked: %u of %u pieces verified (%u hashed)", t->hex,
 	    t->have_count, pieces, m->hashed);
 	set_state(t, TEV_CHECKED);

@@ -188,8 +188,9 @@ stored_btd(struct chan *c, const ProtobufCMessage *env)
 			fatal("fake");
 		if (a->have.len == t->havelen)
 			memcpy(t->have, a->have.data, t->havelen);
-		log_info("fake: stored add torrent %u: %u pieces in %s/%s",
-		    a->torrent, a->piece_count, a->root, a->dir);
+		log_info("fake: stored add torrent %u: %u pieces in %s/%s%s",
+		    a->torrent, a->piece_count, a->root, a->dir,
+		    a->recheck ? " (recheck)" : "");
 		return 0;
 	}
 	case BTD__STORED_MSG__BODY_TORRENT_HASHES: {
