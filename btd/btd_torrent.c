@@ -124,6 +124,8 @@ torrent_find_hash(const uint8_t ih[20])
 	return NULL;
 }
 
+static const char	*torrent_desc_invalid(const Btd__TorrentDesc *);
+
 /* Build the in-memory torrent from a state.db row. */
 static struct torrent *
 torrent_from_row(const struct state_torrent *row)
@@ -150,6 +152,26 @@ torrent_from_row(const struct state_torrent *row)
 	    t->error == NULL || (t->desc == NULL && t->mag == NULL)) {
 		torrent_free(t);
 		return NULL;
+	}
+	/*
+	 * The row is not trusted: its description must pass the checks an
+	 * add makes, against the info bytes beside it.
+	 */
+	if (t->desc != NULL) {
+		const char	*bad;
+
+		t->desc->info.data = (uint8_t *)(uintptr_t)row->info;
+		t->desc->info.len = row->info_len;
+		bad = torrent_desc_invalid(t->desc);
+		t->desc->info.data = NULL;	/* the row's, not ours */
+		t->desc->info.len = 0;
+		if (bad != NULL || memcmp(t->desc->info_hash.data, t->ih,
+		    20) != 0) {
+			log_warnx("state.db: %s: %s", t->hex, bad != NULL ?
+			    bad : "info-hash differs from its row");
+			torrent_free(t);
+			return NULL;
+		}
 	}
 	/* The row is not trusted: a state it cannot be in is queued. */
 	if ((state = tstate_parse(row->state)) == -1) {

@@ -156,6 +156,13 @@ check "a bitfield of the wrong length: logged" grep -q "bitfield of 2 bytes for 
 check "a bitfield of the wrong length: nothing claimed" [ "$(sget "$ONE" "j['pieces_have'] < 32")" = True ]
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
+# Info bytes that do not hash to the info-hash: the row is not used.
+$PY -c "import sqlite3; c=sqlite3.connect('$db'); c.execute(\"update torrents set info=x'6465' where hex(info_hash)=upper('$ih_multi')\"); c.commit()"
+btd_start fake -c "$T/grow.conf" -v
+check "tampered info bytes: logged" grep -q "state.db: $ih_multi: info-hash does not match the info bytes" "$LOG"
+check "tampered info bytes: not loaded" [ "$(pyget "$(ctl list --json)" "[t['name'] for t in j['torrents']]")" = "['one.bin']" ]
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
 
 # TorrentError: state error with the reason; resume retries.
 cp "$B/tests/fake_xfer" "$T/fake_xfer_error"
