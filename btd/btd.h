@@ -374,6 +374,11 @@ void		 xfer_ctl_pause(int, const struct Btd__PauseRequest *);
 void		 xfer_ctl_resume(int, const struct Btd__ResumeRequest *);
 void		 xfer_ctl_stats(int);
 
+/* btd_desc.c -- checks of descriptions from metad and state.db */
+/* NULL if d is sound, else what is wrong with it. */
+const char	*torrent_desc_invalid(const struct Btd__TorrentDesc *d);
+const char	*magnet_desc_invalid(const struct Btd__MagnetDesc *m);
+
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,
 		    const char *path, char *err, size_t errlen);
