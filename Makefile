@@ -38,7 +38,7 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
 	   lib/magnet.c lib/utf8.c lib/arena.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
-	   btd/btd_conf.c
+	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad
 
@@ -49,11 +49,11 @@ LIB_OBJ	:= $(call obj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/obj/g
 LIB_AOBJ := $(call aobj,$(LIB_SRC)) $(patsubst %.c,%.o,$(subst $(B)/gen,$(B)/asan/gen,$(GEN_C)))
 
 BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
-	   $(B)/tests/probe_role $(B)/tests/peerd_harness
+	   $(B)/tests/probe_role $(B)/tests/peerd_harness $(B)/tests/fake_xfer
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick piecemap blockpath \
-	   storedrole
+	   storedrole progress
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -116,6 +116,10 @@ $(B)/tests/probe_role: $(B)/obj/tests/support/probe_role.o $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/tests/fake_xfer: $(B)/obj/tests/support/fake_xfer.o $(B)/lib/libbtd.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/peerd_harness: $(B)/obj/tests/support/peerd_harness.o $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
@@ -134,7 +138,8 @@ $(B)/tests/bench_blockpath: $(B)/obj/tests/support/bench_blockpath.o \
 # Unit tests: Check, ASan and UBSan, linked against the real sources.
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 $(B)/tests/check_state $(B)/tests/check_conf: \
-	$(call aobj,btd/btd_state.c btd/btd_conf.c)
+	$(call aobj,btd/btd_state.c btd/btd_conf.c btd/btd_progress.c)
+$(B)/tests/check_progress: $(call aobj,btd/btd_progress.c)
 $(B)/tests/check_announce: $(call aobj,trackerd/trackerd_announce.c)
 $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)

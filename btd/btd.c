@@ -363,10 +363,13 @@ main(int argc, char *argv[])
 	    was_unclean ? " (the previous run did not stop cleanly)" : "");
 
 	torrent_init(base, cf, st);
+	if (was_unclean)
+		xfer_recheck_all();
 	proc_init(base, cf, st);
 	proc_start_all();
 	event_base_dispatch(base);
 
+	xfer_shutdown();	/* the last second of progress */
 	state_mark_clean(st);
 	state_close(st);
 	for (i = 0; i < 4; i++)

@@ -4,6 +4,7 @@
 #ifndef BTD_BTD_H
 #define BTD_BTD_H
 
+#include <sys/queue.h>
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,13 @@ struct state_torrent {
 	size_t		 ntrackers;	/* insert: trackers rows */
 	const char *const *tracker_urls;
 	const uint32_t	*tracker_tiers;
+	/* read by state_torrent_foreach() only: untrusted, check them */
+	const uint8_t	*pieces;	/* NULL if none recorded */
+	size_t		 pieces_len;
+	int64_t		 downloaded;	/* may be negative in a bad row */
+	int64_t		 uploaded;
+	int64_t		 wasted;
+	int64_t		 completed;
 };
 
 int		 state_torrent_insert(struct state *,
@@ -83,6 +91,91 @@ int		 state_torrent_foreach(struct state *,
 int		 state_root_add(struct state *, const char *);
 int		 state_root_foreach(struct state *,
 		    void (*)(const char *, void *), void *);
+
+/*
+ * A torrent's progress as state.db records it (migration 3): the
+ * verified-piece bitfield, the lifetime counters, the completion time.
+ */
+struct state_progress {
+	const uint8_t	*pieces;	/* bitfield, BEP 3 order; NULL: none */
+	size_t		 pieces_len;
+	uint64_t	 downloaded;	/* payload bytes, every run */
+	uint64_t	 uploaded;
+	uint64_t	 wasted;
+	int64_t		 completed;	/* seconds since the epoch; 0 not yet */
+	const char	*state;		/* enum tstate's name */
+	const char	*error;		/* "" if none */
+	int		 paused;
+};
+
+/* Write one torrent's progress (inside a batch, or alone). */
+int		 state_progress_save(struct state *, const uint8_t[20],
+		    const struct state_progress *);
+/* A transaction around many writes: one per flush, never per block. */
+int		 state_begin(struct state *);
+int		 state_commit(struct state *);
+void		 state_rollback(struct state *);
+/* Session totals over every run, in the meta table; 0 if unknown. */
+uint64_t	 state_total_get(struct state *, const char *key);
+int		 state_total_set(struct state *, const char *key, uint64_t);
+
+/*
+ * btd_progress.c -- the pure part of the transfer: a torrent's state
+ * machine, its verified-piece bitfield, and the figures derived from
+ * them (left, ETA, ratio).  No I/O, no protobuf: unit tests drive it.
+ */
+enum tstate {
+	TST_FETCHING,		/* "fetching metadata": a magnet */
+	TST_QUEUED,		/* waiting to be sent to stored */
+	TST_CHECKING,		/* sent to stored, no TorrentChecked yet */
+	TST_DOWNLOADING,
+	TST_SEEDING,		/* every piece verified and durable */
+	TST_ERROR,		/* stored gave up on it; see the reason */
+};
+
+enum tevent {
+	TEV_METADATA,		/* the info dictionary became known */
+	TEV_SENT,		/* StoredTorrentAdd sent */
+	TEV_CHECKED,		/* TorrentChecked */
+	TEV_DURABLE,		/* PiecesDurable */
+	TEV_ERROR,		/* TorrentError */
+	TEV_RESUME,		/* btctl resume: out of pause or error */
+};
+
+/* The state after ev; complete: every piece is verified now. */
+enum tstate	 tstate_next(enum tstate, enum tevent, int complete);
+const char	*tstate_name(enum tstate);
+/* A name from state.db; -1 if it is not one. */
+int		 tstate_parse(const char *);
+
+/* Bitfields: BEP 3 order, the high bit of byte 0 is piece 0. */
+size_t		 bf_len(uint32_t pieces);
+/* 1 if bf is exactly bf_len(pieces) bytes with the spare bits clear. */
+int		 bf_valid(const uint8_t *bf, size_t len, uint32_t pieces);
+uint32_t	 bf_count(const uint8_t *bf, uint32_t pieces);
+int		 bf_get(const uint8_t *bf, uint32_t pieces, uint32_t i);
+/* Set piece i: 1 if it was clear, 0 if set already, -1 if out of range. */
+int		 bf_set(uint8_t *bf, uint32_t pieces, uint32_t i);
+
+/* Bytes of the verified pieces (the last piece may be short). */
+uint64_t	 progress_have_bytes(const uint8_t *bf, uint32_t pieces,
+		    uint64_t piece_length, uint64_t total_size);
+/* Seconds to completion at rate_down, 0 when nothing is left, -1 unknown. */
+int64_t		 progress_eta(uint64_t left, uint64_t rate_down);
+/* uploaded / downloaded, or / size when nothing was downloaded; -1 none. */
+double		 progress_ratio(uint64_t uploaded, uint64_t downloaded,
+		    uint64_t size);
+/*
+ * A bitfield from state.db into out (bf_len(pieces) bytes): copied if it
+ * is valid, else out is left empty (the database may under-claim, never
+ * over-claim).  The number of pieces set, or -1 for a bad field.
+ */
+int64_t		 progress_load_bitfield(const uint8_t *blob, size_t len,
+		    uint32_t pieces, uint8_t *out);
+/* A counter from state.db: a negative one reads as 0. */
+uint64_t	 progress_row_counter(int64_t);
+/* a + b, saturating: counters from a role must not wrap. */
+uint64_t	 sat_add(uint64_t a, uint64_t b);
 
 /* btd_conf.c -- btd.conf, command-line flags and runtime settings */
 enum conf_source {
@@ -171,6 +264,55 @@ struct chan	*proc_chan(int role);		/* NULL unless running */
 const char	*proc_state_name(enum proc_state);
 
 /* btd_torrent.c -- the torrents, and requests to roles about them */
+struct Btd__TorrentDesc;
+struct Btd__MagnetDesc;
+
+struct torrent {
+	TAILQ_ENTRY(torrent)	 entry;		/* in the order added */
+	uint8_t			 ih[20];
+	char			 hex[41];
+	char			*name;
+	char			*save_path;	/* the data is save_path/name */
+	enum tstate		 state;
+	char			*error;		/* "" if none */
+	int64_t			 added;
+	int			 paused;
+	struct Btd__TorrentDesc	*desc;		/* the metadata is known */
+	struct Btd__MagnetDesc	*mag;		/* else: what the magnet said */
+
+	/* The transfer (btd_xfer.c). */
+	uint8_t			*info;		/* the info dict's bytes */
+	size_t			 info_len;
+	const uint8_t		*hashes;	/* into info: 20 a piece */
+	uint8_t			*have;		/* verified pieces; NULL if
+						   no metadata */
+	uint32_t		 have_count;
+	uint32_t		 num;		/* btd's number in peerd and
+						   stored; 0: not running */
+	uint64_t		 downloaded;	/* lifetime, payload bytes */
+	uint64_t		 uploaded;
+	uint64_t		 wasted;
+	int64_t			 completed;	/* 0: not yet */
+	uint64_t		 rate_down;	/* from peerd, now */
+	uint64_t		 rate_up;
+	uint32_t		 peers;
+	uint32_t		 seeds;
+	uint64_t		 stats_ms;	/* when peerd last reported */
+	int			 dirty;		/* state.db is behind */
+	uint64_t		 sent_left;	/* last TorrentCounters */
+	uint64_t		 sent_up;
+	uint64_t		 sent_down;
+	int			 counters_sent;	/* sent_* are valid */
+	int			 recheck;	/* hash everything on the next
+						   check (unclean shutdown) */
+	int			 st_send;	/* to stored: ST_SEND_* */
+	uint32_t		 st_next;	/* next piece whose hash goes */
+};
+TAILQ_HEAD(torrent_list, torrent);
+
+/* The torrents, in the order added (btd_torrent.c owns them). */
+extern struct torrent_list torrents;
+
 struct Btd__AddRequest;
 struct Btd__ShowRequest;
 struct Btd__RemoveRequest;
@@ -189,6 +331,53 @@ void		 torrent_role_started(int);
 struct Btd__TrackersRequest;
 void		 torrent_ctl_trackers(int, const struct Btd__TrackersRequest *);
 void		 torrent_stop_all(void (*)(void));
+
+/* The torrent with that id (hex prefix); NULL with err set. */
+struct torrent	*torrent_find(const char *id, char *err, size_t errlen);
+/* Where its data lives: the download root, and dir relative to it. */
+int		 torrent_data_dir(const struct torrent *, const char **root,
+		    char *dir, size_t dirlen);
+void		 tracker_start(struct torrent *);
+void		 tracker_stop(const struct torrent *);
+void		 torrent_role_drained(int);
+struct Btd__PeersRequest;
+void		 torrent_ctl_peers(int, const struct Btd__PeersRequest *);
+
+/* btd_xfer.c -- torrents running in stored and peerd: their numbers,
+ * state, pieces and counters, batched into state.db */
+enum {
+	ST_SEND_NONE,		/* nothing owed to stored */
+	ST_SEND_ADD,		/* StoredTorrentAdd not sent yet */
+	ST_SEND_HASHES,		/* sent; hashes from st_next on still owed */
+};
+void		 xfer_init(struct event_base *, struct state *);
+/* The previous run did not stop cleanly: check every piece again. */
+void		 xfer_recheck_all(void);
+void		 xfer_shutdown(void);
+/* Load a row's progress into t (untrusted: checked). */
+void		 xfer_load(struct torrent *, const struct state_torrent *);
+int		 xfer_can_run(const struct torrent *);
+void		 xfer_start(struct torrent *);	/* added, resumed, loaded */
+void		 xfer_stop(struct torrent *);	/* paused, removed */
+void		 xfer_forget(struct torrent *);	/* about to be freed */
+void		 xfer_role_started(int);
+void		 xfer_role_exited(int);
+void		 xfer_drained(int);
+uint64_t	 xfer_left(const struct torrent *);
+/* Write what changed to state.db now (one transaction). */
+void		 xfer_flush(void);
+int		 xfer_stored_msg(const struct ProtobufCMessage *);
+int		 xfer_peerd_msg(const struct ProtobufCMessage *);
+struct Btd__PauseRequest;
+struct Btd__ResumeRequest;
+void		 xfer_ctl_pause(int, const struct Btd__PauseRequest *);
+void		 xfer_ctl_resume(int, const struct Btd__ResumeRequest *);
+void		 xfer_ctl_stats(int);
+
+/* btd_desc.c -- checks of descriptions from metad and state.db */
+/* NULL if d is sound, else what is wrong with it. */
+const char	*torrent_desc_invalid(const struct Btd__TorrentDesc *d);
+const char	*magnet_desc_invalid(const struct Btd__MagnetDesc *m);
 
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,

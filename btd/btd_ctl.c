@@ -415,6 +415,18 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_TRACKERS:
 		torrent_ctl_trackers(cl->id, req->trackers);
 		break;
+	case BTD__CTL_REQUEST__BODY_PAUSE:
+		xfer_ctl_pause(cl->id, req->pause);
+		break;
+	case BTD__CTL_REQUEST__BODY_RESUME:
+		xfer_ctl_resume(cl->id, req->resume);
+		break;
+	case BTD__CTL_REQUEST__BODY_PEERS:
+		torrent_ctl_peers(cl->id, req->peers);
+		break;
+	case BTD__CTL_REQUEST__BODY_STATS:
+		xfer_ctl_stats(cl->id);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -442,6 +454,12 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->show->id);
 	case BTD__CTL_REQUEST__BODY_REMOVE:
 		return utf8_valid(req->remove->id);
+	case BTD__CTL_REQUEST__BODY_PAUSE:
+		return utf8_valid(req->pause->id);
+	case BTD__CTL_REQUEST__BODY_RESUME:
+		return utf8_valid(req->resume->id);
+	case BTD__CTL_REQUEST__BODY_PEERS:
+		return utf8_valid(req->peers->id);
 	default:
 		return 1;
 	}

@@ -327,6 +327,17 @@ proc_download_dir(struct proc *p, const struct sandbox_policy *pol)
 	return 0;
 }
 
+/* A role's full output queue drained: senders of bulk go on. */
+static void
+proc_drain(struct chan *c, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)c;
+	if (p->state == PROC_RUNNING)
+		torrent_role_drained(p->role);
+}
+
 static void
 proc_spawn(struct proc *p)
 {
@@ -435,6 +446,7 @@ proc_spawn(struct proc *p)
 	    FRAME_MAX_TRACKERD : FRAME_MAX_ROLE, proc_read, p);
 	if (p->chan == NULL)
 		fatal("%s: channel", p->name);
+	chan_set_drain(p->chan, proc_drain);
 	set_timer(p, ROLE_HELLO_TIMEOUT * 1000, hello_timeout);
 	log_info("%s: started, pid %d: %s", p->name, (int)pid, p->exec);
 }

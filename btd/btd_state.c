@@ -196,6 +196,17 @@ static const struct state_migration state_migrations[] = {
 	" PRIMARY KEY(info_hash, addr, port)"
 	");"
 	},
+	{ 3,
+	/*
+	 * The transfer: bytes received and thrown away (failed hashes,
+	 * duplicates) join the lifetime counters.  pieces, uploaded,
+	 * downloaded and completed exist since 2 and are written from now
+	 * on, in batches (btd_xfer.c).  Session totals over every run
+	 * live in meta ('total_downloaded', 'total_uploaded').
+	 */
+	"ALTER TABLE torrents ADD COLUMN"
+	" wasted INTEGER NOT NULL DEFAULT 0;"
+	},
 };
 
 static int	 state_pragma_int(sqlite3 *, const char *, int *);
@@ -684,7 +695,8 @@ state_torrent_foreach(struct state *st,
 	int			 rc;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
-	    "save_path, state, coalesce(error, ''), added, paused "
+	    "save_path, state, coalesce(error, ''), added, paused, pieces, "
+	    "downloaded, uploaded, wasted, coalesce(completed, 0) "
 	    "FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -702,6 +714,13 @@ state_torrent_foreach(struct state *st,
 		t.error = (const char *)sqlite3_column_text(stmt, 6);
 		t.added = sqlite3_column_int64(stmt, 7);
 		t.paused = sqlite3_column_int(stmt, 8);
+		/* A blob or NULL; a column of another type reads as bytes. */
+		t.pieces = sqlite3_column_blob(stmt, 9);
+		t.pieces_len = (size_t)sqlite3_column_bytes(stmt, 9);
+		t.downloaded = sqlite3_column_int64(stmt, 10);
+		t.uploaded = sqlite3_column_int64(stmt, 11);
+		t.wasted = sqlite3_column_int64(stmt, 12);
+		t.completed = sqlite3_column_int64(stmt, 13);
 		cb(&t, arg);
 	}
 	if (rc != SQLITE_DONE)
@@ -754,4 +773,98 @@ fail:
 	log_warnx("state: download roots: %s", sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return -1;
+}
+
+/*
+ * Progress.  btd_xfer.c writes every torrent that changed once a second
+ * inside one state_begin()/state_commit(), and at shutdown: never a
+ * transaction per block.  Counters are clamped to INT64_MAX, SQLite's
+ * largest integer.
+ */
+static sqlite3_int64
+clamp64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
+}
+
+int
+state_progress_save(struct state *st, const uint8_t info_hash[20],
+    const struct state_progress *p)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET pieces = ?2, "
+	    "downloaded = ?3, uploaded = ?4, wasted = ?5, completed = ?6, "
+	    "state = ?7, error = ?8, paused = ?9 WHERE info_hash = ?1", -1,
+	    &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (p->pieces != NULL ? sqlite3_bind_blob64(stmt, 2, p->pieces,
+	    p->pieces_len, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(stmt, 2)) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, clamp64(p->downloaded)) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 4, clamp64(p->uploaded)) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 5, clamp64(p->wasted)) != SQLITE_OK ||
+	    (p->completed > 0 ? sqlite3_bind_int64(stmt, 6, p->completed) :
+	    sqlite3_bind_null(stmt, 6)) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 7, p->state, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (p->error != NULL && p->error[0] != '\0' ?
+	    sqlite3_bind_text(stmt, 8, p->error, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(stmt, 8)) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 9, p->paused ? 1 : 0) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_begin(struct state *st)
+{
+	return state_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+state_commit(struct state *st)
+{
+	return state_exec(st, "COMMIT");
+}
+
+void
+state_rollback(struct state *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)state_exec(st, "ROLLBACK");
+}
+
+uint64_t
+state_total_get(struct state *st, const char *key)
+{
+	char			*v = NULL, *end;
+	unsigned long long	 n;
+
+	if (state_kv_get(st, &state_meta, key, &v) != 1)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-') {
+		log_warnx("state.db: meta %s is not a number; counted from 0",
+		    key);
+		n = 0;
+	}
+	free(v);
+	return n;
+}
+
+int
+state_total_set(struct state *st, const char *key, uint64_t n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
+	return state_kv_set(st, &state_meta, key, buf);
 }

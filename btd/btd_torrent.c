@@ -21,8 +21,6 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +29,11 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/evp.h>
 
 #include "common.pb-c.h"
 #include "ctl.pb-c.h"
 #include "metad.pb-c.h"
+#include "peerd.pb-c.h"
 #include "stored.pb-c.h"
 #include "torrent.pb-c.h"
 #include "trackerd.pb-c.h"
@@ -59,25 +57,12 @@
 #define ID_PREFIX_MIN	4	/* hex digits a user must give */
 #define MAX_ROOTS	SANDBOX_MAX_DIRS
 
-struct torrent {
-	TAILQ_ENTRY(torrent)	 entry;		/* in the order added */
-	uint8_t			 ih[20];
-	char			 hex[41];
-	char			*name;
-	char			*save_path;
-	char			*state;
-	char			*error;		/* "" if none */
-	int64_t			 added;
-	int			 paused;
-	Btd__TorrentDesc	*desc;		/* the metadata is known */
-	Btd__MagnetDesc		*mag;		/* else: what the magnet said */
-};
-
 enum pending_kind {
 	PENDING_PARSE,
 	PENDING_DELETE,
 	PENDING_FETCH,		/* then a PARSE of what was fetched */
 	PENDING_QUERY,
+	PENDING_PEERS,		/* QueryPeers to peerd */
 };
 
 struct pending {
@@ -91,7 +76,7 @@ struct pending {
 	char			 what[128];	/* delete: "ID (NAME)" */
 };
 
-static TAILQ_HEAD(, torrent)	 torrents = TAILQ_HEAD_INITIALIZER(torrents);
+struct torrent_list		 torrents = TAILQ_HEAD_INITIALIZER(torrents);
 static TAILQ_HEAD(, pending)	 pendings = TAILQ_HEAD_INITIALIZER(pendings);
 static struct event_base	*base;
 static struct conf		*cf;
@@ -116,8 +101,8 @@ torrent_free(struct torrent *t)
 		return;
 	free(t->name);
 	free(t->save_path);
-	free(t->state);
 	free(t->error);
+	xfer_forget(t);
 	if (t->desc != NULL)
 		btd__torrent_desc__free_unpacked(t->desc, NULL);
 	if (t->mag != NULL)
@@ -140,7 +125,8 @@ torrent_find_hash(const uint8_t ih[20])
 static struct torrent *
 torrent_from_row(const struct state_torrent *row)
 {
-	struct torrent *t;
+	struct torrent	*t;
+	int		 state;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
@@ -148,7 +134,6 @@ torrent_from_row(const struct state_torrent *row)
 	hexify(t->ih, t->hex);
 	t->name = strdup(row->name);
 	t->save_path = strdup(row->save_path);
-	t->state = strdup(row->state);
 	t->error = strdup(row->error != NULL ? row->error : "");
 	t->added = row->added;
 	t->paused = row->paused;
@@ -158,11 +143,45 @@ torrent_from_row(const struct state_torrent *row)
 	else
 		t->mag = btd__magnet_desc__unpack(NULL, row->meta_len,
 		    row->meta);
-	if (t->name == NULL || t->save_path == NULL || t->state == NULL ||
+	if (t->name == NULL || t->save_path == NULL ||
 	    t->error == NULL || (t->desc == NULL && t->mag == NULL)) {
 		torrent_free(t);
 		return NULL;
 	}
+	/*
+	 * The row is not trusted: its description must pass the checks an
+	 * add makes, against the info bytes beside it.
+	 */
+	if (t->desc != NULL) {
+		const char	*bad;
+
+		t->desc->info.data = (uint8_t *)(uintptr_t)row->info;
+		t->desc->info.len = row->info_len;
+		bad = torrent_desc_invalid(t->desc);
+		t->desc->info.data = NULL;	/* the row's, not ours */
+		t->desc->info.len = 0;
+		if (bad != NULL || memcmp(t->desc->info_hash.data, t->ih,
+		    20) != 0) {
+			log_warnx("state.db: %s: %s", t->hex, bad != NULL ?
+			    bad : "info-hash differs from its row");
+			torrent_free(t);
+			return NULL;
+		}
+	}
+	/* The row is not trusted: a state it cannot be in is queued. */
+	if ((state = tstate_parse(row->state)) == -1) {
+		log_warnx("state.db: %s: unknown state '%s'; queued", t->hex,
+		    row->state != NULL ? row->state : "");
+		state = TST_QUEUED;
+	}
+	t->state = (enum tstate)state;
+	if (t->desc == NULL)
+		t->state = TST_FETCHING;
+	else if (t->state == TST_FETCHING)
+		t->state = TST_QUEUED;
+	if (t->state != TST_ERROR && t->error[0] != '\0')
+		t->error[0] = '\0';
+	xfer_load(t, row);
 	return t;
 }
 
@@ -207,6 +226,7 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 	if (n > 0)
 		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
 	torrent_keep_roots();
+	xfer_init(base, st);
 }
 
 /* Is path equal to root or inside it? */
@@ -246,6 +266,40 @@ root_of(const char *path)
 		    (best == NULL || strlen(dirs[i]) > strlen(best)))
 			best = dirs[i];
 	return best;
+}
+
+/*
+ * Where a torrent's data lives, as stored names it: the download root
+ * its save path lies in, and dir relative to that root.  A multi-file
+ * torrent is the directory save_path/name, a single-file one the file
+ * save_path/name (its one path is its name), so dir is the save path's
+ * part below the root, plus the name for a multi-file torrent.
+ */
+int
+torrent_data_dir(const struct torrent *t, const char **rootp, char *dir,
+    size_t dirlen)
+{
+	const char	*root, *rel;
+	size_t		 n;
+	int		 w;
+
+	if (t->desc == NULL || (root = root_of(t->save_path)) == NULL)
+		return -1;
+	n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	rel = t->save_path + n;
+	while (*rel == '/')
+		rel++;
+	if (t->desc->multi)
+		w = snprintf(dir, dirlen, "%s%s%s", rel, rel[0] ? "/" : "",
+		    t->desc->name);
+	else
+		w = snprintf(dir, dirlen, "%s", rel);
+	if (w < 0 || (size_t)w >= dirlen)
+		return -1;
+	*rootp = root;
+	return 0;
 }
 
 /*
@@ -373,7 +427,7 @@ short_len(const struct torrent *t)
  * Find a torrent by id: the hex info-hash or a unique prefix of at
  * least ID_PREFIX_MIN digits, any case.
  */
-static struct torrent *
+struct torrent *
 torrent_find(const char *id, char *err, size_t errlen)
 {
 	struct torrent	*t, *found = NULL;
@@ -423,13 +477,37 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	s->id = (char *)(uintptr_t)t->hex;
 	s->short_id = short_id;
 	s->name = t->name;
-	s->state = t->paused ? (char *)(uintptr_t)"paused" : t->state;
+	s->state = (char *)(uintptr_t)(t->paused ? "paused" :
+	    tstate_name(t->state));
 	s->total_size = t->desc != NULL ? t->desc->total_size : 0;
-	s->progress = 0.0;
 	s->added = t->added;
 	s->save_path = t->save_path;
 	s->has_metadata = t->desc != NULL;
 	s->error = t->error;
+	s->downloaded = t->downloaded;
+	s->uploaded = t->uploaded;
+	s->wasted = t->wasted;
+	s->rate_down = t->rate_down;
+	s->rate_up = t->rate_up;
+	s->peers = t->peers;
+	s->seeds = t->seeds;
+	s->completed = t->completed;
+	s->pieces_have = t->have_count;
+	if (t->desc != NULL) {
+		s->left = xfer_left(t);
+		s->progress = t->desc->piece_count > 0 ?
+		    (double)t->have_count / t->desc->piece_count : 0.0;
+		s->eta = !t->paused && (t->state == TST_DOWNLOADING ||
+		    t->state == TST_SEEDING) ? progress_eta(s->left,
+		    t->rate_down) : -1;
+		s->ratio = progress_ratio(t->uploaded, t->downloaded,
+		    t->desc->total_size);
+	} else {
+		s->left = 0;
+		s->progress = 0.0;
+		s->eta = -1;
+		s->ratio = progress_ratio(t->uploaded, t->downloaded, 0);
+	}
 }
 
 /* Pending requests. */
@@ -494,6 +572,9 @@ pending_timeout(evutil_socket_t fd, short ev, void *arg)
 	else if (p->kind == PENDING_QUERY)
 		ctl_send_error(p->client, "trackerd did not answer within %d s",
 		    QUERY_TIMEOUT);
+	else if (p->kind == PENDING_PEERS)
+		ctl_send_error(p->client, "peerd did not answer within %d s",
+		    QUERY_TIMEOUT);
 	else
 		ctl_send_error(p->client, "removed %s, but stored did not "
 		    "confirm the deletion of its data within %d s", p->what,
@@ -515,6 +596,9 @@ torrent_role_exited(int role)
 		    p->kind == PENDING_QUERY) && role == BTD__ROLE__TRACKERD)
 			ctl_send_error(p->client, "trackerd exited while working "
 			    "on this; it has been restarted");
+		else if (p->kind == PENDING_PEERS && role == BTD__ROLE__PEERD)
+			ctl_send_error(p->client, "peerd exited while working "
+			    "on this; it has been restarted");
 		else if (p->kind == PENDING_DELETE &&
 		    role == BTD__ROLE__STORED)
 			ctl_send_error(p->client, "removed %s, but stored "
@@ -524,17 +608,19 @@ torrent_role_exited(int role)
 			continue;
 		pending_free(p);
 	}
+	xfer_role_exited(role);
 }
 
 /* Trackers: what trackerd announces. */
 
-static void
-tracker_start(const struct torrent *t)
+void
+tracker_start(struct torrent *t)
 {
 	Btd__TorrentStart	 ts = BTD__TORRENT_START__INIT;
 	struct chan		*c;
 
-	if (t->paused || (c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
+	if (t->paused || t->state == TST_ERROR ||
+	    (c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
 		return;
 	ts.info_hash.data = (uint8_t *)(uintptr_t)t->ih;
 	ts.info_hash.len = 20;
@@ -542,7 +628,14 @@ tracker_start(const struct torrent *t)
 		ts.trackers = t->desc->trackers;
 		ts.n_trackers = t->desc->n_trackers;
 		ts.private_ = t->desc->private_;
-		ts.left = t->desc->total_size;
+		ts.left = xfer_left(t);
+		ts.uploaded = t->uploaded;
+		ts.downloaded = t->downloaded;
+		/* TorrentCounters from here on only when they change. */
+		t->sent_left = ts.left;
+		t->sent_up = t->uploaded;
+		t->sent_down = t->downloaded;
+		t->counters_sent = 1;
 	} else {
 		ts.trackers = t->mag->trackers;
 		ts.n_trackers = t->mag->n_trackers;
@@ -555,7 +648,7 @@ tracker_start(const struct torrent *t)
 		log_warn("trackerd: start %s", t->hex);
 }
 
-static void
+void
 tracker_stop(const struct torrent *t)
 {
 	Btd__TorrentStop	 ts = BTD__TORRENT_STOP__INIT;
@@ -576,10 +669,18 @@ torrent_role_started(int role)
 {
 	struct torrent *t;
 
+	xfer_role_started(role);
 	if (role != BTD__ROLE__TRACKERD)
 		return;
 	TAILQ_FOREACH(t, &torrents, entry)
 		tracker_start(t);
+}
+
+/* A role's channel has room again (btd_proc.c's drain callback). */
+void
+torrent_role_drained(int role)
+{
+	xfer_drained(role);
 }
 
 static void	(*stopall_cb)(void);
@@ -735,9 +836,9 @@ torrent_ctl_trackers(int client, const Btd__TrackersRequest *req)
 		ctl_send_error(client, "%s", err);
 		return;
 	}
-	if (t->paused) {
-		ctl_send_error(client, "%s is paused: it is not announced",
-		    t->hex);
+	if (t->paused || t->state == TST_ERROR) {
+		ctl_send_error(client, "%s is %s: it is not announced",
+		    t->hex, t->paused ? "paused" : "in error");
 		return;
 	}
 	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL) {
@@ -795,6 +896,78 @@ trackers_reply(const Btd__TrackersReply *r)
 	rep.ok = 1;
 	rep.body_case = BTD__CTL_REPLY__BODY_TRACKERS;
 	rep.trackers = r->report;
+	(void)ctl_send_reply(p->client, &rep);
+	pending_free(p);
+	return 0;
+}
+
+/* ctl: peers, answered by peerd */
+
+#define PEERS_MAX	1000	/* PeerInfo in one PeersReply */
+
+void
+torrent_ctl_peers(int client, const Btd__PeersRequest *req)
+{
+	Btd__QueryPeers	 q = BTD__QUERY_PEERS__INIT;
+	struct torrent	*t;
+	struct pending	*p;
+	struct chan	*c;
+	char		 err[256];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (t->num == 0) {
+		ctl_send_error(client, "%s is %s: it has no peers", t->hex,
+		    t->paused ? "paused" : tstate_name(t->state));
+		return;
+	}
+	if ((c = proc_chan(BTD__ROLE__PEERD)) == NULL) {
+		ctl_send_error(client, "peerd is not running (see btctl "
+		    "status)");
+		return;
+	}
+	if ((p = pending_new(PENDING_PEERS, client, QUERY_TIMEOUT)) == NULL) {
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	q.id = p->id;
+	q.torrent = t->num;
+	if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, QUERY_PEERS, query_peers,
+	    &q, -1) == -1) {
+		ctl_send_error(client, "cannot reach peerd: %s",
+		    strerror(errno));
+		pending_free(p);
+	}
+}
+
+static int
+peers_reply(const Btd__PeersReply *r)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__PeersReport	 pr = BTD__PEERS_REPORT__INIT;
+	struct pending		*p;
+	size_t			 i;
+
+	if (r->n_peers > PEERS_MAX)
+		return -1;
+	for (i = 0; i < r->n_peers; i++) {
+		const Btd__PeerInfo *pi = r->peers[i];
+
+		if (!utf8_valid(pi->addr) || !utf8_valid(pi->client) ||
+		    !utf8_valid(pi->flags) || !utf8_valid(pi->source) ||
+		    pi->port > 65535 || !(pi->progress >= 0.0 &&
+		    pi->progress <= 1.0))
+			return -1;
+	}
+	if ((p = pending_find(PENDING_PEERS, r->id)) == NULL)
+		return 0;
+	pr.peers = r->peers;
+	pr.n_peers = r->n_peers;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_PEERS;
+	rep.peers = &pr;
 	(void)ctl_send_reply(p->client, &rep);
 	pending_free(p);
 	return 0;
@@ -870,141 +1043,6 @@ torrent_ctl_add(int client, const Btd__AddRequest *req)
 fail:
 	ctl_send_error(client, "cannot reach metad: %s", strerror(errno));
 	pending_free(p);
-}
-
-/* A path from a role: relative, '/'-separated, sane components. */
-static int
-rel_path_valid(const char *path)
-{
-	const char	*c = path, *slash;
-	size_t		 n, total = strlen(path);
-
-	if (total == 0 || total > MI_MAX_PATH || path[0] == '/' ||
-	    !utf8_valid(path))
-		return 0;
-	for (; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
-			return 0;
-	for (c = path; ; c = slash + 1) {
-		slash = strchr(c, '/');
-		n = slash ? (size_t)(slash - c) : strlen(c);
-		if (n == 0 || n > MI_MAX_COMPONENT ||
-		    (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		if (slash == NULL)
-			return 1;
-	}
-}
-
-static int
-url_valid(const char *u)
-{
-	return utf8_valid(u) && strlen(u) <= 2048 &&
-	    (strncasecmp(u, "http://", 7) == 0 ||
-	    strncasecmp(u, "https://", 8) == 0 ||
-	    strncasecmp(u, "udp://", 6) == 0);
-}
-
-/* The checks btd makes of metad's description: structure, not bytes. */
-static const char *
-torrent_desc_invalid(const Btd__TorrentDesc *d)
-{
-	uint8_t		 md[EVP_MAX_MD_SIZE];
-	unsigned	 mdlen = 0;
-	uint64_t	 off = 0, pieces;
-	size_t		 i;
-
-	if (d->info_hash.len != 20 || d->info.len == 0 ||
-	    d->info.len > MI_MAX_TORRENT ||
-	    EVP_Digest(d->info.data, d->info.len, md, &mdlen, EVP_sha1(),
-	    NULL) != 1 || mdlen != 20 || memcmp(md, d->info_hash.data, 20) != 0)
-		return "info-hash does not match the info bytes";
-	if (d->info_hash_v2.len != 0 && (d->info_hash_v2.len != 32 ||
-	    EVP_Digest(d->info.data, d->info.len, md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32 ||
-	    memcmp(md, d->info_hash_v2.data, 32) != 0))
-		return "v2 info-hash does not match the info bytes";
-	if (d->n_warnings > MI_MAX_WARNINGS)
-		return "too many warnings";
-	for (i = 0; i < d->n_warnings; i++)
-		if (!utf8_valid(d->warnings[i]) ||
-		    strlen(d->warnings[i]) > 512)
-			return "bad warning";
-	if (!rel_path_valid(d->name) || strchr(d->name, '/') != NULL)
-		return "bad name";
-	if (d->piece_length == 0 || d->piece_length > MI_MAX_PIECE_LENGTH ||
-	    d->total_size == 0 || d->total_size > MI_MAX_TOTAL)
-		return "bad sizes";
-	pieces = (d->total_size + d->piece_length - 1) / d->piece_length;
-	if (pieces != d->piece_count)
-		return "piece count does not match the size";
-	if (d->n_files == 0 || d->n_files > MI_MAX_FILES ||
-	    (!d->multi && (d->n_files != 1 ||
-	    strcmp(d->files[0]->path, d->name) != 0)))
-		return "bad file list";
-	for (i = 0; i < d->n_files; i++) {
-		const Btd__FileDesc *f = d->files[i];
-
-		if (f->offset != off || !rel_path_valid(f->path) ||
-		    f->length > MI_MAX_TOTAL - off)
-			return "bad file entry";
-		if (strlen(f->attr) > 4 || strspn(f->attr, "lpxh") !=
-		    strlen(f->attr) || (strchr(f->attr, 'p') != NULL) !=
-		    f->pad || (strchr(f->attr, 'l') != NULL && f->length != 0))
-			return "bad file attributes";
-		/* "" only when unchanged, or for a placeholder path. */
-		if (!utf8_valid(f->original) ||
-		    strlen(f->original) > MI_MAX_ORIGINAL ||
-		    (f->original[0] != '\0' && !f->sanitised &&
-		    !f->renamed) ||
-		    (f->original[0] == '\0' && f->renamed && !f->sanitised))
-			return "bad original path";
-		off += f->length;
-	}
-	if (off != d->total_size)
-		return "file sizes do not add up";
-	if (d->n_trackers > MI_MAX_TRACKERS)
-		return "too many trackers";
-	for (i = 0; i < d->n_trackers; i++)
-		if (!url_valid(d->trackers[i]->url))
-			return "bad tracker URL";
-	if (!utf8_valid(d->comment) || !utf8_valid(d->created_by))
-		return "bad text";
-	for (i = 0; i < d->n_url_list; i++)
-		if (!utf8_valid(d->url_list[i]))
-			return "bad url-list";
-	return NULL;
-}
-
-static const char *
-magnet_desc_invalid(const Btd__MagnetDesc *m)
-{
-	unsigned char	 buf[16];
-	size_t		 i;
-
-	if (m->info_hash.len != 20)
-		return "bad info-hash";
-	if (m->info_hash_v2.len != 0 && m->info_hash_v2.len != 32)
-		return "bad v2 info-hash";
-	if (!utf8_valid(m->display_name) ||
-	    strlen(m->display_name) > 1024)
-		return "bad display name";
-	if (m->n_trackers > MAGNET_MAX_PARAMS || m->n_peers >
-	    MAGNET_MAX_PARAMS || m->n_web_seeds > MAGNET_MAX_PARAMS)
-		return "too many parameters";
-	for (i = 0; i < m->n_trackers; i++)
-		if (!url_valid(m->trackers[i]->url))
-			return "bad tracker URL";
-	for (i = 0; i < m->n_peers; i++)
-		if (m->peers[i]->port == 0 || m->peers[i]->port > 65535 ||
-		    (inet_pton(AF_INET, m->peers[i]->addr, buf) != 1 &&
-		    inet_pton(AF_INET6, m->peers[i]->addr, buf) != 1))
-			return "bad peer address";
-	for (i = 0; i < m->n_web_seeds; i++)
-		if (!utf8_valid(m->web_seeds[i]))
-			return "bad web seed";
-	return NULL;
 }
 
 static void
@@ -1133,6 +1171,7 @@ parse_result(const Btd__ParseResult *r)
 	log_info("added %s (%s) to %s%s", t->hex, t->name, t->save_path,
 	    t->paused ? ", paused" : "");
 	tracker_start(t);
+	xfer_start(t);
 	reply_summary(p->client, t);
 	goto done;
 oom:
@@ -1257,16 +1296,11 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			    "data cannot be deleted; nothing was removed");
 			return;
 		}
-		if ((root = root_of(t->save_path)) == NULL) {
+		if (torrent_data_dir(t, &root, dir, sizeof(dir)) == -1) {
 			ctl_send_error(client, "%s is outside every download "
 			    "directory; nothing was removed", t->save_path);
 			return;
 		}
-		/* dir relative to the root: the save path below it, + name. */
-		snprintf(dir, sizeof(dir), "%s%s%s",
-		    t->save_path + strlen(root) + (t->save_path[strlen(root)] ==
-		    '/' ? 1 : 0), t->desc->multi && strcmp(t->save_path, root) ?
-		    "/" : "", t->desc->multi ? t->name : "");
 		if (t->desc->multi) {
 			if ((paths = calloc(t->desc->n_files,
 			    sizeof(*paths))) == NULL) {
@@ -1289,6 +1323,8 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			goto done;
 		}
 		snprintf(p->what, sizeof(p->what), "%s (%s)", sid, t->name);
+		/* stored lets go of the torrent before it deletes its files. */
+		xfer_stop(t);
 		dd.id = p->id;
 		dd.root = (char *)(uintptr_t)root;
 		dd.dir = dir;
@@ -1300,6 +1336,7 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			ctl_send_error(client, "cannot reach stored: %s; "
 			    "nothing was removed", strerror(errno));
 			pending_free(p);
+			xfer_start(t);
 			goto done;
 		}
 	}
@@ -1307,11 +1344,13 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		if (p != NULL)
 			pending_free(p);
 		ctl_send_error(client, "state.db: cannot remove %s", sid);
+		xfer_start(t);	/* it stays: running again if it was */
 		goto done;
 	}
 	log_info("removed %s (%s)%s", t->hex, t->name,
 	    p != NULL ? "; deleting its data" : "");
 	TAILQ_REMOVE(&torrents, t, entry);
+	xfer_stop(t);
 	if (!t->paused)
 		tracker_stop(t);
 	if (p == NULL) {
@@ -1380,6 +1419,14 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
 
 		if (m->body_case == BTD__STORED_MSG__BODY_DELETE_RESULT)
 			return delete_result(m->delete_result);
+		return xfer_stored_msg(env);
+	}
+	if (role == BTD__ROLE__PEERD) {
+		const Btd__PeerdMsg *m = MSG_AS(Btd__PeerdMsg, peerd_msg, env);
+
+		if (m->body_case == BTD__PEERD_MSG__BODY_PEERS_REPLY)
+			return peers_reply(m->peers_reply);
+		return xfer_peerd_msg(env);
 	}
 	return -1;
 }

@@ -74,6 +74,11 @@ static int	cmd_show(struct ctl *, int, char **);
 static int	cmd_files(struct ctl *, int, char **);
 static int	cmd_remove(struct ctl *, int, char **);
 static int	cmd_trackers(struct ctl *, int, char **);
+static int	cmd_pause(struct ctl *, int, char **);
+static int	cmd_resume(struct ctl *, int, char **);
+static int	cmd_peers(struct ctl *, int, char **);
+static int	cmd_wait(struct ctl *, int, char **);
+static int	cmd_stats(struct ctl *, int, char **);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
@@ -81,7 +86,8 @@ static const struct cmd cmds[] = {
 	    { "FILE|MAGNET|URL" },
 	    "add a .torrent file, a magnet link or a .torrent's http(s) URL" },
 	{ "list", 0, 0, cmd_list, "", { NULL },
-	    "every torrent: id, state, size, progress, name" },
+	    "every torrent: id, state, size, progress, rates, peers, ETA, "
+	    "ratio, name" },
 	{ "show", 1, 1, cmd_show, "ID", { "ID" },
 	    "one torrent in detail" },
 	{ "files", 1, 1, cmd_files, "ID", { "ID" },
@@ -90,6 +96,17 @@ static const struct cmd cmds[] = {
 	    "forget a torrent; with --delete-data delete its files too" },
 	{ "trackers", 1, 1, cmd_trackers, "ID", { "ID" },
 	    "a torrent's trackers, their results, and its candidate peers" },
+	{ "peers", 1, 1, cmd_peers, "ID", { "ID" },
+	    "a torrent's connected peers" },
+	{ "pause", 1, 1, cmd_pause, "ID", { "ID" },
+	    "stop a torrent: no peers, no announces, files left as they are" },
+	{ "resume", 1, 1, cmd_resume, "ID", { "ID" },
+	    "start a paused torrent, or retry one in error; it is checked "
+	    "first" },
+	{ "wait", 1, 3, cmd_wait, "ID [--timeout S]", { "ID" },
+	    "wait until a torrent is complete, showing its progress" },
+	{ "stats", 0, 0, cmd_stats, "", { NULL },
+	    "session totals: bytes, rates, torrents, peers" },
 	{ "create", 0, 0, NULL, "PATH -t URL [-t URL ...] [-o FILE] "
 	    "[--piece-size N] [--private] [--comment TEXT] [-f]", { NULL },
 	    "make a .torrent of a file or directory (no daemon needed)" },
@@ -807,7 +824,45 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_str(j, "save_path", s->save_path);
 	json_bool(j, "has_metadata", s->has_metadata);
 	json_str(j, "error", s->error);
+	json_uint(j, "downloaded", s->downloaded);
+	json_uint(j, "uploaded", s->uploaded);
+	json_uint(j, "wasted", s->wasted);
+	json_uint(j, "rate_down", s->rate_down);
+	json_uint(j, "rate_up", s->rate_up);
+	json_uint(j, "peers", s->peers);
+	json_uint(j, "seeds", s->seeds);
+	json_int(j, "eta", s->eta);
+	json_double(j, "ratio", s->ratio);
+	json_int(j, "completed", s->completed);
+	json_uint(j, "left", s->left);
+	json_uint(j, "pieces_have", s->pieces_have);
 	json_obj_close(j);
+}
+
+/* "1.5 MiB/s", or "-" when idle. */
+static char *
+rate_str(uint64_t r)
+{
+	char *s, *t;
+
+	if (r == 0)
+		return xasprintf("-");
+	s = size_str(r);
+	t = xasprintf("%s/s", s);
+	free(s);
+	return t;
+}
+
+static char *
+eta_str(int64_t eta)
+{
+	return eta < 0 ? xasprintf("-") : duration((uint64_t)eta);
+}
+
+static char *
+ratio_str(double r)
+{
+	return r < 0 ? xasprintf("-") : xasprintf("%.2f", r);
 }
 
 static int
@@ -881,6 +936,8 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+#define LIST_COLS	10	/* columns of `btctl list` */
+
 static int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -909,24 +966,30 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	} else if (n == 0)
 		printf("no torrents\n");
 	else {
-		cell = xmalloc((n + 1) * 5 * sizeof(*cell));
-		cell[0] = xasprintf("ID");
-		cell[1] = xasprintf("STATE");
-		cell[2] = xasprintf("SIZE");
-		cell[3] = xasprintf("DONE");
-		cell[4] = xasprintf("NAME");
+		static const char *const head[LIST_COLS] = { "ID", "STATE",
+		    "SIZE", "DONE", "DOWN", "UP", "PEERS", "ETA", "RATIO",
+		    "NAME" };
+
+		cell = xmalloc((n + 1) * LIST_COLS * sizeof(*cell));
+		for (i = 0; i < LIST_COLS; i++)
+			cell[i] = xasprintf("%s", head[i]);
 		for (i = 0; i < n; i++) {
 			const Btd__TorrentSummary *s = rep->list->torrents[i];
-			char **row = cell + (i + 1) * 5;
+			char **row = cell + (i + 1) * LIST_COLS;
 
 			row[0] = esc(s->short_id);
 			row[1] = esc(s->state);
 			row[2] = s->has_metadata ? size_str(s->total_size) :
 			    xasprintf("?");
 			row[3] = xasprintf("%.0f%%", s->progress * 100);
-			row[4] = esc(s->name);
+			row[4] = rate_str(s->rate_down);
+			row[5] = rate_str(s->rate_up);
+			row[6] = xasprintf("%u", s->peers);
+			row[7] = eta_str(s->eta);
+			row[8] = ratio_str(s->ratio);
+			row[9] = esc(s->name);
 		}
-		table_print(cell, n + 1, 5);
+		table_print(cell, n + 1, LIST_COLS);
 		free(cell);
 	}
 	btd__ctl_reply__free_unpacked(rep, NULL);
@@ -1089,6 +1152,48 @@ show_changed(const Btd__TorrentDetail *d)
 	}
 }
 
+/* The transfer's figures of a summary, for `show`. */
+static void
+show_counters(const Btd__TorrentSummary *s)
+{
+	char *a, *b, *c;
+
+	a = size_str(s->left);
+	printf("left:         %s\n", a);
+	free(a);
+	a = size_str(s->downloaded);
+	b = size_str(s->uploaded);
+	c = size_str(s->wasted);
+	printf("downloaded:   %s\n", a);
+	printf("uploaded:     %s\n", b);
+	printf("wasted:       %s\n", c);
+	free(a);
+	free(b);
+	free(c);
+	a = ratio_str(s->ratio);
+	printf("ratio:        %s\n", a);
+	free(a);
+	a = rate_str(s->rate_down);
+	b = rate_str(s->rate_up);
+	printf("rates:        down %s, up %s\n", a, b);
+	free(a);
+	free(b);
+	printf("peers:        %u (%u seed%s)\n", s->peers, s->seeds,
+	    s->seeds == 1 ? "" : "s");
+	a = eta_str(s->eta);
+	printf("eta:          %s\n", a);
+	free(a);
+	if (s->completed > 0) {
+		time_t		ct = (time_t)s->completed;
+		struct tm	tm;
+		char		buf[64];
+
+		if (localtime_r(&ct, &tm) != NULL &&
+		    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) > 0)
+			printf("completed:    %s\n", buf);
+	}
+}
+
 static int
 cmd_show(struct ctl *ctl, int argc, char **argv)
 {
@@ -1130,6 +1235,19 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		for (i = 0; i < d->n_warnings; i++)
 			json_str(&j, NULL, d->warnings[i]);
 		json_arr_close(&j);
+		json_uint(&j, "downloaded", s->downloaded);
+		json_uint(&j, "uploaded", s->uploaded);
+		json_uint(&j, "wasted", s->wasted);
+		json_uint(&j, "rate_down", s->rate_down);
+		json_uint(&j, "rate_up", s->rate_up);
+		/* "peers" is the magnet's x.pe list here. */
+		json_uint(&j, "peers_connected", s->peers);
+		json_uint(&j, "seeds", s->seeds);
+		json_int(&j, "eta", s->eta);
+		json_double(&j, "ratio", s->ratio);
+		json_int(&j, "completed", s->completed);
+		json_uint(&j, "left", s->left);
+		json_uint(&j, "pieces_have", s->pieces_have);
 		files_json(&j, d);
 		json_arr_open(&j, "trackers");
 		for (i = 0; i < d->n_trackers; i++) {
@@ -1184,7 +1302,9 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		printf("size:         %s in %zu file%s\n", sz, d->n_files,
 		    d->n_files == 1 ? "" : "s");
 		printf("pieces:       %u of %s\n", d->piece_count, pl);
-		printf("progress:     %.1f%%\n", s->progress * 100);
+		printf("progress:     %.1f%% (%u of %u pieces)\n",
+		    s->progress * 100, s->pieces_have, d->piece_count);
+		show_counters(s);
 		printf("private:      %s\n", d->private_ ? "yes" : "no");
 		free(sz);
 		free(pl);
@@ -1421,6 +1541,346 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 		free(src);
 	}
 	printf("%s\n", r->n_peers > 20 ? ", ..." : "");
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+/* pause, resume, peers, wait, stats */
+
+#define WAIT_POLL_MS	500	/* wait: how often btd is asked */
+#define WAIT_LINE_MS	5000	/* wait in a pipe: a line at least this often */
+#define WAIT_BAR	30	/* wait on a terminal: width of the bar */
+#define WAIT_MAX_S	(366.0 * 86400)	/* the longest --timeout */
+
+/* pause ID, resume ID: the reply carries nothing but ok. */
+static int
+pause_resume(struct ctl *ctl, const char *id, int resume)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__PauseRequest	 pr = BTD__PAUSE_REQUEST__INIT;
+	Btd__ResumeRequest	 rr = BTD__RESUME_REQUEST__INIT;
+	char			*msg, *e;
+	int			 r;
+
+	if (resume) {
+		rr.id = (char *)(uintptr_t)id;
+		req.body_case = BTD__CTL_REQUEST__BODY_RESUME;
+		req.resume = &rr;
+	} else {
+		pr.id = (char *)(uintptr_t)id;
+		req.body_case = BTD__CTL_REQUEST__BODY_PAUSE;
+		req.pause = &pr;
+	}
+	e = esc(id);
+	msg = xasprintf("%s %s", resume ? "resumed" : "paused", e);
+	r = done_print(ctl, transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET),
+	    msg);
+	free(msg);
+	free(e);
+	return r;
+}
+
+static int
+cmd_pause(struct ctl *ctl, int argc, char **argv)
+{
+	(void)argc;
+	return pause_resume(ctl, argv[0], 0);
+}
+
+static int
+cmd_resume(struct ctl *ctl, int argc, char **argv)
+{
+	(void)argc;
+	return pause_resume(ctl, argv[0], 1);
+}
+
+static int
+cmd_peers(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__PeersRequest	 pr = BTD__PEERS_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+	struct json		 j;
+	char			**cell;
+	size_t			 i, n;
+
+	(void)argc;
+	pr.id = argv[0];
+	req.body_case = BTD__CTL_REQUEST__BODY_PEERS;
+	req.peers = &pr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_PEERS);
+	if (rep->peers == NULL)
+		errorx(1, "unexpected reply from btd");
+	n = rep->peers->n_peers;
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_arr_open(&j, "peers");
+		for (i = 0; i < n; i++) {
+			const Btd__PeerInfo *p = rep->peers->peers[i];
+
+			json_obj_open(&j, NULL);
+			json_str(&j, "addr", p->addr);
+			json_uint(&j, "port", p->port);
+			json_str(&j, "client", p->client);
+			json_str(&j, "flags", p->flags);
+			json_uint(&j, "rate_down", p->rate_down);
+			json_uint(&j, "rate_up", p->rate_up);
+			json_double(&j, "progress", p->progress);
+			json_uint(&j, "downloaded", p->downloaded);
+			json_uint(&j, "uploaded", p->uploaded);
+			json_str(&j, "source", p->source);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_done(&j);
+	} else if (n == 0)
+		printf("no peers connected\n");
+	else {
+		static const char *const head[] = { "ADDR", "PORT", "FLAGS",
+		    "DOWN", "UP", "HAS", "SOURCE", "CLIENT" };
+		size_t nc = sizeof(head) / sizeof(head[0]);
+
+		cell = xmalloc((n + 1) * nc * sizeof(*cell));
+		for (i = 0; i < nc; i++)
+			cell[i] = xasprintf("%s", head[i]);
+		for (i = 0; i < n; i++) {
+			const Btd__PeerInfo *p = rep->peers->peers[i];
+			char **row = cell + (i + 1) * nc;
+
+			row[0] = esc(p->addr);
+			row[1] = xasprintf("%u", p->port);
+			row[2] = p->flags[0] ? esc(p->flags) : xasprintf("-");
+			row[3] = rate_str(p->rate_down);
+			row[4] = rate_str(p->rate_up);
+			row[5] = xasprintf("%.0f%%", p->progress * 100);
+			row[6] = esc(p->source);
+			row[7] = esc(p->client);
+		}
+		table_print(cell, n + 1, nc);
+		free(cell);
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+/* One line of progress: with a bar for a terminal, plain for a pipe. */
+static char *
+wait_line(const Btd__TorrentSummary *s, int bar)
+{
+	char	 b[WAIT_BAR + 1], *name, *have, *size, *dn, *up, *eta, *line;
+	int	 i, full = (int)(s->progress * WAIT_BAR + 0.5);
+
+	for (i = 0; i < WAIT_BAR; i++)
+		b[i] = i < full ? '#' : '-';
+	b[WAIT_BAR] = '\0';
+	name = esc(s->name);
+	have = size_str(s->total_size - s->left);
+	size = size_str(s->total_size);
+	dn = rate_str(s->rate_down);
+	up = rate_str(s->rate_up);
+	eta = eta_str(s->eta);
+	if (bar)
+		line = xasprintf("%s  [%s] %5.1f%%  %s of %s  down %s  up %s  "
+		    "peers %u  eta %s  %s", name, b, s->progress * 100, have,
+		    size, dn, up, s->peers, eta, s->state);
+	else
+		line = xasprintf("%s  %5.1f%%  %s of %s  down %s  up %s  "
+		    "peers %u  eta %s  %s", name, s->progress * 100, have,
+		    size, dn, up, s->peers, eta, s->state);
+	free(name);
+	free(have);
+	free(size);
+	free(dn);
+	free(up);
+	free(eta);
+	return line;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * wait ID [--timeout S]: ask btd every WAIT_POLL_MS until the torrent
+ * has every piece (exit 0), is in error or paused, or S seconds passed
+ * (exit 1, with a message).
+ */
+static int
+cmd_wait(struct ctl *ctl, int argc, char **argv)
+{
+	const Btd__TorrentSummary	*s;
+	const Btd__TorrentDetail	*d;
+	Btd__CtlReply			*rep;
+	struct json			 j;
+	struct timespec			 ts;
+	const char			*id = NULL, *val = NULL;
+	char				*line, *e, *end, *last = NULL, *fail;
+	double				 timeout = 0;
+	uint64_t			 start, now, last_line = 0, left_ms;
+	int				 i, tty, shown = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0) {
+			if (++i == argc)
+				usage_error(cmd_lookup("wait"), "wait: "
+				    "--timeout needs a number of seconds");
+			val = argv[i];
+		} else if (strncmp(argv[i], "--timeout=", 10) == 0)
+			val = argv[i] + 10;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("wait"), "wait: unknown option "
+			    "'%s'", e);
+		} else if (id != NULL)
+			usage_error(cmd_lookup("wait"), "wait: one torrent at "
+			    "a time");
+		else
+			id = argv[i];
+	}
+	if (id == NULL)
+		usage_error(cmd_lookup("wait"), "wait: missing ID");
+	if (val != NULL) {
+		errno = 0;
+		timeout = strtod(val, &end);
+		if (errno != 0 || end == val || *end != '\0' ||
+		    !(timeout > 0 && timeout <= WAIT_MAX_S)) {
+			e = esc(val);
+			usage_error(cmd_lookup("wait"), "wait: --timeout takes "
+			    "seconds, more than 0 and at most %.0f, not '%s'",
+			    WAIT_MAX_S, e);
+		}
+	}
+	tty = !ctl->json && isatty(STDOUT_FILENO);
+	start = mono_ms();
+	for (;;) {
+		rep = show_request(ctl, id);
+		d = rep->show;
+		s = d->summary;
+		now = mono_ms();
+		if (s->has_metadata && d->piece_count > 0 &&
+		    s->pieces_have == d->piece_count) {
+			if (ctl->json) {
+				json_init(&j, stdout);
+				summary_json(&j, NULL, s);
+				json_done(&j);
+			} else {
+				line = wait_line(s, tty);
+				printf("%s%s\n", tty ? "\r\033[K" : "", line);
+				free(line);
+			}
+			btd__ctl_reply__free_unpacked(rep, NULL);
+			free(last);
+			return 0;
+		}
+		e = esc(id);
+		fail = NULL;
+		if (strcmp(s->state, "error") == 0) {
+			char *why = esc(s->error);
+
+			fail = xasprintf("%s is in error: %s", e, why);
+		} else if (strcmp(s->state, "paused") == 0)
+			fail = xasprintf("%s is paused: it will not complete "
+			    "until resumed", e);
+		else if (timeout > 0 && (double)(now - start) >= timeout * 1000)
+			fail = xasprintf("%s is not complete after %g s (%s, "
+			    "%.1f%%)", e, timeout, s->state, s->progress * 100);
+		if (fail != NULL) {
+			if (tty && shown)
+				printf("\n");	/* end the bar's line */
+			errorx(1, "%s", fail);
+		}
+		free(e);
+		if (tty) {
+			line = wait_line(s, 1);
+			printf("\r\033[K%s", line);
+			fflush(stdout);
+			free(line);
+			shown = 1;
+		} else if (!ctl->json && (last == NULL ||
+		    strcmp(last, s->state) != 0 ||
+		    now - last_line >= WAIT_LINE_MS)) {
+			line = wait_line(s, 0);
+			printf("%s\n", line);
+			fflush(stdout);
+			free(line);
+			free(last);
+			last = xasprintf("%s", s->state);
+			last_line = now;
+		}
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		left_ms = WAIT_POLL_MS;
+		if (timeout > 0 && start + (uint64_t)(timeout * 1000) - now <
+		    left_ms)
+			left_ms = start + (uint64_t)(timeout * 1000) - now;
+		ts.tv_sec = (time_t)(left_ms / 1000);
+		ts.tv_nsec = (long)(left_ms % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+}
+
+static int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__StatsRequest	 sr = BTD__STATS_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+	const Btd__SessionStats	*st;
+	struct json		 j;
+	char			*a, *b;
+
+	(void)argc;
+	(void)argv;
+	req.body_case = BTD__CTL_REQUEST__BODY_STATS;
+	req.stats = &sr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_STATS);
+	if ((st = rep->stats) == NULL)
+		errorx(1, "unexpected reply from btd");
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_uint(&j, "downloaded", st->downloaded);
+		json_uint(&j, "uploaded", st->uploaded);
+		json_uint(&j, "rate_down", st->rate_down);
+		json_uint(&j, "rate_up", st->rate_up);
+		json_uint(&j, "torrents", st->torrents);
+		json_uint(&j, "active", st->active);
+		json_uint(&j, "peers", st->peers);
+		json_uint(&j, "total_downloaded", st->total_downloaded);
+		json_uint(&j, "total_uploaded", st->total_uploaded);
+		json_uint(&j, "uptime", st->uptime);
+		json_obj_close(&j);
+		json_done(&j);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		return 0;
+	}
+	a = size_str(st->downloaded);
+	b = size_str(st->total_downloaded);
+	printf("downloaded:  %s this run, %s in all\n", a, b);
+	free(a);
+	free(b);
+	a = size_str(st->uploaded);
+	b = size_str(st->total_uploaded);
+	printf("uploaded:    %s this run, %s in all\n", a, b);
+	free(a);
+	free(b);
+	a = rate_str(st->rate_down);
+	b = rate_str(st->rate_up);
+	printf("rates:       down %s, up %s\n", a, b);
+	free(a);
+	free(b);
+	printf("torrents:    %u (%u active)\n", st->torrents, st->active);
+	printf("peers:       %u\n", st->peers);
+	a = duration(st->uptime);
+	printf("uptime:      %s\n", a);
+	free(a);
 	btd__ctl_reply__free_unpacked(rep, NULL);
 	return 0;
 }

@@ -337,7 +337,15 @@ btd_dispatch(struct chan *c, const ProtobufCMessage *env)
 	case MSG_ARENA:
 		return arena_attach((const Btd__ArenaAttach *)(const void *)in);
 	default:
-		if (body >= MSG_ROLE_MIN && rdef->btd_handler != NULL)
+		/*
+		 * A role without a handler for its own bodies ignores them,
+		 * as proto/common.proto says of bodies a role does not know.
+		 */
+		if (body >= MSG_ROLE_MIN && rdef->btd_handler == NULL) {
+			log_debug("btd: %s ignored", name);
+			return 0;
+		}
+		if (body >= MSG_ROLE_MIN)
 			return rdef->btd_handler(c, env);
 		return -1;
 	}
@@ -393,7 +401,11 @@ peer_dispatch(struct peer_link *l, const ProtobufCMessage *env)
 		}
 		return 0;
 	default:
-		if (body >= MSG_ROLE_MIN && l->def->handler != NULL)
+		if (body >= MSG_ROLE_MIN && l->def->handler == NULL) {
+			log_debug("%s: %s ignored", chan_name(l->chan), name);
+			return 0;
+		}
+		if (body >= MSG_ROLE_MIN)
 			return l->def->handler(l->chan, env);
 		return -1;
 	}

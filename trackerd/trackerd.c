@@ -9,7 +9,8 @@
  * the event loop, and dispatch until btd closes the channel.
  *
  * Channels: btd (fd 3, TrackerdMsg; trackerd_torrent.c) and peerd
- * (PeerTrackerdMsg), attached by btd.
+ * (PeerTrackerdMsg: Candidates out, WantPeers and ConnectResult in;
+ * trackerd_torrent.c), attached by btd.
  */
 #include <stdlib.h>
 
@@ -35,8 +36,8 @@ static const struct role_def trackerd_def = {
 	.btd_handler = trackerd_dispatch_btd,
 	.btd_maxframe = FRAME_MAX_TRACKERD,
 	.peers = {
-		{ BTD__ROLE__PEERD, &btd__peer_trackerd_msg__descriptor, NULL,
-		    FRAME_MAX_ROLE },
+		{ BTD__ROLE__PEERD, &btd__peer_trackerd_msg__descriptor,
+		    trackerd_dispatch_peerd, FRAME_MAX_ROLE },
 	},
 	.npeers = 1,
 	.config = config,

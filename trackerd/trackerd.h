@@ -164,5 +164,7 @@ struct chan;
 struct ProtobufCMessage;
 int		 trackerd_dispatch_btd(struct chan *,
 		    const struct ProtobufCMessage *);
+int		 trackerd_dispatch_peerd(struct chan *,
+		    const struct ProtobufCMessage *);
 
 #endif

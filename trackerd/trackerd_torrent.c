@@ -3,7 +3,7 @@
  * (BEP 12 tiers) and their candidate peers; the trackerd channel.
  *
  * Takes from btd: TorrentStart, TorrentStop, TorrentCompleted,
- * QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
+ * TorrentCounters, QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
  * FetchResult, StopAllDone.
  *
  * Announcing (BEP 12): the trackers of a torrent are kept in tier order,
@@ -17,7 +17,12 @@
  *
  * Candidates: every address a tracker or magnet link named, deduplicated,
  * at most CAND_MAX per torrent (the least recently seen goes first),
- * with where it came from.  peerd will report how connecting went.
+ * with where it came from.  Sent to peerd (Candidates) after every
+ * announce that brought peers, for a magnet's x.pe at the start, and in
+ * answer to WantPeers, never-tried and least recently tried first;
+ * peerd's ConnectResult fills each one's history.  An offer is advice,
+ * made again on the next WantPeers: when the channel to peerd is full
+ * or down it is not made, and nothing else waits on it.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -33,6 +38,7 @@
 
 #include <event2/event.h>
 
+#include "peer_trackerd.pb-c.h"
 #include "trackerd.pb-c.h"
 
 #include "chan.h"
@@ -40,6 +46,7 @@
 #include "msg.h"
 #include "role.h"
 #include "trackerd.h"
+#include "utf8.h"
 
 /* Tunables. */
 #define CAND_MAX		2000	/* candidate peers per torrent */
@@ -53,6 +60,8 @@
 #define SCRAPE_EVERY		1800	/* seconds between scrapes */
 #define FETCH_MAX		(10U << 20)	/* bytes of a fetched .torrent */
 #define REPORT_PEERS_MAX	500	/* candidates in one report */
+#define OFFER_MAX		200	/* peers in one Candidates */
+#define RESULT_MAX		64	/* bytes of a ConnectResult kept */
 
 #define SRC_TRACKER	0x1
 #define SRC_MAGNET	0x2
@@ -86,6 +95,7 @@ struct ttracker {
 	int		 started;	/* heard event=started from us */
 	int		 completed_sent;
 	int		 stopping;	/* the request in flight says stopped */
+	enum tr_event	 ev_sent;	/* the event of the request in flight */
 	struct tr_req	*http;		/* announce in flight */
 	struct udp_req	*udpr;
 	struct tr_req	*shttp;		/* scrape in flight */
@@ -97,6 +107,10 @@ struct cand {
 	unsigned	 sources;
 	time_t		 first_seen;
 	time_t		 last_seen;
+	uint32_t	 attempts;	/* connections peerd reported */
+	uint32_t	 failures;
+	time_t		 last_attempt;	/* 0 never */
+	char		 last_result[RESULT_MAX];	/* escaped */
 };
 
 struct ttorrent {
@@ -205,7 +219,7 @@ peer_is_self(const struct tr_peer *p)
 	    (p->family == AF_INET6 && memcmp(p->addr, lo6, 16) == 0);
 }
 
-static void
+static struct cand *
 cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
 {
 	struct cand	*c;
@@ -214,14 +228,14 @@ cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
 	size_t		 alen = p->family == AF_INET ? 4 : 16;
 
 	if (p->port == 0 || peer_is_self(p))
-		return;
+		return NULL;
 	for (i = 0; i < t->ncand; i++) {
 		c = &t->cands[i];
 		if (c->p.family == p->family && c->p.port == p->port &&
 		    memcmp(c->p.addr, p->addr, alen) == 0) {
 			c->sources |= source;
 			c->last_seen = now;
-			return;
+			return c;
 		}
 		if (c->last_seen < t->cands[victim].last_seen)
 			victim = i;
@@ -229,7 +243,7 @@ cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
 	if (t->ncand < CAND_MAX) {
 		if (t->cands == NULL && (t->cands = calloc(CAND_MAX,
 		    sizeof(*t->cands))) == NULL)
-			return;
+			return NULL;
 		c = &t->cands[t->ncand++];
 	} else
 		c = &t->cands[victim];	/* the least recently seen */
@@ -237,6 +251,80 @@ cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
 	c->p = *p;
 	c->sources = source;
 	c->first_seen = c->last_seen = now;
+	return c;
+}
+
+static struct cand *
+cand_find(struct ttorrent *t, const struct tr_peer *p)
+{
+	size_t i, alen = p->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < t->ncand; i++)
+		if (t->cands[i].p.family == p->family &&
+		    t->cands[i].p.port == p->port &&
+		    memcmp(t->cands[i].p.addr, p->addr, alen) == 0)
+			return &t->cands[i];
+	return NULL;
+}
+
+/* A PeerAddr from a role or btd: numeric, port 1-65535; -1 if not. */
+static int
+peer_from_addr(const Btd__PeerAddr *a, struct tr_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (a == NULL || a->port == 0 || a->port > 65535)
+		return -1;
+	if (inet_pton(AF_INET, a->addr, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, a->addr, p->addr) == 1)
+		p->family = AF_INET6;
+	else
+		return -1;
+	p->port = (uint16_t)a->port;
+	return 0;
+}
+
+/*
+ * Offer peerd candidates of t (at most OFFER_MAX) as coming from
+ * `source`.  An offer is advice, made again on the next WantPeers: it is
+ * skipped, not queued, when the channel to peerd is down or full.
+ */
+static void
+offer(struct ttorrent *t, struct cand *const *cs, size_t n, const char *source)
+{
+	Btd__Candidates	 m = BTD__CANDIDATES__INIT;
+	Btd__PeerAddr	 pa[OFFER_MAX], *pp[OFFER_MAX];
+	char		 addrs[OFFER_MAX][INET6_ADDRSTRLEN];
+	struct chan	*c;
+	size_t		 i;
+
+	if (n == 0 || t->stopping)
+		return;
+	if ((c = role_peer_chan(BTD__ROLE__PEERD)) == NULL || chan_full(c)) {
+		log_debug("%s: %zu candidates not offered: peerd is %s",
+		    t->hex, n, c == NULL ? "not attached" : "busy");
+		return;
+	}
+	if (n > OFFER_MAX)
+		n = OFFER_MAX;
+	for (i = 0; i < n; i++) {
+		btd__peer_addr__init(&pa[i]);
+		inet_ntop(cs[i]->p.family, cs[i]->p.addr, addrs[i],
+		    sizeof(addrs[i]));
+		pa[i].addr = addrs[i];
+		pa[i].port = cs[i]->p.port;
+		pp[i] = &pa[i];
+	}
+	m.info_hash.data = t->ih;
+	m.info_hash.len = 20;
+	m.peers = pp;
+	m.n_peers = n;
+	m.source = (char *)(uintptr_t)source;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG, CANDIDATES,
+	    candidates, &m, -1) == -1)
+		log_warn("%s: candidates to peerd", t->hex);
+	else
+		log_debug("%s: %zu %s candidates to peerd", t->hex, n, source);
 }
 
 /* Announcing. */
@@ -299,6 +387,7 @@ send_announce(struct ttracker *tr, enum tr_event ev, int timeout)
 
 	fill_announce(tr, &a, ev);
 	tr->stopping = ev == TR_EVENT_STOPPED;
+	tr->ev_sent = ev;
 	if (tr->udp)
 		tr->udpr = udp_announce(tr->url, &a, timeout, announce_done, tr);
 	else
@@ -398,8 +487,9 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 {
 	struct ttracker	*tr = arg;
 	struct ttorrent	*t = tr->t;
+	struct cand	*c, *fresh[OFFER_MAX];
 	time_t		 now = time(NULL);
-	size_t		 i, idx;
+	size_t		 i, idx, nnew;
 	int		 interval;
 
 	tr->http = NULL;
@@ -429,7 +519,7 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 	tr->status = TS_WORKING;
 	tr->failures = 0;
 	tr->started = 1;
-	if (t->completed)
+	if (tr->ev_sent == TR_EVENT_COMPLETED)
 		tr->completed_sent = 1;
 	snprintf(tr->warning, sizeof(tr->warning), "%s", r->warning);
 	if (r->trackerid[0])
@@ -441,13 +531,20 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 		tr->leechers = r->leechers;
 	snprintf(tr->last_result, sizeof(tr->last_result), "ok: %zu peer%s",
 	    r->npeers, r->npeers == 1 ? "" : "s");
+	nnew = 0;
 	for (i = 0; i < r->npeers; i++)
-		cand_add(t, &r->peers[i], SRC_TRACKER);
+		if ((c = cand_add(t, &r->peers[i], SRC_TRACKER)) != NULL &&
+		    nnew < OFFER_MAX)
+			fresh[nnew++] = c;
+	offer(t, fresh, nnew, "tracker");
 	log_debug("%s: %s: %zu peers, next in %d s", t->hex, tr->url,
 	    r->npeers, interval);
 	idx = to_front(t, (size_t)(tr - t->trk));
 	tr = &t->trk[idx];
 	tr->retry_at = now + interval;
+	/* Completed while this announce was in flight: say so now. */
+	if (t->completed && !tr->completed_sent)
+		tr->retry_at = now;
 	tr->next_announce = tr->retry_at;
 	maybe_scrape(tr);
 	arm(t, tr->retry_at);
@@ -576,7 +673,8 @@ on_start(const Btd__TorrentStart *s)
 {
 	struct ttorrent	*t;
 	struct tr_peer	 p;
-	size_t		 i, j, first;
+	struct cand	*c, *mag[OFFER_MAX];
+	size_t		 i, j, first, nmag;
 	int		 k;
 
 	if (s->info_hash.len != 20 || s->n_trackers > TRACKER_MAX)
@@ -638,22 +736,36 @@ on_start(const Btd__TorrentStart *s)
 			t->trk[r] = tmp;
 		}
 	}
-	for (i = 0; i < s->n_peers && i < CAND_MAX; i++) {
-		memset(&p, 0, sizeof(p));
-		p.port = (uint16_t)s->peers[i]->port;
-		if (inet_pton(AF_INET, s->peers[i]->addr, p.addr) == 1)
-			p.family = AF_INET;
-		else if (inet_pton(AF_INET6, s->peers[i]->addr, p.addr) == 1)
-			p.family = AF_INET6;
-		else
-			continue;
-		if (s->peers[i]->port > 0 && s->peers[i]->port < 65536)
-			cand_add(t, &p, SRC_MAGNET);
-	}
+	nmag = 0;
+	for (i = 0; i < s->n_peers && i < CAND_MAX; i++)
+		if (peer_from_addr(s->peers[i], &p) == 0 &&
+		    (c = cand_add(t, &p, SRC_MAGNET)) != NULL &&
+		    nmag < OFFER_MAX)
+			mag[nmag++] = c;
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 	ntorrents++;
+	offer(t, mag, nmag, "magnet");
 	log_debug("%s: %zu trackers", t->hex, t->ntrk);
 	announce_next(t);
+	return 0;
+}
+
+/*
+ * TorrentCounters: the figures of the next announces.  A torrent
+ * trackerd does not know (stopped a moment ago) is not an error.
+ */
+static int
+on_counters(const Btd__TorrentCounters *tc)
+{
+	struct ttorrent *t;
+
+	if (tc->info_hash.len != 20)
+		return -1;
+	if ((t = find(tc->info_hash.data, 20)) == NULL || t->stopping)
+		return 0;
+	t->left = t->completed ? 0 : tc->left;
+	t->uploaded = tc->uploaded;
+	t->downloaded = tc->downloaded;
 	return 0;
 }
 
@@ -758,7 +870,10 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		    3];
 		cs[i].first_seen = sorted[i].first_seen;
 		cs[i].last_seen = sorted[i].last_seen;
-		cs[i].last_result = (char *)(uintptr_t)"";
+		cs[i].attempts = sorted[i].attempts;
+		cs[i].failures = sorted[i].failures;
+		cs[i].last_attempt = sorted[i].last_attempt;
+		cs[i].last_result = sorted[i].last_result;
 		csp[i] = &cs[i];
 	}
 	rep.trackers = tsp;
@@ -899,6 +1014,94 @@ trackerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return on_fetch(m->fetch_torrent);
 	case BTD__TRACKERD_MSG__BODY_STOP_ALL:
 		return on_stop_all();
+	case BTD__TRACKERD_MSG__BODY_TORRENT_COUNTERS:
+		return on_counters(m->torrent_counters);
+	default:
+		return -1;
+	}
+}
+
+/* Messages from peerd. */
+
+/* Never tried first, then the least recently tried, then the freshest. */
+static int
+cmp_want(const void *a, const void *b)
+{
+	const struct cand *x = *(const struct cand *const *)a;
+	const struct cand *y = *(const struct cand *const *)b;
+
+	if (x->last_attempt != y->last_attempt)
+		return (x->last_attempt > y->last_attempt) -
+		    (x->last_attempt < y->last_attempt);
+	return (x->last_seen < y->last_seen) - (x->last_seen > y->last_seen);
+}
+
+static int
+on_want(const Btd__WantPeers *w)
+{
+	struct ttorrent	*t;
+	struct cand	**all, *trk[OFFER_MAX], *mag[OFFER_MAX];
+	size_t		 i, n, ntrk = 0, nmag = 0, want;
+
+	if (w->info_hash.len != 20)
+		return -1;
+	if ((t = find(w->info_hash.data, 20)) == NULL || t->stopping ||
+	    t->ncand == 0)
+		return 0;
+	want = w->count < OFFER_MAX ? w->count : OFFER_MAX;
+	if ((all = calloc(t->ncand, sizeof(*all))) == NULL)
+		return 0;
+	for (i = 0; i < t->ncand; i++)
+		all[i] = &t->cands[i];
+	qsort(all, t->ncand, sizeof(*all), cmp_want);
+	n = t->ncand < want ? t->ncand : want;
+	/* One Candidates per source, each in the order chosen. */
+	for (i = 0; i < n; i++) {
+		if (all[i]->sources & SRC_TRACKER)
+			trk[ntrk++] = all[i];
+		else
+			mag[nmag++] = all[i];
+	}
+	offer(t, trk, ntrk, "tracker");
+	offer(t, mag, nmag, "magnet");
+	free(all);
+	return 0;
+}
+
+static int
+on_connect_result(const Btd__ConnectResult *r)
+{
+	struct ttorrent	*t;
+	struct cand	*c;
+	struct tr_peer	 p;
+
+	if (r->info_hash.len != 20 || peer_from_addr(r->peer, &p) == -1 ||
+	    !utf8_valid(r->result))
+		return -1;
+	if ((t = find(r->info_hash.data, 20)) == NULL ||
+	    (c = cand_find(t, &p)) == NULL)
+		return 0;	/* stopped, or not a candidate of ours */
+	c->attempts++;
+	if (!r->ok)
+		c->failures++;
+	c->last_attempt = time(NULL);
+	log_escape(c->last_result, sizeof(c->last_result), r->result,
+	    strlen(r->result));
+	return 0;
+}
+
+int
+trackerd_dispatch_peerd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__PeerTrackerdMsg *m = MSG_AS(Btd__PeerTrackerdMsg,
+	    peer_trackerd_msg, env);
+
+	(void)c;
+	switch (m->body_case) {
+	case BTD__PEER_TRACKERD_MSG__BODY_WANT_PEERS:
+		return on_want(m->want_peers);
+	case BTD__PEER_TRACKERD_MSG__BODY_CONNECT_RESULT:
+		return on_connect_result(m->connect_result);
 	default:
 		return -1;
 	}

@@ -136,7 +136,10 @@ check "hostile input: btd is up" alive "$BTD_PID"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 btd_start a
-check "after a restart the list is the same" [ "$(ctl list --json)" = "$before" ]
+# The state may be "checking" again for a moment (stored checks what it
+# is sent after a restart); what was recorded must be the same.
+stable() { pyget "$1" "[{k: v for k, v in t.items() if k not in ('state', 'rate_down', 'rate_up', 'peers', 'seeds', 'eta')} for t in j['torrents']]"; }
+check "after a restart the list is the same" [ "$(stable "$(ctl list --json)")" = "$(stable "$before")" ]
 
 # remove, and remove --delete-data through stored.
 ctl remove 01234567 >/dev/null

@@ -3,7 +3,9 @@
  * schema, file mode and WAL mode, the settings table, the unclean-
  * shutdown marker, migrations applied once and in steps, a failing
  * migration rolled back, and the refusal of a newer or unopenable
- * database with a message that names it.
+ * database with a message that names it; migration 3 and the
+ * transfer's progress (bitfield, counters, completion) written in
+ * batches, and rows that lie read back as nothing verified.
  *
  * Every test works in a directory of its own under a base directory
  * that the tcase's unchecked fixture creates and removes in the parent
@@ -25,7 +27,7 @@
 
 #include "btd/btd.h"
 
-#define NEWEST	2	/* built-in migrations in btd_state.c */
+#define NEWEST	3	/* built-in migrations in btd_state.c */
 
 static char	 base[] = "/tmp/check_state.XXXXXX";
 static int	 have_base;
@@ -588,6 +590,233 @@ START_TEST(test_torrent_rows)
 }
 END_TEST
 
+/* Progress: what one row read back says. */
+struct seen_progress {
+	int		 rows;
+	uint8_t		 pieces[64];
+	size_t		 pieces_len;
+	int		 pieces_null;
+	int64_t		 downloaded, uploaded, wasted, completed;
+	char		 state[64], error[128];
+	int		 paused;
+};
+
+static void
+read_progress(const struct state_torrent *t, void *arg)
+{
+	struct seen_progress *p = arg;
+
+	p->rows++;
+	p->pieces_null = t->pieces == NULL;
+	p->pieces_len = t->pieces_len < sizeof(p->pieces) ? t->pieces_len :
+	    sizeof(p->pieces);
+	if (t->pieces != NULL)
+		memcpy(p->pieces, t->pieces, p->pieces_len);
+	p->downloaded = t->downloaded;
+	p->uploaded = t->uploaded;
+	p->wasted = t->wasted;
+	p->completed = t->completed;
+	p->paused = t->paused;
+	snprintf(p->state, sizeof(p->state), "%s", t->state);
+	snprintf(p->error, sizeof(p->error), "%s", t->error);
+}
+
+/* A fresh database with one torrent of info-hash 07..07. */
+static struct state *
+one_torrent(char *path, size_t len, uint8_t ih[20])
+{
+	struct state		*st;
+	struct state_torrent	 t;
+	char			 err[512] = "";
+	uint8_t			 meta[1] = { 0 }, info[1] = { 'd' };
+
+	test_path(path, len, "state.db");
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	memset(ih, 7, 20);
+	memset(&t, 0, sizeof(t));
+	t.info_hash = ih;
+	t.name = "x";
+	t.info = info;
+	t.info_len = sizeof(info);
+	t.meta = meta;
+	t.meta_len = sizeof(meta);
+	t.save_path = "/srv/a";
+	t.state = "queued";
+	t.added = 1000;
+	ck_assert_int_eq(state_torrent_insert(st, &t), 0);
+	return st;
+}
+
+START_TEST(test_migration3)
+{
+	char			 path[512], err[512] = "";
+	struct state		*st;
+	struct seen_progress	 p;
+	uint8_t			 ih[20];
+
+	/* Fresh: the wasted counter exists and starts at 0. */
+	st = one_torrent(path, sizeof(path), ih);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM "
+	    "pragma_table_info('torrents') WHERE name = 'wasted'"), 1);
+	ck_assert_int_eq(db_int(path, "SELECT wasted FROM torrents"), 0);
+	state_close(st);
+
+	/* A schema-2 database with a torrent in it is upgraded in place. */
+	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET downloaded = 77;"
+	    "ALTER TABLE torrents DROP COLUMN wasted;"
+	    "PRAGMA user_version = 2;"), SQLITE_OK);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_version(st), 3);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.rows, 1);
+	ck_assert_int_eq(p.downloaded, 77);
+	ck_assert_int_eq(p.wasted, 0);
+	ck_assert_int_eq(p.pieces_null, 1);
+	ck_assert_int_eq(p.completed, 0);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_progress_roundtrip)
+{
+	char			 path[512];
+	struct state		*st;
+	struct state_progress	 sp;
+	struct seen_progress	 p;
+	uint8_t			 ih[20], bf[3] = { 0xf0, 0x01, 0x80 };
+
+	st = one_torrent(path, sizeof(path), ih);
+	memset(&sp, 0, sizeof(sp));
+	sp.pieces = bf;
+	sp.pieces_len = sizeof(bf);
+	sp.downloaded = 1234567890123ULL;
+	sp.uploaded = 42;
+	sp.wasted = 16384;
+	sp.completed = 1700000000;
+	sp.state = "seeding";
+	sp.error = "";
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.rows, 1);
+	ck_assert_uint_eq(p.pieces_len, 3);
+	ck_assert_mem_eq(p.pieces, bf, 3);
+	ck_assert_int_eq(p.downloaded, 1234567890123LL);
+	ck_assert_int_eq(p.uploaded, 42);
+	ck_assert_int_eq(p.wasted, 16384);
+	ck_assert_int_eq(p.completed, 1700000000);
+	ck_assert_str_eq(p.state, "seeding");
+	ck_assert_str_eq(p.error, "");
+	ck_assert_int_eq(p.paused, 0);
+	/* An error and a pause; a counter past INT64_MAX is clamped. */
+	sp.state = "error";
+	sp.error = "stored: write single.bin: No space left on device";
+	sp.paused = 1;
+	sp.uploaded = UINT64_MAX;
+	sp.completed = 0;
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_str_eq(p.state, "error");
+	ck_assert_str_eq(p.error, sp.error);
+	ck_assert_int_eq(p.paused, 1);
+	ck_assert_int_eq(p.uploaded, INT64_MAX);
+	ck_assert_int_eq(p.completed, 0);
+	ck_assert_int_eq(db_int(path, "SELECT completed IS NULL FROM "
+	    "torrents"), 1);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_progress_batched)
+{
+	char			 path[512];
+	struct state		*st;
+	struct state_progress	 sp;
+	uint8_t			 ih[20], bf[1] = { 0x80 };
+
+	st = one_torrent(path, sizeof(path), ih);
+	memset(&sp, 0, sizeof(sp));
+	sp.pieces = bf;
+	sp.pieces_len = 1;
+	sp.state = "downloading";
+	sp.error = "";
+	/* Inside a batch nothing is visible to another reader ... */
+	ck_assert_int_eq(state_begin(st), 0);
+	sp.downloaded = 100;
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	sp.downloaded = 200;
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	ck_assert_int_eq(db_int(path, "SELECT downloaded FROM torrents"), 0);
+	ck_assert_int_eq(db_int(path, "SELECT pieces IS NULL FROM torrents"),
+	    1);
+	/* ... until it commits, all at once. */
+	ck_assert_int_eq(state_commit(st), 0);
+	ck_assert_int_eq(db_int(path, "SELECT downloaded FROM torrents"), 200);
+	ck_assert_int_eq(db_int(path, "SELECT hex(pieces) = '80' FROM "
+	    "torrents"), 1);
+	/* A batch rolled back leaves what was committed. */
+	ck_assert_int_eq(state_begin(st), 0);
+	sp.downloaded = 300;
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	state_rollback(st);
+	ck_assert_int_eq(db_int(path, "SELECT downloaded FROM torrents"), 200);
+	state_rollback(st);	/* none open: harmless */
+	/* Session totals in meta. */
+	ck_assert_uint_eq(state_total_get(st, "total_downloaded"), 0);
+	ck_assert_int_eq(state_total_set(st, "total_downloaded",
+	    18446744073709551615ULL), 0);
+	ck_assert_uint_eq(state_total_get(st, "total_downloaded"),
+	    18446744073709551615ULL);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_progress_untrusted)
+{
+	char			 path[512];
+	struct state		*st;
+	struct seen_progress	 p;
+	uint8_t			 ih[20], out[3];
+
+	st = one_torrent(path, sizeof(path), ih);
+	/* Rows written by something else: a bitfield too short for 17
+	 * pieces, one with spare bits set, negative counters, text. */
+	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET pieces = x'ffff',"
+	    " downloaded = -5, uploaded = -1, wasted = 3, completed = -9"),
+	    SQLITE_OK);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.rows, 1);
+	ck_assert_uint_eq(p.pieces_len, 2);
+	ck_assert_int_eq(progress_load_bitfield(p.pieces, p.pieces_len, 17,
+	    out), -1);
+	ck_assert_mem_eq(out, "\0\0\0", 3);
+	ck_assert_uint_eq(progress_row_counter(p.downloaded), 0);
+	ck_assert_uint_eq(progress_row_counter(p.uploaded), 0);
+	ck_assert_uint_eq(progress_row_counter(p.wasted), 3);
+	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET pieces = "
+	    "x'ffffff'"), SQLITE_OK);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(progress_load_bitfield(p.pieces, p.pieces_len, 17,
+	    out), -1);
+	ck_assert_int_eq(progress_load_bitfield(p.pieces, p.pieces_len, 24,
+	    out), 24);
+	/* A total that is not a number counts from 0. */
+	ck_assert_int_eq(db_exec(path, "INSERT INTO meta VALUES "
+	    "('total_uploaded', '-12')"), SQLITE_OK);
+	ck_assert_uint_eq(state_total_get(st, "total_uploaded"), 0);
+	ck_assert_int_eq(db_exec(path, "UPDATE meta SET value = '12x' WHERE "
+	    "key = 'total_uploaded'"), SQLITE_OK);
+	ck_assert_uint_eq(state_total_get(st, "total_uploaded"), 0);
+	state_close(st);
+}
+END_TEST
+
 static Suite *
 state_suite(void)
 {
@@ -606,6 +835,9 @@ state_suite(void)
 	tcase_add_test(tc, test_unclean);
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_wal);
+	tcase_add_test(tc, test_migration3);
+	tcase_add_test(tc, test_progress_roundtrip);
+	tcase_add_test(tc, test_progress_batched);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -614,6 +846,7 @@ state_suite(void)
 	tcase_add_test(tc, test_newer);
 	tcase_add_test(tc, test_unopenable);
 	tcase_add_test(tc, test_not_a_db);
+	tcase_add_test(tc, test_progress_untrusted);
 	suite_add_tcase(s, tc);
 	return s;
 }

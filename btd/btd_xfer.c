@@ -1,0 +1,850 @@
+/*
+ * btd_xfer.c -- torrents running in stored and peerd: their numbers,
+ * their state machine (btd_progress.c), their verified pieces and
+ * counters, and the batched writes of all that to state.db.
+ *
+ * Sends stored: StoredTorrentAdd, TorrentHashes, TorrentRemove.  Sends
+ * peerd: PeerdTorrentAdd, PeerdTorrentRemove.  Sends trackerd:
+ * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
+ * PiecesDurable and TorrentError; from peerd PeerdStats.
+ *
+ * Numbers: a torrent that can run (metadata known, not paused, not in
+ * error) gets a new number each time it is started -- added, resumed, or
+ * loaded at btd's start -- and keeps it while it runs; a restarted
+ * stored or peerd gets every running torrent again under the same
+ * number, so the two agree on the block path.  Numbers are never reused
+ * in one btd run: a number btd never gave is a protocol violation by the
+ * role that names it; one that no longer runs (paused a moment ago) is
+ * a late message and is ignored.
+ *
+ * Back-pressure: the hashes of every torrent can be many MiB, more than
+ * a channel queues, so torrents owed to stored are sent one frame at a
+ * time while chan_full() says no, and the rest waits for the drain
+ * callback (xfer_drained()).  Nothing is ever dropped.
+ *
+ * After an unclean shutdown (btd.c's marker) every torrent's first check
+ * of the run hashes every piece (StoredTorrentAdd.recheck) rather than
+ * trusting the recorded bitfield.
+ *
+ * Durability: a piece is recorded verified only from TorrentChecked
+ * (which replaces the bitfield: a check may find pieces gone) and
+ * PiecesDurable (which only sets bits); stored sends both only for
+ * pieces it has flushed.  Changes are written once a second in one
+ * transaction (FLUSH_MS), and at shutdown: never a transaction per
+ * block.  A crash of btd may lose the last second; the database then
+ * under-claims, which the next check repairs.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "common.pb-c.h"
+#include "ctl.pb-c.h"
+#include "peerd.pb-c.h"
+#include "stored.pb-c.h"
+#include "torrent.pb-c.h"
+#include "trackerd.pb-c.h"
+
+#include "bencode.h"
+#include "btd.h"
+#include "chan.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "utf8.h"
+#include "util.h"
+
+/* Tunables. */
+#define TICK_MS		1000	/* flush to state.db, counters to trackerd */
+#define STATS_STALE_MS	5000	/* rates not refreshed this long read 0 */
+#define HASHES_PER_MSG	16384	/* pieces in one TorrentHashes */
+#define STATS_MAX	100000	/* entries in one PeerdStats */
+#define ERROR_MAX	512	/* bytes of a TorrentError reason kept */
+#define ADD_SLACK	4096	/* room in a frame beyond the packed message */
+
+static struct event_base	*base;
+static struct state		*st;
+static struct event		*tick;
+static uint32_t			 last_num;	/* numbers given: 1..last_num */
+static uint64_t			 run_down, run_up;	/* this run */
+static uint64_t			 total_down, total_up;	/* every run */
+static int			 totals_dirty;
+
+static void	tick_cb(evutil_socket_t, short, void *);
+static void	pump_stored(void);
+
+void
+xfer_init(struct event_base *b, struct state *s)
+{
+	struct timeval tv = { TICK_MS / 1000, (TICK_MS % 1000) * 1000 };
+
+	base = b;
+	st = s;
+	total_down = state_total_get(st, "total_downloaded");
+	total_up = state_total_get(st, "total_uploaded");
+	if ((tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL)) == NULL ||
+	    evtimer_add(tick, &tv) == -1)
+		fatalx("%s: cannot arm the timer", __func__);
+}
+
+void
+xfer_shutdown(void)
+{
+	xfer_flush();
+	if (tick != NULL) {
+		event_free(tick);
+		tick = NULL;
+	}
+}
+
+void
+xfer_recheck_all(void)
+{
+	struct torrent	*t;
+	int		 n = 0;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->desc != NULL) {
+			t->recheck = 1;
+			n++;
+		}
+	if (n > 0)
+		log_info("the previous run did not stop cleanly: %d torrent%s "
+		    "will be checked in full", n, n == 1 ? "" : "s");
+}
+
+static struct torrent *
+by_num(uint32_t num)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->num == num)
+			return t;
+	return NULL;
+}
+
+/*
+ * The torrent a role names by number: -1 for a number btd never gave
+ * (a violation), 0 with *tp NULL for one that no longer runs.
+ */
+static int
+role_torrent(uint32_t num, struct torrent **tp)
+{
+	*tp = NULL;
+	if (num == 0 || num > last_num)
+		return -1;
+	*tp = by_num(num);
+	return 0;
+}
+
+/* Loading: a state.db row is not trusted any more than a role. */
+
+/* The `pieces` string of the info dictionary: 20 bytes a piece. */
+static const uint8_t *
+info_hashes(const uint8_t *info, size_t len, uint32_t pieces)
+{
+	struct be_doc		 doc;
+	const struct be_node	*n;
+	const uint8_t		*h = NULL;
+	char			 err[128];
+
+	memset(&doc, 0, sizeof(doc));
+	if (be_decode(info, len, NULL, 0, &doc, err, sizeof(err)) == -1)
+		return NULL;
+	if (doc.nodes[0].type == BE_DICT &&
+	    (n = be_dict_get(&doc, &doc.nodes[0], "pieces")) != NULL &&
+	    n->type == BE_STR && n->slen == (size_t)pieces * 20)
+		h = n->s;	/* points into info */
+	be_free(&doc);
+	return h;
+}
+
+static uint64_t
+row_counter(int64_t v, const char *what, const char *hex)
+{
+	if (v < 0)
+		log_warnx("state.db: %s: %s is negative; counted from 0", hex,
+		    what);
+	return progress_row_counter(v);
+}
+
+void
+xfer_load(struct torrent *t, const struct state_torrent *row)
+{
+	uint32_t	pieces;
+	int64_t		n;
+
+	t->downloaded = row_counter(row->downloaded, "downloaded", t->hex);
+	t->uploaded = row_counter(row->uploaded, "uploaded", t->hex);
+	t->wasted = row_counter(row->wasted, "wasted", t->hex);
+	t->completed = row->completed > 0 ? row->completed : 0;
+	if (t->desc == NULL)
+		return;
+	pieces = t->desc->piece_count;
+	if ((t->have = calloc(1, bf_len(pieces) + 1)) == NULL)
+		fatal("%s", __func__);
+	if ((n = progress_load_bitfield(row->pieces, row->pieces_len, pieces,
+	    t->have)) == -1)
+		log_warnx("state.db: %s: a verified-piece bitfield of %zu "
+		    "bytes for %u pieces; treated as empty", t->hex,
+		    row->pieces_len, pieces);
+	t->have_count = n > 0 ? (uint32_t)n : 0;
+	if (row->info != NULL && row->info_len > 0) {
+		if ((t->info = malloc(row->info_len)) == NULL)
+			fatal("%s", __func__);
+		memcpy(t->info, row->info, row->info_len);
+		t->info_len = row->info_len;
+		t->hashes = info_hashes(t->info, t->info_len, pieces);
+	}
+	if (t->hashes == NULL && t->state != TST_ERROR) {
+		log_warnx("state.db: %s: the info dictionary has no piece "
+		    "hashes for its %u pieces", t->hex, pieces);
+		free(t->error);
+		t->error = strdup("state.db: the piece hashes cannot be read");
+		t->state = TST_ERROR;
+	}
+}
+
+int
+xfer_can_run(const struct torrent *t)
+{
+	return t->desc != NULL && t->hashes != NULL && !t->paused &&
+	    t->state != TST_ERROR;
+}
+
+uint64_t
+xfer_left(const struct torrent *t)
+{
+	if (t->desc == NULL)
+		return 0;
+	return t->desc->total_size - progress_have_bytes(t->have,
+	    t->desc->piece_count, t->desc->piece_length,
+	    t->desc->total_size);
+}
+
+static void
+set_state(struct torrent *t, enum tevent ev)
+{
+	enum tstate	 old = t->state;
+	int		 complete = t->desc != NULL &&
+			    t->have_count == t->desc->piece_count;
+
+	t->state = tstate_next(t->state, ev, complete);
+	if (t->state != old) {
+		log_info("%s: %s -> %s", t->hex, tstate_name(old),
+		    tstate_name(t->state));
+		t->dirty = 1;
+	}
+}
+
+/* Sending. */
+
+static void
+peerd_add(struct torrent *t, struct chan *c)
+{
+	Btd__PeerdTorrentAdd	 a = BTD__PEERD_TORRENT_ADD__INIT;
+
+	a.torrent = t->num;
+	a.info_hash.data = t->ih;
+	a.info_hash.len = 20;
+	a.piece_length = t->desc->piece_length;
+	a.piece_count = t->desc->piece_count;
+	a.total_size = t->desc->total_size;
+	a.private_ = t->desc->private_;
+	if (t->mag != NULL) {
+		a.peers = t->mag->peers;
+		a.n_peers = t->mag->n_peers;
+	}
+	if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add, &a,
+	    -1) == -1)
+		log_warn("peerd: add %s", t->hex);
+}
+
+static void
+set_error(struct torrent *t, const char *why)
+{
+	char *e;
+
+	if ((e = strdup(why)) == NULL)
+		return;
+	free(t->error);
+	t->error = e;
+	log_warnx("%s: error: %s", t->hex, why);
+	xfer_stop(t);
+	tracker_stop(t);
+	set_state(t, TEV_ERROR);
+	t->dirty = 1;
+}
+
+/* The StoredTorrentAdd of t; 0 sent, -1 it could not be (t in error). */
+static int
+stored_add(struct torrent *t, struct chan *c)
+{
+	Btd__StoredTorrentAdd	 a = BTD__STORED_TORRENT_ADD__INIT;
+	const char		*root;
+	char			 dir[4200];
+
+	if (torrent_data_dir(t, &root, dir, sizeof(dir)) == -1) {
+		set_error(t, "the save path is outside every download "
+		    "directory");
+		return -1;
+	}
+	a.torrent = t->num;
+	a.info_hash.data = t->ih;
+	a.info_hash.len = 20;
+	a.root = (char *)(uintptr_t)root;
+	a.dir = dir;
+	a.files = t->desc->files;
+	a.n_files = t->desc->n_files;
+	a.piece_length = t->desc->piece_length;
+	a.piece_count = t->desc->piece_count;
+	a.total_size = t->desc->total_size;
+	a.have.data = t->have;
+	a.have.len = bf_len(t->desc->piece_count);
+	a.recheck = t->recheck;
+	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
+	    FRAME_MAX_ROLE) {
+		set_error(t, "too many files to hand to stored");
+		return -1;
+	}
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_ADD, torrent_add,
+	    &a, -1) == -1) {
+		log_warn("stored: add %s", t->hex);
+		return -1;
+	}
+	log_debug("stored: %s is torrent %u in %s/%s", t->hex, t->num, root,
+	    dir);
+	set_state(t, TEV_SENT);
+	return 0;
+}
+
+static int
+stored_hashes(struct torrent *t, struct chan *c)
+{
+	Btd__TorrentHashes	 h = BTD__TORRENT_HASHES__INIT;
+	uint32_t		 n = t->desc->piece_count - t->st_next;
+
+	if (n > HASHES_PER_MSG)
+		n = HASHES_PER_MSG;
+	h.torrent = t->num;
+	h.first = t->st_next;
+	h.hashes.data = (uint8_t *)(uintptr_t)(t->hashes +
+	    (size_t)t->st_next * 20);
+	h.hashes.len = (size_t)n * 20;
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_HASHES,
+	    torrent_hashes, &h, -1) == -1) {
+		log_warn("stored: hashes of %s", t->hex);
+		return -1;
+	}
+	t->st_next += n;
+	return 0;
+}
+
+/*
+ * Send stored what it is owed, one torrent after the other (a torrent's
+ * hashes follow its add before anything else), while its queue has room.
+ */
+static void
+pump_stored(void)
+{
+	struct torrent	*t;
+	struct chan	*c;
+
+	if ((c = proc_chan(BTD__ROLE__STORED)) == NULL)
+		return;
+	TAILQ_FOREACH(t, &torrents, entry) {
+		while (t->st_send != ST_SEND_NONE) {
+			if (chan_full(c))
+				return;	/* xfer_drained() goes on */
+			if (t->st_send == ST_SEND_ADD) {
+				if (stored_add(t, c) == -1) {
+					t->st_send = ST_SEND_NONE;
+					break;
+				}
+				t->st_send = ST_SEND_HASHES;
+				t->st_next = 0;
+			} else if (stored_hashes(t, c) == -1) {
+				/* The chan is gone: stored restarts. */
+				return;
+			}
+			if (t->st_send == ST_SEND_HASHES &&
+			    t->st_next >= t->desc->piece_count)
+				t->st_send = ST_SEND_NONE;
+		}
+	}
+}
+
+void
+xfer_drained(int role)
+{
+	if (role == BTD__ROLE__STORED)
+		pump_stored();
+}
+
+void
+xfer_start(struct torrent *t)
+{
+	struct chan *c;
+
+	if (!xfer_can_run(t))
+		return;
+	if (t->num == 0) {
+		if (last_num == UINT32_MAX)
+			fatalx("%s: torrent numbers exhausted", __func__);
+		t->num = ++last_num;
+	}
+	t->counters_sent = 0;
+	if (proc_chan(BTD__ROLE__STORED) != NULL) {
+		t->st_send = ST_SEND_ADD;
+		pump_stored();
+	}
+	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL && t->num != 0)
+		peerd_add(t, c);
+}
+
+void
+xfer_stop(struct torrent *t)
+{
+	Btd__PeerdTorrentRemove	 pr = BTD__PEERD_TORRENT_REMOVE__INIT;
+	Btd__TorrentRemove	 sr = BTD__TORRENT_REMOVE__INIT;
+	struct chan		*c;
+
+	if (t->num == 0)
+		return;
+	pr.torrent = sr.torrent = t->num;
+	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL &&
+	    MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_REMOVE,
+	    torrent_remove, &pr, -1) == -1)
+		log_warn("peerd: remove %s", t->hex);
+	/* stored knows it only once its add went out. */
+	if (t->st_send != ST_SEND_ADD &&
+	    (c = proc_chan(BTD__ROLE__STORED)) != NULL &&
+	    MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_REMOVE,
+	    torrent_remove, &sr, -1) == -1)
+		log_warn("stored: remove %s", t->hex);
+	log_debug("%s: torrent %u stopped", t->hex, t->num);
+	t->num = 0;
+	t->st_send = ST_SEND_NONE;
+	t->rate_down = t->rate_up = 0;
+	t->peers = t->seeds = 0;
+}
+
+void
+xfer_forget(struct torrent *t)
+{
+	xfer_stop(t);
+	free(t->info);
+	free(t->have);
+	t->info = t->have = NULL;
+	t->hashes = NULL;
+}
+
+void
+xfer_role_started(int role)
+{
+	struct torrent	*t;
+	struct chan	*c;
+
+	switch (role) {
+	case BTD__ROLE__STORED:
+		TAILQ_FOREACH(t, &torrents, entry)
+			if (xfer_can_run(t)) {
+				if (t->num == 0)
+					t->num = ++last_num;
+				t->st_send = ST_SEND_ADD;
+			}
+		pump_stored();
+		break;
+	case BTD__ROLE__PEERD:
+		if ((c = proc_chan(BTD__ROLE__PEERD)) == NULL)
+			break;
+		TAILQ_FOREACH(t, &torrents, entry)
+			if (xfer_can_run(t)) {
+				if (t->num == 0)
+					t->num = ++last_num;
+				peerd_add(t, c);
+			}
+		break;
+	case BTD__ROLE__TRACKERD:
+		TAILQ_FOREACH(t, &torrents, entry)
+			t->counters_sent = 0;
+		break;
+	}
+}
+
+void
+xfer_role_exited(int role)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry) {
+		if (role == BTD__ROLE__STORED)
+			t->st_send = ST_SEND_NONE;
+		if (role == BTD__ROLE__PEERD) {
+			t->rate_down = t->rate_up = 0;
+			t->peers = t->seeds = 0;
+		}
+	}
+}
+
+/* Messages from stored. */
+
+static void
+tracker_completed(const struct torrent *t)
+{
+	Btd__TorrentCompleted	 tc = BTD__TORRENT_COMPLETED__INIT;
+	struct chan		*c;
+
+	if ((c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
+		return;
+	tc.info_hash.data = (uint8_t *)(uintptr_t)t->ih;
+	tc.info_hash.len = 20;
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TORRENT_COMPLETED,
+	    torrent_completed, &tc, -1) == -1)
+		log_warn("trackerd: completed %s", t->hex);
+}
+
+static int
+on_checked(const Btd__TorrentChecked *m)
+{
+	struct torrent	*t;
+	uint32_t	 pieces;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	pieces = t->desc->piece_count;
+	/* stored checks only once it has every hash. */
+	if (t->st_send != ST_SEND_NONE || !bf_valid(m->have.data,
+	    m->have.len, pieces) || m->hashed > pieces)
+		return -1;
+	memcpy(t->have, m->have.data, m->have.len);
+	t->have_count = bf_count(t->have, pieces);
+	t->recheck = 0;
+	log_info("%s: checked: %u of %u pieces verified (%u hashed)", t->hex,
+	    t->have_count, pieces, m->hashed);
+	set_state(t, TEV_CHECKED);
+	if (t->state == TST_SEEDING && t->completed == 0)
+		t->completed = (int64_t)time(NULL);
+	t->dirty = 1;
+	return 0;
+}
+
+static int
+on_durable(const Btd__PiecesDurable *m)
+{
+	struct torrent	*t;
+	enum tstate	 old;
+	size_t		 i;
+	uint32_t	 pieces;
+	int		 r;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	pieces = t->desc->piece_count;
+	if (t->st_send != ST_SEND_NONE || m->n_pieces > pieces)
+		return -1;
+	for (i = 0; i < m->n_pieces; i++)
+		if (m->pieces[i] >= pieces)
+			return -1;
+	for (i = 0; i < m->n_pieces; i++)
+		if ((r = bf_set(t->have, pieces, m->pieces[i])) == 1) {
+			t->have_count++;
+			t->dirty = 1;
+		}
+	old = t->state;
+	set_state(t, TEV_DURABLE);
+	if (old != TST_SEEDING && t->state == TST_SEEDING) {
+		if (t->completed == 0)
+			t->completed = (int64_t)time(NULL);
+		log_info("%s: complete", t->hex);
+		tracker_completed(t);
+		t->dirty = 1;
+	}
+	return 0;
+}
+
+static int
+on_error(const Btd__TorrentError *m)
+{
+	struct torrent	*t;
+	char		 why[ERROR_MAX];
+	size_t		 n;
+
+	if (role_torrent(m->torrent, &t) == -1 || !utf8_valid(m->error))
+		return -1;
+	if (t == NULL)
+		return 0;
+	n = strlen(m->error);
+	log_escape(why, sizeof(why), m->error, n);
+	/* stored forgot it already: nothing more to tell it. */
+	t->st_send = ST_SEND_ADD;
+	set_error(t, why[0] != '\0' ? why : "stored gave no reason");
+	return 0;
+}
+
+int
+xfer_stored_msg(const ProtobufCMessage *env)
+{
+	const Btd__StoredMsg *m = MSG_AS(Btd__StoredMsg, stored_msg, env);
+
+	switch (m->body_case) {
+	case BTD__STORED_MSG__BODY_CHECKED:
+		return on_checked(m->checked);
+	case BTD__STORED_MSG__BODY_DURABLE:
+		return on_durable(m->durable);
+	case BTD__STORED_MSG__BODY_TORRENT_ERROR:
+		return on_error(m->torrent_error);
+	default:
+		return -1;
+	}
+}
+
+/* Messages from peerd. */
+
+static int
+on_stats(const Btd__PeerdStats *m)
+{
+	const Btd__TorrentStats	*s;
+	struct torrent		*t;
+	uint64_t		 now = util_now_ms();
+	size_t			 i;
+
+	if (m->n_torrents > STATS_MAX)
+		return -1;
+	for (i = 0; i < m->n_torrents; i++) {
+		s = m->torrents[i];
+		if (role_torrent(s->torrent, &t) == -1 || s->seeds > s->peers)
+			return -1;
+		if (t == NULL)
+			continue;
+		t->downloaded = sat_add(t->downloaded, s->downloaded);
+		t->uploaded = sat_add(t->uploaded, s->uploaded);
+		t->wasted = sat_add(t->wasted, s->wasted);
+		run_down = sat_add(run_down, s->downloaded);
+		run_up = sat_add(run_up, s->uploaded);
+		total_down = sat_add(total_down, s->downloaded);
+		total_up = sat_add(total_up, s->uploaded);
+		if (s->downloaded || s->uploaded || s->wasted) {
+			t->dirty = 1;
+			totals_dirty = 1;
+		}
+		t->rate_down = s->rate_down;
+		t->rate_up = s->rate_up;
+		t->peers = s->peers;
+		t->seeds = s->seeds;
+		t->stats_ms = now;
+	}
+	return 0;
+}
+
+int
+xfer_peerd_msg(const ProtobufCMessage *env)
+{
+	const Btd__PeerdMsg *m = MSG_AS(Btd__PeerdMsg, peerd_msg, env);
+
+	if (m->body_case == BTD__PEERD_MSG__BODY_STATS)
+		return on_stats(m->stats);
+	return -1;
+}
+
+/* Once a second: state.db, trackerd's figures, stale rates. */
+
+static void
+save_one(struct torrent *t)
+{
+	struct state_progress p;
+
+	memset(&p, 0, sizeof(p));
+	if (t->have != NULL) {
+		p.pieces = t->have;
+		p.pieces_len = bf_len(t->desc->piece_count);
+	}
+	p.downloaded = t->downloaded;
+	p.uploaded = t->uploaded;
+	p.wasted = t->wasted;
+	p.completed = t->completed;
+	p.state = tstate_name(t->state);
+	p.error = t->error;
+	p.paused = t->paused;
+	if (state_progress_save(st, t->ih, &p) == 0)
+		t->dirty = 0;
+}
+
+void
+xfer_flush(void)
+{
+	struct torrent	*t;
+	int		 any = totals_dirty;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		any |= t->dirty;
+	if (!any || st == NULL)
+		return;
+	if (state_begin(st) == -1)
+		return;		/* still dirty: the next tick tries again */
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->dirty)
+			save_one(t);
+	if (totals_dirty && state_total_set(st, "total_downloaded",
+	    total_down) == 0 && state_total_set(st, "total_uploaded",
+	    total_up) == 0)
+		totals_dirty = 0;
+	if (state_commit(st) == -1) {
+		state_rollback(st);
+		TAILQ_FOREACH(t, &torrents, entry)
+			t->dirty = 1;
+		totals_dirty = 1;
+	}
+}
+
+static void
+send_counters(struct chan *c, struct torrent *t)
+{
+	Btd__TorrentCounters	 tc = BTD__TORRENT_COUNTERS__INIT;
+	uint64_t		 left = xfer_left(t);
+
+	if (t->counters_sent && left == t->sent_left &&
+	    t->uploaded == t->sent_up && t->downloaded == t->sent_down)
+		return;
+	tc.info_hash.data = t->ih;
+	tc.info_hash.len = 20;
+	tc.left = left;
+	tc.uploaded = t->uploaded;
+	tc.downloaded = t->downloaded;
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TORRENT_COUNTERS,
+	    torrent_counters, &tc, -1) == -1) {
+		log_warn("trackerd: counters of %s", t->hex);
+		return;
+	}
+	t->sent_left = left;
+	t->sent_up = t->uploaded;
+	t->sent_down = t->downloaded;
+	t->counters_sent = 1;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct torrent	*t;
+	struct chan	*c = proc_chan(BTD__ROLE__TRACKERD);
+	uint64_t	 now = util_now_ms();
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	TAILQ_FOREACH(t, &torrents, entry) {
+		if (t->stats_ms != 0 && now - t->stats_ms > STATS_STALE_MS) {
+			t->rate_down = t->rate_up = 0;
+			t->peers = t->seeds = 0;
+			t->stats_ms = 0;
+		}
+		if (c != NULL && t->desc != NULL && !t->paused &&
+		    t->state != TST_ERROR)
+			send_counters(c, t);
+	}
+	xfer_flush();
+}
+
+/* ctl: pause, resume, stats */
+
+static void
+reply_ok(int client)
+{
+	Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
+
+	rep.ok = 1;
+	(void)ctl_send_reply(client, &rep);
+}
+
+void
+xfer_ctl_pause(int client, const Btd__PauseRequest *req)
+{
+	struct torrent	*t;
+	char		 err[256];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (!t->paused) {
+		t->paused = 1;
+		xfer_stop(t);
+		tracker_stop(t);
+		t->dirty = 1;
+		xfer_flush();
+		log_info("%s: paused", t->hex);
+	}
+	reply_ok(client);
+}
+
+void
+xfer_ctl_resume(int client, const Btd__ResumeRequest *req)
+{
+	struct torrent	*t;
+	char		 err[256], *e;
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (!t->paused && t->state != TST_ERROR) {
+		reply_ok(client);
+		return;
+	}
+	if (t->desc != NULL && t->hashes == NULL) {
+		ctl_send_error(client, "%s cannot run: %s", t->hex, t->error);
+		return;
+	}
+	if ((e = strdup("")) == NULL) {
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	free(t->error);
+	t->error = e;
+	t->paused = 0;
+	set_state(t, TEV_RESUME);
+	t->dirty = 1;
+	log_info("%s: resumed", t->hex);
+	tracker_start(t);
+	xfer_start(t);
+	xfer_flush();
+	reply_ok(client);
+}
+
+void
+xfer_ctl_stats(int client)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	Btd__SessionStats s = BTD__SESSION_STATS__INIT;
+	struct torrent	*t;
+
+	TAILQ_FOREACH(t, &torrents, entry) {
+		s.torrents++;
+		if (!t->paused && (t->state == TST_DOWNLOADING ||
+		    t->state == TST_SEEDING))
+			s.active++;
+		s.rate_down = sat_add(s.rate_down, t->rate_down);
+		s.rate_up = sat_add(s.rate_up, t->rate_up);
+		s.peers += t->peers;
+	}
+	s.downloaded = run_down;
+	s.uploaded = run_up;
+	s.total_downloaded = total_down;
+	s.total_uploaded = total_up;
+	s.uptime = btd_uptime();
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_STATS;
+	rep.stats = &s;
+	(void)ctl_send_reply(client, &rep);
+}
