@@ -55,9 +55,19 @@ UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
-.PHONY: all check unit integration demo install fuzz clean bootstrap \
-	bootstrap-test gen
+.PHONY: all check unit integration demo install uninstall fuzz clean \
+	bootstrap bootstrap-test gen
 .SECONDARY:
+
+# Without the build's Debian packages, say which are missing and how to
+# install them, rather than fail later on a missing protoc-c or header.
+# The targets that install them first (check, demo) or need none skip it.
+ifeq ($(filter clean bootstrap bootstrap-test check demo uninstall,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell sh mk/bootstrap.sh missing 2>&1 >/dev/null | tr '\n' ' ')
+ifneq ($(strip $(DEPS_MISSING)),)
+$(error $(DEPS_MISSING))
+endif
+endif
 
 all: $(BINS)
 
