@@ -131,6 +131,7 @@ enum proc_state {
 	PROC_BACKOFF,		/* dead, waiting to be restarted */
 	PROC_FAILED,		/* cannot be started; see last_exit */
 	PROC_STOPPED,		/* shut down */
+	PROC_STOPPING,		/* ordered restart: told to stop */
 };
 
 struct proc_link {

@@ -74,6 +74,23 @@ old=$(role_pid peerd)
 check "set peer_port 16999" ctl set peer_port 16999
 new_peerd() { p=$(role_pid peerd); [ "$p" != "$old" ] && [ "$(role_field peerd state)" = running ]; }
 check "set peer_port restarts peerd under the new port rule" wait_for 10 new_peerd
+st_line() { "$BTCTL" -s "$SOCK" status | grep "^$1 "; }
+out=$(st_line peerd)
+check "set peer_port: LAST-EXIT says ordered restart (got: $out)" sh -c \
+    "echo '$out' | grep -q 'ordered restart (peer_port changed): exited with status 0\$'"
+check "set peer_port: no protocol violation logged" sh -c "! grep -q 'peerd: protocol violation' '$LOG'"
+for r in trackerd metad; do
+	old_r=$(role_pid $r)
+	out=$(ctl restart $r)
+	check "btctl restart $r: says so" [ "$out" = "restarting $r" ]
+	new_r() { p=$(role_pid $r); [ "$p" != "$old_r" ] && [ "$(role_field $r state)" = running ]; }
+	check "btctl restart $r: a new pid, running" wait_for 10 new_r
+	out=$(st_line $r)
+	check "btctl restart $r: LAST-EXIT ordered restart (got: $out)" sh -c \
+	    "echo '$out' | grep -q 'ordered restart (btctl restart): exited with status 0\$'"
+	check "btctl restart $r: no backoff, restarts 1" [ "$(role_field $r restarts)" = 1 ]
+done
+check "btctl restart: no protocol violation logged" sh -c "! grep -q 'protocol violation' '$LOG'"
 rp=$(role_pids)
 ctl shutdown >/dev/null
 check "shutdown: btd exits" wait_for 10 dead "$BTD_PID"
