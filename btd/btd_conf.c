@@ -19,8 +19,10 @@
  * btd.conf: one setting a line, "key value".  The value is the rest of
  * the line with surrounding whitespace trimmed, or a double-quoted
  * string in which \" and \\ are the only escapes.  A line whose first
- * non-blank byte is '#' is a comment; a '#' later in a line is part of
- * the value (so paths may hold one).  A line longer than CONF_LINE_MAX
+ * non-blank byte is '#' is a comment, and so is the rest of a line from
+ * a '#' that follows a blank outside quotes ("peer_port 6881  # the
+ * default"); a '#' inside a word stays in it (/srv/a#b), and a value
+ * with " #" in it is quoted.  A line longer than CONF_LINE_MAX
  * is an error rather than silently cut; lines are read into a fixed
  * buffer rather than with getline(3), so a file named by mistake (a
  * device, a huge binary) cannot make btd allocate without bound.
@@ -275,6 +277,7 @@ conf_parse_line(char *line, char **key, char **value, char *err,
     size_t errlen)
 {
 	char	*p, *q, *e;
+	int	 inq;
 
 	*key = *value = NULL;
 	for (p = line; isspace((unsigned char)*p); p++)
@@ -289,6 +292,19 @@ conf_parse_line(char *line, char **key, char **value, char *err,
 	*p++ = '\0';
 	while (isspace((unsigned char)*p))
 		p++;
+	/* A comment after the value: '#' after a blank, outside quotes. */
+	if (*p == '#')
+		*p = '\0';
+	for (q = p, inq = 0; *q != '\0'; q++) {
+		if (inq && *q == '\\' && q[1] != '\0')
+			q++;
+		else if (*q == '"')
+			inq = !inq;
+		else if (!inq && *q == '#' && isspace((unsigned char)q[-1])) {
+			*q = '\0';
+			break;
+		}
+	}
 	e = p + strlen(p);
 	while (e > p && isspace((unsigned char)e[-1]))
 		*--e = '\0';

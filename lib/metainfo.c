@@ -698,8 +698,13 @@ parse_begin(struct parse *ps, struct be_doc *doc, const uint8_t *buf,
 	if (len > MI_MAX_TORRENT)
 		return perr(ps, "%s is %zu bytes; the limit is 10 MiB", what,
 		    len);
-	if (be_decode(buf, len, NULL, 0, doc, why, sizeof(why)) == -1)
+	if (be_decode(buf, len, NULL, 0, doc, why, sizeof(why)) == -1) {
+		/* Most often the wrong file given to btctl add. */
+		if (strcmp(what, "torrent") == 0)
+			return perr(ps, "not a .torrent file (bencode: %s)",
+			    why);
 		return perr(ps, "bencode: %s", why);
+	}
 	return 0;
 }
 

@@ -19,6 +19,9 @@ BTCTL=$B/bin/btctl
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/btd-test.XXXXXX)
 chmod 755 "$T"
+# btd's pointers (for btctl without -s) stay in the test's directory.
+XDG_RUNTIME_DIR=$T/run
+export XDG_RUNTIME_DIR
 PIDS=""
 
 # stop_pids PID...: SIGTERM to each process and its process group, up to
