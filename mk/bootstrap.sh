@@ -95,7 +95,9 @@ if [ -n "$missing" ]; then
 			fi
 			echo $? >"$rcf"
 		} 2>&1 | tee "$log" | sed -u -n \
-		    -e 's/^\(Get\|Err\|E\):[0-9]* *\([^ ]*\) \([^ ]*\).*/bootstrap:   \1 \2 \3/p' \
+		    -e 's/^Get:[0-9]* [^ ]* [^ ]* [^ ]* \([^ ]*\) [^ ]* [^ ]* \[.*/bootstrap:   fetch \1/p' \
+		    -e 's/^\(Get\|Hit\|Err\):[0-9]* \(.*\)/bootstrap:   \2/p' \
+		    -e 's/^\(E\|W\): \(.*\)/bootstrap:   \1: \2/p' \
 		    -e 's/^Setting up \([^ ]*\) .*/bootstrap:   set up \1/p'
 		if [ "$(cat "$rcf")" != 0 ]; then
 			cat "$log" >&2
