@@ -458,6 +458,14 @@ main(int argc, char *argv[])
 	if (verbose > 0 && conf_set_flag(cf, "log_level",
 	    verbose > 1 ? "trace" : "debug", err, sizeof(err)) == -1)
 		startup_fail("-v: %s", err);
+	{
+		uid_t	u;
+		gid_t	g;
+
+		/* As root: the account that will own the downloads. */
+		if (owner_resolve(cf, &u, &g, err, sizeof(err)) == -1)
+			startup_fail("%s", err);
+	}
 
 	/*
 	 * The state directory: ours alone.  As root the roles run under

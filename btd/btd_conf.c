@@ -47,6 +47,7 @@ enum conf_type {
 	CONF_T_EXEC,		/* absolute path, or "" for the built-in */
 	CONF_T_INT,		/* decimal integer in [min, max] */
 	CONF_T_LEVEL,		/* info, debug or trace */
+	CONF_T_NAME,		/* a user or group name, or "" */
 };
 
 struct conf_def {
@@ -78,6 +79,10 @@ static const struct conf_def conf_keys[] = {
 	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
 	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+4",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
+	{ "download_user", "as root, the account stored runs as, which owns "
+	    "the downloaded files", CONF_T_NAME, 0, 0, "btd", 0 },
+	{ "download_group", "as root, stored's group (empty: "
+	    "download_user's own)", CONF_T_NAME, 0, 0, "", 0 },
 };
 
 #define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -165,6 +170,21 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 		util_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
 		    k->name, k->min, k->max, echo);
 		return -1;
+	case CONF_T_NAME: {
+		const char *p;
+
+		/* useradd's rule, as in Debian's adduser.conf NAME_REGEX. */
+		for (p = value; *p != '\0'; p++)
+			if (!(isalnum((unsigned char)*p) || *p == '_' ||
+			    *p == '-' || *p == '.') || (p == value && *p == '-'))
+				break;
+		if (*p == '\0' && len < 33 &&
+		    (len > 0 || strcmp(k->name, "download_group") == 0))
+			return 0;
+		util_seterr(err, errlen, "%s: not a user or group name: '%s'",
+		    k->name, echo);
+		return -1;
+	}
 	case CONF_T_LEVEL:
 		if (strcmp(value, "info") == 0 || strcmp(value, "debug") == 0 ||
 		    strcmp(value, "trace") == 0)

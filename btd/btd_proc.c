@@ -361,6 +361,11 @@ proc_spawn(struct proc *p)
 	if (geteuid() != 0) {
 		pol.uid = getuid();
 		pol.gid = getgid();
+	} else if (pol.kind == SANDBOX_STORED &&
+	    owner_resolve(cf, &pol.uid, &pol.gid, err, sizeof(err)) == -1) {
+		/* stored runs as download_user, who owns the files. */
+		proc_fail(p, "%s", err);
+		return;
 	}
 	if (pol.kind == SANDBOX_STORED && proc_download_dir(p, &pol) == -1)
 		return;

@@ -78,6 +78,11 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 fi
 
 if [ "$what" = all ] || [ "$what" = integration ]; then
+	# As root btd runs stored as the system user btd and the other
+	# roles under named uids: create them as make install does.
+	if [ "$(id -u)" = 0 ]; then
+		sh mk/users.sh 2>&1 | sed 's/^/integration: /'
+	fi
 	for t in tests/integration/t_*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
