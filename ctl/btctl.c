@@ -38,9 +38,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -539,9 +541,11 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 static char *
 confinement_str(const Btd__Confinement *c)
 {
-	char	*s, *pol;
-	size_t	 len;
-	FILE	*fp;
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*s, *pol;
+	size_t		 len;
+	FILE		*fp;
 
 	if (c == NULL)
 		return xasprintf("-");
@@ -556,9 +560,19 @@ confinement_str(const Btd__Confinement *c)
 		fprintf(fp, " seccomp%s%s", pol[0] != '\0' ? ":" : "", pol);
 		free(pol);
 	}
-	fprintf(fp, " uid:%u", c->uid);
-	if (c->gid != c->uid)
-		fprintf(fp, " gid:%u", c->gid);
+	/* The names are this machine's, where btctl runs beside btd. */
+	pw = getpwuid((uid_t)c->uid);
+	pol = esc(pw != NULL ? pw->pw_name : NULL);
+	fprintf(fp, " uid:%u%s%s%s", c->uid, pol[0] ? "(" : "", pol,
+	    pol[0] ? ")" : "");
+	free(pol);
+	if (c->gid != c->uid && (pw == NULL || pw->pw_gid != c->gid)) {
+		gr = getgrgid((gid_t)c->gid);
+		pol = esc(gr != NULL ? gr->gr_name : NULL);
+		fprintf(fp, " gid:%u%s%s%s", c->gid, pol[0] ? "(" : "", pol,
+		    pol[0] ? ")" : "");
+		free(pol);
+	}
 	if (c->netns)
 		fputs(" netns", fp);
 	if (fclose(fp) == EOF)

@@ -20,6 +20,8 @@ check "stored runs as btd ($bu)" [ "$(role_field stored confinement | $PY -c "im
 spid=$(role_pid stored)
 check "stored's real uid and gid are btd's" [ "$(awk '/^Uid:/ {print $2} /^Gid:/ {print $2}' /proc/$spid/status | tr '\n' ' ')" = "$bu $bg " ]
 check "the download dir btd created belongs to btd:btd" [ "$(stat -c %U:%G "$T/o/dl")" = btd:btd ]
+check "btctl status names stored's uid" sh -c "'$BTCTL' -s '$SOCK' status | grep '^stored ' | grep -q 'uid:$bu(btd)'"
+check "btctl status names peerd's uid" sh -c "'$BTCTL' -s '$SOCK' status | grep '^peerd ' | grep -q 'uid:[0-9]*(btd-peerd)'"
 for r in trackerd peerd metad; do
 	u=$(role_field $r confinement | $PY -c "import ast,sys; print(ast.literal_eval(sys.stdin.read())['uid'])")
 	check "$r's uid $u has the name btd-$r" [ "$(getent passwd "$u" | cut -d: -f1)" = "btd-$r" ]
