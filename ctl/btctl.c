@@ -437,7 +437,7 @@ ctl_connect(struct ctl *ctl)
 {
 	const char		*hint = "";
 	char			*path;
-	int			 fd, dflt = 0;
+	int			 fd, dflt = 0, err;
 
 	if (ctl->sock == NULL) {
 		if (util_default_socket(ctl->sockbuf,
@@ -463,16 +463,16 @@ ctl_connect(struct ctl *ctl)
 		ctl->sock = ctl->sockbuf;
 		errno = save;
 	}
+	err = errno;
 	path = esc(ctl->sock);
-	if (errno == ENAMETOOLONG)
+	if (err == ENAMETOOLONG)
 		errorx(1, "socket path too long: %s", path);
-	if (errno == ENOENT || errno == ECONNREFUSED)
-		hint = dflt ? " (is btd running?  A btd started with -S DIR "
+	if (err == ENOENT || err == ECONNREFUSED)
+		hint = dflt ? " (is btd running? A btd started with -S DIR "
 		    "is reached with -s DIR/btd.sock)" : " (is btd running?)";
-	else if (errno == EACCES || errno == EPERM)
+	else if (err == EACCES || err == EPERM)
 		hint = " (btd serves its own user and root only)";
-	errorx(1, "cannot reach btd at %s: %s%s", path, strerror(errno),
-	    hint);
+	errorx(1, "cannot reach btd at %s: %s%s", path, strerror(err), hint);
 }
 
 /*
