@@ -39,6 +39,9 @@ static struct event		*shutdown_ev;
 static int			 ready_fd = -1;	/* to the waiting parent */
 static const char		*shutdown_why;
 static char			 pointer[PATH_MAX];	/* util_pointer_path() */
+static struct event		*ready_timer;
+#define BTD_READY_WAIT	10	/* seconds the detaching parent waits */
+static const struct timeval	 ready_wait = { BTD_READY_WAIT, 0 };
 
 static const char usage_line[] = "usage: btd [-fv] [-c file] "
     "[-S state-dir] [-p peer-port] [-D download-dir]\n"
@@ -189,6 +192,29 @@ startup_fail(const char *fmt, ...)
 	else
 		fprintf(stderr, "btd: %s\n", msg);
 	exit(1);
+}
+
+/* Every role has started or failed: the detaching parent may exit 0. */
+void
+btd_roles_settled(void)
+{
+	if (ready_fd == -1)
+		return;
+	close(ready_fd);
+	ready_fd = -1;
+	if (ready_timer != NULL)
+		evtimer_del(ready_timer);
+}
+
+static void
+ready_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_warnx("roles not all running after %d s; detaching anyway",
+	    BTD_READY_WAIT);
+	btd_roles_settled();
 }
 
 const char *
@@ -523,9 +549,16 @@ main(int argc, char *argv[])
 			close(i);
 		}
 		log_init("btd", log_getverbose());
-		/* Ready: the waiting parent exits 0. */
-		close(ready_fd);
-		ready_fd = -1;
+		/*
+		 * The waiting parent exits 0 once every role runs (or could
+		 * not be started: btctl status says why), so that a btctl
+		 * right after `btd` finds metad there; at most
+		 * BTD_READY_WAIT seconds.
+		 */
+		ready_timer = evtimer_new(base, ready_timeout, NULL);
+		if (ready_timer == NULL ||
+		    evtimer_add(ready_timer, &ready_wait) == -1)
+			btd_roles_settled();
 	}
 	snprintf(path, sizeof(path), "%s/%s", state_dir, BTD_SOCK_NAME);
 	pointer_create(path);
@@ -538,6 +571,9 @@ main(int argc, char *argv[])
 	proc_start_all();
 	event_base_dispatch(base);
 
+	btd_roles_settled();
+	if (ready_timer != NULL)
+		event_free(ready_timer);
 	pointer_remove();
 	state_mark_clean(st);
 	state_close(st);

@@ -217,6 +217,7 @@ void		 ctl_send_error(int client, const char *, ...)
 /* btd.c */
 struct ctl_status;
 void		 btd_shutdown(const char *why);
+void		 btd_roles_settled(void);	/* btd_proc.c: all started */
 const char	*btd_state_dir(void);
 uint64_t	 btd_uptime(void);
 

@@ -273,6 +273,19 @@ static void
 proc_fail(struct proc *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Once every role runs or failed, a detaching btd lets its parent go. */
+static void
+proc_settled(void)
+{
+	int i;
+
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].state != PROC_RUNNING &&
+		    procs[i].state != PROC_FAILED)
+			return;
+	btd_roles_settled();
+}
+
 /* The role cannot be started: fail closed, no retry until asked. */
 static void
 proc_fail(struct proc *p, const char *fmt, ...)
@@ -284,6 +297,7 @@ proc_fail(struct proc *p, const char *fmt, ...)
 	va_end(ap);
 	p->state = PROC_FAILED;
 	log_warnx("%s: not started: %s", p->name, p->last_exit);
+	proc_settled();
 }
 
 /* Schedule a restart of a role that died, with backoff. */
@@ -604,6 +618,7 @@ on_hello(struct proc *p, const Btd__Hello *h)
 	    p->impl_version, h->proto_major, h->proto_minor);
 	wire_role(p);
 	torrent_role_started(p->role);
+	proc_settled();
 	return 0;
 }
 

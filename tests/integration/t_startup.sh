@@ -110,6 +110,8 @@ timeout 10 "$BTD" -S "$st" -D "$T/daemon-dl"; rc=$?
 check "daemon mode: exit 0 once started" [ $rc = 0 ]
 dpid=$(head -n 1 "$st/btd.lock" 2>/dev/null)
 [ -n "$dpid" ] && PIDS="$PIDS $dpid"
+SOCK=$st/btd.sock
+check "daemon mode: every role runs by the time btd returns" all_running
 check "daemon mode: serves status" "$BTCTL" -s "$st/btd.sock" status
 check "daemon mode: logs to btd.log" wait_for 5 grep -q "running" "$st/btd.log"
 "$BTCTL" -s "$st/btd.sock" shutdown >/dev/null
