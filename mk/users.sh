@@ -52,8 +52,14 @@ role() {
 			groupadd --system --gid "$uid" "$2"
 		fi
 	fi
+	# Above SYS_UID_MAX on purpose (role_uid_base): not worth a warning.
 	useradd --system --uid "$uid" --gid "$2" --home-dir /nonexistent \
-	    --no-create-home --shell "$nologin" --comment "btd role $2" "$2"
+	    --no-create-home --shell "$nologin" --comment "btd role $2" \
+	    "$2" 2>&1 | grep -v "greater than SYS_UID_MAX" >&2 || true
+	getent passwd "$2" >/dev/null || {
+		echo "users: useradd $2 failed" >&2
+		exit 1
+	}
 	echo "users: created $(id "$2")"
 }
 role 1 btd-trackerd
