@@ -5,7 +5,10 @@
 #                   integration tests on real processes; ends with
 #                   "N passed, N failed"
 #   make demo       bootstrap, start btd, show `btctl status`, stop it
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=: btd in sbin, btctl in bin,
+#                   the roles in libexec/btd, man pages, docs, the systemd
+#                   unit, /etc/btd/btd.conf.example, the system users
+#   make uninstall  the same files again (not the users, not the state)
 #   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
 
 PREFIX	?= /usr/local
@@ -13,6 +16,9 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec/btd
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/btd
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 VERSION	:= 0.1.0
 
 CC	?= cc
@@ -38,7 +44,8 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
 	   lib/magnet.c lib/utf8.c lib/arena.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
-	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c
+	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
+	   btd/btd_owner.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad
 
@@ -56,9 +63,19 @@ UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   storedrole progress
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
-.PHONY: all check unit integration demo install fuzz clean bootstrap \
-	bootstrap-test gen
+.PHONY: all check unit integration demo install uninstall fuzz clean \
+	bootstrap bootstrap-test gen
 .SECONDARY:
+
+# Without the build's Debian packages, say which are missing and how to
+# install them, rather than fail later on a missing protoc-c or header.
+# The targets that install them first (check, demo) or need none skip it.
+ifeq ($(filter clean bootstrap bootstrap-test check demo uninstall,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell sh mk/bootstrap.sh missing 2>&1 >/dev/null | tr '\n' ' ')
+ifneq ($(strip $(DEPS_MISSING)),)
+$(error $(DEPS_MISSING))
+endif
+endif
 
 all: $(BINS)
 
@@ -177,7 +194,8 @@ demo: bootstrap
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/btd
 	install -m 755 $(B)/bin/btd $(DESTDIR)$(SBINDIR)/btd
 	install -m 755 $(B)/bin/btctl $(DESTDIR)$(BINDIR)/btctl
 	for r in $(ROLES); do \
@@ -185,6 +203,29 @@ install: all
 	done
 	install -m 644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 README.md docs/ARCHITECTURE.md docs/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/btd.service.in >$(B)/btd.service
+	install -m 644 $(B)/btd.service $(DESTDIR)$(SYSTEMDUNITDIR)/btd.service
+	install -m 644 etc/btd.conf $(DESTDIR)$(SYSCONFDIR)/btd/btd.conf.example
+	@if [ -z "$(DESTDIR)" ]; then sh mk/users.sh; else \
+	    echo "install: DESTDIR is set: no system users created;" \
+	    "run mk/users.sh as root on the target"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/btd $(DESTDIR)$(BINDIR)/btctl
+	for r in $(ROLES); do rm -f $(DESTDIR)$(LIBEXECDIR)/$$r; done
+	for m in docs/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#docs/}; done
+	for m in docs/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#docs/}; done
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/ARCHITECTURE.md \
+	    $(DESTDIR)$(DOCDIR)/PROTOCOL.md
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/btd.service
+	rm -f $(DESTDIR)$(SYSCONFDIR)/btd/btd.conf.example
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/btd 2>/dev/null
+	@echo "uninstall: kept /etc/btd/btd.conf if any, the state in" \
+	    "/var/lib/btd and the users btd, btd-trackerd, btd-peerd," \
+	    "btd-metad (userdel them by hand)"
 
 clean:
 	rm -rf $(B)

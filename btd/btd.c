@@ -15,8 +15,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,17 +38,147 @@ static struct event_base	*base;
 static struct event		*shutdown_ev;
 static int			 ready_fd = -1;	/* to the waiting parent */
 static const char		*shutdown_why;
+static char			 pointer[PATH_MAX];	/* util_pointer_path() */
+static struct event		*ready_timer;
+#define BTD_READY_WAIT	10	/* seconds the detaching parent waits */
+static const struct timeval	 ready_wait = { BTD_READY_WAIT, 0 };
+
+static const char usage_line[] = "usage: btd [-fv] [-c file] "
+    "[-S state-dir] [-p peer-port] [-D download-dir]\n"
+    "       btd --version | --help\n";
+
+static void	startup_fail(const char *, ...)
+		    __attribute__((noreturn, format(printf, 1, 2)));
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: btd [-fv] [-c btd.conf] [-S state-dir] "
-	    "[-p peer-port] [-D download-dir]\n");
+	fputs(usage_line, stderr);
 	exit(2);
 }
 
+static void __attribute__((noreturn))
+help(void)
+{
+	printf("%s\n", usage_line);
+	printf("  -f              stay in the foreground, log to stderr\n"
+	    "  -v              log at debug level; -vv: trace\n"
+	    "  -c file         btd.conf, the configuration (default "
+	    "/etc/btd/btd.conf as root,\n"
+	    "                  else ~/.config/btd/btd.conf)\n"
+	    "  -S state-dir    state.db, btd.sock, btd.log (default "
+	    "/var/lib/btd as root,\n"
+	    "                  else ~/.local/state/btd)\n"
+	    "  -p peer-port    the TCP port peerd listens on\n"
+	    "  -D download-dir where new torrents are saved\n"
+	    "  --version       print the version and exit\n"
+	    "  --help          this help\n"
+	    "\nbtctl(8) drives a running btd; see btd(8), btd.conf(5).\n");
+	exit(0);
+}
+
+/*
+ * A path from the command line made absolute against the current
+ * directory, with "." and ".." resolved by name, as btctl add -d does:
+ * btd.conf and btctl set take absolute paths only, and a relative one
+ * would change meaning once btd runs elsewhere.
+ */
+static void
+abs_path(const char *flag, const char *in, char *out, size_t len)
+{
+	char	 cwd[PATH_MAX], joined[2 * PATH_MAX], *tok, *save, *p;
+	size_t	 n;
+
+	if (in[0] == '\0')
+		startup_fail("%s: an empty path", flag);
+	if (in[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", in);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		startup_fail("%s %s: %s", flag, in, strerror(errno));
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", cwd, in);
+	out[0] = '\0';
+	for (tok = strtok_r(joined, "/", &save); tok != NULL;
+	    tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if ((p = strrchr(out, '/')) != NULL)
+				*p = '\0';
+			continue;
+		}
+		n = strlen(out);
+		if (n + 1 + strlen(tok) + 1 > len)
+			startup_fail("%s %s: path too long", flag, in);
+		out[n] = '/';
+		strcpy(out + n + 1, tok);
+	}
+	if (out[0] == '\0')
+		snprintf(out, len, "/");
+}
+
+/*
+ * A btd on a state dir other than the default leaves a pointer to its
+ * socket in the runtime dir (util_pointer_path()), so that btctl finds
+ * it without -s when it is the only one.  Best effort: without it btctl
+ * says how to name the socket.  Pointers whose socket is gone are
+ * pruned; one of a btd that was killed stays until its socket is
+ * reused or the runtime dir is cleared at boot, and btctl skips it
+ * since nobody answers there.
+ */
+static void
+pointer_create(const char *sock)
+{
+	char		 dflt[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 300];
+	char		 target[PATH_MAX];
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 n;
+
+	if (util_default_socket(dflt, sizeof(dflt)) == 0 &&
+	    strcmp(dflt, sock) == 0)
+		return;
+	if (util_runtime_dir(dir, sizeof(dir)) == -1 ||
+	    util_pointer_path(sock, pointer, sizeof(pointer)) == -1) {
+		pointer[0] = '\0';
+		return;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_debug("pointer: %s: %s", dir, strerror(errno));
+		pointer[0] = '\0';
+		return;
+	}
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			n = strlen(de->d_name);
+			if (n < 6 || strcmp(de->d_name + n - 5, ".sock") != 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			if (lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+			    sb.st_uid == geteuid() &&
+			    readlink(p, target, sizeof(target)) > 0 &&
+			    stat(p, &sb) == -1 && errno == ENOENT)
+				(void)unlink(p);
+		}
+		closedir(d);
+	}
+	(void)unlink(pointer);
+	if (symlink(sock, pointer) == -1) {
+		log_debug("pointer: %s: %s", pointer, strerror(errno));
+		pointer[0] = '\0';
+	}
+}
+
+static void
+pointer_remove(void)
+{
+	if (pointer[0] != '\0')
+		(void)unlink(pointer);
+}
+
 /* A start-up failure: say it where the administrator looks, exit 1. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
+static void
 startup_fail(const char *fmt, ...)
 {
 	char	msg[1024];
@@ -60,6 +192,29 @@ startup_fail(const char *fmt, ...)
 	else
 		fprintf(stderr, "btd: %s\n", msg);
 	exit(1);
+}
+
+/* Every role has started or failed: the detaching parent may exit 0. */
+void
+btd_roles_settled(void)
+{
+	if (ready_fd == -1)
+		return;
+	close(ready_fd);
+	ready_fd = -1;
+	if (ready_timer != NULL)
+		evtimer_del(ready_timer);
+}
+
+static void
+ready_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_warnx("roles not all running after %d s; detaching anyway",
+	    BTD_READY_WAIT);
+	btd_roles_settled();
 }
 
 const char *
@@ -231,10 +386,46 @@ main(int argc, char *argv[])
 	int		 ch, foreground = 0, verbose = 0, lockfd, was_unclean;
 	int		 logfd, i;
 	const int	 signos[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL, 'h' },
+		{ "version",	no_argument,	NULL, 'V' },
+		{ NULL,		0,		NULL, 0 },
+	};
+	static const char *const optnames[] = { "-c", "-D", "-f", "-p",
+	    "-S", "-v", "--help", "--version" };
+	const char	*near;
+	char		 ddir_abs[PATH_MAX];
 
 	started_ms = util_now_ms();
-	while ((ch = getopt(argc, argv, "c:D:fhp:S:v")) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:D:fhp:S:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			help();
+		case 'V':
+			printf("btd %s\n", BTD_VERSION);
+			exit(0);
+		case ':':
+			fprintf(stderr, "btd: option %s needs a value\n",
+			    argv[optind - 1]);
+			usage();
+		case '?': {
+			char		 bad[64];
+			const char	*a = argv[optind - 1];
+
+			/* "-x" in a cluster, or the whole "--word". */
+			if (optopt != 0)
+				snprintf(bad, sizeof(bad), "-%c", optopt);
+			else
+				log_escape(bad, sizeof(bad), a, strlen(a));
+			near = util_nearest(bad, optnames,
+			    sizeof(optnames) / sizeof(optnames[0]));
+			fprintf(stderr, "btd: unknown option %s%s%s%s\n", bad,
+			    near != NULL ? " (did you mean " : "",
+			    near != NULL ? near : "", near != NULL ? "?)" : "");
+			usage();
+		}
 		case 'c':
 			conf_arg = optarg;
 			break;
@@ -257,24 +448,18 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "btd: unexpected argument '%s'\n",
+		    argv[optind]);
 		usage();
+	}
 	log_init("btd", verbose);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (sdir != NULL) {
-		char cwd[PATH_MAX];
-
-		if (sdir[0] == '/')
-			i = snprintf(state_dir, sizeof(state_dir), "%s", sdir);
-		else if (getcwd(cwd, sizeof(cwd)) != NULL)
-			i = snprintf(state_dir, sizeof(state_dir), "%s/%s", cwd,
-			    sdir);
-		else
-			startup_fail("state dir %s: %s", sdir, strerror(errno));
-		if (i < 0 || (size_t)i >= sizeof(state_dir))
-			startup_fail("state dir %s: path too long", sdir);
-	} else if (util_default_state_dir(state_dir, sizeof(state_dir)) == -1)
+	/* -S and -D alike: relative to where btd was started. */
+	if (sdir != NULL)
+		abs_path("-S", sdir, state_dir, sizeof(state_dir));
+	else if (util_default_state_dir(state_dir, sizeof(state_dir)) == -1)
 		startup_fail("no state directory: give -S (HOME is not set)");
 
 	/* The configuration first: nothing is touched if it is wrong. */
@@ -291,12 +476,22 @@ main(int argc, char *argv[])
 	if (port != NULL &&
 	    conf_set_flag(cf, "peer_port", port, err, sizeof(err)) == -1)
 		startup_fail("-p: %s", err);
+	if (ddir != NULL)
+		abs_path("-D", ddir, ddir_abs, sizeof(ddir_abs));
 	if (ddir != NULL &&
-	    conf_set_flag(cf, "download_dir", ddir, err, sizeof(err)) == -1)
+	    conf_set_flag(cf, "download_dir", ddir_abs, err, sizeof(err)) == -1)
 		startup_fail("-D: %s", err);
 	if (verbose > 0 && conf_set_flag(cf, "log_level",
 	    verbose > 1 ? "trace" : "debug", err, sizeof(err)) == -1)
 		startup_fail("-v: %s", err);
+	{
+		uid_t	u;
+		gid_t	g;
+
+		/* As root: the account that will own the downloads. */
+		if (owner_resolve(cf, &u, &g, err, sizeof(err)) == -1)
+			startup_fail("%s", err);
+	}
 
 	/*
 	 * The state directory: ours alone.  As root the roles run under
@@ -354,10 +549,19 @@ main(int argc, char *argv[])
 			close(i);
 		}
 		log_init("btd", log_getverbose());
-		/* Ready: the waiting parent exits 0. */
-		close(ready_fd);
-		ready_fd = -1;
+		/*
+		 * The waiting parent exits 0 once every role runs (or could
+		 * not be started: btctl status says why), so that a btctl
+		 * right after `btd` finds metad there; at most
+		 * BTD_READY_WAIT seconds.
+		 */
+		ready_timer = evtimer_new(base, ready_timeout, NULL);
+		if (ready_timer == NULL ||
+		    evtimer_add(ready_timer, &ready_wait) == -1)
+			btd_roles_settled();
 	}
+	snprintf(path, sizeof(path), "%s/%s", state_dir, BTD_SOCK_NAME);
+	pointer_create(path);
 	log_info("btd %s started, pid %d, state %s%s", BTD_VERSION,
 	    (int)getpid(), state_dir,
 	    was_unclean ? " (the previous run did not stop cleanly)" : "");
@@ -370,6 +574,10 @@ main(int argc, char *argv[])
 	event_base_dispatch(base);
 
 	xfer_shutdown();	/* the last second of progress */
+	btd_roles_settled();
+	if (ready_timer != NULL)
+		event_free(ready_timer);
+	pointer_remove();
 	state_mark_clean(st);
 	state_close(st);
 	for (i = 0; i < 4; i++)

@@ -217,6 +217,19 @@ const char	*conf_key(int i);
 const char	*conf_describe(const char *key);
 int		 conf_is_known(const char *key);
 
+/* btd_owner.c -- who owns the downloaded data */
+/* stored's uid and gid: download_user/group as root, else btd's own. */
+int		 owner_resolve(const struct conf *, uid_t *, gid_t *,
+		    char *err, size_t errlen);
+/*
+ * Before remove --delete-data: -1 with the reason if stored, as
+ * uid/gid, could not delete one of paths (below root/dir, and dir
+ * itself with remove_dir); 0 otherwise.
+ */
+int		 owner_check_delete(const char *root, const char *dir,
+		    char *const *paths, size_t n, int remove_dir, uid_t uid,
+		    gid_t gid, char *err, size_t errlen);
+
 /* btd_proc.c -- spawning, confining, wiring and restarting the roles */
 enum proc_state {
 	PROC_STARTING,		/* spawned, no Hello yet */
@@ -224,6 +237,7 @@ enum proc_state {
 	PROC_BACKOFF,		/* dead, waiting to be restarted */
 	PROC_FAILED,		/* cannot be started; see last_exit */
 	PROC_STOPPED,		/* shut down */
+	PROC_STOPPING,		/* ordered restart: told to stop */
 };
 
 struct proc_link {
@@ -392,6 +406,7 @@ void		 ctl_send_error(int client, const char *, ...)
 /* btd.c */
 struct ctl_status;
 void		 btd_shutdown(const char *why);
+void		 btd_roles_settled(void);	/* btd_proc.c: all started */
 const char	*btd_state_dir(void);
 uint64_t	 btd_uptime(void);
 

@@ -19,8 +19,10 @@
  * btd.conf: one setting a line, "key value".  The value is the rest of
  * the line with surrounding whitespace trimmed, or a double-quoted
  * string in which \" and \\ are the only escapes.  A line whose first
- * non-blank byte is '#' is a comment; a '#' later in a line is part of
- * the value (so paths may hold one).  A line longer than CONF_LINE_MAX
+ * non-blank byte is '#' is a comment, and so is the rest of a line from
+ * a '#' that follows a blank outside quotes ("peer_port 6881  # the
+ * default"); a '#' inside a word stays in it (/srv/a#b), and a value
+ * with " #" in it is quoted.  A line longer than CONF_LINE_MAX
  * is an error rather than silently cut; lines are read into a fixed
  * buffer rather than with getline(3), so a file named by mistake (a
  * device, a huge binary) cannot make btd allocate without bound.
@@ -45,6 +47,7 @@ enum conf_type {
 	CONF_T_EXEC,		/* absolute path, or "" for the built-in */
 	CONF_T_INT,		/* decimal integer in [min, max] */
 	CONF_T_LEVEL,		/* info, debug or trace */
+	CONF_T_NAME,		/* a user or group name, or "" */
 };
 
 struct conf_def {
@@ -76,6 +79,10 @@ static const struct conf_def conf_keys[] = {
 	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
 	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+4",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
+	{ "download_user", "as root, the account stored runs as, which owns "
+	    "the downloaded files", CONF_T_NAME, 0, 0, "btd", 0 },
+	{ "download_group", "as root, stored's group (empty: "
+	    "download_user's own)", CONF_T_NAME, 0, 0, "", 0 },
 };
 
 #define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -163,6 +170,21 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 		util_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
 		    k->name, k->min, k->max, echo);
 		return -1;
+	case CONF_T_NAME: {
+		const char *p;
+
+		/* useradd's rule, as in Debian's adduser.conf NAME_REGEX. */
+		for (p = value; *p != '\0'; p++)
+			if (!(isalnum((unsigned char)*p) || *p == '_' ||
+			    *p == '-' || *p == '.') || (p == value && *p == '-'))
+				break;
+		if (*p == '\0' && len < 33 &&
+		    (len > 0 || strcmp(k->name, "download_group") == 0))
+			return 0;
+		util_seterr(err, errlen, "%s: not a user or group name: '%s'",
+		    k->name, echo);
+		return -1;
+	}
 	case CONF_T_LEVEL:
 		if (strcmp(value, "info") == 0 || strcmp(value, "debug") == 0 ||
 		    strcmp(value, "trace") == 0)
@@ -275,6 +297,7 @@ conf_parse_line(char *line, char **key, char **value, char *err,
     size_t errlen)
 {
 	char	*p, *q, *e;
+	int	 inq;
 
 	*key = *value = NULL;
 	for (p = line; isspace((unsigned char)*p); p++)
@@ -289,6 +312,19 @@ conf_parse_line(char *line, char **key, char **value, char *err,
 	*p++ = '\0';
 	while (isspace((unsigned char)*p))
 		p++;
+	/* A comment after the value: '#' after a blank, outside quotes. */
+	if (*p == '#')
+		*p = '\0';
+	for (q = p, inq = 0; *q != '\0'; q++) {
+		if (inq && *q == '\\' && q[1] != '\0')
+			q++;
+		else if (*q == '"')
+			inq = !inq;
+		else if (!inq && *q == '#' && isspace((unsigned char)q[-1])) {
+			*q = '\0';
+			break;
+		}
+	}
 	e = p + strlen(p);
 	while (e > p && isspace((unsigned char)e[-1]))
 		*--e = '\0';

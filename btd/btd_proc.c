@@ -65,6 +65,13 @@ static struct proc		 procs[ROLE_COUNT + 1];	/* by role, 1-4 */
 static int			 stopping;
 static char			 peer_id_hex[41];	/* this run's peer id */
 static struct event		*stop_timer;
+/*
+ * Why a role is being restarted in order ("btctl restart", "peer_port
+ * changed"), NULL otherwise: its channel is closed, which is a role's
+ * stop order, and SIGKILL follows only after ROLE_STOP_GRACE.  Its
+ * LAST-EXIT then says so, never "protocol violation".
+ */
+static const char		*restart_why[ROLE_COUNT + 1];
 
 /* The pairs of roles that talk directly. */
 static const int pairs[][2] = {
@@ -99,6 +106,8 @@ proc_state_name(enum proc_state s)
 		return "failed";
 	case PROC_STOPPED:
 		return "stopped";
+	case PROC_STOPPING:
+		return "stopping";
 	}
 	return "?";
 }
@@ -262,6 +271,19 @@ static void
 proc_fail(struct proc *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Once every role runs or failed, a detaching btd lets its parent go. */
+static void
+proc_settled(void)
+{
+	int i;
+
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].state != PROC_RUNNING &&
+		    procs[i].state != PROC_FAILED)
+			return;
+	btd_roles_settled();
+}
+
 /* The role cannot be started: fail closed, no retry until asked. */
 static void
 proc_fail(struct proc *p, const char *fmt, ...)
@@ -273,6 +295,7 @@ proc_fail(struct proc *p, const char *fmt, ...)
 	va_end(ap);
 	p->state = PROC_FAILED;
 	log_warnx("%s: not started: %s", p->name, p->last_exit);
+	proc_settled();
 }
 
 /* Schedule a restart of a role that died, with backoff. */
@@ -361,6 +384,11 @@ proc_spawn(struct proc *p)
 	if (geteuid() != 0) {
 		pol.uid = getuid();
 		pol.gid = getgid();
+	} else if (pol.kind == SANDBOX_STORED &&
+	    owner_resolve(cf, &pol.uid, &pol.gid, err, sizeof(err)) == -1) {
+		/* stored runs as download_user, who owns the files. */
+		proc_fail(p, "%s", err);
+		return;
 	}
 	if (pol.kind == SANDBOX_STORED && proc_download_dir(p, &pol) == -1)
 		return;
@@ -652,6 +680,7 @@ on_hello(struct proc *p, const Btd__Hello *h)
 	    p->impl_version, h->proto_major, h->proto_minor);
 	wire_role(p);
 	torrent_role_started(p->role);
+	proc_settled();
 	return 0;
 }
 
@@ -789,6 +818,19 @@ proc_sigchld(void)
 		if (p->state == PROC_FAILED)
 			continue;	/* confinement failed; reason kept */
 		describe_exit(how, sizeof(how), status);
+		if (restart_why[p->role] != NULL && !p->violated) {
+			snprintf(p->last_exit, sizeof(p->last_exit),
+			    "ordered restart (%s): %s", restart_why[p->role],
+			    how);
+			restart_why[p->role] = NULL;
+			if (!stopping) {
+				log_info("%s: pid %d %s", p->name, (int)pid,
+				    p->last_exit);
+				proc_backoff(p);
+				continue;
+			}
+		}
+		restart_why[p->role] = NULL;
 		if (p->violated)
 			snprintf(p->last_exit + strlen(p->last_exit),
 			    sizeof(p->last_exit) - strlen(p->last_exit),
@@ -808,23 +850,58 @@ proc_sigchld(void)
 		stop_check();
 }
 
-void
-proc_restart(int role)
+/* An ordered restart that did not end within its grace: SIGKILL. */
+static void
+restart_kill(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (p->pid > 0 && restart_why[p->role] != NULL) {
+		log_warnx("%s: still running %d s after its stop order; "
+		    "killing pid %d", p->name, ROLE_STOP_GRACE, (int)p->pid);
+		kill(p->pid, SIGKILL);
+	}
+}
+
+/*
+ * Restart a role in order: close its channel (the stop order; a role
+ * exits when its channel to btd closes), SIGKILL after ROLE_STOP_GRACE,
+ * and start it again at once when it has gone (proc_sigchld).
+ */
+static void
+proc_restart_why(int role, const char *why)
 {
 	struct proc *p = &procs[role];
 
 	if (stopping)
 		return;
-	log_info("%s: restart requested", p->name);
+	log_info("%s: restart: %s", p->name, why);
 	if (p->pid > 0 && p->state != PROC_FAILED) {
+		if (restart_why[role] != NULL)
+			return;		/* one already under way */
 		p->restart_now = 1;
-		snprintf(p->last_exit, sizeof(p->last_exit), "restarted by btctl");
-		kill(p->pid, SIGKILL);
+		restart_why[role] = why;
+		if (p->chan != NULL) {
+			chan_flush(p->chan, 100);
+			chan_free(p->chan);
+			p->chan = NULL;
+		}
+		/* Not running from now on: nothing is sent to it. */
+		p->state = PROC_STOPPING;
+		set_timer(p, ROLE_STOP_GRACE * 1000, restart_kill);
 		return;
 	}
 	p->backoff = 0;
 	p->state = PROC_BACKOFF;
 	proc_spawn(p);
+}
+
+void
+proc_restart(int role)
+{
+	proc_restart_why(role, "btctl restart");
 }
 
 void
@@ -839,11 +916,11 @@ proc_config_changed(const char *key)
 	 * rule; the others (trackerd announces the port) hear the change.
 	 */
 	if (strcmp(key, "peer_port") == 0)
-		proc_restart(BTD__ROLE__PEERD);
+		proc_restart_why(BTD__ROLE__PEERD, "peer_port changed");
 	if (strcmp(key, "download_dir") == 0) {
 		/* The old directory stays a root while torrents live there. */
 		torrent_keep_roots();
-		proc_restart(BTD__ROLE__STORED);
+		proc_restart_why(BTD__ROLE__STORED, "download_dir changed");
 		return;
 	}
 	for (i = 1; i <= ROLE_COUNT; i++)

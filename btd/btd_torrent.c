@@ -1284,6 +1284,8 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 	char		 err[256], sid[41], dir[4200], *paths_one[1];
 	char		**paths = NULL;
 	size_t		 i, n = 0;
+	uid_t		 du;
+	gid_t		 dg;
 
 	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
 		ctl_send_error(client, "%s", err);
@@ -1316,6 +1318,14 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 			paths_one[0] = t->name;
 			paths = paths_one;
 			n = 1;
+		}
+		/* Refuse now what stored could not delete, before forgetting. */
+		if (owner_resolve(cf, &du, &dg, err, sizeof(err)) == 0 &&
+		    owner_check_delete(root, dir, paths, n, t->desc->multi, du,
+		    dg, err, sizeof(err)) == -1) {
+			ctl_send_error(client, "cannot delete the data of %s: "
+			    "%s; nothing was removed", sid, err);
+			goto done;
 		}
 		if ((p = pending_new(PENDING_DELETE, client,
 		    DELETE_TIMEOUT)) == NULL) {

@@ -4,14 +4,28 @@
  * --json, for a script.
  *
  * Each command is a row of cmds[]: its name, how many arguments it
- * takes and the function that builds the CtlRequest and prints the
- * reply.  Global options (-s, --json, -h) may stand before or after the
- * command; "--" ends them, so that a value may start with '-'.
+ * takes, the function that builds the CtlRequest and prints the reply,
+ * its synopsis and one line of help (both printed by `btctl help`, `-h`
+ * and usage errors, and compared with btctl(8) by tests/integration/
+ * t_cli.sh), and the options it takes of its own.  Adding a command is
+ * adding a row and a function.  Global options (-s, --json, -h,
+ * --version) may stand before or after the command; "--" ends them, so
+ * that a value may start with '-'.  An option neither global nor the
+ * command's own is an error that names the nearest one.
+ *
+ * Without -s, btctl talks to the btd of the default state dir, or else
+ * to the one btd of this user whose pointer (a symlink to its socket,
+ * util_pointer_path()) answers; rejected: scanning /proc for btd
+ * processes (other users' command lines, and it cannot tell which
+ * socket a btd serves).
  *
  * Everything btd sends is text from another process, and the names in
  * it (paths, role implementations, error messages) may come from
- * outside; in plain output it is escaped with log_escape() before it
- * reaches the terminal.  JSON output escapes by construction.
+ * outside; in plain output it is escaped with esc() before it reaches
+ * the terminal: on a UTF-8 terminal valid UTF-8 is shown as it is and
+ * only control and bidirectional characters (utf8_unsafe()) and invalid
+ * bytes are escaped as \xNN; on any other, every byte outside printable
+ * ASCII is.  JSON output escapes by construction.
  *
  * Exit status: 0 done, 1 an error (btd unreachable, a refused request,
  * a broken reply), 2 a usage error found before btd is asked.
@@ -21,9 +35,14 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,17 +51,21 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "ctl.pb-c.h"
 #include "frame.h"
 #include "ctl.h"
 #include "json.h"
 #include "log.h"
+#include "utf8.h"
 #include "util.h"
 
 #define CTL_TIMEOUT_MS	30000	/* longest wait for btd's reply */
 #define CTL_SLOW_MS	150000	/* for add and remove, which wait on roles */
 #define CTL_MAXARGS	2	/* most arguments any command takes */
+#define CTL_MAXPOINTERS	16	/* btd pointers looked at without -s */
+#define HELP_SYN_MAX	38	/* widest synopsis column in btctl help */
 
 struct ctl {
 	const char	*sock;		/* -s, or the default socket */
@@ -50,6 +73,7 @@ struct ctl {
 	int		 fd;		/* -1 until connected */
 	int		 json;		/* --json */
 	int		 timeout_ms;	/* for btd's reply */
+	const char	*errprefix;	/* before btd's error text, or NULL */
 };
 
 struct cmd {
@@ -60,6 +84,11 @@ struct cmd {
 	const char	*args;		/* for usage, e.g. "KEY VALUE" */
 	const char	*argnames[CTL_MAXARGS];	/* for "missing KEY" */
 	const char	*help;		/* one line */
+	/*
+	 * The command's own options, blank-separated; a trailing '=' marks
+	 * one that takes a value ("-d= --paused").  NULL: none.
+	 */
+	const char	*opts;
 };
 
 static int	cmd_status(struct ctl *, int, char **);
@@ -79,53 +108,68 @@ static int	cmd_resume(struct ctl *, int, char **);
 static int	cmd_peers(struct ctl *, int, char **);
 static int	cmd_wait(struct ctl *, int, char **);
 static int	cmd_stats(struct ctl *, int, char **);
+static int	cmd_version(struct ctl *, int, char **);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
 	{ "add", 1, 4, cmd_add, "FILE|MAGNET|URL [-d DIR] [--paused]",
 	    { "FILE|MAGNET|URL" },
-	    "add a .torrent file, a magnet link or a .torrent's http(s) URL" },
+	    "add a .torrent file, a magnet link or a .torrent's http(s) URL",
+	    "-d= --paused" },
 	{ "list", 0, 0, cmd_list, "", { NULL },
 	    "every torrent: id, state, size, progress, rates, peers, ETA, "
-	    "ratio, name" },
+	    "ratio, name", NULL },
 	{ "show", 1, 1, cmd_show, "ID", { "ID" },
-	    "one torrent in detail" },
+	    "one torrent in detail", NULL },
 	{ "files", 1, 1, cmd_files, "ID", { "ID" },
-	    "a torrent's files" },
+	    "a torrent's files", NULL },
 	{ "remove", 1, 2, cmd_remove, "ID [--delete-data]", { "ID" },
-	    "forget a torrent; with --delete-data delete its files too" },
+	    "forget a torrent; with --delete-data delete its files too",
+	    "--delete-data" },
 	{ "trackers", 1, 1, cmd_trackers, "ID", { "ID" },
-	    "a torrent's trackers, their results, and its candidate peers" },
+	    "a torrent's trackers, their results, and its candidate peers",
+	    NULL },
 	{ "peers", 1, 1, cmd_peers, "ID", { "ID" },
-	    "a torrent's connected peers" },
+	    "a torrent's connected peers", NULL },
 	{ "pause", 1, 1, cmd_pause, "ID", { "ID" },
-	    "stop a torrent: no peers, no announces, files left as they are" },
+	    "stop a torrent: no peers, no announces, files left as they are",
+	    NULL },
 	{ "resume", 1, 1, cmd_resume, "ID", { "ID" },
 	    "start a paused torrent, or retry one in error; it is checked "
-	    "first" },
+	    "first", NULL },
 	{ "wait", 1, 3, cmd_wait, "ID [--timeout S]", { "ID" },
-	    "wait until a torrent is complete, showing its progress" },
+	    "wait until a torrent is complete, showing its progress",
+	    "--timeout=" },
 	{ "stats", 0, 0, cmd_stats, "", { NULL },
-	    "session totals: bytes, rates, torrents, peers" },
-	{ "create", 0, 0, NULL, "PATH -t URL [-t URL ...] [-o FILE] "
-	    "[--piece-size N] [--private] [--comment TEXT] [-f]", { NULL },
-	    "make a .torrent of a file or directory (no daemon needed)" },
+	    "session totals: bytes, rates, torrents, peers", NULL },
+	{ "create", 0, 0, NULL, CTL_CREATE_SYNOPSIS, { NULL },
+	    "make a .torrent of a file or directory (no daemon needed)",
+	    NULL },
 	{ "status", 0, 0, cmd_status, "", { NULL },
-	    "btd and each role: pid, state, uptime, restarts, confinement" },
+	    "btd and each role: pid, state, uptime, restarts, confinement",
+	    NULL },
 	{ "get", 0, 1, cmd_get, "[KEY]", { "KEY" },
-	    "settings, or one, with where each value comes from" },
+	    "settings, or one, with where each value comes from", NULL },
 	{ "set", 2, 2, cmd_set, "KEY VALUE", { "KEY", "VALUE" },
-	    "change a runtime setting; btd keeps it across restarts" },
+	    "change a runtime setting; btd keeps it across restarts", NULL },
 	{ "restart", 1, 1, cmd_restart, "ROLE", { "ROLE" },
-	    "restart trackerd, peerd, stored or metad now" },
+	    "restart trackerd, peerd, stored or metad now", NULL },
 	{ "shutdown", 0, 0, cmd_shutdown, "", { NULL },
-	    "stop every role, then btd" },
+	    "stop every role, then btd", NULL },
+	{ "version", 0, 0, cmd_version, "", { NULL },
+	    "btctl's version (btd's is in status)", NULL },
 	{ "help", 0, 1, cmd_help, "[COMMAND]", { "COMMAND" },
-	    "this help, or one command's usage" },
+	    "this help, or one command's usage", NULL },
 };
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
 static const char	*usage_opts = "[-s socket] [--json]";
+/* The options every command takes (for "did you mean"). */
+static const char *const global_opts[] = {
+	"-s", "--json", "-h", "--help", "--version"
+};
+#define NGLOBAL	(sizeof(global_opts) / sizeof(global_opts[0]))
+static int		 utf8_term;	/* the terminal shows UTF-8 */
 
 static void	vwarnline(const char *, va_list)
 		    __attribute__((format(printf, 1, 0)));
@@ -155,14 +199,18 @@ errorx(int status, const char *fmt, ...)
 	exit(status);
 }
 
+/* create needs no daemon and takes none of the global options. */
 static void
 print_usage(FILE *fp, const struct cmd *c)
 {
 	if (c == NULL)
-		fprintf(fp, "usage: btctl %s command [argument ...]\n",
-		    usage_opts);
+		fprintf(fp, "usage: btctl %s command [argument ...]\n"
+		    "       btctl create %s\n"
+		    "       btctl --version\n", usage_opts,
+		    CTL_CREATE_SYNOPSIS);
 	else
-		fprintf(fp, "usage: btctl %s %s%s%s\n", usage_opts, c->name,
+		fprintf(fp, "usage: btctl %s%s%s%s%s\n", c->run != NULL ?
+		    usage_opts : "", c->run != NULL ? " " : "", c->name,
 		    c->args[0] != '\0' ? " " : "", c->args);
 }
 
@@ -208,15 +256,60 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* Outside text made printable, in memory from malloc; NULL is "". */
+/*
+ * Outside text made printable, in memory from malloc; NULL is "".  On a
+ * UTF-8 terminal a well-formed character is shown as it is unless it is
+ * a control or bidirectional one; every other byte is \xNN, and so are
+ * '\\' and '"' (as log_escape() does), so what is shown is unambiguous.
+ */
 static char *
 esc(const char *s)
 {
-	size_t	 len = s != NULL ? strlen(s) : 0;
-	char	*d;
+	size_t		 len = s != NULL ? strlen(s) : 0, i = 0, o = 0, k;
+	uint32_t	 cp;
+	char		*d;
+	int		 n;
 
 	d = xmalloc(4 * len + 1);	/* each byte at worst \xNN */
-	return log_escape(d, 4 * len + 1, s != NULL ? s : "", len);
+	if (!utf8_term)
+		return log_escape(d, 4 * len + 1, s != NULL ? s : "", len);
+	while (i < len) {
+		n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		if (n > 1 && !utf8_unsafe(cp)) {
+			memcpy(d + o, s + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+			continue;
+		}
+		if (n == 1 && cp >= 0x20 && cp < 0x7f && cp != '\\' &&
+		    cp != '"') {
+			d[o++] = s[i++];
+			continue;
+		}
+		for (k = n > 0 ? (size_t)n : 1; k > 0; k--, i++, o += 4)
+			snprintf(d + o, 5, "\\x%02x", (unsigned char)s[i]);
+	}
+	d[o] = '\0';
+	return d;
+}
+
+/* Terminal columns of s, which esc() made printable. */
+static size_t
+text_width(const char *s)
+{
+	size_t		 len = strlen(s), i = 0, w = 0;
+	uint32_t	 cp;
+	int		 n, cw;
+
+	while (i < len) {
+		n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		if (n <= 0)
+			n = 1;
+		cw = n > 1 ? wcwidth((wchar_t)cp) : 1;
+		w += cw >= 0 ? (size_t)cw : 1;
+		i += (size_t)n;
+	}
+	return w;
 }
 
 /* 45s, 3m12s, 2h05m, 3d04h */
@@ -247,13 +340,14 @@ table_print(char **cell, size_t nrows, size_t ncols)
 		errorx(1, "table too wide");
 	for (r = 0; r < nrows; r++)
 		for (c = 0; c < ncols; c++)
-			if ((n = strlen(cell[r * ncols + c])) > width[c])
+			if ((n = text_width(cell[r * ncols + c])) > width[c])
 				width[c] = n;
 	for (r = 0; r < nrows; r++) {
 		for (c = 0; c < ncols; c++) {
 			if (c + 1 < ncols)
-				printf("%-*s  ", (int)width[c],
-				    cell[r * ncols + c]);
+				printf("%s%*s  ", cell[r * ncols + c],
+				    (int)(width[c] -
+				    text_width(cell[r * ncols + c])), "");
 			else
 				printf("%s\n", cell[r * ncols + c]);
 			free(cell[r * ncols + c]);
@@ -268,17 +362,101 @@ json_done(struct json *j)
 		errorx(1, "cannot write output: %s", strerror(errno));
 }
 
+/* A connected socket to path, or -1 with errno set. */
+static int
+sock_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, save;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Without -s and no btd on the default socket: the btds of this user
+ * that left a pointer in the runtime dir and answer.  Exactly one: use
+ * it; several: name them and stop.  0 if one was found, -1 if none.
+ */
+static int
+ctl_find_pointer(struct ctl *ctl)
+{
+	char		 dir[PATH_MAX], link[PATH_MAX + 300];
+	char		 found[CTL_MAXPOINTERS][PATH_MAX], *e, *list = NULL;
+	struct dirent	*de;
+	struct stat	 sb;
+	ssize_t		 n;
+	size_t		 nfound = 0, i, len;
+	DIR		*d;
+	int		 fd, fds[CTL_MAXPOINTERS];
+
+	if (util_runtime_dir(dir, sizeof(dir)) == -1 ||
+	    (d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && nfound < CTL_MAXPOINTERS) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") != 0)
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		/* Only this user's pointers. */
+		if (lstat(link, &sb) == -1 || !S_ISLNK(sb.st_mode) ||
+		    sb.st_uid != geteuid())
+			continue;
+		n = readlink(link, found[nfound], sizeof(found[0]) - 1);
+		if (n <= 0)
+			continue;
+		found[nfound][n] = '\0';
+		if ((fd = sock_connect(found[nfound])) == -1)
+			continue;	/* a btd that did not stop cleanly */
+		fds[nfound++] = fd;
+	}
+	closedir(d);
+	if (nfound == 0)
+		return -1;
+	if (nfound == 1) {
+		snprintf(ctl->sockbuf, sizeof(ctl->sockbuf), "%s", found[0]);
+		ctl->sock = ctl->sockbuf;
+		ctl->fd = fds[0];
+		return 0;
+	}
+	for (i = 0; i < nfound; i++) {
+		char *prev = list;
+
+		close(fds[i]);
+		e = esc(found[i]);
+		list = xasprintf("%s%s%s", prev != NULL ? prev : "",
+		    prev != NULL ? ", " : "", e);
+		free(prev);
+		free(e);
+	}
+	errorx(1, "%zu btd are running for this user (%s): name one with -s",
+	    nfound, list != NULL ? list : "?");
+}
+
 /*
  * Connect to btd's ctl socket; -s names it, else btd's default for
- * this user.
+ * this user, else the one btd of this user started with another -S.
  */
 static void
 ctl_connect(struct ctl *ctl)
 {
-	struct sockaddr_un	 sun;
 	const char		*hint = "";
 	char			*path;
-	int			 fd;
+	int			 fd, dflt = 0, err;
 
 	if (ctl->sock == NULL) {
 		if (util_default_socket(ctl->sockbuf,
@@ -287,25 +465,33 @@ ctl_connect(struct ctl *ctl)
 			    "with -s)", errno == ENOENT ? "neither "
 			    "XDG_STATE_HOME nor HOME is set" : strerror(errno));
 		ctl->sock = ctl->sockbuf;
+		dflt = 1;
 	}
+	if ((fd = sock_connect(ctl->sock)) != -1) {
+		ctl->fd = fd;
+		return;
+	}
+	if (dflt && (errno == ENOENT || errno == ECONNREFUSED)) {
+		char saved[PATH_MAX];
+		int  save = errno;
+
+		snprintf(saved, sizeof(saved), "%s", ctl->sock);
+		if (ctl_find_pointer(ctl) == 0)
+			return;
+		snprintf(ctl->sockbuf, sizeof(ctl->sockbuf), "%s", saved);
+		ctl->sock = ctl->sockbuf;
+		errno = save;
+	}
+	err = errno;
 	path = esc(ctl->sock);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(ctl->sock) >= sizeof(sun.sun_path))
+	if (err == ENAMETOOLONG)
 		errorx(1, "socket path too long: %s", path);
-	memcpy(sun.sun_path, ctl->sock, strlen(ctl->sock) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		errorx(1, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			hint = " (is btd running?)";
-		else if (errno == EACCES || errno == EPERM)
-			hint = " (btd serves its own user and root only)";
-		errorx(1, "cannot reach btd at %s: %s%s", path,
-		    strerror(errno), hint);
-	}
-	free(path);
-	ctl->fd = fd;
+	if (err == ENOENT || err == ECONNREFUSED)
+		hint = dflt ? " (is btd running? A btd started with -S DIR "
+		    "is reached with -s DIR/btd.sock)" : " (is btd running?)";
+	else if (err == EACCES || err == EPERM)
+		hint = " (btd serves its own user and root only)";
+	errorx(1, "cannot reach btd at %s: %s%s", path, strerror(err), hint);
 }
 
 /*
@@ -356,7 +542,8 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 		e = esc(rep->error != NULL && rep->error[0] != '\0' ?
 		    rep->error : "btd refused the request");
 		btd__ctl_reply__free_unpacked(rep, NULL);
-		errorx(1, "%s", e);
+		errorx(1, "%s%s", ctl->errprefix != NULL ? ctl->errprefix : "",
+		    e);
 	}
 	if (want != BTD__CTL_REPLY__BODY__NOT_SET && (rep->body_case != want ||
 	    (want == BTD__CTL_REPLY__BODY_STATUS && rep->status == NULL) ||
@@ -373,9 +560,11 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 static char *
 confinement_str(const Btd__Confinement *c)
 {
-	char	*s, *pol;
-	size_t	 len;
-	FILE	*fp;
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*s, *pol;
+	size_t		 len;
+	FILE		*fp;
 
 	if (c == NULL)
 		return xasprintf("-");
@@ -390,9 +579,19 @@ confinement_str(const Btd__Confinement *c)
 		fprintf(fp, " seccomp%s%s", pol[0] != '\0' ? ":" : "", pol);
 		free(pol);
 	}
-	fprintf(fp, " uid:%u", c->uid);
-	if (c->gid != c->uid)
-		fprintf(fp, " gid:%u", c->gid);
+	/* The names are this machine's, where btctl runs beside btd. */
+	pw = getpwuid((uid_t)c->uid);
+	pol = esc(pw != NULL ? pw->pw_name : NULL);
+	fprintf(fp, " uid:%u%s%s%s", c->uid, pol[0] ? "(" : "", pol,
+	    pol[0] ? ")" : "");
+	free(pol);
+	if (c->gid != c->uid && (pw == NULL || pw->pw_gid != c->gid)) {
+		gr = getgrgid((gid_t)c->gid);
+		pol = esc(gr != NULL ? gr->gr_name : NULL);
+		fprintf(fp, " gid:%u%s%s%s", c->gid, pol[0] ? "(" : "", pol,
+		    pol[0] ? ")" : "");
+		free(pol);
+	}
 	if (c->netns)
 		fputs(" netns", fp);
 	if (fclose(fp) == EOF)
@@ -903,6 +1102,9 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	}
 	if (what == NULL)
 		usage_error(cmd_lookup("add"), "add: missing FILE|MAGNET");
+	e = esc(what);
+	ctl->errprefix = xasprintf("add: %s: ", e);
+	free(e);
 	if (strncasecmp(what, "magnet:", 7) == 0)
 		ar.magnet = (char *)(uintptr_t)what;
 	else if (strncasecmp(what, "http://", 7) == 0 ||
@@ -1368,9 +1570,12 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 {
 	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
 	Btd__RemoveRequest	 rr;
+	Btd__CtlReply		*show, *rep;
+	const Btd__TorrentSummary *s;
+	struct json		 j;
 	const char		*id = NULL;
-	char			*msg, *e;
-	int			 i, r;
+	char			*e, *n;
+	int			 i;
 
 	btd__remove_request__init(&rr);
 	for (i = 0; i < argc; i++) {
@@ -1388,18 +1593,35 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	}
 	if (id == NULL)
 		usage_error(cmd_lookup("remove"), "remove: missing ID");
-	rr.id = (char *)(uintptr_t)id;
+	/* Which torrent that is, to say what was removed. */
+	show = show_request(ctl, id);
+	s = show->show->summary;
+	rr.id = s->id;
 	req.body_case = BTD__CTL_REQUEST__BODY_REMOVE;
 	req.remove = &rr;
 	ctl->timeout_ms = CTL_SLOW_MS;
-	e = esc(id);
-	msg = xasprintf("removed %s%s", e, rr.delete_data ?
-	    " and its data" : "");
-	r = done_print(ctl, transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET),
-	    msg);
-	free(msg);
-	free(e);
-	return r;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET);
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_bool(&j, "ok", 1);
+		json_str(&j, "id", s->id);
+		json_str(&j, "short_id", s->short_id);
+		json_str(&j, "name", s->name);
+		json_bool(&j, "deleted_data", rr.delete_data);
+		json_obj_close(&j);
+		json_done(&j);
+	} else {
+		e = esc(s->short_id);
+		n = esc(s->name);
+		printf("removed %s  %s%s\n", e, n, rr.delete_data ?
+		    "  (and its data)" : "");
+		free(e);
+		free(n);
+	}
+	btd__ctl_reply__free_unpacked(show, NULL);
+	return 0;
 }
 
 /* trackers */
@@ -1899,11 +2121,29 @@ cmd_lookup(const char *name)
 }
 
 static int
+cmd_version(struct ctl *ctl, int argc, char **argv)
+{
+	struct json	j;
+
+	(void)argc;
+	(void)argv;
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "version", BTD_VERSION);
+		json_obj_close(&j);
+		json_done(&j);
+	} else
+		printf("btctl %s\n", BTD_VERSION);
+	return 0;
+}
+
+static int
 cmd_help(struct ctl *ctl, int argc, char **argv)
 {
 	const struct cmd	*c;
 	char			 sock[PATH_MAX], *e, *syn;
-	size_t			 i;
+	size_t			 i, w = 0, n;
 
 	(void)ctl;
 	if (argc > 0) {
@@ -1917,37 +2157,135 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 		return 0;
 	}
 	print_usage(stdout, NULL);
+	/*
+	 * Two columns: the synopsis, the help; a synopsis wider than the
+	 * column has its help on the next line, in the column.
+	 */
+	for (i = 0; i < NCMDS; i++) {
+		n = strlen(cmds[i].name) + 1 + strlen(cmds[i].args);
+		if (n > w && n <= HELP_SYN_MAX)
+			w = n;
+	}
 	printf("\ncommands:\n");
 	for (i = 0; i < NCMDS; i++) {
-		syn = xasprintf("%s %s", cmds[i].name, cmds[i].args);
-		printf("  %-18s%s\n", syn, cmds[i].help);
+		syn = xasprintf("%s%s%s", cmds[i].name,
+		    cmds[i].args[0] != '\0' ? " " : "", cmds[i].args);
+		if (strlen(syn) <= w)
+			printf("  %-*s  %s\n", (int)w, syn, cmds[i].help);
+		else
+			printf("  %s\n  %-*s  %s\n", syn, (int)w, "",
+			    cmds[i].help);
 		free(syn);
 	}
 	printf("\noptions, before or after the command:\n");
 	if (util_default_socket(sock, sizeof(sock)) == 0) {
 		e = esc(sock);
-		printf("  %-18sbtd's ctl socket (default %s)\n", "-s socket",
-		    e);
+		printf("  %-*s  btd's ctl socket (default %s)\n", (int)w,
+		    "-s socket", e);
 		free(e);
 	} else
-		printf("  %-18sbtd's ctl socket\n", "-s socket");
-	printf("  %-18sprint JSON, for scripts\n", "--json");
-	printf("  %-18sthis help\n", "-h");
-	printf("  %-18send of options\n", "--");
+		printf("  %-*s  btd's ctl socket\n", (int)w, "-s socket");
+	printf("  %-*s  print JSON, for scripts\n", (int)w, "--json");
+	printf("  %-*s  this help; with a command, its usage\n", (int)w,
+	    "-h, --help");
+	printf("  %-*s  btctl's version\n", (int)w, "--version");
+	printf("  %-*s  end of options\n", (int)w, "--");
 	return 0;
+}
+
+/*
+ * Is a one of c's own options?  1 and *takes_value, else 0.  "-dDIR"
+ * is -d with its value attached.
+ */
+static int
+cmd_has_opt(const struct cmd *c, const char *a, int *takes_value)
+{
+	const char	*p, *q;
+	size_t		 n;
+
+	*takes_value = 0;
+	if (c == NULL || c->opts == NULL)
+		return 0;
+	for (p = c->opts; *p != '\0'; p = q) {
+		while (*p == ' ')
+			p++;
+		for (q = p; *q != '\0' && *q != ' '; q++)
+			;
+		n = (size_t)(q - p);
+		if (n == 0)
+			break;
+		if (p[n - 1] == '=') {
+			n--;
+			if (strncmp(a, p, n) == 0 && a[n] == '\0') {
+				*takes_value = 1;
+				return 1;
+			}
+			/* -dDIR */
+			if (n == 2 && strncmp(a, p, n) == 0)
+				return 1;
+		} else if (strncmp(a, p, n) == 0 && a[n] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* " (did you mean X?)" for an unknown option a, or "". */
+static char *
+opt_hint(const struct cmd *c, const char *a)
+{
+	const char	*cand[NGLOBAL + 8], *best, *p, *q;
+	char		 own[8][32];
+	size_t		 n = 0, i, k = 0;
+
+	for (i = 0; i < NGLOBAL; i++)
+		cand[n++] = global_opts[i];
+	if (c != NULL && c->opts != NULL)
+		for (p = c->opts; *p != '\0' && k < 8; p = q) {
+			while (*p == ' ')
+				p++;
+			for (q = p; *q != '\0' && *q != ' ' && *q != '='; q++)
+				;
+			if (q == p)
+				break;
+			snprintf(own[k], sizeof(own[k]), "%.*s", (int)(q - p),
+			    p);
+			cand[n++] = own[k++];
+			while (*q == '=')
+				q++;
+		}
+	if ((best = util_nearest(a, cand, n)) == NULL)
+		return xasprintf("%s", "");
+	return xasprintf(" (did you mean %s?)", best);
+}
+
+/* " (did you mean X?)" for an unknown command, or "". */
+static char *
+cmd_hint(const char *a)
+{
+	const char	*cand[NCMDS], *best;
+	size_t		 i;
+
+	for (i = 0; i < NCMDS; i++)
+		cand[i] = cmds[i].name;
+	if ((best = util_nearest(a, cand, NCMDS)) == NULL)
+		return xasprintf("%s", "");
+	return xasprintf(" (did you mean %s?)", best);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct ctl		 ctl;
-	const struct cmd	*c;
-	char			**pos, **args, *e;
-	int			 i, npos = 0, nargs, help = 0, r;
+	const struct cmd	*c, *pc = NULL;
+	char			**pos, **args, *e, *h;
+	int			 i, npos = 0, nargs, help = 0, version = 0, r;
+	int			 tv;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.fd = -1;
 	ctl.timeout_ms = CTL_TIMEOUT_MS;
+	setlocale(LC_CTYPE, "");
+	utf8_term = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 
 	/* Options anywhere; everything else, in order, is the command. */
 	pos = xmalloc((size_t)(argc + 1) * sizeof(*pos));
@@ -1960,15 +2298,19 @@ main(int argc, char *argv[])
 			return ctl_create(argc - i, argv + i);
 		}
 
-		if (a[0] != '-' || a[1] == '\0')
+		if (a[0] != '-' || a[1] == '\0') {
+			if (npos == 0)
+				pc = cmd_lookup(a);
 			pos[npos++] = argv[i];
-		else if (strcmp(a, "--") == 0) {
+		} else if (strcmp(a, "--") == 0) {
 			while (++i < argc)
 				pos[npos++] = argv[i];
 		} else if (strcmp(a, "--json") == 0)
 			ctl.json = 1;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			help = 1;
+		else if (strcmp(a, "--version") == 0)
+			version = 1;
 		else if (strcmp(a, "-s") == 0) {
 			if (++i == argc)
 				usage_error(NULL, "option -s needs a socket "
@@ -1976,16 +2318,26 @@ main(int argc, char *argv[])
 			ctl.sock = argv[i];
 		} else if (strncmp(a, "-s", 2) == 0)
 			ctl.sock = a + 2;
-		else if (npos > 0)
-			pos[npos++] = argv[i];	/* the command's own option */
-		else {
+		else if (npos > 0 && cmd_has_opt(pc, a, &tv)) {
+			/* The command's own option, parsed by the command. */
+			pos[npos++] = argv[i];
+			if (tv && i + 1 < argc)
+				pos[npos++] = argv[++i];
+		} else {
 			e = esc(a);
-			usage_error(NULL, "unknown option '%s'", e);
+			h = opt_hint(npos > 0 ? pc : NULL, a);
+			usage_error(npos > 0 ? pc : NULL, "%s%sunknown option "
+			    "%s%s", pc != NULL ? pc->name : "", pc != NULL ?
+			    ": " : "", e, h);
 		}
 	}
 	pos[npos] = NULL;
 
-	if (help) {
+	if (version && !help) {
+		c = cmd_lookup("version");
+		args = pos;
+		nargs = 0;
+	} else if (help) {
 		/* -h is "help", for the command given with it if any. */
 		c = cmd_lookup("help");
 		args = pos;
@@ -1996,7 +2348,8 @@ main(int argc, char *argv[])
 			    "lists them)");
 		if ((c = cmd_lookup(pos[0])) == NULL) {
 			e = esc(pos[0]);
-			usage_error(NULL, "unknown command '%s'", e);
+			h = cmd_hint(pos[0]);
+			usage_error(NULL, "unknown command '%s'%s", e, h);
 		}
 		args = pos + 1;
 		nargs = npos - 1;

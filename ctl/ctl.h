@@ -10,6 +10,10 @@
 
 #include <stdio.h>
 
+/* create's arguments, for its usage line and for btctl help. */
+#define CTL_CREATE_SYNOPSIS	"PATH [-t URL ...] [-o FILE] [-f] " \
+	"[--piece-size N] [--private] [--comment TEXT] [--threads N]"
+
 /* ctl_create.c */
 int	ctl_create(int argc, char **argv);
 void	ctl_create_usage(FILE *);

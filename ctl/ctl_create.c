@@ -149,9 +149,7 @@ struct cr_worker {
 	EVP_MD_CTX	*md;
 };
 
-static const char usage_line[] = "usage: btctl create PATH [-t URL ...] "
-    "[-o FILE] [-f] [--piece-size N] [--private] [--comment TEXT] "
-    "[--threads N]";
+static const char usage_line[] = "usage: btctl create " CTL_CREATE_SYNOPSIS;
 
 static const struct option longopts[] = {
 	{ "tracker",	required_argument,	NULL, 't' },

@@ -1425,8 +1425,13 @@ parse_begin(struct parse *ps, struct be_doc *doc, const uint8_t *buf,
 		return perr(ps, "%s is %zu bytes; the limit is 10 MiB", what,
 		    len);
 	if (be_decode(buf, len, NULL, trailing ? BE_ALLOW_TRAILING : 0, doc,
-	    why, sizeof(why)) == -1)
+	    why, sizeof(why)) == -1) {
+		/* Most often the wrong file given to btctl add. */
+		if (strcmp(what, "torrent") == 0)
+			return perr(ps, "not a .torrent file (bencode: %s)",
+			    why);
 		return perr(ps, "bencode: %s", why);
+	}
 	if ((ps->mi = calloc(1, sizeof(*ps->mi))) == NULL)
 		return perr(ps, "out of memory");
 	return 0;

@@ -134,3 +134,101 @@ util_seterr(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
+
+int
+util_runtime_dir(char *buf, size_t len)
+{
+	const char	*x = getenv("XDG_RUNTIME_DIR");
+	int		 n;
+
+	if (x != NULL && x[0] == '/')
+		n = snprintf(buf, len, "%s/btd", x);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/btd");
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+util_pointer_path(const char *sock, char *buf, size_t len)
+{
+	char		 dir[4096];
+	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a 64 */
+	const char	*p;
+	int		 n;
+
+	if (util_runtime_dir(dir, sizeof(dir)) == -1)
+		return -1;
+	for (p = sock; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	n = snprintf(buf, len, "%s/%016llx.sock", dir, (unsigned long long)h);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Levenshtein distance of a and b, both shorter than 64 bytes. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, prev, cur, t;
+	size_t	 row[64];
+
+	if (la >= 64 || lb >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			t = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < t)
+				t = row[j] + 1;
+			if (row[j - 1] + 1 < t)
+				t = row[j - 1] + 1;
+			row[j] = t;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+util_nearest(const char *word, const char *const *cands, size_t n)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = (size_t)-1, limit;
+
+	/* Too short to tell a typo from another option ("-x"). */
+	if (strlen(word) < 4)
+		return NULL;
+	/* A third of the word, at least 1, at most 3 edits away. */
+	limit = strlen(word) / 3;
+	if (limit < 1)
+		limit = 1;
+	if (limit > 3)
+		limit = 3;
+	for (i = 0; i < n; i++) {
+		if (cands[i] == NULL)
+			continue;
+		d = edit_distance(word, cands[i]);
+		if (d <= limit && d < bestd) {
+			best = cands[i];
+			bestd = d;
+		}
+	}
+	return best;
+}

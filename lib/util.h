@@ -41,6 +41,25 @@ uint64_t util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms);
 void	 util_seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * The per-user runtime directory of btd: $XDG_RUNTIME_DIR/btd, else
+ * /run/btd for root; -1 (ENOENT) for a user without XDG_RUNTIME_DIR.
+ * A btd serving a state dir other than the default leaves a pointer
+ * there, a symlink to its ctl socket, so that btctl without -s finds it.
+ */
+int	 util_runtime_dir(char *buf, size_t len);
+/* The pointer of the ctl socket sock: <runtime dir>/<hash>.sock. */
+int	 util_pointer_path(const char *sock, char *buf, size_t len);
+
+/*
+ * The candidate nearest to word by edit distance, if it is close enough
+ * to be what was meant (at most a third of word's length away), else
+ * NULL, and always NULL for a word under 4 bytes; NULL entries are
+ * skipped.  For "did you mean" hints.
+ */
+const char *util_nearest(const char *word, const char *const *cands,
+	    size_t n);
+
 /* Role names: index by the proto's Role value (1-4); NULL if invalid. */
 const char *util_role_name(int role);
 int	 util_role_by_name(const char *name);	/* 0 if unknown */

@@ -4,6 +4,7 @@
 #   sh tests/run.sh unit         Check binaries only (ASan/UBSan build)
 #   sh tests/run.sh integration  real processes only
 #   sh tests/run.sh fuzz         each libFuzzer target briefly (FUZZ_SECONDS)
+#   TESTS="t_user t_docs" sh tests/run.sh integration   only those scripts
 # Integration scripts print "ok - NAME" / "not ok - NAME" per check; each
 # runs under a time limit, as root inside a network namespace of its own
 # with only loopback up.
@@ -16,6 +17,29 @@ failed=0
 failures=""
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Every process a test starts inherits this token, so that the check at
+# the end finds whatever is left (tests/leftovers.sh).
+BTD_TEST_TOKEN=btd-test-$$-$(date +%s)
+export BTD_TEST_TOKEN
+
+# As root each integration script runs as the first process after pid 1
+# of a PID namespace of its own, with a network namespace holding only
+# loopback.  When the script ends, whatever it started and left running
+# is still in the namespace: pid 1 lists it (a failure of that test),
+# and the kernel kills it all when pid 1 exits.
+ns_run='ip link set lo up || exit 1
+sh "$0"
+rc=$?
+i=0
+while ! left=$(sh tests/leftovers.sh ns); do
+	i=$((i + 1))
+	if [ $i -ge 30 ]; then
+		echo "$left" | sed "s/^/not ok - left running: /"
+		exit 1
+	fi
+	sleep 0.1
+done
+exit $rc'
 
 count_check() {
 	# "100%: Checks: 8, Failures: 0, Errors: 0"
@@ -54,13 +78,20 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 fi
 
 if [ "$what" = all ] || [ "$what" = integration ]; then
+	# As root btd runs stored as the system user btd and the other
+	# roles under named uids: create them as make install does.
+	if [ "$(id -u)" = 0 ]; then
+		sh mk/users.sh 2>&1 | sed 's/^/integration: /'
+	fi
 	for t in tests/integration/t_*.sh; do
 		[ -f "$t" ] || continue
-		out=$(mktemp)
 		name=$(basename "$t" .sh)
+		# TESTS="t_user t_docs": run only those scripts.
+		case " ${TESTS:-$name} " in *" $name "*) ;; *) continue ;; esac
+		out=$(mktemp)
 		if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-			timeout -k 5 600 unshare --net -- sh -c \
-			    'ip link set lo up && exec sh "$0"' "$t" >"$out" 2>&1
+			timeout -k 5 600 unshare --net --pid --mount-proc \
+			    --kill-child -- sh -c "$ns_run" "$t" >"$out" 2>&1
 		else
 			timeout -k 5 600 sh "$t" >"$out" 2>&1
 		fi
@@ -100,6 +131,19 @@ if [ "$what" = all ] || [ "$what" = fuzz ]; then
 		grep '^  FUZZ    [a-z]*: Done' "$out" | sed 's/^  FUZZ    /fuzz: /'
 	fi
 	rm -f "$out"
+fi
+
+# Nothing a test started may outlive it: report it, fail, then stop it.
+if left=$(env -u BTD_TEST_TOKEN sh tests/leftovers.sh "$BTD_TEST_TOKEN"); then
+	passed=$((passed + 1))
+	echo "leftovers: no test process is still running"
+else
+	failed=$((failed + 1))
+	failures="$failures leftovers"
+	echo "$left" | sed 's/^/not ok - still running after the tests: /'
+	for p in $(echo "$left" | cut -d' ' -f1); do
+		kill -KILL "$p" 2>/dev/null
+	done
 fi
 
 [ -n "$failures" ] && echo "failed:$failures"

@@ -1,7 +1,12 @@
 # lib.sh -- helpers for integration tests on real btd processes.
 #
 # Source it from a t_*.sh script.  Every process started here is
-# recorded by PID and killed at exit; every wait is bounded.
+# recorded by PID in PIDS and stopped at exit with its whole process
+# group: a command started as `timeout ... CMD &` records timeout's pid,
+# and timeout leads a process group of its own that holds CMD and its
+# children, so stopping the group stops the real process, not only the
+# wrapper.  tests/run.sh then fails the test if anything it started is
+# still alive.  Every wait is bounded.
 # Results are lines "ok - NAME" / "not ok - NAME" (tests/run.sh counts
 # them).
 
@@ -14,12 +19,50 @@ BTCTL=$B/bin/btctl
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/btd-test.XXXXXX)
 chmod 755 "$T"
+# btd's pointers (for btctl without -s) stay in the test's directory.
+XDG_RUNTIME_DIR=$T/run
+export XDG_RUNTIME_DIR
 PIDS=""
 
-cleanup() {
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
+# stop_pids PID...: SIGTERM to each process and its process group, up to
+# 2 s to go, then SIGKILL.  A pid that leads no group (a plain `CMD &`)
+# is signalled alone; its group is the script's own.
+stop_pids() {
+	for _p in "$@"; do
+		kill -TERM "-$_p" 2>/dev/null
+		kill -TERM "$_p" 2>/dev/null
 	done
+	_sp_i=0
+	while [ $_sp_i -lt 20 ]; do
+		_sp_left=""
+		for _p in "$@"; do
+			kill -0 "$_p" 2>/dev/null && _sp_left="$_sp_left $_p"
+		done
+		[ -z "$_sp_left" ] && break
+		sleep 0.1
+		_sp_i=$((_sp_i + 1))
+	done
+	for _p in "$@"; do
+		kill -KILL "-$_p" 2>/dev/null
+		kill -KILL "$_p" 2>/dev/null
+	done
+	return 0
+}
+
+# spawn SECONDS CMD...: CMD in the background under a time limit, in a
+# process group of its own (timeout's), recorded for cleanup; SPAWNED is
+# the pid to stop it by.
+spawn() {
+	_sp_t=$1
+	shift
+	timeout -k 2 "$_sp_t" "$@" &
+	SPAWNED=$!
+	PIDS="$PIDS $SPAWNED"
+}
+
+cleanup() {
+	# shellcheck disable=SC2086
+	stop_pids $PIDS
 	# Roles die with their btd (PDEATHSIG); give them a moment.
 	sleep 0.2
 	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"

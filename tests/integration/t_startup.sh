@@ -74,6 +74,23 @@ old=$(role_pid peerd)
 check "set peer_port 16999" ctl set peer_port 16999
 new_peerd() { p=$(role_pid peerd); [ "$p" != "$old" ] && [ "$(role_field peerd state)" = running ]; }
 check "set peer_port restarts peerd under the new port rule" wait_for 10 new_peerd
+st_line() { "$BTCTL" -s "$SOCK" status | grep "^$1 "; }
+out=$(st_line peerd)
+check "set peer_port: LAST-EXIT says ordered restart (got: $out)" sh -c \
+    "echo '$out' | grep -q 'ordered restart (peer_port changed): exited with status 0\$'"
+check "set peer_port: no protocol violation logged" sh -c "! grep -q 'peerd: protocol violation' '$LOG'"
+for r in trackerd metad; do
+	old_r=$(role_pid $r)
+	out=$(ctl restart $r)
+	check "btctl restart $r: says so" [ "$out" = "restarting $r" ]
+	new_r() { p=$(role_pid $r); [ "$p" != "$old_r" ] && [ "$(role_field $r state)" = running ]; }
+	check "btctl restart $r: a new pid, running" wait_for 10 new_r
+	out=$(st_line $r)
+	check "btctl restart $r: LAST-EXIT ordered restart (got: $out)" sh -c \
+	    "echo '$out' | grep -q 'ordered restart (btctl restart): exited with status 0\$'"
+	check "btctl restart $r: no backoff, restarts 1" [ "$(role_field $r restarts)" = 1 ]
+done
+check "btctl restart: no protocol violation logged" sh -c "! grep -q 'protocol violation' '$LOG'"
 rp=$(role_pids)
 ctl shutdown >/dev/null
 check "shutdown: btd exits" wait_for 10 dead "$BTD_PID"
@@ -93,6 +110,8 @@ timeout 10 "$BTD" -S "$st" -D "$T/daemon-dl"; rc=$?
 check "daemon mode: exit 0 once started" [ $rc = 0 ]
 dpid=$(head -n 1 "$st/btd.lock" 2>/dev/null)
 [ -n "$dpid" ] && PIDS="$PIDS $dpid"
+SOCK=$st/btd.sock
+check "daemon mode: every role runs by the time btd returns" all_running
 check "daemon mode: serves status" "$BTCTL" -s "$st/btd.sock" status
 check "daemon mode: logs to btd.log" wait_for 5 grep -q "running" "$st/btd.log"
 "$BTCTL" -s "$st/btd.sock" shutdown >/dev/null

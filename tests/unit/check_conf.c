@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	9	/* known keys in btd_conf.c */
+#define NKEYS	11	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -113,7 +113,7 @@ START_TEST(test_defaults)
 	}
 	ck_assert_int_eq(i, NKEYS);
 	ck_assert_str_eq(conf_key(0), "download_dir");
-	ck_assert_str_eq(conf_key(NKEYS - 1), "role_uid_base");
+	ck_assert_str_eq(conf_key(NKEYS - 1), "download_group");
 	ck_assert_ptr_null(conf_key(-1));
 	ck_assert_ptr_null(conf_key(NKEYS));
 
@@ -144,11 +144,13 @@ START_TEST(test_load)
 	    "\n"
 	    "   \t  \n"
 	    "   # an indented comment\n"
-	    "peer_port\t  7000   \n"
-	    "download_dir \"/srv/my \\\"dl\\\" \\\\ dir\"\n"
+	    "peer_port\t  7000   # a comment after the value\n"
+	    "download_dir \"/srv/my \\\"dl\\\" \\\\ dir # not a comment\"\t# one\n"
 	    "  log_level debug\r\n"
 	    "stored_exec /opt/x y/stored#1\n"
 	    "metad_exec \"\"\n"
+	    "restart_backoff_max 12 # seconds\n"
+	    "download_user debian-transmission # its files\n"
 	    "role_uid_base 70000";		/* no final newline */
 	struct conf	*cf;
 	char		 path[256], err[512] = "";
@@ -160,7 +162,7 @@ START_TEST(test_load)
 	ck_assert_str_eq(conf_get(cf, "peer_port"), "7000");
 	ck_assert_int_eq(conf_get_int(cf, "peer_port"), 7000);
 	ck_assert_str_eq(conf_get(cf, "download_dir"),
-	    "/srv/my \"dl\" \\ dir");
+	    "/srv/my \"dl\" \\ dir # not a comment");
 	ck_assert_str_eq(conf_get(cf, "log_level"), "debug");
 	ck_assert_str_eq(conf_get(cf, "stored_exec"), "/opt/x y/stored#1");
 	ck_assert_str_eq(conf_get(cf, "metad_exec"), "");
@@ -170,9 +172,9 @@ START_TEST(test_load)
 	ck_assert_int_eq(conf_source(cf, "download_dir"), CONF_FILE);
 	ck_assert_int_eq(conf_source(cf, "metad_exec"), CONF_FILE);
 	ck_assert_int_eq(conf_source(cf, "trackerd_exec"), CONF_DEFAULT);
-	ck_assert_int_eq(conf_source(cf, "restart_backoff_max"),
-	    CONF_DEFAULT);
-	ck_assert_str_eq(conf_get(cf, "restart_backoff_max"), "30");
+	ck_assert_str_eq(conf_get(cf, "restart_backoff_max"), "12");
+	ck_assert_str_eq(conf_get(cf, "download_user"), "debian-transmission");
+	ck_assert_str_eq(conf_get(cf, "download_group"), "");
 	conf_free(cf);
 }
 END_TEST
@@ -325,9 +327,19 @@ START_TEST(test_file_errors)
 	    "download_dir: text after the closing quote");
 	load_fails("peer_port 7000\ndownload_dir \"\"\n", 2,
 	    "download_dir: not an absolute path: ''");
-	/* '#' after the start of a line is not a comment. */
-	load_fails("peer_port 7000\nrestart_backoff_max 5 # seconds\n", 2,
-	    "restart_backoff_max: not a number in 1..3600: '5 # seconds'");
+	/* '#' after a blank starts a comment, never part of a value. */
+	load_fails("peer_port 7000\nrestart_backoff_max 5# seconds\n", 2,
+	    "restart_backoff_max: not a number in 1..3600: '5# seconds'");
+	load_fails("peer_port 7000\ndownload_dir # none\n", 2,
+	    "missing value for 'download_dir'");
+	load_fails("peer_port 7000\ndownload_dir \"/a\" b # c\n", 2,
+	    "download_dir: text after the closing quote");
+	load_fails("peer_port 7000\ndownload_user \"a b\"\n", 2,
+	    "download_user: not a user or group name: 'a b'");
+	load_fails("peer_port 7000\ndownload_user \"\"\n", 2,
+	    "download_user: not a user or group name: ''");
+	load_fails("peer_port 7000\ndownload_group -x\n", 2,
+	    "download_group: not a user or group name: '-x'");
 	/* A control byte in a bad value comes back escaped. */
 	load_fails("log_level debug\npeer_port\t1\x01\n", 2,
 	    "peer_port: not a number in 1..65535: '1\\x01'");

@@ -98,6 +98,55 @@ START_TEST(mkdirs)
 }
 END_TEST
 
+START_TEST(nearest)
+{
+	static const char *const opts[] = { "-s", "--json", "-h", "--help",
+	    "--version", NULL };
+	static const char *const cmds[] = { "add", "status", "restart",
+	    "shutdown", "show" };
+
+	ck_assert_str_eq(util_nearest("--jsn", opts, 6), "--json");
+	ck_assert_str_eq(util_nearest("--verison", opts, 6), "--version");
+	ck_assert_str_eq(util_nearest("--hlep", opts, 6), "--help");
+	ck_assert_str_eq(util_nearest("stauts", cmds, 5), "status");
+	ck_assert_str_eq(util_nearest("shutdwn", cmds, 5), "shutdown");
+	/* Too short to tell, or too far to be a typo. */
+	ck_assert_ptr_null(util_nearest("-x", opts, 6));
+	ck_assert_ptr_null(util_nearest("add", cmds, 5));
+	ck_assert_ptr_null(util_nearest("--frobnicate", opts, 6));
+	ck_assert_ptr_null(util_nearest("--json", opts, 0));
+}
+END_TEST
+
+START_TEST(runtime_pointer)
+{
+	char	a[4096], b[4096];
+
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	ck_assert_int_eq(util_runtime_dir(a, sizeof(a)), 0);
+	ck_assert_str_eq(a, "/run/user/1000/btd");
+	ck_assert_int_eq(util_pointer_path("/srv/x/btd.sock", a, sizeof(a)), 0);
+	ck_assert_int_eq(util_pointer_path("/srv/y/btd.sock", b, sizeof(b)), 0);
+	/* One name per socket, in the runtime dir, the same every time. */
+	ck_assert_int_eq(strncmp(a, "/run/user/1000/btd/", 19), 0);
+	ck_assert_int_eq((int)strlen(a), 19 + 16 + 5);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(util_pointer_path("/srv/y/btd.sock", a, sizeof(a)), 0);
+	ck_assert_str_eq(a, b);
+	/* A relative XDG_RUNTIME_DIR is ignored. */
+	setenv("XDG_RUNTIME_DIR", "run", 1);
+	errno = 0;
+	if (geteuid() == 0) {
+		ck_assert_int_eq(util_runtime_dir(a, sizeof(a)), 0);
+		ck_assert_str_eq(a, "/run/btd");
+	} else {
+		ck_assert_int_eq(util_runtime_dir(a, sizeof(a)), -1);
+		ck_assert_int_eq(errno, ENOENT);
+	}
+	unsetenv("XDG_RUNTIME_DIR");
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -108,6 +157,8 @@ util_suite(void)
 	tcase_add_test(core, role_names);
 	tcase_add_test(core, default_paths);
 	tcase_add_test(core, mkdirs);
+	tcase_add_test(core, nearest);
+	tcase_add_test(core, runtime_pointer);
 	tcase_add_test(errors, paths_too_long);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errors);
