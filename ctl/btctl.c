@@ -137,7 +137,7 @@ static const struct cmd cmds[] = {
 	{ "resume", 1, 1, cmd_resume, "ID", { "ID" },
 	    "start a paused torrent, or retry one in error; it is checked "
 	    "first", NULL },
-	{ "wait", 1, 3, cmd_wait, "ID [--timeout S]", { "ID" },
+	{ "wait", 1, 3, cmd_wait, "ID [--timeout SECONDS]", { "ID" },
 	    "wait until a torrent is complete, showing its progress",
 	    "--timeout=" },
 	{ "stats", 0, 0, cmd_stats, "", { NULL },

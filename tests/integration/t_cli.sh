@@ -184,7 +184,7 @@ expect_err() {
 expect_err "btctl --jsn" 2 "btctl: unknown option --jsn (did you mean --json?)" "$BTCTL" --jsn status
 expect_err "btctl status --jsn" 2 "btctl: status: unknown option --jsn (did you mean --json?)" "$BTCTL" status --jsn
 expect_err "btctl add --pause" 2 "btctl: add: unknown option --pause (did you mean --paused?)" "$BTCTL" add x --pause
-expect_err "btctl stauts" 2 "btctl: unknown command 'stauts' (did you mean status?)" "$BTCTL" stauts
+expect_err "btctl statuus" 2 "btctl: unknown command 'statuus' (did you mean status?)" "$BTCTL" statuus
 expect_err "btctl list --frobnicate" 2 "btctl: list: unknown option --frobnicate" "$BTCTL" list --frobnicate
 expect_err "btd --verison" 2 "btd: unknown option --verison (did you mean --version?)" "$BTD" --verison
 
