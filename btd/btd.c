@@ -310,6 +310,9 @@ main(int argc, char *argv[])
 		startup_fail("state dir %s: not a directory", state_dir);
 	if (access(state_dir, W_OK | X_OK) == -1)
 		startup_fail("state dir %s: %s", state_dir, strerror(errno));
+	/* Every path from here on is absolute; hold no directory busy. */
+	if (chdir("/") == -1)
+		startup_fail("chdir /: %s", strerror(errno));
 
 
 	if (!foreground)

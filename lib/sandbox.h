@@ -12,7 +12,9 @@
  *            setgroups(0), setresgid(gid), setresuid(uid)
  *   PR_SET_PDEATHSIG SIGKILL      (after the uid change, which clears it)
  *   PR_SET_NO_NEW_PRIVS 1
- *   Landlock (ABI probed at run time; see sandbox.c for the rules)
+ *   chdir("/")
+ *   Landlock (ABI probed at run time, capped by landlock_abi_max; see
+ *            sandbox.c for the rules; none at ABI 0 unless required)
  *   seccomp allow-list (libseccomp) for the role
  *   execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH)
  */
@@ -43,6 +45,8 @@ struct sandbox_policy {
 	int			 netns;		/* as root: own network namespace */
 	const int		*keep_fds;	/* besides 0, 1, 2 */
 	int			 nkeep;
+	int			 landlock_abi_max; /* cap; -1: the kernel's */
+	int			 landlock_required; /* no Landlock: refuse */
 };
 
 /* What is (to be) in force, for `btctl status`. */
@@ -52,14 +56,29 @@ struct sandbox_report {
 	char		landlock[256];		/* what it allows, for a person */
 	int		seccomp;
 	char		seccomp_policy[32];	/* "trackerd", ... */
+	char		seccomp_rules[192];	/* what it refuses, for a person */
+	int		exec_refused;		/* its Hello said so (btd sets it) */
 	uid_t		uid;
 	gid_t		gid;
 	int		netns;
 	char		rlimits[96];
 };
 
+/*
+ * In a role, as its first act after exec: a second seccomp filter that
+ * refuses execve and execveat, so that the role cannot execute anything
+ * again.  0, or -1 with errno set.
+ */
+int	sandbox_noexec(void);
+
 /* The Landlock ABI of the running kernel, 0 if none (or disabled). */
 int	sandbox_landlock_abi(void);
+
+/*
+ * What a kernel of Landlock ABI abi lacks, for the start-up log: "" when
+ * nothing is missing.
+ */
+void	sandbox_missing(int abi, char *buf, size_t size);
 
 /* Describe what sandbox_exec() will apply for this policy. */
 void	sandbox_describe(const struct sandbox_policy *,
