@@ -81,6 +81,7 @@ int		 state_torrent_delete(struct state *, const uint8_t[20]);
 int		 state_torrent_foreach(struct state *,
 		    void (*)(const struct state_torrent *, void *), void *);
 int		 state_root_add(struct state *, const char *);
+int		 state_root_del(struct state *, const char *);
 int		 state_root_foreach(struct state *,
 		    void (*)(const char *, void *), void *);
 
@@ -181,6 +182,7 @@ void		 torrent_init(struct event_base *, struct conf *,
 		    struct state *);
 int		 torrent_roots(const char **, int);
 void		 torrent_keep_roots(void);
+int		 torrent_root_allowed(const char *, char *, size_t);
 void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);

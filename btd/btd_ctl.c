@@ -465,7 +465,23 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	}
 	case BTD__CTL_REQUEST__BODY_SET: {
 		const char *key = req->set->key, *val = req->set->value;
+		struct conf *trial;
 
+		/* A new download_dir is a download root: the same rules. */
+		if (strcmp(key, "download_dir") == 0 &&
+		    conf_source(ctl_conf, key) != CONF_FILE &&
+		    conf_source(ctl_conf, key) != CONF_FLAG &&
+		    (trial = conf_new("/")) != NULL) {
+			int bad = conf_set_runtime(trial, key, val, err,
+			    sizeof(err)) == -1 || torrent_root_allowed(
+			    conf_get(trial, key), err, sizeof(err)) == -1;
+
+			conf_free(trial);
+			if (bad) {
+				reply_error(cl, "%s", err);
+				break;
+			}
+		}
 		if (conf_set_runtime(ctl_conf, key, val, err,
 		    sizeof(err)) == -1) {
 			reply_error(cl, "%s", err);

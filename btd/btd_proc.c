@@ -67,6 +67,7 @@
 #define ROLE_LOG_RATE		200
 #define ROLE_LOG_BURST		2000
 #define ROLE_LOG_READ		65536
+#define ROLE_LOG_NOTE_MS	1000	/* at most one "lines dropped" a second */
 
 /* Body numbers shared by every btd <-> role envelope. */
 
@@ -88,6 +89,7 @@ struct role_log {
 	uint64_t	 refill_ms;		/* when tokens were last added */
 	uint64_t	 tokens;		/* lines it may log now */
 	uint64_t	 dropped;		/* lines over the rate */
+	uint64_t	 noted_ms;		/* the last "lines dropped" */
 };
 static struct role_log		 logs[ROLE_COUNT + 1];
 
@@ -237,6 +239,14 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 	    "refuse") == 0;
 }
 
+static void
+log_dropped(struct proc *p, struct role_log *l)
+{
+	log_role(p->name, "(%llu lines dropped: over %d a second)",
+	    (unsigned long long)l->dropped, ROLE_LOG_RATE);
+	l->dropped = 0;
+}
+
 /* Write one line of a role's log, escaped, if the rate allows it. */
 static void
 log_emit(struct proc *p, struct role_log *l, int cut)
@@ -255,10 +265,9 @@ log_emit(struct proc *p, struct role_log *l, int cut)
 		return;
 	}
 	l->tokens--;
-	if (l->dropped > 0) {
-		log_role(p->name, "(%llu lines dropped: over %d a second)",
-		    (unsigned long long)l->dropped, ROLE_LOG_RATE);
-		l->dropped = 0;
+	if (l->dropped > 0 && now - l->noted_ms >= ROLE_LOG_NOTE_MS) {
+		log_dropped(p, l);
+		l->noted_ms = now;
 	}
 	log_escape(esc, sizeof(esc), l->line, l->len);
 	log_role(p->name, "%s%s", esc, cut ? " [cut]" : "");
@@ -321,6 +330,8 @@ log_read(evutil_socket_t fd, short ev, void *arg)
 	/* EOF (every writer gone) or an error: the last partial line. */
 	if (l->len > 0 && !l->cut)
 		log_emit(p, l, 0);
+	if (l->dropped > 0)
+		log_dropped(p, l);
 	log_close(l);
 }
 
