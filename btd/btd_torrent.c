@@ -403,6 +403,8 @@ path_under(const char *path, const char *root)
 
 	while (n > 1 && root[n - 1] == '/')
 		n--;
+	if (n == 1 && root[0] == '/')
+		return path[0] == '/';	/* everything is under "/" */
 	return strncmp(path, root, n) == 0 &&
 	    (path[n] == '\0' || path[n] == '/');
 }
@@ -1504,6 +1506,12 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		(void)ctl_send_reply(client, &rep);
 	}
 	torrent_free(t);
+	/*
+	 * Its root goes if nothing else uses it; stored is restarted to
+	 * lose it, unless it is deleting the data (then at its next start).
+	 */
+	if (roots_prune() && p == NULL)
+		proc_restart(BTD__ROLE__STORED);
 done:
 	if (paths != paths_one)
 		free(paths);

@@ -858,6 +858,17 @@ lim_apply(enum sandbox_kind kind, char *err, size_t errlen)
 	if (lim_set(RLIMIT_NOFILE, "RLIMIT_NOFILE",
 	    lim_value(RLIMIT_NOFILE, limits[kind].nofile), err, errlen) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * The address space limit comes last, just before the exec: the steps
+ * before it allocate (libseccomp, and a sanitizer's runtime reserves
+ * more address space than a role may have).
+ */
+static int
+lim_apply_as(enum sandbox_kind kind, char *err, size_t errlen)
+{
 	if (limits[kind].as != 0 && lim_set(RLIMIT_AS, "RLIMIT_AS",
 	    lim_value(RLIMIT_AS, limits[kind].as), err, errlen) == -1)
 		return -1;
@@ -925,6 +936,8 @@ sandbox_exec(const struct sandbox_policy *p, char *const argv[],
 	if (ll_apply(p, exec_fd, err, errlen) == -1)
 		return -1;
 	if (sc_apply(p, exec_fd, err, errlen) == -1)
+		return -1;
+	if (lim_apply_as(p->kind, err, errlen) == -1)
 		return -1;
 	execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH);
 	return sbx_err(err, errlen, "exec: %s: %s", p->exec, strerror(errno));

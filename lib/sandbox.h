@@ -7,7 +7,7 @@
  * Layers, in the order sandbox_exec() applies them:
  *   setpgid(0, 0)                 a process group of its own
  *   closefrom(3) but keep_fds     no inherited descriptor
- *   rlimits                       RLIMIT_CORE 0, RLIMIT_NOFILE, RLIMIT_AS
+ *   rlimits                       RLIMIT_CORE 0, RLIMIT_NOFILE
  *   as root: unshare(CLONE_NEWNET) when netns is set,
  *            setgroups(0), setresgid(gid), setresuid(uid)
  *   PR_SET_PDEATHSIG SIGKILL      (after the uid change, which clears it)
@@ -16,6 +16,7 @@
  *   Landlock (ABI probed at run time, capped by landlock_abi_max; see
  *            sandbox.c for the rules; none at ABI 0 unless required)
  *   seccomp allow-list (libseccomp) for the role
+ *   RLIMIT_AS                     (last: the steps before it allocate)
  *   execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH)
  */
 #ifndef BTD_SANDBOX_H
