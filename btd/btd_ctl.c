@@ -487,7 +487,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 			reply_error(cl, "%s", err);
 			break;
 		}
-		if (state_setting_set(ctl_state, key, val) == -1) {
+		/* The canonical form, as conf holds it. */
+		if (state_setting_set(ctl_state, key,
+		    conf_get(ctl_conf, key)) == -1) {
 			reply_error(cl, "%s: could not be saved in state.db",
 			    key);
 			break;
