@@ -6,8 +6,9 @@
  * checked and set up before anything is started, and any failure is one
  * line on stderr and exit status 1.  Without -f, btd detaches only after
  * that, so the command that started it still sees the error; from then
- * on it logs to <state-dir>/btd.log, and so do the roles (their stderr
- * is btd's).
+ * on it logs to <state-dir>/btd.log.  The roles log through pipes that
+ * btd copies into its log (btd_proc.c); none holds the log file.  btd
+ * and every role run in "/".
  *
  * btd never touches the network and never parses outside bytes: the
  * roles do, confined (btd_proc.c).

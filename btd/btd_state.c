@@ -32,6 +32,7 @@
 
 #include "btd.h"
 #include "log.h"
+#include "utf8.h"
 #include "util.h"
 
 #define STATE_BUSY_MS	5000	/* wait this long for a lock before failing */
@@ -675,6 +676,20 @@ state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 	return 0;
 }
 
+/* Text from a row: UTF-8 without control characters (it reaches logs). */
+static int
+row_text_ok(const char *s)
+{
+	const char	*p;
+
+	if (s == NULL || !utf8_valid(s))
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int
 state_torrent_foreach(struct state *st,
     void (*cb)(const struct state_torrent *, void *), void *arg)
@@ -713,6 +728,14 @@ state_torrent_foreach(struct state *st,
 		    (t.info != NULL && t.info_len == 0)) {
 			log_warnx("state.db: torrent row %d has an empty "
 			    "column (name, save_path, state or meta); "
+			    "skipped", row);
+			continue;
+		}
+		if (!row_text_ok(t.name) || !row_text_ok(t.save_path) ||
+		    !row_text_ok(t.state) || !row_text_ok(t.error) ||
+		    t.save_path[0] != '/') {
+			log_warnx("state.db: torrent row %d has text that is "
+			    "not printable UTF-8, or a relative save path; "
 			    "skipped", row);
 			continue;
 		}

@@ -16,7 +16,10 @@
  * Download roots: stored may write only under download_dir and the
  * directories named with `btctl add -d` (kept in state.db).  A save path
  * outside all of them widens the set and restarts stored, since Landlock
- * rules cannot be widened in a running process.
+ * rules cannot be widened in a running process.  A new root must lie
+ * under download_dirs_allowed and be no system tree, symlink or file
+ * (torrent_root_allowed()); roots no torrent uses are dropped.  Roots and
+ * save paths are compared in one canonical form (path_canon()).
  */
 #include <sys/queue.h>
 #include <sys/stat.h>

@@ -6,8 +6,10 @@
  * that the seccomp filter, installed last, can allow exactly that one
  * exec and refuse every other.  Every step that fails ends the attempt
  * with a "layer: reason" line for btd; nothing is executed half
- * confined.  A kernel without Landlock is refused too: the supervisor
- * then reports why the role is not running.
+ * confined.  Where Landlock is absent (or capped to 0 by
+ * landlock_abi_max) the role runs with seccomp and uids alone unless
+ * the policy requires Landlock; then it is refused, and the supervisor
+ * reports why the role is not running.
  *
  * Landlock: each role may read the system libraries and the loader
  * cache, and read and execute its own binary and the dynamic loader (the
@@ -18,7 +20,11 @@
  * domain.  Everything else, /etc/passwd and /proc included, is refused.
  *
  * seccomp: an allow-list per role on top of a base that the loader,
- * glibc, libevent and protobuf-c need.  Anything not listed fails with
+ * glibc, libevent and protobuf-c need.  It alone carries what is between
+ * processes, on every kernel: signals and prlimit only on the role
+ * itself, no F_SETOWN/F_SETSIG, no ptrace, no AF_UNIX socket, and one
+ * exec, btd's; the role then adds a filter refusing exec
+ * (sandbox_noexec()).  Anything not listed fails with
  * ENOSYS, which glibc treats as "not implemented" and falls back from
  * (clone3 to clone, for one).  What a compromised role would want
  * (execve, fork, ptrace, kill, AF_UNIX sockets, socketpair) fails with

@@ -117,6 +117,10 @@ check "btd alive" alive "$BTD_PID"
 # a crash.
 id=$(ctl add -d "$T/allowed/three" "$D/single.torrent" | awk '{print $2}')
 id2=$(ctl add -d "$T/allowed/four" "$D/multi.torrent" | awk '{print $2}')
+echo five >"$T/five.txt"
+"$BTCTL" create "$T/five.txt" -t http://127.0.0.1:1/announce -o "$T/five.torrent" >/dev/null
+id3=$(ctl add -d "$T/allowed/five" "$T/five.torrent" | awk '{print $2}')
+check "three torrents to corrupt" [ -n "$id" ] && [ -n "$id2" ] && [ -n "$id3" ]
 stop
 sqlite3 "$STATE/state.db" <<SQL
 PRAGMA writable_schema = ON;
@@ -127,6 +131,7 @@ INSERT INTO download_roots (path, added) VALUES (NULL, 0);
 INSERT INTO download_roots (path, added) VALUES ('/etc', 0);
 UPDATE torrents SET name = NULL WHERE save_path = '$T/allowed/three';
 UPDATE torrents SET save_path = NULL WHERE save_path = '$T/allowed/four';
+UPDATE torrents SET name = 'five' || char(10) || 'btd[1]: forged' WHERE save_path = '$T/allowed/five';
 SQL
 check "state.db holds a NULL root" [ "$(sqlite3 "$STATE/state.db" 'SELECT count(*) FROM download_roots WHERE path IS NULL')" = 1 ]
 check "state.db holds a NULL name" [ "$(sqlite3 "$STATE/state.db" 'SELECT count(*) FROM torrents WHERE name IS NULL')" = 1 ]
@@ -136,6 +141,8 @@ check "four roles running" wait_for 10 all_running
 check "the NULL root is reported and skipped" grep -q "state.db: download root '' (NULL): skipped" "$LOG"
 check "a root in /etc from state.db is dropped" grep -q "state.db: download root dropped: /etc: a system directory" "$LOG"
 check "the rows with NULLs are reported and skipped" [ "$(grep -c 'has an empty column' "$LOG")" = 2 ]
+check "the row with a newline in its name is reported and skipped" grep -q "torrent row 3 has text that is not printable UTF-8" "$LOG"
+check "no forged line from a torrent name" sh -c "! grep -q '^btd\[1\]: forged' '$LOG'"
 check "list works" ctl list
 check "no AddressSanitizer report over corrupt rows" asan_clean
 stop
