@@ -124,7 +124,8 @@ const char	*conf_source_name(enum conf_source);
 const char	*conf_key(int i);
 const char	*conf_describe(const char *key);
 int		 conf_is_known(const char *key);
-int		 conf_landlock_abi_max(const struct conf *);	/* -1: none */
+/* landlock_abi_max as a number, -1 for no cap */
+int		 conf_landlock_abi_max(const struct conf *);
 const char	*conf_operator_download_dir(const struct conf *);
 
 /* btd_proc.c -- spawning, confining, wiring and restarting the roles */

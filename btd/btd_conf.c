@@ -41,8 +41,8 @@
 #define CONF_PATH_MAX	4096	/* a path value is shorter than this */
 #define CONF_ECHO_MAX	80	/* bytes of a bad value quoted in an error */
 
-#define CONF_ABI_MAX	99	/* highest landlock_abi_max a number may say */
-#define CONF_DIRS_MAX	16	/* directories in download_dirs_allowed */
+#define CONF_ABI_MAX	99	/* highest number landlock_abi_max takes */
+#define CONF_DIRS_MAX	16	/* entries of download_dirs_allowed */
 
 enum conf_type {
 	CONF_T_PATH,		/* absolute path */
@@ -99,7 +99,7 @@ static const struct conf_def conf_keys[] = {
 struct conf {
 	char			*value[CONF_NKEYS];	/* never NULL */
 	enum conf_source	 source[CONF_NKEYS];
-	char			*default_dl;	/* built-in download_dir */
+	char			*default_dl;	/* the built-in download_dir */
 };
 
 static int	 conf_index(const char *);
@@ -214,7 +214,8 @@ static int
 conf_canon(const struct conf_def *k, const char *value, char *canon,
     char *err, size_t errlen)
 {
-	char		 echo[CONF_ECHO_MAX], out[CONF_PATH_MAX], one[CONF_PATH_MAX];
+	char		 echo[CONF_ECHO_MAX], out[CONF_PATH_MAX];
+	char		 one[CONF_PATH_MAX];
 	const char	*why = NULL, *p, *c;
 	size_t		 len = strlen(value), o, n;
 	int		 ndirs;
@@ -482,7 +483,8 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 	FILE		*fp;
 	char		 line[CONF_LINE_MAX + 1], *key, *value;
 	char		*nv[CONF_NKEYS] = { NULL };
-	char		 why[256], echo[CONF_ECHO_MAX], canon[CONF_PATH_MAX];
+	char		 why[256], echo[CONF_ECHO_MAX];
+	char		 canon[CONF_PATH_MAX];
 	size_t		 len;
 	int		 i, r, lineno = 0, rc = -1;
 

@@ -42,7 +42,7 @@
 #define CTL_IDLE_SECONDS	30	/* a client silent this long is dropped */
 #define CTL_WAIT_SECONDS	140	/* while a role works on its request */
 #define CTL_BACKLOG		16
-#define CTL_LOG_VALUE_MAX	256	/* bytes of a value quoted in the log */
+#define CTL_LOG_VALUE_MAX	256	/* a value quoted in the log */
 /*
  * Output: a client whose unsent replies reach CHAN_OUT_HIGH is not read
  * until they drain (chan_full() and the drain callback), so one client
@@ -61,8 +61,8 @@ struct ctl_client {
 	uid_t			 uid;
 	int			 id;
 	int			 closing;	/* drop after the reply is written */
-	int			 paused;	/* reading stopped: its queue is full */
-	int			 waiting;	/* reading stopped: the total is */
+	int			 paused;	/* not read: its queue is full */
+	int			 waiting;	/* not read: the total is */
 };
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);

@@ -67,7 +67,7 @@
 #define ROLE_LOG_RATE		200
 #define ROLE_LOG_BURST		2000
 #define ROLE_LOG_READ		65536
-#define ROLE_LOG_NOTE_MS	1000	/* at most one "lines dropped" a second */
+#define ROLE_LOG_NOTE_MS	1000	/* between two "lines dropped" */
 
 /* Body numbers shared by every btd <-> role envelope. */
 
@@ -81,15 +81,15 @@ static struct event		*stop_timer;
 
 /* The log pipe of a role's current (or last) run. */
 struct role_log {
-	int		 fd;			/* read end; -1 if none */
+	int		 fd;		/* read end; -1 if none */
 	struct event	*ev;
 	char		 line[ROLE_LOG_LINE_MAX + 1];
-	size_t		 len;			/* bytes in line */
-	int		 cut;			/* skipping to the next '\n' */
-	uint64_t	 refill_ms;		/* when tokens were last added */
-	uint64_t	 tokens;		/* lines it may log now */
-	uint64_t	 dropped;		/* lines over the rate */
-	uint64_t	 noted_ms;		/* the last "lines dropped" */
+	size_t		 len;		/* bytes in line */
+	int		 cut;		/* skipping to the next '\n' */
+	uint64_t	 refill_ms;	/* when tokens were last added */
+	uint64_t	 tokens;	/* lines it may log now */
+	uint64_t	 dropped;	/* lines over the rate */
+	uint64_t	 noted_ms;	/* the last "lines dropped" */
 };
 static struct role_log		 logs[ROLE_COUNT + 1];
 
@@ -611,9 +611,11 @@ static void
 log_landlock(void)
 {
 	char	 missing[512];
-	int	 kabi = sandbox_landlock_abi(), cap = conf_landlock_abi_max(cf);
-	int	 abi = cap >= 0 && cap < kabi ? cap : kabi;
+	int	 kabi = sandbox_landlock_abi(), abi = kabi;
+	int	 cap = conf_landlock_abi_max(cf);
 
+	if (cap >= 0 && cap < kabi)
+		abi = cap;
 	sandbox_missing(abi, missing, sizeof(missing));
 	if (abi < 1 && strcmp(conf_get(cf, "without_landlock"), "refuse") == 0)
 		log_warnx("landlock: none (kernel ABI %d%s): the roles are "

@@ -779,7 +779,8 @@ state_root_del(struct state *st, const char *path)
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM download_roots WHERE "
 	    "path = ?1", -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, path, -1,
-	    SQLITE_TRANSIENT) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
 		log_warnx("state: download root %s: %s", path,
 		    sqlite3_errmsg(st->db));
 		sqlite3_finalize(stmt);

@@ -49,7 +49,7 @@ static struct event_base	*rbase;
 static struct chan		*btd_chan;
 static struct peer_link		 links[ROLE_MAX_PEERS];
 static int			 hello_done;
-static int			 exec_refused;	/* sandbox_noexec() done */
+static int			 exec_refused;	/* sandbox_noexec() */
 
 static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
 		    void *);

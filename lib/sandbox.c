@@ -193,7 +193,8 @@ static const char *const sc_base[] = {
 	"dup", "dup2", "dup3", "sendmsg", "recvmsg", "sendto",
 	"recvfrom", "shutdown", "getsockopt", "setsockopt", "getsockname",
 	"getpeername", "eventfd2", "pipe2", "timerfd_create",
-	"timerfd_settime", "exit", "exit_group", "close_range", "membarrier", "restart_syscall",
+	"timerfd_settime", "exit", "exit_group", "close_range", "membarrier",
+	"restart_syscall",
 	NULL
 };
 
@@ -989,8 +990,19 @@ sandbox_noexec(void)
 		.filter = prog,
 	};
 
-	/* no_new_privs is set already: sandbox_exec() did it. */
-	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp);
+	long			 rc;
+
+	/*
+	 * no_new_privs is set already: sandbox_exec() did it.  TSYNC: every
+	 * thread, should a library have started one before main().
+	 */
+	rc = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &fp);
+	if (rc > 0) {
+		errno = EBUSY;	/* a thread that could not be synchronised */
+		return -1;
+	}
+	return (int)rc;
 }
 
 /* Append to a report string, truncating quietly. */
@@ -1070,8 +1082,8 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	}
 	snprintf(r->landlock, sizeof(r->landlock), "abi %d", abi);
 	if (abi < sandbox_landlock_abi())
-		sbx_cat(r->landlock, sizeof(r->landlock), " (kernel %d, capped)",
-		    sandbox_landlock_abi());
+		sbx_cat(r->landlock, sizeof(r->landlock),
+		    " (kernel %d, capped)", sandbox_landlock_abi());
 	sbx_cat(r->landlock, sizeof(r->landlock), "; ro: system libs");
 	switch (p->kind) {
 	case SANDBOX_TRACKERD:

@@ -46,8 +46,8 @@ struct sandbox_policy {
 	int			 netns;		/* as root: own network namespace */
 	const int		*keep_fds;	/* besides 0, 1, 2 */
 	int			 nkeep;
-	int			 landlock_abi_max; /* cap; -1: the kernel's */
-	int			 landlock_required; /* no Landlock: refuse */
+	int			 landlock_abi_max;	/* -1: no cap */
+	int			 landlock_required;	/* or refuse */
 };
 
 /* What is (to be) in force, for `btctl status`. */
@@ -57,7 +57,7 @@ struct sandbox_report {
 	char		landlock[256];		/* what it allows, for a person */
 	int		seccomp;
 	char		seccomp_policy[32];	/* "trackerd", ... */
-	char		seccomp_rules[192];	/* what it refuses, for a person */
+	char		seccomp_rules[192];	/* what it refuses */
 	int		exec_refused;		/* its Hello said so (btd sets it) */
 	uid_t		uid;
 	gid_t		gid;

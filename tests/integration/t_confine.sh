@@ -90,7 +90,8 @@ for cap in $CAPS; do
 		swapped() { [ "$(role_field $1 impl_name)" = btd-probe ]; }
 		check "[$t] $r: swapped in (impl btd-probe)" wait_for 5 swapped $r
 		check "[$t] $r: status reports landlock ABI $abi" [ "$(conf $r landlock_abi)" = "$abi" ]
-		check "[$t] $r: status says exec is refused" [ "$(conf $r exec_refused)" = True ]
+		noexec() { [ "$(conf $1 exec_refused)" = True ]; }
+		check "[$t] $r: status says exec is refused" wait_for 5 noexec $r
 		[ "$abi" = 0 ] && check "[$t] $r: status says no Landlock rules" sh -c "'$BTCTL' -s '$SOCK' status | grep -q '$r landlock: none: capped to 0 by landlock_abi_max; no file-system or tcp rules'"
 		for what in "socket unix" "connect ctl" "execve /bin/sh" \
 		    "exec via loader" "signal btd" "tgkill btd" "tkill btd" \
