@@ -183,3 +183,13 @@ ctl restart stored >/dev/null
 sleep 0.5
 check "fail closed: still failed after btctl restart" stored_failed
 check "fail closed: no restart loop" [ "$(grep -c 'stored: not started' "$LOG")" -le 2 ]
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+
+# A download dir that is a symlink: Landlock would follow it, so stored
+# is not started.
+mkdir -p "$T/realdl"
+ln -s "$T/realdl" "$T/linkdl"
+btd_start symlinkdl -D "$T/linkdl" -p 17003
+check "symlinked download dir: stored is failed" wait_for 10 stored_failed
+check "symlinked download dir: status says why" sh -c "'$BTCTL' -s '$SOCK' status --json | grep -q 'landlock: $T/linkdl: not a directory (or a symlink)'"
