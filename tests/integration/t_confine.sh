@@ -146,16 +146,18 @@ for cap in $CAPS; do
 	# Without Landlock a probe may write there; the roles are gone now.
 	sleep 0.3
 	rm -f /tmp/btd-probe-write
-done
 
-# A role that keeps exec open (no second filter) says so and is refused.
-printf 'metad_exec %s\n' "$T/probe_mayexec" >"$T/$mode-mayexec.conf"
-start "$mode" "$mode-mayexec" "$T/$mode-mayexec.conf"
-refused_exec() { grep -q "metad: protocol violation: Hello does not state exec_refused" "$LOG"; }
-check "[$mode] a role that may exec again is refused at Hello" wait_for 10 refused_exec
-check "[$mode] it never runs" [ "$(role_field metad state)" != running ]
-check "[$mode] the others run" [ "$(role_field stored state)" = running ]
-stop
+	# A role that keeps exec open (no second filter) says so and is
+	# refused.
+	printf 'metad_exec %s\nlandlock_abi_max %s\n' "$T/probe_mayexec" \
+	    "$cap" >"$T/$n-mayexec.conf"
+	start "$mode" "$n-mayexec" "$T/$n-mayexec.conf"
+	refused_exec() { grep -q "metad: protocol violation: Hello does not state exec_refused" "$LOG"; }
+	check "[$t] a role that may exec again is refused at Hello" wait_for 10 refused_exec
+	check "[$t] it never runs" [ "$(role_field metad state)" != running ]
+	check "[$t] the others run" [ "$(role_field stored state)" = running ]
+	stop
+done
 done
 
 # No Landlock and `without_landlock refuse`: no role starts, and status
