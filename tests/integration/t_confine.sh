@@ -134,7 +134,7 @@ for cap in $CAPS; do
 	check "[$t] no raw escape byte in btd's log" sh -c "! grep -q '$ESC' '$LOG'"
 	check "[$t] no line passes for btd's but btd's own" sh -c "! grep -Eq '^[^ ]* btd\[1\]' '$LOG'"
 	if [ "$abi" -ge 1 ]; then
-		check "[$t] nothing was written to /tmp" [ ! -e /tmp/btd-probe-write ]
+		check "[$t] nothing was written to /tmp" [ ! -e /tmp/btd-probe-write-$BTD_PID ]
 	fi
 	# metad's forged LinkState blamed stored, which it has no link with.
 	forger_killed() { [ "$(role_field metad restarts)" -ge 1 ]; }
@@ -145,7 +145,7 @@ for cap in $CAPS; do
 	stop
 	# Without Landlock a probe may write there; the roles are gone now.
 	sleep 0.3
-	rm -f /tmp/btd-probe-write
+	rm -f /tmp/btd-probe-write-$BTD_PID
 
 	# A role that keeps exec open (no second filter) says so and is
 	# refused.

@@ -81,7 +81,7 @@
 /* Where a role that kept an AF_UNIX socket would try to connect. */
 #define PROBE_ABSTRACT	"btd-probe"
 #define PROBE_CTL_PATH	"/tmp/btd-probe-ctl.sock"
-#define PROBE_WRITE	"/tmp/btd-probe-write"
+#define PROBE_WRITE	"/tmp/btd-probe-write-%d"	/* btd's pid */
 
 extern char	**environ;
 
@@ -329,6 +329,7 @@ probe_confine(void)
 	char	*sh_argv[] = {
 		"sh", "-c", "echo 'probe: execve /bin/sh: ALLOWED' >&2", NULL
 	};
+	char	 wpath[64];
 	int	 fd, rc;
 
 	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
@@ -352,7 +353,8 @@ probe_confine(void)
 	execve("/bin/sh", sh_argv, environ);
 	report("execve /bin/sh", -1, errno);
 
-	fd = open(PROBE_WRITE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	snprintf(wpath, sizeof(wpath), PROBE_WRITE, (int)getppid());
+	fd = open(wpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	report("write /tmp", fd, errno);
 	if (fd != -1)
 		close(fd);
