@@ -62,6 +62,8 @@ UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick piecemap blockpath \
 	   storedrole progress
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
+# btd under AddressSanitizer, for integration tests of its own code.
+ASAN_BINS := $(B)/asan/bin/btd
 
 .PHONY: all check unit integration demo install uninstall fuzz clean \
 	bootstrap bootstrap-test gen
@@ -115,6 +117,10 @@ $(B)/bin/btd: $(call obj,$(BTD_SRC)) $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/asan/bin/btd: $(call aobj,$(BTD_SRC)) $(B)/lib/libbtd-asan.a
+	@mkdir -p $(dir $@)
+	@echo "  LD-SAN  $@"
+	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 $(B)/bin/btctl: $(call obj,$(CTL_SRC)) $(B)/lib/libbtd.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -178,13 +184,13 @@ bootstrap-test:
 	@sh mk/bootstrap.sh test
 
 check: bootstrap-test
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS)
 	@sh tests/run.sh
 
 unit: $(UNIT_BINS)
 	@sh tests/run.sh unit
 
-integration: all
+integration: all $(ASAN_BINS)
 	@sh tests/run.sh integration
 
 demo: bootstrap

@@ -6,8 +6,9 @@
  * checked and set up before anything is started, and any failure is one
  * line on stderr and exit status 1.  Without -f, btd detaches only after
  * that, so the command that started it still sees the error; from then
- * on it logs to <state-dir>/btd.log, and so do the roles (their stderr
- * is btd's).
+ * on it logs to <state-dir>/btd.log.  The roles log through pipes that
+ * btd copies into its log (btd_proc.c); none holds the log file.  btd
+ * and every role run in "/".
  *
  * btd never touches the network and never parses outside bytes: the
  * roles do, confined (btd_proc.c).
@@ -505,6 +506,9 @@ main(int argc, char *argv[])
 		startup_fail("state dir %s: not a directory", state_dir);
 	if (access(state_dir, W_OK | X_OK) == -1)
 		startup_fail("state dir %s: %s", state_dir, strerror(errno));
+	/* Every path from here on is absolute; hold no directory busy. */
+	if (chdir("/") == -1)
+		startup_fail("chdir /: %s", strerror(errno));
 
 
 	if (!foreground)

@@ -89,6 +89,7 @@ int		 state_torrent_delete(struct state *, const uint8_t[20]);
 int		 state_torrent_foreach(struct state *,
 		    void (*)(const struct state_torrent *, void *), void *);
 int		 state_root_add(struct state *, const char *);
+int		 state_root_del(struct state *, const char *);
 int		 state_root_foreach(struct state *,
 		    void (*)(const char *, void *), void *);
 
@@ -216,6 +217,9 @@ const char	*conf_source_name(enum conf_source);
 const char	*conf_key(int i);
 const char	*conf_describe(const char *key);
 int		 conf_is_known(const char *key);
+/* landlock_abi_max as a number, -1 for no cap */
+int		 conf_landlock_abi_max(const struct conf *);
+const char	*conf_operator_download_dir(const struct conf *);
 
 /* btd_owner.c -- who owns the downloaded data */
 /* stored's uid and gid: download_user/group as root, else btd's own. */
@@ -335,6 +339,7 @@ void		 torrent_init(struct event_base *, struct conf *,
 		    struct state *);
 int		 torrent_roots(const char **, int);
 void		 torrent_keep_roots(void);
+int		 torrent_root_allowed(const char *, char *, size_t);
 void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);

@@ -36,11 +36,15 @@
 
 #include "btd.h"
 #include "log.h"
+#include "utf8.h"
 #include "util.h"
 
 #define CONF_LINE_MAX	4096	/* longest btd.conf line, without '\n' */
 #define CONF_PATH_MAX	4096	/* a path value is shorter than this */
 #define CONF_ECHO_MAX	80	/* bytes of a bad value quoted in an error */
+
+#define CONF_ABI_MAX	99	/* highest number landlock_abi_max takes */
+#define CONF_DIRS_MAX	16	/* entries of download_dirs_allowed */
 
 enum conf_type {
 	CONF_T_PATH,		/* absolute path */
@@ -48,6 +52,9 @@ enum conf_type {
 	CONF_T_INT,		/* decimal integer in [min, max] */
 	CONF_T_LEVEL,		/* info, debug or trace */
 	CONF_T_NAME,		/* a user or group name, or "" */
+	CONF_T_ABI,		/* "kernel", or an integer 0..CONF_ABI_MAX */
+	CONF_T_NOLL,		/* run or refuse */
+	CONF_T_DIRS,		/* ':'-separated absolute paths, or "" */
 };
 
 struct conf_def {
@@ -83,6 +90,15 @@ static const struct conf_def conf_keys[] = {
 	    "the downloaded files", CONF_T_NAME, 0, 0, "btd", 0 },
 	{ "download_group", "as root, stored's group (empty: "
 	    "download_user's own)", CONF_T_NAME, 0, 0, "", 0 },
+	{ "landlock_abi_max", "highest Landlock ABI the roles use (kernel: "
+	    "the kernel's own; 0: no Landlock)", CONF_T_ABI, 0, 0, "kernel",
+	    0 },
+	{ "without_landlock", "with no Landlock in force: run (seccomp and "
+	    "uids only) or refuse to start the roles", CONF_T_NOLL, 0, 0,
+	    "run", 0 },
+	{ "download_dirs_allowed", "directories under which download dirs "
+	    "may be named (':'-separated; empty: download_dir's tree)",
+	    CONF_T_DIRS, 0, 0, "", 0 },
 };
 
 #define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -90,12 +106,15 @@ static const struct conf_def conf_keys[] = {
 struct conf {
 	char			*value[CONF_NKEYS];	/* never NULL */
 	enum conf_source	 source[CONF_NKEYS];
+	char			*default_dl;	/* the built-in download_dir */
 };
 
 static int	 conf_index(const char *);
 static int	 conf_valid_int(const char *, long long, long long);
 static int	 conf_valid(const struct conf_def *, const char *, char *,
 		    size_t);
+static int	 conf_canon(const struct conf_def *, const char *, char *,
+		    char *, size_t);
 static int	 conf_replace(struct conf *, int, const char *,
 		    enum conf_source);
 static int	 conf_read_line(FILE *, char *, size_t, size_t *);
@@ -135,21 +154,85 @@ conf_valid_int(const char *value, long long min, long long max)
 }
 
 /*
- * Check value against the key's type; 0, or -1 with "key: reason: 'value'"
- * in err.
+ * An absolute path in canonical form into out (CONF_PATH_MAX bytes):
+ * repeated '/' collapsed, no trailing '/' (but "/" itself).  Refused:
+ * "." or ".." components, control bytes, invalid UTF-8.  0, or -1 with
+ * the reason in why.
+ */
+static int
+conf_canon_path(const char *value, char *out, const char **why)
+{
+	const char	*p, *c;
+	size_t		 o = 0, n;
+
+	if (*value != '/') {
+		*why = "not an absolute path";
+		return -1;
+	}
+	if (strlen(value) >= CONF_PATH_MAX) {
+		*why = "path too long";
+		return -1;
+	}
+	if (!utf8_valid(value)) {
+		*why = "not UTF-8";
+		return -1;
+	}
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			*why = "control character in path";
+			return -1;
+		}
+	for (p = value; *p != '\0'; p = c) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		c = p + strcspn(p, "/");
+		n = (size_t)(c - p);
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			*why = "'.' or '..' in path";
+			return -1;
+		}
+		out[o++] = '/';
+		memcpy(out + o, p, n);
+		o += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Check value against the key's type and write its canonical form to
+ * canon (CONF_PATH_MAX bytes; may be NULL): numbers without leading
+ * zeros, paths as conf_canon_path() makes them.  0, or -1 with
+ * "key: reason: 'value'" in err.
  */
 static int
 conf_valid(const struct conf_def *k, const char *value, char *err,
     size_t errlen)
 {
-	char	 echo[CONF_ECHO_MAX];
-	size_t	 len = strlen(value);
+	return conf_canon(k, value, NULL, err, errlen);
+}
+
+static int
+conf_canon(const struct conf_def *k, const char *value, char *canon,
+    char *err, size_t errlen)
+{
+	char		 echo[CONF_ECHO_MAX], out[CONF_PATH_MAX];
+	char		 one[CONF_PATH_MAX];
+	const char	*why = NULL, *p, *c;
+	size_t		 len = strlen(value), o, n;
+	int		 ndirs;
 
 	log_escape(echo, sizeof(echo), value, len);
+	out[0] = '\0';
 	switch (k->type) {
 	case CONF_T_EXEC:
 		if (*value == '\0')
-			return 0;
+			break;
 		/* FALLTHROUGH */
 	case CONF_T_PATH:
 		if (*value != '/') {
@@ -163,48 +246,122 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 			    CONF_PATH_MAX - 1);
 			return -1;
 		}
-		return 0;
+		if (conf_canon_path(value, out, &why) == -1) {
+			util_seterr(err, errlen, "%s: %s: '%s'", k->name, why,
+			    echo);
+			return -1;
+		}
+		break;
 	case CONF_T_INT:
-		if (conf_valid_int(value, k->min, k->max) == 0)
-			return 0;
-		util_seterr(err, errlen, "%s: not a number in %lld..%lld: '%s'",
-		    k->name, k->min, k->max, echo);
-		return -1;
+		if (conf_valid_int(value, k->min, k->max) == -1) {
+			util_seterr(err, errlen,
+			    "%s: not a number in %lld..%lld: '%s'", k->name,
+			    k->min, k->max, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%lld", strtoll(value, NULL, 10));
+		break;
 	case CONF_T_NAME: {
-		const char *p;
+		const char *q;
 
 		/* useradd's rule, as in Debian's adduser.conf NAME_REGEX. */
-		for (p = value; *p != '\0'; p++)
-			if (!(isalnum((unsigned char)*p) || *p == '_' ||
-			    *p == '-' || *p == '.') || (p == value && *p == '-'))
+		for (q = value; *q != '\0'; q++)
+			if (!(isalnum((unsigned char)*q) || *q == '_' ||
+			    *q == '-' || *q == '.') || (q == value && *q == '-'))
 				break;
-		if (*p == '\0' && len < 33 &&
-		    (len > 0 || strcmp(k->name, "download_group") == 0))
-			return 0;
-		util_seterr(err, errlen, "%s: not a user or group name: '%s'",
-		    k->name, echo);
-		return -1;
+		if (*q != '\0' || len >= 33 ||
+		    (len == 0 && strcmp(k->name, "download_group") != 0)) {
+			util_seterr(err, errlen,
+			    "%s: not a user or group name: '%s'", k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
 	}
 	case CONF_T_LEVEL:
-		if (strcmp(value, "info") == 0 || strcmp(value, "debug") == 0 ||
-		    strcmp(value, "trace") == 0)
-			return 0;
-		util_seterr(err, errlen,
-		    "%s: not one of info|debug|trace: '%s'", k->name, echo);
+		if (strcmp(value, "info") != 0 && strcmp(value, "debug") != 0 &&
+		    strcmp(value, "trace") != 0) {
+			util_seterr(err, errlen,
+			    "%s: not one of info|debug|trace: '%s'", k->name,
+			    echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
+	case CONF_T_ABI:
+		if (strcmp(value, "kernel") == 0) {
+			snprintf(out, sizeof(out), "kernel");
+			break;
+		}
+		if (conf_valid_int(value, 0, CONF_ABI_MAX) == -1) {
+			util_seterr(err, errlen,
+			    "%s: not kernel or a number in 0..%d: '%s'",
+			    k->name, CONF_ABI_MAX, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%lld", strtoll(value, NULL, 10));
+		break;
+	case CONF_T_NOLL:
+		if (strcmp(value, "run") != 0 && strcmp(value, "refuse") != 0) {
+			util_seterr(err, errlen,
+			    "%s: not one of run|refuse: '%s'", k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
+	case CONF_T_DIRS:
+		if (len >= CONF_PATH_MAX) {
+			util_seterr(err, errlen, "%s: longer than %d bytes",
+			    k->name, CONF_PATH_MAX - 1);
+			return -1;
+		}
+		for (p = value, o = 0, ndirs = 0; *p != '\0'; p = c) {
+			c = p + strcspn(p, ":");
+			n = (size_t)(c - p);
+			if (*c == ':')
+				c++;
+			if (n == 0)
+				continue;
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (conf_canon_path(one, one, &why) == -1 ||
+			    strcmp(one, "/") == 0) {
+				util_seterr(err, errlen, "%s: %s: '%s'",
+				    k->name, why != NULL ? why :
+				    "'/' is not a download tree", echo);
+				return -1;
+			}
+			if (++ndirs > CONF_DIRS_MAX) {
+				util_seterr(err, errlen,
+				    "%s: more than %d directories", k->name,
+				    CONF_DIRS_MAX);
+				return -1;
+			}
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+			    o > 0 ? ":" : "", one);
+		}
+		break;
+	default:
+		util_seterr(err, errlen, "%s: no validator", k->name);
 		return -1;
 	}
-	util_seterr(err, errlen, "%s: no validator", k->name);
-	return -1;
+	if (canon != NULL)
+		memcpy(canon, out, strlen(out) + 1);
+	return 0;
 }
 
-/* Store a copy of value (already valid) for key i. */
+/* Store a copy of value (already valid) for key i, in canonical form. */
 static int
 conf_replace(struct conf *cf, int i, const char *value,
     enum conf_source src)
 {
-	char	*v;
+	char	*v, canon[CONF_PATH_MAX];
 
-	if ((v = strdup(value)) == NULL)
+	if (conf_canon(&conf_keys[i], value, canon, NULL, 0) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((v = strdup(canon)) == NULL)
 		return -1;
 	free(cf->value[i]);
 	cf->value[i] = v;
@@ -228,16 +385,13 @@ conf_new(const char *state_dir)
 		goto fail;
 	}
 	for (i = 0; i < CONF_NKEYS; i++) {
-		if ((cf->value[i] = strdup(conf_keys[i].def != NULL ?
-		    conf_keys[i].def : dl)) == NULL)
-			goto fail;
-		cf->source[i] = CONF_DEFAULT;
 		/* A relative state_dir would give a relative download_dir. */
-		if (conf_valid(&conf_keys[i], cf->value[i], NULL, 0) == -1) {
-			errno = EINVAL;
+		if (conf_replace(cf, i, conf_keys[i].def != NULL ?
+		    conf_keys[i].def : dl, CONF_DEFAULT) == -1)
 			goto fail;
-		}
 	}
+	if ((cf->default_dl = strdup(conf_get(cf, "download_dir"))) == NULL)
+		goto fail;
 	return cf;
 
  fail:
@@ -254,6 +408,7 @@ conf_free(struct conf *cf)
 		return;
 	for (i = 0; i < CONF_NKEYS; i++)
 		free(cf->value[i]);
+	free(cf->default_dl);
 	free(cf);
 }
 
@@ -367,6 +522,7 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 	char		 line[CONF_LINE_MAX + 1], *key, *value;
 	char		*nv[CONF_NKEYS] = { NULL };
 	char		 why[256], echo[CONF_ECHO_MAX];
+	char		 canon[CONF_PATH_MAX];
 	size_t		 len;
 	int		 i, r, lineno = 0, rc = -1;
 
@@ -423,7 +579,8 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 			    why);
 			goto fail;
 		}
-		if ((nv[i] = strdup(value)) == NULL) {
+		(void)conf_canon(&conf_keys[i], value, canon, NULL, 0);
+		if ((nv[i] = strdup(canon)) == NULL) {
 			util_seterr(err, errlen, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
@@ -581,4 +738,28 @@ int
 conf_is_known(const char *key)
 {
 	return conf_index(key) != -1;
+}
+
+/* landlock_abi_max as a number; -1 for "kernel" (no cap). */
+int
+conf_landlock_abi_max(const struct conf *cf)
+{
+	const char	*v = conf_get(cf, "landlock_abi_max");
+
+	if (v == NULL || strcmp(v, "kernel") == 0)
+		return -1;
+	return (int)strtol(v, NULL, 10);
+}
+
+/*
+ * The download_dir of the operator: btd.conf's or the flag's, else the
+ * built-in one; never a value changed with btctl set.  The default of
+ * download_dirs_allowed.
+ */
+const char *
+conf_operator_download_dir(const struct conf *cf)
+{
+	int	 i = conf_index("download_dir");
+
+	return cf->source[i] == CONF_SET ? cf->default_dl : cf->value[i];
 }

@@ -11,7 +11,8 @@
  * CTL_MAX_CLIENTS are served; a new client beyond that evicts the one
  * idle the longest, so idle connections cannot lock administrators out.
  * accept() failing with EMFILE pauses accepting for a second instead of
- * spinning.
+ * spinning.  Replies are bounded per client and in total (CTL_OUT_TOTAL):
+ * a client that does not read its replies is not read either.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -41,6 +42,17 @@
 #define CTL_IDLE_SECONDS	30	/* a client silent this long is dropped */
 #define CTL_WAIT_SECONDS	140	/* while a role works on its request */
 #define CTL_BACKLOG		16
+#define CTL_LOG_VALUE_MAX	256	/* a value quoted in the log */
+/*
+ * Output: a client whose unsent replies reach CHAN_OUT_HIGH is not read
+ * until they drain (chan_full() and the drain callback), so one client
+ * holds at most that plus one reply; and while all clients together
+ * hold CTL_OUT_TOTAL bytes, no client's requests are read: those that
+ * asked wait, looked at every CTL_OUT_RECHECK_MS, until the total is
+ * below half.
+ */
+#define CTL_OUT_TOTAL		(16U << 20)
+#define CTL_OUT_RECHECK_MS	100
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;		/* oldest activity first */
@@ -49,18 +61,92 @@ struct ctl_client {
 	uid_t			 uid;
 	int			 id;
 	int			 closing;	/* drop after the reply is written */
+	int			 paused;	/* not read: its queue is full */
+	int			 waiting;	/* not read: the total is */
 };
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int			 nclients;
 static int			 next_id;
 static int			 lfd = -1;
-static struct event		*accept_ev, *accept_pause;
+static struct event		*accept_ev, *accept_pause, *out_recheck;
 static struct event_base	*base;
 static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void	client_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
+
+/* Bytes queued to every client. */
+static size_t
+out_total(void)
+{
+	struct ctl_client	*cl;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		n += chan_outq(cl->chan);
+	return n;
+}
+
+static void
+client_resume(struct ctl_client *cl)
+{
+	if (!cl->paused && !cl->waiting)
+		chan_pause(cl->chan, 0);
+}
+
+/* Its own queue fell below half the mark: read its requests again. */
+static void
+client_drained(struct chan *c, void *arg)
+{
+	struct ctl_client *cl = arg;
+
+	(void)c;
+	cl->paused = 0;
+	client_resume(cl);
+}
+
+static void
+out_check(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval		 tv = { 0, CTL_OUT_RECHECK_MS * 1000 };
+	struct ctl_client	*cl;
+	int			 waiting = 0;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (out_total() >= CTL_OUT_TOTAL / 2) {
+		evtimer_add(out_recheck, &tv);
+		return;
+	}
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->waiting) {
+			cl->waiting = 0;
+			waiting++;
+			client_resume(cl);
+		}
+	if (waiting > 0)
+		log_debug("ctl: output below %u bytes: %d clients read again",
+		    CTL_OUT_TOTAL / 2, waiting);
+}
+
+/* After a request: stop reading a client that would queue too much. */
+static void
+client_bound(struct ctl_client *cl)
+{
+	struct timeval	 tv = { 0, CTL_OUT_RECHECK_MS * 1000 };
+
+	if (!cl->paused && chan_full(cl->chan))
+		cl->paused = 1;
+	if (!cl->waiting && out_total() >= CTL_OUT_TOTAL) {
+		cl->waiting = 1;
+		if (!evtimer_pending(out_recheck, NULL))
+			evtimer_add(out_recheck, &tv);
+	}
+	if (cl->paused || cl->waiting)
+		chan_pause(cl->chan, 1);
+}
 
 static void
 client_free(struct ctl_client *cl)
@@ -165,6 +251,7 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 	}
 	/* One reply may be a long list (FRAME_MAX_CTLREP). */
 	chan_set_maxout(cl->chan, FRAME_MAX_CTLREP + CHAN_OUT_SLACK);
+	chan_set_drain(cl->chan, client_drained);
 	TAILQ_INSERT_TAIL(&clients, cl, entry);
 	nclients++;
 	client_touch(cl);
@@ -201,6 +288,9 @@ fill_role(Btd__RoleStatus *rs, Btd__Confinement *cf, Btd__LinkStatus *ls,
 	cf->gid = (uint32_t)sb->gid;
 	cf->netns = sb->netns;
 	cf->rlimits = (char *)(uintptr_t)sb->rlimits;
+	cf->seccomp_rules = (char *)(uintptr_t)sb->seccomp_rules;
+	cf->exec_refused = sb->exec_refused;
+	cf->landlock_kernel_abi = (uint32_t)sandbox_landlock_abi();
 	rs->confinement = cf;
 	for (i = 1; i <= ROLE_COUNT; i++) {
 		if (p->links[i].generation == 0)
@@ -351,7 +441,7 @@ static struct state	*ctl_state;
 static void
 dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 {
-	char	err[256];
+	char	err[256], esc[CTL_LOG_VALUE_MAX];
 	int	role;
 
 	switch (req->body_case) {
@@ -375,18 +465,38 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	}
 	case BTD__CTL_REQUEST__BODY_SET: {
 		const char *key = req->set->key, *val = req->set->value;
+		struct conf *trial;
 
+		/* A new download_dir is a download root: the same rules. */
+		if (strcmp(key, "download_dir") == 0 &&
+		    conf_source(ctl_conf, key) != CONF_FILE &&
+		    conf_source(ctl_conf, key) != CONF_FLAG &&
+		    (trial = conf_new("/")) != NULL) {
+			int bad = conf_set_runtime(trial, key, val, err,
+			    sizeof(err)) == -1 || torrent_root_allowed(
+			    conf_get(trial, key), err, sizeof(err)) == -1;
+
+			conf_free(trial);
+			if (bad) {
+				reply_error(cl, "%s", err);
+				break;
+			}
+		}
 		if (conf_set_runtime(ctl_conf, key, val, err,
 		    sizeof(err)) == -1) {
 			reply_error(cl, "%s", err);
 			break;
 		}
-		if (state_setting_set(ctl_state, key, val) == -1) {
+		/* The canonical form, as conf holds it. */
+		if (state_setting_set(ctl_state, key,
+		    conf_get(ctl_conf, key)) == -1) {
 			reply_error(cl, "%s: could not be saved in state.db",
 			    key);
 			break;
 		}
-		log_info("ctl: %s set to '%s'", key, conf_get(ctl_conf, key));
+		log_info("ctl: %s set to '%s'", key, log_escape(esc,
+		    sizeof(esc), conf_get(ctl_conf, key),
+		    strlen(conf_get(ctl_conf, key))));
 		reply_settings(cl, ctl_conf, key);
 		proc_config_changed(key);
 		break;
@@ -506,6 +616,8 @@ client_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		client_touch(cl);
 	dispatch(cl, req);
 	btd__ctl_request__free_unpacked(req, NULL);
+	if (client_by_id(cl->id) == cl)
+		client_bound(cl);
 }
 
 int
@@ -549,7 +661,8 @@ ctl_init(struct event_base *b, struct conf *cf, struct state *st,
 	accept_ev = event_new(base, lfd, EV_READ | EV_PERSIST, ctl_accept,
 	    NULL);
 	accept_pause = evtimer_new(base, accept_resume, NULL);
-	if (accept_ev == NULL || accept_pause == NULL ||
+	out_recheck = evtimer_new(base, out_check, NULL);
+	if (accept_ev == NULL || accept_pause == NULL || out_recheck == NULL ||
 	    event_add(accept_ev, NULL) == -1) {
 		snprintf(err, errlen, "ctl socket: event setup failed");
 		goto fail;
@@ -571,6 +684,7 @@ ctl_close(void)
 	if (lfd != -1) {
 		event_free(accept_ev);
 		event_free(accept_pause);
+		event_free(out_recheck);
 		close(lfd);
 		(void)unlink(sock_path);
 		lfd = -1;

@@ -55,6 +55,19 @@
 #define ROLE_HEALTHY_MS		60000	/* a run this long resets the backoff */
 #define ROLE_FIRST_DELAY_MS	200	/* the first restart after a good run */
 #define ROLE_STOP_GRACE		2	/* seconds between closing and SIGKILL */
+/*
+ * A role's stdout and stderr are a pipe that btd reads: each line goes
+ * to btd's log as "ROLE: LINE", escaped.  A line is cut at
+ * ROLE_LOG_LINE_MAX bytes; a role may log ROLE_LOG_RATE lines a second
+ * after a burst of ROLE_LOG_BURST, and what is over is dropped and
+ * counted; one read takes at most ROLE_LOG_READ bytes, so that a noisy
+ * role cannot hold the event loop.
+ */
+#define ROLE_LOG_LINE_MAX	1024
+#define ROLE_LOG_RATE		200
+#define ROLE_LOG_BURST		2000
+#define ROLE_LOG_READ		65536
+#define ROLE_LOG_NOTE_MS	1000	/* between two "lines dropped" */
 
 /* Body numbers shared by every btd <-> role envelope. */
 
@@ -72,6 +85,20 @@ static struct event		*stop_timer;
  * LAST-EXIT then says so, never "protocol violation".
  */
 static const char		*restart_why[ROLE_COUNT + 1];
+
+/* The log pipe of a role's current (or last) run. */
+struct role_log {
+	int		 fd;		/* read end; -1 if none */
+	struct event	*ev;
+	char		 line[ROLE_LOG_LINE_MAX + 1];
+	size_t		 len;		/* bytes in line */
+	int		 cut;		/* skipping to the next '\n' */
+	uint64_t	 refill_ms;	/* when tokens were last added */
+	uint64_t	 tokens;	/* lines it may log now */
+	uint64_t	 dropped;	/* lines over the rate */
+	uint64_t	 noted_ms;	/* the last "lines dropped" */
+};
+static struct role_log		 logs[ROLE_COUNT + 1];
 
 /* The pairs of roles that talk directly. */
 static const int pairs[][2] = {
@@ -149,6 +176,8 @@ proc_init(struct event_base *b, struct conf *c, struct state *s)
 		procs[i].role = i;
 		procs[i].name = util_role_name(i);
 		procs[i].state = PROC_STOPPED;
+		logs[i].fd = -1;
+		logs[i].tokens = ROLE_LOG_BURST;
 		msg_env_check(envs[i]);
 	}
 }
@@ -214,6 +243,132 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 	}
 	pol->uid = (uid_t)(base_uid + p->role);
 	pol->gid = (gid_t)(base_uid + p->role);
+	pol->landlock_abi_max = conf_landlock_abi_max(cf);
+	pol->landlock_required = strcmp(conf_get(cf, "without_landlock"),
+	    "refuse") == 0;
+}
+
+static void
+log_dropped(struct proc *p, struct role_log *l)
+{
+	log_role(p->name, "(%llu lines dropped: over %d a second)",
+	    (unsigned long long)l->dropped, ROLE_LOG_RATE);
+	l->dropped = 0;
+}
+
+/* Write one line of a role's log, escaped, if the rate allows it. */
+static void
+log_emit(struct proc *p, struct role_log *l, int cut)
+{
+	char		 esc[ROLE_LOG_LINE_MAX * 4 + 1];
+	uint64_t	 now = util_now_ms(), add;
+
+	add = (now - l->refill_ms) * ROLE_LOG_RATE / 1000;
+	if (add > 0) {
+		l->tokens = l->tokens + add > ROLE_LOG_BURST ? ROLE_LOG_BURST :
+		    l->tokens + add;
+		l->refill_ms = now;
+	}
+	if (l->tokens == 0) {
+		l->dropped++;
+		return;
+	}
+	l->tokens--;
+	if (l->dropped > 0 && now - l->noted_ms >= ROLE_LOG_NOTE_MS) {
+		log_dropped(p, l);
+		l->noted_ms = now;
+	}
+	log_escape(esc, sizeof(esc), l->line, l->len);
+	log_role(p->name, "%s%s", esc, cut ? " [cut]" : "");
+}
+
+static void
+log_close(struct role_log *l)
+{
+	if (l->ev != NULL) {
+		event_free(l->ev);
+		l->ev = NULL;
+	}
+	if (l->fd != -1) {
+		close(l->fd);
+		l->fd = -1;
+	}
+	l->len = 0;
+	l->cut = 0;
+}
+
+static void
+log_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct proc	*p = arg;
+	struct role_log	*l = &logs[p->role];
+	char		 buf[4096];
+	size_t		 total = 0, i;
+	ssize_t		 n;
+
+	(void)ev;
+	while (total < ROLE_LOG_READ) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		for (i = 0; i < (size_t)n; i++) {
+			if (buf[i] == '\n') {
+				if (!l->cut)
+					log_emit(p, l, 0);
+				l->len = 0;
+				l->cut = 0;
+			} else if (l->cut)
+				continue;
+			else if (l->len == ROLE_LOG_LINE_MAX) {
+				log_emit(p, l, 1);
+				l->len = 0;
+				l->cut = 1;
+			} else
+				l->line[l->len++] = buf[i];
+		}
+	}
+	if (total >= ROLE_LOG_READ)
+		return;		/* more next time round the loop */
+	/* EOF (every writer gone) or an error: the last partial line. */
+	if (l->len > 0 && !l->cut)
+		log_emit(p, l, 0);
+	if (l->dropped > 0)
+		log_dropped(p, l);
+	log_close(l);
+}
+
+/* A new pipe for a role's stdout and stderr; the write end in *wr. */
+static int
+log_open(struct proc *p, int *wr)
+{
+	struct role_log	*l = &logs[p->role];
+	int		 fds[2];
+
+	log_close(l);
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	/* The role writes blocking: a full pipe slows it, never loses. */
+	if (fcntl(fds[1], F_SETFL, 0) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	l->fd = fds[0];
+	l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST, log_read, p);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+		log_close(l);
+		close(fds[1]);
+		return -1;
+	}
+	*wr = fds[1];
+	return 0;
 }
 
 static int
@@ -367,7 +522,7 @@ proc_spawn(struct proc *p)
 	struct sandbox_policy	 pol;
 	char			 err[256], vflag[8], *argv[4];
 	char			*envp[] = { NULL };
-	int			 sv[2], ep[2], devnull, keep[2], v, i;
+	int			 sv[2], ep[2], devnull, keep[2], v, i, logw;
 	ssize_t			 n;
 	pid_t			 pid;
 
@@ -405,6 +560,15 @@ proc_spawn(struct proc *p)
 		proc_backoff(p);
 		return;
 	}
+	if (log_open(p, &logw) == -1) {
+		log_warn("%s: log pipe", p->name);
+		close(sv[0]);
+		close(sv[1]);
+		close(ep[0]);
+		close(ep[1]);
+		proc_backoff(p);
+		return;
+	}
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("/dev/null");
 	v = verbose_level();
@@ -422,6 +586,7 @@ proc_spawn(struct proc *p)
 		close(ep[0]);
 		close(ep[1]);
 		close(devnull);
+		close(logw);
 		proc_backoff(p);
 		return;
 	case 0: {
@@ -435,6 +600,7 @@ proc_spawn(struct proc *p)
 			signal(i, SIG_DFL);
 		efd = fcntl(ep[1], F_DUPFD_CLOEXEC, 10);
 		if (efd == -1 || dup2(devnull, 0) == -1 ||
+		    dup2(logw, 1) == -1 || dup2(logw, 2) == -1 ||
 		    dup2(sv[1], ROLE_FD_BTD) == -1)
 			_exit(127);
 		keep[0] = ROLE_FD_BTD;
@@ -451,6 +617,7 @@ proc_spawn(struct proc *p)
 	close(sv[1]);
 	close(ep[1]);
 	close(devnull);
+	close(logw);
 	/* EOF: exec succeeded; bytes: why confinement or exec failed. */
 	do {
 		n = read(ep[0], err, sizeof(err) - 1);
@@ -479,11 +646,40 @@ proc_spawn(struct proc *p)
 	log_info("%s: started, pid %d: %s", p->name, (int)pid, p->exec);
 }
 
+/* Once at start: what the kernel's (or the capped) Landlock lacks. */
+static void
+log_landlock(void)
+{
+	char	 missing[512];
+	int	 kabi = sandbox_landlock_abi(), abi = kabi;
+	int	 cap = conf_landlock_abi_max(cf);
+
+	if (cap >= 0 && cap < kabi)
+		abi = cap;
+	sandbox_missing(abi, missing, sizeof(missing));
+	if (abi < 1 && strcmp(conf_get(cf, "without_landlock"), "refuse") == 0)
+		log_warnx("landlock: none (kernel ABI %d%s): the roles are "
+		    "not started (without_landlock refuse)", kabi,
+		    cap >= 0 ? ", landlock_abi_max" : "");
+	else if (abi < 1)
+		log_warnx("landlock: none (kernel ABI %d%s): the roles run "
+		    "with seccomp and uids only, without file-system or tcp "
+		    "rules", kabi, cap >= 0 ? ", landlock_abi_max" : "");
+	else if (missing[0] != '\0')
+		log_warnx("landlock: ABI %d (kernel %d%s); not enforced: %s; "
+		    "signals, prlimit and exec stay refused by seccomp", abi,
+		    kabi, abi < kabi ? ", capped by landlock_abi_max" : "",
+		    missing);
+	else
+		log_info("landlock: ABI %d (kernel %d)", abi, kabi);
+}
+
 void
 proc_start_all(void)
 {
 	int i;
 
+	log_landlock();
 	for (i = 1; i <= ROLE_COUNT; i++)
 		proc_spawn(&procs[i]);
 }
@@ -637,11 +833,46 @@ wire_role(struct proc *p)
 	}
 }
 
+/*
+ * The number of seccomp filters of pid from /proc (Linux 5.9 on), or -1
+ * when that cannot be told.
+ */
+static int
+seccomp_filters(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*fp;
+	int	 n = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	fclose(fp);
+	return n;
+}
+
+/* Do roles a and b talk directly (a pair btd wires)? */
+static int
+paired(int a, int b)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if ((pairs[i][0] == a && pairs[i][1] == b) ||
+		    (pairs[i][0] == b && pairs[i][1] == a))
+			return 1;
+	return 0;
+}
+
 static int
 on_hello(struct proc *p, const Btd__Hello *h)
 {
 	Btd__Hello	 r = BTD__HELLO__INIT;
 	char		 esc[64];
+	int		 n;
 
 	if (p->state != PROC_STARTING)
 		return -1;
@@ -656,6 +887,17 @@ on_hello(struct proc *p, const Btd__Hello *h)
 		proc_violation(p, "wrong protocol major version");
 		return 0;
 	}
+	if (!h->exec_refused) {
+		proc_violation(p, "Hello does not state exec_refused (the "
+		    "role could execute programs)");
+		return 0;
+	}
+	if ((n = seccomp_filters(p->pid)) != -1 && n < 2) {
+		proc_violation(p, "Hello states exec_refused, but the role "
+		    "has one seccomp filter");
+		return 0;
+	}
+	p->sandbox.exec_refused = 1;
 	log_escape(p->impl_name, sizeof(p->impl_name), h->impl_name,
 	    strlen(h->impl_name));
 	log_escape(p->impl_version, sizeof(p->impl_version), h->impl_version,
@@ -690,9 +932,22 @@ on_link(struct proc *p, const Btd__LinkState *ls)
 	struct proc	*peer;
 	char		 esc[128];
 
-	if (p->state != PROC_RUNNING || util_role_name(ls->peer) == NULL ||
-	    ls->peer == (Btd__Role)p->role)
+	if (p->state != PROC_RUNNING)
 		return -1;
+	/*
+	 * Only about a link btd made between the two, at its current
+	 * generation or an older one: anything else (a role it has no
+	 * link with, a link never wired, a generation not yet made) is
+	 * forged, and the sender is the violator.
+	 */
+	if (util_role_name(ls->peer) == NULL ||
+	    ls->peer == (Btd__Role)p->role || !paired(p->role, ls->peer) ||
+	    p->links[ls->peer].generation == 0 || ls->generation == 0 ||
+	    ls->generation > p->links[ls->peer].generation) {
+		proc_violation(p, "LinkState about a link that does not "
+		    "exist");
+		return 0;
+	}
 	peer = &procs[ls->peer];
 	if (ls->generation != p->links[ls->peer].generation)
 		return 0;	/* about a channel already replaced */

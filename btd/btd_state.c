@@ -32,6 +32,7 @@
 
 #include "btd.h"
 #include "log.h"
+#include "utf8.h"
 #include "util.h"
 
 #define STATE_BUSY_MS	5000	/* wait this long for a lock before failing */
@@ -686,13 +687,27 @@ state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 	return 0;
 }
 
+/* Text from a row: UTF-8 without control characters (it reaches logs). */
+static int
+row_text_ok(const char *s)
+{
+	const char	*p;
+
+	if (s == NULL || !utf8_valid(s))
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int
 state_torrent_foreach(struct state *st,
     void (*cb)(const struct state_torrent *, void *), void *arg)
 {
 	sqlite3_stmt		*stmt = NULL;
 	struct state_torrent	 t;
-	int			 rc;
+	int			 rc, row = 0;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
 	    "save_path, state, coalesce(error, ''), added, paused, pieces, "
@@ -700,9 +715,14 @@ state_torrent_foreach(struct state *st,
 	    "FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row++;
 		memset(&t, 0, sizeof(t));
-		if (sqlite3_column_bytes(stmt, 0) != 20)
-			continue;	/* the CHECK forbids it */
+		if (sqlite3_column_bytes(stmt, 0) != 20 ||
+		    sqlite3_column_blob(stmt, 0) == NULL) {
+			log_warnx("state.db: torrent row %d has no 20-byte "
+			    "info hash; skipped", row);
+			continue;
+		}
 		t.info_hash = sqlite3_column_blob(stmt, 0);
 		t.name = (const char *)sqlite3_column_text(stmt, 1);
 		t.info = sqlite3_column_blob(stmt, 2);
@@ -714,6 +734,23 @@ state_torrent_foreach(struct state *st,
 		t.error = (const char *)sqlite3_column_text(stmt, 6);
 		t.added = sqlite3_column_int64(stmt, 7);
 		t.paused = sqlite3_column_int(stmt, 8);
+		/* Every row is untrusted: no NULL where a value must be. */
+		if (t.name == NULL || t.save_path == NULL || t.state == NULL ||
+		    t.meta == NULL || t.meta_len == 0 ||
+		    (t.info != NULL && t.info_len == 0)) {
+			log_warnx("state.db: torrent row %d has an empty "
+			    "column (name, save_path, state or meta); "
+			    "skipped", row);
+			continue;
+		}
+		if (!row_text_ok(t.name) || !row_text_ok(t.save_path) ||
+		    !row_text_ok(t.state) || !row_text_ok(t.error) ||
+		    t.save_path[0] != '/') {
+			log_warnx("state.db: torrent row %d has text that is "
+			    "not printable UTF-8, or a relative save path; "
+			    "skipped", row);
+			continue;
+		}
 		/* A blob or NULL; a column of another type reads as bytes. */
 		t.pieces = sqlite3_column_blob(stmt, 9);
 		t.pieces_len = (size_t)sqlite3_column_bytes(stmt, 9);
@@ -753,6 +790,26 @@ state_root_add(struct state *st, const char *path)
 	return 0;
 }
 
+int
+state_root_del(struct state *st, const char *path)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM download_roots WHERE "
+	    "path = ?1", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, path, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		log_warnx("state: download root %s: %s", path,
+		    sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+/* cb gets NULL for a row whose path is NULL (state.db is not trusted). */
 int
 state_root_foreach(struct state *st, void (*cb)(const char *, void *),
     void *arg)

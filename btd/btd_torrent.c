@@ -16,12 +16,16 @@
  * Download roots: stored may write only under download_dir and the
  * directories named with `btctl add -d` (kept in state.db).  A save path
  * outside all of them widens the set and restarts stored, since Landlock
- * rules cannot be widened in a running process.
+ * rules cannot be widened in a running process.  A new root must lie
+ * under download_dirs_allowed and be no system tree, symlink or file
+ * (torrent_root_allowed()); roots no torrent uses are dropped.  Roots and
+ * save paths are compared in one canonical form (path_canon()).
  */
 #include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +89,8 @@ static uint64_t			 next_id;
 static char			*roots[MAX_ROOTS];	/* extra download roots */
 static int			 nroots;
 
+static void	path_canon(char *);
+
 static void
 hexify(const uint8_t ih[20], char hex[41])
 {
@@ -133,7 +139,8 @@ torrent_from_row(const struct state_torrent *row)
 	memcpy(t->ih, row->info_hash, 20);
 	hexify(t->ih, t->hex);
 	t->name = strdup(row->name);
-	t->save_path = strdup(row->save_path);
+	if ((t->save_path = strdup(row->save_path)) != NULL)
+		path_canon(t->save_path);	/* as roots are compared */
 	t->error = strdup(row->error != NULL ? row->error : "");
 	t->added = row->added;
 	t->paused = row->paused;
@@ -201,12 +208,193 @@ load_row(const struct state_torrent *row, void *arg)
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 }
 
+/*
+ * Trees that are never download roots, nor inside one: a root equal to
+ * or below one of them, or above one of them ("/", "/var"), is refused.
+ */
+static const char *const system_trees[] = {
+	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64",
+	"/libx32", "/proc", "/run", "/sbin", "/sys", "/usr", "/var/cache",
+	"/var/lib", "/var/log", "/var/mail", "/var/run", "/var/spool",
+};
+/* Directories that may hold a root but are never one themselves. */
+static const char *const never_roots[] = {
+	"/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var",
+	"/var/tmp",
+};
+
+static int	path_under(const char *, const char *);
+
+/*
+ * A path in the one form roots are compared in: repeated '/' collapsed,
+ * no trailing '/' (but "/" itself), in place.
+ */
+static void
+path_canon(char *p)
+{
+	char	*r, *w;
+
+	for (r = w = p; *r != '\0'; r++)
+		if (*r != '/' || w == p || w[-1] != '/')
+			*w++ = *r;
+	while (w > p + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+}
+
+/* The part of path that exists has no symlink: 0, or -1 and why. */
+static int
+path_no_symlink(const char *path, char *err, size_t errlen)
+{
+	char		 pre[4096], real[4096], *sl;
+	struct stat	 sb;
+
+	if (strlen(path) >= sizeof(pre)) {
+		snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	snprintf(pre, sizeof(pre), "%s", path);
+	while (lstat(pre, &sb) == -1) {
+		if (errno != ENOENT || (sl = strrchr(pre, '/')) == NULL) {
+			snprintf(err, errlen, "%s: %s", pre, strerror(errno));
+			return -1;
+		}
+		if (sl == pre) {
+			pre[1] = '\0';
+			break;
+		}
+		*sl = '\0';
+	}
+	if (realpath(pre, real) == NULL) {
+		snprintf(err, errlen, "%s: %s", pre, strerror(errno));
+		return -1;
+	}
+	if (strcmp(real, pre) != 0) {
+		snprintf(err, errlen, "%s: a symlink in the path (%s is %s); "
+		    "name the directory itself", path, pre, real);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * May path be a download root?  0, or -1 with a reason for a person:
+ * it must lie under a directory download_dirs_allowed names (by default
+ * the operator's download_dir), be no system tree, not contain btd's
+ * state directory, and have no symlink in its existing part.
+ */
+int
+torrent_root_allowed(const char *path, char *err, size_t errlen)
+{
+	char		 allowed[4096], sdir[4096], *d, *save;
+	const char	*list;
+	size_t		 i;
+	int		 ok = 0;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(sdir)) {
+		snprintf(err, errlen, "%s: not an absolute path", path);
+		return -1;
+	}
+	for (i = 0; i < sizeof(system_trees) / sizeof(system_trees[0]); i++)
+		if (path_under(path, system_trees[i]) ||
+		    path_under(system_trees[i], path)) {
+			snprintf(err, errlen, "%s: a system directory (%s) is "
+			    "never a download directory", path,
+			    system_trees[i]);
+			return -1;
+		}
+	for (i = 0; i < sizeof(never_roots) / sizeof(never_roots[0]); i++)
+		if (strcmp(path, never_roots[i]) == 0) {
+			snprintf(err, errlen, "%s may hold download "
+			    "directories but is not one; name one below it",
+			    path);
+			return -1;
+		}
+	snprintf(sdir, sizeof(sdir), "%s", btd_state_dir());
+	path_canon(sdir);
+	if (path_under(sdir, path)) {
+		snprintf(err, errlen, "%s holds btd's state directory; it "
+		    "cannot be a download directory", path);
+		return -1;
+	}
+	list = conf_get(cf, "download_dirs_allowed");
+	if (list[0] == '\0')
+		list = conf_operator_download_dir(cf);
+	snprintf(allowed, sizeof(allowed), "%s", list);
+	for (d = strtok_r(allowed, ":", &save); d != NULL && !ok;
+	    d = strtok_r(NULL, ":", &save))
+		ok = path_under(path, d);
+	if (!ok) {
+		snprintf(err, errlen, "%s is outside the directories allowed "
+		    "for downloads (%s; see download_dirs_allowed in "
+		    "btd.conf(5))", path, list);
+		return -1;
+	}
+	return path_no_symlink(path, err, errlen);
+}
+
+/* A root read from state.db: a row like any other, not trusted. */
 static void
 load_root(const char *path, void *arg)
 {
+	char	 canon[4096], err[512], esc[256];
+
 	(void)arg;
-	if (nroots < MAX_ROOTS - 1 && (roots[nroots] = strdup(path)) != NULL)
+	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(canon)) {
+		log_escape(esc, sizeof(esc), path != NULL ? path : "",
+		    path != NULL ? strlen(path) : 0);
+		log_warnx("state.db: download root '%s'%s: skipped", esc,
+		    path == NULL ? " (NULL)" : "");
+		return;
+	}
+	snprintf(canon, sizeof(canon), "%s", path);
+	path_canon(canon);
+	if (torrent_root_allowed(canon, err, sizeof(err)) == -1) {
+		log_escape(esc, sizeof(esc), err, strlen(err));
+		log_warnx("state.db: download root dropped: %s", esc);
+		(void)state_root_del(st, path);
+		return;
+	}
+	if (nroots < MAX_ROOTS - 1 && (roots[nroots] = strdup(canon)) != NULL)
 		nroots++;
+}
+
+/* Is a root needed: the download dir, or some torrent's save path? */
+static int
+root_used(const char *root)
+{
+	struct torrent	*t;
+
+	if (strcmp(root, conf_get(cf, "download_dir")) == 0)
+		return 1;
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (path_under(t->save_path, root))
+			return 1;
+	return 0;
+}
+
+/*
+ * Drop the roots no torrent uses, from memory and state.db.  1 when one
+ * went: stored still holds it until its next start.
+ */
+static int
+roots_prune(void)
+{
+	int	 i, j, dropped = 0;
+
+	for (i = j = 0; i < nroots; i++) {
+		if (root_used(roots[i])) {
+			roots[j++] = roots[i];
+			continue;
+		}
+		log_info("download root %s: no torrent uses it; dropped",
+		    roots[i]);
+		(void)state_root_del(st, roots[i]);
+		free(roots[i]);
+		dropped = 1;
+	}
+	nroots = j;
+	return dropped;
 }
 
 void
@@ -226,6 +414,7 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 	if (n > 0)
 		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
 	torrent_keep_roots();
+	(void)roots_prune();
 	xfer_init(base, st);
 }
 
@@ -237,6 +426,8 @@ path_under(const char *path, const char *root)
 
 	while (n > 1 && root[n - 1] == '/')
 		n--;
+	if (n == 1 && root[0] == '/')
+		return path[0] == '/';	/* everything is under "/" */
 	return strncmp(path, root, n) == 0 &&
 	    (path[n] == '\0' || path[n] == '/');
 }
@@ -335,20 +526,43 @@ save_path_valid(const char *p, char *err, size_t errlen)
 }
 
 /*
- * Make sure stored may write at path: a new root is recorded, created
+ * Make sure stored may write at path (put in canonical form in place): a
+ * save path is a directory, or not there yet, never a symlink; a new
+ * root must be allowed (torrent_root_allowed()), is recorded, created
  * (owned by stored's uid as root), and stored restarts under it.
  */
 static int
-save_path_prepare(const char *path, char *err, size_t errlen)
+save_path_prepare(char *path, char *err, size_t errlen)
 {
 	struct stat	 sb;
 	char		*dup;
+	int		 fd;
 
+	path_canon(path);
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a directory%s", path,
+			    S_ISLNK(sb.st_mode) ? " (a symlink)" : "");
+			return -1;
+		}
+		if ((fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (root_of(path) != NULL)
-		return 0;
+		return path_no_symlink(path, err, errlen);
+	if (torrent_root_allowed(path, err, errlen) == -1)
+		return -1;
+	(void)roots_prune();
 	if (nroots >= MAX_ROOTS - 1) {
-		snprintf(err, errlen, "too many download directories (%d)",
-		    MAX_ROOTS);
+		snprintf(err, errlen, "too many download directories in use "
+		    "(%d)", MAX_ROOTS);
 		return -1;
 	}
 	if (stat(path, &sb) == -1) {
@@ -366,9 +580,6 @@ save_path_prepare(const char *path, char *err, size_t errlen)
 				return -1;
 			}
 		}
-	} else if (!S_ISDIR(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a directory", path);
-		return -1;
 	}
 	if ((dup = strdup(path)) == NULL || state_root_add(st, path) == -1) {
 		free(dup);
@@ -390,11 +601,18 @@ void
 torrent_keep_roots(void)
 {
 	struct torrent	*t;
-	char		*dup;
+	char		*dup, err[512], esc[1024];
 
 	TAILQ_FOREACH(t, &torrents, entry) {
 		if (root_of(t->save_path) != NULL || nroots >= MAX_ROOTS - 1)
 			continue;
+		if (torrent_root_allowed(t->save_path, err,
+		    sizeof(err)) == -1) {
+			log_escape(esc, sizeof(esc), err, strlen(err));
+			log_warnx("%s: its save path is no download root: %s",
+			    t->hex, esc);
+			continue;
+		}
 		if ((dup = strdup(t->save_path)) == NULL ||
 		    state_root_add(st, t->save_path) == -1) {
 			free(dup);
@@ -1370,6 +1588,12 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		(void)ctl_send_reply(client, &rep);
 	}
 	torrent_free(t);
+	/*
+	 * Its root goes if nothing else uses it; stored is restarted to
+	 * lose it, unless it is deleting the data (then at its next start).
+	 */
+	if (roots_prune() && p == NULL)
+		proc_restart(BTD__ROLE__STORED);
 done:
 	if (paths != paths_one)
 		free(paths);

@@ -579,6 +579,8 @@ confinement_str(const Btd__Confinement *c)
 		fprintf(fp, " seccomp%s%s", pol[0] != '\0' ? ":" : "", pol);
 		free(pol);
 	}
+	if (c->exec_refused)
+		fputs(" noexec", fp);
 	/* The names are this machine's, where btctl runs beside btd. */
 	pw = getpwuid((uid_t)c->uid);
 	pol = esc(pw != NULL ? pw->pw_name : NULL);
@@ -667,6 +669,16 @@ status_plain(const Btd__StatusReply *st)
 			free(peer);
 		}
 		printf("\n");
+		if (r->confinement != NULL) {
+			s = esc(r->name);
+			peer = esc(r->confinement->landlock);
+			printf("  %s landlock: %s\n", s, peer);
+			free(peer);
+			peer = esc(r->confinement->seccomp_rules);
+			printf("  %s seccomp: %s\n", s, peer);
+			free(peer);
+			free(s);
+		}
 	}
 }
 
@@ -687,6 +699,9 @@ confinement_json(struct json *j, const Btd__Confinement *c)
 	json_uint(j, "gid", c->gid);
 	json_bool(j, "netns", c->netns);
 	json_str(j, "rlimits", c->rlimits);
+	json_str(j, "seccomp_rules", c->seccomp_rules);
+	json_bool(j, "exec_refused", c->exec_refused);
+	json_uint(j, "landlock_kernel_abi", c->landlock_kernel_abi);
 	json_obj_close(j);
 }
 

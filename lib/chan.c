@@ -257,6 +257,12 @@ chan_read(evutil_socket_t fd, short ev, void *arg)
 		(void)chan_gone(c, "output queue full");
 		return;
 	}
+	/*
+	 * Frames read before a chan_pause() come first: after a resume the
+	 * socket may have nothing more to say.
+	 */
+	if (chan_deliver(c) || c->paused)
+		return;
 	for (round = 0; round < CHAN_READ_ROUNDS; round++) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = buf;

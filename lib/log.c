@@ -7,6 +7,8 @@
  * -vv.  fatal() and fatalx() log and exit 1; they are for start-up
  * failures and broken invariants only, never for outside input.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +22,21 @@ static const char	*log_name = "btd";
 static int		 log_verbose;
 static int		 log_stamp;
 
+/* A role's stderr is btd's pipe: btd adds the time stamp. */
+static int
+log_is_pipe(void)
+{
+	struct stat	 sb;
+
+	return fstat(STDERR_FILENO, &sb) == 0 && S_ISFIFO(sb.st_mode);
+}
+
 void
 log_init(const char *name, int verbose)
 {
 	log_name = name;
 	log_verbose = verbose;
-	log_stamp = !isatty(STDERR_FILENO);
+	log_stamp = !isatty(STDERR_FILENO) && !log_is_pipe();
 }
 
 void
@@ -38,6 +49,37 @@ int
 log_getverbose(void)
 {
 	return log_verbose;
+}
+
+static void
+log_stamp_now(char *stamp, size_t size)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	stamp[0] = '\0';
+	if (!log_stamp)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(stamp, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+void
+log_role(const char *role, const char *fmt, ...)
+{
+	char		 msg[8192], stamp[64];
+	va_list		 ap;
+	int		 saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_stamp_now(stamp, sizeof(stamp));
+	dprintf(STDERR_FILENO, "%s%s: %s\n", stamp, role, msg);
+	errno = saved;
 }
 
 static void vlog(const char *, const char *, va_list, const char *)

@@ -1,10 +1,11 @@
 /*
  * log.h -- logging for every btd process.
  *
- * One line per message on stderr, prefixed with the process name.  btd
- * points the roles' stderr at its own log (the terminal with -f, else
- * <state-dir>/btd.log), so every process logs the same way and no role
- * needs a syslog socket.
+ * One line per message on stderr, prefixed with the process name.  A
+ * role's stderr is a pipe that btd reads and copies, escaped and
+ * prefixed with the role's name, into its own log (the terminal with
+ * -f, else <state-dir>/btd.log): no role holds the log file, and no
+ * role needs a syslog socket.
  */
 #ifndef BTD_LOG_H
 #define BTD_LOG_H
@@ -24,6 +25,13 @@ void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * btd: one line of a role's log, as "ROLE: MESSAGE" (with the time stamp
+ * of btd's log); the caller has escaped what came from the role.
+ */
+void	log_role(const char *role, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /*
  * Copy src (len bytes of outside text) into dst as printable ASCII:

@@ -7,6 +7,9 @@
  * channel it answers Ping with Pong and, on the Pong to its own Ping,
  * reports the link up to btd.
  *
+ * Before anything else, role_init() installs the role's own seccomp
+ * filter refusing execve and execveat (sandbox_noexec()); Hello says so.
+ *
  * Invariants: at most one chan per peer role; a replaced chan is freed
  * before the new one is used; the process exits when the btd channel
  * closes or breaks the protocol (btd restarts it), never on a peer's
@@ -25,6 +28,7 @@
 #include "log.h"
 #include "msg.h"
 #include "role.h"
+#include "sandbox.h"
 #include "util.h"
 
 
@@ -45,6 +49,7 @@ static struct event_base	*rbase;
 static struct chan		*btd_chan;
 static struct peer_link		 links[ROLE_MAX_PEERS];
 static int			 hello_done;
+static int			 exec_refused;	/* sandbox_noexec() */
 
 static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
 		    void *);
@@ -63,8 +68,18 @@ usage(const char *name)
 void
 role_init(const struct role_def *def, int argc, char **argv)
 {
-	int i, verbose = 0;
+	int i, verbose = 0, saved;
 
+	/* First act: no exec ever again (see sandbox_noexec()). */
+	if (!def->keep_exec) {
+		if (sandbox_noexec() == -1) {
+			saved = errno;
+			dprintf(STDERR_FILENO, "%s: cannot refuse exec: %s\n",
+			    def->name, strerror(saved));
+			exit(1);
+		}
+		exec_refused = 1;
+	}
 	rdef = def;
 	if (argc < 2 || strcmp(argv[1], def->name) != 0)
 		usage(argc > 0 ? argv[0] : def->name);
@@ -454,6 +469,7 @@ role_run(void)
 	h.impl_name = (char *)(uintptr_t)rdef->impl;
 	h.impl_version = (char *)(uintptr_t)BTD_VERSION;
 	h.pid = (int32_t)getpid();
+	h.exec_refused = exec_refused;
 	if (msg_send_common(btd_chan, rdef->btd_env, MSG_HELLO,
 	    &h.base, -1) == -1)
 		fatal("hello to btd");

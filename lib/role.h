@@ -57,11 +57,17 @@ struct role_def {
 	 * pointer into them may be used.
 	 */
 	void					(*peer_down)(int peer);
+	/*
+	 * Tests only: skip the filter that refuses exec, and say so in
+	 * Hello (btd then refuses the role).  Every real role leaves it 0.
+	 */
+	int					 keep_exec;
 };
 
 /*
- * Parse argv (PATH ROLE [-v...]), check ROLE, set up logging and ignore
- * the signals btd owns.  Exits on a usage error.
+ * First refuse every further exec (sandbox_noexec()), then parse argv
+ * (PATH ROLE [-v...]), check ROLE, set up logging and ignore the signals
+ * btd owns.  Exits on a usage error.
  */
 void			 role_init(const struct role_def *, int argc,
 			    char **argv);

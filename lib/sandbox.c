@@ -6,8 +6,10 @@
  * that the seccomp filter, installed last, can allow exactly that one
  * exec and refuse every other.  Every step that fails ends the attempt
  * with a "layer: reason" line for btd; nothing is executed half
- * confined.  A kernel without Landlock is refused too: the supervisor
- * then reports why the role is not running.
+ * confined.  Where Landlock is absent (or capped to 0 by
+ * landlock_abi_max) the role runs with seccomp and uids alone unless
+ * the policy requires Landlock; then it is refused, and the supervisor
+ * reports why the role is not running.
  *
  * Landlock: each role may read the system libraries and the loader
  * cache, and read and execute its own binary and the dynamic loader (the
@@ -18,7 +20,11 @@
  * domain.  Everything else, /etc/passwd and /proc included, is refused.
  *
  * seccomp: an allow-list per role on top of a base that the loader,
- * glibc, libevent and protobuf-c need.  Anything not listed fails with
+ * glibc, libevent and protobuf-c need.  It alone carries what is between
+ * processes, on every kernel: signals and prlimit only on the role
+ * itself, no F_SETOWN/F_SETSIG, no ptrace, no AF_UNIX socket, and one
+ * exec, btd's; the role then adds a filter refusing exec
+ * (sandbox_noexec()).  Anything not listed fails with
  * ENOSYS, which glibc treats as "not implemented" and falls back from
  * (clone3 to clone, for one).  What a compromised role would want
  * (execve, fork, ptrace, kill, AF_UNIX sockets, socketpair) fails with
@@ -36,7 +42,11 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,18 +183,18 @@ static const char *const sc_base[] = {
 	"munmap", "mremap", "madvise", "brk", "openat", "access",
 	"faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
 	"arch_prctl", "set_tid_address", "set_robust_list", "rseq",
-	"prlimit64", "getrandom", "futex", "rt_sigaction", "rt_sigprocmask",
+	"getrandom", "futex", "rt_sigaction", "rt_sigprocmask",
 	"rt_sigreturn", "sigaltstack", "epoll_create1", "epoll_ctl",
 	"epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll",
 	"select", "pselect6", "clock_gettime", "clock_getres",
 	"clock_nanosleep", "nanosleep", "gettimeofday", "getpid", "gettid",
 	"getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid",
 	"getresgid", "uname", "sched_getaffinity", "sched_yield", "sysinfo",
-	"fcntl", "dup", "dup2", "dup3", "sendmsg", "recvmsg", "sendto",
+	"dup", "dup2", "dup3", "sendmsg", "recvmsg", "sendto",
 	"recvfrom", "shutdown", "getsockopt", "setsockopt", "getsockname",
 	"getpeername", "eventfd2", "pipe2", "timerfd_create",
-	"timerfd_settime", "exit", "exit_group", "tgkill", "tkill",
-	"close_range", "membarrier", "restart_syscall",
+	"timerfd_settime", "exit", "exit_group", "close_range", "membarrier",
+	"restart_syscall",
 	NULL
 };
 
@@ -215,7 +225,7 @@ static const char *const sc_stored[] = {
 /* Refused with EPERM in every role (execveat: see sc_exec()). */
 static const char *const sc_deny[] = {
 	"execve", "fork", "vfork", "ptrace", "process_vm_readv",
-	"process_vm_writev", "kill", "socketpair",
+	"process_vm_writev", "socketpair",
 	NULL
 };
 
@@ -226,11 +236,34 @@ static const char *const sc_net[] = {
 };
 
 static const unsigned long sc_ioctls[] = { TCGETS, FIONREAD, FIONBIO };
+static const unsigned long sc_seccomp_ops[] = { SECCOMP_SET_MODE_FILTER };
 static const unsigned long sc_prctls[] = {
 	PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE
 };
 
-/* Socket families; anything else, AF_UNIX first, is refused. */
+/*
+ * fcntl() commands a role may use.  F_SETOWN, F_SETOWN_EX and F_SETSIG
+ * are refused: with O_ASYNC they would aim SIGIO (or any signal) at
+ * another process, a path around the signal rules below that Landlock
+ * scopes only from ABI 6.
+ */
+static const unsigned long sc_fcntls[] = {
+	F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+	F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+	F_GETOWN, F_GETSIG, F_GETOWN_EX, F_GETPIPE_SZ, F_ADD_SEALS,
+	F_GET_SEALS,
+};
+static const unsigned long sc_fcntl_deny[] = {
+	F_SETOWN, F_SETOWN_EX, F_SETSIG,
+};
+
+/*
+ * Socket families; anything else, AF_UNIX first, is refused.  trackerd
+ * resolves names with glibc, which asks the kernel for the host's
+ * addresses over NETLINK_ROUTE (getaddrinfo's AI_ADDRCONFIG); any other
+ * netlink protocol (NETLINK_SOCK_DIAG lists every socket on the host)
+ * is refused.
+ */
 static const int sc_inet[] = { AF_INET, AF_INET6, -1 };
 static const int sc_resolver[] = { AF_INET, AF_INET6, AF_NETLINK, -1 };
 
@@ -328,6 +361,26 @@ ll_allow(int rfd, const char *path, uint64_t access, int optional,
 	return rc;
 }
 
+/*
+ * A download root: a directory named by its own path, never a symlink
+ * to one (the rule would then cover wherever the link points).
+ */
+static int
+ll_allow_dir(int rfd, const char *path, uint64_t access, char *err,
+    size_t errlen)
+{
+	int	 fd, rc;
+
+	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return sbx_err(err, errlen, "landlock: %s: %s", path,
+		    errno == ENOTDIR ? "not a directory (or a symlink)" :
+		    strerror(errno));
+	rc = ll_allow_fd(rfd, fd, path, access, err, errlen);
+	close(fd);
+	return rc;
+}
+
 static int
 ll_allow_list(int rfd, const struct ll_path *list, size_t n, char *err,
     size_t errlen)
@@ -394,7 +447,7 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 			return sbx_err(err, errlen,
 			    "landlock: %d download dirs", p->nrw_dirs);
 		for (n = 0; n < p->nrw_dirs; n++)
-			if (ll_allow(rfd, p->rw_dirs[n], ll_fs_rights(abi), 0,
+			if (ll_allow_dir(rfd, p->rw_dirs[n], ll_fs_rights(abi),
 			    err, errlen) == -1)
 				return -1;
 		break;
@@ -402,6 +455,17 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 		break;
 	}
 	return 0;
+}
+
+/* The ABI a policy uses: the kernel's, lowered to the policy's cap. */
+static int
+ll_abi(const struct sandbox_policy *p)
+{
+	int	 abi = sandbox_landlock_abi();
+
+	if (p->landlock_abi_max >= 0 && abi > p->landlock_abi_max)
+		abi = p->landlock_abi_max;
+	return abi;
 }
 
 static int
@@ -412,9 +476,15 @@ ll_apply(const struct sandbox_policy *p, int exec_fd, char *err,
 	size_t			 size;
 	int			 abi, rfd, saved;
 
-	if ((abi = sandbox_landlock_abi()) < 1)
-		return sbx_err(err, errlen,
-		    "landlock: not supported by this kernel");
+	if ((abi = ll_abi(p)) < 1) {
+		if (p->landlock_required)
+			return sbx_err(err, errlen, "landlock: %s, and "
+			    "without_landlock is refuse",
+			    sandbox_landlock_abi() < 1 ?
+			    "not supported by this kernel" :
+			    "capped to 0 by landlock_abi_max");
+		return 0;	/* seccomp and uids only, as configured */
+	}
 
 	memset(&attr, 0, sizeof(attr));
 	attr.handled_access_fs = ll_fs_rights(abi);
@@ -484,6 +554,55 @@ sc_listed(const char *const *names, const char *name)
 	return 0;
 }
 
+/* AF_NETLINK with NETLINK_ROUTE only; every other protocol EPERM. */
+static int
+sc_netlink(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	struct scmp_arg_cmp	 cmp[2];
+
+	cmp[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_NETLINK);
+	cmp[1] = SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)NETLINK_ROUTE);
+	if (sc_rule(ctx, SCMP_ACT_ALLOW, "socket", 2, cmp, err, errlen) == -1)
+		return -1;
+	cmp[1] = SCMP_A2(SCMP_CMP_NE, (scmp_datum_t)NETLINK_ROUTE);
+	return sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 2, cmp, err,
+	    errlen);
+}
+
+/*
+ * Signals and resource limits only on the caller itself, whatever the
+ * kernel's Landlock ABI: kill(), tgkill() and tkill() with the role's
+ * own pid (its tgid: sandbox_exec() runs in the process that becomes
+ * the role), prlimit64() with pid 0.  Everything aimed elsewhere is
+ * EPERM.  Without this, a role sharing btd's uid (non-root mode) could
+ * stop btd, or set its RLIMIT_FSIZE to 0.
+ */
+static int
+sc_self(scmp_filter_ctx ctx, pid_t self, char *err, size_t errlen)
+{
+	static const char *const sig[] = { "kill", "tgkill", "tkill" };
+	struct scmp_arg_cmp	 cmp;
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(sig); i++) {
+		cmp = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self);
+		if (sc_rule(ctx, SCMP_ACT_ALLOW, sig[i], 1, &cmp, err,
+		    errlen) == -1)
+			return -1;
+		cmp = SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)self);
+		if (sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), sig[i], 1, &cmp, err,
+		    errlen) == -1)
+			return -1;
+	}
+	cmp = SCMP_A0(SCMP_CMP_EQ, 0);
+	if (sc_rule(ctx, SCMP_ACT_ALLOW, "prlimit64", 1, &cmp, err,
+	    errlen) == -1)
+		return -1;
+	cmp = SCMP_A0(SCMP_CMP_NE, 0);
+	return sc_rule(ctx, SCMP_ACT_ERRNO(EPERM), "prlimit64", 1, &cmp, err,
+	    errlen);
+}
+
 /*
  * socket(): the families listed (-1 ends the list), EPERM for every
  * other one, AF_UNIX included; a NULL list refuses them all.
@@ -503,6 +622,11 @@ sc_socket(scmp_filter_ctx ctx, const int *families, char *err,
 		for (ok = 0, f = families; *f != -1; f++)
 			if (*f == af)
 				ok = 1;
+		if (ok && af == AF_NETLINK) {
+			if (sc_netlink(ctx, err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		cmp = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af);
 		if (sc_rule(ctx, ok ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM),
 		    "socket", 1, &cmp, err, errlen) == -1)
@@ -560,10 +684,11 @@ sc_clone(scmp_filter_ctx ctx, int threads, char *err, size_t errlen)
 	    errlen);
 }
 
-/* Allow syscall name when argument arg is one of vals. */
+/* Take action for syscall name when argument arg is one of vals. */
 static int
-sc_args(scmp_filter_ctx ctx, const char *name, unsigned int arg,
-    const unsigned long *vals, size_t n, char *err, size_t errlen)
+sc_args_act(scmp_filter_ctx ctx, uint32_t action, const char *name,
+    unsigned int arg, const unsigned long *vals, size_t n, char *err,
+    size_t errlen)
 {
 	struct scmp_arg_cmp	 cmp;
 	size_t			 i;
@@ -573,11 +698,19 @@ sc_args(scmp_filter_ctx ctx, const char *name, unsigned int arg,
 		cmp.arg = arg;
 		cmp.op = SCMP_CMP_EQ;
 		cmp.datum_a = vals[i];
-		if (sc_rule(ctx, SCMP_ACT_ALLOW, name, 1, &cmp, err,
-		    errlen) == -1)
+		if (sc_rule(ctx, action, name, 1, &cmp, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/* Allow syscall name when argument arg is one of vals. */
+static int
+sc_args(scmp_filter_ctx ctx, const char *name, unsigned int arg,
+    const unsigned long *vals, size_t n, char *err, size_t errlen)
+{
+	return sc_args_act(ctx, SCMP_ACT_ALLOW, name, arg, vals, n, err,
+	    errlen);
 }
 
 static int
@@ -618,6 +751,16 @@ sc_build(scmp_filter_ctx ctx, const struct sandbox_policy *p, int exec_fd,
 		return -1;
 	if (sc_args(ctx, "prctl", 0, sc_prctls, NITEMS(sc_prctls), err,
 	    errlen) == -1)
+		return -1;
+	if (sc_args(ctx, "fcntl", 1, sc_fcntls, NITEMS(sc_fcntls), err,
+	    errlen) == -1 || sc_args_act(ctx, SCMP_ACT_ERRNO(EPERM), "fcntl",
+	    1, sc_fcntl_deny, NITEMS(sc_fcntl_deny), err, errlen) == -1)
+		return -1;
+	/* The role's own second filter (sandbox_noexec()). */
+	if (sc_args(ctx, "seccomp", 0, sc_seccomp_ops, NITEMS(sc_seccomp_ops),
+	    err, errlen) == -1)
+		return -1;
+	if (sc_self(ctx, getpid(), err, errlen) == -1)
 		return -1;
 	if (sc_socket(ctx, families, err, errlen) == -1)
 		return -1;
@@ -724,6 +867,17 @@ lim_apply(enum sandbox_kind kind, char *err, size_t errlen)
 	if (lim_set(RLIMIT_NOFILE, "RLIMIT_NOFILE",
 	    lim_value(RLIMIT_NOFILE, limits[kind].nofile), err, errlen) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * The address space limit comes last, just before the exec: the steps
+ * before it allocate (libseccomp, and a sanitizer's runtime reserves
+ * more address space than a role may have).
+ */
+static int
+lim_apply_as(enum sandbox_kind kind, char *err, size_t errlen)
+{
 	if (limits[kind].as != 0 && lim_set(RLIMIT_AS, "RLIMIT_AS",
 	    lim_value(RLIMIT_AS, limits[kind].as), err, errlen) == -1)
 		return -1;
@@ -785,12 +939,72 @@ sandbox_exec(const struct sandbox_policy *p, char *const argv[],
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return sbx_err(err, errlen, "no_new_privs: %s",
 		    strerror(errno));
+	/* Nothing of btd's working directory is inherited. */
+	if (chdir("/") == -1)
+		return sbx_err(err, errlen, "chdir /: %s", strerror(errno));
 	if (ll_apply(p, exec_fd, err, errlen) == -1)
 		return -1;
 	if (sc_apply(p, exec_fd, err, errlen) == -1)
 		return -1;
+	if (lim_apply_as(p->kind, err, errlen) == -1)
+		return -1;
 	execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH);
 	return sbx_err(err, errlen, "exec: %s: %s", p->exec, strerror(errno));
+}
+
+/*
+ * The role's own second filter: execve and execveat fail with EPERM
+ * from now on, so that nothing (the dynamic loader opened at the number
+ * of the exec descriptor included) can be executed after the role's
+ * exec.  A raw filter rather than libseccomp's: the first filter lets a
+ * role call seccomp() only to add a filter, which is all this needs.
+ */
+int
+sandbox_noexec(void)
+{
+#if defined(__x86_64__)
+#define NOEXEC_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NOEXEC_ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "sandbox_noexec: unknown architecture"
+#endif
+	struct sock_filter	 prog[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NOEXEC_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+#if defined(__x86_64__)
+		/* x32 numbers: none of them is needed. */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 2, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog	 fp = {
+		.len = (unsigned short)NITEMS(prog),
+		.filter = prog,
+	};
+
+	long			 rc;
+
+	/*
+	 * no_new_privs is set already: sandbox_exec() did it.  TSYNC: every
+	 * thread, should a library have started one before main().
+	 */
+	rc = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &fp);
+	if (rc > 0) {
+		errno = EBUSY;	/* a thread that could not be synchronised */
+		return -1;
+	}
+	return (int)rc;
 }
 
 /* Append to a report string, truncating quietly. */
@@ -835,7 +1049,7 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	memset(r, 0, sizeof(*r));
 	r->no_new_privs = 1;
 	r->seccomp = 1;
-	r->landlock_abi = abi = sandbox_landlock_abi();
+	r->landlock_abi = abi = ll_abi(p);
 	r->uid = root ? p->uid : getuid();
 	r->gid = root ? p->gid : getgid();
 	r->netns = p->netns && root;
@@ -846,6 +1060,12 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	}
 	snprintf(r->seccomp_policy, sizeof(r->seccomp_policy), "%s",
 	    limits[p->kind].name);
+	snprintf(r->seccomp_rules, sizeof(r->seccomp_rules),
+	    "signals and prlimit on itself only; no F_SETOWN/F_SETSIG; "
+	    "no ptrace, process_vm, fork, AF_UNIX socket%s; exec: %s",
+	    p->kind == SANDBOX_TRACKERD ? "; netlink: route only" :
+	    p->kind == SANDBOX_PEERD ? "" : ", inet socket",
+	    "its own binary once");
 
 	snprintf(r->rlimits, sizeof(r->rlimits), "core=0");
 	lim_format(r->rlimits, sizeof(r->rlimits), "nofile",
@@ -855,11 +1075,18 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 		    lim_value(RLIMIT_AS, limits[p->kind].as));
 
 	if (abi < 1) {
-		snprintf(r->landlock, sizeof(r->landlock),
-		    "none: not supported by this kernel, the role is refused");
+		snprintf(r->landlock, sizeof(r->landlock), "none: %s; %s",
+		    sandbox_landlock_abi() < 1 ? "the kernel has no Landlock" :
+		    "capped to 0 by landlock_abi_max", p->landlock_required ?
+		    "the role is refused (without_landlock refuse)" :
+		    "no file-system or tcp rules (seccomp and uids only)");
 		return;
 	}
-	snprintf(r->landlock, sizeof(r->landlock), "ro: system libs");
+	snprintf(r->landlock, sizeof(r->landlock), "abi %d", abi);
+	if (abi < sandbox_landlock_abi())
+		sbx_cat(r->landlock, sizeof(r->landlock),
+		    " (kernel %d, capped)", sandbox_landlock_abi());
+	sbx_cat(r->landlock, sizeof(r->landlock), "; ro: system libs");
 	switch (p->kind) {
 	case SANDBOX_TRACKERD:
 		sbx_cat(r->landlock, sizeof(r->landlock),
@@ -887,8 +1114,38 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 		    (unsigned)p->bind_port);
 	else
 		sbx_cat(r->landlock, sizeof(r->landlock), "; net: %s", net);
+	if (abi < 3 && p->kind == SANDBOX_STORED)
+		sbx_cat(r->landlock, sizeof(r->landlock),
+		    "; truncate: not enforced (abi < 3)");
 	if (abi >= 6)
 		sbx_cat(r->landlock, sizeof(r->landlock),
 		    "; scope: signal, abstract unix");
+	else
+		sbx_cat(r->landlock, sizeof(r->landlock),
+		    "; scope: none (abi < 6)");
 	sbx_cat(r->landlock, sizeof(r->landlock), "; exec: %s", p->exec);
+}
+
+void
+sandbox_missing(int abi, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (abi < 1) {
+		snprintf(buf, size, "no Landlock: no file-system or tcp rules");
+		return;
+	}
+	if (abi < 2)
+		sbx_cat(buf, size, "%srenames across dirs (abi 2)",
+		    buf[0] ? ", " : "");
+	if (abi < 3)
+		sbx_cat(buf, size, "%struncate (abi 3)", buf[0] ? ", " : "");
+	if (abi < 4)
+		sbx_cat(buf, size, "%stcp bind/connect rules (abi 4)",
+		    buf[0] ? ", " : "");
+	if (abi < 5)
+		sbx_cat(buf, size, "%sdevice ioctls (abi 5)",
+		    buf[0] ? ", " : "");
+	if (abi < 6)
+		sbx_cat(buf, size, "%ssignal and abstract unix scoping (abi 6)",
+		    buf[0] ? ", " : "");
 }

@@ -7,13 +7,16 @@
  * Layers, in the order sandbox_exec() applies them:
  *   setpgid(0, 0)                 a process group of its own
  *   closefrom(3) but keep_fds     no inherited descriptor
- *   rlimits                       RLIMIT_CORE 0, RLIMIT_NOFILE, RLIMIT_AS
+ *   rlimits                       RLIMIT_CORE 0, RLIMIT_NOFILE
  *   as root: unshare(CLONE_NEWNET) when netns is set,
  *            setgroups(0), setresgid(gid), setresuid(uid)
  *   PR_SET_PDEATHSIG SIGKILL      (after the uid change, which clears it)
  *   PR_SET_NO_NEW_PRIVS 1
- *   Landlock (ABI probed at run time; see sandbox.c for the rules)
+ *   chdir("/")
+ *   Landlock (ABI probed at run time, capped by landlock_abi_max; see
+ *            sandbox.c for the rules; none at ABI 0 unless required)
  *   seccomp allow-list (libseccomp) for the role
+ *   RLIMIT_AS                     (last: the steps before it allocate)
  *   execveat(exec_fd, "", argv, envp, AT_EMPTY_PATH)
  */
 #ifndef BTD_SANDBOX_H
@@ -43,6 +46,8 @@ struct sandbox_policy {
 	int			 netns;		/* as root: own network namespace */
 	const int		*keep_fds;	/* besides 0, 1, 2 */
 	int			 nkeep;
+	int			 landlock_abi_max;	/* -1: no cap */
+	int			 landlock_required;	/* or refuse */
 };
 
 /* What is (to be) in force, for `btctl status`. */
@@ -52,14 +57,29 @@ struct sandbox_report {
 	char		landlock[256];		/* what it allows, for a person */
 	int		seccomp;
 	char		seccomp_policy[32];	/* "trackerd", ... */
+	char		seccomp_rules[192];	/* what it refuses */
+	int		exec_refused;		/* its Hello said so (btd sets it) */
 	uid_t		uid;
 	gid_t		gid;
 	int		netns;
 	char		rlimits[96];
 };
 
+/*
+ * In a role, as its first act after exec: a second seccomp filter that
+ * refuses execve and execveat, so that the role cannot execute anything
+ * again.  0, or -1 with errno set.
+ */
+int	sandbox_noexec(void);
+
 /* The Landlock ABI of the running kernel, 0 if none (or disabled). */
 int	sandbox_landlock_abi(void);
+
+/*
+ * What a kernel of Landlock ABI abi lacks, for the start-up log: "" when
+ * nothing is missing.
+ */
+void	sandbox_missing(int abi, char *buf, size_t size);
 
 /* Describe what sandbox_exec() will apply for this policy. */
 void	sandbox_describe(const struct sandbox_policy *,

@@ -135,7 +135,9 @@ check "hostile input: btd is up" alive "$BTD_PID"
 # Torrents survive a restart of btd.
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
-btd_start a
+# Save paths outside the download dir must be allowed (btd.conf(5)).
+printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+btd_start a -c "$T/allow.conf"
 # The state may be "checking" again for a moment (stored checks what it
 # is sent after a restart); what was recorded must be the same.
 stable() { pyget "$1" "[{k: v for k, v in t.items() if k not in ('state', 'rate_down', 'rate_up', 'peers', 'seeds', 'eta')} for t in j['torrents']]"; }
@@ -212,7 +214,7 @@ check "metad killed while parsing: nothing added" [ "$(pyget "$(ctl list --json)
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 mkdir -p "$T/dd"
-timeout -k 2 300 "$BTD" -f -S "$T/dd/state" >>"$T/dd/log" 2>&1 &
+timeout -k 2 300 "$BTD" -f -S "$T/dd/state" -c "$T/allow.conf" >>"$T/dd/log" 2>&1 &
 PIDS="$PIDS $!"
 SOCK=$T/dd/state/btd.sock
 LOG=$T/dd/log

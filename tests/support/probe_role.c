@@ -16,13 +16,35 @@
  *                   arrives, it also tries what only some roles may:
  *                   create a file in download_dir, bind peer_port and
  *                   bind another port; then "probe: config done".
+ *                   It also tries what would reach another process
+ *                   whatever the kernel's Landlock: kill, tgkill, tkill
+ *                   and ptrace of btd, prlimit of btd, F_SETOWN,
+ *                   F_SETOWN_EX and F_SETSIG, a NETLINK_SOCK_DIAG
+ *                   socket, and a second exec through the dynamic loader
+ *                   opened at every free descriptor number (the exec
+ *                   descriptor's among them); and reports its working
+ *                   directory and what its stderr is, tries to
+ *                   truncate it, and writes a line that forges btd's.
+ *   probe_forge*    probe_confine, then, once btd answered its Hello, a
+ *                   LinkState blaming a role it has no link with (never
+ *                   wired: generation 0); btd must kill the sender, not
+ *                   the blamed role.
+ *   probe_mayexec*  a plain role that skips the filter refusing exec
+ *                   and says so in Hello; btd must refuse it.
  *   probe_garbage*  half a second after starting to serve, write a
  *                   frame header announcing 0xfffffff0 bytes and junk
  *                   on the btd channel; btd must kill and restart it.
  *   anything else   a plain role that does nothing.
  */
+#include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -54,11 +76,12 @@
 
 #define PROBE_IMPL	"btd-probe"
 #define GARBAGE_DELAY_MS 500	/* after role_run(): Hello is out by then */
+#define PROBE_FD_MAX	64	/* descriptor numbers tried for the loader */
 
 /* Where a role that kept an AF_UNIX socket would try to connect. */
 #define PROBE_ABSTRACT	"btd-probe"
 #define PROBE_CTL_PATH	"/tmp/btd-probe-ctl.sock"
-#define PROBE_WRITE	"/tmp/btd-probe-write"
+#define PROBE_WRITE	"/tmp/btd-probe-write-%d"	/* btd's pid */
 
 extern char	**environ;
 
@@ -182,12 +205,131 @@ probe_connect_ctl(void)
 	report("connect ctl", ok ? 0 : -1, error);
 }
 
+/* What reaches another process: refused on every kernel. */
+static void
+probe_cross(void)
+{
+	struct f_owner_ex	 ox;
+	struct rlimit		 rl;
+	pid_t			 btd = getppid();
+	int			 fd, rc;
+
+	rc = (int)syscall(SYS_tgkill, btd, btd, 0);
+	report("tgkill btd", rc, errno);
+	rc = (int)syscall(SYS_tkill, btd, 0);
+	report("tkill btd", rc, errno);
+	/* Reading btd's limits is enough to show the call goes through. */
+	rc = prlimit(btd, RLIMIT_FSIZE, NULL, &rl);
+	report("prlimit btd", rc, errno);
+	rc = (int)ptrace(PTRACE_ATTACH, btd, NULL, NULL);
+	report("ptrace btd", rc, errno);
+	rc = fcntl(STDIN_FILENO, F_SETOWN, btd);
+	report("F_SETOWN btd", rc, errno);
+	ox.type = F_OWNER_PID;
+	ox.pid = btd;
+	rc = fcntl(STDIN_FILENO, F_SETOWN_EX, &ox);
+	report("F_SETOWN_EX btd", rc, errno);
+	rc = fcntl(STDIN_FILENO, F_SETSIG, SIGKILL);
+	report("F_SETSIG", rc, errno);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	report("netlink sock_diag", fd, errno);
+	if (fd != -1)
+		close(fd);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	report("netlink route", fd, errno);
+	if (fd != -1)
+		close(fd);
+}
+
+/*
+ * A second exec: the dynamic loader, opened at each free descriptor
+ * number in turn (btd's sandbox allowed execveat on one number), runs
+ * /bin/sh, which would say ALLOWED itself.
+ */
+static void
+probe_loader(void)
+{
+	static const char *const loaders[] = {
+		"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1",
+	};
+	char	*argv[] = { "ld.so", "/bin/sh", "-c",
+	    "echo 'probe: exec via loader: ALLOWED' >&2", NULL };
+	size_t	 i;
+	int	 lfd = -1, fd, error = ENOENT, tried = 0;
+
+	for (i = 0; i < sizeof(loaders) / sizeof(loaders[0]) && lfd == -1; i++)
+		lfd = open(loaders[i], O_PATH | O_CLOEXEC);
+	if (lfd == -1) {
+		report("exec via loader", -1, errno);
+		return;
+	}
+	for (fd = 0; fd < PROBE_FD_MAX; fd++) {
+		if (fd != lfd && fcntl(fd, F_GETFD) != -1)
+			continue;	/* in use */
+		if (fd != lfd && dup2(lfd, fd) == -1)
+			continue;
+		tried++;
+		syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+		error = errno;
+		if (fd != lfd)
+			close(fd);
+	}
+	close(lfd);
+	log_info("probe: exec via loader: tried %d descriptor numbers", tried);
+	report("exec via loader", -1, error);
+}
+
+/*
+ * trackerd's probe also floods its log: one line of PROBE_LONG_LINE
+ * bytes, then PROBE_FLOOD_LINES short ones at once.  btd must cut the
+ * long one and drop what is over its rate.
+ */
+#define PROBE_LONG_LINE		5000
+#define PROBE_FLOOD_LINES	20000
+
+static void
+probe_flood(void)
+{
+	static char	 buf[PROBE_LONG_LINE + 2];
+	int		 i;
+
+	memset(buf, 'L', PROBE_LONG_LINE);
+	buf[PROBE_LONG_LINE] = '\n';
+	(void)write(STDERR_FILENO, buf, PROBE_LONG_LINE + 1);
+	for (i = 0; i < PROBE_FLOOD_LINES; i++)
+		dprintf(STDERR_FILENO, "flood %d\n", i);
+}
+
+/* Where the role's log goes, and its working directory. */
+static void
+probe_stdio(void)
+{
+	struct stat	 sb;
+	char		 cwd[4096];
+	int		 rc;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(cwd, sizeof(cwd), "unknown (%s)", strerror(errno));
+	log_info("probe: cwd: %s", cwd);
+	if (fstat(STDERR_FILENO, &sb) == 0)
+		log_info("probe: stderr: %s", S_ISFIFO(sb.st_mode) ? "pipe" :
+		    S_ISREG(sb.st_mode) ? "regular file" : "other");
+	if (fstat(STDOUT_FILENO, &sb) == 0)
+		log_info("probe: stdout: %s", S_ISFIFO(sb.st_mode) ? "pipe" :
+		    S_ISREG(sb.st_mode) ? "regular file" : "other");
+	rc = ftruncate(STDERR_FILENO, 0);
+	report("truncate stderr", rc, errno);
+	/* A line that would pass for btd's, with a terminal escape. */
+	dprintf(STDERR_FILENO, "btd[1]: FORGED \x1b[31mred\n");
+}
+
 static void
 probe_confine(void)
 {
 	char	*sh_argv[] = {
 		"sh", "-c", "echo 'probe: execve /bin/sh: ALLOWED' >&2", NULL
 	};
+	char	 wpath[64];
 	int	 fd, rc;
 
 	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
@@ -211,13 +353,17 @@ probe_confine(void)
 	execve("/bin/sh", sh_argv, environ);
 	report("execve /bin/sh", -1, errno);
 
-	fd = open(PROBE_WRITE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	snprintf(wpath, sizeof(wpath), PROBE_WRITE, (int)getppid());
+	fd = open(wpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	report("write /tmp", fd, errno);
 	if (fd != -1)
 		close(fd);
 
 	rc = kill(getppid(), 0);
 	report("signal btd", rc, errno);
+	probe_cross();
+	probe_loader();
+	probe_stdio();
 	log_info("probe: done");
 }
 
@@ -267,8 +413,12 @@ probe_config(const char *key, const char *value)
 		report("bind peer_port", try_bind(port), errno);
 		report("bind other port", try_bind(port + 1), errno);
 	}
-	if (have_dir && have_port && strcmp(key, "peer_port") == 0)
+	if (have_dir && have_port && strcmp(key, "peer_port") == 0) {
 		log_info("probe: config done");
+		/* Last: what follows may be dropped by btd's rate limit. */
+		if (def.role == BTD__ROLE__TRACKERD)
+			probe_flood();
+	}
 }
 
 /* A frame header for 0xfffffff0 bytes, then junk: btd must give up. */
@@ -283,6 +433,43 @@ garbage_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	n = write(ROLE_FD_BTD, junk, sizeof(junk) - 1);
 	log_info("probe: wrote %zd bytes of garbage to btd", n);
+}
+
+/* Blame stored for a violation on a link that was never made. */
+static void
+forge_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	Btd__LinkState	 ls = BTD__LINK_STATE__INIT;
+	int		 victim;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	victim = def.role == BTD__ROLE__STORED ? BTD__ROLE__METAD :
+	    BTD__ROLE__STORED;
+	ls.peer = (Btd__Role)victim;
+	ls.generation = 0;
+	ls.up = 0;
+	ls.violation = 1;
+	ls.error = (char *)(uintptr_t)"forged";
+	if (msg_send_common(role_btd_chan(), def.btd_env, MSG_LINK, &ls.base,
+	    -1) == -1)
+		log_warn("probe: forged LinkState");
+	else
+		log_info("probe: sent a forged LinkState blaming %s",
+		    util_role_name(victim));
+}
+
+static void
+probe_forge(void)
+{
+	static struct timeval	 tv = {
+		GARBAGE_DELAY_MS / 1000, (GARBAGE_DELAY_MS % 1000) * 1000
+	};
+
+	if (event_base_once(role_base(), -1, EV_TIMEOUT, forge_cb, NULL,
+	    &tv) == -1)
+		fatalx("probe: cannot schedule the forgery");
 }
 
 static void
@@ -309,10 +496,16 @@ main(int argc, char **argv)
 	}
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
 	    argv[0];
+	def.keep_exec = strncmp(base, "probe_mayexec",
+	    strlen("probe_mayexec")) == 0;
 	role_init(&def, argc, argv);
 	if (strncmp(base, "probe_confine", strlen("probe_confine")) == 0) {
 		def.config = probe_config;
 		probe_confine();
+	} else if (strncmp(base, "probe_forge", strlen("probe_forge")) == 0) {
+		def.config = probe_config;
+		probe_confine();
+		probe_forge();
 	}
 	else if (strncmp(base, "probe_garbage", strlen("probe_garbage")) == 0)
 		probe_garbage();

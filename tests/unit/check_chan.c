@@ -26,6 +26,7 @@ struct sink {
 	int		 fds[4];	/* descriptors taken, per frame */
 	int		 nfds;
 	int		 free_on_frame;	/* chan_free() from the callback */
+	int		 pause_on_frame; /* chan_pause() from the callback */
 	struct chan	*self;
 };
 
@@ -49,6 +50,8 @@ sink_cb(struct chan *c, const uint8_t *msg, size_t len, const char *why,
 		chan_free(c);
 		s->self = NULL;
 	}
+	if (s->pause_on_frame)
+		chan_pause(c, 1);
 }
 
 /* Run the loop until cond or a second passes. */
@@ -93,6 +96,44 @@ START_TEST(split_and_packed)
 	RUN_UNTIL(base, s.gone[0] != '\0');
 	ck_assert_str_eq(s.gone, "eof");
 	chan_free(c);
+	event_base_free(base);
+}
+END_TEST
+
+/*
+ * Frames that arrived together, and a pause after the first: a resume
+ * delivers the rest although the socket has nothing new (a ctl client
+ * whose replies drained has its pipelined requests read this way).
+ */
+START_TEST(pause_resume_buffered)
+{
+	struct event_base	*base = event_base_new();
+	struct sink		 s = { 0 };
+	struct chan		*c;
+	uint8_t			 raw[3 * (FRAME_HDR + 5)];
+	int			 sv[2], i;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = chan_new(base, sv[1], "test", 1024, sink_cb, &s);
+	ck_assert_ptr_nonnull(c);
+	for (i = 0; i < 3; i++) {
+		frame_header(raw + i * (FRAME_HDR + 5), 5);
+		memcpy(raw + i * (FRAME_HDR + 5) + FRAME_HDR, "abcd0", 5);
+		raw[i * (FRAME_HDR + 5) + FRAME_HDR + 4] = (uint8_t)('0' + i);
+	}
+	s.pause_on_frame = 1;
+	ck_assert_int_eq(write(sv[0], raw, sizeof(raw)), (int)sizeof(raw));
+	RUN_UNTIL(base, s.frames == 1);
+	ck_assert_int_eq(s.frames, 1);
+	RUN_UNTIL(base, s.frames > 1);
+	ck_assert_int_eq(s.frames, 1);		/* paused: nothing more */
+	s.pause_on_frame = 0;
+	chan_pause(c, 0);
+	RUN_UNTIL(base, s.frames == 3);
+	ck_assert_int_eq(s.frames, 3);
+	ck_assert_int_eq(s.last[4], '2');
+	chan_free(c);
+	close(sv[0]);
 	event_base_free(base);
 }
 END_TEST
@@ -270,6 +311,7 @@ chan_suite(void)
 	tcase_add_test(core, large_frames);
 	tcase_add_test(core, fd_with_frames);
 	tcase_add_test(core, free_in_callback);
+	tcase_add_test(core, pause_resume_buffered);
 	tcase_add_test(errors, oversized);
 	tcase_add_test(errors, eof_inside_frame);
 	tcase_add_test(errors, too_many_fds);

@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	11	/* known keys in btd_conf.c */
+#define NKEYS	14	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -113,7 +113,11 @@ START_TEST(test_defaults)
 	}
 	ck_assert_int_eq(i, NKEYS);
 	ck_assert_str_eq(conf_key(0), "download_dir");
-	ck_assert_str_eq(conf_key(NKEYS - 1), "download_group");
+	ck_assert_str_eq(conf_key(NKEYS - 1), "download_dirs_allowed");
+	ck_assert_str_eq(conf_get(cf, "landlock_abi_max"), "kernel");
+	ck_assert_int_eq(conf_landlock_abi_max(cf), -1);
+	ck_assert_str_eq(conf_get(cf, "without_landlock"), "run");
+	ck_assert_str_eq(conf_get(cf, "download_dirs_allowed"), "");
 	ck_assert_ptr_null(conf_key(-1));
 	ck_assert_ptr_null(conf_key(NKEYS));
 
@@ -474,6 +478,10 @@ START_TEST(test_int_edges)
 		    sizeof(err)) == 0, "%s %s: %s", c->key, c->value, err);
 		ck_assert_int_eq(conf_get_int(cf, c->key),
 		    strtoll(c->value, NULL, 10));
+		/* Stored in canonical form: no leading zeros. */
+		snprintf(want, sizeof(want), "%lld",
+		    strtoll(c->value, NULL, 10));
+		ck_assert_str_eq(conf_get(cf, c->key), want);
 	} else {
 		ck_assert_msg(conf_set_flag(cf, c->key, c->value, err,
 		    sizeof(err)) == -1, "%s '%s' accepted", c->key, c->value);
@@ -549,6 +557,77 @@ START_TEST(test_paths)
 }
 END_TEST
 
+/* Every value is stored in its canonical form, or refused. */
+START_TEST(test_canonical)
+{
+	static const struct {
+		const char	*key, *value, *want;	/* want NULL: refused */
+	} cases[] = {
+		{ "download_dir", "/x/dl/", "/x/dl" },
+		{ "download_dir", "//x///dl//", "/x/dl" },
+		{ "download_dir", "/", "/" },
+		{ "download_dir", "/x/./dl", NULL },
+		{ "download_dir", "/x/../etc", NULL },
+		{ "download_dir", "/x/dl\nbtd[1]: forged", NULL },
+		{ "download_dir", "/x/\x1b[31m", NULL },
+		{ "download_dir", "/x/\xff", NULL },
+		{ "peer_port", "00080", "80" },
+		{ "landlock_abi_max", "kernel", "kernel" },
+		{ "landlock_abi_max", "02", "2" },
+		{ "landlock_abi_max", "0", "0" },
+		{ "landlock_abi_max", "100", NULL },
+		{ "landlock_abi_max", "-1", NULL },
+		{ "landlock_abi_max", "Kernel", NULL },
+		{ "without_landlock", "refuse", "refuse" },
+		{ "without_landlock", "no", NULL },
+		{ "download_dirs_allowed", "/srv/a/::/mnt//b", "/srv/a:/mnt/b" },
+		{ "download_dirs_allowed", "/srv:rel", NULL },
+		{ "download_dirs_allowed", "/", NULL },
+		{ "download_dirs_allowed", "", "" },
+		{ "metad_exec", "/usr//lib/x/", "/usr/lib/x" },
+	};
+	struct conf	*cf;
+	char		 err[512];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_ptr_nonnull(cf = conf_new("/var/lib/btd"));
+		err[0] = '\0';
+		rc = conf_set_flag(cf, cases[i].key, cases[i].value, err,
+		    sizeof(err));
+		if (cases[i].want == NULL) {
+			ck_assert_msg(rc == -1, "%s '%s' accepted",
+			    cases[i].key, cases[i].value);
+			/* The error quotes the value escaped. */
+			ck_assert_ptr_null(strchr(err, '\n'));
+			ck_assert_ptr_null(strchr(err, '\x1b'));
+		} else {
+			ck_assert_msg(rc == 0, "%s: %s", cases[i].key, err);
+			ck_assert_str_eq(conf_get(cf, cases[i].key),
+			    cases[i].want);
+		}
+		conf_free(cf);
+	}
+	ck_assert_ptr_nonnull(cf = conf_new("/var/lib/btd"));
+	ck_assert_int_eq(conf_set_flag(cf, "landlock_abi_max", "3", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(conf_landlock_abi_max(cf), 3);
+	/* Confinement is the operator's: not a runtime setting. */
+	ck_assert_int_eq(conf_set_runtime(cf, "without_landlock", "run", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(conf_set_runtime(cf, "download_dirs_allowed", "/srv",
+	    err, sizeof(err)), -1);
+	/* The operator's download_dir stays what btctl set cannot change. */
+	ck_assert_int_eq(conf_set_runtime(cf, "download_dir", "/srv/x/", err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(conf_get(cf, "download_dir"), "/srv/x");
+	ck_assert_str_eq(conf_operator_download_dir(cf),
+	    "/var/lib/btd/downloads");
+	conf_free(cf);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -573,6 +652,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_int_edges, 0,
 	    (int)(sizeof(int_cases) / sizeof(int_cases[0])));
 	tcase_add_test(tc, test_paths);
+	tcase_add_test(tc, test_canonical);
 	suite_add_tcase(s, tc);
 	return s;
 }
