@@ -292,6 +292,8 @@ void	pick_peer_free(struct pick_peer *);
 void	pick_peer_have(struct pick_peer *, uint32_t piece);
 void	pick_peer_bitfield(struct pick_peer *, const uint8_t *bits);
 void	pick_peer_have_all(struct pick_peer *);
+/* 1 if bits holds every piece the peer is known to have. */
+int	pick_peer_within(const struct pick_peer *, const uint8_t *bits);
 /* 1 if the peer has a piece we want. */
 int	pick_interesting(const struct pick_peer *);
 

@@ -101,7 +101,8 @@ struct peer {
 	int			 am_choking, am_interested;
 	int			 peer_choking, peer_interested;
 	int			 first_done;	/* a message after the handshake */
-	int			 got_have;	/* bitfield/have_all/none seen */
+	int			 got_have;	/* 1 + the type of the bitfield,
+						   have_all or have_none seen */
 	uint64_t		 choke_ms;	/* when we last (un)choked it */
 	struct wire_parser	 wp;
 	uint8_t			*rbuf;		/* PEER_RBUF */
@@ -1260,7 +1261,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 	struct torrent		*t = p->t;
 	struct wire_exths	 x;
 	char			 err[96];
-	int			 first = !p->first_done;
+	int			 first = !p->first_done, was_seed;
 
 	/*
 	 * The bitfield (or have_all/none) comes before anything but the
@@ -1312,8 +1313,22 @@ on_message(struct peer *p, const struct wire_msg *m)
 	case WIRE_BITFIELD:
 	case WIRE_HAVE_ALL:
 	case WIRE_HAVE_NONE:
-		if (!first || p->got_have) {
-			peer_close(p, "bitfield not first or twice");
+		/*
+		 * First, before anything but the extended handshake.  Again
+		 * only to add pieces: aria2 sends have_none at once, then a
+		 * bitfield, then the same bitfield again.  A peer that would
+		 * lose pieces so is closed.
+		 */
+		if (p->got_have) {
+			if (m->type == WIRE_HAVE_NONE ? p->pp.nhave > 0 :
+			    m->type == WIRE_BITFIELD &&
+			    !pick_peer_within(&p->pp, m->data)) {
+				peer_close(p, "bitfield again, without pieces"
+				    " it had");
+				return -1;
+			}
+		} else if (!first) {
+			peer_close(p, "bitfield late");
 			return -1;
 		}
 		if (m->type != WIRE_BITFIELD && !p->fast) {
@@ -1321,12 +1336,13 @@ on_message(struct peer *p, const struct wire_msg *m)
 			    " extension");
 			return -1;
 		}
-		p->got_have = 1;
+		p->got_have = m->type + 1;
+		was_seed = p->pp.seed;
 		if (m->type == WIRE_BITFIELD)
 			pick_peer_bitfield(&p->pp, m->data);
 		else if (m->type == WIRE_HAVE_ALL)
 			pick_peer_have_all(&p->pp);
-		if (p->pp.seed)
+		if (p->pp.seed && !was_seed)
 			t->nseeds++;
 		if (check_seeds(p) == -1)
 			return -1;

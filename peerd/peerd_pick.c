@@ -444,6 +444,17 @@ pick_peer_bitfield(struct pick_peer *pp, const uint8_t *bits)
 			pick_peer_have(pp, i);
 }
 
+int
+pick_peer_within(const struct pick_peer *pp, const uint8_t *bits)
+{
+	uint32_t i;
+
+	for (i = 0; i < pp->t->npieces; i++)
+		if (peer_has(pp, i) && !(bits[i / 8] & (0x80 >> (i % 8))))
+			return 0;
+	return 1;
+}
+
 void
 pick_peer_have_all(struct pick_peer *pp)
 {
