@@ -20,6 +20,11 @@
  * bytes were uploaded, and prints what was uploaded.  -S confines peerd
  * with the peerd sandbox as btd would.  -x N: corrupt every block of
  * the first N pieces as received (to see them fail and come again).
+ * -R N: once N pieces are verified, close the stored link and attach a
+ * new generation with new arenas, as btd does when stored restarts
+ * (what was not verified is forgotten; what was must not come again).
+ * -Z N: once N pieces are verified, stop reading the stored link for
+ * three seconds, as a stalled stored would, and print peerd's memory.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -76,13 +81,22 @@ static uint64_t			 start_ms, uploaded, upload_goal;
 static uint64_t			 downloaded, wasted, failed_pieces;
 static int			 result = 1;
 static pid_t			 peerd_pid;
+static uint32_t			 restart_after, stall_after;
+static int			 restarted, stalled;
+static uint64_t			 generation = 1;
+static uint64_t			 again;		/* verified pieces received again */
+static struct event		*restart_ev, *stall_ev;
+
+static void	stored_read(struct chan *, const uint8_t *, size_t,
+		    const char *, void *);
+static void	attach_stored(void);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: peerd_harness -e peerd -t torrent -f file "
-	    "-p port [-s] [-S] [-u bytes] [-x n] [-P addr:port]... "
-	    "[-T seconds] [-v]\n");
+	    "-p port [-s] [-S] [-u bytes] [-x n] [-R n] [-Z n] "
+	    "[-P addr:port]... [-T seconds] [-v]\n");
 	exit(2);
 }
 
@@ -100,6 +114,69 @@ finish(int code)
 {
 	result = code;
 	event_base_loopbreak(base);
+}
+
+/* VmRSS and VmHWM of peerd, from /proc. */
+static const char *
+peerd_mem(void)
+{
+	static char	 out[128];
+	char		 path[64], line[128];
+	FILE		*f;
+	size_t		 n = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)peerd_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return "?";
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0 ||
+		    strncmp(line, "VmHWM:", 6) == 0 ||
+		    strncmp(line, "RssAnon:", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s ",
+			    line);
+			if (n >= sizeof(out))
+				break;
+		}
+	fclose(f);
+	return out;
+}
+
+static void
+stall_end(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	printf("stall over: peerd %s\n", peerd_mem());
+	chan_pause(stored_c, 0);
+}
+
+/* As btd does when stored restarts: a new generation of the link. */
+static void
+restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	uint32_t i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	printf("restart of the stored link after %u pieces\n", nhave);
+	chan_free(stored_c);
+	stored_c = NULL;
+	arena_unmap(&down);
+	arena_unmap(&up);
+	close(down_fd);
+	close(up_fd);
+	/* stored forgets the blocks of pieces it had not verified. */
+	for (i = 0; i < mi->piece_count; i++) {
+		free(pieces[i].buf);
+		free(pieces[i].blocks);
+		memset(&pieces[i], 0, sizeof(pieces[i]));
+	}
+	generation++;
+	attach_stored();
 }
 
 /* ---- as stored ---- */
@@ -148,6 +225,8 @@ on_block_write(const Btd__BlockWrite *bw)
 		pl = piece_len(r->piece);
 		if (have[r->piece / 8] & (0x80 >> (r->piece % 8))) {
 			wasted += r->length;
+			if (restarted)
+				again += r->length;
 			continue;
 		}
 		pb = &pieces[r->piece];
@@ -211,15 +290,28 @@ on_block_write(const Btd__BlockWrite *bw)
 	free(slots);
 	free(v);
 	free(vp);
+	if (restart_after && !restarted && nhave >= restart_after) {
+		restarted = 1;
+		event_active(restart_ev, EV_TIMEOUT, 0);
+	}
+	if (stall_after && !stalled && nhave >= stall_after) {
+		struct timeval tv = { 3, 0 };
+
+		stalled = 1;
+		chan_pause(stored_c, 1);
+		printf("stall: peerd %s\n", peerd_mem());
+		evtimer_add(stall_ev, &tv);
+	}
 	if (!seeding && nhave == mi->piece_count) {
 		uint64_t ms = util_now_ms() - start_ms;
 
 		printf("done %llu bytes in %.3f s (%.1f MiB/s), wasted %llu,"
-		    " failed pieces %llu\n",
+		    " failed pieces %llu, verified pieces again %llu\n",
 		    (unsigned long long)mi->total_size, ms / 1000.0,
 		    ms ? mi->total_size / 1048576.0 / (ms / 1000.0) : 0,
 		    (unsigned long long)wasted,
-		    (unsigned long long)failed_pieces);
+		    (unsigned long long)failed_pieces,
+		    (unsigned long long)again);
 		finish(0);
 	}
 }
@@ -311,18 +403,61 @@ stored_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 /* ---- as btd ---- */
 
 static void
+attach_stored(void)
+{
+	const ProtobufCMessageDescriptor *d = &btd__peerd_msg__descriptor;
+	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
+	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
+	char			 e[256];
+	int			 sv[2];
+
+	down_fd = arena_memfd("down", ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS);
+	up_fd = arena_memfd("up", ARENA_SLOT_SIZE, ARENA_UP_SLOTS);
+	if (down_fd == -1 || up_fd == -1)
+		err(1, "arena_memfd");
+	if (arena_map(down_fd, ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS, generation,
+	    &down, e, sizeof(e)) == -1 || arena_map(up_fd, ARENA_SLOT_SIZE,
+	    ARENA_UP_SLOTS, generation, &up, e, sizeof(e)) == -1)
+		errx(1, "arena_map: %s", e);
+	aa.peer = BTD__ROLE__STORED;
+	aa.generation = generation;
+	aa.which = BTD__ARENA__ARENA_DOWN;
+	aa.slot_size = ARENA_SLOT_SIZE;
+	aa.slots = ARENA_DOWN_SLOTS;
+	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, down_fd);
+	aa.which = BTD__ARENA__ARENA_UP;
+	aa.slots = ARENA_UP_SLOTS;
+	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, up_fd);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		err(1, "socketpair");
+	ca.peer = BTD__ROLE__STORED;
+	ca.generation = generation;
+	(void)msg_send_common(btd_c, d, MSG_ATTACH, &ca.base, sv[1]);
+	close(sv[1]);
+	stored_c = chan_new(base, sv[0], "stored", FRAME_MAX_BLOCK,
+	    stored_read, NULL);
+	if (stored_c == NULL)
+		err(1, "chan_new");
+	{
+		Btd__Ping p = BTD__PING__INIT;
+
+		p.nonce = 42;
+		(void)msg_send_common(stored_c,
+		    &btd__peer_stored_msg__descriptor, MSG_PING, &p.base, -1);
+	}
+}
+
+static void
 btd_start(void)
 {
 	Btd__Hello		 h = BTD__HELLO__INIT;
 	Btd__Config		 cf = BTD__CONFIG__INIT;
 	Btd__Setting		 s[2], *sp[2];
-	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
-	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
 	Btd__PeerdTorrentAdd	 ta = BTD__PEERD_TORRENT_ADD__INIT;
 	Btd__PeerAddr		 pa[MAX_PEERS], *pap[MAX_PEERS];
 	const ProtobufCMessageDescriptor *d = &btd__peerd_msg__descriptor;
 	char			 id[41], portstr[8];
-	int			 sv[2], i;
+	int			 i;
 	uint8_t			 pid[20];
 
 	h.role = BTD__ROLE__NONE;
@@ -348,32 +483,7 @@ btd_start(void)
 	cf.n_settings = 2;
 	cf.verbose = (uint32_t)verbose;
 	(void)msg_send_common(btd_c, d, MSG_CONFIG, &cf.base, -1);
-	aa.peer = BTD__ROLE__STORED;
-	aa.generation = 1;
-	aa.which = BTD__ARENA__ARENA_DOWN;
-	aa.slot_size = ARENA_SLOT_SIZE;
-	aa.slots = ARENA_DOWN_SLOTS;
-	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, down_fd);
-	aa.which = BTD__ARENA__ARENA_UP;
-	aa.slots = ARENA_UP_SLOTS;
-	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, up_fd);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		err(1, "socketpair");
-	ca.peer = BTD__ROLE__STORED;
-	ca.generation = 1;
-	(void)msg_send_common(btd_c, d, MSG_ATTACH, &ca.base, sv[1]);
-	close(sv[1]);
-	stored_c = chan_new(base, sv[0], "stored", FRAME_MAX_BLOCK,
-	    stored_read, NULL);
-	if (stored_c == NULL)
-		err(1, "chan_new");
-	{
-		Btd__Ping p = BTD__PING__INIT;
-
-		p.nonce = 42;
-		(void)msg_send_common(stored_c,
-		    &btd__peer_stored_msg__descriptor, MSG_PING, &p.base, -1);
-	}
+	attach_stored();
 	ta.torrent = 1;
 	ta.info_hash.data = mi->info_hash;
 	ta.info_hash.len = 20;
@@ -487,7 +597,7 @@ main(int argc, char *argv[])
 	int			 ch, sv[2], fd, keep[1] = { ROLE_FD_BTD };
 	int			 status;
 
-	while ((ch = getopt(argc, argv, "e:t:f:p:sSu:x:P:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "e:t:f:p:sSu:x:P:R:T:vZ:")) != -1) {
 		switch (ch) {
 		case 'e': exec = optarg; break;
 		case 't': torrent = optarg; break;
@@ -502,6 +612,8 @@ main(int argc, char *argv[])
 				usage();
 			peers[npeers++] = optarg;
 			break;
+		case 'R': restart_after = (uint32_t)atoi(optarg); break;
+		case 'Z': stall_after = (uint32_t)atoi(optarg); break;
 		case 'T': tv.tv_sec = atoi(optarg); break;
 		case 'v': verbose++; break;
 		default: usage();
@@ -538,14 +650,6 @@ main(int argc, char *argv[])
 			have[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		nhave = mi->piece_count;
 	}
-	down_fd = arena_memfd("down", ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS);
-	up_fd = arena_memfd("up", ARENA_SLOT_SIZE, ARENA_UP_SLOTS);
-	if (down_fd == -1 || up_fd == -1)
-		err(1, "arena_memfd");
-	if (arena_map(down_fd, ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS, 1, &down, e,
-	    sizeof(e)) == -1 || arena_map(up_fd, ARENA_SLOT_SIZE,
-	    ARENA_UP_SLOTS, 1, &up, e, sizeof(e)) == -1)
-		errx(1, "arena_map: %s", e);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		err(1, "socketpair");
 	pargv[0] = (char *)(uintptr_t)exec;
@@ -583,6 +687,8 @@ main(int argc, char *argv[])
 	btd_c = chan_new(base, sv[0], "btd", FRAME_MAX_ROLE, btd_read, NULL);
 	if (btd_c == NULL)
 		err(1, "chan_new");
+	restart_ev = event_new(base, -1, 0, restart_cb, NULL);
+	stall_ev = evtimer_new(base, stall_end, NULL);
 	tev = evtimer_new(base, timeout_cb, NULL);
 	evtimer_add(tev, &tv);
 	event_base_dispatch(base);
