@@ -156,6 +156,7 @@ static void	peer_write_cb(evutil_socket_t, short, void *);
 static void	peer_close(struct peer *, const char *why);
 static int	peer_fill(struct peer *);
 static void	peer_process(struct peer *);
+static void	peer_write(struct peer *);
 
 const uint8_t *
 conn_peer_id(void)
@@ -1581,8 +1582,11 @@ peer_read(struct peer *p)
 		    PEER_RBUF))
 			break;
 	}
-	if (!p->dead)
-		(void)peer_fill(p);
+	if (p->dead || peer_fill(p) == -1)
+		return;
+	/* The new requests leave now, not a turn of the loop later. */
+	if (p->olen > p->ooff)
+		peer_write(p);
 }
 
 static void
@@ -1899,8 +1903,14 @@ conn_tick(uint64_t now)
 		p->sec_down = p->sec_up = 0;
 		if (pick_timeouts(&p->pp, now, PEERD_REQUEST_S * 1000ULL) > 0)
 			log_debug("peer %s: requests timed out", p->addr);
-		if (rotate && p->t->ready)
+		if (rotate && p->t->ready) {
 			update_interest(p);
+			log_debug("peer %s port %u: %llu B/s down, %llu up, "
+			    "depth %u, %u in flight, %u queued", p->addr,
+			    p->port, (unsigned long long)p->rate_down,
+			    (unsigned long long)p->rate_up, p->depth,
+			    p->pp.nreq, p->nin);
+		}
 		if (!p->dead)
 			(void)peer_fill(p);
 	}
