@@ -25,6 +25,10 @@
  * (what was not verified is forgotten; what was must not come again).
  * -Z N: once N pieces are verified, stop reading the stored link for
  * three seconds, as a stalled stored would, and print peerd's memory.
+ * -C: play trackerd too, and give the -P peers as Candidates on that
+ * channel instead of in the TorrentAdd; print WantPeers and
+ * ConnectResult as they come.  -q: once a second, QueryPeers, and print
+ * the PeersReply.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -46,6 +50,7 @@
 
 #include "common.pb-c.h"
 #include "peer_stored.pb-c.h"
+#include "peer_trackerd.pb-c.h"
 #include "peerd.pb-c.h"
 #include "arena.h"
 #include "chan.h"
@@ -80,6 +85,10 @@ static int			 npeers;
 static uint64_t			 start_ms, uploaded, upload_goal;
 static uint64_t			 downloaded, wasted, failed_pieces;
 static int			 result = 1;
+static int			 play_trackerd, query;
+static struct chan		*trackerd_c;
+static Btd__PeerAddr		 cand_pa[MAX_PEERS], *cand_pap[MAX_PEERS];
+static struct event		*query_ev;
 static pid_t			 peerd_pid;
 static uint32_t			 restart_after, stall_after;
 static int			 restarted, stalled;
@@ -90,12 +99,13 @@ static struct event		*restart_ev, *stall_ev;
 static void	stored_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
 static void	attach_stored(void);
+static void	attach_trackerd(void);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: peerd_harness -e peerd -t torrent -f file "
-	    "-p port [-s] [-S] [-u bytes] [-x n] [-R n] [-Z n] "
+	    "-p port [-CqsS] [-u bytes] [-x n] [-R n] [-Z n] "
 	    "[-P addr:port]... [-T seconds] [-v]\n");
 	exit(2);
 }
@@ -400,6 +410,98 @@ stored_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	msg_free(env);
 }
 
+/* ---- as trackerd ---- */
+
+static void
+trackerd_read(struct chan *c, const uint8_t *buf, size_t len,
+    const char *why, void *arg)
+{
+	ProtobufCMessage		*env;
+	const Btd__PeerTrackerdMsg	*m;
+
+	(void)arg;
+	if (buf == NULL) {
+		warnx("trackerd channel: %s", why);
+		return;
+	}
+	if ((env = msg_unpack(&btd__peer_trackerd_msg__descriptor, buf,
+	    len)) == NULL)
+		errx(1, "trackerd channel: bad message");
+	m = (const Btd__PeerTrackerdMsg *)(const void *)env;
+	switch (m->body_case) {
+	case BTD__PEER_TRACKERD_MSG__BODY_PING: {
+		Btd__Pong p = BTD__PONG__INIT;
+
+		p.nonce = m->ping->nonce;
+		(void)msg_send_common(c, &btd__peer_trackerd_msg__descriptor,
+		    MSG_PONG, &p.base, -1);
+		break;
+	}
+	case BTD__PEER_TRACKERD_MSG__BODY_PONG:
+		break;
+	case BTD__PEER_TRACKERD_MSG__BODY_WANT_PEERS: {
+		Btd__Candidates ca = BTD__CANDIDATES__INIT;
+
+		printf("want_peers %u\n", m->want_peers->count);
+		ca.info_hash.data = mi->info_hash;
+		ca.info_hash.len = 20;
+		ca.peers = cand_pap;
+		ca.n_peers = (size_t)npeers;
+		ca.source = (char *)(uintptr_t)"tracker";
+		if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+		    CANDIDATES, candidates, &ca, -1) == -1)
+			err(1, "Candidates");
+		break;
+	}
+	case BTD__PEER_TRACKERD_MSG__BODY_CONNECT_RESULT:
+		printf("connect_result %s %u ok %d %s\n",
+		    m->connect_result->peer->addr,
+		    m->connect_result->peer->port, m->connect_result->ok,
+		    m->connect_result->result);
+		break;
+	default:
+		errx(1, "trackerd channel: unexpected body %d", m->body_case);
+	}
+	msg_free(env);
+}
+
+static void
+attach_trackerd(void)
+{
+	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
+	Btd__Ping		 p = BTD__PING__INIT;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		err(1, "socketpair");
+	ca.peer = BTD__ROLE__TRACKERD;
+	ca.generation = 1;
+	(void)msg_send_common(btd_c, &btd__peerd_msg__descriptor, MSG_ATTACH,
+	    &ca.base, sv[1]);
+	close(sv[1]);
+	trackerd_c = chan_new(base, sv[0], "trackerd", FRAME_MAX_ROLE,
+	    trackerd_read, NULL);
+	if (trackerd_c == NULL)
+		err(1, "chan_new");
+	p.nonce = 43;
+	(void)msg_send_common(trackerd_c,
+	    &btd__peer_trackerd_msg__descriptor, MSG_PING, &p.base, -1);
+}
+
+static void
+query_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	Btd__QueryPeers q = BTD__QUERY_PEERS__INIT;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	q.id = 7;
+	q.torrent = 1;
+	(void)MSG_SEND(btd_c, Btd__PeerdMsg, PEERD_MSG, QUERY_PEERS,
+	    query_peers, &q, -1);
+}
+
 /* ---- as btd ---- */
 
 static void
@@ -503,8 +605,15 @@ btd_start(void)
 		pa[i].port = (uint32_t)atoi(c + 1);
 		pap[i] = &pa[i];
 	}
-	ta.peers = pap;
-	ta.n_peers = (size_t)npeers;
+	if (play_trackerd) {
+		memcpy(cand_pa, pa, sizeof(pa));
+		for (i = 0; i < npeers; i++)
+			cand_pap[i] = &cand_pa[i];
+		attach_trackerd();
+	} else {
+		ta.peers = pap;
+		ta.n_peers = (size_t)npeers;
+	}
 	if (MSG_SEND(btd_c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add,
 	    &ta, -1) == -1)
 		err(1, "TorrentAdd");
@@ -544,6 +653,18 @@ btd_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		if (verbose)
 			fprintf(stderr, "link to %d: %s\n", m->link->peer,
 			    m->link->up ? "up" : "down");
+		break;
+	case BTD__PEERD_MSG__BODY_PEERS_REPLY:
+		for (i = 0; i < m->peers_reply->n_peers; i++) {
+			const Btd__PeerInfo *pi = m->peers_reply->peers[i];
+
+			printf("peer %s %u %s flags %s down %llu up %llu "
+			    "progress %.3f source %s\n", pi->addr, pi->port,
+			    pi->client, pi->flags,
+			    (unsigned long long)pi->downloaded,
+			    (unsigned long long)pi->uploaded, pi->progress,
+			    pi->source);
+		}
 		break;
 	case BTD__PEERD_MSG__BODY_STATS:
 		for (i = 0; i < m->stats->n_torrents; i++) {
@@ -597,7 +718,7 @@ main(int argc, char *argv[])
 	int			 ch, sv[2], fd, keep[1] = { ROLE_FD_BTD };
 	int			 status;
 
-	while ((ch = getopt(argc, argv, "e:t:f:p:sSu:x:P:R:T:vZ:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ce:t:f:p:qsSu:x:P:R:T:vZ:")) != -1) {
 		switch (ch) {
 		case 'e': exec = optarg; break;
 		case 't': torrent = optarg; break;
@@ -612,6 +733,8 @@ main(int argc, char *argv[])
 				usage();
 			peers[npeers++] = optarg;
 			break;
+		case 'C': play_trackerd = 1; break;
+		case 'q': query = 1; break;
 		case 'R': restart_after = (uint32_t)atoi(optarg); break;
 		case 'Z': stall_after = (uint32_t)atoi(optarg); break;
 		case 'T': tv.tv_sec = atoi(optarg); break;
@@ -622,6 +745,7 @@ main(int argc, char *argv[])
 	if (exec == NULL || torrent == NULL || file == NULL || port == 0)
 		usage();
 	log_init("harness", verbose);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if ((fd = open(torrent, O_RDONLY)) == -1)
 		err(1, "%s", torrent);
@@ -690,10 +814,18 @@ main(int argc, char *argv[])
 	restart_ev = event_new(base, -1, 0, restart_cb, NULL);
 	stall_ev = evtimer_new(base, stall_end, NULL);
 	tev = evtimer_new(base, timeout_cb, NULL);
+	if (query) {
+		struct timeval qtv = { 1, 0 };
+
+		query_ev = event_new(base, -1, EV_PERSIST, query_cb, NULL);
+		evtimer_add(query_ev, &qtv);
+	}
 	evtimer_add(tev, &tv);
 	event_base_dispatch(base);
 	/* Closing its btd channel is how peerd is told to exit. */
 	chan_free(btd_c);
+	if (trackerd_c != NULL)
+		chan_free(trackerd_c);
 	if (stored_c != NULL)
 		chan_free(stored_c);
 	if (wait4(peerd_pid, &status, 0, &ru) == peerd_pid)
