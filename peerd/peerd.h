@@ -330,8 +330,8 @@ uint32_t pick_timeouts(struct pick_peer *, uint64_t now_ms,
 
 /*
  * stored's verdict on a piece.  ok: verified.  !ok: the piece is wanted
- * again; the ids of the peers that sent blocks of it are put in
- * contrib (PICK_MAX_CONTRIB) and their number returned.
+ * again.  Either way the ids of the peers that sent blocks of it are
+ * put in contrib (PICK_MAX_CONTRIB) and their number returned.
  */
 size_t	pick_verdict(struct pick_torrent *, uint32_t piece, int ok,
 	    uint32_t *contrib);
@@ -498,6 +498,8 @@ void	conn_torrent_ready(struct torrent *);
 void	conn_piece_have(struct torrent *, uint32_t piece);
 /* Contributors of a failed piece: count a failure, ban at the bound. */
 void	conn_piece_failed(struct torrent *, const uint32_t *ids, size_t n);
+/* Contributors of a good piece: one failure forgiven. */
+void	conn_piece_good(struct torrent *, const uint32_t *ids, size_t n);
 /* Send requests to every peer that has room (slots came back). */
 void	conn_fill_all(void);
 /* What QueryPeers shows of one connection. */

@@ -769,6 +769,7 @@ on_verdicts(const Btd__PieceVerdicts *pv)
 		if (v->ok) {
 			t->bitfield[v->piece / 8] |=
 			    (uint8_t)(0x80 >> (v->piece % 8));
+			conn_piece_good(t, contrib, n);
 			conn_piece_have(t, v->piece);
 		} else {
 			log_info("torrent %u: piece %u failed its hash",

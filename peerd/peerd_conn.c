@@ -65,6 +65,9 @@ static struct {
 	struct sockaddr_storage	ss;
 } bans[PEERD_MAX_BANS];
 static uint32_t			 nbans, banpos;
+static uint32_t			 banned_ids[PEERD_MAX_BANS];	/* picker
+							   ids of banned peers */
+static uint32_t			 nbanned_ids, bidpos;
 
 static void	peer_read_cb(evutil_socket_t, short, void *);
 static void	peer_write_cb(evutil_socket_t, short, void *);
@@ -180,17 +183,33 @@ is_banned(const struct sockaddr_storage *ss)
 	uint32_t i;
 
 	for (i = 0; i < nbans; i++)
-		if (addr_eq(&bans[i].ss, ss, 0))
+		if (addr_eq(&bans[i].ss, ss, 1))
 			return 1;
 	return 0;
 }
 
+/*
+ * Ban the address and listening port of p.  Not the address alone: on
+ * a shared address (NAT, or every test peer on 127.0.0.1) that would
+ * ban the honest peers too; a banned peer that comes back from another
+ * port costs at most PEERD_BAN_FAILS pieces more.
+ */
 static void
-ban(const struct sockaddr_storage *ss)
+ban(const struct peer *p)
 {
-	if (is_banned(ss))
+	struct sockaddr_storage ss = p->ss;
+
+	if (p->incoming && p->listen_port != 0) {
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&ss)->sin_port =
+			    htons(p->listen_port);
+		else
+			((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
+			    htons(p->listen_port);
+	}
+	if (is_banned(&ss))
 		return;
-	bans[banpos].ss = *ss;
+	bans[banpos].ss = ss;
 	banpos = (banpos + 1) % PEERD_MAX_BANS;
 	if (nbans < PEERD_MAX_BANS)
 		nbans++;
@@ -1070,6 +1089,20 @@ on_message(struct peer *p, const struct wire_msg *m)
 			return -1;
 		}
 		p->listen_port = x.port;
+		if (p->incoming && x.port != 0) {
+			struct sockaddr_storage ss = p->ss;
+
+			if (ss.ss_family == AF_INET)
+				((struct sockaddr_in *)(void *)&ss)->sin_port =
+				    htons(x.port);
+			else
+				((struct sockaddr_in6 *)(void *)&ss)->
+				    sin6_port = htons(x.port);
+			if (is_banned(&ss)) {
+				conn_close(p, "banned");
+				return -1;
+			}
+		}
 		p->reqq = x.reqq;
 		if (p->reqq != 0 && p->depth > p->reqq)
 			p->depth = p->reqq;
@@ -1367,12 +1400,34 @@ conn_piece_have(struct torrent *t, uint32_t piece)
 		log_info("torrent %u: complete", t->id);
 }
 
+/* Is id (a connection's picker id) one we banned? */
+static int
+id_banned(uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < nbanned_ids; i++)
+		if (banned_ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * A piece failed its hash: every peer that sent blocks of it is blamed,
+ * unless one of them is banned already -- it explains the failure, and
+ * the honest peer that finished a piece it had started must not pay.
+ * A peer blamed PEERD_BAN_FAILS times (less what its good pieces
+ * forgave) is banned.
+ */
 void
 conn_piece_failed(struct torrent *t, const uint32_t *ids, size_t n)
 {
 	struct peer	*p, *next;
 	size_t		 i;
 
+	for (i = 0; i < n; i++)
+		if (id_banned(ids[i]))
+			return;
 	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
 		for (i = 0; i < n; i++)
@@ -1381,11 +1436,32 @@ conn_piece_failed(struct torrent *t, const uint32_t *ids, size_t n)
 		if (i == n)
 			continue;
 		if (++p->fails >= PEERD_BAN_FAILS) {
-			log_info("peer %s: banned after %u failed pieces",
-			    p->addr, p->fails);
-			ban(&p->ss);
+			log_info("peer %s port %u: banned after %u failed "
+			    "pieces", p->addr, p->port, p->fails);
+			banned_ids[bidpos] = p->pp.id;
+			bidpos = (bidpos + 1) % PEERD_MAX_BANS;
+			if (nbanned_ids < PEERD_MAX_BANS)
+				nbanned_ids++;
+			ban(p);
 			conn_close(p, "banned");
 		}
+	}
+}
+
+void
+conn_piece_good(struct torrent *t, const uint32_t *ids, size_t n)
+{
+	struct peer	*p;
+	size_t		 i;
+
+	if (n == 0)
+		return;
+	TAILQ_FOREACH(p, &t->peers, entry) {
+		if (p->fails == 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (p->pp.id == ids[i])
+				p->fails--;
 	}
 }
 

@@ -780,14 +780,16 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
 
 	if (piece >= t->npieces || t->state[piece] == PS_HAVE)
 		return 0;
+	if ((a = t->act[piece]) != NULL) {
+		n = a->ncontrib;
+		memcpy(contrib, a->contrib, n * sizeof(*contrib));
+	}
 	if (ok) {
 		pick_set_have(t, piece);
-		return 0;
+		return n;
 	}
-	if ((a = t->act[piece]) == NULL)
+	if (a == NULL)
 		return 0;	/* not ours: nothing to undo */
-	n = a->ncontrib;
-	memcpy(contrib, a->contrib, n * sizeof(*contrib));
 	active_drop(t, piece);
 	t->state[piece] = PS_WANT;
 	order_insert(t, piece);
