@@ -50,6 +50,10 @@
 #define PEERD_UPQ_MAX		PEERD_REQQ	/* blocks read for a peer,
 						   waiting to be sent */
 #define PEERD_MAX_PEERS_REPLY	1000	/* PeerInfo in one PeersReply */
+#define PEERD_SEEDS_KNOWN	64	/* seeds a complete torrent remembers
+					   not to dial again */
+#define PEERD_SNUB_S		60	/* no block for this long while we
+					   wait for some: snubbed */
 #define PEERD_BATCH_MAX		4096	/* blocks in one BlockWrite/Read */
 #define PEERD_SLOTS_LOW		8	/* free down slots kept back: below,
 					   piece payloads are not read */
@@ -379,6 +383,9 @@ struct torrent {
 	uint32_t		 npeers;
 	uint32_t		 nseeds;
 	struct cand		*cands;		/* dial queue, a ring */
+	struct sockaddr_storage	 seeds[PEERD_SEEDS_KNOWN];	/* a ring of
+						   seeds met while complete */
+	uint32_t		 nseeds_known, seedpos;
 	uint32_t		 chead;
 	uint32_t		 ncands;
 	uint64_t		 want_ms;	/* WantPeers last sent */
@@ -464,6 +471,7 @@ struct peer {
 	uint64_t		 sec_down, sec_up;
 	uint64_t		 rate_down, rate_up;
 	uint64_t		 last_recv_ms, last_send_ms, start_ms;
+	uint64_t		 last_block_ms;	/* a block we asked for came */
 	uint32_t		 fails;		/* failed pieces it sent to */
 	int			 dead;
 };

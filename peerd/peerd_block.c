@@ -555,6 +555,7 @@ block_piece_done(struct peer *p)
 		ok = pick_received(&p->pp, p->rpiece, p->rbegin, p->rblen, c,
 		    MAX_CANCELS, &nc);
 	if (ok) {
+		p->last_block_ms = peerd_now_ms();
 		block_down_put(p->rslot, t->id, p->rpiece, p->rbegin,
 		    p->rblen);
 		t->d_down += p->rblen;

@@ -73,6 +73,7 @@ static void	peer_read_cb(evutil_socket_t, short, void *);
 static void	peer_write_cb(evutil_socket_t, short, void *);
 static int	peer_fill(struct peer *);
 static void	peer_write(struct peer *);
+static int	seed_known(struct torrent *, const struct sockaddr_storage *);
 
 const uint8_t *
 conn_peer_id(void)
@@ -699,7 +700,8 @@ conn_dial(void)
 			t->ncands--;
 			progress = 1;
 			if (already_connected(t, &c.ss) ||
-			    addr_is_self(&c.ss) || is_banned(&c.ss))
+			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
+			    (pick_complete(t->pick) && seed_known(t, &c.ss)))
 				continue;
 			dial_one(t, &c);
 		}
@@ -955,12 +957,47 @@ conn_fill_all(void)
 
 /* ---- messages from the peer ---- */
 
+/* A seed met while we are one: not dialed again. */
+static void
+seed_note(struct peer *p)
+{
+	struct torrent		*t = p->t;
+	struct sockaddr_storage	 ss = p->ss;
+
+	if (p->incoming) {
+		if (p->listen_port == 0)
+			return;
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&ss)->sin_port =
+			    htons(p->listen_port);
+		else
+			((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
+			    htons(p->listen_port);
+	}
+	t->seeds[t->seedpos] = ss;
+	t->seedpos = (t->seedpos + 1) % PEERD_SEEDS_KNOWN;
+	if (t->nseeds_known < PEERD_SEEDS_KNOWN)
+		t->nseeds_known++;
+}
+
+static int
+seed_known(struct torrent *t, const struct sockaddr_storage *ss)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nseeds_known; i++)
+		if (addr_eq(&t->seeds[i], ss, 1))
+			return 1;
+	return 0;
+}
+
 static int
 check_seeds(struct peer *p)
 {
 	struct torrent *t = p->t;
 
 	if (p->pp.seed && pick_complete(t->pick)) {
+		seed_note(p);
 		conn_close(p, "both seeds");
 		return -1;
 	}
@@ -1388,6 +1425,7 @@ conn_piece_have(struct torrent *t, uint32_t piece)
 		if (send_index(p, WIRE_HAVE, piece) == -1)
 			continue;
 		if (done && p->pp.seed) {
+			seed_note(p);
 			conn_close(p, "both seeds");
 			continue;
 		}
@@ -1470,6 +1508,7 @@ size_t
 conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 {
 	struct peer		*p;
+	uint64_t		 now = peerd_now_ms();
 	size_t			 n = 0;
 
 	TAILQ_FOREACH(p, &conn_peers, all) {
@@ -1481,10 +1520,14 @@ conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 		snprintf(ci->addr, sizeof(ci->addr), "%s", p->addr);
 		ci->port = p->port;
 		snprintf(ci->client, sizeof(ci->client), "%s", p->client);
-		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s",
+		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s%s",
 		    p->incoming ? "I" : "", p->am_choking ? "c" : "",
 		    p->peer_choking ? "C" : "", p->am_interested ? "i" : "",
-		    p->peer_interested ? "n" : "", p->pp.seed ? "S" : "");
+		    p->peer_interested ? "n" : "",
+		    p->am_interested && !p->peer_choking && p->pp.nreq > 0 &&
+		    now - (p->last_block_ms > p->start_ms ? p->last_block_ms :
+		    p->start_ms) >= PEERD_SNUB_S * 1000ULL ? "s" : "",
+		    p->pp.seed ? "S" : "");
 		ci->rate_down = p->rate_down;
 		ci->rate_up = p->rate_up;
 		ci->progress = t->npieces ? (double)p->pp.nhave /
