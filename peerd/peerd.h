@@ -11,6 +11,8 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +50,10 @@
 #define PEERD_UPQ_MAX		PEERD_REQQ	/* blocks read for a peer,
 						   waiting to be sent */
 #define PEERD_MAX_PEERS_REPLY	1000	/* PeerInfo in one PeersReply */
+#define PEERD_SEEDS_KNOWN	64	/* seeds a complete torrent remembers
+					   not to dial again */
+#define PEERD_SNUB_S		60	/* no block for this long while we
+					   wait for some: snubbed */
 #define PEERD_BATCH_MAX		4096	/* blocks in one BlockWrite/Read */
 #define PEERD_SLOTS_LOW		8	/* free down slots kept back: below,
 					   piece payloads are not read */
@@ -292,6 +298,8 @@ void	pick_peer_free(struct pick_peer *);
 void	pick_peer_have(struct pick_peer *, uint32_t piece);
 void	pick_peer_bitfield(struct pick_peer *, const uint8_t *bits);
 void	pick_peer_have_all(struct pick_peer *);
+/* 1 if bits holds every piece the peer is known to have. */
+int	pick_peer_within(const struct pick_peer *, const uint8_t *bits);
 /* 1 if the peer has a piece we want. */
 int	pick_interesting(const struct pick_peer *);
 
@@ -326,8 +334,8 @@ uint32_t pick_timeouts(struct pick_peer *, uint64_t now_ms,
 
 /*
  * stored's verdict on a piece.  ok: verified.  !ok: the piece is wanted
- * again; the ids of the peers that sent blocks of it are put in
- * contrib (PICK_MAX_CONTRIB) and their number returned.
+ * again.  Either way the ids of the peers that sent blocks of it are
+ * put in contrib (PICK_MAX_CONTRIB) and their number returned.
  */
 size_t	pick_verdict(struct pick_torrent *, uint32_t piece, int ok,
 	    uint32_t *contrib);
@@ -375,6 +383,9 @@ struct torrent {
 	uint32_t		 npeers;
 	uint32_t		 nseeds;
 	struct cand		*cands;		/* dial queue, a ring */
+	struct sockaddr_storage	 seeds[PEERD_SEEDS_KNOWN];	/* a ring of
+						   seeds met while complete */
+	uint32_t		 nseeds_known, seedpos;
 	uint32_t		 chead;
 	uint32_t		 ncands;
 	uint64_t		 want_ms;	/* WantPeers last sent */
@@ -386,7 +397,101 @@ struct torrent {
 };
 
 /* peerd_conn.c */
+enum peer_state {
+	ST_CONNECTING,
+	ST_HANDSHAKE,
+	ST_ACTIVE,
+};
+
+/* A block read for the peer, in an up slot, being sent. */
+struct upsend {
+	uint32_t	slot;
+	uint32_t	len;		/* payload bytes */
+	uint32_t	off;		/* bytes of header + payload sent */
+	uint8_t		hdr[WIRE_PIECE_HDR];
+};
+
+/* A request of the peer, waiting for an up slot. */
+struct inreq {
+	uint32_t	piece;
+	uint32_t	begin;
+	uint32_t	length;
+};
+
+/* A connection to a peer, from dial or accept to close. */
+struct peer {
+	TAILQ_ENTRY(peer)	 all;		/* every connection */
+	TAILQ_ENTRY(peer)	 entry;		/* t->peers, when ACTIVE */
+	TAILQ_ENTRY(peer)	 hentry;	/* hungry: waits for room */
+	TAILQ_ENTRY(peer)	 uentry;	/* has requests to read */
+	TAILQ_ENTRY(peer)	 sentry;	/* stalled: waits for a slot */
+	int			 hungry, uploading, stalled;
+	int			 fd;
+	struct event		*rev, *wev;	/* its own, no bufferevent */
+	int			 reading;	/* rev is added */
+	enum peer_state		 state;
+	int			 incoming;
+	uint8_t			 source;	/* enum cand_source */
+	struct torrent		*t;		/* outbound: from the dial */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 addr[46];	/* INET6_ADDRSTRLEN */
+	uint16_t		 port;
+	uint16_t		 listen_port;	/* BEP 10 p */
+	uint8_t			 peer_id[20];
+	char			 client[64];
+	int			 fast, ext;
+	uint8_t			 hs[WIRE_HANDSHAKE];
+	size_t			 hslen;
+	int			 am_choking, am_interested;
+	int			 peer_choking, peer_interested;
+	int			 first_done;	/* a message after the handshake */
+	int			 got_have;	/* 1 + the type of the bitfield,
+						   have_all or have_none seen */
+	uint64_t		 choke_ms;	/* when we last (un)choked it */
+	struct wire_parser	 wp;
+	uint8_t			*rbuf;		/* PEER_RBUF bytes */
+	size_t			 rlen, roff;
+	int			 rslot;		/* down slot being filled */
+	uint32_t		 rpiece, rbegin, rblen;
+	int			 rdiscard;	/* payload not wanted */
+	uint8_t			*obuf;		/* control messages out */
+	size_t			 olen, ooff, ocap;
+	struct upsend		 upq[PEERD_UPQ_MAX];
+	uint32_t		 uhead, nup;
+	struct inreq		 inq[PEERD_REQQ];
+	uint32_t		 ihead, nin;
+	uint32_t		 nreads;	/* its blocks at stored */
+	uint32_t		 flood;		/* requests refused in a row */
+	struct pick_peer	 pp;
+	int			 pp_init;
+	uint32_t		 depth;		/* requests in flight, target */
+	uint32_t		 reqq;		/* its BEP 10 reqq, 0 unknown */
+	uint64_t		 down_total, up_total;
+	uint64_t		 sec_down, sec_up;
+	uint64_t		 rate_down, rate_up;
+	uint64_t		 last_recv_ms, last_send_ms, start_ms;
+	uint64_t		 last_block_ms;	/* a block we asked for came */
+	uint32_t		 fails;		/* failed pieces it sent to */
+	int			 dead;
+};
+
+TAILQ_HEAD(peer_list, peer);
+extern struct peer_list conn_peers;	/* every connection */
+
 void	conn_init(struct event_base *);
+/* Close p and free it; p must not be used after. */
+void	conn_close(struct peer *, const char *why);
+/* Queue bytes for p; -1 (and p closed) when its queue is over bound. */
+int	conn_send(struct peer *, const void *buf, size_t len);
+int	conn_send_simple(struct peer *, int id);
+int	conn_send_block(struct peer *, int id, uint32_t piece,
+	    uint32_t begin, uint32_t length);
+void	conn_read_on(struct peer *);
+void	conn_read_off(struct peer *);
+void	conn_hungry_del(struct peer *);
+/* Parse what p has buffered (after a stall). */
+void	conn_process(struct peer *);
 void	conn_config(const char *key, const char *value);
 const uint8_t *conn_peer_id(void);
 /* Dial the next candidates of every torrent, within the limits. */
@@ -401,20 +506,10 @@ void	conn_torrent_ready(struct torrent *);
 void	conn_piece_have(struct torrent *, uint32_t piece);
 /* Contributors of a failed piece: count a failure, ban at the bound. */
 void	conn_piece_failed(struct torrent *, const uint32_t *ids, size_t n);
+/* Contributors of a good piece: one failure forgiven. */
+void	conn_piece_good(struct torrent *, const uint32_t *ids, size_t n);
 /* Send requests to every peer that has room (slots came back). */
 void	conn_fill_all(void);
-/* Peers stopped for lack of free slots may read again. */
-void	conn_resume_reading(void);
-/* The arenas are going: no connection may keep a slot pointer. */
-void	conn_arena_gone(void);
-/* stored could not read a block p asked for. */
-void	conn_upload_failed(struct peer *, uint32_t piece, uint32_t begin,
-	    uint32_t length);
-/* Up slots are free: read the blocks peers asked for. */
-void	conn_pump_uploads(void);
-/* An up slot is ready for peer p (ReadDone ok). */
-void	conn_upload_ready(struct peer *, uint32_t slot, uint32_t piece,
-	    uint32_t begin, uint32_t length);
 /* What QueryPeers shows of one connection. */
 struct conn_info {
 	char		addr[46];	/* INET6_ADDRSTRLEN */
@@ -431,7 +526,35 @@ size_t	conn_peer_infos(struct torrent *, struct conn_info *, size_t max);
 void	conn_tick(uint64_t now_ms);
 uint32_t conn_count(void);
 
+/* peerd_choke.c */
+/* We choke (1) or unchoke (0) p; its queued requests go on choke. */
+void	choke_set(struct peer *, int choke);
+/* p became interested: unchoke it if a slot is free. */
+void	choke_interested(struct peer *);
+/* Every PEERD_CHOKE_S: one unchoked peer makes room for a waiting one. */
+void	choke_rotate(struct torrent *);
+
 /* peerd_block.c */
+/* A PIECE header arrived: 0 go on (payload to a slot or discarded), 1 p
+   is stalled for want of a slot. */
+int	block_piece_begin(struct peer *, const struct wire_msg *);
+/* The payload of p's current PIECE is all in. */
+void	block_piece_done(struct peer *);
+/* Read from p straight into its slot (left bytes still to come) and
+   the next header into p->rbuf; as read(2). */
+ssize_t	block_recv(struct peer *, uint32_t left);
+void	block_unstall(struct peer *);
+/* A REQUEST or CANCEL from p. */
+int	block_request(struct peer *, const struct wire_msg *);
+void	block_cancel(struct peer *, const struct wire_msg *);
+/* Up slots are free: read the blocks peers asked for. */
+void	block_pump_uploads(void);
+void	block_uploads_stop(struct peer *);
+/* Forget p's blocks read but not started on the wire. */
+void	block_up_drop_unsent(struct peer *);
+/* The iovecs of block k of p's send queue. */
+void	block_up_iov(struct peer *, uint32_t k, struct iovec *iov,
+	    int *kind, size_t *niov);
 void	block_init(struct event_base *);
 /* Down slots: take one for a received block; -1 when none is free. */
 int	block_down_take(void);

@@ -11,6 +11,12 @@
  * together, and ReadDone makes the slot the connection's until the
  * block is written to the peer.
  *
+ * Also the connections' side of it: block_recv() reads a payload
+ * straight into its slot; a connection whose next payload finds no
+ * free slot stops reading (it is "stalled") until SlotsFree; a peer's
+ * requests wait in a bounded queue (PEERD_REQQ) for up slots, served
+ * round robin among peers.
+ *
  * Takes from stored: TorrentHave, SlotsFree, PieceVerdicts, ReadDone,
  * TorrentGone.  Sends: BlockWrite, BlockRead.
  *
@@ -69,6 +75,11 @@ static size_t			 nrbatch;
 static struct event		*flush_ev;
 
 static void	block_flush(evutil_socket_t, short, void *);
+static void	arenas_gone(void);
+static void	resume_reading(void);
+static void	upload_failed(struct peer *, uint32_t, uint32_t, uint32_t);
+static void	upload_ready(struct peer *, uint32_t, uint32_t, uint32_t,
+		    uint32_t);
 
 void
 block_init(struct event_base *base)
@@ -345,7 +356,7 @@ block_stored_down(void)
 
 	/* Connections stop using slots before the arenas are unmapped. */
 	stored = NULL;
-	conn_arena_gone();
+	arenas_gone();
 	TAILQ_FOREACH(t, &torrents, entry) {
 		t->ready = 0;
 		if (t->pick != NULL)
@@ -354,6 +365,328 @@ block_stored_down(void)
 	down = up = NULL;
 	slots_reset();
 	event_del(flush_ev);
+}
+
+/* ---- connections' side: receiving into slots, serving uploads ---- */
+
+#define MAX_CANCELS	64	/* end-game cancels per block */
+
+static TAILQ_HEAD(, peer)	 uploaders = TAILQ_HEAD_INITIALIZER(uploaders);
+static TAILQ_HEAD(, peer)	 stalled = TAILQ_HEAD_INITIALIZER(stalled);
+
+
+
+
+
+
+
+
+
+
+void
+block_unstall(struct peer *p)
+{
+	if (p->stalled) {
+		TAILQ_REMOVE(&stalled, p, sentry);
+		p->stalled = 0;
+	}
+}
+
+void
+block_uploads_stop(struct peer *p)
+{
+	if (p->uploading) {
+		TAILQ_REMOVE(&uploaders, p, uentry);
+		p->uploading = 0;
+	}
+}
+
+void
+block_up_drop_unsent(struct peer *p)
+{
+	uint32_t i, k, keep = 0;
+
+	/* Keep a block already partly written: the stream needs it. */
+	for (i = 0; i < p->nup; i++) {
+		k = (p->uhead + i) % PEERD_UPQ_MAX;
+		if (i == 0 && p->upq[k].off > 0) {
+			keep = 1;
+			continue;
+		}
+		block_up_free(p->upq[k].slot);
+	}
+	p->nup = keep;
+}
+
+static void
+resume_reading(void)
+{
+	struct peer *p;
+
+	while (!block_down_low() && (p = TAILQ_FIRST(&stalled)) != NULL) {
+		block_unstall(p);
+		conn_read_on(p);
+		conn_process(p);
+	}
+}
+
+static void
+uploader_add(struct peer *p)
+{
+	if (!p->uploading) {
+		TAILQ_INSERT_TAIL(&uploaders, p, uentry);
+		p->uploading = 1;
+	}
+}
+
+void
+block_pump_uploads(void)
+{
+	struct peer	*p;
+	struct inreq	*r;
+
+	while (block_up_room() > 0 && (p = TAILQ_FIRST(&uploaders)) != NULL) {
+		TAILQ_REMOVE(&uploaders, p, uentry);
+		p->uploading = 0;
+		if (p->nin == 0 || p->nup + p->nreads >= PEERD_UPQ_MAX)
+			continue;
+		r = &p->inq[p->ihead];
+		if (block_read(p, p->t->id, r->piece, r->begin,
+		    r->length) == -1) {
+			uploader_add(p);
+			return;
+		}
+		p->ihead = (p->ihead + 1) % PEERD_REQQ;
+		p->nin--;
+		p->nreads++;
+		if (p->nin > 0)
+			uploader_add(p);	/* round robin */
+	}
+}
+
+static void
+upload_failed(struct peer *p, uint32_t piece, uint32_t begin,
+    uint32_t length)
+{
+	p->nreads--;
+	if (p->fast)
+		(void)conn_send_block(p, WIRE_REJECT, piece, begin, length);
+}
+
+static void
+upload_ready(struct peer *p, uint32_t slot, uint32_t piece,
+    uint32_t begin, uint32_t length)
+{
+	struct upsend *u;
+
+	p->nreads--;
+	if (p->am_choking || p->nup == PEERD_UPQ_MAX) {
+		block_up_free(slot);
+		return;
+	}
+	u = &p->upq[(p->uhead + p->nup) % PEERD_UPQ_MAX];
+	u->slot = slot;
+	u->len = length;
+	u->off = 0;
+	wire_build_piece_hdr(u->hdr, piece, begin, length);
+	p->nup++;
+	event_add(p->wev, NULL);
+}
+
+int
+block_request(struct peer *p, const struct wire_msg *m)
+{
+	struct torrent	*t = p->t;
+	struct inreq	*r;
+	uint32_t	 pl;
+
+	pl = m->index < t->npieces ? pick_piece_len(t->pick, m->index) : 0;
+	if (m->index >= t->npieces || m->length == 0 ||
+	    m->length > PEERD_BLOCK || m->begin >= pl ||
+	    m->length > pl - m->begin || !pick_has(t->pick, m->index) ||
+	    p->am_choking || p->nin == PEERD_REQQ || !t->ready) {
+		if (++p->flood > PEERD_REQQ_HARD) {
+			conn_close(p, "request flood");
+			return -1;
+		}
+		if (p->fast)
+			return conn_send_block(p, WIRE_REJECT, m->index, m->begin,
+			    m->length);
+		return 0;
+	}
+	p->flood = 0;
+	r = &p->inq[(p->ihead + p->nin) % PEERD_REQQ];
+	r->piece = m->index;
+	r->begin = m->begin;
+	r->length = m->length;
+	p->nin++;
+	uploader_add(p);
+	block_pump_uploads();
+	return 0;
+}
+
+void
+block_cancel(struct peer *p, const struct wire_msg *m)
+{
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < p->nin; i++) {
+		k = (p->ihead + i) % PEERD_REQQ;
+		if (p->inq[k].piece == m->index &&
+		    p->inq[k].begin == m->begin &&
+		    p->inq[k].length == m->length)
+			continue;
+		p->inq[(p->ihead + n) % PEERD_REQQ] = p->inq[k];
+		n++;
+	}
+	p->nin = n;
+}
+
+/* A whole block is in p->rslot (or was discarded). */
+void
+block_piece_done(struct peer *p)
+{
+	struct torrent		*t = p->t;
+	struct pick_cancel	 c[MAX_CANCELS];
+	size_t			 nc = 0, i;
+	int			 ok = 0;
+
+	if (!p->rdiscard && p->rslot >= 0)
+		ok = pick_received(&p->pp, p->rpiece, p->rbegin, p->rblen, c,
+		    MAX_CANCELS, &nc);
+	if (ok) {
+		p->last_block_ms = peerd_now_ms();
+		block_down_put(p->rslot, t->id, p->rpiece, p->rbegin,
+		    p->rblen);
+		t->d_down += p->rblen;
+	} else {
+		if (p->rslot >= 0)
+			block_down_release(p->rslot);
+		t->d_wasted += p->rblen;
+	}
+	t->stats_dirty = 1;
+	p->rslot = -1;
+	p->rdiscard = 0;
+	p->down_total += p->rblen;
+	p->sec_down += p->rblen;
+	t->sec_down += p->rblen;
+	/* Slow start: a full pipeline that delivers grows by one. */
+	if (ok && p->pp.nreq + 1 >= p->depth && p->depth < PEERD_QDEPTH_MAX &&
+	    (p->reqq == 0 || p->depth < p->reqq))
+		p->depth++;
+	for (i = 0; i < nc; i++) {
+		struct peer *o = c[i].peer->owner;
+
+		(void)conn_send_block(o, WIRE_CANCEL, c[i].req.piece,
+		    c[i].req.begin, c[i].req.length);
+	}
+}
+
+/*
+ * One readv(): the rest of the payload into its slot, and at most the
+ * next message's first 13 bytes into p->rbuf.  In a stream of PIECEs
+ * that is exactly the next header, so the next payload goes to its slot
+ * too and no payload byte is ever copied.
+ */
+ssize_t
+block_recv(struct peer *p, uint32_t left)
+{
+	struct iovec	 iov[2];
+	ssize_t		 n;
+	uint32_t	 got;
+
+	iov[0].iov_base = block_down_ptr(p->rslot) + (p->rblen - left);
+	iov[0].iov_len = left;
+	iov[1].iov_base = p->rbuf;
+	iov[1].iov_len = WIRE_PIECE_HDR;
+	if ((n = readv(p->fd, iov, 2)) <= 0)
+		return n;
+	got = (uint32_t)n < left ? (uint32_t)n : left;
+	wire_payload_done(&p->wp, got);
+	if (got == left)
+		block_piece_done(p);
+	p->rlen = (size_t)n - got;
+	return n;
+}
+
+/* A PIECE header arrived: where does its payload go?  0 go on, 1 stall. */
+int
+block_piece_begin(struct peer *p, const struct wire_msg *m)
+{
+	int slot;
+
+	p->rpiece = m->index;
+	p->rbegin = m->begin;
+	p->rblen = m->length;
+	p->rdiscard = 0;
+	p->rslot = -1;
+	if (!block_link_up() || !p->t->ready ||
+	    !pick_wanted(&p->pp, m->index, m->begin, m->length)) {
+		p->rdiscard = 1;
+		return 0;
+	}
+	if ((slot = block_down_take()) == -1) {
+		/* No room: stop reading; TCP pushes back on the peer. */
+		if (!p->stalled) {
+			TAILQ_INSERT_TAIL(&stalled, p, sentry);
+			p->stalled = 1;
+		}
+		conn_read_off(p);
+		return 1;
+	}
+	p->rslot = slot;
+	return 0;
+}
+
+static void
+arenas_gone(void)
+{
+	struct peer	*p, *next;
+
+	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, all);
+		if (p->rslot >= 0) {
+			/* The rest of this payload is thrown away. */
+			p->rslot = -1;
+			p->rdiscard = 1;
+		}
+		if (p->stalled) {
+			block_unstall(p);
+			p->rdiscard = 1;
+			conn_read_on(p);
+		}
+		if (p->nup > 0 && p->upq[p->uhead].off > 0) {
+			conn_close(p, "block path lost mid-block");
+			continue;
+		}
+		p->nup = 0;
+		p->nreads = 0;
+		p->nin = 0;
+		block_uploads_stop(p);
+		conn_hungry_del(p);
+		if (p->pp_init)
+			pick_drop_requests(&p->pp);
+	}
+}
+
+/* Add block k of the send queue to the iovecs. */
+void
+block_up_iov(struct peer *p, uint32_t k, struct iovec *iov, int *kind,
+    size_t *niov)
+{
+	struct upsend	*u = &p->upq[k];
+	uint32_t	 skip = u->off;
+
+	if (skip < WIRE_PIECE_HDR) {
+		iov[*niov].iov_base = u->hdr + skip;
+		iov[*niov].iov_len = WIRE_PIECE_HDR - skip;
+		kind[(*niov)++] = 1;
+		skip = 0;
+	} else
+		skip -= WIRE_PIECE_HDR;
+	iov[*niov].iov_base = block_up_ptr(u->slot) + skip;
+	iov[*niov].iov_len = u->len - skip;
+	kind[(*niov)++] = 1;
 }
 
 /* ---- stored -> peerd ---- */
@@ -412,7 +745,7 @@ on_slots_free(const Btd__SlotsFree *sf)
 		down_state[s] = SLOT_FREE;
 		down_free[ndown_free++] = s;
 	}
-	conn_resume_reading();
+	resume_reading();
 	conn_fill_all();
 	return 0;
 }
@@ -437,6 +770,7 @@ on_verdicts(const Btd__PieceVerdicts *pv)
 		if (v->ok) {
 			t->bitfield[v->piece / 8] |=
 			    (uint8_t)(0x80 >> (v->piece % 8));
+			conn_piece_good(t, contrib, n);
 			conn_piece_have(t, v->piece);
 		} else {
 			log_info("torrent %u: piece %u failed its hash",
@@ -472,14 +806,14 @@ on_read_done(const Btd__ReadDone *rd)
 		u = &upreads[s];
 		if (u->peer == NULL || !rd->results[i]->ok) {
 			if (u->peer != NULL)
-				conn_upload_failed(u->peer, u->piece,
+				upload_failed(u->peer, u->piece,
 				    u->begin, u->length);
 			block_up_free(s);
 			continue;
 		}
-		conn_upload_ready(u->peer, s, u->piece, u->begin, u->length);
+		upload_ready(u->peer, s, u->piece, u->begin, u->length);
 	}
-	conn_pump_uploads();
+	block_pump_uploads();
 	return 0;
 }
 

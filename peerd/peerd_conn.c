@@ -6,25 +6,20 @@
  *
  * Owns: the listen sockets (IPv4 and IPv6 on peer_port), every
  * connection from dial or accept to close, the handshake (10 s), keep-
- * alives and the idle timeout, the connection limits, the request
- * pipeline of each peer (its depth adapts to the peer's rate), serving
- * its requests through stored, and a simple choker: up to
- * PEERD_UNCHOKE_SLOTS interested peers unchoked per torrent, one
- * rotated every PEERD_CHOKE_S.
+ * alives and the idle timeout, the connection limits, the dial queues,
+ * bans, the messages of each peer, and the request pipeline of each
+ * peer, whose depth follows the peer's rate.  Receiving payloads into
+ * slots and serving requests are peerd_block.c's; choking is
+ * peerd_choke.c's.
  *
- * Reading: outside a payload, bytes go into a small buffer and through
- * the parser.  When a PIECE that was asked for begins, a down slot is
- * taken and the connection then readv()s (the rest of the slot, the
- * next 13 bytes into the small buffer): in a stream of PIECEs, each
- * payload lands in its slot and each header in the buffer, so no
- * payload byte is copied by peerd.  Only the payload bytes that came
- * in the same read as the header before them are copied into the slot.
- * When no slot is free the connection stops reading, and TCP pushes
- * back on the peer.
+ * Reading: outside a payload, bytes go into a small buffer (p->rbuf)
+ * and through the parser.  Inside one whose block has a slot,
+ * block_recv() reads straight into the slot.  Only the payload bytes
+ * that came in the same read as the header before them are copied.
  *
  * Invariants: a bad message closes that connection, never the process;
- * every queue of a connection is bounded; a connection never holds a
- * slot pointer after conn_arena_gone().
+ * every queue of a connection is bounded; conn_close() frees at once,
+ * so no caller touches a peer after closing it.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -51,83 +46,6 @@
 #define ACCEPT_ROUNDS		32	/* accepts per wake-up */
 #define ACCEPT_PAUSE_MS		1000	/* after EMFILE: stop accepting */
 #define MAX_LOCAL		8	/* our own addresses remembered */
-#define MAX_CANCELS		64	/* end-game cancels per block */
-
-enum peer_state {
-	ST_CONNECTING,
-	ST_HANDSHAKE,
-	ST_ACTIVE,
-};
-
-/* A block read for the peer, in an up slot, being sent. */
-struct upsend {
-	uint32_t	slot;
-	uint32_t	len;		/* payload bytes */
-	uint32_t	off;		/* bytes of header + payload sent */
-	uint8_t		hdr[WIRE_PIECE_HDR];
-};
-
-/* A request of the peer, waiting for an up slot. */
-struct inreq {
-	uint32_t	piece;
-	uint32_t	begin;
-	uint32_t	length;
-};
-
-struct peer {
-	TAILQ_ENTRY(peer)	 all;		/* every connection */
-	TAILQ_ENTRY(peer)	 entry;		/* t->peers, when ACTIVE */
-	TAILQ_ENTRY(peer)	 hentry;	/* hungry: waits for room */
-	TAILQ_ENTRY(peer)	 uentry;	/* has requests to read */
-	TAILQ_ENTRY(peer)	 sentry;	/* stalled: waits for a slot */
-	int			 hungry, uploading, stalled;
-	int			 fd;
-	struct event		*rev, *wev;
-	int			 reading;	/* rev is added */
-	enum peer_state		 state;
-	int			 incoming;
-	uint8_t			 source;	/* enum cand_source */
-	struct torrent		*t;		/* outbound: from the dial */
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 addr[INET6_ADDRSTRLEN];
-	uint16_t		 port;
-	uint16_t		 listen_port;	/* BEP 10 p */
-	uint8_t			 peer_id[20];
-	char			 client[64];
-	int			 fast, ext;
-	uint8_t			 hs[WIRE_HANDSHAKE];
-	size_t			 hslen;
-	int			 am_choking, am_interested;
-	int			 peer_choking, peer_interested;
-	int			 first_done;	/* a message after the handshake */
-	int			 got_have;	/* bitfield/have_all/none seen */
-	uint64_t		 choke_ms;	/* when we last (un)choked it */
-	struct wire_parser	 wp;
-	uint8_t			*rbuf;		/* PEER_RBUF */
-	size_t			 rlen, roff;
-	int			 rslot;		/* down slot being filled */
-	uint32_t		 rpiece, rbegin, rblen;
-	int			 rdiscard;	/* payload not wanted */
-	uint8_t			*obuf;		/* control messages out */
-	size_t			 olen, ooff, ocap;
-	struct upsend		 upq[PEERD_UPQ_MAX];
-	uint32_t		 uhead, nup;
-	struct inreq		 inq[PEERD_REQQ];
-	uint32_t		 ihead, nin;
-	uint32_t		 nreads;	/* its blocks at stored */
-	uint32_t		 flood;		/* requests refused in a row */
-	struct pick_peer	 pp;
-	int			 pp_init;
-	uint32_t		 depth;		/* requests in flight, target */
-	uint32_t		 reqq;		/* its BEP 10 reqq, 0 unknown */
-	uint64_t		 down_total, up_total;
-	uint64_t		 sec_down, sec_up;
-	uint64_t		 rate_down, rate_up;
-	uint64_t		 last_recv_ms, last_send_ms, start_ms;
-	uint32_t		 fails;		/* failed pieces it sent to */
-	int			 dead;
-};
 
 static struct event_base	*cbase;
 static uint8_t			 our_id[20];
@@ -137,10 +55,8 @@ static int			 lfd[2] = { -1, -1 };
 static struct event		*lev[2];
 static struct event		*accept_timer;
 static struct event		*fill_ev;	/* conn_fill_all(), later */
-static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
+struct peer_list		 conn_peers = TAILQ_HEAD_INITIALIZER(conn_peers);
 static TAILQ_HEAD(, peer)	 hungry = TAILQ_HEAD_INITIALIZER(hungry);
-static TAILQ_HEAD(, peer)	 uploaders = TAILQ_HEAD_INITIALIZER(uploaders);
-static TAILQ_HEAD(, peer)	 stalled = TAILQ_HEAD_INITIALIZER(stalled);
 static uint32_t			 nconns, ndialing, nhandshaking;
 static uint32_t			 next_peer_id = 1;
 static struct sockaddr_storage	 local[MAX_LOCAL];
@@ -149,12 +65,15 @@ static struct {
 	struct sockaddr_storage	ss;
 } bans[PEERD_MAX_BANS];
 static uint32_t			 nbans, banpos;
+static uint32_t			 banned_ids[PEERD_MAX_BANS];	/* picker
+							   ids of banned peers */
+static uint32_t			 nbanned_ids, bidpos;
 
 static void	peer_read_cb(evutil_socket_t, short, void *);
 static void	peer_write_cb(evutil_socket_t, short, void *);
-static void	peer_close(struct peer *, const char *why);
 static int	peer_fill(struct peer *);
-static void	peer_process(struct peer *);
+static void	peer_write(struct peer *);
+static int	seed_known(struct torrent *, const struct sockaddr_storage *);
 
 const uint8_t *
 conn_peer_id(void)
@@ -265,17 +184,33 @@ is_banned(const struct sockaddr_storage *ss)
 	uint32_t i;
 
 	for (i = 0; i < nbans; i++)
-		if (addr_eq(&bans[i].ss, ss, 0))
+		if (addr_eq(&bans[i].ss, ss, 1))
 			return 1;
 	return 0;
 }
 
+/*
+ * Ban the address and listening port of p.  Not the address alone: on
+ * a shared address (NAT, or every test peer on 127.0.0.1) that would
+ * ban the honest peers too; a banned peer that comes back from another
+ * port costs at most PEERD_BAN_FAILS pieces more.
+ */
 static void
-ban(const struct sockaddr_storage *ss)
+ban(const struct peer *p)
 {
-	if (is_banned(ss))
+	struct sockaddr_storage ss = p->ss;
+
+	if (p->incoming && p->listen_port != 0) {
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&ss)->sin_port =
+			    htons(p->listen_port);
+		else
+			((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
+			    htons(p->listen_port);
+	}
+	if (is_banned(&ss))
 		return;
-	bans[banpos].ss = *ss;
+	bans[banpos].ss = ss;
 	banpos = (banpos + 1) % PEERD_MAX_BANS;
 	if (nbans < PEERD_MAX_BANS)
 		nbans++;
@@ -481,7 +416,7 @@ peer_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
 		free(p);
 		return NULL;
 	}
-	TAILQ_INSERT_TAIL(&peers, p, all);
+	TAILQ_INSERT_TAIL(&conn_peers, p, all);
 	nconns++;
 	if (incoming)
 		nhandshaking++;
@@ -490,8 +425,8 @@ peer_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
 	return p;
 }
 
-static void
-read_on(struct peer *p)
+void
+conn_read_on(struct peer *p)
 {
 	if (!p->reading && !p->dead) {
 		event_add(p->rev, NULL);
@@ -499,8 +434,8 @@ read_on(struct peer *p)
 	}
 }
 
-static void
-read_off(struct peer *p)
+void
+conn_read_off(struct peer *p)
 {
 	if (p->reading) {
 		event_del(p->rev);
@@ -509,8 +444,8 @@ read_off(struct peer *p)
 }
 
 /* Queue bytes for the peer; -1 when its queue is over the bound. */
-static int
-out_add(struct peer *p, const void *buf, size_t len)
+int
+conn_send(struct peer *p, const void *buf, size_t len)
 {
 	if (p->dead)
 		return -1;
@@ -526,7 +461,7 @@ out_add(struct peer *p, const void *buf, size_t len)
 			p->ooff = 0;
 		}
 		if (need > PEERD_OBUF_MAX) {
-			peer_close(p, "output queue full");
+			conn_close(p, "output queue full");
 			return -1;
 		}
 		if (p->olen + len > p->ocap) {
@@ -534,7 +469,7 @@ out_add(struct peer *p, const void *buf, size_t len)
 			while (cap < need)
 				cap *= 2;
 			if ((nb = realloc(p->obuf, cap)) == NULL) {
-				peer_close(p, "out of memory");
+				conn_close(p, "out of memory");
 				return -1;
 			}
 			p->obuf = nb;
@@ -547,12 +482,12 @@ out_add(struct peer *p, const void *buf, size_t len)
 	return 0;
 }
 
-static int
-send_simple(struct peer *p, int id)
+int
+conn_send_simple(struct peer *p, int id)
 {
 	uint8_t b[WIRE_MSG_MAX];
 
-	return out_add(p, b, wire_build_simple(b, id));
+	return conn_send(p, b, wire_build_simple(b, id));
 }
 
 static int
@@ -560,16 +495,16 @@ send_index(struct peer *p, int id, uint32_t index)
 {
 	uint8_t b[WIRE_MSG_MAX];
 
-	return out_add(p, b, wire_build_index(b, id, index));
+	return conn_send(p, b, wire_build_index(b, id, index));
 }
 
-static int
-send_block(struct peer *p, int id, uint32_t piece, uint32_t begin,
+int
+conn_send_block(struct peer *p, int id, uint32_t piece, uint32_t begin,
     uint32_t length)
 {
 	uint8_t b[WIRE_MSG_MAX];
 
-	return out_add(p, b, wire_build_block(b, id, piece, begin, length));
+	return conn_send(p, b, wire_build_block(b, id, piece, begin, length));
 }
 
 static void
@@ -581,8 +516,8 @@ hungry_add(struct peer *p)
 	}
 }
 
-static void
-hungry_del(struct peer *p)
+void
+conn_hungry_del(struct peer *p)
 {
 	if (p->hungry) {
 		TAILQ_REMOVE(&hungry, p, hentry);
@@ -590,43 +525,11 @@ hungry_del(struct peer *p)
 	}
 }
 
-static void
-stalled_del(struct peer *p)
-{
-	if (p->stalled) {
-		TAILQ_REMOVE(&stalled, p, sentry);
-		p->stalled = 0;
-	}
-}
 
-static void
-uploader_del(struct peer *p)
-{
-	if (p->uploading) {
-		TAILQ_REMOVE(&uploaders, p, uentry);
-		p->uploading = 0;
-	}
-}
 
-static void
-upq_drop_unsent(struct peer *p)
-{
-	uint32_t i, k, keep = 0;
 
-	/* Keep a block already partly written: the stream needs it. */
-	for (i = 0; i < p->nup; i++) {
-		k = (p->uhead + i) % PEERD_UPQ_MAX;
-		if (i == 0 && p->upq[k].off > 0) {
-			keep = 1;
-			continue;
-		}
-		block_up_free(p->upq[k].slot);
-	}
-	p->nup = keep;
-}
-
-static void
-peer_close(struct peer *p, const char *why)
+void
+conn_close(struct peer *p, const char *why)
 {
 	struct torrent	*t = p->t;
 	uint32_t	 i;
@@ -655,9 +558,9 @@ peer_close(struct peer *p, const char *why)
 	if (p->pp_init)
 		pick_peer_free(&p->pp);
 	p->pp_init = 0;
-	hungry_del(p);
-	stalled_del(p);
-	uploader_del(p);
+	conn_hungry_del(p);
+	block_unstall(p);
+	block_uploads_stop(p);
 	if (p->rslot >= 0)
 		block_down_release(p->rslot);
 	p->rslot = -1;
@@ -668,7 +571,7 @@ peer_close(struct peer *p, const char *why)
 	event_free(p->rev);
 	event_free(p->wev);
 	close(p->fd);
-	TAILQ_REMOVE(&peers, p, all);
+	TAILQ_REMOVE(&conn_peers, p, all);
 	nconns--;
 	wire_parser_free(&p->wp);
 	free(p->rbuf);
@@ -681,81 +584,9 @@ peer_close(struct peer *p, const char *why)
 
 /* ---- choking ---- */
 
-static uint32_t
-unchoked_count(struct torrent *t)
-{
-	struct peer	*p;
-	uint32_t	 n = 0;
 
-	TAILQ_FOREACH(p, &t->peers, entry)
-		if (!p->am_choking)
-			n++;
-	return n;
-}
 
-static void
-peer_choke(struct peer *p, int choke)
-{
-	uint32_t i;
 
-	if (p->am_choking == choke)
-		return;
-	p->am_choking = choke;
-	p->choke_ms = peerd_now_ms();
-	if (send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE) == -1)
-		return;
-	if (!choke)
-		return;
-	/* Its queued requests are dropped (BEP 6: rejected). */
-	for (i = 0; i < p->nin; i++) {
-		struct inreq *r = &p->inq[(p->ihead + i) % PEERD_REQQ];
-
-		if (p->fast && send_block(p, WIRE_REJECT, r->piece, r->begin,
-		    r->length) == -1)
-			return;
-	}
-	p->nin = 0;
-	uploader_del(p);
-	upq_drop_unsent(p);
-}
-
-/* An interested peer gets a free unchoke slot at once. */
-static void
-choke_maybe_unchoke(struct peer *p)
-{
-	if (p->am_choking && p->peer_interested && p->t->ready &&
-	    unchoked_count(p->t) < PEERD_UNCHOKE_SLOTS)
-		peer_choke(p, 0);
-}
-
-/* Every PEERD_CHOKE_S: one unchoked peer makes room for a waiting one. */
-static void
-choke_rotate(struct torrent *t)
-{
-	struct peer	*p, *next, *oldest = NULL, *waiting = NULL;
-
-	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, entry);
-		if (!p->am_choking && !p->peer_interested) {
-			peer_choke(p, 1);
-			continue;
-		}
-		if (p->dead)
-			continue;
-		if (!p->am_choking &&
-		    (oldest == NULL || p->choke_ms < oldest->choke_ms))
-			oldest = p;
-		if (p->am_choking && p->peer_interested &&
-		    (waiting == NULL || p->choke_ms < waiting->choke_ms))
-			waiting = p;
-	}
-	if (waiting == NULL)
-		return;
-	if (oldest != NULL && unchoked_count(t) >= PEERD_UNCHOKE_SLOTS)
-		peer_choke(oldest, 1);
-	if (!waiting->dead)
-		choke_maybe_unchoke(waiting);
-}
 
 /* ---- dialing ---- */
 
@@ -764,7 +595,7 @@ already_connected(struct torrent *t, const struct sockaddr_storage *ss)
 {
 	struct peer *p;
 
-	TAILQ_FOREACH(p, &peers, all) {
+	TAILQ_FOREACH(p, &conn_peers, all) {
 		if (p->t != t)
 			continue;
 		if (addr_eq(&p->ss, ss, 1))
@@ -782,7 +613,7 @@ torrent_conns(struct torrent *t)
 	struct peer	*p;
 	uint32_t	 n = 0;
 
-	TAILQ_FOREACH(p, &peers, all)
+	TAILQ_FOREACH(p, &conn_peers, all)
 		if (p->t == t)
 			n++;
 	return n;
@@ -869,7 +700,8 @@ conn_dial(void)
 			t->ncands--;
 			progress = 1;
 			if (already_connected(t, &c.ss) ||
-			    addr_is_self(&c.ss) || is_banned(&c.ss))
+			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
+			    (pick_complete(t->pick) && seed_known(t, &c.ss)))
 				continue;
 			dial_one(t, &c);
 		}
@@ -922,7 +754,7 @@ accept_cb(evutil_socket_t lsock, short ev, void *arg)
 			continue;
 		}
 		p->source = SRC_INCOMING;
-		read_on(p);
+		conn_read_on(p);
 		log_debug("peer %s port %u: incoming", p->addr, p->port);
 	}
 }
@@ -935,7 +767,7 @@ send_handshake(struct peer *p)
 	uint8_t hs[WIRE_HANDSHAKE];
 
 	wire_handshake_build(hs, p->t->info_hash, our_id);
-	return out_add(p, hs, sizeof(hs));
+	return conn_send(p, hs, sizeof(hs));
 }
 
 /* After both handshakes: our pieces, the extended handshake. */
@@ -949,10 +781,10 @@ peer_start(struct peer *p)
 	uint32_t	 nhave = pick_nhave(t->pick);
 
 	if (p->fast && nhave == t->npieces) {
-		if (send_simple(p, WIRE_HAVE_ALL) == -1)
+		if (conn_send_simple(p, WIRE_HAVE_ALL) == -1)
 			return -1;
 	} else if (p->fast && nhave == 0) {
-		if (send_simple(p, WIRE_HAVE_NONE) == -1)
+		if (conn_send_simple(p, WIRE_HAVE_NONE) == -1)
 			return -1;
 	} else if (nhave > 0) {
 		size_t	 nb = (t->npieces + 7) / 8;
@@ -961,7 +793,7 @@ peer_start(struct peer *p)
 		if (b == NULL)
 			return -1;
 		n = wire_build_bitfield(b, t->bitfield, nb);
-		if (out_add(p, b, n) == -1) {
+		if (conn_send(p, b, n) == -1) {
 			free(b);
 			return -1;
 		}
@@ -982,7 +814,7 @@ peer_start(struct peer *p)
 		if (n == 0)
 			return -1;
 		n = wire_build_extended(msg, 0, buf, n);
-		if (out_add(p, msg, n) == -1)
+		if (conn_send(p, msg, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -997,29 +829,29 @@ handshake_done(struct peer *p)
 	char			 err[96];
 
 	if (wire_handshake_parse(p->hs, &hs, err, sizeof(err)) == -1) {
-		peer_close(p, err);
+		conn_close(p, err);
 		return -1;
 	}
 	if (p->incoming) {
 		t = torrent_by_hash(hs.info_hash);
 		if (t == NULL || !t->ready || t->gone) {
-			peer_close(p, "handshake: unknown info-hash");
+			conn_close(p, "handshake: unknown info-hash");
 			return -1;
 		}
 		if (torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS ||
 		    t->npeers >= PEERD_MAX_TORRENT_CONNS) {
-			peer_close(p, "torrent connection limit");
+			conn_close(p, "torrent connection limit");
 			return -1;
 		}
 		p->t = t;
 	} else if (memcmp(hs.info_hash, p->t->info_hash, 20) != 0) {
-		peer_close(p, "handshake: wrong info-hash");
+		conn_close(p, "handshake: wrong info-hash");
 		return -1;
 	}
 	t = p->t;
 	if (memcmp(hs.peer_id, our_id, 20) == 0) {
 		note_local(p->fd);
-		peer_close(p, "handshake: our own peer id");
+		conn_close(p, "handshake: our own peer id");
 		return -1;
 	}
 	memcpy(p->peer_id, hs.peer_id, 20);
@@ -1027,7 +859,7 @@ handshake_done(struct peer *p)
 	p->fast = (hs.reserved[WIRE_RSV_FAST_BYTE] & WIRE_RSV_FAST_BIT) != 0;
 	p->ext = (hs.reserved[WIRE_RSV_EXT_BYTE] & WIRE_RSV_EXT_BIT) != 0;
 	if (pick_peer_init(t->pick, &p->pp, p, next_peer_id++) == -1) {
-		peer_close(p, "torrent connection limit");
+		conn_close(p, "torrent connection limit");
 		return -1;
 	}
 	p->pp_init = 1;
@@ -1060,7 +892,7 @@ update_interest(struct peer *p)
 	if (want == p->am_interested)
 		return;
 	p->am_interested = want;
-	(void)send_simple(p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
+	(void)conn_send_simple(p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
 }
 
 /* Ask the peer for blocks while its pipeline and the slots have room. */
@@ -1086,12 +918,12 @@ peer_fill(struct peer *p)
 		n += wire_build_block(buf + n, WIRE_REQUEST, r.piece, r.begin,
 		    r.length);
 		if (n + WIRE_MSG_MAX > sizeof(buf)) {
-			if (out_add(p, buf, n) == -1)
+			if (conn_send(p, buf, n) == -1)
 				return -1;
 			n = 0;
 		}
 	}
-	if (n > 0 && out_add(p, buf, n) == -1)
+	if (n > 0 && conn_send(p, buf, n) == -1)
 		return -1;
 	return 0;
 }
@@ -1114,133 +946,50 @@ conn_fill_all(void)
 	}
 }
 
-void
-conn_resume_reading(void)
-{
-	struct peer *p;
-
-	while (!block_down_low() && (p = TAILQ_FIRST(&stalled)) != NULL) {
-		stalled_del(p);
-		read_on(p);
-		peer_process(p);
-	}
-}
 
 /* ---- uploads ---- */
 
+
+
+
+
+
+
+/* ---- messages from the peer ---- */
+
+/* A seed met while we are one: not dialed again. */
 static void
-uploader_add(struct peer *p)
+seed_note(struct peer *p)
 {
-	if (!p->uploading) {
-		TAILQ_INSERT_TAIL(&uploaders, p, uentry);
-		p->uploading = 1;
-	}
-}
+	struct torrent		*t = p->t;
+	struct sockaddr_storage	 ss = p->ss;
 
-void
-conn_pump_uploads(void)
-{
-	struct peer	*p;
-	struct inreq	*r;
-
-	while (block_up_room() > 0 && (p = TAILQ_FIRST(&uploaders)) != NULL) {
-		TAILQ_REMOVE(&uploaders, p, uentry);
-		p->uploading = 0;
-		if (p->nin == 0 || p->nup + p->nreads >= PEERD_UPQ_MAX)
-			continue;
-		r = &p->inq[p->ihead];
-		if (block_read(p, p->t->id, r->piece, r->begin,
-		    r->length) == -1) {
-			uploader_add(p);
+	if (p->incoming) {
+		if (p->listen_port == 0)
 			return;
-		}
-		p->ihead = (p->ihead + 1) % PEERD_REQQ;
-		p->nin--;
-		p->nreads++;
-		if (p->nin > 0)
-			uploader_add(p);	/* round robin */
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&ss)->sin_port =
+			    htons(p->listen_port);
+		else
+			((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
+			    htons(p->listen_port);
 	}
-}
-
-void
-conn_upload_failed(struct peer *p, uint32_t piece, uint32_t begin,
-    uint32_t length)
-{
-	p->nreads--;
-	if (p->fast)
-		(void)send_block(p, WIRE_REJECT, piece, begin, length);
-}
-
-void
-conn_upload_ready(struct peer *p, uint32_t slot, uint32_t piece,
-    uint32_t begin, uint32_t length)
-{
-	struct upsend *u;
-
-	p->nreads--;
-	if (p->am_choking || p->nup == PEERD_UPQ_MAX) {
-		block_up_free(slot);
-		return;
-	}
-	u = &p->upq[(p->uhead + p->nup) % PEERD_UPQ_MAX];
-	u->slot = slot;
-	u->len = length;
-	u->off = 0;
-	wire_build_piece_hdr(u->hdr, piece, begin, length);
-	p->nup++;
-	event_add(p->wev, NULL);
+	t->seeds[t->seedpos] = ss;
+	t->seedpos = (t->seedpos + 1) % PEERD_SEEDS_KNOWN;
+	if (t->nseeds_known < PEERD_SEEDS_KNOWN)
+		t->nseeds_known++;
 }
 
 static int
-on_request(struct peer *p, const struct wire_msg *m)
+seed_known(struct torrent *t, const struct sockaddr_storage *ss)
 {
-	struct torrent	*t = p->t;
-	struct inreq	*r;
-	uint32_t	 pl;
+	uint32_t i;
 
-	pl = m->index < t->npieces ? pick_piece_len(t->pick, m->index) : 0;
-	if (m->index >= t->npieces || m->length == 0 ||
-	    m->length > PEERD_BLOCK || m->begin >= pl ||
-	    m->length > pl - m->begin || !pick_has(t->pick, m->index) ||
-	    p->am_choking || p->nin == PEERD_REQQ || !t->ready) {
-		if (++p->flood > PEERD_REQQ_HARD) {
-			peer_close(p, "request flood");
-			return -1;
-		}
-		if (p->fast)
-			return send_block(p, WIRE_REJECT, m->index, m->begin,
-			    m->length);
-		return 0;
-	}
-	p->flood = 0;
-	r = &p->inq[(p->ihead + p->nin) % PEERD_REQQ];
-	r->piece = m->index;
-	r->begin = m->begin;
-	r->length = m->length;
-	p->nin++;
-	uploader_add(p);
-	conn_pump_uploads();
+	for (i = 0; i < t->nseeds_known; i++)
+		if (addr_eq(&t->seeds[i], ss, 1))
+			return 1;
 	return 0;
 }
-
-static void
-on_cancel(struct peer *p, const struct wire_msg *m)
-{
-	uint32_t i, k, n = 0;
-
-	for (i = 0; i < p->nin; i++) {
-		k = (p->ihead + i) % PEERD_REQQ;
-		if (p->inq[k].piece == m->index &&
-		    p->inq[k].begin == m->begin &&
-		    p->inq[k].length == m->length)
-			continue;
-		p->inq[(p->ihead + n) % PEERD_REQQ] = p->inq[k];
-		n++;
-	}
-	p->nin = n;
-}
-
-/* ---- messages from the peer ---- */
 
 static int
 check_seeds(struct peer *p)
@@ -1248,7 +997,8 @@ check_seeds(struct peer *p)
 	struct torrent *t = p->t;
 
 	if (p->pp.seed && pick_complete(t->pick)) {
-		peer_close(p, "both seeds");
+		seed_note(p);
+		conn_close(p, "both seeds");
 		return -1;
 	}
 	return 0;
@@ -1260,7 +1010,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 	struct torrent		*t = p->t;
 	struct wire_exths	 x;
 	char			 err[96];
-	int			 first = !p->first_done;
+	int			 first = !p->first_done, was_seed;
 
 	/*
 	 * The bitfield (or have_all/none) comes before anything but the
@@ -1281,19 +1031,19 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->peer_choking = 1;
 		if (!p->fast)
 			pick_drop_requests(&p->pp);
-		hungry_del(p);
+		conn_hungry_del(p);
 		return 0;
 	case WIRE_UNCHOKE:
 		p->peer_choking = 0;
 		return peer_fill(p);
 	case WIRE_INTERESTED:
 		p->peer_interested = 1;
-		choke_maybe_unchoke(p);
+		choke_interested(p);
 		return p->dead ? -1 : 0;
 	case WIRE_NOT_INTERESTED:
 		p->peer_interested = 0;
 		if (!p->am_choking)
-			peer_choke(p, 1);
+			choke_set(p, 1);
 		return p->dead ? -1 : 0;
 	case WIRE_HAVE:
 		if (p->pp.seed)
@@ -1303,7 +1053,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 			t->nseeds++;
 		if (!p->am_interested && !pick_has(t->pick, m->index)) {
 			p->am_interested = 1;
-			if (send_simple(p, WIRE_INTERESTED) == -1)
+			if (conn_send_simple(p, WIRE_INTERESTED) == -1)
 				return -1;
 		}
 		if (check_seeds(p) == -1)
@@ -1312,34 +1062,49 @@ on_message(struct peer *p, const struct wire_msg *m)
 	case WIRE_BITFIELD:
 	case WIRE_HAVE_ALL:
 	case WIRE_HAVE_NONE:
-		if (!first || p->got_have) {
-			peer_close(p, "bitfield not first or twice");
+		/*
+		 * First, before anything but the extended handshake.  Again
+		 * only to add pieces: aria2 sends have_none at once, then a
+		 * bitfield, then the same bitfield again.  A peer that would
+		 * lose pieces so is closed.
+		 */
+		if (p->got_have) {
+			if (m->type == WIRE_HAVE_NONE ? p->pp.nhave > 0 :
+			    m->type == WIRE_BITFIELD &&
+			    !pick_peer_within(&p->pp, m->data)) {
+				conn_close(p, "bitfield again, without pieces"
+				    " it had");
+				return -1;
+			}
+		} else if (!first) {
+			conn_close(p, "bitfield late");
 			return -1;
 		}
 		if (m->type != WIRE_BITFIELD && !p->fast) {
-			peer_close(p, "have_all/none without the fast"
+			conn_close(p, "have_all/none without the fast"
 			    " extension");
 			return -1;
 		}
-		p->got_have = 1;
+		p->got_have = m->type + 1;
+		was_seed = p->pp.seed;
 		if (m->type == WIRE_BITFIELD)
 			pick_peer_bitfield(&p->pp, m->data);
 		else if (m->type == WIRE_HAVE_ALL)
 			pick_peer_have_all(&p->pp);
-		if (p->pp.seed)
+		if (p->pp.seed && !was_seed)
 			t->nseeds++;
 		if (check_seeds(p) == -1)
 			return -1;
 		update_interest(p);
 		return p->dead ? -1 : 0;
 	case WIRE_REQUEST:
-		return on_request(p, m);
+		return block_request(p, m);
 	case WIRE_CANCEL:
-		on_cancel(p, m);
+		block_cancel(p, m);
 		return 0;
 	case WIRE_REJECT:
 		if (!p->fast) {
-			peer_close(p, "reject without the fast extension");
+			conn_close(p, "reject without the fast extension");
 			return -1;
 		}
 		/*
@@ -1357,10 +1122,24 @@ on_message(struct peer *p, const struct wire_msg *m)
 			return 0;	/* unknown: ignored */
 		if (wire_exths_parse(m->data, m->len, &x, err,
 		    sizeof(err)) == -1) {
-			peer_close(p, err);
+			conn_close(p, err);
 			return -1;
 		}
 		p->listen_port = x.port;
+		if (p->incoming && x.port != 0) {
+			struct sockaddr_storage ss = p->ss;
+
+			if (ss.ss_family == AF_INET)
+				((struct sockaddr_in *)(void *)&ss)->sin_port =
+				    htons(x.port);
+			else
+				((struct sockaddr_in6 *)(void *)&ss)->
+				    sin6_port = htons(x.port);
+			if (is_banned(&ss)) {
+				conn_close(p, "banned");
+				return -1;
+			}
+		}
 		p->reqq = x.reqq;
 		if (p->reqq != 0 && p->depth > p->reqq)
 			p->depth = p->reqq;
@@ -1372,81 +1151,14 @@ on_message(struct peer *p, const struct wire_msg *m)
 	}
 }
 
-/* A whole block is in p->rslot (or was discarded). */
-static int
-block_done(struct peer *p)
-{
-	struct torrent		*t = p->t;
-	struct pick_cancel	 c[MAX_CANCELS];
-	size_t			 nc = 0, i;
-	int			 ok = 0;
 
-	if (!p->rdiscard && p->rslot >= 0)
-		ok = pick_received(&p->pp, p->rpiece, p->rbegin, p->rblen, c,
-		    MAX_CANCELS, &nc);
-	if (ok) {
-		block_down_put(p->rslot, t->id, p->rpiece, p->rbegin,
-		    p->rblen);
-		t->d_down += p->rblen;
-	} else {
-		if (p->rslot >= 0)
-			block_down_release(p->rslot);
-		t->d_wasted += p->rblen;
-	}
-	t->stats_dirty = 1;
-	p->rslot = -1;
-	p->rdiscard = 0;
-	p->down_total += p->rblen;
-	p->sec_down += p->rblen;
-	t->sec_down += p->rblen;
-	/* Slow start: a full pipeline that delivers grows by one. */
-	if (ok && p->pp.nreq + 1 >= p->depth && p->depth < PEERD_QDEPTH_MAX &&
-	    (p->reqq == 0 || p->depth < p->reqq))
-		p->depth++;
-	for (i = 0; i < nc; i++) {
-		struct peer *o = c[i].peer->owner;
-
-		(void)send_block(o, WIRE_CANCEL, c[i].req.piece,
-		    c[i].req.begin, c[i].req.length);
-	}
-	return 0;
-}
-
-/* A PIECE header arrived: where does its payload go?  0 go on, 1 stall. */
-static int
-piece_begin(struct peer *p, const struct wire_msg *m)
-{
-	int slot;
-
-	p->rpiece = m->index;
-	p->rbegin = m->begin;
-	p->rblen = m->length;
-	p->rdiscard = 0;
-	p->rslot = -1;
-	if (!block_link_up() || !p->t->ready ||
-	    !pick_wanted(&p->pp, m->index, m->begin, m->length)) {
-		p->rdiscard = 1;
-		return 0;
-	}
-	if ((slot = block_down_take()) == -1) {
-		/* No room: stop reading; TCP pushes back on the peer. */
-		if (!p->stalled) {
-			TAILQ_INSERT_TAIL(&stalled, p, sentry);
-			p->stalled = 1;
-		}
-		read_off(p);
-		return 1;
-	}
-	p->rslot = slot;
-	return 0;
-}
 
 /*
  * Run the parser over the buffered bytes.  Stops early when a payload
  * has no slot to go to (the connection is then stalled).
  */
-static void
-peer_process(struct peer *p)
+void
+conn_process(struct peer *p)
 {
 	struct wire_msg		 m;
 	enum wire_result	 r;
@@ -1463,10 +1175,10 @@ peer_process(struct peer *p)
 		hm.index = p->rpiece;
 		hm.begin = p->rbegin;
 		hm.length = p->rblen;
-		stalled_del(p);
-		if (piece_begin(p, &hm) == 1)
+		block_unstall(p);
+		if (block_piece_begin(p, &hm) == 1)
 			return;
-		read_on(p);
+		conn_read_on(p);
 	}
 	while (p->roff < p->rlen) {
 		r = wire_parse(&p->wp, p->rbuf + p->roff, p->rlen - p->roff,
@@ -1476,14 +1188,14 @@ peer_process(struct peer *p)
 		case WIRE_NEED:
 			break;
 		case WIRE_ERROR:
-			peer_close(p, p->wp.err);
+			conn_close(p, p->wp.err);
 			return;
 		case WIRE_MSG:
 			if (on_message(p, &m) == -1 || p->dead)
 				return;
 			continue;
 		case WIRE_PIECE_BEGIN:
-			if (piece_begin(p, &m) == 1)
+			if (block_piece_begin(p, &m) == 1)
 				return;
 			continue;
 		case WIRE_PIECE_DATA:
@@ -1491,7 +1203,7 @@ peer_process(struct peer *p)
 				memcpy(block_down_ptr(p->rslot) + m.begin,
 				    m.data, m.len);
 			if (wire_payload_left(&p->wp) == 0)
-				block_done(p);
+				block_piece_done(p);
 			continue;
 		}
 		break;
@@ -1502,50 +1214,38 @@ peer_process(struct peer *p)
 static void
 peer_read(struct peer *p)
 {
-	struct iovec	 iov[2];
 	ssize_t		 n;
-	uint32_t	 left, got;
-	int		 round;
+	uint32_t	 left;
+	int		 round, direct;
 
 	for (round = 0; round < PEER_READ_ROUNDS && !p->dead && p->reading;
 	    round++) {
 		if (p->roff < p->rlen) {
-			peer_process(p);
+			conn_process(p);
 			if (p->dead || !p->reading)
 				return;
 		}
 		p->roff = p->rlen = 0;
 		left = wire_payload_left(&p->wp);
-		if (left > 0 && p->rslot >= 0) {
-			/* Straight into the slot, then the next header. */
-			iov[0].iov_base = block_down_ptr(p->rslot) +
-			    (p->rblen - left);
-			iov[0].iov_len = left;
-			iov[1].iov_base = p->rbuf;
-			iov[1].iov_len = WIRE_PIECE_HDR;
-			n = readv(p->fd, iov, 2);
-		} else
+		direct = left > 0 && p->rslot >= 0;
+		if (direct)
+			n = block_recv(p, left);
+		else
 			n = read(p->fd, p->rbuf, PEER_RBUF);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			peer_close(p, strerror(errno));
+			conn_close(p, strerror(errno));
 			return;
 		}
 		if (n == 0) {
-			peer_close(p, "eof");
+			conn_close(p, "eof");
 			return;
 		}
 		p->last_recv_ms = peerd_now_ms();
-		if (left > 0 && p->rslot >= 0) {
-			got = (uint32_t)n < left ? (uint32_t)n : left;
-			wire_payload_done(&p->wp, got);
-			if (got == left)
-				block_done(p);
-			p->rlen = (size_t)n - got;
-		} else
+		if (!direct)
 			p->rlen = (size_t)n;
 		if (p->state == ST_HANDSHAKE) {
 			size_t take = WIRE_HANDSHAKE - p->hslen;
@@ -1560,13 +1260,16 @@ peer_read(struct peer *p)
 			if (handshake_done(p) == -1 || p->dead)
 				return;
 		}
-		peer_process(p);
-		if ((size_t)n < (left > 0 ? left + WIRE_PIECE_HDR :
-		    PEER_RBUF))
+		conn_process(p);
+		/* A short read: the socket is drained. */
+		if ((size_t)n < (direct ? left + WIRE_PIECE_HDR : PEER_RBUF))
 			break;
 	}
-	if (!p->dead)
-		(void)peer_fill(p);
+	if (p->dead || peer_fill(p) == -1)
+		return;
+	/* The new requests leave now, not a turn of the loop later. */
+	if (p->olen > p->ooff)
+		peer_write(p);
 }
 
 static void
@@ -1591,34 +1294,15 @@ connected(struct peer *p)
 	if (err != 0) {
 		snprintf(why, sizeof(why), "%s", err == ECONNREFUSED ?
 		    "refused" : strerror(err));
-		peer_close(p, why);
+		conn_close(p, why);
 		return;
 	}
 	p->state = ST_HANDSHAKE;
-	read_on(p);
+	conn_read_on(p);
 	if (send_handshake(p) == -1)
 		return;
 }
 
-/* Add block k of the send queue to the iovecs. */
-static void
-iov_block(struct peer *p, uint32_t k, struct iovec *iov, int *kind,
-    size_t *niov)
-{
-	struct upsend	*u = &p->upq[k];
-	uint32_t	 skip = u->off;
-
-	if (skip < WIRE_PIECE_HDR) {
-		iov[*niov].iov_base = u->hdr + skip;
-		iov[*niov].iov_len = WIRE_PIECE_HDR - skip;
-		kind[(*niov)++] = 1;
-		skip = 0;
-	} else
-		skip -= WIRE_PIECE_HDR;
-	iov[*niov].iov_base = block_up_ptr(u->slot) + skip;
-	iov[*niov].iov_len = u->len - skip;
-	kind[(*niov)++] = 1;
-}
 
 static void
 peer_write(struct peer *p)
@@ -1632,7 +1316,7 @@ peer_write(struct peer *p)
 
 	/* A block partly written goes first, then control, then blocks. */
 	if (p->nup > 0 && p->upq[p->uhead].off > 0) {
-		iov_block(p, p->uhead, iov, kind, &niov);
+		block_up_iov(p, p->uhead, iov, kind, &niov);
 		i = 1;
 	}
 	if (p->olen > p->ooff) {
@@ -1641,7 +1325,7 @@ peer_write(struct peer *p)
 		kind[niov++] = 0;
 	}
 	for (; i < p->nup && niov + 2 <= PEER_IOV; i++)
-		iov_block(p, (p->uhead + i) % PEERD_UPQ_MAX, iov, kind, &niov);
+		block_up_iov(p, (p->uhead + i) % PEERD_UPQ_MAX, iov, kind, &niov);
 	if (niov == 0) {
 		event_del(p->wev);
 		return;
@@ -1652,7 +1336,7 @@ peer_write(struct peer *p)
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		peer_close(p, strerror(errno));
+		conn_close(p, strerror(errno));
 		return;
 	}
 	p->last_send_ms = peerd_now_ms();
@@ -1683,7 +1367,7 @@ peer_write(struct peer *p)
 	if ((size_t)n == total && p->nup == 0 && p->olen == 0)
 		event_del(p->wev);
 	if (p->nin > 0)
-		conn_pump_uploads();
+		block_pump_uploads();
 }
 
 static void
@@ -1708,10 +1392,10 @@ conn_torrent_close(struct torrent *t)
 {
 	struct peer *p, *next;
 
-	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
+	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, all);
 		if (p->t == t)
-			peer_close(p, "torrent stopped");
+			conn_close(p, "torrent stopped");
 	}
 	t->ncands = 0;
 }
@@ -1741,24 +1425,47 @@ conn_piece_have(struct torrent *t, uint32_t piece)
 		if (send_index(p, WIRE_HAVE, piece) == -1)
 			continue;
 		if (done && p->pp.seed) {
-			peer_close(p, "both seeds");
+			seed_note(p);
+			conn_close(p, "both seeds");
 			continue;
 		}
 		if (done && p->am_interested) {
 			p->am_interested = 0;
-			(void)send_simple(p, WIRE_NOT_INTERESTED);
+			(void)conn_send_simple(p, WIRE_NOT_INTERESTED);
 		}
 	}
 	if (done)
 		log_info("torrent %u: complete", t->id);
 }
 
+/* Is id (a connection's picker id) one we banned? */
+static int
+id_banned(uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < nbanned_ids; i++)
+		if (banned_ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * A piece failed its hash: every peer that sent blocks of it is blamed,
+ * unless one of them is banned already -- it explains the failure, and
+ * the honest peer that finished a piece it had started must not pay.
+ * A peer blamed PEERD_BAN_FAILS times (less what its good pieces
+ * forgave) is banned.
+ */
 void
 conn_piece_failed(struct torrent *t, const uint32_t *ids, size_t n)
 {
 	struct peer	*p, *next;
 	size_t		 i;
 
+	for (i = 0; i < n; i++)
+		if (id_banned(ids[i]))
+			return;
 	for (p = TAILQ_FIRST(&t->peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, entry);
 		for (i = 0; i < n; i++)
@@ -1767,52 +1474,44 @@ conn_piece_failed(struct torrent *t, const uint32_t *ids, size_t n)
 		if (i == n)
 			continue;
 		if (++p->fails >= PEERD_BAN_FAILS) {
-			log_info("peer %s: banned after %u failed pieces",
-			    p->addr, p->fails);
-			ban(&p->ss);
-			peer_close(p, "banned");
+			log_info("peer %s port %u: banned after %u failed "
+			    "pieces", p->addr, p->port, p->fails);
+			banned_ids[bidpos] = p->pp.id;
+			bidpos = (bidpos + 1) % PEERD_MAX_BANS;
+			if (nbanned_ids < PEERD_MAX_BANS)
+				nbanned_ids++;
+			ban(p);
+			conn_close(p, "banned");
 		}
 	}
 }
 
 void
-conn_arena_gone(void)
+conn_piece_good(struct torrent *t, const uint32_t *ids, size_t n)
 {
-	struct peer	*p, *next;
+	struct peer	*p;
+	size_t		 i;
 
-	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, all);
-		if (p->rslot >= 0) {
-			/* The rest of this payload is thrown away. */
-			p->rslot = -1;
-			p->rdiscard = 1;
-		}
-		if (p->stalled) {
-			stalled_del(p);
-			p->rdiscard = 1;
-			read_on(p);
-		}
-		if (p->nup > 0 && p->upq[p->uhead].off > 0) {
-			peer_close(p, "block path lost mid-block");
+	if (n == 0)
+		return;
+	TAILQ_FOREACH(p, &t->peers, entry) {
+		if (p->fails == 0)
 			continue;
-		}
-		p->nup = 0;
-		p->nreads = 0;
-		p->nin = 0;
-		uploader_del(p);
-		hungry_del(p);
-		if (p->pp_init)
-			pick_drop_requests(&p->pp);
+		for (i = 0; i < n; i++)
+			if (p->pp.id == ids[i])
+				p->fails--;
 	}
 }
+
 
 size_t
 conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 {
 	struct peer		*p;
+	uint64_t		 now = peerd_now_ms();
 	size_t			 n = 0;
 
-	TAILQ_FOREACH(p, &peers, all) {
+	TAILQ_FOREACH(p, &conn_peers, all) {
 		if (p->t != t || p->state != ST_ACTIVE || n == max)
 			continue;
 		struct conn_info *ci = &infos[n++];
@@ -1821,10 +1520,14 @@ conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 		snprintf(ci->addr, sizeof(ci->addr), "%s", p->addr);
 		ci->port = p->port;
 		snprintf(ci->client, sizeof(ci->client), "%s", p->client);
-		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s",
+		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s%s",
 		    p->incoming ? "I" : "", p->am_choking ? "c" : "",
 		    p->peer_choking ? "C" : "", p->am_interested ? "i" : "",
-		    p->peer_interested ? "n" : "", p->pp.seed ? "S" : "");
+		    p->peer_interested ? "n" : "",
+		    p->am_interested && !p->peer_choking && p->pp.nreq > 0 &&
+		    now - (p->last_block_ms > p->start_ms ? p->last_block_ms :
+		    p->start_ms) >= PEERD_SNUB_S * 1000ULL ? "s" : "",
+		    p->pp.seed ? "S" : "");
 		ci->rate_down = p->rate_down;
 		ci->rate_up = p->rate_up;
 		ci->progress = t->npieces ? (double)p->pp.nhave /
@@ -1851,20 +1554,20 @@ conn_tick(uint64_t now)
 		last_choke = now;
 		rotate = 1;
 	}
-	for (p = TAILQ_FIRST(&peers); p != NULL; p = next) {
+	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, all);
 		if (p->state != ST_ACTIVE) {
 			if (now - p->start_ms >= PEERD_HANDSHAKE_S * 1000ULL)
-				peer_close(p, p->state == ST_CONNECTING ?
+				conn_close(p, p->state == ST_CONNECTING ?
 				    "timeout" : "handshake: timeout");
 			continue;
 		}
 		if (now - p->last_recv_ms >= PEERD_IDLE_S * 1000ULL) {
-			peer_close(p, "idle");
+			conn_close(p, "idle");
 			continue;
 		}
 		if (now - p->last_send_ms >= PEERD_KEEPALIVE_S * 1000ULL &&
-		    out_add(p, ka, wire_build_keepalive(ka)) == -1)
+		    conn_send(p, ka, wire_build_keepalive(ka)) == -1)
 			continue;
 		/* Rates: a moving average over a few seconds. */
 		p->rate_down = (p->rate_down * 2 + p->sec_down) / 3;
@@ -1883,8 +1586,14 @@ conn_tick(uint64_t now)
 		p->sec_down = p->sec_up = 0;
 		if (pick_timeouts(&p->pp, now, PEERD_REQUEST_S * 1000ULL) > 0)
 			log_debug("peer %s: requests timed out", p->addr);
-		if (rotate && p->t->ready)
+		if (rotate && p->t->ready) {
 			update_interest(p);
+			log_debug("peer %s port %u: %llu B/s down, %llu up, "
+			    "depth %u, %u in flight, %u queued", p->addr,
+			    p->port, (unsigned long long)p->rate_down,
+			    (unsigned long long)p->rate_up, p->depth,
+			    p->pp.nreq, p->nin);
+		}
 		if (!p->dead)
 			(void)peer_fill(p);
 	}

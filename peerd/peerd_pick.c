@@ -444,6 +444,17 @@ pick_peer_bitfield(struct pick_peer *pp, const uint8_t *bits)
 			pick_peer_have(pp, i);
 }
 
+int
+pick_peer_within(const struct pick_peer *pp, const uint8_t *bits)
+{
+	uint32_t i;
+
+	for (i = 0; i < pp->t->npieces; i++)
+		if (peer_has(pp, i) && !(bits[i / 8] & (0x80 >> (i % 8))))
+			return 0;
+	return 1;
+}
+
 void
 pick_peer_have_all(struct pick_peer *pp)
 {
@@ -769,14 +780,16 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
 
 	if (piece >= t->npieces || t->state[piece] == PS_HAVE)
 		return 0;
+	if ((a = t->act[piece]) != NULL) {
+		n = a->ncontrib;
+		memcpy(contrib, a->contrib, n * sizeof(*contrib));
+	}
 	if (ok) {
 		pick_set_have(t, piece);
-		return 0;
+		return n;
 	}
-	if ((a = t->act[piece]) == NULL)
+	if (a == NULL)
 		return 0;	/* not ours: nothing to undo */
-	n = a->ncontrib;
-	memcpy(contrib, a->contrib, n * sizeof(*contrib));
 	active_drop(t, piece);
 	t->state[piece] = PS_WANT;
 	order_insert(t, piece);

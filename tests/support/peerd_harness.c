@@ -20,6 +20,15 @@
  * bytes were uploaded, and prints what was uploaded.  -S confines peerd
  * with the peerd sandbox as btd would.  -x N: corrupt every block of
  * the first N pieces as received (to see them fail and come again).
+ * -R N: once N pieces are verified, close the stored link and attach a
+ * new generation with new arenas, as btd does when stored restarts
+ * (what was not verified is forgotten; what was must not come again).
+ * -Z N: once N pieces are verified, stop reading the stored link for
+ * three seconds, as a stalled stored would, and print peerd's memory.
+ * -C: play trackerd too, and give the -P peers as Candidates on that
+ * channel instead of in the TorrentAdd; print WantPeers and
+ * ConnectResult as they come.  -q: once a second, QueryPeers, and print
+ * the PeersReply.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -41,6 +50,7 @@
 
 #include "common.pb-c.h"
 #include "peer_stored.pb-c.h"
+#include "peer_trackerd.pb-c.h"
 #include "peerd.pb-c.h"
 #include "arena.h"
 #include "chan.h"
@@ -75,14 +85,28 @@ static int			 npeers;
 static uint64_t			 start_ms, uploaded, upload_goal;
 static uint64_t			 downloaded, wasted, failed_pieces;
 static int			 result = 1;
+static int			 play_trackerd, query;
+static struct chan		*trackerd_c;
+static Btd__PeerAddr		 cand_pa[MAX_PEERS], *cand_pap[MAX_PEERS];
+static struct event		*query_ev;
 static pid_t			 peerd_pid;
+static uint32_t			 restart_after, stall_after;
+static int			 restarted, stalled;
+static uint64_t			 generation = 1;
+static uint64_t			 again;		/* verified pieces received again */
+static struct event		*restart_ev, *stall_ev;
+
+static void	stored_read(struct chan *, const uint8_t *, size_t,
+		    const char *, void *);
+static void	attach_stored(void);
+static void	attach_trackerd(void);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: peerd_harness -e peerd -t torrent -f file "
-	    "-p port [-s] [-S] [-u bytes] [-x n] [-P addr:port]... "
-	    "[-T seconds] [-v]\n");
+	    "-p port [-CqsS] [-u bytes] [-x n] [-R n] [-Z n] "
+	    "[-P addr:port]... [-T seconds] [-v]\n");
 	exit(2);
 }
 
@@ -100,6 +124,69 @@ finish(int code)
 {
 	result = code;
 	event_base_loopbreak(base);
+}
+
+/* VmRSS and VmHWM of peerd, from /proc. */
+static const char *
+peerd_mem(void)
+{
+	static char	 out[128];
+	char		 path[64], line[128];
+	FILE		*f;
+	size_t		 n = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)peerd_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return "?";
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0 ||
+		    strncmp(line, "VmHWM:", 6) == 0 ||
+		    strncmp(line, "RssAnon:", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s ",
+			    line);
+			if (n >= sizeof(out))
+				break;
+		}
+	fclose(f);
+	return out;
+}
+
+static void
+stall_end(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	printf("stall over: peerd %s\n", peerd_mem());
+	chan_pause(stored_c, 0);
+}
+
+/* As btd does when stored restarts: a new generation of the link. */
+static void
+restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	uint32_t i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	printf("restart of the stored link after %u pieces\n", nhave);
+	chan_free(stored_c);
+	stored_c = NULL;
+	arena_unmap(&down);
+	arena_unmap(&up);
+	close(down_fd);
+	close(up_fd);
+	/* stored forgets the blocks of pieces it had not verified. */
+	for (i = 0; i < mi->piece_count; i++) {
+		free(pieces[i].buf);
+		free(pieces[i].blocks);
+		memset(&pieces[i], 0, sizeof(pieces[i]));
+	}
+	generation++;
+	attach_stored();
 }
 
 /* ---- as stored ---- */
@@ -148,6 +235,8 @@ on_block_write(const Btd__BlockWrite *bw)
 		pl = piece_len(r->piece);
 		if (have[r->piece / 8] & (0x80 >> (r->piece % 8))) {
 			wasted += r->length;
+			if (restarted)
+				again += r->length;
 			continue;
 		}
 		pb = &pieces[r->piece];
@@ -211,15 +300,28 @@ on_block_write(const Btd__BlockWrite *bw)
 	free(slots);
 	free(v);
 	free(vp);
+	if (restart_after && !restarted && nhave >= restart_after) {
+		restarted = 1;
+		event_active(restart_ev, EV_TIMEOUT, 0);
+	}
+	if (stall_after && !stalled && nhave >= stall_after) {
+		struct timeval tv = { 3, 0 };
+
+		stalled = 1;
+		chan_pause(stored_c, 1);
+		printf("stall: peerd %s\n", peerd_mem());
+		evtimer_add(stall_ev, &tv);
+	}
 	if (!seeding && nhave == mi->piece_count) {
 		uint64_t ms = util_now_ms() - start_ms;
 
 		printf("done %llu bytes in %.3f s (%.1f MiB/s), wasted %llu,"
-		    " failed pieces %llu\n",
+		    " failed pieces %llu, verified pieces again %llu\n",
 		    (unsigned long long)mi->total_size, ms / 1000.0,
 		    ms ? mi->total_size / 1048576.0 / (ms / 1000.0) : 0,
 		    (unsigned long long)wasted,
-		    (unsigned long long)failed_pieces);
+		    (unsigned long long)failed_pieces,
+		    (unsigned long long)again);
 		finish(0);
 	}
 }
@@ -308,7 +410,144 @@ stored_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	msg_free(env);
 }
 
+/* ---- as trackerd ---- */
+
+static void
+trackerd_read(struct chan *c, const uint8_t *buf, size_t len,
+    const char *why, void *arg)
+{
+	ProtobufCMessage		*env;
+	const Btd__PeerTrackerdMsg	*m;
+
+	(void)arg;
+	if (buf == NULL) {
+		warnx("trackerd channel: %s", why);
+		return;
+	}
+	if ((env = msg_unpack(&btd__peer_trackerd_msg__descriptor, buf,
+	    len)) == NULL)
+		errx(1, "trackerd channel: bad message");
+	m = (const Btd__PeerTrackerdMsg *)(const void *)env;
+	switch (m->body_case) {
+	case BTD__PEER_TRACKERD_MSG__BODY_PING: {
+		Btd__Pong p = BTD__PONG__INIT;
+
+		p.nonce = m->ping->nonce;
+		(void)msg_send_common(c, &btd__peer_trackerd_msg__descriptor,
+		    MSG_PONG, &p.base, -1);
+		break;
+	}
+	case BTD__PEER_TRACKERD_MSG__BODY_PONG:
+		break;
+	case BTD__PEER_TRACKERD_MSG__BODY_WANT_PEERS: {
+		Btd__Candidates ca = BTD__CANDIDATES__INIT;
+
+		printf("want_peers %u\n", m->want_peers->count);
+		ca.info_hash.data = mi->info_hash;
+		ca.info_hash.len = 20;
+		ca.peers = cand_pap;
+		ca.n_peers = (size_t)npeers;
+		ca.source = (char *)(uintptr_t)"tracker";
+		if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+		    CANDIDATES, candidates, &ca, -1) == -1)
+			err(1, "Candidates");
+		break;
+	}
+	case BTD__PEER_TRACKERD_MSG__BODY_CONNECT_RESULT:
+		printf("connect_result %s %u ok %d %s\n",
+		    m->connect_result->peer->addr,
+		    m->connect_result->peer->port, m->connect_result->ok,
+		    m->connect_result->result);
+		break;
+	default:
+		errx(1, "trackerd channel: unexpected body %d", m->body_case);
+	}
+	msg_free(env);
+}
+
+static void
+attach_trackerd(void)
+{
+	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
+	Btd__Ping		 p = BTD__PING__INIT;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		err(1, "socketpair");
+	ca.peer = BTD__ROLE__TRACKERD;
+	ca.generation = 1;
+	(void)msg_send_common(btd_c, &btd__peerd_msg__descriptor, MSG_ATTACH,
+	    &ca.base, sv[1]);
+	close(sv[1]);
+	trackerd_c = chan_new(base, sv[0], "trackerd", FRAME_MAX_ROLE,
+	    trackerd_read, NULL);
+	if (trackerd_c == NULL)
+		err(1, "chan_new");
+	p.nonce = 43;
+	(void)msg_send_common(trackerd_c,
+	    &btd__peer_trackerd_msg__descriptor, MSG_PING, &p.base, -1);
+}
+
+static void
+query_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	Btd__QueryPeers q = BTD__QUERY_PEERS__INIT;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	q.id = 7;
+	q.torrent = 1;
+	(void)MSG_SEND(btd_c, Btd__PeerdMsg, PEERD_MSG, QUERY_PEERS,
+	    query_peers, &q, -1);
+}
+
 /* ---- as btd ---- */
+
+static void
+attach_stored(void)
+{
+	const ProtobufCMessageDescriptor *d = &btd__peerd_msg__descriptor;
+	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
+	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
+	char			 e[256];
+	int			 sv[2];
+
+	down_fd = arena_memfd("down", ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS);
+	up_fd = arena_memfd("up", ARENA_SLOT_SIZE, ARENA_UP_SLOTS);
+	if (down_fd == -1 || up_fd == -1)
+		err(1, "arena_memfd");
+	if (arena_map(down_fd, ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS, generation,
+	    &down, e, sizeof(e)) == -1 || arena_map(up_fd, ARENA_SLOT_SIZE,
+	    ARENA_UP_SLOTS, generation, &up, e, sizeof(e)) == -1)
+		errx(1, "arena_map: %s", e);
+	aa.peer = BTD__ROLE__STORED;
+	aa.generation = generation;
+	aa.which = BTD__ARENA__ARENA_DOWN;
+	aa.slot_size = ARENA_SLOT_SIZE;
+	aa.slots = ARENA_DOWN_SLOTS;
+	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, down_fd);
+	aa.which = BTD__ARENA__ARENA_UP;
+	aa.slots = ARENA_UP_SLOTS;
+	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, up_fd);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		err(1, "socketpair");
+	ca.peer = BTD__ROLE__STORED;
+	ca.generation = generation;
+	(void)msg_send_common(btd_c, d, MSG_ATTACH, &ca.base, sv[1]);
+	close(sv[1]);
+	stored_c = chan_new(base, sv[0], "stored", FRAME_MAX_BLOCK,
+	    stored_read, NULL);
+	if (stored_c == NULL)
+		err(1, "chan_new");
+	{
+		Btd__Ping p = BTD__PING__INIT;
+
+		p.nonce = 42;
+		(void)msg_send_common(stored_c,
+		    &btd__peer_stored_msg__descriptor, MSG_PING, &p.base, -1);
+	}
+}
 
 static void
 btd_start(void)
@@ -316,13 +555,11 @@ btd_start(void)
 	Btd__Hello		 h = BTD__HELLO__INIT;
 	Btd__Config		 cf = BTD__CONFIG__INIT;
 	Btd__Setting		 s[2], *sp[2];
-	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
-	Btd__ChannelAttach	 ca = BTD__CHANNEL_ATTACH__INIT;
 	Btd__PeerdTorrentAdd	 ta = BTD__PEERD_TORRENT_ADD__INIT;
 	Btd__PeerAddr		 pa[MAX_PEERS], *pap[MAX_PEERS];
 	const ProtobufCMessageDescriptor *d = &btd__peerd_msg__descriptor;
 	char			 id[41], portstr[8];
-	int			 sv[2], i;
+	int			 i;
 	uint8_t			 pid[20];
 
 	h.role = BTD__ROLE__NONE;
@@ -348,32 +585,7 @@ btd_start(void)
 	cf.n_settings = 2;
 	cf.verbose = (uint32_t)verbose;
 	(void)msg_send_common(btd_c, d, MSG_CONFIG, &cf.base, -1);
-	aa.peer = BTD__ROLE__STORED;
-	aa.generation = 1;
-	aa.which = BTD__ARENA__ARENA_DOWN;
-	aa.slot_size = ARENA_SLOT_SIZE;
-	aa.slots = ARENA_DOWN_SLOTS;
-	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, down_fd);
-	aa.which = BTD__ARENA__ARENA_UP;
-	aa.slots = ARENA_UP_SLOTS;
-	(void)msg_send_common(btd_c, d, MSG_ARENA, &aa.base, up_fd);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		err(1, "socketpair");
-	ca.peer = BTD__ROLE__STORED;
-	ca.generation = 1;
-	(void)msg_send_common(btd_c, d, MSG_ATTACH, &ca.base, sv[1]);
-	close(sv[1]);
-	stored_c = chan_new(base, sv[0], "stored", FRAME_MAX_BLOCK,
-	    stored_read, NULL);
-	if (stored_c == NULL)
-		err(1, "chan_new");
-	{
-		Btd__Ping p = BTD__PING__INIT;
-
-		p.nonce = 42;
-		(void)msg_send_common(stored_c,
-		    &btd__peer_stored_msg__descriptor, MSG_PING, &p.base, -1);
-	}
+	attach_stored();
 	ta.torrent = 1;
 	ta.info_hash.data = mi->info_hash;
 	ta.info_hash.len = 20;
@@ -393,8 +605,15 @@ btd_start(void)
 		pa[i].port = (uint32_t)atoi(c + 1);
 		pap[i] = &pa[i];
 	}
-	ta.peers = pap;
-	ta.n_peers = (size_t)npeers;
+	if (play_trackerd) {
+		memcpy(cand_pa, pa, sizeof(pa));
+		for (i = 0; i < npeers; i++)
+			cand_pap[i] = &cand_pa[i];
+		attach_trackerd();
+	} else {
+		ta.peers = pap;
+		ta.n_peers = (size_t)npeers;
+	}
 	if (MSG_SEND(btd_c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add,
 	    &ta, -1) == -1)
 		err(1, "TorrentAdd");
@@ -434,6 +653,18 @@ btd_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		if (verbose)
 			fprintf(stderr, "link to %d: %s\n", m->link->peer,
 			    m->link->up ? "up" : "down");
+		break;
+	case BTD__PEERD_MSG__BODY_PEERS_REPLY:
+		for (i = 0; i < m->peers_reply->n_peers; i++) {
+			const Btd__PeerInfo *pi = m->peers_reply->peers[i];
+
+			printf("peer %s %u %s flags %s down %llu up %llu "
+			    "progress %.3f source %s\n", pi->addr, pi->port,
+			    pi->client, pi->flags,
+			    (unsigned long long)pi->downloaded,
+			    (unsigned long long)pi->uploaded, pi->progress,
+			    pi->source);
+		}
 		break;
 	case BTD__PEERD_MSG__BODY_STATS:
 		for (i = 0; i < m->stats->n_torrents; i++) {
@@ -487,7 +718,7 @@ main(int argc, char *argv[])
 	int			 ch, sv[2], fd, keep[1] = { ROLE_FD_BTD };
 	int			 status;
 
-	while ((ch = getopt(argc, argv, "e:t:f:p:sSu:x:P:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "Ce:t:f:p:qsSu:x:P:R:T:vZ:")) != -1) {
 		switch (ch) {
 		case 'e': exec = optarg; break;
 		case 't': torrent = optarg; break;
@@ -502,6 +733,10 @@ main(int argc, char *argv[])
 				usage();
 			peers[npeers++] = optarg;
 			break;
+		case 'C': play_trackerd = 1; break;
+		case 'q': query = 1; break;
+		case 'R': restart_after = (uint32_t)atoi(optarg); break;
+		case 'Z': stall_after = (uint32_t)atoi(optarg); break;
 		case 'T': tv.tv_sec = atoi(optarg); break;
 		case 'v': verbose++; break;
 		default: usage();
@@ -510,6 +745,7 @@ main(int argc, char *argv[])
 	if (exec == NULL || torrent == NULL || file == NULL || port == 0)
 		usage();
 	log_init("harness", verbose);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if ((fd = open(torrent, O_RDONLY)) == -1)
 		err(1, "%s", torrent);
@@ -538,14 +774,6 @@ main(int argc, char *argv[])
 			have[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		nhave = mi->piece_count;
 	}
-	down_fd = arena_memfd("down", ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS);
-	up_fd = arena_memfd("up", ARENA_SLOT_SIZE, ARENA_UP_SLOTS);
-	if (down_fd == -1 || up_fd == -1)
-		err(1, "arena_memfd");
-	if (arena_map(down_fd, ARENA_SLOT_SIZE, ARENA_DOWN_SLOTS, 1, &down, e,
-	    sizeof(e)) == -1 || arena_map(up_fd, ARENA_SLOT_SIZE,
-	    ARENA_UP_SLOTS, 1, &up, e, sizeof(e)) == -1)
-		errx(1, "arena_map: %s", e);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		err(1, "socketpair");
 	pargv[0] = (char *)(uintptr_t)exec;
@@ -583,11 +811,21 @@ main(int argc, char *argv[])
 	btd_c = chan_new(base, sv[0], "btd", FRAME_MAX_ROLE, btd_read, NULL);
 	if (btd_c == NULL)
 		err(1, "chan_new");
+	restart_ev = event_new(base, -1, 0, restart_cb, NULL);
+	stall_ev = evtimer_new(base, stall_end, NULL);
 	tev = evtimer_new(base, timeout_cb, NULL);
+	if (query) {
+		struct timeval qtv = { 1, 0 };
+
+		query_ev = event_new(base, -1, EV_PERSIST, query_cb, NULL);
+		evtimer_add(query_ev, &qtv);
+	}
 	evtimer_add(tev, &tv);
 	event_base_dispatch(base);
 	/* Closing its btd channel is how peerd is told to exit. */
 	chan_free(btd_c);
+	if (trackerd_c != NULL)
+		chan_free(trackerd_c);
 	if (stored_c != NULL)
 		chan_free(stored_c);
 	if (wait4(peerd_pid, &status, 0, &ru) == peerd_pid)
