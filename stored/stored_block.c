@@ -513,7 +513,12 @@ block_read(const Btd__BlockRead *br)
 			continue;	/* not ok */
 		if (torrent_pread(t, b->piece, b->offset, b->length,
 		    arena_slot(lk.up, b->slot), err, sizeof(err)) == -1) {
-			log_warnx("torrent %u: %s", t->num, err);
+			/*
+			 * Verified bytes are gone (a file truncated or
+			 * removed behind stored's back): the torrent needs a
+			 * recheck, not peers asking for it again.
+			 */
+			torrent_fail(t, "%s", err);
 			continue;
 		}
 		r->ok = 1;
