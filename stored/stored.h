@@ -44,8 +44,10 @@ struct event_base;
 #define STORED_RANGES_MAX	4096	/* disjoint written ranges of one
 					   partial piece (a 64 MiB piece in
 					   16 KiB blocks, every other one) */
-#define STORED_READBACK		(1U << 20)	/* bytes read back from disk
-						   per pread when hashing */
+#define STORED_READBACK		(1U << 20)	/* bytes read per pread when
+						   checking */
+#define STORED_HASH_BUFS	1024	/* block copies hashed or waiting for
+					   the hash thread: 16 MiB */
 #define STORED_CHECK_BYTES	(8U << 20)	/* bytes hashed per event-loop
 						   turn while checking */
 #define STORED_CHECK_FILES	256	/* files looked at per turn */
@@ -219,6 +221,18 @@ int		 stored_flush_backlog(void);
 void		 stored_flush_now(void);
 /* Flushes completed (tests). */
 uint64_t	 stored_flush_count(void);
+
+/* stored_hash.c: SHA-1 in a worker thread. */
+void		 stored_hash_init(struct event_base *,
+		    void (*done)(void *owner, uint32_t len),
+		    void (*settle)(void));
+/* A buffer of ARENA_SLOT_SIZE bytes; waits for the worker if none. */
+uint8_t		*stored_hash_buf(void);
+void		 stored_hash_put(uint8_t *);
+/* Hash len bytes of buf into md (an EVP_MD_CTX); buf is the worker's. */
+void		 stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
+		    void *owner);
+uint64_t	 stored_hash_outstanding(void);
 
 /* stored_block.c: the block path with peerd. */
 struct stored_block_stats {

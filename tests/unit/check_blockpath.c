@@ -1036,6 +1036,7 @@ START_TEST(many_files)
 			}
 		}
 	}
+	RUN_UNTIL(s.verdicts == MANY_PIECES);	/* hashing may lag the slots */
 	ck_assert_int_eq(s.verdicts, MANY_PIECES);
 	for (p = 0; p < MANY_PIECES; p++)
 		ck_assert_int_eq(s.vok[p], 1);
