@@ -161,7 +161,8 @@ uint8_t *
 stored_hash_buf(void)
 {
 	while (hs.nfree == 0)
-		(void)reap(1);
+		if (reap(1) == 0 && hs.out == 0)
+			fatalx("%s: every buffer is out, no job", __func__);
 	return hs.bufs[--hs.nfree];
 }
 
