@@ -116,6 +116,7 @@ static struct {
 } lk;
 
 static void	schedule(void);
+static void	hash_done(void *, uint32_t);
 
 void
 stored_block_stats(struct stored_block_stats *s)
@@ -368,7 +369,7 @@ write_block(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 static void
 submit(struct partial *p, uint8_t *buf, uint32_t len)
 {
-	stored_hash_submit(p->md, buf, len, p);
+	stored_hash_submit(p->md, buf, len, hash_done, p);
 	p->inflight++;
 	p->queued += len;
 }
@@ -469,8 +470,8 @@ hash_done(void *owner, uint32_t len)
 }
 
 /* Advance every partial whose jobs were reaped; flush at turn's end. */
-static void
-settle(void)
+void
+stored_block_settle(void)
 {
 	struct partial *p;
 
@@ -583,7 +584,7 @@ block_write(const Btd__BlockWrite *bw)
 		memcpy(buf, arena_slot(lk.down, b->slot), b->length);
 		block_store(t, b->piece, b->offset, b->length, buf);
 	}
-	settle();
+	stored_block_settle();
 	return 0;
 }
 
@@ -902,7 +903,7 @@ stored_block_init(void)
 	TAILQ_INIT(&lk.readyq);
 	if ((lk.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
-	stored_hash_init(stored_base(), hash_done, settle);
+	stored_hash_init(stored_base());
 	lk.flush_ev = event_new(stored_base(), -1, 0, flush_cb, NULL);
 	if (lk.flush_ev == NULL)
 		fatalx("%s: event", __func__);

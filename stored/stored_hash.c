@@ -5,12 +5,14 @@
  *
  * SHA-1 is most of stored's CPU (half of it with SHA-NI); on the event
  * loop it would cap the block path at what one core hashes.  The worker
- * gets jobs (a digest context, a buffer, a length, an owner) through a
- * ring; each context is updated by at most one thread at a time, since
- * the owner (stored_block.c) touches a context only when none of its
- * jobs is outstanding.  Completed jobs come back through an eventfd: the
- * event loop calls the owner's done callback for each (accounting only)
- * and then its settle callback (where verdicts are made).
+ * gets jobs (a digest context, a buffer, a length, a done callback and
+ * its owner) through a ring; each context is updated by at most one
+ * thread at a time, since its owner (a partial piece in stored_block.c,
+ * the check in stored_torrent.c) touches it only when none of its jobs
+ * is outstanding.  Completed jobs come back through an eventfd: the
+ * event loop calls each job's done callback (accounting only), then
+ * stored_block_settle() and stored_check_settle(), where verdicts are
+ * made and checks go on.
  *
  * Buffers: STORED_HASH_BUFS of ARENA_SLOT_SIZE bytes, allocated once.  A
  * job holds its buffer until it completes; stored_hash_buf() never fails:
@@ -39,6 +41,7 @@ struct hjob {
 	void		*md;		/* EVP_MD_CTX */
 	uint8_t		*buf;
 	uint32_t	 len;
+	void		(*done)(void *, uint32_t);
 	void		*owner;
 };
 
@@ -58,8 +61,6 @@ static struct {
 	uint64_t	 out;		/* jobs submitted, not reaped */
 	int		 efd;
 	struct event	*ev;
-	void		(*donecb)(void *, uint32_t);
-	void		(*settle)(void);
 } hs = { .efd = -1 };
 
 static void *
@@ -113,7 +114,7 @@ reap(int wait)
 	for (i = 0; i < n; i++) {
 		hs.bufs[hs.nfree++] = got[i].buf;
 		hs.out--;
-		hs.donecb(got[i].owner, got[i].len);
+		got[i].done(got[i].owner, got[i].len);
 	}
 	return n;
 }
@@ -127,18 +128,16 @@ ready(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	(void)read(fd, &v, sizeof(v));
 	(void)reap(0);
-	hs.settle();
+	stored_block_settle();
+	stored_check_settle();
 }
 
 void
-stored_hash_init(struct event_base *base, void (*donecb)(void *, uint32_t),
-    void (*settle)(void))
+stored_hash_init(struct event_base *base)
 {
 	unsigned	 i;
 	int		 e;
 
-	hs.donecb = donecb;
-	hs.settle = settle;
 	for (i = 0; i < STORED_HASH_BUFS; i++)
 		if ((hs.bufs[i] = malloc(ARENA_SLOT_SIZE)) == NULL)
 			fatal("%s", __func__);
@@ -173,9 +172,10 @@ stored_hash_put(uint8_t *buf)
 }
 
 void
-stored_hash_submit(void *md, uint8_t *buf, uint32_t len, void *owner)
+stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
+    void (*done)(void *, uint32_t), void *owner)
 {
-	struct hjob j = { md, buf, len, owner };
+	struct hjob j = { md, buf, len, done, owner };
 
 	pthread_mutex_lock(&hs.mu);
 	/* Room: every queued job holds one of the STORED_HASH_BUFS. */
