@@ -663,8 +663,9 @@ sc_exec(scmp_filter_ctx ctx, int exec_fd, char *err, size_t errlen)
 }
 
 /*
- * clone(): threads only (trackerd's resolver, stored's flusher, which
- * runs fdatasync() off the event loop), no new process.  clone3
+ * clone(): threads only (trackerd's resolver; stored's flusher and
+ * hasher, which run fdatasync() and SHA-1 off the event loop), no new
+ * process.  clone3
  * keeps the default ENOSYS, so glibc falls back to clone, whose flags a
  * filter can see.
  */

@@ -44,8 +44,8 @@ struct event_base;
 #define STORED_RANGES_MAX	4096	/* disjoint written ranges of one
 					   partial piece (a 64 MiB piece in
 					   16 KiB blocks, every other one) */
-#define STORED_READBACK		(1U << 20)	/* bytes read back from disk
-						   per pread when hashing */
+#define STORED_HASH_BUFS	1024	/* block copies hashed or waiting for
+					   the hash thread: 16 MiB */
 #define STORED_CHECK_BYTES	(8U << 20)	/* bytes hashed per event-loop
 						   turn while checking */
 #define STORED_CHECK_FILES	256	/* files looked at per turn */
@@ -181,8 +181,8 @@ void		 torrent_fail(struct torrent *, const char *fmt, ...)
 /* Read bytes [off, off + len) of piece into buf (pad bytes as zeros). */
 int		 torrent_pread(struct torrent *, uint32_t piece, uint32_t off,
 		    uint32_t len, uint8_t *buf, char *err, size_t errlen);
-/* Hash one whole piece from disk; 1 if it matches, 0 if not, -1 error. */
-int		 torrent_hash_piece(struct torrent *, uint32_t piece);
+/* Hash jobs of the check were reaped: go on with it. */
+void		 stored_check_settle(void);
 void		 torrent_free(struct torrent *);
 
 /* stored_cache.c: open files, least recently used first out. */
@@ -220,6 +220,19 @@ void		 stored_flush_now(void);
 /* Flushes completed (tests). */
 uint64_t	 stored_flush_count(void);
 
+/* stored_hash.c: SHA-1 in a worker thread. */
+void		 stored_hash_init(struct event_base *);
+/* A buffer of ARENA_SLOT_SIZE bytes; waits for the worker if none. */
+uint8_t		*stored_hash_buf(void);
+void		 stored_hash_put(uint8_t *);
+/*
+ * Hash len bytes of buf into md (an EVP_MD_CTX); buf is the worker's
+ * until done(owner, len) runs on the event loop.
+ */
+void		 stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
+		    void (*done)(void *owner, uint32_t len), void *owner);
+uint64_t	 stored_hash_outstanding(void);
+
 /* stored_block.c: the block path with peerd. */
 struct stored_block_stats {
 	uint64_t	 written;	/* bytes of blocks written */
@@ -232,6 +245,8 @@ struct stored_block_stats {
 };
 
 void		 stored_block_init(void);
+/* Hash jobs of partial pieces were reaped: verdicts, restarts. */
+void		 stored_block_settle(void);
 void		 stored_block_stats(struct stored_block_stats *);
 void		 stored_link_up(struct chan *, const struct arena *down,
 		    const struct arena *up);

@@ -11,21 +11,25 @@
  *
  * A block: its descriptor is checked (slot in range and peerd's to hand
  * over, length within the slot and the piece), the slot is copied at
- * once into one private buffer and queued for SlotsFree, and only that
- * copy is written (pwrite through the open-file cache) and hashed, so
- * that what is verified is what was written whatever peerd does to the
- * slot later.
+ * once into a private buffer (stored_hash_buf()) and queued for
+ * SlotsFree, and only that copy is written (pwrite through the open-file
+ * cache) and hashed, so that what is verified is what was written
+ * whatever peerd does to the slot later.
  *
  * Hashing: each piece being received has a partial with a SHA-1 context
  * and the sorted list of the byte ranges written.  A block that starts
- * where the hashed prefix ends is hashed from the copy; one that arrives
- * ahead of that is only written, and hashed later by reading it back
- * (pread, from the page cache) when the gap before it fills; one that
- * overwrites bytes already hashed restarts the piece's hash from its
- * first byte, read back.  When the hashed prefix is the whole piece its
- * SHA-1 is compared: PieceVerdicts at once, ok (the piece is verified,
- * and reported durable after a flush, stored_flush.c) or not (its
- * written state is forgotten and peerd fetches it again).
+ * where the queued prefix ends goes, copy and all, to the hash thread
+ * (stored_hash.c), which updates the context in order while the event
+ * loop writes the next blocks; one that arrives ahead of that is only
+ * written, and queued later by reading it back (pread, from the page
+ * cache) when the gap before it fills; one that overwrites bytes already
+ * queued restarts the piece's hash from its first byte, read back, once
+ * the jobs out for it are done.  When the hashed prefix is the whole
+ * piece and no job is out its SHA-1 is compared: PieceVerdicts at once,
+ * ok (the piece is verified, and reported durable after a flush,
+ * stored_flush.c) or not (its written state is forgotten and peerd
+ * fetches it again).  A partial forgotten while jobs are out for it
+ * lingers, on no list, until they are done.
  *
  * Invariants: a down or up slot is "held" from the message that handed
  * it over until the SlotsFree or ReadDone that returns it is queued on
@@ -66,13 +70,20 @@ struct partial {
 	LIST_ENTRY(partial)	 tlink;		/* in t->partials */
 	TAILQ_ENTRY(partial)	 lru;		/* most recently written first;
 						   or the free list */
-	struct torrent		*t;
+	TAILQ_ENTRY(partial)	 rdy;		/* in lk.readyq */
+	struct torrent		*t;		/* NULL once forgotten */
 	uint32_t		 piece;
 	uint32_t		 size;		/* bytes in the piece */
 	uint32_t		 hashed;	/* [0, hashed) went into md */
+	uint32_t		 queued;	/* [0, queued) hashed or in jobs */
+	uint32_t		 inflight;	/* hash jobs not reaped */
+	int			 restart;	/* hash again from byte 0 once
+						   inflight is 0 */
+	int			 onready;	/* in lk.readyq */
+	int			 dead;		/* forgotten, jobs outstanding */
 	uint32_t		 nranges, cap;
 	struct range		*r;		/* written, sorted, disjoint */
-	EVP_MD_CTX		*md;
+	EVP_MD_CTX		*md;		/* the worker's while inflight */
 };
 
 LIST_HEAD(plist, partial);
@@ -96,16 +107,16 @@ static struct {
 	int			 paused;	/* not reading from peerd */
 	/* always */
 	struct event		*flush_ev;
-	uint8_t			*copy;		/* the private copy of a slot */
-	uint8_t			*readback;	/* STORED_READBACK bytes */
 	EVP_MD			*sha1;
 	struct plist		 buckets[PARTIAL_BUCKETS];
 	struct pqueue		 lru, freeq;
+	struct pqueue		 readyq;	/* jobs reaped: to advance */
 	uint32_t		 npartials, nfreeq;
 	struct stored_block_stats stats;
 } lk;
 
 static void	schedule(void);
+static void	hash_done(void *, uint32_t);
 
 void
 stored_block_stats(struct stored_block_stats *s)
@@ -147,14 +158,11 @@ verdict(uint32_t torrent, uint32_t piece, int ok)
 	schedule();
 }
 
+/* p has no list and no job any more: keep it for reuse, or free it. */
 static void
-partial_free(struct partial *p)
+partial_release(struct partial *p)
 {
-	LIST_REMOVE(p, hash);
-	LIST_REMOVE(p, tlink);
-	TAILQ_REMOVE(&lk.lru, p, lru);
-	lk.npartials--;
-	p->t = NULL;
+	p->dead = 0;
 	if (lk.nfreeq < PARTIAL_FREE_MAX) {
 		TAILQ_INSERT_HEAD(&lk.freeq, p, lru);
 		lk.nfreeq++;
@@ -163,6 +171,29 @@ partial_free(struct partial *p)
 	EVP_MD_CTX_free(p->md);
 	free(p->r);
 	free(p);
+}
+
+/*
+ * Forget p.  With hash jobs outstanding it lingers, on no list, until
+ * the worker is done with its context (hash_done()).
+ */
+static void
+partial_free(struct partial *p)
+{
+	LIST_REMOVE(p, hash);
+	LIST_REMOVE(p, tlink);
+	TAILQ_REMOVE(&lk.lru, p, lru);
+	lk.npartials--;
+	if (p->onready) {
+		TAILQ_REMOVE(&lk.readyq, p, rdy);
+		p->onready = 0;
+	}
+	p->t = NULL;
+	if (p->inflight > 0) {
+		p->dead = 1;
+		return;
+	}
+	partial_release(p);
 }
 
 static struct partial *
@@ -215,7 +246,8 @@ partial_get(struct torrent *t, uint32_t piece)
 	p->t = t;
 	p->piece = piece;
 	p->size = smap_piece_size(&t->map, piece);
-	p->hashed = 0;
+	p->hashed = p->queued = p->inflight = 0;
+	p->restart = p->onready = p->dead = 0;
 	p->nranges = 0;
 	LIST_INSERT_HEAD(pbucket(t->num, piece), p, hash);
 	LIST_INSERT_HEAD(&t->partials, p, tlink);
@@ -333,32 +365,42 @@ write_block(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 	return 0;
 }
 
+/* Hand len bytes in buf (a stored_hash_buf()) to the worker for p. */
+static void
+submit(struct partial *p, uint8_t *buf, uint32_t len)
+{
+	stored_hash_submit(p->md, buf, len, hash_done, p);
+	p->inflight++;
+	p->queued += len;
+}
+
 /*
- * Hash what was written after the hashed prefix, reading it back.
- * -1 when the torrent failed (a read error on our own bytes).
+ * Queue what was written after the queued prefix for hashing, reading
+ * it back.  -1 when the torrent failed (a read error on our own bytes).
  */
 static int
 catch_up(struct partial *p)
 {
 	struct torrent	*t = p->t;
+	uint8_t		*buf;
 	char		 err[512];
 	uint32_t	 end, n;
 
-	if (p->nranges == 0 || p->r[0].start != 0)
+	if (p->restart || p->nranges == 0 || p->r[0].start != 0)
 		return 0;
 	end = p->r[0].end;
-	while (p->hashed < end) {
-		n = end - p->hashed;
-		if (n > STORED_READBACK)
-			n = STORED_READBACK;
-		if (torrent_pread(t, p->piece, p->hashed, n, lk.readback, err,
+	while (p->queued < end) {
+		n = end - p->queued;
+		if (n > ARENA_SLOT_SIZE)
+			n = ARENA_SLOT_SIZE;
+		buf = stored_hash_buf();
+		if (torrent_pread(t, p->piece, p->queued, n, buf, err,
 		    sizeof(err)) == -1) {
+			stored_hash_put(buf);
 			torrent_fail(t, "%s", err);
 			return -1;
 		}
-		if (EVP_DigestUpdate(p->md, lk.readback, n) != 1)
-			fatalx("%s: SHA-1", __func__);
-		p->hashed += n;
+		submit(p, buf, n);
 		lk.stats.readback += n;
 	}
 	return 0;
@@ -385,44 +427,102 @@ finish(struct partial *p)
 	partial_free(p);
 }
 
-/* A block, copied: write it, hash what can be hashed, maybe a verdict. */
+/*
+ * Move p on, with none of its jobs out or after queueing some: restart
+ * its hash if bytes it hashed were replaced, queue what can be hashed,
+ * and give the verdict once every byte is hashed.
+ */
+static void
+advance(struct partial *p)
+{
+	if (p->restart) {
+		if (p->inflight > 0)
+			return;		/* ready again once they are reaped */
+		if (EVP_DigestInit_ex(p->md, lk.sha1, NULL) != 1)
+			fatalx("%s: SHA-1 init", __func__);
+		p->hashed = p->queued = 0;
+		p->restart = 0;
+		lk.stats.restarts++;
+	}
+	if (catch_up(p) == -1)
+		return;			/* t and p are gone */
+	if (p->inflight == 0 && p->hashed == p->size)
+		finish(p);
+}
+
+/* A hash job of p is done (from stored_hash.c): accounting only. */
+static void
+hash_done(void *owner, uint32_t len)
+{
+	struct partial *p = owner;
+
+	p->inflight--;
+	if (p->dead) {
+		if (p->inflight == 0)
+			partial_release(p);
+		return;
+	}
+	p->hashed += len;
+	if (p->inflight == 0 && !p->onready) {
+		TAILQ_INSERT_TAIL(&lk.readyq, p, rdy);
+		p->onready = 1;
+	}
+}
+
+/* Advance every partial whose jobs were reaped; flush at turn's end. */
+void
+stored_block_settle(void)
+{
+	struct partial *p;
+
+	while ((p = TAILQ_FIRST(&lk.readyq)) != NULL) {
+		TAILQ_REMOVE(&lk.readyq, p, rdy);
+		p->onready = 0;
+		advance(p);
+	}
+	schedule();
+}
+
+/*
+ * A block, copied into buf (a stored_hash_buf(), ours from here): write
+ * it, queue it for hashing when it extends the queued prefix, maybe a
+ * verdict.
+ */
 static void
 block_store(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
-    const uint8_t *buf)
+    uint8_t *buf)
 {
 	struct partial	*p;
 	int		 overlap;
 
 	if ((p = partial_get(t, piece)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
+		stored_hash_put(buf);
 		verdict(t->num, piece, 0);
 		return;
 	}
-	if (write_block(t, piece, off, len, buf) == -1)
+	if (write_block(t, piece, off, len, buf) == -1) {
+		stored_hash_put(buf);
 		return;			/* t and p are gone */
+	}
 	lk.stats.written += len;
 	if (range_add(p, off, off + len, &overlap) == -1) {
 		log_warnx("torrent %u piece %u: too many ranges", t->num,
 		    piece);
+		stored_hash_put(buf);
 		verdict(t->num, piece, 0);
 		partial_free(p);
 		return;
 	}
-	if (off < p->hashed) {
-		/* Hashed bytes were replaced: start again from disk. */
-		if (EVP_DigestInit_ex(p->md, lk.sha1, NULL) != 1)
-			fatalx("%s: SHA-1 init", __func__);
-		p->hashed = 0;
-		lk.stats.restarts++;
-	} else if (off == p->hashed) {
-		if (EVP_DigestUpdate(p->md, buf, len) != 1)
-			fatalx("%s: SHA-1", __func__);
-		p->hashed += len;
-	}
-	if (catch_up(p) == -1)
-		return;
-	if (p->hashed == p->size)
-		finish(p);
+	if (p->restart || off < p->queued) {
+		/* Bytes already hashed were replaced: again from disk. */
+		p->restart = 1;
+		stored_hash_put(buf);
+	} else if (off == p->queued)
+		submit(p, buf, len);	/* the worker's until hash_done() */
+	else
+		stored_hash_put(buf);	/* ahead: read back later */
+	advance(p);
 }
 
 /* Check a descriptor against its arena and torrent; 0 or -1. */
@@ -460,6 +560,7 @@ static int
 block_write(const Btd__BlockWrite *bw)
 {
 	struct torrent	*t;
+	uint8_t		*buf;
 	size_t		 i;
 
 	if (bw->n_blocks > STORED_BATCH_MAX) {
@@ -479,10 +580,11 @@ block_write(const Btd__BlockWrite *bw)
 			lk.stats.dropped++;
 			continue;
 		}
-		memcpy(lk.copy, arena_slot(lk.down, b->slot), b->length);
-		block_store(t, b->piece, b->offset, b->length, lk.copy);
+		buf = stored_hash_buf();
+		memcpy(buf, arena_slot(lk.down, b->slot), b->length);
+		block_store(t, b->piece, b->offset, b->length, buf);
 	}
-	schedule();
+	stored_block_settle();
 	return 0;
 }
 
@@ -513,7 +615,12 @@ block_read(const Btd__BlockRead *br)
 			continue;	/* not ok */
 		if (torrent_pread(t, b->piece, b->offset, b->length,
 		    arena_slot(lk.up, b->slot), err, sizeof(err)) == -1) {
-			log_warnx("torrent %u: %s", t->num, err);
+			/*
+			 * Verified bytes are gone (a file truncated or
+			 * removed behind stored's back): the torrent needs a
+			 * recheck, not peers asking for it again.
+			 */
+			torrent_fail(t, "%s", err);
 			continue;
 		}
 		r->ok = 1;
@@ -763,7 +870,8 @@ stored_link_up(struct chan *c, const struct arena *down,
 	size_t		 nd = down ? down->slots : 0, nu = up ? up->slots : 0;
 
 	stored_link_down();
-	lk.vcap = 2 * nd + 2;
+	/* Two a held slot (its own, an evicted one), and one a hash job. */
+	lk.vcap = 2 * nd + STORED_HASH_BUFS + 2;
 	if ((lk.down_held = calloc(1, (nd + 7) / 8 + 1)) == NULL ||
 	    (lk.up_held = calloc(1, (nu + 7) / 8 + 1)) == NULL ||
 	    (lk.frees = calloc(nd + 1, sizeof(*lk.frees))) == NULL ||
@@ -792,11 +900,10 @@ stored_block_init(void)
 		LIST_INIT(&lk.buckets[i]);
 	TAILQ_INIT(&lk.lru);
 	TAILQ_INIT(&lk.freeq);
+	TAILQ_INIT(&lk.readyq);
 	if ((lk.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
-	if ((lk.copy = malloc(ARENA_SLOT_SIZE)) == NULL ||
-	    (lk.readback = malloc(STORED_READBACK)) == NULL)
-		fatal("%s", __func__);
+	stored_hash_init(stored_base());
 	lk.flush_ev = event_new(stored_base(), -1, 0, flush_cb, NULL);
 	if (lk.flush_ev == NULL)
 		fatalx("%s: event", __func__);

@@ -15,8 +15,10 @@
  *
  * Checking (StoredTorrentAdd's comment): first every file is looked at
  * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
- * hashing at most STORED_CHECK_BYTES per turn, so that the channels stay
- * responsive while a large torrent is checked.  One torrent is checked
+ * reading at most STORED_CHECK_BYTES per turn and hashing in the hash
+ * thread (stored_hash.c) meanwhile, so that the channels stay
+ * responsive while a large torrent is checked and reading and hashing
+ * overlap.  One torrent is checked
  * at a time, in the order they came.  Once checked, zero-length files
  * are created and the torrent is ready: TorrentChecked to btd,
  * TorrentHave to peerd.
@@ -36,6 +38,7 @@
 
 #include "stored.pb-c.h"
 
+#include "arena.h"
 #include "chan.h"
 #include "log.h"
 #include "msg.h"
@@ -43,6 +46,7 @@
 
 #define TORRENT_BUCKETS	1024	/* hash chains of the registry */
 #define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
+#define CHECK_JOBS	64	/* check reads out for hashing: 1 MiB */
 
 LIST_HEAD(tlist, torrent);
 static struct tlist		 buckets[TORRENT_BUCKETS];
@@ -53,8 +57,16 @@ static struct event_base	*sbase;
 static struct chan		*btd_chan;
 static struct event		*check_ev;
 static EVP_MD			*sha1;
-static EVP_MD_CTX		*check_md;
-static uint8_t			*iobuf;		/* STORED_READBACK bytes */
+/*
+ * The check's one digest context: the hash thread's while jobs are out
+ * (ck.inflight), so that a piece is read here while the one before it
+ * is hashed there; a new piece starts only once they are in.
+ */
+static struct {
+	EVP_MD_CTX	*md;
+	uint32_t	 inflight;	/* hash jobs out */
+	int		 waiting;	/* check_run() waits for them */
+} ck;
 
 static void	check_schedule(void);
 
@@ -337,12 +349,41 @@ check_sync(struct torrent *t)
 	return t->ck_sync == t->map.nfiles;
 }
 
-/* One turn of the check of the first torrent in the queue. */
+/* A hash job of the check is done (from stored_hash.c). */
+static void
+check_job_done(void *owner, uint32_t len)
+{
+	(void)owner;
+	(void)len;
+	ck.inflight--;
+}
+
+void
+stored_check_settle(void)
+{
+	if (ck.waiting) {
+		ck.waiting = 0;
+		check_schedule();
+	}
+}
+
+/* Wait for the check's hash jobs; check_run() is called again. */
+static void
+check_wait(void)
+{
+	ck.waiting = 1;
+}
+
+/*
+ * One turn of the check of the first torrent in the queue: up to
+ * STORED_CHECK_BYTES read and handed to the hash thread, at most
+ * CHECK_JOBS jobs out at a time.
+ */
 static void
 check_run(evutil_socket_t fd, short ev, void *arg)
 {
 	struct torrent	*t = TAILQ_FIRST(&checkq);
-	uint8_t		 md[EVP_MAX_MD_SIZE];
+	uint8_t		 md[EVP_MAX_MD_SIZE], *buf;
 	char		 err[512];
 	int64_t		 budget = STORED_CHECK_BYTES;
 	uint32_t	 p, size, n;
@@ -371,29 +412,44 @@ check_run(evutil_socket_t fd, short ev, void *arg)
 				t->ck_piece++;
 				continue;
 			}
-			if (EVP_DigestInit_ex(check_md, sha1, NULL) != 1)
+			if (ck.inflight > 0) {
+				check_wait();	/* jobs of a piece given up */
+				return;
+			}
+			if (EVP_DigestInit_ex(ck.md, sha1, NULL) != 1)
 				fatalx("%s: SHA-1 init", __func__);
 			t->ck_off = 0;
 			t->ck_busy = 1;
 		}
-		n = size - t->ck_off;
-		if (n > STORED_READBACK)
-			n = STORED_READBACK;
-		if (torrent_pread(t, p, t->ck_off, n, iobuf, err,
-		    sizeof(err)) == -1) {
-			log_warnx("torrent %u: check piece %u: %s", t->num, p,
-			    err);
-			t->ck_busy = 0;
-			t->ck_piece++;
+		if (t->ck_off < size) {
+			if (ck.inflight >= CHECK_JOBS) {
+				check_wait();
+				return;
+			}
+			n = size - t->ck_off;
+			if (n > ARENA_SLOT_SIZE)
+				n = ARENA_SLOT_SIZE;
+			buf = stored_hash_buf();
+			if (torrent_pread(t, p, t->ck_off, n, buf, err,
+			    sizeof(err)) == -1) {
+				stored_hash_put(buf);
+				log_warnx("torrent %u: check piece %u: %s",
+				    t->num, p, err);
+				t->ck_busy = 0;	/* missing after all */
+				t->ck_piece++;
+				continue;
+			}
+			stored_hash_submit(ck.md, buf, n, check_job_done, NULL);
+			ck.inflight++;
+			t->ck_off += n;
+			budget -= n;
 			continue;
 		}
-		if (EVP_DigestUpdate(check_md, iobuf, n) != 1)
-			fatalx("%s: SHA-1", __func__);
-		t->ck_off += n;
-		budget -= n;
-		if (t->ck_off < size)
-			continue;
-		if (EVP_DigestFinal_ex(check_md, md, NULL) != 1)
+		if (ck.inflight > 0) {
+			check_wait();		/* the piece's last jobs */
+			return;
+		}
+		if (EVP_DigestFinal_ex(ck.md, md, NULL) != 1)
 			fatalx("%s: SHA-1 final", __func__);
 		if (memcmp(md, t->hashes + (size_t)p * SHA1_LEN,
 		    SHA1_LEN) == 0) {
@@ -421,33 +477,6 @@ check_schedule(void)
 	/* A timer, not event_active(): one turn of I/O between chunks. */
 	if (!TAILQ_EMPTY(&checkq) && check_ev != NULL)
 		evtimer_add(check_ev, &tv);
-}
-
-int
-torrent_hash_piece(struct torrent *t, uint32_t piece)
-{
-	EVP_MD_CTX	*md;
-	uint8_t		 d[EVP_MAX_MD_SIZE];
-	char		 err[512];
-	uint32_t	 size = smap_piece_size(&t->map, piece), off, n;
-	int		 rc = -1;
-
-	if (size == 0 || (md = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DigestInit_ex(md, sha1, NULL) != 1)
-		goto done;
-	for (off = 0; off < size; off += n) {
-		n = size - off < STORED_READBACK ? size - off : STORED_READBACK;
-		if (torrent_pread(t, piece, off, n, iobuf, err,
-		    sizeof(err)) == -1 || EVP_DigestUpdate(md, iobuf, n) != 1)
-			goto done;
-	}
-	if (EVP_DigestFinal_ex(md, d, NULL) != 1)
-		goto done;
-	rc = memcmp(d, t->hashes + (size_t)piece * SHA1_LEN, SHA1_LEN) == 0;
-done:
-	EVP_MD_CTX_free(md);
-	return rc;
 }
 
 /* A relative path: no empty, "." or ".." component, no leading '/'. */
@@ -695,10 +724,8 @@ stored_init(struct event_base *base, struct chan *btd)
 	for (i = 0; i < TORRENT_BUCKETS; i++)
 		LIST_INIT(&buckets[i]);
 	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
-	    (check_md = EVP_MD_CTX_new()) == NULL)
+	    (ck.md = EVP_MD_CTX_new()) == NULL)
 		fatalx("%s: SHA-1", __func__);
-	if ((iobuf = malloc(STORED_READBACK)) == NULL)
-		fatal("%s", __func__);
 	if ((check_ev = evtimer_new(base, check_run, NULL)) == NULL)
 		fatalx("%s: event", __func__);
 	stored_flush_init(base);

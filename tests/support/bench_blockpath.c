@@ -3,9 +3,14 @@
  * process: a fake peerd fills down slots (one memcpy, as recv() would)
  * and hands them over in batches; stored's own code copies, writes,
  * hashes, returns the slots and sends verdicts; durable reports come
- * after the flusher's fdatasync.  Prints MiB/s and CPU s/GiB.
+ * after the flusher's fdatasync.  Prints MiB/s and CPU s/GiB, of the
+ * whole process and of the event loop's thread (the fake peerd's share
+ * included) apart from the hash and flush threads.
  *
- *   bench_blockpath DIR [MiB]
+ *   bench_blockpath DIR [MiB [check]]
+ *
+ * With "check", the data a previous run left in DIR is checked instead
+ * (recheck set): the time to TorrentChecked, and how many pieces passed.
  *
  * Every piece holds the same random bytes, so that one hash serves all
  * and the generator costs nothing while the clock runs.
@@ -46,6 +51,7 @@ static uint32_t			 npieces, next_piece, next_off;
 static uint32_t			 freeslots[ARENA_DOWN_SLOTS], nfree;
 static uint32_t			 verified, bad, durable;
 static int			 checked;
+static uint32_t			 checked_have;
 
 static void
 st_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
@@ -147,8 +153,14 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		errx(1, "btd channel: %s", why);
 	env = msg_unpack(&btd__stored_msg__descriptor, buf, len);
 	m = (const Btd__StoredMsg *)(const void *)env;
-	if (m->body_case == BTD__STORED_MSG__BODY_CHECKED)
+	if (m->body_case == BTD__STORED_MSG__BODY_CHECKED) {
+		size_t i;
+
+		for (i = 0; i < m->checked->have.len; i++)
+			checked_have += (uint32_t)__builtin_popcount(
+			    m->checked->have.data[i]);
 		checked = 1;
+	}
 	else if (m->body_case == BTD__STORED_MSG__BODY_DURABLE)
 		durable += (uint32_t)m->durable->n_pieces;
 	else if (m->body_case == BTD__STORED_MSG__BODY_TORRENT_ERROR)
@@ -191,11 +203,11 @@ now(void)
 }
 
 static double
-cpu(void)
+cpu(int who)
 {
 	struct rusage ru;
 
-	getrusage(RUSAGE_SELF, &ru);
+	getrusage(who, &ru);
 	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
@@ -207,7 +219,7 @@ main(int argc, char *argv[])
 	Btd__TorrentHashes	 th = BTD__TORRENT_HASHES__INIT;
 	Btd__FileDesc		 f = BTD__FILE_DESC__INIT, *fp = &f;
 	uint8_t			 ih[SHA1_LEN] = { 0 }, h[SHA1_LEN], *hashes;
-	double			 t0, c0, t1, c1, mib;
+	double			 t0, c0, m0, t1, c1, m1, mib;
 	uint32_t		 i, done;
 
 	if (argc < 2)
@@ -245,6 +257,10 @@ main(int argc, char *argv[])
 	ta.piece_length = PL;
 	ta.piece_count = npieces;
 	ta.total_size = f.length;
+	ta.recheck = argc > 3 && strcmp(argv[3], "check") == 0;
+	t0 = now();
+	c0 = cpu(RUSAGE_SELF);
+	m0 = cpu(RUSAGE_THREAD);
 	MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG, TORRENT_ADD, torrent_add,
 	    &ta, -1);
 	for (done = 0; done < npieces; done += STORED_HASHES_MSG_MAX) {
@@ -258,18 +274,31 @@ main(int argc, char *argv[])
 	}
 	while (!checked)
 		event_base_loop(base, EVLOOP_ONCE);
+	if (ta.recheck) {
+		t1 = now();
+		c1 = cpu(RUSAGE_SELF);
+		m1 = cpu(RUSAGE_THREAD);
+		printf("check of %u MiB: %.3f s, %.0f MiB/s, %.2f CPU s/GiB "
+		    "(event loop %.2f), %u of %u pieces\n", npieces, t1 - t0,
+		    npieces / (t1 - t0), (c1 - c0) / (npieces / 1024.0),
+		    (m1 - m0) / (npieces / 1024.0), checked_have, npieces);
+		return checked_have != npieces;
+	}
 	for (i = 0; i < ARENA_DOWN_SLOTS; i++)
 		freeslots[nfree++] = i;
 	t0 = now();
-	c0 = cpu();
+	c0 = cpu(RUSAGE_SELF);
+	m0 = cpu(RUSAGE_THREAD);
 	feed();
 	while (verified + bad < npieces)
 		event_base_loop(base, EVLOOP_ONCE);
 	t1 = now();
-	c1 = cpu();
-	printf("%u MiB: %.3f s, %.0f MiB/s, %.2f CPU s/GiB, %u bad\n",
-	    npieces, t1 - t0, npieces / (t1 - t0),
-	    (c1 - c0) / (npieces / 1024.0), bad);
+	c1 = cpu(RUSAGE_SELF);
+	m1 = cpu(RUSAGE_THREAD);
+	printf("%u MiB: %.3f s, %.0f MiB/s, %.2f CPU s/GiB (event loop "
+	    "%.2f), %u bad\n", npieces, t1 - t0, npieces / (t1 - t0),
+	    (c1 - c0) / (npieces / 1024.0), (m1 - m0) / (npieces / 1024.0),
+	    bad);
 	while (durable < verified)
 		event_base_loop(base, EVLOOP_ONCE);
 	printf("durable after %.3f s\n", now() - t0);

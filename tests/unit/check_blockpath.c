@@ -842,6 +842,26 @@ START_TEST(write_error)
 }
 END_TEST
 
+/* Verified bytes gone from disk: the read fails, the torrent errs. */
+START_TEST(read_error)
+{
+	char path[256];
+
+	add_torrent(NULL, 0);
+	write_piece(0, 0);
+	RUN_UNTIL(s.vok[0] == 1);
+	snprintf(path, sizeof(path), "%s/t/a", root);
+	ck_assert_int_eq(truncate(path, 100), 0);
+	block(0, 0, 0, 200, NULL);
+	send_reads();
+	RUN_UNTIL(s.reads == 1 && s.errors == 1);
+	ck_assert_int_eq(s.read_ok[0], 0);
+	ck_assert_str_eq(s.error, "read t/a: file is short");
+	ck_assert_int_eq(s.gones, 1);
+	ck_assert_int_eq(s.peer_violation, 0);
+}
+END_TEST
+
 /* A symlink planted in the download dir is never followed. */
 START_TEST(symlink_refused)
 {
@@ -1016,6 +1036,7 @@ START_TEST(many_files)
 			}
 		}
 	}
+	RUN_UNTIL(s.verdicts == MANY_PIECES);	/* hashing may lag the slots */
 	ck_assert_int_eq(s.verdicts, MANY_PIECES);
 	for (p = 0; p < MANY_PIECES; p++)
 		ck_assert_int_eq(s.vok[p], 1);
@@ -1198,6 +1219,7 @@ blockpath_suite(void)
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, fifo_refused);
+	tcase_add_test(errors, read_error);
 	tcase_add_test(errors, err_descriptors);
 	tcase_add_test(errors, err_torrent_add);
 	suite_add_tcase(su, core);

@@ -1,0 +1,193 @@
+/*
+ * stored_hash.c -- SHA-1 off the event loop: a worker thread that hashes
+ * the private copies of blocks, in the order they were submitted, while
+ * the event loop copies and writes the next ones.
+ *
+ * SHA-1 is most of stored's CPU (half of it with SHA-NI); on the event
+ * loop it would cap the block path at what one core hashes.  The worker
+ * gets jobs (a digest context, a buffer, a length, a done callback and
+ * its owner) through a ring; each context is updated by at most one
+ * thread at a time, since its owner (a partial piece in stored_block.c,
+ * the check in stored_torrent.c) touches it only when none of its jobs
+ * is outstanding.  Completed jobs come back through an eventfd: the
+ * event loop calls each job's done callback (accounting only), then
+ * stored_block_settle() and stored_check_settle(), where verdicts are
+ * made and checks go on.
+ *
+ * Buffers: STORED_HASH_BUFS of ARENA_SLOT_SIZE bytes, allocated once.  A
+ * job holds its buffer until it completes; stored_hash_buf() never fails:
+ * with every buffer out it waits for the worker and reaps (done callbacks
+ * only, never settle), so memory stays bounded and nothing is dropped.
+ *
+ * Rejected alternative: hashing on the event loop, with a pool of
+ * processes or threads only for checks.  Writing and hashing in parallel
+ * is what lets stored keep up with peerd on two cores.
+ */
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "arena.h"
+#include "log.h"
+#include "stored.h"
+
+struct hjob {
+	void		*md;		/* EVP_MD_CTX */
+	uint8_t		*buf;
+	uint32_t	 len;
+	void		(*done)(void *, uint32_t);
+	void		*owner;
+};
+
+static struct {
+	pthread_t	 thr;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work;		/* jobs queued */
+	pthread_cond_t	 done_cv;	/* jobs completed */
+	/* under mu */
+	struct hjob	 q[STORED_HASH_BUFS];	/* ring of queued jobs */
+	unsigned	 qhead, qn;
+	struct hjob	 done[STORED_HASH_BUFS];	/* completed, not reaped */
+	unsigned	 dn;
+	/* event loop only */
+	uint8_t		*bufs[STORED_HASH_BUFS];	/* free buffers */
+	unsigned	 nfree;
+	uint64_t	 out;		/* jobs submitted, not reaped */
+	int		 efd;
+	struct event	*ev;
+} hs = { .efd = -1 };
+
+static void *
+worker(void *arg)
+{
+	struct hjob	 j;
+	uint64_t	 one = 1;
+	int		 wake;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&hs.mu);
+		while (hs.qn == 0)
+			pthread_cond_wait(&hs.work, &hs.mu);
+		j = hs.q[hs.qhead];
+		pthread_mutex_unlock(&hs.mu);
+		if (EVP_DigestUpdate(j.md, j.buf, j.len) != 1)
+			fatalx("%s: SHA-1", __func__);
+		pthread_mutex_lock(&hs.mu);
+		hs.qhead = (hs.qhead + 1) % STORED_HASH_BUFS;
+		hs.qn--;
+		hs.done[hs.dn++] = j;
+		wake = hs.dn == 1;
+		pthread_cond_signal(&hs.done_cv);
+		pthread_mutex_unlock(&hs.mu);
+		/* One wake-up per batch the loop has not reaped yet. */
+		if (wake)
+			while (write(hs.efd, &one, sizeof(one)) == -1 &&
+			    errno == EINTR)
+				;
+	}
+	return NULL;
+}
+
+/* Take the completed jobs: buffers back, the owner told.  Returns their
+ * number. */
+static unsigned
+reap(int wait)
+{
+	static struct hjob	 got[STORED_HASH_BUFS];
+	unsigned		 n, i;
+
+	pthread_mutex_lock(&hs.mu);
+	while (wait && hs.dn == 0 && hs.qn > 0)
+		pthread_cond_wait(&hs.done_cv, &hs.mu);
+	n = hs.dn;
+	for (i = 0; i < n; i++)
+		got[i] = hs.done[i];
+	hs.dn = 0;
+	pthread_mutex_unlock(&hs.mu);
+	for (i = 0; i < n; i++) {
+		hs.bufs[hs.nfree++] = got[i].buf;
+		hs.out--;
+		got[i].done(got[i].owner, got[i].len);
+	}
+	return n;
+}
+
+static void
+ready(evutil_socket_t fd, short ev, void *arg)
+{
+	uint64_t v;
+
+	(void)ev;
+	(void)arg;
+	(void)read(fd, &v, sizeof(v));
+	(void)reap(0);
+	stored_block_settle();
+	stored_check_settle();
+}
+
+void
+stored_hash_init(struct event_base *base)
+{
+	unsigned	 i;
+	int		 e;
+
+	for (i = 0; i < STORED_HASH_BUFS; i++)
+		if ((hs.bufs[i] = malloc(ARENA_SLOT_SIZE)) == NULL)
+			fatal("%s", __func__);
+	hs.nfree = STORED_HASH_BUFS;
+	if ((hs.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("%s: eventfd", __func__);
+	pthread_mutex_init(&hs.mu, NULL);
+	pthread_cond_init(&hs.work, NULL);
+	pthread_cond_init(&hs.done_cv, NULL);
+	if ((e = pthread_create(&hs.thr, NULL, worker, NULL)) != 0) {
+		errno = e;
+		fatal("%s: hash thread", __func__);
+	}
+	hs.ev = event_new(base, hs.efd, EV_READ | EV_PERSIST, ready, NULL);
+	if (hs.ev == NULL || event_add(hs.ev, NULL) == -1)
+		fatalx("%s: event", __func__);
+}
+
+uint8_t *
+stored_hash_buf(void)
+{
+	while (hs.nfree == 0)
+		if (reap(1) == 0 && hs.out == 0)
+			fatalx("%s: every buffer is out, no job", __func__);
+	return hs.bufs[--hs.nfree];
+}
+
+void
+stored_hash_put(uint8_t *buf)
+{
+	hs.bufs[hs.nfree++] = buf;
+}
+
+void
+stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
+    void (*done)(void *, uint32_t), void *owner)
+{
+	struct hjob j = { md, buf, len, done, owner };
+
+	pthread_mutex_lock(&hs.mu);
+	/* Room: every queued job holds one of the STORED_HASH_BUFS. */
+	hs.q[(hs.qhead + hs.qn) % STORED_HASH_BUFS] = j;
+	if (hs.qn++ == 0)
+		pthread_cond_signal(&hs.work);
+	pthread_mutex_unlock(&hs.mu);
+	hs.out++;
+}
+
+uint64_t
+stored_hash_outstanding(void)
+{
+	return hs.out;
+}
