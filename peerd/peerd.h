@@ -57,6 +57,8 @@
 #define PEERD_BATCH_MAX		4096	/* blocks in one BlockWrite/Read */
 #define PEERD_SLOTS_LOW		8	/* free down slots kept back: below,
 					   piece payloads are not read */
+#define PEERD_BODY_BUDGET	(32U << 20)	/* split messages being
+						   assembled, all peers */
 
 /* ------------------------------------------------------------------ */
 /* peerd_wire.c: the peer wire codec (BEP 3, 6, 10), no I/O */
@@ -157,6 +159,8 @@ struct wire_parser {
 	size_t		 blen;
 	uint32_t	 left;		/* PAYLOAD, SKIP: bytes still to come */
 	uint32_t	 pbegin;	/* PAYLOAD: offset of the next byte */
+	size_t		*budget;	/* bytes body[] may still take, shared
+					   by every parser; NULL: no bound */
 	char		 err[96];
 };
 

@@ -59,6 +59,7 @@ struct peer_list		 conn_peers = TAILQ_HEAD_INITIALIZER(conn_peers);
 static TAILQ_HEAD(, peer)	 hungry = TAILQ_HEAD_INITIALIZER(hungry);
 static uint32_t			 nconns, ndialing, nhandshaking;
 static uint32_t			 next_peer_id = 1;
+static size_t			 body_budget = PEERD_BODY_BUDGET;
 static struct sockaddr_storage	 local[MAX_LOCAL];
 static int			 nlocal;
 static struct {
@@ -864,6 +865,7 @@ handshake_done(struct peer *p)
 	}
 	p->pp_init = 1;
 	wire_parser_init(&p->wp, t->npieces);
+	p->wp.budget = &body_budget;
 	if (p->incoming) {
 		nhandshaking--;
 		if (send_handshake(p) == -1)

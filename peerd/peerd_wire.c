@@ -59,12 +59,21 @@ wire_parser_init(struct wire_parser *p, uint32_t npieces)
 	p->state = WS_LEN;
 }
 
-void
-wire_parser_free(struct wire_parser *p)
+/* Let the body buffer go, and its bytes back to the budget. */
+static void
+body_release(struct wire_parser *p)
 {
+	if (p->budget != NULL)
+		*p->budget += p->bcap;
 	free(p->body);
 	p->body = NULL;
 	p->bcap = 0;
+}
+
+void
+wire_parser_free(struct wire_parser *p)
+{
+	body_release(p);
 }
 
 static enum wire_result
@@ -304,12 +313,20 @@ wire_parse(struct wire_parser *p, const uint8_t *buf, size_t len,
 				return r;
 			}
 			if (bl > p->bcap) {
-				uint8_t *nb = realloc(p->body, bl);
+				uint8_t *nb;
 
-				if (nb == NULL) {
+				if (p->budget != NULL &&
+				    *p->budget < bl - p->bcap) {
+					*used = off;
+					return wire_fail(p, "message of %u "
+					    "bytes: buffers full", p->mlen);
+				}
+				if ((nb = realloc(p->body, bl)) == NULL) {
 					*used = off;
 					return wire_fail(p, "out of memory");
 				}
+				if (p->budget != NULL)
+					*p->budget -= bl - p->bcap;
 				p->body = nb;
 				p->bcap = bl;
 			}
@@ -365,11 +382,8 @@ wire_parse(struct wire_parser *p, const uint8_t *buf, size_t len,
 		}
 	}
 need:
-	if (p->state == WS_LEN && p->hlen == 0 && p->bcap > WIRE_BODY_KEEP) {
-		free(p->body);
-		p->body = NULL;
-		p->bcap = 0;
-	}
+	if (p->state == WS_LEN && p->hlen == 0 && p->bcap > WIRE_BODY_KEEP)
+		body_release(p);
 	*used = off;
 	return WIRE_NEED;
 }
@@ -491,7 +505,7 @@ wire_build_extended(uint8_t *out, uint8_t ext_id, const uint8_t *payload,
 	put32(out, (uint32_t)(2 + len));
 	out[4] = WIRE_EXTENDED;
 	out[5] = ext_id;
-	memcpy(out + 6, payload, len);
+	memmove(out + 6, payload, len);	/* may be built in place */
 	return 6 + len;
 }
 

@@ -4,7 +4,8 @@
  * stored_map.c is plain C (no protobuf, no I/O) so that unit tests drive
  * it alone; the rest shares the torrent registry (stored_torrent.c), the
  * open-file cache (stored_cache.c), the durability flusher
- * (stored_flush.c) and the block path (stored_block.c).  None of them
+ * (stored_flush.c), the hash thread (stored_hash.c) and the block path
+ * (stored_block.c).  None of them
  * calls role.c: stored.c hands them the event base and the channels, so
  * that a test can drive them over socketpairs.
  */

@@ -75,15 +75,15 @@ struct partial {
 	uint32_t		 piece;
 	uint32_t		 size;		/* bytes in the piece */
 	uint32_t		 hashed;	/* [0, hashed) went into md */
-	uint32_t		 queued;	/* [0, queued) hashed or in jobs */
+	uint32_t		 queued;	/* [0, queued) hashed or out */
 	uint32_t		 inflight;	/* hash jobs not reaped */
 	int			 restart;	/* hash again from byte 0 once
 						   inflight is 0 */
 	int			 onready;	/* in lk.readyq */
-	int			 dead;		/* forgotten, jobs outstanding */
+	int			 dead;		/* forgotten, jobs out */
 	uint32_t		 nranges, cap;
 	struct range		*r;		/* written, sorted, disjoint */
-	EVP_MD_CTX		*md;		/* the worker's while inflight */
+	EVP_MD_CTX		*md;		/* the worker's if inflight */
 };
 
 LIST_HEAD(plist, partial);

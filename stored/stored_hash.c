@@ -53,7 +53,7 @@ static struct {
 	/* under mu */
 	struct hjob	 q[STORED_HASH_BUFS];	/* ring of queued jobs */
 	unsigned	 qhead, qn;
-	struct hjob	 done[STORED_HASH_BUFS];	/* completed, not reaped */
+	struct hjob	 done[STORED_HASH_BUFS];	/* done, not reaped */
 	unsigned	 dn;
 	/* event loop only */
 	uint8_t		*bufs[STORED_HASH_BUFS];	/* free buffers */

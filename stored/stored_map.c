@@ -44,7 +44,8 @@ smap_validate(const struct smap *m, char *err, size_t errlen)
 	for (i = 0; i < m->nfiles; i++) {
 		if (m->files[i].offset != pos) {
 			snprintf(err, errlen,
-			    "file %u at offset %llu, not %llu", i, (unsigned long long)m->files[i].offset,
+			    "file %u at offset %llu, not %llu", i,
+			    (unsigned long long)m->files[i].offset,
 			    (unsigned long long)pos);
 			return -1;
 		}

@@ -267,8 +267,9 @@ main(int argc, char *argv[])
 		th.torrent = 1;
 		th.first = done;
 		th.hashes.data = hashes + (size_t)done * SHA1_LEN;
-		th.hashes.len = (size_t)(npieces - done < STORED_HASHES_MSG_MAX ?
-		    npieces - done : STORED_HASHES_MSG_MAX) * SHA1_LEN;
+		th.hashes.len = (size_t)(npieces - done <
+		    STORED_HASHES_MSG_MAX ? npieces - done :
+		    STORED_HASHES_MSG_MAX) * SHA1_LEN;
 		MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG, TORRENT_HASHES,
 		    torrent_hashes, &th, -1);
 	}

@@ -172,9 +172,9 @@ main(int argc, char *argv[])
 		};
 		static const uint64_t lens[] = { 5000, 1, 0, 11383, 30000 };
 		static const int pads[] = { 0, 0, 0, 1, 0 };
-		static const uint32_t s[] = { 3, 1, 0, 2 }, p[] = { 0, 0, 1, 2 },
-		    o[] = { 16284, 0, 0, 100 }, l[] = { 100, 16284, 16384,
-		    13416 };
+		static const uint32_t s[] = { 3, 1, 0, 2 },
+		    p[] = { 0, 0, 1, 2 }, o[] = { 16284, 0, 0, 100 },
+		    l[] = { 100, 16284, 16384, 13416 };
 
 		open_seed(argv[1], "multi");
 		add(2, 5, paths, lens, pads, 16384, "t");

@@ -178,8 +178,9 @@ send_arena(int which, uint32_t slots, struct arena *mine)
 {
 	Btd__ArenaAttach	 aa = BTD__ARENA_ATTACH__INIT;
 	char			 err[128];
-	int			 fd = arena_memfd("test", ARENA_SLOT_SIZE, slots);
+	int			 fd;
 
+	fd = arena_memfd("test", ARENA_SLOT_SIZE, slots);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(arena_map(fd, ARENA_SLOT_SIZE, slots, 1, mine, err,
 	    sizeof(err)), 0);

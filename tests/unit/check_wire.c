@@ -564,6 +564,40 @@ START_TEST(ok_extended_max)
 }
 END_TEST
 
+/* Split messages share a budget: past it, an error, and it comes back. */
+START_TEST(err_budget)
+{
+	struct wire_parser	 p, q;
+	struct wire_msg		 m;
+	uint8_t			 b[6 + 100];
+	size_t			 budget = 150, used;
+
+	memset(b, 'x', sizeof(b));
+	wire_build_extended(b, 1, b + 6, 100);
+	wire_parser_init(&p, NPIECES);
+	wire_parser_init(&q, NPIECES);
+	p.budget = q.budget = &budget;
+	/* p assembles 101 bytes: the budget has 49 left. */
+	ck_assert_int_eq(wire_parse(&p, b, 10, &used, &m), WIRE_NEED);
+	ck_assert_uint_eq(budget, 49);
+	/* q cannot. */
+	ck_assert_int_eq(wire_parse(&q, b, 10, &used, &m), WIRE_ERROR);
+	ck_assert_str_eq(q.err, "message of 102 bytes: buffers full");
+	/* Whole in the buffer: nothing assembled, no budget needed. */
+	wire_parser_free(&q);
+	wire_parser_init(&q, NPIECES);
+	q.budget = &budget;
+	ck_assert_int_eq(wire_parse(&q, b, sizeof(b), &used, &m), WIRE_MSG);
+	ck_assert_uint_eq(budget, 49);
+	ck_assert_int_eq(wire_parse(&p, b + 10, sizeof(b) - 10, &used, &m),
+	    WIRE_MSG);
+	ck_assert_uint_eq(m.len, 100);
+	wire_parser_free(&p);
+	wire_parser_free(&q);
+	ck_assert_uint_eq(budget, 150);
+}
+END_TEST
+
 START_TEST(err_unknown_big)
 {
 	uint8_t b[5] = { 0x00, 0x02, 0x00, 0x01, 200 };
@@ -642,6 +676,7 @@ wire_suite(void)
 	tcase_add_test(errors, err_fixed_lengths);
 	tcase_add_test(errors, err_extended);
 	tcase_add_test(errors, err_unknown_big);
+	tcase_add_test(errors, err_budget);
 	tcase_add_test(errors, err_handshake);
 	tcase_add_test(errors, err_exths);
 	suite_add_tcase(s, core);
