@@ -65,14 +65,14 @@ UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
 
-.PHONY: all check unit integration demo install uninstall fuzz clean \
+.PHONY: all check unit integration demo bench install uninstall fuzz clean \
 	bootstrap bootstrap-test gen
 .SECONDARY:
 
 # Without the build's Debian packages, say which are missing and how to
 # install them, rather than fail later on a missing protoc-c or header.
 # The targets that install them first (check, demo) or need none skip it.
-ifeq ($(filter clean bootstrap bootstrap-test check demo uninstall,$(MAKECMDGOALS)),)
+ifeq ($(filter clean bootstrap bootstrap-test check demo bench uninstall,$(MAKECMDGOALS)),)
 DEPS_MISSING := $(shell sh mk/bootstrap.sh missing 2>&1 >/dev/null | tr '\n' ' ')
 ifneq ($(strip $(DEPS_MISSING)),)
 $(error $(DEPS_MISSING))
@@ -193,9 +193,14 @@ unit: $(UNIT_BINS)
 integration: all $(ASAN_BINS)
 	@sh tests/run.sh integration
 
-demo: bootstrap
+demo:
+	@sh mk/bootstrap.sh demo
 	@$(MAKE) --no-print-directory all
 	@sh mk/demo.sh
+
+bench: bootstrap-test
+	@$(MAKE) --no-print-directory all
+	@sh mk/bench.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

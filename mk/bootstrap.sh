@@ -5,6 +5,8 @@
 #                                build with make
 #   sh mk/bootstrap.sh build     what `make` needs (make bootstrap)
 #   sh mk/bootstrap.sh test      what `make check` needs too
+#   sh mk/bootstrap.sh demo      what `make demo` needs: the build's and
+#                                a tracker
 #   sh mk/bootstrap.sh missing [build|test]
 #                                only say what is missing (plain make)
 # As root the missing packages are installed with apt-get, showing each
@@ -20,18 +22,19 @@ protobuf-c-compiler libsqlite3-dev libseccomp-dev libssl-dev
 libcurl4-openssl-dev"
 test="check libsubunit-dev iproute2 util-linux procps python3 sqlite3 mandoc
 clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent
-opentracker"
+opentracker aria2 transmission-daemon"
 
 mode=${1:-quickstart}
 case "$mode" in
 quickstart|build) want=$build ;;
 test) want="$build $test" ;;
+demo) want="$build opentracker iproute2" ;;
 missing)
 	want=$build
 	[ "${2:-build}" = test ] && want="$build $test"
 	;;
 *)
-	echo "usage: sh mk/bootstrap.sh [build | test | missing [build|test]]" >&2
+	echo "usage: sh mk/bootstrap.sh [build | test | demo | missing [build|test]]" >&2
 	exit 2
 	;;
 esac
