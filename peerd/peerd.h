@@ -484,7 +484,7 @@ TAILQ_HEAD(peer_list, peer);
 extern struct peer_list conn_peers;	/* every connection */
 
 void	conn_init(struct event_base *);
-/* Close p and free it; p must not be used after. */
+/* Close p: all it holds is let go; p->dead stays readable this turn. */
 void	conn_close(struct peer *, const char *why);
 /* Queue bytes for p; -1 (and p closed) when its queue is over bound. */
 int	conn_send(struct peer *, const void *buf, size_t len);
