@@ -554,6 +554,7 @@ void	block_cancel(struct peer *, const struct wire_msg *);
 /* Up slots are free: read the blocks peers asked for. */
 void	block_pump_uploads(void);
 void	block_uploads_stop(struct peer *);
+void	block_uploads_kick(struct peer *);
 /* Forget p's blocks read but not started on the wire. */
 void	block_up_drop_unsent(struct peer *);
 /* The iovecs of block k of p's send queue. */

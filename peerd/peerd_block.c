@@ -439,6 +439,16 @@ uploader_add(struct peer *p)
 	}
 }
 
+/* p's send queue has room again: its queued requests may be read. */
+void
+block_uploads_kick(struct peer *p)
+{
+	if (p->nin > 0 && !p->dead) {
+		uploader_add(p);
+		block_pump_uploads();
+	}
+}
+
 void
 block_pump_uploads(void)
 {

@@ -1395,8 +1395,7 @@ peer_write(struct peer *p)
 		p->ooff = p->olen = 0;
 	if ((size_t)n == total && p->nup == 0 && p->olen == 0)
 		event_del(p->wev);
-	if (p->nin > 0)
-		block_pump_uploads();
+	block_uploads_kick(p);
 }
 
 static void
