@@ -270,7 +270,8 @@ struct pick_peer {
 	struct pick_req		*reqs;		/* ring, PEERD_QDEPTH_MAX */
 	uint32_t		 rhead;
 	uint32_t		 nreq;
-	struct pick_active	*last;		/* piece it was last given */
+	uint32_t		 last;		/* 1 + the piece it was last
+						   given, 0 none */
 	LIST_ENTRY(pick_peer)	 entry;		/* in t->peers */
 };
 
