@@ -52,7 +52,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role $(B)/tests/peerd_harness
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8 wire pick
+	   announce udpcodec utf8 wire pick slots
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 
 .PHONY: all check unit integration demo install fuzz clean bootstrap \
@@ -130,6 +130,8 @@ $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)
 $(B)/tests/check_wire: $(call aobj,peerd/peerd_wire.c)
 $(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
+$(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
+	peerd/peerd_wire.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
