@@ -673,7 +673,8 @@ conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
 	conn_dial();
 }
 
-static void
+/* Dial c; -1 when out of descriptors (c is worth trying later). */
+static int
 dial_one(struct torrent *t, const struct cand *c)
 {
 	struct peer	*p;
@@ -683,10 +684,13 @@ dial_one(struct torrent *t, const struct cand *c)
 	fd = socket(c->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			return -1;
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
 		    why);
-		return;
+		return 0;
 	}
 	if (connect(fd, (const struct sockaddr *)&c->ss, c->sslen) == -1 &&
 	    errno != EINPROGRESS) {
@@ -695,16 +699,17 @@ dial_one(struct torrent *t, const struct cand *c)
 		close(fd);
 		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
 		    why);
-		return;
+		return 0;
 	}
 	if ((p = peer_new(fd, &c->ss, c->sslen, 0)) == NULL) {
 		close(fd);
-		return;
+		return -1;
 	}
 	p->t = t;
 	p->source = c->source;
 	event_add(p->wev, NULL);	/* writable: connected */
 	log_debug("peer %s port %u: dialing", p->addr, p->port);
+	return 0;
 }
 
 void
@@ -731,7 +736,14 @@ conn_dial(void)
 			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
 			    (pick_complete(t->pick) && seed_known(t, &c.ss)))
 				continue;
-			dial_one(t, &c);
+			if (dial_one(t, &c) == -1) {
+				/* Out of descriptors: back to the queue. */
+				t->chead = (t->chead + PEERD_MAX_CANDIDATES -
+				    1) % PEERD_MAX_CANDIDATES;
+				t->cands[t->chead] = c;
+				t->ncands++;
+				return;
+			}
 		}
 	}
 }
