@@ -874,8 +874,12 @@ handshake_done(struct peer *p)
 	}
 	if (p->incoming) {
 		t = torrent_by_hash(hs.info_hash);
-		if (t == NULL || !t->ready || t->gone) {
+		if (t == NULL) {
 			conn_close(p, "handshake: unknown info-hash");
+			return -1;
+		}
+		if (!t->ready || t->gone) {
+			conn_close(p, "handshake: torrent not ready");
 			return -1;
 		}
 		if (torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS ||
