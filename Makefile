@@ -59,7 +59,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 	   $(B)/tests/probe_role $(B)/tests/peerd_harness $(B)/tests/fake_xfer
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
-	   announce udpcodec utf8 wire pick piecemap blockpath \
+	   announce udpcodec utf8 wire pick slots piecemap blockpath \
 	   storedrole progress
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
@@ -172,6 +172,8 @@ $(B)/tests/check_piecemap: $(call aobj,stored/stored_map.c)
 $(B)/tests/check_blockpath: $(call aobj,$(filter-out stored/stored.c,\
 	$(wildcard stored/*.c)))
 $(B)/tests/check_storedrole: $(B)/libexec/btd/stored
+$(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
+	peerd/peerd_wire.c)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"

@@ -270,7 +270,8 @@ struct pick_peer {
 	struct pick_req		*reqs;		/* ring, PEERD_QDEPTH_MAX */
 	uint32_t		 rhead;
 	uint32_t		 nreq;
-	struct pick_active	*last;		/* piece it was last given */
+	uint32_t		 last;		/* 1 + the piece it was last
+						   given, 0 none */
 	LIST_ENTRY(pick_peer)	 entry;		/* in t->peers */
 };
 
@@ -484,7 +485,7 @@ TAILQ_HEAD(peer_list, peer);
 extern struct peer_list conn_peers;	/* every connection */
 
 void	conn_init(struct event_base *);
-/* Close p and free it; p must not be used after. */
+/* Close p: all it holds is let go; p->dead stays readable this turn. */
 void	conn_close(struct peer *, const char *why);
 /* Queue bytes for p; -1 (and p closed) when its queue is over bound. */
 int	conn_send(struct peer *, const void *buf, size_t len);
@@ -554,6 +555,7 @@ void	block_cancel(struct peer *, const struct wire_msg *);
 /* Up slots are free: read the blocks peers asked for. */
 void	block_pump_uploads(void);
 void	block_uploads_stop(struct peer *);
+void	block_uploads_kick(struct peer *);
 /* Forget p's blocks read but not started on the wire. */
 void	block_up_drop_unsent(struct peer *);
 /* The iovecs of block k of p's send queue. */

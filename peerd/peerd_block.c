@@ -439,6 +439,16 @@ uploader_add(struct peer *p)
 	}
 }
 
+/* p's send queue has room again: its queued requests may be read. */
+void
+block_uploads_kick(struct peer *p)
+{
+	if (p->nin > 0 && !p->dead) {
+		uploader_add(p);
+		block_pump_uploads();
+	}
+}
+
 void
 block_pump_uploads(void)
 {
@@ -642,6 +652,8 @@ static void
 arenas_gone(void)
 {
 	struct peer	*p, *next;
+	uint32_t	 i;
+	int		 was_stalled;
 
 	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {
 		next = TAILQ_NEXT(p, all);
@@ -650,25 +662,37 @@ arenas_gone(void)
 			p->rslot = -1;
 			p->rdiscard = 1;
 		}
-		if (p->stalled) {
-			block_unstall(p);
-			p->rdiscard = 1;
-			conn_read_on(p);
-		}
 		if (p->nup > 0 && p->upq[p->uhead].off > 0) {
 			conn_close(p, "block path lost mid-block");
 			continue;
 		}
 		p->nup = 0;
 		p->nreads = 0;
-		p->nin = 0;
 		block_uploads_stop(p);
 		conn_hungry_del(p);
 		if (p->pp_init)
 			pick_drop_requests(&p->pp);
+		/* Its queued requests cannot be served (BEP 6: rejected). */
+		for (i = 0; i < p->nin && p->fast; i++) {
+			struct inreq *r = &p->inq[(p->ihead + i) % PEERD_REQQ];
+
+			if (conn_send_block(p, WIRE_REJECT, r->piece, r->begin,
+			    r->length) == -1)
+				break;
+		}
+		if (p->dead)
+			continue;	/* closed: output full */
+		p->nin = 0;
+		was_stalled = p->stalled;
+		if (was_stalled) {
+			/* Its payload is discarded; what it buffered goes on. */
+			block_unstall(p);
+			p->rdiscard = 1;
+			conn_read_on(p);
+			conn_process(p);
+		}
 	}
 }
-
 /* Add block k of the send queue to the iovecs. */
 void
 block_up_iov(struct peer *p, uint32_t k, struct iovec *iov, int *kind,

@@ -18,8 +18,9 @@
  * that came in the same read as the header before them are copied.
  *
  * Invariants: a bad message closes that connection, never the process;
- * every queue of a connection is bounded; conn_close() frees at once,
- * so no caller touches a peer after closing it.
+ * every queue of a connection is bounded; conn_close() releases all a
+ * connection holds at once but frees the struct only at the end of the
+ * loop's turn, so callers may test p->dead after any call.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -55,6 +56,8 @@ static int			 lfd[2] = { -1, -1 };
 static struct event		*lev[2];
 static struct event		*accept_timer;
 static struct event		*fill_ev;	/* conn_fill_all(), later */
+static struct event		*reap_ev;	/* frees closed peers */
+static TAILQ_HEAD(, peer)	 reaped = TAILQ_HEAD_INITIALIZER(reaped);
 struct peer_list		 conn_peers = TAILQ_HEAD_INITIALIZER(conn_peers);
 static TAILQ_HEAD(, peer)	 hungry = TAILQ_HEAD_INITIALIZER(hungry);
 static uint32_t			 nconns, ndialing, nhandshaking;
@@ -71,6 +74,7 @@ static uint32_t			 banned_ids[PEERD_MAX_BANS];	/* picker
 static uint32_t			 nbanned_ids, bidpos;
 
 static void	peer_read_cb(evutil_socket_t, short, void *);
+static void	reap(evutil_socket_t, short, void *);
 static void	peer_write_cb(evutil_socket_t, short, void *);
 static int	peer_fill(struct peer *);
 static void	peer_write(struct peer *);
@@ -374,7 +378,8 @@ conn_init(struct event_base *base)
 	arc4random_buf(our_id + 8, 12);
 	accept_timer = evtimer_new(base, accept_resume, NULL);
 	fill_ev = event_new(base, -1, 0, fill_later, NULL);
-	if (accept_timer == NULL || fill_ev == NULL)
+	reap_ev = event_new(base, -1, 0, reap, NULL);
+	if (accept_timer == NULL || fill_ev == NULL || reap_ev == NULL)
 		fatalx("conn_init: timer");
 }
 
@@ -577,10 +582,32 @@ conn_close(struct peer *p, const char *why)
 	wire_parser_free(&p->wp);
 	free(p->rbuf);
 	free(p->obuf);
-	free(p);
+	p->rbuf = p->obuf = NULL;
+	p->rlen = p->roff = p->olen = p->ooff = p->ocap = 0;
+	p->nin = 0;
+	/*
+	 * The struct itself lives until the end of this turn of the loop:
+	 * callers up the stack may still look at p->dead.
+	 */
+	TAILQ_INSERT_TAIL(&reaped, p, all);
+	event_active(reap_ev, EV_TIMEOUT, 0);
 	/* Others may use the requests it gave back. */
 	if (t != NULL && t->ready)
 		event_active(fill_ev, EV_TIMEOUT, 0);
+}
+
+static void
+reap(evutil_socket_t fd, short ev, void *arg)
+{
+	struct peer *p;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	while ((p = TAILQ_FIRST(&reaped)) != NULL) {
+		TAILQ_REMOVE(&reaped, p, all);
+		free(p);
+	}
 }
 
 /* ---- choking ---- */
@@ -646,7 +673,8 @@ conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
 	conn_dial();
 }
 
-static void
+/* Dial c; -1 when out of descriptors (c is worth trying later). */
+static int
 dial_one(struct torrent *t, const struct cand *c)
 {
 	struct peer	*p;
@@ -656,10 +684,13 @@ dial_one(struct torrent *t, const struct cand *c)
 	fd = socket(c->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			return -1;
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
 		    why);
-		return;
+		return 0;
 	}
 	if (connect(fd, (const struct sockaddr *)&c->ss, c->sslen) == -1 &&
 	    errno != EINPROGRESS) {
@@ -668,16 +699,17 @@ dial_one(struct torrent *t, const struct cand *c)
 		close(fd);
 		peerd_connect_result(t, (const struct sockaddr *)&c->ss, 0,
 		    why);
-		return;
+		return 0;
 	}
 	if ((p = peer_new(fd, &c->ss, c->sslen, 0)) == NULL) {
 		close(fd);
-		return;
+		return -1;
 	}
 	p->t = t;
 	p->source = c->source;
 	event_add(p->wev, NULL);	/* writable: connected */
 	log_debug("peer %s port %u: dialing", p->addr, p->port);
+	return 0;
 }
 
 void
@@ -704,7 +736,14 @@ conn_dial(void)
 			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
 			    (pick_complete(t->pick) && seed_known(t, &c.ss)))
 				continue;
-			dial_one(t, &c);
+			if (dial_one(t, &c) == -1) {
+				/* Out of descriptors: back to the queue. */
+				t->chead = (t->chead + PEERD_MAX_CANDIDATES -
+				    1) % PEERD_MAX_CANDIDATES;
+				t->cands[t->chead] = c;
+				t->ncands++;
+				return;
+			}
 		}
 	}
 }
@@ -835,8 +874,12 @@ handshake_done(struct peer *p)
 	}
 	if (p->incoming) {
 		t = torrent_by_hash(hs.info_hash);
-		if (t == NULL || !t->ready || t->gone) {
+		if (t == NULL) {
 			conn_close(p, "handshake: unknown info-hash");
+			return -1;
+		}
+		if (!t->ready || t->gone) {
+			conn_close(p, "handshake: torrent not ready");
 			return -1;
 		}
 		if (torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS ||
@@ -1368,8 +1411,7 @@ peer_write(struct peer *p)
 		p->ooff = p->olen = 0;
 	if ((size_t)n == total && p->nup == 0 && p->olen == 0)
 		event_del(p->wev);
-	if (p->nin > 0)
-		block_pump_uploads();
+	block_uploads_kick(p);
 }
 
 static void

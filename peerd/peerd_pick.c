@@ -300,8 +300,6 @@ purge_piece(struct pick_torrent *t, uint32_t piece)
 		}
 		pick_total -= pp->nreq - n;
 		pp->nreq = n;
-		if (pp->last != NULL && pp->last->piece == piece)
-			pp->last = NULL;
 	}
 }
 
@@ -313,7 +311,9 @@ active_drop(struct pick_torrent *t, uint32_t piece)
 
 	if (a == NULL)
 		return;
-	purge_piece(t, piece);
+	/* Only blocks still requested are named in rings: usually none. */
+	if (a->nblocks - a->nfree - a->ngot > 0)
+		purge_piece(t, piece);
 	if (a->partial)
 		TAILQ_REMOVE(&t->partial, a, pentry);
 	TAILQ_REMOVE(&t->active, a, entry);
@@ -631,7 +631,7 @@ take_block(struct pick_peer *pp, struct pick_active *a, uint64_t now,
 	out->length = pick_block_len(t, a->piece, out->begin);
 	out->sent_ms = now;
 	ring_push(pp, out->piece, out->begin, out->length, now);
-	pp->last = a;
+	pp->last = a->piece + 1;
 	return 1;
 }
 
@@ -674,7 +674,8 @@ pick_next(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 	if (pp->nreq >= PEERD_QDEPTH_MAX || t->nhave == t->npieces)
 		return 0;
 	/* 1. the piece it was last given */
-	if ((a = pp->last) != NULL && a->nfree > 0 &&
+	if (pp->last != 0 && (a = t->act[pp->last - 1]) != NULL &&
+	    a->nfree > 0 &&
 	    take_block(pp, a, now, out))
 		return 1;
 	/* 2. partial pieces */

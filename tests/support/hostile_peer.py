@@ -7,9 +7,10 @@ prefix 0xFFFFFFFF, a PIECE over a block, HAVE past the last piece,
 BITFIELD of the wrong length / spare bits set / sent late, a request
 flood, a wrong info-hash, no handshake at all (10 s), REJECT without
 the fast extension.  Each must end with the other side closing that
-connection.  Then an honest connection must still get the seeder's
-have_all and a requested block, which shows it kept running and
-serving.  Prints "ok - ..." / "not ok - ..." per case; exits 1 if any
+connection.  Then an honest connection that sends an extension message
+before its extended handshake, an extension id never offered and an
+unknown message id (all to be ignored) must still get a requested
+block, which shows the seeder kept running and serving.  Prints "ok - ..." / "not ok - ..." per case; exits 1 if any
 failed.
 """
 import hashlib
@@ -96,13 +97,17 @@ case("reject without the fast extension",
      msg(16, struct.pack(">III", 0, 0, 16384)), fast=False)
 case("have_all without the fast extension", msg(14), fast=False)
 
-# The honest one, after all that.
+# The honest one, after all that.  It first sends an extension message
+# before its extended handshake and one with an id never offered: both
+# are ignored, not fatal (HOSTILE.md), so it must still get its block.
 s = connect()
 s.settimeout(5)
 buf = b""
 try:
     while len(buf) < 68:
         buf += s.recv(65536)
+    s.sendall(msg(20, b"\x07garbage") + msg(20, b"\x00d1:pi7000ee") +
+              msg(20, b"\x63" + b"x" * 100) + msg(99, b"unknown id"))
     s.sendall(msg(2))  # interested
     plen = min(ti.piece_length(), ti.total_size())
     want = min(16384, plen)
@@ -126,7 +131,8 @@ try:
             break
         data += s.recv(65536)
     if got_unchoke:
-        print("ok - an honest peer still gets a block")
+        print("ok - an honest peer still gets a block (after unknown"
+              " extension and message ids)")
     else:
         print("not ok - an honest peer got no block")
         failed = 1

@@ -27,8 +27,8 @@
  * three seconds, as a stalled stored would, and print peerd's memory.
  * -C: play trackerd too, and give the -P peers as Candidates on that
  * channel instead of in the TorrentAdd; print WantPeers and
- * ConnectResult as they come.  -q: once a second, QueryPeers, and print
- * the PeersReply.
+ * ConnectResult as they come.  -q: once a second, and when half the
+ * pieces are in, QueryPeers, and print the PeersReply.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -100,6 +100,7 @@ static void	stored_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
 static void	attach_stored(void);
 static void	attach_trackerd(void);
+static void	query_cb(evutil_socket_t, short, void *);
 
 static void
 usage(void)
@@ -300,6 +301,11 @@ on_block_write(const Btd__BlockWrite *bw)
 	free(slots);
 	free(v);
 	free(vp);
+	if (query == 1 && nhave >= mi->piece_count / 2) {
+		/* Half way, while the seeders are still connected. */
+		query = 2;
+		query_cb(-1, 0, NULL);
+	}
 	if (restart_after && !restarted && nhave >= restart_after) {
 		restarted = 1;
 		event_active(restart_ev, EV_TIMEOUT, 0);
