@@ -63,9 +63,18 @@ timeout -k 2 150 transmission-cli -g "$T/trl" -w "$T/trl/dl" "$TOR" \
 TL=$!
 PIDS="$PIDS $TL"
 wait_for 20 sh -c "ss -ltn | grep -q ':7303 '"
-sleep 2
-SOCK=$SA ctl pause "$ID" >/dev/null
-SOCK=$SA ctl resume "$ID" >/dev/null
+# Transmission announces a moment after it listens; btd announces again
+# (pause, resume) until transmission appears among its candidates.
+tr_known() { SOCK=$SA ctl trackers "$ID" | grep -q '127.0.0.1:7303'; }
+i=0
+while [ $i -lt 10 ] && ! tr_known; do
+	sleep 2
+	SOCK=$SA ctl pause "$ID" >/dev/null
+	SOCK=$SA ctl resume "$ID" >/dev/null
+	wait_for 5 tr_known
+	i=$((i + 1))
+done
+check "btd learnt transmission's address from the tracker" tr_known
 check "transmission from btd: transmission finished" wait_for 120 dead "$TL"
 kill "$TL" 2>/dev/null
 check "transmission from btd: same bytes" same_data_but_empty "$T/trl/dl"

@@ -14,7 +14,9 @@ fi
 check "the system user btd exists (tests/run.sh, make install)" getent passwd btd
 bu=$(id -u btd) bg=$(id -g btd)
 
-btd_start o
+# Torrents are saved below $T, outside the download dir (btd.conf(5)).
+printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+btd_start o -c "$T/allow.conf"
 check "four roles running" wait_for 10 all_running
 check "stored runs as btd ($bu)" [ "$(role_field stored confinement | $PY -c "import ast,sys; print(ast.literal_eval(sys.stdin.read())['uid'])")" = "$bu" ]
 spid=$(role_pid stored)

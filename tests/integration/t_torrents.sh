@@ -185,6 +185,9 @@ ln -s "$T/elsewhere" "$S/multi/nested"
 stored_ok2() { [ "$(role_field stored state)" = running ]; }
 wait_for 10 stored_ok2
 out=$(ctl add "$T/mk_multi.torrent" -d "$S"); mid=$(echo "$out" | awk '{print $2}')
+# A new download root restarts stored: wait until it is back.
+sleep 0.5
+wait_for 10 stored_ok2
 out=$(ctl remove "$mid" --delete-data 2>&1); rc=$?
 check "delete through a symlinked dir: reported as an error" [ $rc = 1 ]
 check "delete through a symlinked dir: the error names the path" sh -c "echo '$out' | grep -q 'nested/a/b/deep.bin'"
