@@ -332,13 +332,14 @@ peerd_add(struct torrent *t, struct chan *c)
 static void
 set_error(struct torrent *t, const char *why)
 {
-	char *e;
+	char	*e, esc[ERROR_MAX * 4];
 
 	if ((e = strdup(why)) == NULL)
 		return;
 	free(t->error);
 	t->error = e;
-	log_warnx("%s: error: %s", t->hex, why);
+	log_warnx("%s: error: %s", t->hex, log_escape(esc, sizeof(esc), why,
+	    strlen(why)));
 	xfer_stop(t);
 	tracker_stop(t);
 	set_state(t, TEV_ERROR);
@@ -641,8 +642,18 @@ on_error(const Btd__TorrentError *m)
 		return -1;
 	if (t == NULL)
 		return 0;
+	/*
+	 * Kept as the UTF-8 it is (btctl and JSON escape it when shown),
+	 * cut on a character boundary.
+	 */
 	n = strlen(m->error);
-	log_escape(why, sizeof(why), m->error, n);
+	if (n > sizeof(why) - 1) {
+		n = sizeof(why) - 1;
+		while (n > 0 && ((unsigned char)m->error[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(why, m->error, n);
+	why[n] = '\0';
 	/* stored forgot it already: nothing more to tell it. */
 	t->st_send = ST_SEND_ADD;
 	set_error(t, why[0] != '\0' ? why : "stored gave no reason");
