@@ -98,6 +98,10 @@ check "complete: every piece" [ "$(sget "$ONE" "(j['pieces_have'], j['left'], fl
 check "complete: the time is recorded" [ "$(sget "$ONE" "j['completed'] > 1700000000")" = True ]
 check "complete: the log says each transition" sh -c "grep -q 'queued -> checking' '$LOG' && grep -q 'checking -> downloading' '$LOG' && grep -q 'downloading -> seeding' '$LOG'"
 check "complete: trackerd said event=completed" wait_for 10 grep -q "event=completed" "$T/tracker.log"
+# TorrentCounters: the completed announce carries peerd's counts, which
+# TorrentStart (at the add) had as 0.
+ann=$(grep "event=completed" "$T/tracker.log" | head -1)
+check "counters: the announce says left=0 and what was transferred" sh -c "echo '$ann' | grep -q 'left=0' && echo '$ann' | grep -Eq 'uploaded=[1-9]' && echo '$ann' | grep -Eq 'downloaded=[1-9]'"
 counted() { [ "$(sget "$ONE" "j['downloaded'] >= 16384 and j['uploaded'] >= 8192 and j['downloaded'] % 16384 == 0 and j['downloaded'] == 2 * j['uploaded']")" = True ]; }
 check "counters: PeerdStats add up" wait_for 5 counted
 check "counters: ratio is uploaded / downloaded" [ "$(sget "$ONE" "abs(j['ratio'] - j['uploaded'] / j['downloaded']) < 1e-9")" = True ]
