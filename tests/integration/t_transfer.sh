@@ -123,6 +123,11 @@ c=$(ctl trackers "$ONE" --json)
 check "candidates: trackerd offered them to peerd" wait_for 10 grep -q "fake: [0-9]* candidates from tracker" "$LOG"
 tried() { [ "$(pyget "$(ctl trackers "$ONE" --json)" "sum(p['attempts'] for p in j['peers']) >= 1 and any(p['last_result'] == 'refused' and p['failures'] >= 1 and p['last_attempt'] > 0 for p in j['peers'])")" = True ]; }
 check "candidates: ConnectResult fills their history" wait_for 10 tried
+# The first offer came from the announce; the fake tried its first and
+# asked for one more: the answer is one candidate, not the one tried.
+first=$(grep "fake: [0-9]* candidates from tracker" "$LOG" | head -1 | sed 's/.*, first //')
+check "WantPeers: answered with one candidate" wait_for 10 grep -q "fake: 1 candidates from tracker" "$LOG"
+check "WantPeers: not the one tried a moment ago" sh -c "! grep 'fake: 1 candidates from tracker' '$LOG' | grep -q 'first $first\$'"
 
 # Restart: the bitfield and counters come back from state.db.
 down=$(sget "$ONE" "j['downloaded']")
