@@ -197,3 +197,12 @@ ctl add "$T/one.torrent" >/dev/null
 check "bad bitfield: stored is killed for it" wait_for 10 grep -q "stored: protocol violation: unexpected message checked" "$LOG"
 check "bad bitfield: nothing claimed" [ "$(sget "$ONE" "j['pieces_have']")" = 0 ]
 check "bad bitfield: btd is up" alive "$BTD_PID"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+
+# peerd cannot start: peers says so instead of waiting.
+printf 'peerd_exec %s\n' "$T/no-such-peerd" >"$T/nopeerd.conf"
+btd_start nopeerd -c "$T/nopeerd.conf"
+ctl add "$T/one.torrent" >/dev/null
+out=$(ctl peers "$ONE" 2>&1); rc=$?
+check "peers without peerd: exit 1, says so" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'peerd is not running (see btctl status)'"
