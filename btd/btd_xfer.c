@@ -459,7 +459,6 @@ xfer_start(struct torrent *t)
 	if (!xfer_can_run(t))
 		return;
 	num_assign(t);
-	t->counters_sent = 0;
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
 		pump_stored();
