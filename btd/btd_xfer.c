@@ -76,6 +76,14 @@ static uint64_t			 run_down, run_up;	/* this run */
 static uint64_t			 total_down, total_up;	/* every run */
 static int			 totals_dirty;
 
+/* Running torrents by number (num_assign(), by_num()). */
+struct numidx {
+	uint32_t	 num;
+	struct torrent	*t;
+};
+static struct numidx		*ix;		/* sorted by num */
+static size_t			 nix, ixcap;
+
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
 
@@ -101,6 +109,9 @@ xfer_shutdown(void)
 		event_free(tick);
 		tick = NULL;
 	}
+	free(ix);
+	ix = NULL;
+	nix = ixcap = 0;
 }
 
 void
@@ -119,15 +130,66 @@ xfer_recheck_all(void)
 		    "will be checked in full", n, n == 1 ? "" : "s");
 }
 
+/*
+ * Running torrents by number, for the roles' messages (a PeerdStats
+ * names every running torrent once a second): numbers only grow, so
+ * appending keeps the index sorted and a lookup is a binary search.
+ */
+static void
+num_assign(struct torrent *t)
+{
+	struct numidx *n;
+
+	if (t->num != 0)
+		return;
+	if (last_num == UINT32_MAX)
+		fatalx("%s: torrent numbers exhausted", __func__);
+	if (nix == ixcap) {
+		ixcap = ixcap ? ixcap * 2 : 64;
+		if ((n = reallocarray(ix, ixcap, sizeof(*ix))) == NULL)
+			fatal("%s", __func__);
+		ix = n;
+	}
+	t->num = ++last_num;
+	ix[nix].num = t->num;
+	ix[nix].t = t;
+	nix++;
+}
+
+static size_t
+num_slot(uint32_t num)
+{
+	size_t lo = 0, hi = nix;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix[mid].num < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+num_release(struct torrent *t)
+{
+	size_t i = num_slot(t->num);
+
+	if (i < nix && ix[i].num == t->num) {
+		memmove(&ix[i], &ix[i + 1], (nix - i - 1) * sizeof(*ix));
+		nix--;
+	}
+	t->num = 0;
+}
+
 static struct torrent *
 by_num(uint32_t num)
 {
-	struct torrent *t;
+	size_t i = num_slot(num);
 
-	TAILQ_FOREACH(t, &torrents, entry)
-		if (t->num == num)
-			return t;
-	return NULL;
+	return i < nix && ix[i].num == num ? ix[i].t : NULL;
 }
 
 /*
@@ -270,13 +332,14 @@ peerd_add(struct torrent *t, struct chan *c)
 static void
 set_error(struct torrent *t, const char *why)
 {
-	char *e;
+	char	*e, esc[ERROR_MAX * 4];
 
 	if ((e = strdup(why)) == NULL)
 		return;
 	free(t->error);
 	t->error = e;
-	log_warnx("%s: error: %s", t->hex, why);
+	log_warnx("%s: error: %s", t->hex, log_escape(esc, sizeof(esc), why,
+	    strlen(why)));
 	xfer_stop(t);
 	tracker_stop(t);
 	set_state(t, TEV_ERROR);
@@ -395,12 +458,7 @@ xfer_start(struct torrent *t)
 
 	if (!xfer_can_run(t))
 		return;
-	if (t->num == 0) {
-		if (last_num == UINT32_MAX)
-			fatalx("%s: torrent numbers exhausted", __func__);
-		t->num = ++last_num;
-	}
-	t->counters_sent = 0;
+	num_assign(t);
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
 		pump_stored();
@@ -430,7 +488,7 @@ xfer_stop(struct torrent *t)
 	    torrent_remove, &sr, -1) == -1)
 		log_warn("stored: remove %s", t->hex);
 	log_debug("%s: torrent %u stopped", t->hex, t->num);
-	t->num = 0;
+	num_release(t);
 	t->st_send = ST_SEND_NONE;
 	t->rate_down = t->rate_up = 0;
 	t->peers = t->seeds = 0;
@@ -456,8 +514,7 @@ xfer_role_started(int role)
 	case BTD__ROLE__STORED:
 		TAILQ_FOREACH(t, &torrents, entry)
 			if (xfer_can_run(t)) {
-				if (t->num == 0)
-					t->num = ++last_num;
+				num_assign(t);
 				t->st_send = ST_SEND_ADD;
 			}
 		pump_stored();
@@ -467,8 +524,7 @@ xfer_role_started(int role)
 			break;
 		TAILQ_FOREACH(t, &torrents, entry)
 			if (xfer_can_run(t)) {
-				if (t->num == 0)
-					t->num = ++last_num;
+				num_assign(t);
 				peerd_add(t, c);
 			}
 		break;
@@ -585,8 +641,18 @@ on_error(const Btd__TorrentError *m)
 		return -1;
 	if (t == NULL)
 		return 0;
+	/*
+	 * Kept as the UTF-8 it is (btctl and JSON escape it when shown),
+	 * cut on a character boundary.
+	 */
 	n = strlen(m->error);
-	log_escape(why, sizeof(why), m->error, n);
+	if (n > sizeof(why) - 1) {
+		n = sizeof(why) - 1;
+		while (n > 0 && ((unsigned char)m->error[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(why, m->error, n);
+	why[n] = '\0';
 	/* stored forgot it already: nothing more to tell it. */
 	t->st_send = ST_SEND_ADD;
 	set_error(t, why[0] != '\0' ? why : "stored gave no reason");

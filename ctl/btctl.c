@@ -1067,10 +1067,11 @@ rate_str(uint64_t r)
 	return t;
 }
 
+/* The ETA for a person: "-" when unknown, and when nothing is left. */
 static char *
 eta_str(int64_t eta)
 {
-	return eta < 0 ? xasprintf("-") : duration((uint64_t)eta);
+	return eta <= 0 ? xasprintf("-") : duration((uint64_t)eta);
 }
 
 static char *

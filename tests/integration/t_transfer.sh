@@ -98,6 +98,10 @@ check "complete: every piece" [ "$(sget "$ONE" "(j['pieces_have'], j['left'], fl
 check "complete: the time is recorded" [ "$(sget "$ONE" "j['completed'] > 1700000000")" = True ]
 check "complete: the log says each transition" sh -c "grep -q 'queued -> checking' '$LOG' && grep -q 'checking -> downloading' '$LOG' && grep -q 'downloading -> seeding' '$LOG'"
 check "complete: trackerd said event=completed" wait_for 10 grep -q "event=completed" "$T/tracker.log"
+# TorrentCounters: the completed announce carries peerd's counts, which
+# TorrentStart (at the add) had as 0.
+ann=$(grep "event=completed" "$T/tracker.log" | head -1)
+check "counters: the announce says left=0 and what was transferred" sh -c "echo '$ann' | grep -q 'left=0' && echo '$ann' | grep -Eq 'uploaded=[1-9]' && echo '$ann' | grep -Eq 'downloaded=[1-9]'"
 counted() { [ "$(sget "$ONE" "j['downloaded'] >= 16384 and j['uploaded'] >= 8192 and j['downloaded'] % 16384 == 0 and j['downloaded'] == 2 * j['uploaded']")" = True ]; }
 check "counters: PeerdStats add up" wait_for 5 counted
 check "counters: ratio is uploaded / downloaded" [ "$(sget "$ONE" "abs(j['ratio'] - j['uploaded'] / j['downloaded']) < 1e-9")" = True ]
@@ -119,6 +123,11 @@ c=$(ctl trackers "$ONE" --json)
 check "candidates: trackerd offered them to peerd" wait_for 10 grep -q "fake: [0-9]* candidates from tracker" "$LOG"
 tried() { [ "$(pyget "$(ctl trackers "$ONE" --json)" "sum(p['attempts'] for p in j['peers']) >= 1 and any(p['last_result'] == 'refused' and p['failures'] >= 1 and p['last_attempt'] > 0 for p in j['peers'])")" = True ]; }
 check "candidates: ConnectResult fills their history" wait_for 10 tried
+# The first offer came from the announce; the fake tried its first and
+# asked for one more: the answer is one candidate, not the one tried.
+first=$(grep "fake: [0-9]* candidates from tracker" "$LOG" | head -1 | sed 's/.*, first //')
+check "WantPeers: answered with one candidate" wait_for 10 grep -q "fake: 1 candidates from tracker" "$LOG"
+check "WantPeers: not the one tried a moment ago" sh -c "! grep 'fake: 1 candidates from tracker' '$LOG' | grep -q 'first $first\$'"
 
 # Restart: the bitfield and counters come back from state.db.
 down=$(sget "$ONE" "j['downloaded']")
@@ -188,3 +197,12 @@ ctl add "$T/one.torrent" >/dev/null
 check "bad bitfield: stored is killed for it" wait_for 10 grep -q "stored: protocol violation: unexpected message checked" "$LOG"
 check "bad bitfield: nothing claimed" [ "$(sget "$ONE" "j['pieces_have']")" = 0 ]
 check "bad bitfield: btd is up" alive "$BTD_PID"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+
+# peerd cannot start: peers says so instead of waiting.
+printf 'peerd_exec %s\n' "$T/no-such-peerd" >"$T/nopeerd.conf"
+btd_start nopeerd -c "$T/nopeerd.conf"
+ctl add "$T/one.torrent" >/dev/null
+out=$(ctl peers "$ONE" 2>&1); rc=$?
+check "peers without peerd: exit 1, says so" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'peerd is not running (see btctl status)'"

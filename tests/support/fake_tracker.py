@@ -585,7 +585,7 @@ def handle_http(sock, addr, reqno, http_port, slow_seconds, sem):
                 detail.append("info_hash=" + (v.hex() if len(v) == 20
                                               else "bad:" + printable(v)))
             elif k in ("port", "event", "compact", "numwant", "left",
-                       "no_peer_id", "key"):
+                       "uploaded", "downloaded", "no_peer_id", "key"):
                 detail.append("%s=%s" % (k, printable(v)))
             elif k == "peer_id":
                 detail.append("peer_id=" + printable(v))

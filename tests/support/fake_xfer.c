@@ -19,8 +19,9 @@
  *   anything else       nothing more.
  * As peerd: every second a PeerdStats with fixed deltas for each
  * torrent it runs (STATS_DOWN, STATS_UP), a PeersReply with one peer to
- * every QueryPeers, a WantPeers to trackerd for every torrent added, and
- * a ConnectResult (refused) for the first of every Candidates.
+ * every QueryPeers, a WantPeers to trackerd for every torrent added, a
+ * ConnectResult (refused) for the first of every Candidates, and, once,
+ * a WantPeers for one more right after it.
  */
 #include <sys/queue.h>
 
@@ -323,18 +324,32 @@ peerd_trackerd(struct chan *c, const ProtobufCMessage *env)
 	    peer_trackerd_msg, env);
 	Btd__ConnectResult	 r = BTD__CONNECT_RESULT__INIT;
 
+	Btd__WantPeers		 w = BTD__WANT_PEERS__INIT;
+	static int		 asked;
+
 	if (m->body_case != BTD__PEER_TRACKERD_MSG__BODY_CANDIDATES)
 		return -1;
-	log_info("fake: %zu candidates from %s", m->candidates->n_peers,
-	    m->candidates->source);
-	if (m->candidates->n_peers == 0)
+	if (m->candidates->n_peers == 0) {
+		log_info("fake: 0 candidates from %s", m->candidates->source);
 		return 0;
+	}
+	log_info("fake: %zu candidates from %s, first %s port %u",
+	    m->candidates->n_peers, m->candidates->source,
+	    m->candidates->peers[0]->addr, m->candidates->peers[0]->port);
 	r.info_hash = m->candidates->info_hash;
 	r.peer = m->candidates->peers[0];
 	r.ok = 0;
 	r.result = (char *)(uintptr_t)"refused";
 	(void)MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
 	    CONNECT_RESULT, connect_result, &r, -1);
+	/* Once: room for one more, which must not be the one just tried. */
+	if (!asked && m->candidates->n_peers > 1) {
+		asked = 1;
+		w.info_hash = m->candidates->info_hash;
+		w.count = 1;
+		(void)MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+		    WANT_PEERS, want_peers, &w, -1);
+	}
 	return 0;
 }
 
