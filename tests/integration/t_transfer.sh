@@ -82,7 +82,7 @@ wait_for 10 dead "$BTD_PID"
 # --- With a stand-in stored and peerd --------------------------------
 cp "$B/tests/fake_xfer" "$T/fake_xfer_grow"
 cp "$B/tests/fake_xfer" "$T/fake_xfer"
-printf 'stored_exec %s\npeerd_exec %s\n' "$T/fake_xfer_grow" "$T/fake_xfer" >"$T/grow.conf"
+printf 'stored_exec %s\npeerd_exec %s\ndownload_dirs_allowed %s\n' "$T/fake_xfer_grow" "$T/fake_xfer" "$T" >"$T/grow.conf"
 btd_start fake -c "$T/grow.conf" -v
 S=$T/save
 out=$(ctl add "$T/one.torrent" -d "$S"); rc=$?
