@@ -268,6 +268,9 @@ struct proc {
 	char			 impl_name[64];
 	char			 impl_version[64];
 	struct proc_link	 links[ROLE_COUNT + 1];	/* by peer role */
+	char			*roots;		/* stored: its download roots at
+						   spawn, '\n'-separated, in the
+						   order of their descriptors */
 };
 
 void		 proc_init(struct event_base *, struct conf *, struct state *);

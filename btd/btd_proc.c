@@ -216,6 +216,31 @@ proc_exec_path(struct proc *p)
 	snprintf(p->exec, sizeof(p->exec), "%s/%s", BTD_LIBEXECDIR, p->name);
 }
 
+/*
+ * What stored's descriptors SANDBOX_ROOT_FD + i are: the roots of its
+ * policy, told in Config ("download_roots"), since they are opened in
+ * the child and stored cannot name them itself.
+ */
+static void
+proc_roots(struct proc *p, const struct sandbox_policy *pol)
+{
+	size_t	 len = 1, off = 0, n;
+	int	 i;
+
+	free(p->roots);
+	for (i = 0; i < pol->nrw_dirs; i++)
+		len += strlen(pol->rw_dirs[i]) + 1;
+	if ((p->roots = calloc(1, len)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < pol->nrw_dirs; i++) {
+		if (i > 0)
+			p->roots[off++] = '\n';
+		n = strlen(pol->rw_dirs[i]);
+		memcpy(p->roots + off, pol->rw_dirs[i], n);
+		off += n;
+	}
+}
+
 static void
 proc_policy(struct proc *p, struct sandbox_policy *pol)
 {
@@ -235,6 +260,7 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 		pol->kind = SANDBOX_STORED;
 		pol->nrw_dirs = torrent_roots(pol->rw_dirs, SANDBOX_MAX_DIRS);
 		pol->netns = 1;
+		proc_roots(p, pol);
 		break;
 	default:
 		pol->kind = SANDBOX_METAD;
@@ -598,7 +624,8 @@ proc_spawn(struct proc *p)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (i = 1; i < NSIG; i++)
 			signal(i, SIG_DFL);
-		efd = fcntl(ep[1], F_DUPFD_CLOEXEC, 10);
+		/* Above the descriptors of stored's roots. */
+		efd = fcntl(ep[1], F_DUPFD_CLOEXEC, SANDBOX_FD_FREE);
 		if (efd == -1 || dup2(devnull, 0) == -1 ||
 		    dup2(logw, 1) == -1 || dup2(logw, 2) == -1 ||
 		    dup2(sv[1], ROLE_FD_BTD) == -1)
@@ -705,12 +732,12 @@ static void
 send_config(struct proc *p)
 {
 	Btd__Config	 c = BTD__CONFIG__INIT;
-	Btd__Setting	 s[16], *sp[16];
+	Btd__Setting	 s[32], *sp[32];
 	const char	*k;
 	size_t		 n = 0;
 	int		 i;
 
-	for (i = 0; (k = conf_key(i)) != NULL && n < 15; i++) {
+	for (i = 0; (k = conf_key(i)) != NULL && n < 30; i++) {
 		if (strstr(k, "_exec") != NULL)
 			continue;
 		btd__setting__init(&s[n]);
@@ -724,6 +751,13 @@ send_config(struct proc *p)
 	s[n].value = peer_id_hex;
 	sp[n] = &s[n];
 	n++;
+	if (p->role == BTD__ROLE__STORED && p->roots != NULL) {
+		btd__setting__init(&s[n]);
+		s[n].key = (char *)(uintptr_t)"download_roots";
+		s[n].value = p->roots;
+		sp[n] = &s[n];
+		n++;
+	}
 	c.settings = sp;
 	c.n_settings = n;
 	c.verbose = (uint32_t)verbose_level();

@@ -361,26 +361,6 @@ ll_allow(int rfd, const char *path, uint64_t access, int optional,
 	return rc;
 }
 
-/*
- * A download root: a directory named by its own path, never a symlink
- * to one (the rule would then cover wherever the link points).
- */
-static int
-ll_allow_dir(int rfd, const char *path, uint64_t access, char *err,
-    size_t errlen)
-{
-	int	 fd, rc;
-
-	if ((fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return sbx_err(err, errlen, "landlock: %s: %s", path,
-		    errno == ENOTDIR ? "not a directory (or a symlink)" :
-		    strerror(errno));
-	rc = ll_allow_fd(rfd, fd, path, access, err, errlen);
-	close(fd);
-	return rc;
-}
-
 static int
 ll_allow_list(int rfd, const struct ll_path *list, size_t n, char *err,
     size_t errlen)
@@ -446,9 +426,10 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 		if (p->nrw_dirs < 0 || p->nrw_dirs > SANDBOX_MAX_DIRS)
 			return sbx_err(err, errlen,
 			    "landlock: %d download dirs", p->nrw_dirs);
+		/* The descriptors sandbox_exec() opened (roots_open()). */
 		for (n = 0; n < p->nrw_dirs; n++)
-			if (ll_allow_dir(rfd, p->rw_dirs[n], ll_fs_rights(abi),
-			    err, errlen) == -1)
+			if (ll_allow_fd(rfd, SANDBOX_ROOT_FD + n, p->rw_dirs[n],
+			    ll_fs_rights(abi), err, errlen) == -1)
 				return -1;
 		break;
 	case SANDBOX_METAD:
@@ -912,6 +893,48 @@ drop_root(const struct sandbox_policy *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * stored: open every download root, still with btd's rights, at
+ * SANDBOX_ROOT_FD + i, inherited across the exec.  A root that is not a
+ * directory of its own name (a symlink, a file, missing) fails the
+ * start.  *exec_fd moves above the roots first.
+ */
+static int
+roots_open(const struct sandbox_policy *p, int *exec_fd, char *err,
+    size_t errlen)
+{
+	int	 fd, i;
+
+	if (p->kind != SANDBOX_STORED)
+		return 0;
+	if (p->nrw_dirs < 0 || p->nrw_dirs > SANDBOX_MAX_DIRS)
+		return sbx_err(err, errlen, "roots: %d download dirs",
+		    p->nrw_dirs);
+	if (*exec_fd < SANDBOX_FD_FREE) {
+		if ((fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE)) ==
+		    -1)
+			return sbx_err(err, errlen, "exec: dup: %s",
+			    strerror(errno));
+		close(*exec_fd);
+		*exec_fd = fd;
+	}
+	for (i = 0; i < p->nrw_dirs; i++) {
+		fd = open(p->rw_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY);
+		if (fd == -1)
+			return sbx_err(err, errlen, "download dir %s: %s",
+			    p->rw_dirs[i], errno == ENOTDIR ?
+			    "not a directory (or a symlink)" :
+			    strerror(errno));
+		if (fd != SANDBOX_ROOT_FD + i) {
+			if (dup2(fd, SANDBOX_ROOT_FD + i) == -1)
+				return sbx_err(err, errlen, "roots: dup2: %s",
+				    strerror(errno));
+			close(fd);
+		}
+	}
+	return 0;
+}
+
 int
 sandbox_exec(const struct sandbox_policy *p, char *const argv[],
     char *const envp[], char *err, size_t errlen)
@@ -928,6 +951,8 @@ sandbox_exec(const struct sandbox_policy *p, char *const argv[],
 		return sbx_err(err, errlen, "exec: %s: %s", p->exec,
 		    strerror(errno));
 	close_others(p, exec_fd);
+	if (roots_open(p, &exec_fd, err, errlen) == -1)
+		return -1;
 	if (lim_apply(p->kind, err, errlen) == -1)
 		return -1;
 	if (geteuid() == 0 && drop_root(p, err, errlen) == -1)

@@ -34,6 +34,16 @@ enum sandbox_kind {
 };
 
 #define SANDBOX_MAX_DIRS	64	/* download roots of stored */
+/*
+ * stored's download roots are open at exec, as O_PATH directory
+ * descriptors SANDBOX_ROOT_FD, SANDBOX_ROOT_FD + 1, ... in rw_dirs
+ * order: opened before the uid change, so a root below a 0700
+ * directory such as /root works, and the Landlock rules are built from
+ * the same descriptors.  Keep other descriptors of the child above
+ * SANDBOX_FD_FREE.
+ */
+#define SANDBOX_ROOT_FD		4
+#define SANDBOX_FD_FREE		(SANDBOX_ROOT_FD + SANDBOX_MAX_DIRS)
 
 struct sandbox_policy {
 	enum sandbox_kind	 kind;

@@ -14,6 +14,7 @@
  * tests drive them without a role runtime.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.pb-c.h"
 #include "peer_stored.pb-c.h"
@@ -50,6 +51,14 @@ peer_down(int peer)
 		stored_link_down();
 }
 
+/* Config: which inherited descriptor is which download root. */
+static void
+config(const char *key, const char *value)
+{
+	if (strcmp(key, "download_roots") == 0)
+		stored_roots_inherited(value);
+}
+
 static const struct role_def stored_def = {
 	.name = "stored",
 	.role = BTD__ROLE__STORED,
@@ -63,6 +72,7 @@ static const struct role_def stored_def = {
 	.npeers = 1,
 	.peer_up = peer_up,
 	.peer_down = peer_down,
+	.config = config,
 };
 
 int

@@ -204,6 +204,11 @@ void		 stored_cache_drop(struct torrent *);
 int		 stored_cache_take_dirty(int (*fn)(int fd, uint32_t torrent,
 		    uint32_t file));
 /* The descriptor of a download root (cached, borrowed), or -1. */
+/*
+ * The download roots btd opened for stored at exec: lines of paths,
+ * the i-th at descriptor SANDBOX_ROOT_FD + i (lib/sandbox.h).
+ */
+void		 stored_roots_inherited(const char *lines);
 int		 stored_root_fd(const char *root);
 /* mkdir -p the parents of path beneath dirfd. */
 int		 stored_mkparents(int dirfd, const char *path);

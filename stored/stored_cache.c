@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "stored.h"
 
 #define FILE_MODE	0644	/* new files; the umask applies */
@@ -48,15 +49,49 @@ static int			 cache_ready;
 struct root {
 	char	*path;
 	int	 fd;
+	int	 inherited;	/* opened by btd: never closed or replaced */
 };
 static struct root		 roots[STORED_ROOTS_MAX];
 static unsigned			 roots_next;	/* replaced when full */
+static int			 roots_inherited; /* btd's table is in */
+
+void
+stored_roots_inherited(const char *lines)
+{
+	const char	*p = lines, *nl;
+	struct root	*r;
+	size_t		 n;
+	int		 i;
+
+	for (i = 0; i < SANDBOX_MAX_DIRS && *p != '\0'; i++, p = nl + 1) {
+		nl = strchrnul(p, '\n');
+		n = (size_t)(nl - p);
+		/* A Config may come again: the table is made once. */
+		if (roots_inherited)
+			break;
+		if (n == 0 || p[0] != '/' || i >= STORED_ROOTS_MAX)
+			break;
+		r = &roots[i];
+		if (r->path != NULL) {
+			free(r->path);
+			close(r->fd);
+		}
+		if ((r->path = strndup(p, n)) == NULL)
+			fatal("%s", __func__);
+		r->fd = SANDBOX_ROOT_FD + i;
+		r->inherited = 1;
+		log_debug("download root %s at fd %d", r->path, r->fd);
+		if (*nl == '\0')
+			break;
+	}
+	roots_inherited = 1;
+}
 
 int
 stored_root_fd(const char *path)
 {
 	struct root	*r;
-	unsigned	 i;
+	unsigned	 i, n;
 	int		 fd;
 
 	if (path == NULL || path[0] != '/') {
@@ -66,14 +101,25 @@ stored_root_fd(const char *path)
 	for (i = 0; i < STORED_ROOTS_MAX; i++)
 		if (roots[i].path != NULL && strcmp(roots[i].path, path) == 0)
 			return roots[i].fd;
-	/* The administrator's directory, opened as it is. */
+	/*
+	 * Not one btd opened for us (a test harness, or a root added
+	 * since): the administrator's directory, opened as it is.
+	 */
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	for (i = 0; i < STORED_ROOTS_MAX; i++)
 		if (roots[i].path == NULL)
 			break;
-	if (i == STORED_ROOTS_MAX)
+	for (n = 0; i == STORED_ROOTS_MAX && n < STORED_ROOTS_MAX; n++) {
 		i = roots_next++ % STORED_ROOTS_MAX;
+		if (roots[i].inherited)
+			i = STORED_ROOTS_MAX;	/* never replaced */
+	}
+	if (i == STORED_ROOTS_MAX) {
+		close(fd);
+		errno = EMFILE;
+		return -1;
+	}
 	r = &roots[i];
 	if (r->path != NULL) {
 		free(r->path);

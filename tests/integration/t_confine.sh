@@ -172,13 +172,13 @@ stop
 
 # Confinement that cannot be applied: the role is not started (fail
 # closed) and status says why.  A download dir that is a regular file
-# cannot carry Landlock's directory rules.
+# cannot be opened as a directory, for stored or for its Landlock rules.
 touch "$T/notadir"
 btd_start failclosed -D "$T/notadir" -p 17002
 stored_failed() { [ "$(role_field stored state)" = failed ]; }
 check "fail closed: stored is failed, not running" wait_for 10 stored_failed
 check "fail closed: stored has no pid" [ "$(role_pid stored)" = 0 ]
-check "fail closed: status names the layer" sh -c "'$BTCTL' -s '$SOCK' status --json | grep -q '\"last_exit\": \"landlock: '"
+check "fail closed: status names the layer" sh -c "'$BTCTL' -s '$SOCK' status --json | grep -q '\"last_exit\": \"download dir '"
 check "fail closed: the plain status shows it too" sh -c "'$BTCTL' -s '$SOCK' status | grep stored | grep -q 'landlock'"
 check "fail closed: the other roles run" [ "$(role_field metad state)" = running ]
 ctl restart stored >/dev/null
@@ -194,4 +194,4 @@ mkdir -p "$T/realdl"
 ln -s "$T/realdl" "$T/linkdl"
 btd_start symlinkdl -D "$T/linkdl" -p 17003
 check "symlinked download dir: stored is failed" wait_for 10 stored_failed
-check "symlinked download dir: status says why" sh -c "'$BTCTL' -s '$SOCK' status --json | grep -q 'landlock: $T/linkdl: not a directory (or a symlink)'"
+check "symlinked download dir: status says why" sh -c "'$BTCTL' -s '$SOCK' status --json | grep -q 'download dir $T/linkdl: not a directory (or a symlink)'"
