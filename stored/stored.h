@@ -124,6 +124,7 @@ struct tfile {
 	char		*path;		/* dir/path, relative to the root */
 	int64_t		 disk_size;	/* while checking: -1 missing */
 	int		 slot;		/* in the open-file cache, or -1 */
+	int		 symlink;	/* BEP 47 "l" entry: never created */
 	int		 ck_sync;	/* a piece verified by the check
 					   touches it: synced before
 					   TorrentChecked */

@@ -265,12 +265,24 @@ check_done(struct torrent *t)
 	TAILQ_REMOVE(&checkq, t, checkq);
 	t->state = T_READY;
 	for (i = 0; i < t->map.nfiles; i++) {
-		if (t->mfiles[i].length != 0 || t->mfiles[i].pad)
+		if (t->mfiles[i].length != 0 || t->mfiles[i].pad ||
+		    t->files[i].symlink)
 			continue;
-		if ((rootfd = stored_root_fd(t->root)) == -1 ||
-		    stored_mkparents(rootfd, t->files[i].path) == -1 ||
+		if ((rootfd = stored_root_fd(t->root)) == -1) {
+			torrent_fail(t, "create %s: %s", t->files[i].path,
+			    strerror(errno));
+			return;
+		}
+		/* One that is there already (placed by an administrator). */
+		fd = stored_open_beneath(rootfd, t->files[i].path,
+		    O_PATH | O_NOFOLLOW, 0);
+		if (fd != -1) {
+			close(fd);
+			continue;
+		}
+		if (stored_mkparents(rootfd, t->files[i].path) == -1 ||
 		    (fd = stored_open_beneath(rootfd, t->files[i].path,
-		    O_WRONLY | O_CREAT, 0644)) == -1) {
+		    O_WRONLY | O_CREAT | O_NONBLOCK, 0644)) == -1) {
 			torrent_fail(t, "create %s: %s", t->files[i].path,
 			    strerror(errno));
 			return;
@@ -582,6 +594,8 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 		t->mfiles[i].offset = fd->offset;
 		t->mfiles[i].length = fd->length;
 		t->mfiles[i].pad = fd->pad;
+		t->files[i].symlink = fd->attr != NULL &&
+		    strchr(fd->attr, 'l') != NULL;
 	}
 	if (smap_validate(&t->map, err, errlen) == -1)
 		goto fail;

@@ -50,7 +50,19 @@ upload_is() { [ $(( $(tfield "$1" "$2" uploaded) - $3 )) -eq "$4" ]; }
 check "btd from btd: the seeder's upload equals the leecher's download" \
     wait_for 5 upload_is "$SA" "$ID" "$up0" "$down_b"
 
-# 4. After a restart, a complete torrent seeds again with nothing
+# 4. A torrent added where its data already is: checked, then seeded,
+# with nothing downloaded.
+mkdir -p "$T/inplace"
+cp -r "$SEED/pay" "$T/inplace/"
+printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+btd_start c -p 7213 -c "$T/allow.conf"
+ctl add "$TOR" -d "$T/inplace" >/dev/null
+check "data in place: seeding" wait_for 20 seeding "$SOCK" "$ID"
+check "data in place: every piece verified" [ "$(tfield "$SOCK" "$ID" progress | cut -c1)" = 1 ]
+check "data in place: nothing downloaded" [ "$(tfield "$SOCK" "$ID" downloaded)" -eq 0 ]
+ctl shutdown >/dev/null
+
+# 5. After a restart, a complete torrent seeds again with nothing
 # downloaded.
 SOCK=$SB ctl shutdown >/dev/null
 wait_for 10 dead "$PB"
