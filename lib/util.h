@@ -35,6 +35,12 @@ uint64_t util_now_ms(void);
 uint64_t util_backoff_ms(int attempt, uint64_t first_ms, uint64_t cap_ms);
 
 /*
+ * Decode exactly 2 * n hex digits (either case) of s into out; 0, or -1
+ * when s is not that.
+ */
+int	 util_unhex(const char *s, uint8_t *out, size_t n);
+
+/*
  * Format one error line into err (errlen bytes, cut to fit); nothing if
  * err is NULL or errlen is 0, so callers pass on what they were given.
  */

@@ -223,30 +223,6 @@ ban(const struct peer *p)
 
 /* ---- configuration and listening ---- */
 
-static int
-unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t	 i;
-	int	 hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		hi = s[2 * i];
-		lo = s[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' :
-		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
-		    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' :
-		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
-		    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static void	accept_cb(evutil_socket_t, short, void *);
 
 static void
@@ -330,7 +306,7 @@ conn_config(const char *key, const char *value)
 	unsigned long	 n;
 
 	if (strcmp(key, "peer_id") == 0) {
-		if (unhex(value, our_id, 20) == -1)
+		if (util_unhex(value, our_id, 20) == -1)
 			log_warnx("config: bad peer_id");
 		else
 			have_id = 1;

@@ -43,6 +43,7 @@
 
 #include "chan.h"
 #include "log.h"
+#include "util.h"
 #include "msg.h"
 #include "role.h"
 #include "trackerd.h"
@@ -156,34 +157,12 @@ torrents_init(struct event_base *b)
 	arc4random_buf(peer_id + 8, 12);
 }
 
-static int
-unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t	i;
-	int	hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		hi = s[2 * i];
-		lo = s[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' : hi >= 'a' &&
-		    hi <= 'f' ? hi - 'a' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' : lo >= 'a' &&
-		    lo <= 'f' ? lo - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 void
 torrents_config(const char *k, const char *v)
 {
 	long n;
 
-	if (strcmp(k, "peer_id") == 0 && unhex(v, peer_id, 20) == -1)
+	if (strcmp(k, "peer_id") == 0 && util_unhex(v, peer_id, 20) == -1)
 		log_warnx("config: bad peer_id");
 	if (strcmp(k, "peer_port") == 0) {
 		n = strtol(v, NULL, 10);

@@ -103,7 +103,7 @@ stop "$S1"
 
 # python3-libtorrent on either side.
 mkdir lt
-timeout -k 2 60 $PY "$TOP/tests/interop/lt_seed.py" t.torrent seed 7109 50 \
+timeout -k 2 60 $PY "$TOP/tests/interop/lt_peer.py" seed t.torrent seed 7109 --seconds 50 \
     >lts.log 2>&1 &
 LTS=$!
 PIDS="$PIDS $LTS"

@@ -61,7 +61,7 @@ check "udp: b found a" wait_for 10 has_peer "$SB" "$UA" 7101
 check "udp: the scrape counted the torrent's peers" wait_for 10 sh -c "[ \"\$('$BTCTL' -s '$SB' trackers $UA --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"trackers\"][0][\"leechers\"])')\" -ge 1 ]"
 
 # A libtorrent peer announcing to the same tracker is a candidate.
-$PY tests/interop/lt_seed.py "$T/http.torrent" "$D" 7150 120 >"$T/lt.out" 2>&1 &
+$PY tests/interop/lt_peer.py seed "$T/http.torrent" "$D" 7150 --seconds 120 >"$T/lt.out" 2>&1 &
 PIDS="$PIDS $!"
 check "libtorrent announced" wait_for 20 grep -q announced "$T/lt.out"
 SOCK=$SA ctl restart trackerd >/dev/null

@@ -10,6 +10,8 @@ import sys
 
 import libtorrent as lt
 
+from gen_corpus import benc
+
 PL = 16384
 FILES = [
     (["..", "up.bin"], 40000),
@@ -19,19 +21,6 @@ FILES = [
     (["plain.bin"], 30000),
 ]
 
-
-def benc(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(benc(x) for x in v) + b"e"
-    items = sorted((k.encode() if isinstance(k, str) else k, x)
-                   for k, x in v.items())
-    return b"d" + b"".join(benc(k) + benc(x) for k, x in items) + b"e"
 
 
 def content(i, n):
