@@ -277,8 +277,13 @@ check_done(struct torrent *t)
 		fd = stored_open_beneath(rootfd, t->files[i].path,
 		    O_PATH | O_NOFOLLOW, 0);
 		if (fd != -1) {
+			struct stat st;
+			int reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+
 			close(fd);
-			continue;
+			if (reg)
+				continue;
+			/* Anything else fails below, as it would be written. */
 		}
 		if (stored_mkparents(rootfd, t->files[i].path) == -1 ||
 		    (fd = stored_open_beneath(rootfd, t->files[i].path,
