@@ -15,10 +15,10 @@ Options:
                    needed then
   --exit           leech: exit once done
   --stats FILE     at exit, write "uploaded=N downloaded=N" (payload bytes)
-  --checked        seed: print "checked" once the torrent is seeding
 
 DHT, LSD, UPnP and NAT-PMP are off; the listen address is 127.0.0.1.
-Prints "announced" once a tracker answered.
+Prints "announced" once a tracker answered, and for a seeder "checked"
+once it is seeding.
 """
 import resource
 import sys
@@ -46,8 +46,6 @@ def main():
             exit_done = True
         elif a == "--stats":
             stats = args[i + 1]; i += 1
-        elif a == "--checked":
-            pass
         else:
             sys.exit("lt_peer.py: unknown option %s" % a)
         i += 1
