@@ -372,10 +372,16 @@ static int
 try_bind(long port)
 {
 	struct sockaddr_in	 sin;
-	int			 s, rc, saved;
+	int			 s, rc, saved, one = 1;
 
 	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
+	/*
+	 * Three probes try the same port at once; none listens, so with
+	 * SO_REUSEADDR on each they do not refuse one another and only
+	 * the sandbox can.
+	 */
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
