@@ -225,6 +225,8 @@ const char	*conf_operator_download_dir(const struct conf *);
 /* stored's uid and gid: download_user/group as root, else btd's own. */
 int		 owner_resolve(const struct conf *, uid_t *, gid_t *,
 		    char *err, size_t errlen);
+int		 owner_role_ids(const struct conf *, int, const char *,
+	    uid_t *, gid_t *, char *, size_t);
 /*
  * Before remove --delete-data: -1 with the reason if stored, as
  * uid/gid, could not delete one of paths (below root/dir, and dir

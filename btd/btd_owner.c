@@ -82,6 +82,49 @@ owner_resolve(const struct conf *cf, uid_t *uid, gid_t *gid, char *err,
 	return 0;
 }
 
+/*
+ * As root, trackerd, peerd and metad run as role_uid_base plus the
+ * role's number, ids that make install names btd-trackerd, btd-peerd
+ * and btd-metad.  An id with no name is used as it is (a warning, once
+ * a run); one that belongs to another account or group is refused, so
+ * that a role never runs as, or shares files with, a real user.
+ */
+int
+owner_role_ids(const struct conf *cf, int role, const char *rname,
+    uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	static unsigned	 warned;
+	long long	 id = conf_get_int(cf, "role_uid_base") + role;
+	char		 want[64];
+	struct passwd	*pw;
+	struct group	*gr;
+
+	snprintf(want, sizeof(want), "btd-%s", rname);
+	*uid = (uid_t)id;
+	*gid = (gid_t)id;
+	pw = getpwuid(*uid);
+	if (pw != NULL && strcmp(pw->pw_name, want) != 0) {
+		util_seterr(err, errlen, "uid %lld (role_uid_base + %d) is "
+		    "the account %s, not %s: choose another role_uid_base "
+		    "in btd.conf", id, role, pw->pw_name, want);
+		return -1;
+	}
+	gr = getgrgid(*gid);
+	if (gr != NULL && strcmp(gr->gr_name, want) != 0) {
+		util_seterr(err, errlen, "gid %lld (role_uid_base + %d) is "
+		    "the group %s, not %s: choose another role_uid_base "
+		    "in btd.conf", id, role, gr->gr_name, want);
+		return -1;
+	}
+	if (pw == NULL && role >= 0 && role < 32 &&
+	    !(warned & (1U << role))) {
+		warned |= 1U << role;
+		log_warnx("%s runs as uid %lld, which has no name: sh "
+		    "mk/users.sh (make install) creates %s", rname, id, want);
+	}
+	return 0;
+}
+
 /* "uid 1000 (alice)" */
 static void
 uid_name(uid_t u, char *buf, size_t len)

@@ -570,6 +570,10 @@ proc_spawn(struct proc *p)
 		/* stored runs as download_user, who owns the files. */
 		proc_fail(p, "%s", err);
 		return;
+	} else if (pol.kind != SANDBOX_STORED && owner_role_ids(cf, p->role,
+	    p->name, &pol.uid, &pol.gid, err, sizeof(err)) == -1) {
+		proc_fail(p, "%s", err);
+		return;
 	}
 	if (pol.kind == SANDBOX_STORED && proc_download_dir(p, &pol) == -1)
 		return;

@@ -571,10 +571,13 @@ save_path_prepare(char *path, char *err, size_t errlen)
 			return -1;
 		}
 		if (geteuid() == 0) {
-			uid_t u = (uid_t)(conf_get_int(cf, "role_uid_base") +
-			    BTD__ROLE__STORED);
+			uid_t u;
+			gid_t g;
 
-			if (chown(path, u, u) == -1) {
+			/* stored runs as download_user: it must write here. */
+			if (owner_resolve(cf, &u, &g, err, errlen) == -1)
+				return -1;
+			if (chown(path, u, g) == -1) {
 				snprintf(err, errlen, "%s: chown: %s", path,
 				    strerror(errno));
 				return -1;
