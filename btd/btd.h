@@ -278,6 +278,7 @@ struct proc {
 void		 proc_init(struct event_base *, struct conf *, struct state *);
 void		 proc_start_all(void);
 void		 proc_restart(int role);	/* btctl restart ROLE */
+void		 proc_restart_for(int, const char *);
 void		 proc_stop_all(void);		/* orderly shutdown */
 int		 proc_all_stopped(void);
 void		 proc_sigchld(void);

@@ -1197,6 +1197,13 @@ proc_restart(int role)
 	proc_restart_why(role, "btctl restart");
 }
 
+/* A restart btd itself orders; why is a string constant. */
+void
+proc_restart_for(int role, const char *why)
+{
+	proc_restart_why(role, why);
+}
+
 void
 proc_config_changed(const char *key)
 {

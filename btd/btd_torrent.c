@@ -591,7 +591,7 @@ save_path_prepare(char *path, char *err, size_t errlen)
 	}
 	roots[nroots++] = dup;
 	log_info("new download root %s: restarting stored", path);
-	proc_restart(BTD__ROLE__STORED);
+	proc_restart_for(BTD__ROLE__STORED, "a new download root");
 	return 0;
 }
 

@@ -62,6 +62,8 @@ ctl add "$T/one.torrent" -d "$T/newroot/sub" >/dev/null
 check "a new download dir was created" wait_for 10 test -d "$T/newroot/sub"
 check "it belongs to download_user (btd:btd)" [ "$(stat -c %U:%G "$T/newroot/sub")" = btd:btd ]
 check "stored runs again after the new root" wait_for 15 stored_running
+le=$(role_field stored last_exit)
+check "the restart is named for the new root (got: $le)" sh -c "echo '$le' | grep -q '^ordered restart (a new download root): '"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 check "btd stopped" dead "$BTD_PID"
