@@ -329,6 +329,11 @@ struct torrent {
 	int			 counters_sent;	/* sent_* are valid */
 	int			 recheck;	/* hash everything on the next
 						   check (unclean shutdown) */
+	uint32_t		 ck_pieces;	/* checked so far (stored's
+						   CheckProgress) */
+	uint32_t		 ck_runs;	/* checks ended, this run */
+	uint32_t		 ck_good;	/* the last one: pieces good */
+	uint32_t		 ck_hashed;	/* ... and hashed */
 	int			 st_send;	/* to stored: ST_SEND_* */
 	uint32_t		 st_next;	/* next piece whose hash goes */
 };
@@ -340,6 +345,7 @@ extern struct torrent_list torrents;
 struct Btd__AddRequest;
 struct Btd__ShowRequest;
 struct Btd__RemoveRequest;
+struct Btd__VerifyRequest;
 struct ProtobufCMessage;
 void		 torrent_init(struct event_base *, struct conf *,
 		    struct state *);
@@ -359,6 +365,7 @@ void		 torrent_stop_all(void (*)(void));
 
 /* The torrent with that id (hex prefix); NULL with err set. */
 struct torrent	*torrent_find(const char *id, char *err, size_t errlen);
+void		 torrent_reply_summary(int, const struct torrent *);
 /* Where its data lives: the download root, and dir relative to it. */
 int		 torrent_data_dir(const struct torrent *, const char **root,
 		    char *dir, size_t dirlen);
@@ -397,6 +404,7 @@ struct Btd__PauseRequest;
 struct Btd__ResumeRequest;
 void		 xfer_ctl_pause(int, const struct Btd__PauseRequest *);
 void		 xfer_ctl_resume(int, const struct Btd__ResumeRequest *);
+void		 xfer_ctl_verify(int, const struct Btd__VerifyRequest *);
 void		 xfer_ctl_stats(int);
 
 /* btd_desc.c -- checks of descriptions from metad and state.db */

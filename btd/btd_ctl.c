@@ -531,6 +531,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_RESUME:
 		xfer_ctl_resume(cl->id, req->resume);
 		break;
+	case BTD__CTL_REQUEST__BODY_VERIFY:
+		xfer_ctl_verify(cl->id, req->verify);
+		break;
 	case BTD__CTL_REQUEST__BODY_PEERS:
 		torrent_ctl_peers(cl->id, req->peers);
 		break;
@@ -568,6 +571,8 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->pause->id);
 	case BTD__CTL_REQUEST__BODY_RESUME:
 		return utf8_valid(req->resume->id);
+	case BTD__CTL_REQUEST__BODY_VERIFY:
+		return utf8_valid(req->verify->id);
 	case BTD__CTL_REQUEST__BODY_PEERS:
 		return utf8_valid(req->peers->id);
 	default:

@@ -714,10 +714,16 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	s->seeds = t->seeds;
 	s->completed = t->completed;
 	s->pieces_have = t->have_count;
+	s->checks = t->ck_runs;
+	s->check_good = t->ck_good;
+	s->check_hashed = t->ck_hashed;
 	if (t->desc != NULL) {
 		s->left = xfer_left(t);
 		s->progress = t->desc->piece_count > 0 ?
 		    (double)t->have_count / t->desc->piece_count : 0.0;
+		s->checked = t->state == TST_CHECKING &&
+		    t->desc->piece_count > 0 ?
+		    (double)t->ck_pieces / t->desc->piece_count : 0.0;
 		s->eta = !t->paused && (t->state == TST_DOWNLOADING ||
 		    t->state == TST_SEEDING) ? progress_eta(s->left,
 		    t->rate_down) : -1;
@@ -1266,8 +1272,8 @@ fail:
 	pending_free(p);
 }
 
-static void
-reply_summary(int client, const struct torrent *t)
+void
+torrent_reply_summary(int client, const struct torrent *t)
 {
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
@@ -1393,7 +1399,7 @@ parse_result(const Btd__ParseResult *r)
 	    t->paused ? ", paused" : "");
 	tracker_start(t);
 	xfer_start(t);
-	reply_summary(p->client, t);
+	torrent_reply_summary(p->client, t);
 	goto done;
 oom:
 	ctl_send_error(p->client, "out of memory");

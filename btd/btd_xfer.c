@@ -372,6 +372,7 @@ stored_add(struct torrent *t, struct chan *c)
 	a.have.data = t->have;
 	a.have.len = bf_len(t->desc->piece_count);
 	a.recheck = t->recheck;
+	t->ck_pieces = 0;
 	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
 	    FRAME_MAX_ROLE) {
 		set_error(t, "too many files to hand to stored");
@@ -585,12 +586,31 @@ on_checked(const Btd__TorrentChecked *m)
 	memcpy(t->have, m->have.data, m->have.len);
 	t->have_count = bf_count(t->have, pieces);
 	t->recheck = 0;
+	t->ck_runs++;
+	t->ck_good = t->have_count;
+	t->ck_hashed = m->hashed;
 	log_info("%s: checked: %u of %u pieces verified (%u hashed)", t->hex,
 	    t->have_count, pieces, m->hashed);
 	set_state(t, TEV_CHECKED);
 	if (t->state == TST_SEEDING && t->completed == 0)
 		t->completed = (int64_t)time(NULL);
 	t->dirty = 1;
+	return 0;
+}
+
+static int
+on_check_progress(const Btd__CheckProgress *m)
+{
+	struct torrent	*t;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	/* stored checks only once it has every hash. */
+	if (t->st_send != ST_SEND_NONE || m->pieces > t->desc->piece_count)
+		return -1;
+	t->ck_pieces = m->pieces;
 	return 0;
 }
 
@@ -671,6 +691,8 @@ xfer_stored_msg(const ProtobufCMessage *env)
 		return on_durable(m->durable);
 	case BTD__STORED_MSG__BODY_TORRENT_ERROR:
 		return on_error(m->torrent_error);
+	case BTD__STORED_MSG__BODY_CHECK_PROGRESS:
+		return on_check_progress(m->check_progress);
 	default:
 		return -1;
 	}
@@ -886,6 +908,57 @@ xfer_ctl_resume(int client, const Btd__ResumeRequest *req)
 	xfer_start(t);
 	xfer_flush();
 	reply_ok(client);
+}
+
+/*
+ * ctl: verify.  Every piece is hashed again, whatever state.db says:
+ * the torrent goes back through checking, and pieces found bad are
+ * downloaded again.  A paused one is checked in full when resumed.
+ */
+void
+xfer_ctl_verify(int client, const Btd__VerifyRequest *req)
+{
+	struct torrent	*t;
+	char		 err[256], *e;
+	int		 was_error;
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (t->desc == NULL) {
+		ctl_send_error(client, "%s has no metadata yet: nothing to "
+		    "verify", t->hex);
+		return;
+	}
+	if (t->hashes == NULL) {
+		ctl_send_error(client, "%s cannot run: %s", t->hex, t->error);
+		return;
+	}
+	t->recheck = 1;
+	if (t->paused) {
+		log_info("%s: verify: checked in full when resumed", t->hex);
+		torrent_reply_summary(client, t);
+		return;
+	}
+	was_error = t->state == TST_ERROR;
+	if (was_error) {
+		if ((e = strdup("")) == NULL) {
+			ctl_send_error(client, "out of memory");
+			return;
+		}
+		free(t->error);
+		t->error = e;
+	}
+	xfer_stop(t);
+	set_state(t, TEV_RESUME);
+	t->dirty = 1;
+	log_info("%s: verify: every piece is hashed again", t->hex);
+	if (was_error)
+		tracker_start(t);
+	xfer_start(t);
+	xfer_flush();
+	torrent_reply_summary(client, t);
 }
 
 void

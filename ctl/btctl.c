@@ -105,6 +105,8 @@ static int	cmd_remove(struct ctl *, int, char **);
 static int	cmd_trackers(struct ctl *, int, char **);
 static int	cmd_pause(struct ctl *, int, char **);
 static int	cmd_resume(struct ctl *, int, char **);
+static int	cmd_verify(struct ctl *, int, char **);
+static uint64_t	mono_ms(void);
 static int	cmd_peers(struct ctl *, int, char **);
 static int	cmd_wait(struct ctl *, int, char **);
 static int	cmd_stats(struct ctl *, int, char **);
@@ -137,6 +139,9 @@ static const struct cmd cmds[] = {
 	{ "resume", 1, 1, cmd_resume, "ID", { "ID" },
 	    "start a paused torrent, or retry one in error; it is checked "
 	    "first", NULL },
+	{ "verify", 1, 2, cmd_verify, "ID [--wait]", { "ID" },
+	    "hash every piece again; pieces found bad are downloaded again",
+	    "--wait" },
 	{ "wait", 1, 3, cmd_wait, "ID [--timeout SECONDS]", { "ID" },
 	    "wait until a torrent is complete, showing its progress",
 	    "--timeout=" },
@@ -1050,6 +1055,10 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_int(j, "completed", s->completed);
 	json_uint(j, "left", s->left);
 	json_uint(j, "pieces_have", s->pieces_have);
+	json_double(j, "checked", s->checked);
+	json_uint(j, "checks", s->checks);
+	json_uint(j, "check_good", s->check_good);
+	json_uint(j, "check_hashed", s->check_hashed);
 	json_obj_close(j);
 }
 
@@ -1830,6 +1839,157 @@ cmd_resume(struct ctl *ctl, int argc, char **argv)
 {
 	(void)argc;
 	return pause_resume(ctl, argv[0], 1);
+}
+
+/* "name  [####------]  42.0% checked  checking" */
+static char *
+verify_line(const Btd__TorrentSummary *s, int bar)
+{
+	char	 b[WAIT_BAR + 1], *name, *line;
+	int	 i, full = (int)(s->checked * WAIT_BAR + 0.5);
+
+	for (i = 0; i < WAIT_BAR; i++)
+		b[i] = i < full ? '#' : '-';
+	b[WAIT_BAR] = '\0';
+	name = esc(s->name);
+	if (bar)
+		line = xasprintf("%s  [%s] %5.1f%% checked  %s", name, b,
+		    s->checked * 100, s->state);
+	else
+		line = xasprintf("%s  %5.1f%% checked  %s", name,
+		    s->checked * 100, s->state);
+	free(name);
+	return line;
+}
+
+/*
+ * verify ID [--wait]: with --wait, show the check's progress until it is
+ * over, then how many pieces are good.
+ */
+static int
+cmd_verify(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__VerifyRequest	 vr = BTD__VERIFY_REQUEST__INIT;
+	const Btd__TorrentSummary *s;
+	Btd__CtlReply		*rep;
+	struct json		 j;
+	struct timespec		 ts;
+	const char		*id = NULL;
+	char			*e, *line, *last = NULL;
+	uint64_t		 now, last_line = 0;
+	uint32_t		 checks;
+	int			 i, wait = 0, tty, shown = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--wait") == 0)
+			wait = 1;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("verify"), "verify: unknown "
+			    "option '%s'", e);
+		} else if (id != NULL)
+			usage_error(cmd_lookup("verify"), "verify: one torrent "
+			    "at a time");
+		else
+			id = argv[i];
+	}
+	if (id == NULL)
+		usage_error(cmd_lookup("verify"), "verify: missing ID");
+	vr.id = (char *)(uintptr_t)id;
+	req.body_case = BTD__CTL_REQUEST__BODY_VERIFY;
+	req.verify = &vr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+	if ((s = rep->added) == NULL)
+		errorx(1, "unexpected reply from btd");
+	e = esc(s->short_id);
+	if (strcmp(s->state, "paused") == 0) {
+		if (wait)
+			errorx(1, "%s is paused: it will be verified in full "
+			    "when resumed", e);
+		if (ctl->json) {
+			json_init(&j, stdout);
+			summary_json(&j, NULL, s);
+			json_done(&j);
+		} else
+			printf("%s is paused: it will be verified in full when "
+			    "resumed\n", e);
+		free(e);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		return 0;
+	}
+	if (!wait) {
+		if (ctl->json) {
+			json_init(&j, stdout);
+			summary_json(&j, NULL, s);
+			json_done(&j);
+		} else
+			printf("verifying %s\n", e);
+		free(e);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		return 0;
+	}
+	checks = s->checks;
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	tty = !ctl->json && isatty(STDOUT_FILENO);
+	for (;;) {
+		const Btd__TorrentDetail *d;
+
+		rep = show_request(ctl, id);
+		d = rep->show;
+		s = d->summary;
+		now = mono_ms();
+		if (strcmp(s->state, "error") == 0) {
+			char *why = esc(s->error);
+
+			if (tty && shown)
+				printf("\n");
+			errorx(1, "%s is in error: %s", e, why);
+		}
+		if (strcmp(s->state, "paused") == 0) {
+			if (tty && shown)
+				printf("\n");
+			errorx(1, "%s was paused before its check ended", e);
+		}
+		/* The check ordered above is over (not the download after). */
+		if (s->checks != checks) {
+			if (ctl->json) {
+				json_init(&j, stdout);
+				summary_json(&j, NULL, s);
+				json_done(&j);
+			} else
+				printf("%s%s: verified: %u of %u pieces good "
+				    "(%u hashed)\n", tty && shown ? "\r\033[K" :
+				    "", e, s->check_good, d->piece_count,
+				    s->check_hashed);
+			btd__ctl_reply__free_unpacked(rep, NULL);
+			free(last);
+			free(e);
+			return 0;
+		}
+		if (tty) {
+			line = verify_line(s, 1);
+			printf("\r\033[K%s", line);
+			fflush(stdout);
+			free(line);
+			shown = 1;
+		} else if (!ctl->json && (last == NULL ||
+		    strcmp(last, s->state) != 0 ||
+		    now - last_line >= WAIT_LINE_MS)) {
+			line = verify_line(s, 0);
+			printf("%s\n", line);
+			fflush(stdout);
+			free(line);
+			free(last);
+			last = xasprintf("%s", s->state);
+			last_line = now;
+		}
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		ts.tv_sec = WAIT_POLL_MS / 1000;
+		ts.tv_nsec = (long)(WAIT_POLL_MS % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
 }
 
 static int

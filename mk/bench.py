@@ -295,6 +295,40 @@ def run_btd_seed(sw, work, i, seeder_btd):
     return float(line[0].split()[1]), cpu, peak
 
 
+def sha1_speed(path):
+    """MiB/s of OpenSSL's SHA-1 (through hashlib) on one core."""
+    with open(path, "rb") as f:
+        buf = f.read(256 << 20)
+    t0 = time.process_time()
+    hashlib.sha1(buf).digest()
+    return (len(buf) >> 20) / max(time.process_time() - t0, 1e-6)
+
+
+def run_recheck(sw, work, seeder, i):
+    """btctl verify --wait on btd's seeded copy, then libtorrent's full
+    check of the same bytes; both from the page cache."""
+    cpu0 = seeder.cpu()
+    t0 = time.time()
+    r = seeder.ctl("verify", sw.ih, "--wait")
+    bt = time.time() - t0
+    btc = seeder.cpu() - cpu0
+    if r.returncode != 0 or "%d of %d pieces good" % (MB, MB) not in r.stdout:
+        raise SystemExit("bench: btctl verify: " + (r.stdout + r.stderr)
+                         .strip())
+    d = os.path.join(work, "ltcheck%d" % i)
+    os.makedirs(d)
+    out = os.path.join(d, "out")
+    p = spawn([PY, LT_PEER, "check", sw.torrent, seeder.dl, str(7560 + i),
+               "--seconds", "120"], open(out, "w"))
+    p.wait(130)
+    line = [l for l in open(out) if l.startswith("checked")]
+    if not line:
+        raise SystemExit("bench: libtorrent did not check the payload")
+    f = line[0].split()
+    shutil.rmtree(d, ignore_errors=True)
+    return bt, btc, float(f[1]), float(f[2].split("=")[1])
+
+
 def med(rows, k):
     return statistics.median(r[k] for r in rows)
 
@@ -338,6 +372,7 @@ def main():
         stop(sw.seeder)
         res["btd seeding"] = [run_btd_seed(sw, work, i, seeder)
                               for i in range(RUNS)]
+        rechecks = [run_recheck(sw, work, seeder, i) for i in range(RUNS)]
         seeder.stop()
         log("")
         log("bench: %d MiB, one seeder on 127.0.0.1, median of %d runs"
@@ -358,6 +393,20 @@ def main():
         log("")
         log("btd / libtorrent leeching: rate %.2fx, CPU %.2fx, memory %.2fx"
             % (lw / bw, bc / lc, bm / lm if lm else float("nan")))
+        sha, cores = sha1_speed(sw.data), os.cpu_count() or 1
+        bt = statistics.median(r[0] for r in rechecks)
+        btc = statistics.median(r[1] for r in rechecks)
+        ltt = statistics.median(r[2] for r in rechecks)
+        ltc = statistics.median(r[3] for r in rechecks)
+        log("")
+        log("recheck of %d MiB from the page cache, median of %d runs:"
+            % (MB, RUNS))
+        log("  SHA-1 (OpenSSL, one core): %.0f MiB/s; %d cores" %
+            (sha, cores))
+        log("  btd verify:  %.2f s, %.0f MiB/s, CPU %.2f s: %.0f%% of SHA-1 "
+            "x cores" % (bt, MB / bt, btc, 100 * MB / bt / (sha * cores)))
+        log("  libtorrent:  %.2f s, %.0f MiB/s, CPU %.2f s (from the add)" %
+            (ltt, MB / ltt, ltc))
     finally:
         for p in procs:
             stop(p)

@@ -47,9 +47,13 @@ struct event_base;
 					   16 KiB blocks, every other one) */
 #define STORED_HASH_BUFS	1024	/* block copies hashed or waiting for
 					   the hash thread: 16 MiB */
+#define STORED_HASH_WORKERS	8	/* hash threads at most, one a CPU */
+#define STORED_CHECK_SLOTS	16	/* pieces a check hashes at once (a
+					   few a worker) */
 #define STORED_CHECK_BYTES	(8U << 20)	/* bytes hashed per event-loop
 						   turn while checking */
 #define STORED_CHECK_FILES	256	/* files looked at per turn */
+#define STORED_PROGRESS_MS	500	/* between two CheckProgress */
 #define STORED_DURABLE_MS	1000	/* verified pieces flushed and
 					   reported at least this often */
 #define STORED_DURABLE_BATCH	4096	/* ... or as soon as this many wait */
@@ -155,10 +159,8 @@ struct torrent {
 	/* check progress */
 	uint32_t		 ck_file;	/* next file to look at */
 	uint32_t		 ck_sync;	/* next file to sync */
-	uint32_t		 ck_piece;	/* piece being checked */
-	uint32_t		 ck_off;	/* bytes of it hashed so far */
+	uint32_t		 ck_piece;	/* next piece the check looks at */
 	uint32_t		 ck_hashed;	/* pieces hashed */
-	int			 ck_busy;	/* ck_piece is being hashed */
 };
 
 #define BIT_ISSET(bf, i)	(((bf)[(i) >> 3] >> (7 - ((i) & 7))) & 1)
@@ -227,17 +229,21 @@ void		 stored_flush_now(void);
 /* Flushes completed (tests). */
 uint64_t	 stored_flush_count(void);
 
-/* stored_hash.c: SHA-1 in a worker thread. */
+/* stored_hash.c: SHA-1 in worker threads. */
 void		 stored_hash_init(struct event_base *);
 /* A buffer of ARENA_SLOT_SIZE bytes; waits for the worker if none. */
 uint8_t		*stored_hash_buf(void);
 void		 stored_hash_put(uint8_t *);
 /*
  * Hash len bytes of buf into md (an EVP_MD_CTX); buf is the worker's
- * until done(owner, len) runs on the event loop.
+ * until done(owner, len) runs on the event loop.  Every job of one md
+ * must name the same lane, which keeps them in order.
  */
-void		 stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
-		    void (*done)(void *owner, uint32_t len), void *owner);
+void		 stored_hash_submit(void *md, unsigned lane, uint8_t *buf,
+		    uint32_t len, void (*done)(void *owner, uint32_t len),
+		    void *owner);
+/* Worker threads: lanes worth using at once. */
+unsigned	 stored_hash_workers(void);
 uint64_t	 stored_hash_outstanding(void);
 
 /* stored_block.c: the block path with peerd. */

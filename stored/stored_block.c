@@ -73,6 +73,7 @@ struct partial {
 	TAILQ_ENTRY(partial)	 rdy;		/* in lk.readyq */
 	struct torrent		*t;		/* NULL once forgotten */
 	uint32_t		 piece;
+	unsigned		 lane;		/* of md's hash jobs, for life */
 	uint32_t		 size;		/* bytes in the piece */
 	uint32_t		 hashed;	/* [0, hashed) went into md */
 	uint32_t		 queued;	/* [0, queued) hashed or out */
@@ -112,6 +113,7 @@ static struct {
 	struct pqueue		 lru, freeq;
 	struct pqueue		 readyq;	/* jobs reaped: to advance */
 	uint32_t		 npartials, nfreeq;
+	unsigned		 lanes;		/* given to partials so far */
 	struct stored_block_stats stats;
 } lk;
 
@@ -240,6 +242,7 @@ partial_get(struct torrent *t, uint32_t piece)
 			return NULL;
 		}
 		p->cap = RANGES_FIRST;
+		p->lane = lk.lanes++;	/* partials spread over the workers */
 	}
 	if (EVP_DigestInit_ex(p->md, lk.sha1, NULL) != 1)
 		fatalx("%s: SHA-1 init", __func__);
@@ -369,7 +372,7 @@ write_block(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 static void
 submit(struct partial *p, uint8_t *buf, uint32_t len)
 {
-	stored_hash_submit(p->md, buf, len, hash_done, p);
+	stored_hash_submit(p->md, p->lane, buf, len, hash_done, p);
 	p->inflight++;
 	p->queued += len;
 }

@@ -1,23 +1,27 @@
 /*
- * stored_hash.c -- SHA-1 off the event loop: a worker thread that hashes
- * the private copies of blocks, in the order they were submitted, while
- * the event loop copies and writes the next ones.
+ * stored_hash.c -- SHA-1 off the event loop: worker threads, one per CPU
+ * stored may run on (at most STORED_HASH_WORKERS), hash the private
+ * copies of blocks while the event loop copies and writes the next ones.
  *
  * SHA-1 is most of stored's CPU (half of it with SHA-NI); on the event
  * loop it would cap the block path at what one core hashes.  The worker
  * gets jobs (a digest context, a buffer, a length, a done callback and
- * its owner) through a ring; each context is updated by at most one
- * thread at a time, since its owner (a partial piece in stored_block.c,
- * the check in stored_torrent.c) touches it only when none of its jobs
- * is outstanding.  Completed jobs come back through an eventfd: the
- * event loop calls each job's done callback (accounting only), then
- * stored_block_settle() and stored_check_settle(), where verdicts are
- * made and checks go on.
+ * its owner) through a ring.  Each job names a lane, and a lane always
+ * maps to the same worker, so the jobs of one digest context (its owner
+ * keeps one lane for it: a partial piece in stored_block.c, a slot of
+ * the check in stored_torrent.c) are hashed in the order they were
+ * submitted and never by two threads at once; different contexts hash
+ * in parallel.  A worker dequeues a job only after hashing it, so an
+ * owner that sees its jobs done owns its context again.  Completed jobs
+ * come back through an eventfd: the event loop calls each job's done
+ * callback (accounting only), then stored_block_settle() and
+ * stored_check_settle(), where verdicts are made and checks go on.
  *
- * Buffers: STORED_HASH_BUFS of ARENA_SLOT_SIZE bytes, allocated once.  A
- * job holds its buffer until it completes; stored_hash_buf() never fails:
- * with every buffer out it waits for the worker and reaps (done callbacks
- * only, never settle), so memory stays bounded and nothing is dropped.
+ * Buffers: STORED_HASH_BUFS of ARENA_SLOT_SIZE bytes, allocated once,
+ * shared by every worker.  A job holds its buffer until it completes;
+ * stored_hash_buf() never fails: with every buffer out it waits for the
+ * workers and reaps (done callbacks only, never settle), so memory stays
+ * bounded and nothing is dropped.
  *
  * Rejected alternative: hashing on the event loop, with a pool of
  * processes or threads only for checks.  Writing and hashing in parallel
@@ -27,6 +31,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -45,16 +50,22 @@ struct hjob {
 	void		*owner;
 };
 
-static struct {
+/* One worker and its ring of queued jobs, under hs.mu. */
+struct hworker {
 	pthread_t	 thr;
-	pthread_mutex_t	 mu;
 	pthread_cond_t	 work;		/* jobs queued */
+	struct hjob	 q[STORED_HASH_BUFS];
+	unsigned	 qhead, qn;
+};
+
+static struct {
+	struct hworker	 w[STORED_HASH_WORKERS];
+	unsigned	 nw;
+	pthread_mutex_t	 mu;
 	pthread_cond_t	 done_cv;	/* jobs completed */
 	/* under mu */
-	struct hjob	 q[STORED_HASH_BUFS];	/* ring of queued jobs */
-	unsigned	 qhead, qn;
 	struct hjob	 done[STORED_HASH_BUFS];	/* done, not reaped */
-	unsigned	 dn;
+	unsigned	 dn, queued;
 	/* event loop only */
 	uint8_t		*bufs[STORED_HASH_BUFS];	/* free buffers */
 	unsigned	 nfree;
@@ -66,22 +77,24 @@ static struct {
 static void *
 worker(void *arg)
 {
+	struct hworker	*w = arg;
 	struct hjob	 j;
 	uint64_t	 one = 1;
 	int		 wake;
 
-	(void)arg;
 	for (;;) {
 		pthread_mutex_lock(&hs.mu);
-		while (hs.qn == 0)
-			pthread_cond_wait(&hs.work, &hs.mu);
-		j = hs.q[hs.qhead];
+		while (w->qn == 0)
+			pthread_cond_wait(&w->work, &hs.mu);
+		j = w->q[w->qhead];
 		pthread_mutex_unlock(&hs.mu);
 		if (EVP_DigestUpdate(j.md, j.buf, j.len) != 1)
 			fatalx("%s: SHA-1", __func__);
 		pthread_mutex_lock(&hs.mu);
-		hs.qhead = (hs.qhead + 1) % STORED_HASH_BUFS;
-		hs.qn--;
+		/* Dequeued only now: the context is ours until here. */
+		w->qhead = (w->qhead + 1) % STORED_HASH_BUFS;
+		w->qn--;
+		hs.queued--;
 		hs.done[hs.dn++] = j;
 		wake = hs.dn == 1;
 		pthread_cond_signal(&hs.done_cv);
@@ -104,7 +117,7 @@ reap(int wait)
 	unsigned		 n, i;
 
 	pthread_mutex_lock(&hs.mu);
-	while (wait && hs.dn == 0 && hs.qn > 0)
+	while (wait && hs.dn == 0 && hs.queued > 0)
 		pthread_cond_wait(&hs.done_cv, &hs.mu);
 	n = hs.dn;
 	for (i = 0; i < n; i++)
@@ -132,6 +145,19 @@ ready(evutil_socket_t fd, short ev, void *arg)
 	stored_check_settle();
 }
 
+/* The CPUs stored may run on, from its affinity mask. */
+static unsigned
+ncpus(void)
+{
+	cpu_set_t	set;
+	int		n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1 ||
+	    (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return (unsigned)n;
+}
+
 void
 stored_hash_init(struct event_base *base)
 {
@@ -145,15 +171,28 @@ stored_hash_init(struct event_base *base)
 	if ((hs.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("%s: eventfd", __func__);
 	pthread_mutex_init(&hs.mu, NULL);
-	pthread_cond_init(&hs.work, NULL);
 	pthread_cond_init(&hs.done_cv, NULL);
-	if ((e = pthread_create(&hs.thr, NULL, worker, NULL)) != 0) {
-		errno = e;
-		fatal("%s: hash thread", __func__);
+	hs.nw = ncpus();
+	if (hs.nw > STORED_HASH_WORKERS)
+		hs.nw = STORED_HASH_WORKERS;
+	for (i = 0; i < hs.nw; i++) {
+		pthread_cond_init(&hs.w[i].work, NULL);
+		if ((e = pthread_create(&hs.w[i].thr, NULL, worker,
+		    &hs.w[i])) != 0) {
+			errno = e;
+			fatal("%s: hash thread", __func__);
+		}
 	}
+	log_info("hashing in %u thread%s", hs.nw, hs.nw == 1 ? "" : "s");
 	hs.ev = event_new(base, hs.efd, EV_READ | EV_PERSIST, ready, NULL);
 	if (hs.ev == NULL || event_add(hs.ev, NULL) == -1)
 		fatalx("%s: event", __func__);
+}
+
+unsigned
+stored_hash_workers(void)
+{
+	return hs.nw;
 }
 
 uint8_t *
@@ -172,16 +211,18 @@ stored_hash_put(uint8_t *buf)
 }
 
 void
-stored_hash_submit(void *md, uint8_t *buf, uint32_t len,
+stored_hash_submit(void *md, unsigned lane, uint8_t *buf, uint32_t len,
     void (*done)(void *, uint32_t), void *owner)
 {
-	struct hjob j = { md, buf, len, done, owner };
+	struct hjob	 j = { md, buf, len, done, owner };
+	struct hworker	*w = &hs.w[lane % hs.nw];
 
 	pthread_mutex_lock(&hs.mu);
 	/* Room: every queued job holds one of the STORED_HASH_BUFS. */
-	hs.q[(hs.qhead + hs.qn) % STORED_HASH_BUFS] = j;
-	if (hs.qn++ == 0)
-		pthread_cond_signal(&hs.work);
+	w->q[(w->qhead + w->qn) % STORED_HASH_BUFS] = j;
+	if (w->qn++ == 0)
+		pthread_cond_signal(&w->work);
+	hs.queued++;
 	pthread_mutex_unlock(&hs.mu);
 	hs.out++;
 }

@@ -43,10 +43,11 @@
 #include "log.h"
 #include "msg.h"
 #include "stored.h"
+#include "util.h"
 
 #define TORRENT_BUCKETS	1024	/* hash chains of the registry */
 #define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
-#define CHECK_JOBS	64	/* check reads out for hashing: 1 MiB */
+#define CHECK_JOBS	256	/* check reads out for hashing: 4 MiB */
 
 LIST_HEAD(tlist, torrent);
 static struct tlist		 buckets[TORRENT_BUCKETS];
@@ -58,14 +59,29 @@ static struct chan		*btd_chan;
 static struct event		*check_ev;
 static EVP_MD			*sha1;
 /*
- * The check's one digest context: the hash thread's while jobs are out
- * (ck.inflight), so that a piece is read here while the one before it
- * is hashed there; a new piece starts only once they are in.
+ * The check hashes up to STORED_CHECK_SLOTS pieces at once, each slot
+ * with a digest context of its own and a lane of its own in
+ * stored_hash.c, so that the workers hash different pieces in parallel
+ * while the event loop reads the next bytes.  A slot belongs to one
+ * piece of one torrent (num) until its last job is in; a slot left by a
+ * torrent that went away waits for its jobs, then is free again.
  */
-static struct {
+struct ckslot {
 	EVP_MD_CTX	*md;
+	uint32_t	 num;		/* torrent; 0 free */
+	uint32_t	 piece;
+	uint32_t	 off;		/* bytes read and handed out */
+	uint32_t	 size;
 	uint32_t	 inflight;	/* hash jobs out */
+	int		 failed;	/* a read failed: missing after all */
+};
+static struct {
+	struct ckslot	 s[STORED_CHECK_SLOTS];
+	unsigned	 nslots;	/* used: a few per worker */
+	uint32_t	 per_slot;	/* jobs out per slot at most */
+	uint32_t	 inflight;	/* hash jobs out, every slot */
 	int		 waiting;	/* check_run() waits for them */
+	uint64_t	 progress_ms;	/* last CheckProgress */
 } ck;
 
 static void	check_schedule(void);
@@ -370,8 +386,10 @@ check_sync(struct torrent *t)
 static void
 check_job_done(void *owner, uint32_t len)
 {
-	(void)owner;
+	struct ckslot *sl = owner;
+
 	(void)len;
+	sl->inflight--;
 	ck.inflight--;
 }
 
@@ -384,26 +402,129 @@ stored_check_settle(void)
 	}
 }
 
-/* Wait for the check's hash jobs; check_run() is called again. */
+/* Tell btd how far the check of t is, at most twice a second. */
 static void
-check_wait(void)
+check_progress(struct torrent *t, int force)
 {
-	ck.waiting = 1;
+	Btd__CheckProgress	 cp = BTD__CHECK_PROGRESS__INIT;
+	uint64_t		 now = util_now_ms();
+	unsigned		 i;
+	uint32_t		 done = t->ck_piece;
+
+	if (!force && now - ck.progress_ms < STORED_PROGRESS_MS)
+		return;
+	ck.progress_ms = now;
+	for (i = 0; i < ck.nslots; i++)
+		if (ck.s[i].num == t->num && done > 0)
+			done--;		/* started, not finished */
+	cp.torrent = t->num;
+	cp.pieces = done;
+	if (btd_chan != NULL && MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG,
+	    CHECK_PROGRESS, check_progress, &cp, -1) == -1)
+		log_warn("%s: check progress", __func__);
+}
+
+/* Slot sl is read and hashed: the verdict on its piece. */
+static void
+check_finish(struct torrent *t, struct ckslot *sl)
+{
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	uint32_t	 first, last;
+
+	if (EVP_DigestFinal_ex(sl->md, md, NULL) != 1)
+		fatalx("%s: SHA-1 final", __func__);
+	sl->num = 0;
+	if (sl->failed)
+		return;
+	if (memcmp(md, t->hashes + (size_t)sl->piece * SHA1_LEN,
+	    SHA1_LEN) == 0) {
+		BIT_SET(t->have, sl->piece);
+		smap_piece_files(&t->map, sl->piece, &first, &last);
+		for (; first <= last; first++)
+			t->files[first].ck_sync = 1;
+	}
+	t->ck_hashed++;
+}
+
+/*
+ * The next piece of t to hash into the free slot sl, skipping those
+ * with bytes missing and those trusted; 0 when none is left or the
+ * budget is spent.
+ */
+static int
+check_start(struct torrent *t, struct ckslot *sl, int64_t *budget)
+{
+	uint32_t p;
+
+	while (*budget > 0 && t->ck_piece < t->map.piece_count) {
+		p = t->ck_piece++;
+		*budget -= CHECK_SKIP_COST;
+		if (!piece_on_disk(t, p))
+			continue;
+		if (t->have_in != NULL && BIT_ISSET(t->have_in, p) &&
+		    !t->recheck) {
+			BIT_SET(t->have, p);	/* trusted */
+			continue;
+		}
+		if (EVP_DigestInit_ex(sl->md, sha1, NULL) != 1)
+			fatalx("%s: SHA-1 init", __func__);
+		sl->num = t->num;
+		sl->piece = p;
+		sl->off = 0;
+		sl->size = smap_piece_size(&t->map, p);
+		sl->failed = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read the next bytes of sl's piece and hand them out; 0 if it cannot. */
+static int
+check_read(struct torrent *t, struct ckslot *sl, int64_t *budget)
+{
+	char		 err[512];
+	uint8_t		*buf;
+	uint32_t	 n;
+
+	if (sl->num != t->num || sl->off == sl->size ||
+	    sl->inflight >= ck.per_slot || ck.inflight >= CHECK_JOBS ||
+	    *budget <= 0)
+		return 0;
+	n = sl->size - sl->off;
+	if (n > ARENA_SLOT_SIZE)
+		n = ARENA_SLOT_SIZE;
+	buf = stored_hash_buf();
+	if (torrent_pread(t, sl->piece, sl->off, n, buf, err,
+	    sizeof(err)) == -1) {
+		stored_hash_put(buf);
+		log_warnx("torrent %u: check piece %u: %s", t->num, sl->piece,
+		    err);
+		sl->failed = 1;
+		sl->off = sl->size;
+		return 1;
+	}
+	stored_hash_submit(sl->md, (unsigned)(sl - ck.s), buf, n,
+	    check_job_done, sl);
+	sl->inflight++;
+	ck.inflight++;
+	sl->off += n;
+	*budget -= n;
+	return 1;
 }
 
 /*
  * One turn of the check of the first torrent in the queue: up to
- * STORED_CHECK_BYTES read and handed to the hash thread, at most
- * CHECK_JOBS jobs out at a time.
+ * STORED_CHECK_BYTES read and handed to the hash workers, at most
+ * CHECK_JOBS jobs out at a time, spread over ck.nslots pieces.
  */
 static void
 check_run(evutil_socket_t fd, short ev, void *arg)
 {
 	struct torrent	*t = TAILQ_FIRST(&checkq);
-	uint8_t		 md[EVP_MAX_MD_SIZE], *buf;
-	char		 err[512];
+	struct ckslot	*sl;
 	int64_t		 budget = STORED_CHECK_BYTES;
-	uint32_t	 p, size, n;
+	unsigned	 i;
+	int		 moved, busy;
 
 	(void)fd;
 	(void)ev;
@@ -414,75 +535,46 @@ check_run(evutil_socket_t fd, short ev, void *arg)
 		check_schedule();
 		return;
 	}
-	while (budget > 0 && t->ck_piece < t->map.piece_count) {
-		p = t->ck_piece;
-		size = smap_piece_size(&t->map, p);
-		if (!t->ck_busy) {
-			budget -= CHECK_SKIP_COST;
-			if (!piece_on_disk(t, p)) {
-				t->ck_piece++;
+	do {
+		moved = busy = 0;
+		for (i = 0; i < ck.nslots; i++) {
+			sl = &ck.s[i];
+			if (sl->num != 0 && sl->num != t->num) {
+				/* Its torrent is gone: free once in. */
+				if (sl->inflight == 0)
+					sl->num = 0;
+				else
+					busy = 1;
 				continue;
 			}
-			if (t->have_in != NULL && BIT_ISSET(t->have_in, p) &&
-			    !t->recheck) {
-				BIT_SET(t->have, p);	/* trusted */
-				t->ck_piece++;
-				continue;
+			if (sl->num != 0 && sl->off == sl->size &&
+			    sl->inflight == 0) {
+				check_finish(t, sl);
+				moved = 1;
 			}
-			if (ck.inflight > 0) {
-				check_wait();	/* jobs of a piece given up */
-				return;
-			}
-			if (EVP_DigestInit_ex(ck.md, sha1, NULL) != 1)
-				fatalx("%s: SHA-1 init", __func__);
-			t->ck_off = 0;
-			t->ck_busy = 1;
+			if (sl->num == 0 && sl->inflight == 0 &&
+			    check_start(t, sl, &budget))
+				moved = 1;
+			/* The slot's bytes in order, so that reads are
+			 * sequential. */
+			while (check_read(t, sl, &budget))
+				moved = 1;
+			if (sl->num != 0)
+				busy = 1;
 		}
-		if (t->ck_off < size) {
-			if (ck.inflight >= CHECK_JOBS) {
-				check_wait();
-				return;
-			}
-			n = size - t->ck_off;
-			if (n > ARENA_SLOT_SIZE)
-				n = ARENA_SLOT_SIZE;
-			buf = stored_hash_buf();
-			if (torrent_pread(t, p, t->ck_off, n, buf, err,
-			    sizeof(err)) == -1) {
-				stored_hash_put(buf);
-				log_warnx("torrent %u: check piece %u: %s",
-				    t->num, p, err);
-				t->ck_busy = 0;	/* missing after all */
-				t->ck_piece++;
-				continue;
-			}
-			stored_hash_submit(ck.md, buf, n, check_job_done, NULL);
-			ck.inflight++;
-			t->ck_off += n;
-			budget -= n;
-			continue;
-		}
-		if (ck.inflight > 0) {
-			check_wait();		/* the piece's last jobs */
-			return;
-		}
-		if (EVP_DigestFinal_ex(ck.md, md, NULL) != 1)
-			fatalx("%s: SHA-1 final", __func__);
-		if (memcmp(md, t->hashes + (size_t)p * SHA1_LEN,
-		    SHA1_LEN) == 0) {
-			uint32_t first, last;
-
-			BIT_SET(t->have, p);
-			smap_piece_files(&t->map, p, &first, &last);
-			for (; first <= last; first++)
-				t->files[first].ck_sync = 1;
-		}
-		t->ck_hashed++;
-		t->ck_busy = 0;
-		t->ck_piece++;
+	} while (moved && budget > 0);
+	if (busy && !moved && ck.inflight > 0) {
+		ck.waiting = 1;		/* stored_check_settle() goes on */
+		check_progress(t, 0);
+		return;
 	}
-	if (t->ck_piece == t->map.piece_count && check_sync(t))
-		check_done(t);
+	if (!busy && t->ck_piece == t->map.piece_count) {
+		if (check_sync(t)) {
+			check_progress(t, 1);
+			check_done(t);
+		}
+	} else
+		check_progress(t, 0);
 	check_schedule();
 }
 
@@ -742,11 +834,18 @@ stored_init(struct event_base *base, struct chan *btd)
 	btd_chan = btd;
 	for (i = 0; i < TORRENT_BUCKETS; i++)
 		LIST_INIT(&buckets[i]);
-	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
-	    (ck.md = EVP_MD_CTX_new()) == NULL)
+	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
+	for (i = 0; i < STORED_CHECK_SLOTS; i++)
+		if ((ck.s[i].md = EVP_MD_CTX_new()) == NULL)
+			fatalx("%s: SHA-1", __func__);
 	if ((check_ev = evtimer_new(base, check_run, NULL)) == NULL)
 		fatalx("%s: event", __func__);
 	stored_flush_init(base);
 	stored_block_init();
+	/* Two pieces a worker: one read while the other is hashed. */
+	ck.nslots = 2 * stored_hash_workers();
+	if (ck.nslots > STORED_CHECK_SLOTS)
+		ck.nslots = STORED_CHECK_SLOTS;
+	ck.per_slot = CHECK_JOBS / ck.nslots;
 }

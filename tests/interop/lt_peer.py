@@ -3,10 +3,13 @@
 
     lt_peer.py seed  TORRENT DIR PORT [options]
     lt_peer.py leech TORRENT DIR PORT [options]
+    lt_peer.py check TORRENT DIR PORT [options]
 
 seed: DIR holds the data; the torrent is added in seed mode (no check).
 leech: downloads into DIR and prints "done SECONDS" (from the add) once
 every piece is verified, then keeps running (seeding) unless --exit.
+check: DIR holds the data; libtorrent hashes all of it, prints
+"checked SECONDS cpu=SECONDS" (from the add) and exits.
 
 Options:
   --seconds N      run at most N seconds (default 300)
@@ -106,6 +109,10 @@ def main():
         if mode == "seed" and not done and st.is_seeding:
             done = True
             print("checked", flush=True)
+        if mode == "check" and st.is_seeding:
+            print("checked %.3f cpu=%.3f" % (time.time() - start,
+                                             cpu() - cpu0), flush=True)
+            break
     st = h.status()
     if stats:
         with open(stats, "w") as f:

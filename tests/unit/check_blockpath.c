@@ -71,6 +71,8 @@ struct seen {
 	int		 checked;
 	uint8_t		 checked_have[MAXPIECES / 8];
 	uint32_t	 hashed;
+	uint32_t	 progress;	/* the last CheckProgress */
+	int		 progress_checks, progresses;
 	int		 durable[MAXPIECES];
 	int		 ndurable;
 	uint64_t	 flushes_at_durable;
@@ -255,6 +257,17 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		snprintf(s.error, sizeof(s.error), "%s",
 		    m->torrent_error->error);
 		s.errors++;
+		break;
+	case BTD__STORED_MSG__BODY_CHECK_PROGRESS:
+		/* Pieces looked at: never back, never past the torrent. */
+		ck_assert_uint_eq(m->check_progress->torrent, TNUM);
+		ck_assert_uint_le(m->check_progress->pieces, MAXPIECES);
+		if (s.checked == s.progress_checks)
+			ck_assert_uint_ge(m->check_progress->pieces,
+			    s.progress);
+		s.progress = m->check_progress->pieces;
+		s.progress_checks = s.checked;
+		s.progresses++;
 		break;
 	case BTD__STORED_MSG__BODY_DELETE_RESULT:
 		s.deleted = (int)m->delete_result->removed;
@@ -737,6 +750,9 @@ START_TEST(check_existing)
 	ck_assert_uint_eq(s.checked_have[0], 0xa0);
 	ck_assert_uint_eq(s.have[0], 0xa0);
 	ck_assert_uint_eq(s.hashed, 2);
+	/* Before TorrentChecked, a progress of every piece. */
+	ck_assert_int_ge(s.progresses, 1);
+	ck_assert_uint_eq(s.progress, 4);
 }
 END_TEST
 

@@ -42,7 +42,7 @@
 struct seen {
 	int	 hello, pongs, link_up, link_down, link_violation;
 	int	 checked, durable, have, freed, vok, vbad, reads, read_ok;
-	int	 peer_eof;
+	int	 progress, peer_eof;
 };
 
 static struct event_base	*base;
@@ -101,6 +101,9 @@ btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 			break;
 		case BTD__STORED_MSG__BODY_DURABLE:
 			s.durable += (int)m->durable->n_pieces;
+			break;
+		case BTD__STORED_MSG__BODY_CHECK_PROGRESS:
+			s.progress = (int)m->check_progress->pieces;
 			break;
 		default:
 			ck_abort_msg("btd got body %d", m->body_case);
