@@ -8,7 +8,8 @@
 # than /announce unless tracker_loopback_any_path allows, none ever to a
 # link-local one (HTTP, UDP, a redirect, a fetched .torrent), and shows
 # why in `btctl trackers`; opentracker on 127.0.0.1/announce still
-# works.  Runs as root in a network namespace of its own (tests/run.sh),
+# works.  A redirect on a kept-alive connection, where curl opens no new
+# socket, is refused before the request.  Runs as root in a network namespace of its own (tests/run.sh),
 # where 169.254.169.254 is put on lo so that a dial to it would arrive.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
@@ -27,7 +28,8 @@ fi
 timeout -k 2 300 $PY "$SUP/listen_log.py" --log "$LL" \
     --tcp 127.0.0.1:22 --tcp 127.0.0.1:80 --tcp 127.0.0.1:7555 \
     --tcp "$MD:6881" --tcp 127.0.0.1:18181 --tcp "$MD:18182" \
-    --udp "$MD:18183" --tcp "$MD:18184" >"$T/listen.out" 2>&1 &
+    --udp "$MD:18183" --tcp "$MD:18184" --http-redirect 127.0.0.1:18192 \
+    >"$T/listen.out" 2>&1 &
 PIDS="$PIDS $!"
 check "listeners ready" wait_for 10 grep -q ready "$T/listen.out"
 
@@ -134,6 +136,7 @@ id_lh=$(add lh "http://localhost:18181/other")
 id_md=$(add md "http://$MD:18182/announce")
 id_umd=$(add umd "udp://$MD:18183")
 id_redir=$(add redir "http://127.0.0.1:$FR/announce")
+id_keep=$(add keep "http://127.0.0.1:18192/announce")
 check "loopback /admin: refused with the reason" wait_for 15 err_is "$id_admin" "$POLICY: loopback tracker path must be /announce"
 check "localhost (resolved to loopback) /other: refused" wait_for 15 err_is "$id_lh" "$POLICY: loopback tracker path must be /announce"
 check "http to $MD: refused, link-local" wait_for 15 err_is "$id_md" "$POLICY: link-local address"
@@ -142,6 +145,9 @@ check "redirect from /announce to /admin: refused" wait_for 15 err_is "$id_redir
 check "redirect: /announce was asked" grep -q "GET /announce mode=redirlocal" "$T/fr.log"
 check "redirect: /admin never was" sh -c "! grep -q 'GET /admin' '$T/fr.log'"
 plain_has() { ctl trackers "$1" | grep -q -- "$2"; }
+check "kept-alive redirect to /admin: refused" wait_for 15 err_is "$id_keep" "$POLICY: loopback tracker path must be /announce"
+check "kept-alive redirect: /announce was asked" grep -q "^http 127.0.0.1:18192 from .* req=GET /announce?" "$LL"
+check "kept-alive redirect: /admin never was" sh -c "! grep -q 'req=GET /admin' '$LL'"
 check "btctl trackers shows the reason" plain_has "$id_admin" "$POLICY: loopback tracker path must be /announce"
 out=$(ctl add "http://$MD:18184/x.torrent" 2>&1); rc=$?
 has() { printf '%s\n' "$1" | grep -q -- "$2"; }
@@ -160,6 +166,14 @@ fresh
 id_admin2=$(add admin2 "http://127.0.0.1:18181/admin?x=2")
 id_md2=$(add md2 "http://$MD:18182/announce")
 check "any path allowed: /admin is asked" wait_for 15 sh -c "grep -q '^tcp 127.0.0.1:18181 from .* first=GET /admin?x=2&info_hash=' '$LL'"
+id_keep2=$(add keep2 "http://127.0.0.1:18192/announce")
+# same_conn: /admin came on the connection that asked /announce, so the
+# refusal above was the per-request check, not the one at connect.
+same_conn() {
+	_c=$(sed -n 's/^http 127.0.0.1:18192 from .* conn=\([0-9]*\) req=GET \/announce?.*/\1/p' "$LL" | head -n 1)
+	[ -n "$_c" ] && grep -q "^http 127.0.0.1:18192 from .* conn=$_c req=GET /admin?x=1 " "$LL"
+}
+check "any path allowed: the redirect to /admin is followed on the same connection" wait_for 15 same_conn
 check "any path allowed: $MD still refused" wait_for 15 err_is "$id_md2" "$POLICY: link-local address"
 check "any path allowed: no connection to $MD" none_came tcp "$MD:18182"
 ctl set tracker_loopback_any_path no >/dev/null
