@@ -25,13 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NETPOLICY_PRIVILEGED	1024	/* ports below this are privileged */
+#define NETPOLICY_PRIVILEGED	1024	/* ports below are privileged */
 
 enum netpolicy_class {
 	NETPOLICY_GLOBAL,	/* none of the below (private ranges too) */
 	NETPOLICY_LOOPBACK,	/* 127/8, ::1 */
 	NETPOLICY_LINKLOCAL,	/* 169.254/16, fe80::/10 */
-	NETPOLICY_UNSPEC,	/* 0/8 ("this host": Linux reaches itself), :: */
+	NETPOLICY_UNSPEC,	/* 0/8 (Linux: this host), :: */
 	NETPOLICY_MULTICAST,	/* 224/4, ff00::/8 */
 	NETPOLICY_BROADCAST,	/* 255.255.255.255 */
 	NETPOLICY_BAD,		/* not AF_INET or AF_INET6 */

@@ -50,7 +50,7 @@
 #define ACCEPT_ROUNDS		32	/* accepts per wake-up */
 #define ACCEPT_PAUSE_MS		1000	/* after EMFILE: stop accepting */
 #define MAX_LOCAL		8	/* our own addresses remembered */
-#define REFUSED_LOG_MAX		16	/* refused dials logged per window */
+#define REFUSED_LOG_MAX		16	/* refusals logged per window */
 #define REFUSED_LOG_MS		60000	/* ... of this length */
 
 static struct event_base	*cbase;
@@ -78,9 +78,9 @@ static uint32_t			 banned_ids[PEERD_MAX_BANS];	/* picker
 							   ids of banned peers */
 static uint32_t			 nbanned_ids, bidpos;
 static struct netpolicy		 npol;		/* from Config */
-static uint64_t			 nrefused;	/* dials the policy refused */
-static uint64_t			 refused_win;	/* start of the log window */
-static uint32_t			 refused_logged;	/* in this window */
+static uint64_t			 nrefused;	/* refused dials */
+static uint64_t			 refused_win;	/* log window start */
+static uint32_t			 refused_logged;	/* in it */
 
 static void	peer_read_cb(evutil_socket_t, short, void *);
 static void	reap(evutil_socket_t, short, void *);

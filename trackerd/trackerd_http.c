@@ -59,7 +59,7 @@ struct tr_req {
 	char		 errbuf[CURL_ERROR_SIZE];
 	const char	*refused;	/* the address policy's reason */
 	int		 checked;	/* addresses checked so far */
-	int		 fetch_local;	/* a fetch whose URL leads to loopback */
+	int		 fetch_local;	/* a fetch from a loopback URL */
 };
 
 struct sock_ev {

@@ -84,7 +84,7 @@ static int			 seeding, confine, verbose, corrupt;
 static uint16_t			 port;
 static char			*peers[MAX_PEERS];
 static int			 npeers;
-static char			*opt_key[MAX_OPTS], *opt_val[MAX_OPTS];	/* -o */
+static char			*opt_key[MAX_OPTS], *opt_val[MAX_OPTS];
 static int			 nopts;
 static uint64_t			 start_ms, uploaded, upload_goal;
 static uint64_t			 downloaded, wasted, failed_pieces;
