@@ -54,6 +54,8 @@ enum conf_type {
 	CONF_T_NAME,		/* a user or group name, or "" */
 	CONF_T_ABI,		/* "kernel", or an integer 0..CONF_ABI_MAX */
 	CONF_T_NOLL,		/* run or refuse */
+	CONF_T_ALLOW,		/* refuse or allow */
+	CONF_T_YESNO,		/* no or yes */
 	CONF_T_DIRS,		/* ':'-separated absolute paths, or "" */
 };
 
@@ -71,6 +73,10 @@ static const struct conf_def conf_keys[] = {
 	    CONF_T_PATH, 0, 0, NULL, 1 },
 	{ "peer_port", "TCP port peerd listens on",
 	    CONF_T_INT, 1, 65535, "6881", 1 },
+	{ "peer_ports_privileged", "dial peers on ports below 1024: refuse "
+	    "or allow", CONF_T_ALLOW, 0, 0, "refuse", 1 },
+	{ "tracker_loopback_any_path", "HTTP trackers on loopback on a path "
+	    "other than /announce: no or yes", CONF_T_YESNO, 0, 0, "no", 1 },
 	{ "log_level", "how much btd and the roles log",
 	    CONF_T_LEVEL, 0, 0, "info", 1 },
 	{ "restart_backoff_max",
@@ -302,13 +308,22 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 		snprintf(out, sizeof(out), "%lld", strtoll(value, NULL, 10));
 		break;
 	case CONF_T_NOLL:
-		if (strcmp(value, "run") != 0 && strcmp(value, "refuse") != 0) {
+	case CONF_T_ALLOW:
+	case CONF_T_YESNO: {
+		const char *a, *b;
+
+		a = k->type == CONF_T_NOLL ? "run" :
+		    k->type == CONF_T_ALLOW ? "refuse" : "no";
+		b = k->type == CONF_T_NOLL ? "refuse" :
+		    k->type == CONF_T_ALLOW ? "allow" : "yes";
+		if (strcmp(value, a) != 0 && strcmp(value, b) != 0) {
 			util_seterr(err, errlen,
-			    "%s: not one of run|refuse: '%s'", k->name, echo);
+			    "%s: not one of %s|%s: '%s'", k->name, a, b, echo);
 			return -1;
 		}
 		snprintf(out, sizeof(out), "%s", value);
 		break;
+	}
 	case CONF_T_DIRS:
 		if (len >= CONF_PATH_MAX) {
 			util_seterr(err, errlen, "%s: longer than %d bytes",

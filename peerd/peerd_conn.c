@@ -7,10 +7,12 @@
  * Owns: the listen sockets (IPv4 and IPv6 on peer_port), every
  * connection from dial or accept to close, the handshake (10 s), keep-
  * alives and the idle timeout, the connection limits, the dial queues,
- * bans, the messages of each peer, and the request pipeline of each
- * peer, whose depth follows the peer's rate.  Receiving payloads into
- * slots and serving requests are peerd_block.c's; choking is
- * peerd_choke.c's.
+ * bans, the address policy on every dial (lib/netpolicy.c: no
+ * privileged port unless peer_ports_privileged allows, never link-local,
+ * unspecified, multicast or broadcast), the messages of each peer, and
+ * the request pipeline of each peer, whose depth follows the peer's
+ * rate.  Receiving payloads into slots and serving requests are
+ * peerd_block.c's; choking is peerd_choke.c's.
  *
  * Reading: outside a payload, bytes go into a small buffer (p->rbuf)
  * and through the parser.  Inside one whose block has a slot,
@@ -38,6 +40,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "netpolicy.h"
 #include "util.h"
 #include "peerd.h"
 
@@ -47,6 +50,8 @@
 #define ACCEPT_ROUNDS		32	/* accepts per wake-up */
 #define ACCEPT_PAUSE_MS		1000	/* after EMFILE: stop accepting */
 #define MAX_LOCAL		8	/* our own addresses remembered */
+#define REFUSED_LOG_MAX		16	/* refusals logged per window */
+#define REFUSED_LOG_MS		60000	/* ... of this length */
 
 static struct event_base	*cbase;
 static uint8_t			 our_id[20];
@@ -72,6 +77,10 @@ static uint32_t			 nbans, banpos;
 static uint32_t			 banned_ids[PEERD_MAX_BANS];	/* picker
 							   ids of banned peers */
 static uint32_t			 nbanned_ids, bidpos;
+static struct netpolicy		 npol;		/* from Config */
+static uint64_t			 nrefused;	/* refused dials */
+static uint64_t			 refused_win;	/* log window start */
+static uint32_t			 refused_logged;	/* in it */
 
 static void	peer_read_cb(evutil_socket_t, short, void *);
 static void	reap(evutil_socket_t, short, void *);
@@ -310,6 +319,8 @@ conn_config(const char *key, const char *value)
 			log_warnx("config: bad peer_id");
 		else
 			have_id = 1;
+	} else if (netpolicy_config(&npol, key, value) == -1) {
+		log_warnx("config: bad %s", key);
 	} else if (strcmp(key, "peer_port") == 0) {
 		n = strtoul(value, &end, 10);
 		if (*value == '\0' || *end != '\0' || n == 0 || n > 65535) {
@@ -594,6 +605,40 @@ reap(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- dialing ---- */
 
+/*
+ * Does the address policy refuse to dial c?  Counted always, logged at
+ * debug level at most REFUSED_LOG_MAX times a window, so that a tracker
+ * or magnet listing thousands of such peers cannot flood the log.
+ */
+static int
+policy_refuses(const struct cand *c)
+{
+	const char	*why;
+	char		 a[46];
+	uint64_t	 now;
+
+	why = netpolicy_peer(&npol, (const struct sockaddr *)&c->ss,
+	    c->sslen);
+	if (why == NULL)
+		return 0;
+	nrefused++;
+	now = peerd_now_ms();
+	if (now - refused_win >= REFUSED_LOG_MS) {
+		if (refused_logged > REFUSED_LOG_MAX)
+			log_debug("address policy: %u more dials refused",
+			    refused_logged - REFUSED_LOG_MAX);
+		refused_win = now;
+		refused_logged = 0;
+	}
+	if (refused_logged++ < REFUSED_LOG_MAX) {
+		addr_str(&c->ss, a, sizeof(a));
+		log_debug("peer %s port %u: not dialed: refused by the address "
+		    "policy: %s (%llu refused so far)", a, addr_port(&c->ss),
+		    why, (unsigned long long)nrefused);
+	}
+	return 1;
+}
+
 static int
 already_connected(struct torrent *t, const struct sockaddr_storage *ss)
 {
@@ -630,7 +675,8 @@ conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
 	uint32_t j;
 
 	for (i = 0; i < n; i++) {
-		if (addr_is_self(&c[i].ss) || is_banned(&c[i].ss))
+		if (addr_is_self(&c[i].ss) || is_banned(&c[i].ss) ||
+		    policy_refuses(&c[i]))
 			continue;
 		for (j = 0; j < t->ncands; j++)
 			if (addr_eq(&t->cands[(t->chead + j) %
@@ -657,6 +703,9 @@ dial_one(struct torrent *t, const struct cand *c)
 	int		 fd;
 	char		 why[64];
 
+	/* Every dial, whatever the source and whenever it was queued. */
+	if (policy_refuses(c))
+		return 0;
 	fd = socket(c->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {

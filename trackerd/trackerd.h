@@ -20,6 +20,8 @@
 #define TR_MAX_TEXT		256		/* failure/warning kept, bytes */
 #define TR_MAX_REDIRECTS	5
 #define TR_NUMWANT		50
+#define TR_POLICY_REFUSED	"refused by the address policy: "	/* the
+				   start of the error of a refused request */
 
 enum tr_event {
 	TR_EVENT_NONE,
@@ -160,6 +162,9 @@ void		 udp_cancel(struct udp_req *);
 /* trackerd_torrent.c: torrents, their trackers and candidate peers */
 void		 torrents_init(struct event_base *);
 void		 torrents_config(const char *key, const char *value);
+/* The address policy as Config set it, for the transports. */
+struct netpolicy;
+const struct netpolicy *torrents_netpolicy(void);
 struct chan;
 struct ProtobufCMessage;
 int		 trackerd_dispatch_btd(struct chan *,

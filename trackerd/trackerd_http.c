@@ -8,7 +8,22 @@
  * (gzip and deflate are accepted, so a bomb stops at the cap); a total
  * time limit.  Only status 200 is a reply.  Callbacks run from the event
  * loop, never from inside the call that started the request.
+ *
+ * The address policy (lib/netpolicy.c) is applied to the address curl
+ * connects to, after its own resolution, so that neither a host name
+ * that resolves differently the second time (DNS rebinding) nor a
+ * redirect leads around it: CURLOPT_OPENSOCKETFUNCTION refuses before a
+ * connection is made, CURLOPT_PREREQFUNCTION (libcurl 7.80) once more
+ * before every request, redirects and reused connections included,
+ * with the URL of that very request.  Rejected: checking the host of
+ * the URL before the request, which says nothing about what curl
+ * resolves later or where a Location leads.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +31,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "netpolicy.h"
 #include "trackerd.h"
 
 #define HTTP_CONNECT_TIMEOUT	10	/* seconds */
@@ -41,6 +57,9 @@ struct tr_req {
 	tr_fetch_cb	 fetched;
 	void		*arg;
 	char		 errbuf[CURL_ERROR_SIZE];
+	const char	*refused;	/* the address policy's reason */
+	int		 checked;	/* addresses checked so far */
+	int		 fetch_local;	/* a fetch from a loopback URL */
 };
 
 struct sock_ev {
@@ -160,6 +179,85 @@ write_fn(char *ptr, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * May this request of r go to sa?  0, or -1 with the reason kept for
+ * the error.  A fetch (a .torrent an administrator named) may take any
+ * path of a loopback server when its own URL leads there, the first
+ * address checked; a tracker, or a fetch redirected to loopback, only
+ * /announce and /scrape.
+ */
+static int
+policy_check(struct tr_req *r, const struct sockaddr *sa, socklen_t len)
+{
+	enum netpolicy_use	 use = NETPOLICY_HTTP;
+	const char		*url = NULL;
+	char			 a[INET6_ADDRSTRLEN], esc[512];
+
+	if (r->kind == HTTP_FETCH) {
+		if (r->checked == 0 && netpolicy_classify_sa(sa, len) ==
+		    NETPOLICY_LOOPBACK)
+			r->fetch_local = 1;
+		if (r->fetch_local)
+			use = NETPOLICY_FETCH;
+	}
+	r->checked++;
+	if (curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &url) !=
+	    CURLE_OK)
+		url = NULL;
+	r->refused = netpolicy_tracker(torrents_netpolicy(), sa, len, use,
+	    url);
+	if (r->refused == NULL)
+		return 0;
+	if (inet_ntop(sa->sa_family, sa->sa_family == AF_INET ?
+	    (const void *)&((const struct sockaddr_in *)(const void *)sa)->
+	    sin_addr : (const void *)&((const struct sockaddr_in6 *)
+	    (const void *)sa)->sin6_addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	log_escape(esc, sizeof(esc), url != NULL ? url : "",
+	    url != NULL ? strlen(url) : 0);
+	log_debug("http: %s for %s: " TR_POLICY_REFUSED "%s", a, esc,
+	    r->refused);
+	return -1;
+}
+
+/* Before curl connects: a socket only for an address the policy allows. */
+static curl_socket_t
+open_fn(void *arg, curlsocktype purpose, struct curl_sockaddr *ca)
+{
+	struct tr_req *r = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    policy_check(r, &ca->addr, ca->addrlen) == -1)
+		return CURL_SOCKET_BAD;
+	return socket(ca->family, ca->socktype | SOCK_CLOEXEC, ca->protocol);
+}
+
+/* Before each request, on a new or a reused connection. */
+static int
+prereq_fn(void *arg, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct tr_req		*r = arg;
+	struct sockaddr_in	 s4;
+	struct sockaddr_in6	 s6;
+
+	(void)local_ip;
+	(void)local_port;
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	s4.sin_family = AF_INET;
+	s6.sin6_family = AF_INET6;
+	s4.sin_port = s6.sin6_port = htons((uint16_t)primary_port);
+	if (inet_pton(AF_INET, primary_ip, &s4.sin_addr) == 1)
+		return policy_check(r, (struct sockaddr *)&s4, sizeof(s4)) ==
+		    0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+	if (inet_pton(AF_INET6, primary_ip, &s6.sin6_addr) == 1)
+		return policy_check(r, (struct sockaddr *)&s6, sizeof(s6)) ==
+		    0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+	r->refused = "connected to an address that is not IP";
+	return CURL_PREREQFUNC_ABORT;
+}
+
 static void
 req_free(struct tr_req *r)
 {
@@ -202,6 +300,10 @@ req_new(enum http_kind kind, const char *url, size_t max, long timeout)
 	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)max);
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_fn);
+	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, prereq_fn);
+	curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, r);
 	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
 		req_free(r);
 		return NULL;
@@ -272,7 +374,9 @@ http_cancel(struct tr_req *r)
 static void
 describe(struct tr_req *r, CURLcode rc, long status, char *err, size_t len)
 {
-	if (r->over)
+	if (r->refused != NULL)
+		snprintf(err, len, TR_POLICY_REFUSED "%s", r->refused);
+	else if (r->over)
 		snprintf(err, len, "reply larger than %zu bytes", r->max);
 	else if (rc == CURLE_FILESIZE_EXCEEDED)
 		snprintf(err, len, "reply larger than %zu bytes", r->max);
@@ -297,7 +401,7 @@ finish(struct tr_req *r, CURLcode rc)
 	int		 ok;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	ok = rc == CURLE_OK && status == 200 && !r->over;
+	ok = rc == CURLE_OK && status == 200 && !r->over && r->refused == NULL;
 	if (!ok) {
 		describe(r, rc, status, err, sizeof(err));
 		log_escape(esc, sizeof(esc), err, strlen(err));

@@ -43,6 +43,7 @@
 
 #include "chan.h"
 #include "log.h"
+#include "netpolicy.h"
 #include "util.h"
 #include "msg.h"
 #include "role.h"
@@ -140,6 +141,7 @@ static int			 ntorrents;
 static struct event_base	*base;
 static uint8_t			 peer_id[20];
 static uint16_t			 peer_port;
+static struct netpolicy		 npol;		/* from Config */
 static uint32_t			 key;
 static int			 stopping_all;
 static struct event		*stopall_timer;
@@ -164,11 +166,19 @@ torrents_config(const char *k, const char *v)
 
 	if (strcmp(k, "peer_id") == 0 && util_unhex(v, peer_id, 20) == -1)
 		log_warnx("config: bad peer_id");
+	if (netpolicy_config(&npol, k, v) == -1)
+		log_warnx("config: bad %s", k);
 	if (strcmp(k, "peer_port") == 0) {
 		n = strtol(v, NULL, 10);
 		if (n > 0 && n < 65536)
 			peer_port = (uint16_t)n;
 	}
+}
+
+const struct netpolicy *
+torrents_netpolicy(void)
+{
+	return &npol;
 }
 
 static struct ttorrent *

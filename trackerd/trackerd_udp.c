@@ -12,7 +12,10 @@
  * and the request goes on waiting.  Retransmission follows BEP 15:
  * 15 * 2^n seconds, until the caller's time limit.  An error reply to an
  * announce or scrape may mean the connection id went stale: the id is
- * dropped and the request starts over once with a fresh connect.
+ * dropped and the request starts over once with a fresh connect.  The
+ * resolved address passes the address policy (lib/netpolicy.c: never
+ * link-local, unspecified, multicast or broadcast) before anything is
+ * sent to it.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -31,6 +34,7 @@
 #include <event2/util.h>
 
 #include "log.h"
+#include "netpolicy.h"
 #include "trackerd.h"
 
 #define UDP_CONN_LIFETIME	60	/* seconds a connection id is used */
@@ -301,6 +305,7 @@ resolved(int result, struct evutil_addrinfo *res, void *arg)
 	struct udp_req	*r = arg;
 	struct udp_conn	*c;
 	char		 err[300];
+	const char	*why;
 	struct timeval	 tv = { r->timeout_s, 0 };
 
 	if (result == EVUTIL_EAI_CANCEL)
@@ -318,6 +323,14 @@ resolved(int result, struct evutil_addrinfo *res, void *arg)
 	r->sslen = (socklen_t)res->ai_addrlen;
 	r->family = res->ai_family;
 	evutil_freeaddrinfo(res);
+	/* The address resolved is the one sent to: no second lookup. */
+	if ((why = netpolicy_tracker(torrents_netpolicy(),
+	    (struct sockaddr *)&r->ss, r->sslen, NETPOLICY_UDP, NULL)) !=
+	    NULL) {
+		snprintf(err, sizeof(err), TR_POLICY_REFUSED "%s", why);
+		fail(r, err);
+		return;
+	}
 	r->fd = socket(r->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (r->fd == -1 || connect(r->fd, (struct sockaddr *)&r->ss,

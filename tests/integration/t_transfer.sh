@@ -16,6 +16,9 @@ timeout -k 2 300 $PY tests/support/fake_tracker.py --http $HP \
 PIDS="$PIDS $!"
 check "fake tracker ready" wait_for 10 grep -q ready "$T/tracker.out"
 TR=http://127.0.0.1:$HP/ok/announce
+# A path other than /announce on loopback: allowed by the setting.
+ANY='tracker_loopback_any_path yes\n'
+printf "$ANY" >"$T/real.conf"
 D=$T/data
 mkdir -p "$D/multi/sub"
 payload "$D/one.bin" 1048576
@@ -34,7 +37,7 @@ state_is() { [ "$(sget "$1" "j['state']")" = "$2" ]; }
 state_not() { [ "$(sget "$1" "j['state']")" != "$2" ] && [ -n "$(sget "$1" "j['state']")" ]; }
 
 # --- With the real roles ---------------------------------------------
-btd_start real -v
+btd_start real -c "$T/real.conf" -v
 ctl add "$T/one.torrent" >/dev/null
 check "added: not paused" state_not "$ONE" paused
 check "pause" ctl pause "$ONE" >/dev/null
@@ -48,7 +51,7 @@ out=$(ctl wait "$ONE" 2>&1); rc=$?
 check "wait on a paused torrent exits 1 and says why" sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'is paused'"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
-btd_start real -v
+btd_start real -c "$T/real.conf" -v
 check "paused survives a restart of btd" state_is "$ONE" paused
 check "resume" ctl resume "$ONE" >/dev/null
 check "resumed: not paused" state_not "$ONE" paused
@@ -82,7 +85,7 @@ wait_for 10 dead "$BTD_PID"
 # --- With a stand-in stored and peerd --------------------------------
 cp "$B/tests/fake_xfer" "$T/fake_xfer_grow"
 cp "$B/tests/fake_xfer" "$T/fake_xfer"
-printf 'stored_exec %s\npeerd_exec %s\ndownload_dirs_allowed %s\n' "$T/fake_xfer_grow" "$T/fake_xfer" "$T" >"$T/grow.conf"
+printf "${ANY}stored_exec %s\npeerd_exec %s\ndownload_dirs_allowed %s\n" "$T/fake_xfer_grow" "$T/fake_xfer" "$T" >"$T/grow.conf"
 btd_start fake -c "$T/grow.conf" -v
 S=$T/save
 out=$(ctl add "$T/one.torrent" -d "$S"); rc=$?
@@ -175,7 +178,7 @@ wait_for 10 dead "$BTD_PID"
 
 # TorrentError: state error with the reason; resume retries.
 cp "$B/tests/fake_xfer" "$T/fake_xfer_error"
-printf 'stored_exec %s\npeerd_exec %s\n' "$T/fake_xfer_error" "$T/fake_xfer" >"$T/error.conf"
+printf "${ANY}stored_exec %s\npeerd_exec %s\n" "$T/fake_xfer_error" "$T/fake_xfer" >"$T/error.conf"
 btd_start err -c "$T/error.conf" -v
 ctl add "$T/one.torrent" >/dev/null
 check "error: the torrent is in error" wait_for 10 state_is "$ONE" error
@@ -191,7 +194,7 @@ wait_for 10 dead "$BTD_PID"
 
 # A bitfield of the wrong length from stored is a protocol violation.
 cp "$B/tests/fake_xfer" "$T/fake_xfer_badbits"
-printf 'stored_exec %s\npeerd_exec %s\n' "$T/fake_xfer_badbits" "$T/fake_xfer" >"$T/bad.conf"
+printf "${ANY}stored_exec %s\npeerd_exec %s\n" "$T/fake_xfer_badbits" "$T/fake_xfer" >"$T/bad.conf"
 btd_start bad -c "$T/bad.conf" -v
 ctl add "$T/one.torrent" >/dev/null
 check "bad bitfield: stored is killed for it" wait_for 10 grep -q "stored: protocol violation: unexpected message checked" "$LOG"
@@ -201,7 +204,7 @@ ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 
 # peerd cannot start: peers says so instead of waiting.
-printf 'peerd_exec %s\n' "$T/no-such-peerd" >"$T/nopeerd.conf"
+printf "${ANY}peerd_exec %s\n" "$T/no-such-peerd" >"$T/nopeerd.conf"
 btd_start nopeerd -c "$T/nopeerd.conf"
 ctl add "$T/one.torrent" >/dev/null
 out=$(ctl peers "$ONE" 2>&1); rc=$?

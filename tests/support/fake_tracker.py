@@ -6,6 +6,7 @@ Python 3 standard library only.  Listens on 127.0.0.1 only.
     fake_tracker.py [--http PORT] [--udp PORT] [--udp-mode MODE=PORT ...]
                     [--udp-base PORT] [--log FILE] [--max-seconds N]
                     [--slow-seconds N] [--cid-seconds N]
+                    [--announce-mode MODE]
 
 Prints "ready" on stdout (flushed) once every socket is bound, then runs
 until SIGTERM/SIGINT or --max-seconds (default 600).  Ports given as 0
@@ -13,6 +14,9 @@ are bound to an ephemeral port; the bound ports are logged.
 
 HTTP: the mode is the first path segment.  A test gives btd
     http://127.0.0.1:PORT/<mode>/announce   (scrape: .../<mode>/scrape)
+With --announce-mode MODE, http://127.0.0.1:PORT/announce (and /scrape)
+is served in MODE: the only path btd's address policy allows a loopback
+tracker by default.
 Modes:
   ok           compact reply: interval 1800, complete 3, incomplete 5,
                peers 127.0.0.2:6881 127.0.0.3:6882, peers6 [::1]:6883;
@@ -49,6 +53,10 @@ Modes:
                and U+202E (RIGHT-TO-LEFT OVERRIDE)
   failure      failure reason "torrent not registered"
   slow         the ok reply after --slow-seconds (default 40)
+  ssrfpeers    compact reply whose peers are 127.0.0.1:80,
+               169.254.169.254:6881 and 127.0.0.1:7555 (the one a client
+               may dial); peers6 [::ffff:169.254.169.254]:6881, [fe80::1]:6881
+  redirlocal   302 to http://127.0.0.1:PORT/admin?x=1 on this server
   anything else: 404
 In the transport modes (huge, gzipbomb, badchunk, closemid, never,
 redir*, html, slow, escapes, failure) a scrape gets the same treatment;
@@ -115,12 +123,12 @@ HTTP_MODES = {
     "ok", "dictpeers", "huge", "gzipbomb", "badchunk", "closemid", "never",
     "redirloop", "redirfile", "redirgopher", "redirftp", "html",
     "interval0", "intervalneg", "intervalhuge", "ragged", "millionpeers",
-    "escapes", "failure", "slow",
+    "escapes", "failure", "slow", "ssrfpeers", "redirlocal",
 }
 # Modes whose scrape gets the ok scrape reply.
 CONTENT_MODES = {
     "ok", "dictpeers", "interval0", "intervalneg", "intervalhuge", "ragged",
-    "millionpeers",
+    "millionpeers", "ssrfpeers",
 }
 
 UDP_PROTOCOL_ID = 0x41727101980
@@ -129,6 +137,7 @@ MAX_CONNECTIONS = 1000
 HUGE_SIZE = 10 * 1024 * 1024
 BOMB_ZEROS = 100 * 1024 * 1024
 MILLION = 1000000
+ANNOUNCE_MODE = None    # --announce-mode: what /announce is served in
 
 START_MONO = time.monotonic()
 STOP = threading.Event()
@@ -493,11 +502,22 @@ def serve_mode(c, mode, action, target, hashes, slow_seconds):
     if mode.startswith("redir"):
         if mode == "redirloop":
             loc = "http://127.0.0.1:%d%s" % (c.http_port, target)
+        elif mode == "redirlocal":
+            loc = "http://127.0.0.1:%d/admin?x=1" % c.http_port
         else:
             loc = {"redirfile": "file:///etc/passwd",
                    "redirgopher": "gopher://127.0.0.1/",
                    "redirftp": "ftp://127.0.0.1/x"}[mode]
         c.send(response(302, b"", extra=["Location: " + loc]))
+        return True
+
+    if mode == "ssrfpeers":
+        c.send(response(200, benc({
+            "interval": 1800, "complete": 1, "incomplete": 2,
+            "peers": compact4("127.0.0.1", 80) +
+            compact4("169.254.169.254", 6881) + compact4("127.0.0.1", 7555),
+            "peers6": compact6("::ffff:169.254.169.254", 6881) +
+            compact6("fe80::1", 6881)})))
         return True
 
     if mode == "html":
@@ -546,6 +566,8 @@ BEHAVIOUR = {
     "ragged": "ragged compact peers", "millionpeers": "1000000 peers",
     "escapes": "failure reason with escapes", "failure": "failure reason",
     "slow": "ok reply after delay",
+    "ssrfpeers": "peers on a privileged port and link-local",
+    "redirlocal": "302 to /admin",
 }
 
 
@@ -575,6 +597,9 @@ def handle_http(sock, addr, reqno, http_port, slow_seconds, sem):
         if len(segs) == 3 and segs[0] == "" and segs[2] in ("announce",
                                                              "scrape"):
             mode, action = segs[1], segs[2]
+        elif ANNOUNCE_MODE and len(segs) == 2 and segs[0] == "" and \
+                segs[1] in ("announce", "scrape"):
+            mode, action = ANNOUNCE_MODE, segs[1]
         if mode not in HTTP_MODES:
             mode = ""
         q = parse_query(query)
@@ -814,7 +839,7 @@ def udp_loop(tr):
 # ------------------------------------------------------------------ main
 
 def main():
-    global LOG
+    global LOG, ANNOUNCE_MODE
     ap = argparse.ArgumentParser(
         description="Hostile fake BitTorrent tracker on 127.0.0.1.")
     ap.add_argument("--http", type=int, metavar="PORT")
@@ -829,7 +854,13 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--slow-seconds", type=float, default=40)
     ap.add_argument("--cid-seconds", type=float, default=60)
+    ap.add_argument("--announce-mode", metavar="MODE",
+                    help="serve /announce and /scrape in MODE")
     a = ap.parse_args()
+    if a.announce_mode is not None:
+        if a.announce_mode not in HTTP_MODES:
+            ap.error("bad --announce-mode %r" % a.announce_mode)
+        ANNOUNCE_MODE = a.announce_mode
 
     udp = []
     if a.udp is not None:

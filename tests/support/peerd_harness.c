@@ -4,7 +4,7 @@
  * before the rest of btd exists around it.
  *
  *   peerd_harness -e PEERD -t TORRENT -f FILE -p PORT [-s] [-S]
- *       [-P ADDR:PORT]... [-T SECONDS] [-v]
+ *       [-P ADDR:PORT]... [-o KEY=VALUE]... [-T SECONDS] [-v]
  *
  * As btd it answers peerd's Hello, sends Config (peer_id, peer_port),
  * the two arenas of the block path (arena_memfd), the stored channel
@@ -28,7 +28,8 @@
  * -C: play trackerd too, and give the -P peers as Candidates on that
  * channel instead of in the TorrentAdd; print WantPeers and
  * ConnectResult as they come.  -q: once a second, and when half the
- * pieces are in, QueryPeers, and print the PeersReply.
+ * pieces are in, QueryPeers, and print the PeersReply.  -o KEY=VALUE:
+ * one more setting in the Config (peer_ports_privileged=allow).
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -63,6 +64,7 @@
 #include "util.h"
 
 #define MAX_PEERS	16
+#define MAX_OPTS	4	/* -o settings */
 
 struct piecebuf {
 	uint8_t		*buf;
@@ -82,6 +84,8 @@ static int			 seeding, confine, verbose, corrupt;
 static uint16_t			 port;
 static char			*peers[MAX_PEERS];
 static int			 npeers;
+static char			*opt_key[MAX_OPTS], *opt_val[MAX_OPTS];
+static int			 nopts;
 static uint64_t			 start_ms, uploaded, upload_goal;
 static uint64_t			 downloaded, wasted, failed_pieces;
 static int			 result = 1;
@@ -107,7 +111,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peerd_harness -e peerd -t torrent -f file "
 	    "-p port [-CqsS] [-u bytes] [-x n] [-R n] [-Z n] "
-	    "[-P addr:port]... [-T seconds] [-v]\n");
+	    "[-P addr:port]... [-o key=value]... [-T seconds] [-v]\n");
 	exit(2);
 }
 
@@ -560,7 +564,7 @@ btd_start(void)
 {
 	Btd__Hello		 h = BTD__HELLO__INIT;
 	Btd__Config		 cf = BTD__CONFIG__INIT;
-	Btd__Setting		 s[2], *sp[2];
+	Btd__Setting		 s[2 + MAX_OPTS], *sp[2 + MAX_OPTS];
 	Btd__PeerdTorrentAdd	 ta = BTD__PEERD_TORRENT_ADD__INIT;
 	Btd__PeerAddr		 pa[MAX_PEERS], *pap[MAX_PEERS];
 	const ProtobufCMessageDescriptor *d = &btd__peerd_msg__descriptor;
@@ -587,8 +591,14 @@ btd_start(void)
 	s[1].value = portstr;
 	sp[0] = &s[0];
 	sp[1] = &s[1];
+	for (i = 0; i < nopts; i++) {
+		btd__setting__init(&s[2 + i]);
+		s[2 + i].key = opt_key[i];
+		s[2 + i].value = opt_val[i];
+		sp[2 + i] = &s[2 + i];
+	}
 	cf.settings = sp;
-	cf.n_settings = 2;
+	cf.n_settings = 2 + (size_t)nopts;
 	cf.verbose = (uint32_t)verbose;
 	(void)msg_send_common(btd_c, d, MSG_CONFIG, &cf.base, -1);
 	attach_stored();
@@ -724,7 +734,8 @@ main(int argc, char *argv[])
 	int			 ch, sv[2], fd, keep[1] = { ROLE_FD_BTD };
 	int			 status;
 
-	while ((ch = getopt(argc, argv, "Ce:t:f:p:qsSu:x:P:R:T:vZ:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ce:t:f:o:p:qsSu:x:P:R:T:vZ:")) !=
+	    -1) {
 		switch (ch) {
 		case 'e': exec = optarg; break;
 		case 't': torrent = optarg; break;
@@ -738,6 +749,14 @@ main(int argc, char *argv[])
 			if (npeers == MAX_PEERS)
 				usage();
 			peers[npeers++] = optarg;
+			break;
+		case 'o':
+			/* KEY=VALUE, split in place: the key ends at '='. */
+			if (nopts == MAX_OPTS || strchr(optarg, '=') == NULL)
+				usage();
+			opt_key[nopts] = optarg;
+			opt_val[nopts] = strchr(optarg, '=') + 1;
+			opt_val[nopts++][-1] = '\0';
 			break;
 		case 'C': play_trackerd = 1; break;
 		case 'q': query = 1; break;

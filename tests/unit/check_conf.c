@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	14	/* known keys in btd_conf.c */
+#define NKEYS	16	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -117,6 +117,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf_get(cf, "landlock_abi_max"), "kernel");
 	ck_assert_int_eq(conf_landlock_abi_max(cf), -1);
 	ck_assert_str_eq(conf_get(cf, "without_landlock"), "run");
+	ck_assert_str_eq(conf_get(cf, "peer_ports_privileged"), "refuse");
+	ck_assert_str_eq(conf_get(cf, "tracker_loopback_any_path"), "no");
 	ck_assert_str_eq(conf_get(cf, "download_dirs_allowed"), "");
 	ck_assert_ptr_null(conf_key(-1));
 	ck_assert_ptr_null(conf_key(NKEYS));
@@ -580,6 +582,14 @@ START_TEST(test_canonical)
 		{ "landlock_abi_max", "Kernel", NULL },
 		{ "without_landlock", "refuse", "refuse" },
 		{ "without_landlock", "no", NULL },
+		{ "peer_ports_privileged", "allow", "allow" },
+		{ "peer_ports_privileged", "refuse", "refuse" },
+		{ "peer_ports_privileged", "yes", NULL },
+		{ "peer_ports_privileged", "Allow", NULL },
+		{ "tracker_loopback_any_path", "yes", "yes" },
+		{ "tracker_loopback_any_path", "no", "no" },
+		{ "tracker_loopback_any_path", "allow", NULL },
+		{ "tracker_loopback_any_path", "", NULL },
 		{ "download_dirs_allowed", "/srv/a/::/mnt//b", "/srv/a:/mnt/b" },
 		{ "download_dirs_allowed", "/srv:rel", NULL },
 		{ "download_dirs_allowed", "/", NULL },
@@ -618,6 +628,14 @@ START_TEST(test_canonical)
 	    sizeof(err)), -1);
 	ck_assert_int_eq(conf_set_runtime(cf, "download_dirs_allowed", "/srv",
 	    err, sizeof(err)), -1);
+	/* The address policy is: btctl set reaches the roles. */
+	ck_assert_int_eq(conf_set_runtime(cf, "peer_ports_privileged", "allow",
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(conf_get(cf, "peer_ports_privileged"), "allow");
+	ck_assert_int_eq(conf_set_runtime(cf, "tracker_loopback_any_path",
+	    "maybe", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "tracker_loopback_any_path: not one of no|yes: "
+	    "'maybe'");
 	/* The operator's download_dir stays what btctl set cannot change. */
 	ck_assert_int_eq(conf_set_runtime(cf, "download_dir", "/srv/x/", err,
 	    sizeof(err)), 0);
