@@ -332,6 +332,8 @@ struct torrent {
 	uint32_t		 ck_pieces;	/* checked so far (stored's
 						   CheckProgress) */
 	uint32_t		 ck_runs;	/* checks ended, this run */
+	uint32_t		 ck_crashes;	/* stored crashed checking it,
+						   in a row */
 	uint32_t		 ck_good;	/* the last one: pieces good */
 	uint32_t		 ck_hashed;	/* ... and hashed */
 	int			 st_send;	/* to stored: ST_SEND_* */
@@ -357,7 +359,8 @@ void		 torrent_ctl_list(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
 void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
 int		 torrent_role_msg(int, const struct ProtobufCMessage *);
-void		 torrent_role_exited(int);
+/* A role exited; crash: how, if it was neither ordered nor a stop. */
+void		 torrent_role_exited(int, const char *crash);
 void		 torrent_role_started(int);
 struct Btd__TrackersRequest;
 void		 torrent_ctl_trackers(int, const struct Btd__TrackersRequest *);
@@ -393,7 +396,7 @@ void		 xfer_start(struct torrent *);	/* added, resumed, loaded */
 void		 xfer_stop(struct torrent *);	/* paused, removed */
 void		 xfer_forget(struct torrent *);	/* about to be freed */
 void		 xfer_role_started(int);
-void		 xfer_role_exited(int);
+void		 xfer_role_exited(int, const char *crash);
 void		 xfer_drained(int);
 uint64_t	 xfer_left(const struct torrent *);
 /* Write what changed to state.db now (one transaction). */

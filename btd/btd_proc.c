@@ -1107,10 +1107,13 @@ proc_sigchld(void)
 		memset(p->links, 0, sizeof(p->links));
 		for (i = 1; i <= ROLE_COUNT; i++)
 			procs[i].links[p->role].up = 0;
-		torrent_role_exited(p->role);
+		describe_exit(how, sizeof(how), status);
+		/* Neither ordered nor at shutdown: it crashed (or violated). */
+		torrent_role_exited(p->role, p->state != PROC_FAILED &&
+		    !stopping && (restart_why[p->role] == NULL ||
+		    p->violated) ? how : NULL);
 		if (p->state == PROC_FAILED)
 			continue;	/* confinement failed; reason kept */
-		describe_exit(how, sizeof(how), status);
 		if (restart_why[p->role] != NULL && !p->violated) {
 			snprintf(p->last_exit, sizeof(p->last_exit),
 			    "ordered restart (%s): %s", restart_why[p->role],

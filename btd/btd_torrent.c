@@ -810,7 +810,7 @@ pending_timeout(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
-torrent_role_exited(int role)
+torrent_role_exited(int role, const char *crash)
 {
 	struct pending *p, *tmp;
 
@@ -835,7 +835,7 @@ torrent_role_exited(int role)
 			continue;
 		pending_free(p);
 	}
-	xfer_role_exited(role);
+	xfer_role_exited(role, crash);
 }
 
 /* Trackers: what trackerd announces. */

@@ -67,6 +67,7 @@
 #define STATS_MAX	100000	/* entries in one PeerdStats */
 #define ERROR_MAX	512	/* bytes of a TorrentError reason kept */
 #define ADD_SLACK	4096	/* room in a frame beyond the packed message */
+#define CRASHES_MAX	3	/* stored crashes checking one torrent */
 
 static struct event_base	*base;
 static struct state		*st;
@@ -412,6 +413,31 @@ stored_hashes(struct torrent *t, struct chan *c)
 }
 
 /*
+ * A torrent that crashes stored: after a crash that no one can be
+ * blamed for, stored is given its torrents one at a time (careful): the
+ * next one only once the one before is checked.  A crash then has one
+ * suspect, the torrent sent and not yet checked; CRASHES_MAX crashes in
+ * a row on it put it in error, so that one torrent cannot keep stored
+ * in a crash loop (resume gives it another try).  A check that ends
+ * clears its count; once every torrent is checked, stored gets them all
+ * at once again.
+ */
+static int		 careful;
+
+/* The torrent stored has and has not checked yet (careful mode). */
+static struct torrent *
+careful_inflight(void)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (t->num != 0 && t->state == TST_CHECKING &&
+		    t->st_send == ST_SEND_NONE)
+			return t;
+	return NULL;
+}
+
+/*
  * Send stored what it is owed, one torrent after the other (a torrent's
  * hashes follow its add before anything else), while its queue has room.
  */
@@ -420,10 +446,17 @@ pump_stored(void)
 {
 	struct torrent	*t;
 	struct chan	*c;
+	int		 sent = 0;
 
 	if ((c = proc_chan(BTD__ROLE__STORED)) == NULL)
 		return;
+	if (careful && careful_inflight() != NULL)
+		return;		/* on_checked() goes on */
 	TAILQ_FOREACH(t, &torrents, entry) {
+		if (careful && t->st_send == ST_SEND_ADD && sent)
+			return;
+		if (t->st_send != ST_SEND_NONE)
+			sent = 1;
 		while (t->st_send != ST_SEND_NONE) {
 			if (chan_full(c))
 				return;	/* xfer_drained() goes on */
@@ -442,6 +475,11 @@ pump_stored(void)
 			    t->st_next >= t->desc->piece_count)
 				t->st_send = ST_SEND_NONE;
 		}
+	}
+	if (careful && !sent && careful_inflight() == NULL) {
+		careful = 0;
+		log_info("stored checked every torrent: they go to it at once "
+		    "again");
 	}
 }
 
@@ -536,11 +574,38 @@ xfer_role_started(int role)
 	}
 }
 
+static void
+blame_check(const char *how)
+{
+	struct torrent	*t;
+	char		 why[256];
+
+	if (!careful || (t = careful_inflight()) == NULL) {
+		if (!careful)
+			log_info("stored %s: its torrents go to it one at a "
+			    "time until each is checked", how);
+		careful = 1;
+		return;
+	}
+	t->ck_crashes++;
+	log_warnx("%s: stored %s while checking it (%u in a row)", t->hex,
+	    how, t->ck_crashes);
+	if (t->ck_crashes < CRASHES_MAX)
+		return;
+	snprintf(why, sizeof(why), "stored crashed %u times in a row while "
+	    "checking it (last: %s); btctl resume tries again",
+	    t->ck_crashes, how);
+	t->ck_crashes = 0;
+	set_error(t, why);
+}
+
 void
-xfer_role_exited(int role)
+xfer_role_exited(int role, const char *crash)
 {
 	struct torrent *t;
 
+	if (role == BTD__ROLE__STORED && crash != NULL)
+		blame_check(crash);
 	TAILQ_FOREACH(t, &torrents, entry) {
 		if (role == BTD__ROLE__STORED)
 			t->st_send = ST_SEND_NONE;
@@ -586,6 +651,7 @@ on_checked(const Btd__TorrentChecked *m)
 	memcpy(t->have, m->have.data, m->have.len);
 	t->have_count = bf_count(t->have, pieces);
 	t->recheck = 0;
+	t->ck_crashes = 0;
 	t->ck_runs++;
 	t->ck_good = t->have_count;
 	t->ck_hashed = m->hashed;
@@ -595,6 +661,8 @@ on_checked(const Btd__TorrentChecked *m)
 	if (t->state == TST_SEEDING && t->completed == 0)
 		t->completed = (int64_t)time(NULL);
 	t->dirty = 1;
+	if (careful)
+		pump_stored();	/* the next one */
 	return 0;
 }
 

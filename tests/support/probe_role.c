@@ -34,6 +34,9 @@
  *   probe_garbage*  half a second after starting to serve, write a
  *                   frame header announcing 0xfffffff0 bytes and junk
  *                   on the btd channel; btd must kill and restart it.
+ *   probe_crashcheck* as stored: aborts when btd hands it a torrent
+ *                   whose directory contains "crashme" (a torrent that
+ *                   crashes stored at every check); checks nothing.
  *   anything else   a plain role that does nothing.
  */
 #include <sys/ptrace.h>
@@ -96,6 +99,59 @@ probe_ignore(struct chan *c, const ProtobufCMessage *env)
 	(void)msg_body(env, NULL, &name);
 	log_debug("probe: ignored %s from %s", name, chan_name(c));
 	return 0;
+}
+
+/*
+ * probe_crashcheck: a torrent named crashme kills stored; any other is
+ * "checked" (nothing verified) once its hashes are in.
+ */
+#define PROBE_TORRENTS	64
+static struct {
+	uint32_t	num, pieces, got;
+} ptor[PROBE_TORRENTS];
+
+static int
+probe_crash_btd(struct chan *c, const ProtobufCMessage *env)
+{
+	const Btd__StoredMsg	*m = MSG_AS(Btd__StoredMsg, stored_msg, env);
+	Btd__TorrentChecked	 tc = BTD__TORRENT_CHECKED__INIT;
+	static uint8_t		 zeros[4096];
+	unsigned		 i;
+
+	switch (m->body_case) {
+	case BTD__STORED_MSG__BODY_TORRENT_ADD:
+		if (strstr(m->torrent_add->dir, "crashme") != NULL) {
+			log_info("probe: torrent %u in %s: crashing",
+			    m->torrent_add->torrent, m->torrent_add->dir);
+			abort();
+		}
+		for (i = 0; i < PROBE_TORRENTS && ptor[i].num != 0; i++)
+			;
+		if (i == PROBE_TORRENTS ||
+		    m->torrent_add->piece_count > sizeof(zeros) * 8)
+			return 0;
+		ptor[i].num = m->torrent_add->torrent;
+		ptor[i].pieces = m->torrent_add->piece_count;
+		ptor[i].got = 0;
+		return 0;
+	case BTD__STORED_MSG__BODY_TORRENT_HASHES:
+		for (i = 0; i < PROBE_TORRENTS; i++)
+			if (ptor[i].num == m->torrent_hashes->torrent)
+				break;
+		if (i == PROBE_TORRENTS)
+			return 0;
+		ptor[i].got += (uint32_t)(m->torrent_hashes->hashes.len / 20);
+		if (ptor[i].got < ptor[i].pieces)
+			return 0;
+		tc.torrent = ptor[i].num;
+		tc.have.data = zeros;
+		tc.have.len = (ptor[i].pieces + 7) / 8;
+		ptor[i].num = 0;
+		return MSG_SEND(c, Btd__StoredMsg, STORED_MSG, CHECKED, checked,
+		    &tc, -1);
+	default:
+		return probe_ignore(c, env);
+	}
 }
 
 static void
@@ -515,5 +571,8 @@ main(int argc, char **argv)
 	}
 	else if (strncmp(base, "probe_garbage", strlen("probe_garbage")) == 0)
 		probe_garbage();
+	else if (strncmp(base, "probe_crashcheck",
+	    strlen("probe_crashcheck")) == 0 && def.role == BTD__ROLE__STORED)
+		def.btd_handler = probe_crash_btd;
 	role_run();
 }
