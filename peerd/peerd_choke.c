@@ -241,12 +241,12 @@ choke_run(struct choker *ck, struct choke_peer **peers, size_t n,
 		observe(peers[i], now);
 	if (ck->started && now - ck->regular_ms < CHOKE_REGULAR_MS)
 		return 0;
+	if (n > 0 && (c = calloc(n, sizeof(*c))) == NULL)
+		return 0;	/* nothing decided: as it was, next second */
 	ck->started = 1;
 	ck->regular_ms = now;
 	if (n == 0)
 		return 1;
-	if ((c = calloc(n, sizeof(*c))) == NULL)
-		return 0;	/* nothing decided: as it was */
 	for (i = 0; i < n; i++) {
 		struct choke_peer *cp = peers[i];
 
@@ -341,19 +341,13 @@ choke_interested(struct peer *p)
 void
 choke_torrent(struct torrent *t, uint64_t now)
 {
-	struct choke_peer	**cps;
-	struct peer		 *p, *next;
-	size_t			  n = 0;
+	static struct choke_peer	*cps[PEERD_MAX_CONNS];
+	struct peer			*p, *next;
+	size_t				 n = 0;
 
 	choker_ready(t);
-	if (t->npeers == 0) {
-		(void)choke_run(&t->choker, NULL, 0, 0, now);
-		return;
-	}
-	if ((cps = calloc(t->npeers, sizeof(*cps))) == NULL)
-		return;
 	TAILQ_FOREACH(p, &t->peers, entry) {
-		if (p->dead || n == t->npeers)
+		if (p->dead || n == PEERD_MAX_CONNS)
 			continue;
 		p->cp.interested = p->peer_interested;
 		p->cp.choked = p->am_choking;
@@ -371,5 +365,4 @@ choke_torrent(struct torrent *t, uint64_t now)
 			choke_set(p, !p->cp.unchoke);
 		}
 	}
-	free(cps);
 }

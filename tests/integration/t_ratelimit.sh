@@ -4,7 +4,8 @@
 # sampled once a second while a transfer runs -- never the wall-clock
 # time of a transfer, which says how fast the machine is:
 #   1. a download limited to 256 KiB/s (download_rate_limit) runs at
-#      about that rate;
+#      about that rate, from a btd seeder and from python3-libtorrent
+#      (tests/interop/lt_peer.py: DHT, LSD, UPnP and NAT-PMP off);
 #   2. an upload limited to 256 KiB/s (upload_rate_limit, on the seeder)
 #      likewise, seen from both ends;
 #   3. a limit changed with btctl set while a download runs takes effect:
@@ -90,6 +91,27 @@ check "limited download: same bytes" same_data "$T/b/dl"
 check "limited download: about 256 KiB/s ($(within "$T/s1" $((256 * KIB)) 2>&1))" \
     within "$T/s1" $((256 * KIB))
 ctl shutdown >/dev/null
+
+# 1b. The same from a python3-libtorrent seeder (the btd seeder paused,
+# so that the tracker names libtorrent alone).
+SOCK=$SA ctl pause "$ID" >/dev/null
+spawn 120 $PY tests/interop/lt_peer.py seed "$TOR" "$SEED" 7241 --seconds 110
+LTS=$SPAWNED
+check "libtorrent seeder announced" wait_for 20 sh -c \
+    "ss -ltn | grep -q ':7241 '"
+btd_start e -p 7235
+SE=$SOCK
+ctl set download_rate_limit 256 >/dev/null
+ctl add "$TOR" >/dev/null
+sample "$SE" rate_down 60 "$T/s1b"
+check "limited download from libtorrent: complete" wait_for 30 seeding "$SE" "$ID"
+check "limited download from libtorrent: same bytes" same_data "$T/e/dl"
+check "limited download from libtorrent: about 256 KiB/s ($(within "$T/s1b" $((256 * KIB)) 2>&1))" \
+    within "$T/s1b" $((256 * KIB))
+ctl shutdown >/dev/null
+stop_pids "$LTS"
+SOCK=$SA ctl resume "$ID" >/dev/null
+check "seeder: seeding again" wait_for 20 seeding "$SA" "$ID"
 
 # 2. An upload limited to 256 KiB/s, to a leecher without a limit.
 SOCK=$SA ctl set upload_rate_limit 256 >/dev/null
