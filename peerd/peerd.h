@@ -510,6 +510,7 @@ struct torrent {
 	struct rate_bucket	 rdown, rup;	/* its limits, peerd_rate.c */
 	uint32_t		 max_peers;	/* its connection limit; 0: the
 						   global per-torrent one */
+	int64_t			 wake_budget;	/* peerd_rate.c's, in a refill */
 };
 
 /* peerd_conn.c */
@@ -591,6 +592,9 @@ struct peer {
 	uint32_t		 fails;		/* failed pieces it sent to */
 	struct choke_peer	 cp;		/* the choker's view of it */
 	int			 rate_wait;	/* RATE_WAIT_*: a limit holds it */
+	uint64_t		 rate_seq[2];	/* down, up: when it began to
+						   wait (served in that order);
+						   0 served since */
 	int			 dead;
 };
 
@@ -674,6 +678,8 @@ void	rate_received(struct peer *, size_t n);
 size_t	rate_send_trim(struct peer *, struct iovec *iov, size_t *niov,
 	    size_t total);
 void	rate_sent(struct peer *, size_t n);
+/* Every RATE_TICK_MS (a timer) while rate_on: refill, wake who waits. */
+void	rate_tick(uint64_t now_ms);
 /* Blocks read ahead for p's uploads at most. */
 uint32_t rate_upq(const struct peer *);
 

@@ -20,11 +20,11 @@
  * unit tests.  With no limit anywhere rate_on is 0 and the read and
  * write paths pay one test of it and nothing else; the timer is off.
  *
- * Rejected alternative: a per-connection share of the tokens handed out
- * at each refill (libtorrent's bandwidth manager queues).  Tokens taken
- * by whoever reads first are simpler and the kernel's socket buffers
- * even it out; a peer that reads first in one tick tends not to in the
- * next, as the event loop serves ready sockets in turn.
+ * Rejected alternatives: waking every waiting connection at each refill
+ * -- the event loop serves ready sockets in a fixed order, so the first
+ * would take the tokens every time and the others starve (a handshake
+ * then times out); and a bucket of its own for each connection, whose
+ * tokens go unused while it has nothing to read or send.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -153,7 +153,7 @@ rate_update(void)
 			event_del(refill_ev);
 		/* Nothing holds anyone any more. */
 		rate_on = 0;
-		refill(-1, 0, NULL);
+		rate_tick(peerd_now_ms());
 	}
 	rate_on = on;
 }
@@ -237,45 +237,77 @@ rate_max_torrent_conns(const struct torrent *t)
 	return n < max_conns ? n : max_conns;
 }
 
+/* The buckets of one direction (0 down, 1 up) that p's bytes go to. */
+static struct rate_bucket *
+torrent_bucket(const struct peer *p, int dir)
+{
+	if (p->t == NULL)
+		return NULL;
+	return dir == 0 ? &p->t->rdown : &p->t->rup;
+}
+
+static int64_t
+avail(const struct peer *p, int dir)
+{
+	const struct rate_bucket	*tb = torrent_bucket(p, dir);
+	int64_t				 a;
+
+	a = rate_bucket_avail(dir == 0 ? &gdown : &gup);
+	if (tb != NULL && rate_bucket_avail(tb) < a)
+		a = rate_bucket_avail(tb);
+	return a;
+}
+
+/* p waits for tokens; it keeps its place if it was not served since. */
+static void
+hold(struct peer *p, int dir)
+{
+	static uint64_t seq;
+
+	p->rate_wait |= dir == 0 ? RATE_WAIT_DOWN : RATE_WAIT_UP;
+	if (p->rate_seq[dir] == 0)
+		p->rate_seq[dir] = ++seq;
+}
+
 int
 rate_recv_ok(struct peer *p)
 {
-	if (rate_bucket_avail(&gdown) > 0 && (p->t == NULL ||
-	    rate_bucket_avail(&p->t->rdown) > 0))
+	/* The handshake is never held: it has PEERD_HANDSHAKE_S. */
+	if (p->state != ST_ACTIVE || avail(p, 0) > 0)
 		return 1;
-	p->rate_wait |= RATE_WAIT_DOWN;
+	hold(p, 0);
 	conn_read_off(p);
 	return 0;
+}
+
+static void
+charge(struct peer *p, int dir, size_t n)
+{
+	struct rate_bucket	*tb = torrent_bucket(p, dir);
+	uint64_t		 c = rate_cost(n);
+
+	rate_bucket_take(dir == 0 ? &gdown : &gup, c);
+	if (tb != NULL)
+		rate_bucket_take(tb, c);
+	p->rate_seq[dir] = 0;
 }
 
 void
 rate_received(struct peer *p, size_t n)
 {
-	uint64_t c = rate_cost(n);
-
-	rate_bucket_take(&gdown, c);
-	if (p->t != NULL)
-		rate_bucket_take(&p->t->rdown, c);
-}
-
-static int64_t
-send_avail(const struct peer *p)
-{
-	int64_t a = rate_bucket_avail(&gup);
-
-	if (p->t != NULL && rate_bucket_avail(&p->t->rup) < a)
-		a = rate_bucket_avail(&p->t->rup);
-	return a;
+	charge(p, 0, n);
 }
 
 size_t
 rate_send_trim(struct peer *p, struct iovec *iov, size_t *niov, size_t total)
 {
-	int64_t	 a = send_avail(p);
+	int64_t	 a;
 	size_t	 i, left;
 
-	if (a <= 0) {
-		p->rate_wait |= RATE_WAIT_UP;
+	if (p->state != ST_ACTIVE)
+		return total;
+	if ((a = avail(p, 1)) <= 0) {
+		hold(p, 1);
 		event_del(p->wev);
 		return 0;
 	}
@@ -296,11 +328,7 @@ rate_send_trim(struct peer *p, struct iovec *iov, size_t *niov, size_t total)
 void
 rate_sent(struct peer *p, size_t n)
 {
-	uint64_t c = rate_cost(n);
-
-	rate_bucket_take(&gup, c);
-	if (p->t != NULL)
-		rate_bucket_take(&p->t->rup, c);
+	charge(p, 1, n);
 }
 
 uint32_t
@@ -311,38 +339,72 @@ rate_upq(const struct peer *p)
 	return PEERD_UPQ_MAX;
 }
 
-/* Every RATE_TICK_MS while a limit is in force: tokens, and who waits. */
+/*
+ * The peers waiting in one direction, in the order they began to wait,
+ * while the tokens last: each is counted for one block's read or write
+ * (what one takes at most, near enough), so a peer that was just served
+ * waits behind those that were not, and no connection starves.  With
+ * no limit left, all of them.
+ */
 static void
-refill(evutil_socket_t fd, short ev, void *arg)
+wake(int dir)
 {
 	struct torrent	*t;
-	struct peer	*p;
-	uint64_t	 now = peerd_now_ms();
+	struct peer	*p, *first;
+	int64_t		 budget = rate_bucket_avail(dir == 0 ? &gdown : &gup);
+	int64_t		 cost = (int64_t)rate_cost(PEERD_BLOCK + WIRE_PIECE_HDR);
+	int		 flag = dir == 0 ? RATE_WAIT_DOWN : RATE_WAIT_UP;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
+	TAILQ_FOREACH(t, &torrents, entry)
+		t->wake_budget = rate_bucket_avail(dir == 0 ? &t->rdown :
+		    &t->rup);
+	while (budget > 0) {
+		first = NULL;
+		TAILQ_FOREACH(p, &conn_peers, all) {
+			if (!(p->rate_wait & flag) || p->dead ||
+			    (rate_on && p->t != NULL && p->t->wake_budget <= 0))
+				continue;
+			if (first == NULL || p->rate_seq[dir] <
+			    first->rate_seq[dir])
+				first = p;
+		}
+		if (first == NULL)
+			break;
+		first->rate_wait &= ~flag;
+		if (dir == 1)
+			event_add(first->wev, NULL);
+		else if (!first->stalled)
+			conn_read_on(first);	/* a stalled one: on a slot */
+		if (!rate_on)
+			continue;
+		if (budget != INT64_MAX)
+			budget -= cost;
+		if (first->t != NULL && first->t->wake_budget != INT64_MAX)
+			first->t->wake_budget -= cost;
+	}
+}
+
+void
+rate_tick(uint64_t now)
+{
+	struct torrent	*t;
+
 	rate_bucket_refill(&gdown, now);
 	rate_bucket_refill(&gup, now);
 	TAILQ_FOREACH(t, &torrents, entry) {
 		rate_bucket_refill(&t->rdown, now);
 		rate_bucket_refill(&t->rup, now);
 	}
-	TAILQ_FOREACH(p, &conn_peers, all) {
-		if (p->rate_wait == 0 || p->dead)
-			continue;
-		if ((p->rate_wait & RATE_WAIT_DOWN) && (!rate_on ||
-		    (rate_bucket_avail(&gdown) > 0 && (p->t == NULL ||
-		    rate_bucket_avail(&p->t->rdown) > 0)))) {
-			p->rate_wait &= ~RATE_WAIT_DOWN;
-			/* A stalled one reads again when a slot frees. */
-			if (!p->stalled)
-				conn_read_on(p);
-		}
-		if ((p->rate_wait & RATE_WAIT_UP) && (!rate_on ||
-		    send_avail(p) > 0)) {
-			p->rate_wait &= ~RATE_WAIT_UP;
-			event_add(p->wev, NULL);
-		}
-	}
+	wake(0);
+	wake(1);
+}
+
+/* Every RATE_TICK_MS while a limit is in force. */
+static void
+refill(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	rate_tick(peerd_now_ms());
 }

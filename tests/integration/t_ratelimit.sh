@@ -179,3 +179,29 @@ check "set-torrent: the limits outlive a restart" [ "$(limits "$SD")" = "256 0 7
 check "the global limit outlives a restart" setting_is "$SD" download_rate_limit 0
 ctl remove "$ID" >/dev/null
 check "remove: its limits go with it" [ -z "$(sqlite3 "$T/d/state/state.db" "SELECT key FROM meta WHERE key LIKE 'limits %'")" ]
+ctl shutdown >/dev/null
+
+# 5. Connection limits: two seeders, a leecher allowed one connection a
+# torrent, then (changed at run time) five.
+mkdir -p "$T/inplace2"
+cp -r "$SEED/pay" "$T/inplace2/"
+btd_start g -p 7236 -c "$T/allow.conf"
+SG=$SOCK
+ctl add "$TOR" -d "$T/inplace2" >/dev/null
+check "second seeder: seeding" wait_for 20 seeding "$SG" "$ID"
+btd_start f -p 7237
+SF=$SOCK
+ctl set peer_limit_per_torrent 1 >/dev/null
+ctl set download_rate_limit 32 >/dev/null
+ctl add "$TOR" >/dev/null
+peers_ge() { [ "$(tfield "$SF" "$ID" peers)" -ge "$1" ]; }
+check "peer_limit_per_torrent 1: one peer" wait_for 20 peers_ge 1
+sample "$SF" peers 6 "$T/s5"
+check "peer_limit_per_torrent 1: never two ($(tr '\n' ' ' <"$T/s5"))" \
+    sh -c "! grep -qv '^[01]\$' '$T/s5'"
+ctl set peer_limit_per_torrent 5 >/dev/null
+check "peer_limit_per_torrent 5 at run time: both seeders" wait_for 20 peers_ge 2
+ctl set-torrent "$ID" peer-limit 1 >/dev/null
+ctl set download_rate_limit 0 >/dev/null
+check "the torrent's own peer-limit: complete" wait_for 60 seeding "$SF" "$ID"
+check "the torrent's own peer-limit: same bytes" same_data "$T/f/dl"

@@ -181,7 +181,7 @@ END_TEST
 
 static struct event_base	*base;
 static struct torrent		 tor;
-static struct peer		 pa;
+static struct peer		 pa, pb;
 
 static void
 glue_setup(void)
@@ -193,11 +193,16 @@ glue_setup(void)
 	memset(&pa, 0, sizeof(pa));
 	TAILQ_INIT(&tor.peers);
 	TAILQ_INSERT_TAIL(&torrents, &tor, entry);
-	pa.t = &tor;
-	pa.reading = 1;
+	memset(&pb, 0, sizeof(pb));
+	pa.t = pb.t = &tor;
+	pa.state = pb.state = ST_ACTIVE;
+	pa.reading = pb.reading = 1;
 	pa.wev = event_new(base, -1, 0, NULL, NULL);
+	pb.wev = event_new(base, -1, 0, NULL, NULL);
 	ck_assert_ptr_nonnull(pa.wev);
+	ck_assert_ptr_nonnull(pb.wev);
 	TAILQ_INSERT_TAIL(&conn_peers, &pa, all);
+	TAILQ_INSERT_TAIL(&conn_peers, &pb, all);
 	n_read_off = 0;
 }
 
@@ -210,8 +215,10 @@ glue_teardown(void)
 	rate_config("peer_limit_per_torrent", "60");
 	rate_torrent_set(&tor, 0, 0, 0);
 	TAILQ_REMOVE(&conn_peers, &pa, all);
+	TAILQ_REMOVE(&conn_peers, &pb, all);
 	TAILQ_REMOVE(&torrents, &tor, entry);
 	event_free(pa.wev);
+	event_free(pb.wev);
 	event_base_free(base);
 }
 
@@ -274,6 +281,65 @@ START_TEST(recv_held)
 	ck_assert_int_eq(rate_recv_ok(&pa), 1);
 	rate_torrent_set(&tor, 10 * KIB, 0, 0);
 	rate_received(&pa, RATE_BURST_MIN);
+	ck_assert_int_eq(rate_recv_ok(&pa), 0);
+}
+END_TEST
+
+/* What the refill timer does every RATE_TICK_MS. */
+static void
+tick(void)
+{
+	fake_now += RATE_TICK_MS;
+	rate_tick(fake_now);
+}
+
+START_TEST(served_in_turn)
+{
+	int	 i, a = 0, b = 0;
+
+	/*
+	 * 16 KiB/s: a tick brings 1.6 KiB, a read takes a block.  Both
+	 * peers wait; each refill wakes the one that waited longer, and a
+	 * peer that was served waits behind the other.
+	 */
+	rate_config("download_rate_limit", "16");
+	rate_received(&pb, RATE_BURST_MIN);
+	ck_assert_int_eq(rate_recv_ok(&pb), 0);		/* b first */
+	ck_assert_int_eq(rate_recv_ok(&pa), 0);
+	for (i = 0; i < 200; i++) {
+		tick();
+		ck_assert(!(pa.reading && pb.reading));
+		if (pa.reading) {
+			a++;
+			rate_received(&pa, PEERD_BLOCK + WIRE_PIECE_HDR);
+			ck_assert_int_eq(rate_recv_ok(&pa), 0);
+		}
+		if (pb.reading) {
+			/* The first woken is the first that waited. */
+			ck_assert(b > 0 || a == 0);
+			b++;
+			rate_received(&pb, PEERD_BLOCK + WIRE_PIECE_HDR);
+			ck_assert_int_eq(rate_recv_ok(&pb), 0);
+		}
+	}
+	/* 20 s at 16 KiB/s: about 19 reads, shared. */
+	ck_assert_int_ge(a + b, 15);
+	ck_assert_int_le(a + b, 21);
+	ck_assert_int_le(abs(a - b), 1);
+	/* No limit left: every waiting peer reads again at once. */
+	rate_config("download_rate_limit", "0");
+	ck_assert_int_eq(pa.reading && pb.reading, 1);
+	ck_assert_int_eq(pa.rate_wait | pb.rate_wait, 0);
+}
+END_TEST
+
+START_TEST(handshake_not_held)
+{
+	rate_config("download_rate_limit", "10");
+	rate_received(&pa, RATE_BURST_MIN);
+	pa.state = ST_HANDSHAKE;
+	ck_assert_int_eq(rate_recv_ok(&pa), 1);
+	pa.state = ST_ACTIVE;
 	ck_assert_int_eq(rate_recv_ok(&pa), 0);
 }
 END_TEST
@@ -353,6 +419,8 @@ rate_suite(void)
 	tcase_add_test(glue, conn_limits);
 	tcase_add_test(glue, recv_held);
 	tcase_add_test(glue, send_trimmed);
+	tcase_add_test(glue, served_in_turn);
+	tcase_add_test(glue, handshake_not_held);
 	tcase_add_checked_fixture(errors, glue_setup, glue_teardown);
 	tcase_add_test(errors, err_bad_config);
 	suite_add_tcase(s, core);
