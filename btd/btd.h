@@ -44,6 +44,12 @@ int		 state_setting_get(struct state *, const char *key,
 int		 state_setting_set(struct state *, const char *key,
 		    const char *value);
 int		 state_setting_del(struct state *, const char *key);
+/* btd's own markers (the meta table): as the settings. */
+int		 state_meta_get(struct state *, const char *key, char **value);
+int		 state_meta_set(struct state *, const char *key,
+		    const char *value);
+/* The meta row of a torrent's own limits: this and the hex info-hash. */
+#define STATE_LIMITS_KEY	"limits "
 /* Call cb for every stored setting, in key order. */
 int		 state_setting_foreach(struct state *,
 		    void (*cb)(const char *key, const char *value, void *),
@@ -338,6 +344,13 @@ struct torrent {
 	uint32_t		 ck_hashed;	/* ... and hashed */
 	int			 st_send;	/* to stored: ST_SEND_* */
 	uint32_t		 st_next;	/* next piece whose hash goes */
+
+	/* Its own limits (btd_limits.c), read from state.db when first
+	   needed. */
+	int			 lim_loaded;
+	uint32_t		 lim_down;	/* KiB/s, 0 none */
+	uint32_t		 lim_up;
+	uint32_t		 lim_peers;	/* 0: peer_limit_per_torrent */
 };
 TAILQ_HEAD(torrent_list, torrent);
 
@@ -377,6 +390,19 @@ void		 tracker_stop(const struct torrent *);
 void		 torrent_role_drained(int);
 struct Btd__PeersRequest;
 void		 torrent_ctl_peers(int, const struct Btd__PeersRequest *);
+
+/* btd_limits.c -- each torrent's own rate and connection limits */
+#define LIMIT_RATE_MAX		4194304	/* KiB/s, any rate limit */
+#define LIMIT_PEERS_MAX		400	/* connections (PEERD_MAX_CONNS) */
+struct Btd__SetTorrentRequest;
+struct Btd__PeerdTorrentLimits;
+struct Btd__TorrentLimits;
+void		 limits_init(struct state *);
+/* t's limits into the message to peerd (bytes a second) or btctl. */
+void		 limits_peerd(struct torrent *, struct Btd__PeerdTorrentLimits *);
+void		 limits_ctl(struct torrent *, struct Btd__TorrentLimits *);
+void		 torrent_ctl_set_torrent(int,
+		    const struct Btd__SetTorrentRequest *);
 
 /* btd_xfer.c -- torrents running in stored and peerd: their numbers,
  * state, pieces and counters, batched into state.db */

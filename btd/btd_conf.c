@@ -77,6 +77,17 @@ static const struct conf_def conf_keys[] = {
 	    "or allow", CONF_T_ALLOW, 0, 0, "refuse", 1 },
 	{ "tracker_loopback_any_path", "HTTP trackers on loopback on a path "
 	    "other than /announce: no or yes", CONF_T_YESNO, 0, 0, "no", 1 },
+	{ "download_rate_limit", "KiB/s all torrents may download, "
+	    "protocol overhead counted (0: unlimited)",
+	    CONF_T_INT, 0, LIMIT_RATE_MAX, "0", 1 },
+	{ "upload_rate_limit", "KiB/s all torrents may upload, "
+	    "protocol overhead counted (0: unlimited)",
+	    CONF_T_INT, 0, LIMIT_RATE_MAX, "0", 1 },
+	{ "peer_limit_global", "peer connections in all",
+	    CONF_T_INT, 1, LIMIT_PEERS_MAX, "400", 1 },
+	{ "peer_limit_per_torrent", "peer connections of one torrent "
+	    "(btctl set-torrent ID peer-limit N for one)",
+	    CONF_T_INT, 1, LIMIT_PEERS_MAX, "60", 1 },
 	{ "log_level", "how much btd and the roles log",
 	    CONF_T_LEVEL, 0, 0, "info", 1 },
 	{ "restart_backoff_max",

@@ -540,6 +540,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_STATS:
 		xfer_ctl_stats(cl->id);
 		break;
+	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
+		torrent_ctl_set_torrent(cl->id, req->set_torrent);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -575,6 +578,10 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->verify->id);
 	case BTD__CTL_REQUEST__BODY_PEERS:
 		return utf8_valid(req->peers->id);
+	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
+		return utf8_valid(req->set_torrent->id) &&
+		    utf8_valid(req->set_torrent->key) &&
+		    utf8_valid(req->set_torrent->value);
 	default:
 		return 1;
 	}

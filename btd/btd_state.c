@@ -509,6 +509,18 @@ state_setting_del(struct state *st, const char *key)
 }
 
 int
+state_meta_get(struct state *st, const char *key, char **value)
+{
+	return state_kv_get(st, &state_meta, key, value);
+}
+
+int
+state_meta_set(struct state *st, const char *key, const char *value)
+{
+	return state_kv_set(st, &state_meta, key, value);
+}
+
+int
 state_setting_foreach(struct state *st,
     void (*cb)(const char *, const char *, void *), void *arg)
 {
@@ -672,6 +684,9 @@ int
 state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 {
 	sqlite3_stmt	*stmt = NULL;
+	char		 key[sizeof(STATE_LIMITS_KEY) + 40];
+	size_t		 n = sizeof(STATE_LIMITS_KEY) - 1;
+	int		 i;
 
 	if (sqlite3_prepare_v2(st->db,
 	    "DELETE FROM torrents WHERE info_hash = ?1", -1, &stmt,
@@ -683,6 +698,19 @@ state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 		sqlite3_finalize(stmt);
 		return -1;
 	}
+	sqlite3_finalize(stmt);
+	/* Its own limits (btd_limits.c) go with it. */
+	memcpy(key, STATE_LIMITS_KEY, n);
+	for (i = 0; i < 20; i++)
+		snprintf(key + n + 2 * i, 3, "%02x", info_hash[i]);
+	stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM meta WHERE key = ?1", -1,
+	    &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, key, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		log_warnx("state: remove torrent limits: %s",
+		    sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return 0;
 }

@@ -1457,6 +1457,7 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	Btd__TorrentLimits	 l = BTD__TORRENT_LIMITS__INIT;
 	struct torrent		*t;
 	char			 err[256], sid[41];
 
@@ -1466,6 +1467,8 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	}
 	summary(t, &s, sid);
 	d.summary = &s;
+	limits_ctl(t, &l);
+	d.limits = &l;
 	if (t->desc != NULL) {
 		d.piece_length = t->desc->piece_length;
 		d.piece_count = t->desc->piece_count;

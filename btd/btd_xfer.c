@@ -4,7 +4,8 @@
  * counters, and the batched writes of all that to state.db.
  *
  * Sends stored: StoredTorrentAdd, TorrentHashes, TorrentRemove.  Sends
- * peerd: PeerdTorrentAdd, PeerdTorrentRemove.  Sends trackerd:
+ * peerd: PeerdTorrentAdd (with the torrent's own limits, btd_limits.c),
+ * PeerdTorrentRemove.  Sends trackerd:
  * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
  * PiecesDurable and TorrentError; from peerd PeerdStats.
  *
@@ -313,6 +314,7 @@ static void
 peerd_add(struct torrent *t, struct chan *c)
 {
 	Btd__PeerdTorrentAdd	 a = BTD__PEERD_TORRENT_ADD__INIT;
+	Btd__PeerdTorrentLimits	 l = BTD__PEERD_TORRENT_LIMITS__INIT;
 
 	a.torrent = t->num;
 	a.info_hash.data = t->ih;
@@ -325,6 +327,8 @@ peerd_add(struct torrent *t, struct chan *c)
 		a.peers = t->mag->peers;
 		a.n_peers = t->mag->n_peers;
 	}
+	limits_peerd(t, &l);
+	a.limits = &l;
 	if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add, &a,
 	    -1) == -1)
 		log_warn("peerd: add %s", t->hex);

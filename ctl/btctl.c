@@ -63,7 +63,7 @@
 
 #define CTL_TIMEOUT_MS	30000	/* longest wait for btd's reply */
 #define CTL_SLOW_MS	150000	/* for add and remove, which wait on roles */
-#define CTL_MAXARGS	2	/* most arguments any command takes */
+#define CTL_MAXARGS	3	/* most arguments any command takes */
 #define CTL_MAXPOINTERS	16	/* btd pointers looked at without -s */
 #define HELP_SYN_MAX	38	/* widest synopsis column in btctl help */
 
@@ -108,6 +108,7 @@ static int	cmd_resume(struct ctl *, int, char **);
 static int	cmd_verify(struct ctl *, int, char **);
 static uint64_t	mono_ms(void);
 static int	cmd_peers(struct ctl *, int, char **);
+static int	cmd_set_torrent(struct ctl *, int, char **);
 static int	cmd_wait(struct ctl *, int, char **);
 static int	cmd_stats(struct ctl *, int, char **);
 static int	cmd_version(struct ctl *, int, char **);
@@ -133,6 +134,10 @@ static const struct cmd cmds[] = {
 	    NULL },
 	{ "peers", 1, 1, cmd_peers, "ID", { "ID" },
 	    "a torrent's connected peers", NULL },
+	{ "set-torrent", 3, 3, cmd_set_torrent, "ID KEY VALUE",
+	    { "ID", "KEY", "VALUE" },
+	    "a torrent's own download-limit, upload-limit (KiB/s), "
+	    "peer-limit", NULL },
 	{ "pause", 1, 1, cmd_pause, "ID", { "ID" },
 	    "stop a torrent: no peers, no announces, files left as they are",
 	    NULL },
@@ -872,6 +877,64 @@ cmd_set(struct ctl *ctl, int argc, char **argv)
 	    transact(ctl, &req, BTD__CTL_REPLY__BODY_SETTINGS));
 }
 
+/* set-torrent: a torrent's own limits */
+
+static void
+limits_plain(const Btd__TorrentLimits *l, const char *indent)
+{
+	if (l->download_limit)
+		printf("%sdownload-limit  %llu KiB/s\n", indent,
+		    (unsigned long long)l->download_limit);
+	else
+		printf("%sdownload-limit  unlimited\n", indent);
+	if (l->upload_limit)
+		printf("%supload-limit    %llu KiB/s\n", indent,
+		    (unsigned long long)l->upload_limit);
+	else
+		printf("%supload-limit    unlimited\n", indent);
+	if (l->peer_limit)
+		printf("%speer-limit      %u\n", indent, l->peer_limit);
+	else
+		printf("%speer-limit      peer_limit_per_torrent\n", indent);
+}
+
+static void
+limits_json(struct json *j, const Btd__TorrentLimits *l)
+{
+	json_uint(j, "download_limit", l->download_limit);
+	json_uint(j, "upload_limit", l->upload_limit);
+	json_uint(j, "peer_limit", l->peer_limit);
+}
+
+static int
+cmd_set_torrent(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__SetTorrentRequest	 sr = BTD__SET_TORRENT_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+	struct json		 j;
+
+	(void)argc;
+	sr.id = argv[0];
+	sr.key = argv[1];
+	sr.value = argv[2];
+	req.body_case = BTD__CTL_REQUEST__BODY_SET_TORRENT;
+	req.set_torrent = &sr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_LIMITS);
+	if (rep->limits == NULL)
+		errorx(1, "unexpected reply from btd");
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		limits_json(&j, rep->limits);
+		json_obj_close(&j);
+		json_done(&j);
+	} else
+		limits_plain(rep->limits, "");
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
 /* restart, shutdown */
 
 /* The reply carries nothing but ok. */
@@ -1475,6 +1538,8 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_int(&j, "completed", s->completed);
 		json_uint(&j, "left", s->left);
 		json_uint(&j, "pieces_have", s->pieces_have);
+		if (d->limits != NULL)
+			limits_json(&j, d->limits);
 		files_json(&j, d);
 		json_arr_open(&j, "trackers");
 		for (i = 0; i < d->n_trackers; i++) {
@@ -1554,6 +1619,11 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		show_changed(d);
 	} else
 		printf("metadata:     not yet known (magnet)\n");
+	if (d->limits != NULL && (d->limits->download_limit ||
+	    d->limits->upload_limit || d->limits->peer_limit)) {
+		printf("limits:\n");
+		limits_plain(d->limits, "              ");
+	}
 	for (i = 0; i < d->n_trackers; i++) {
 		e = esc(d->trackers[i]->url);
 		printf("%s tier %u  %s\n", i == 0 ? "trackers:    " :

@@ -9,8 +9,8 @@
  * names peer_port.
  *
  * Channels:
- *   btd (fd 3, PeerdMsg): takes TorrentAdd, TorrentRemove, QueryPeers;
- *     sends PeerdStats once a second and PeersReply.
+ *   btd (fd 3, PeerdMsg): takes TorrentAdd, TorrentRemove, QueryPeers,
+ *     TorrentLimits; sends PeerdStats once a second and PeersReply.
  *   stored (PeerStoredMsg): the block path, peerd_block.c.
  *   trackerd (PeerTrackerdMsg): takes Candidates; sends WantPeers and
  *     ConnectResult.
@@ -89,6 +89,8 @@ static void
 torrent_free(struct torrent *t)
 {
 	conn_torrent_close(t);
+	if (t->rdown.rate != 0 || t->rup.rate != 0)
+		rate_torrent_set(t, 0, 0, 0);	/* rate_on may go off */
 	TAILQ_REMOVE(&torrents, t, entry);
 	ntorrents--;
 	pick_free(t->pick);
@@ -180,6 +182,16 @@ peerd_pending_clear(void)
 
 /* ---- btd -> peerd ---- */
 
+static void
+on_torrent_limits(struct torrent *t, const Btd__PeerdTorrentLimits *l)
+{
+	log_debug("torrent %u: limits %llu B/s down, %llu up, %u peers",
+	    t->id, (unsigned long long)l->download_limit,
+	    (unsigned long long)l->upload_limit, l->peer_limit);
+	rate_torrent_set(t, l->download_limit, l->upload_limit,
+	    l->peer_limit);
+}
+
 static int
 on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 {
@@ -224,6 +236,8 @@ on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 	ntorrents++;
 	log_debug("torrent %u: added, %u pieces", t->id, t->npieces);
+	if (ta->limits != NULL)
+		on_torrent_limits(t, ta->limits);
 	add_candidates(t, ta->peers, ta->n_peers, SRC_MAGNET);
 	for (i = 0; i < npending; i++)
 		if (pending[i].torrent == t->id) {
@@ -299,6 +313,10 @@ peerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return 0;
 	case BTD__PEERD_MSG__BODY_QUERY_PEERS:
 		return on_query_peers(c, m->query_peers);
+	case BTD__PEERD_MSG__BODY_TORRENT_LIMITS:
+		if ((t = torrent_find(m->torrent_limits->torrent)) != NULL)
+			on_torrent_limits(t, m->torrent_limits);
+		return 0;
 	default:
 		return -1;
 	}
@@ -501,6 +519,7 @@ main(int argc, char *argv[])
 	role_init(&peerd_def, argc, argv);
 	conn_init(role_base());
 	block_init(role_base());
+	rate_init(role_base());
 	tick_ev = event_new(role_base(), -1, EV_PERSIST, tick, NULL);
 	if (tick_ev == NULL || event_add(tick_ev, &tv) == -1)
 		fatalx("tick timer");

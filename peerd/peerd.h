@@ -22,8 +22,10 @@
  */
 #define PEERD_BLOCK		16384	/* bytes we request; the largest we
 					   serve (BEP 3 convention) */
-#define PEERD_MAX_CONNS		400	/* connections in all, any state */
-#define PEERD_MAX_TORRENT_CONNS	60	/* connections of one torrent */
+#define PEERD_MAX_CONNS		400	/* connections in all, any state: the
+					   most peer_limit_global may say */
+#define PEERD_MAX_TORRENT_CONNS	60	/* connections of one torrent, when
+					   peer_limit_per_torrent is unset */
 #define PEERD_MAX_DIALING	32	/* outbound connects in progress */
 #define PEERD_MAX_HANDSHAKING	64	/* incoming, before their handshake */
 #define PEERD_MAX_CANDIDATES	1000	/* dial queue of one torrent */
@@ -38,8 +40,7 @@
 #define PEERD_REQQ		250	/* its requests we queue (BEP 10 reqq) */
 #define PEERD_REQQ_HARD		1000	/* past this many queued or rejected
 					   in a row: a flooder, closed */
-#define PEERD_UNCHOKE_SLOTS	8	/* interested peers we unchoke */
-#define PEERD_CHOKE_S		10	/* rotate the unchoked peers */
+#define PEERD_CHOKE_S		10	/* log the peers' rates so often */
 #define PEERD_BAN_FAILS		2	/* failed pieces that ban a peer */
 #define PEERD_MAX_BANS		1024	/* banned addresses remembered */
 #define PEERD_WANT_PEERS	50	/* asked of trackerd at a time */
@@ -350,6 +351,112 @@ uint32_t pick_outstanding(void);
 void	pick_forget_received(struct pick_torrent *);
 
 /* ------------------------------------------------------------------ */
+/* peerd_choke.c: whom we upload to; choke_run() is pure, clock injected */
+
+#define CHOKE_REGULAR_MS	10000	/* regular slots re-chosen */
+#define CHOKE_OPTIMISTIC_MS	30000	/* the optimistic slot rotates */
+#define CHOKE_SNUB_MS		(PEERD_SNUB_S * 1000ULL)	/* unchoking
+					   us, nothing sent: snubbed */
+#define CHOKE_NEW_MS		60000	/* connected this recently: new */
+#define CHOKE_NEW_WEIGHT	3	/* ... and this much likelier to get
+					   the optimistic slot */
+#define CHOKE_SLOTS_UNLIMITED	4	/* regular slots, no upload limit */
+#define CHOKE_SLOTS_MIN		2	/* ... with one, at least */
+#define CHOKE_SLOTS_MAX		8	/* ... and at most */
+#define CHOKE_SEED_TURN_MS	60000	/* seeding: a turn lasts at most */
+#define CHOKE_SEED_QUOTA	(4ULL << 20)	/* ... or ends after these
+						   bytes sent */
+
+/* The choker's view of one peer; embedded in struct peer. */
+struct choke_peer {
+	/* set by the caller before every choke_run() */
+	int		 interested;	/* it wants our pieces */
+	int		 choked;	/* we choke it now */
+	int		 choking_us;	/* it chokes us */
+	int		 want;		/* we want its pieces */
+	uint64_t	 down_total;	/* payload bytes from it so far */
+	uint64_t	 up_total;	/* ... to it */
+	/* the choker's own */
+	int		 seen;		/* choke_run() met it before */
+	int		 was_choked;	/* choked, at the last call */
+	uint64_t	 joined_ms;	/* first met */
+	uint64_t	 mark_ms;	/* totals noted (a regular round) */
+	uint64_t	 down_mark, up_mark;
+	uint64_t	 last_down;	/* down_total at the last call */
+	uint64_t	 rate_down;	/* B/s from it, rolling */
+	uint64_t	 rate_up;	/* B/s to it, rolling */
+	uint64_t	 got_ms;	/* it last sent, or could not send */
+	uint64_t	 turn_ms;	/* we unchoked it */
+	uint64_t	 turn_up;	/* up_total then */
+	uint64_t	 wait_ms;	/* choked (waiting) since */
+	int		 snubbed;
+	int		 optimistic;	/* holds the optimistic slot */
+	int		 unchoke;	/* out: the decision of the round */
+};
+
+struct choker {
+	int		 started;	/* a regular round ran */
+	uint64_t	 regular_ms;	/* the last regular round */
+	uint64_t	 optimistic_ms;	/* the last optimistic rotation */
+	uint32_t	 slots;		/* regular slots (choke_slots()) */
+	uint64_t	 rng;		/* xorshift state, never 0 */
+};
+
+void	choke_init(struct choker *, uint64_t seed);
+/*
+ * Regular slots for an upload limit of limit bytes a second (0: none):
+ * CHOKE_SLOTS_UNLIMITED without one, else the rule of thumb of the
+ * original client, sqrt(0.6 x KiB/s), within CHOKE_SLOTS_MIN..MAX.
+ */
+uint32_t choke_slots(uint64_t limit);
+/*
+ * Once a second with every connected peer of one torrent.  Notes what
+ * each peer did; every CHOKE_REGULAR_MS decides who is unchoked (each
+ * peer's unchoke) and returns 1, else 0 and nothing is decided.
+ * Downloading: the interested peers that send to us fastest, snubbed
+ * ones left out; seeding: round robin by turns, fastest first within
+ * a turn.  Plus one optimistic slot, rotated every CHOKE_OPTIMISTIC_MS
+ * among the other interested peers, new ones weighted.
+ */
+int	choke_run(struct choker *, struct choke_peer **, size_t n,
+	    int seeding, uint64_t now_ms);
+
+/* ------------------------------------------------------------------ */
+/* peerd_rate.c: token buckets; the rate_bucket_* are pure */
+
+#define RATE_TICK_MS		100	/* buckets refilled so often */
+#define RATE_BURST_MS		250	/* a bucket holds this much time */
+#define RATE_BURST_MIN		(2 * PEERD_BLOCK)	/* ... or this, if
+						   more: a block and its
+						   header pass at once */
+#define RATE_MSS		1448	/* TCP payload of a segment, for */
+#define RATE_IP_OVERHEAD	52	/* ... IPv4 + TCP with timestamps */
+#define RATE_UPQ_LIMITED	4	/* blocks read ahead for a peer
+					   whose upload is limited */
+#define RATE_MAX		(1ULL << 40)	/* bytes a second, any limit */
+
+#define RATE_WAIT_DOWN		0x1	/* reading stopped by a limit */
+#define RATE_WAIT_UP		0x2	/* writing stopped by a limit */
+
+struct rate_bucket {
+	uint64_t	rate;		/* bytes a second; 0 unlimited */
+	uint64_t	burst;		/* most tokens it holds */
+	int64_t		tokens;		/* below 0 after a read that took
+					   more than there was */
+	uint64_t	last_ms;	/* last refill */
+	uint64_t	frac;		/* rate x ms not yet a byte, / 1000 */
+};
+
+/* A new rate (0: unlimited); a fresh bucket starts full. */
+void	rate_bucket_set(struct rate_bucket *, uint64_t rate, uint64_t now_ms);
+void	rate_bucket_refill(struct rate_bucket *, uint64_t now_ms);
+/* Tokens there are; INT64_MAX when unlimited. */
+int64_t	rate_bucket_avail(const struct rate_bucket *);
+void	rate_bucket_take(struct rate_bucket *, uint64_t bytes);
+/* What n bytes of the peer wire cost: with TCP/IP headers, estimated. */
+uint64_t rate_cost(uint64_t n);
+
+/* ------------------------------------------------------------------ */
 /* peerd_block.c, peerd_conn.c, peerd.c: the running role */
 
 struct chan;
@@ -399,6 +506,11 @@ struct torrent {
 	uint64_t		 rate_down, rate_up;
 	uint64_t		 sec_down, sec_up;
 	int			 stats_dirty;
+	struct choker		 choker;	/* peerd_choke.c */
+	struct rate_bucket	 rdown, rup;	/* its limits, peerd_rate.c */
+	uint32_t		 max_peers;	/* its connection limit; 0: the
+						   global per-torrent one */
+	int64_t			 wake_budget;	/* peerd_rate.c's, in a refill */
 };
 
 /* peerd_conn.c */
@@ -478,6 +590,11 @@ struct peer {
 	uint64_t		 last_recv_ms, last_send_ms, start_ms;
 	uint64_t		 last_block_ms;	/* a block we asked for came */
 	uint32_t		 fails;		/* failed pieces it sent to */
+	struct choke_peer	 cp;		/* the choker's view of it */
+	int			 rate_wait;	/* RATE_WAIT_*: a limit holds it */
+	uint64_t		 rate_seq[2];	/* down, up: when it began to
+						   wait (served in that order);
+						   0 served since */
 	int			 dead;
 };
 
@@ -536,8 +653,35 @@ uint32_t conn_count(void);
 void	choke_set(struct peer *, int choke);
 /* p became interested: unchoke it if a slot is free. */
 void	choke_interested(struct peer *);
-/* Every PEERD_CHOKE_S: one unchoked peer makes room for a waiting one. */
-void	choke_rotate(struct torrent *);
+/* Once a second: choke_run() over t's peers, and what it decided. */
+void	choke_torrent(struct torrent *, uint64_t now_ms);
+
+/* peerd_rate.c */
+extern int rate_on;		/* a limit is in force somewhere */
+void	rate_init(struct event_base *);
+/* download_rate_limit, upload_rate_limit (KiB/s), peer_limit_global,
+   peer_limit_per_torrent from Config. */
+void	rate_config(const char *key, const char *value);
+/* t's limits, bytes a second (0 none) and connections (0 global). */
+void	rate_torrent_set(struct torrent *, uint64_t down, uint64_t up,
+	    uint32_t max_peers);
+/* The upload limit that applies to t, bytes a second; 0 none. */
+uint64_t rate_torrent_up(const struct torrent *);
+/* Connections in all, and of t, peerd may have. */
+uint32_t rate_max_conns(void);
+uint32_t rate_max_torrent_conns(const struct torrent *);
+/* With rate_on: may p read now?  0: its reading is off until a refill. */
+int	rate_recv_ok(struct peer *);
+void	rate_received(struct peer *, size_t n);
+/* With rate_on: cut iov (niov) to what p may send now; the new total, 0
+   when nothing (its write event is off until a refill). */
+size_t	rate_send_trim(struct peer *, struct iovec *iov, size_t *niov,
+	    size_t total);
+void	rate_sent(struct peer *, size_t n);
+/* Every RATE_TICK_MS (a timer) while rate_on: refill, wake who waits. */
+void	rate_tick(uint64_t now_ms);
+/* Blocks read ahead for p's uploads at most. */
+uint32_t rate_upq(const struct peer *);
 
 /* peerd_block.c */
 /* A PIECE header arrived: 0 go on (payload to a slot or discarded), 1 p

@@ -458,7 +458,8 @@ block_pump_uploads(void)
 	while (block_up_room() > 0 && (p = TAILQ_FIRST(&uploaders)) != NULL) {
 		TAILQ_REMOVE(&uploaders, p, uentry);
 		p->uploading = 0;
-		if (p->nin == 0 || p->nup + p->nreads >= PEERD_UPQ_MAX)
+		if (p->nin == 0 || p->nup + p->nreads >= PEERD_UPQ_MAX ||
+		    (rate_on && p->nup + p->nreads >= rate_upq(p)))
 			continue;
 		r = &p->inq[p->ihead];
 		if (block_read(p, p->t->id, r->piece, r->begin,

@@ -12,7 +12,8 @@
  * unspecified, multicast or broadcast), the messages of each peer, and
  * the request pipeline of each peer, whose depth follows the peer's
  * rate.  Receiving payloads into slots and serving requests are
- * peerd_block.c's; choking is peerd_choke.c's.
+ * peerd_block.c's; choking is peerd_choke.c's; the rate limits that
+ * hold reads and writes back, and the connection limits, peerd_rate.c's.
  *
  * Reading: outside a payload, bytes go into a small buffer (p->rbuf)
  * and through the parser.  Inside one whose block has a slot,
@@ -331,7 +332,8 @@ conn_config(const char *key, const char *value)
 			our_port = (uint16_t)n;
 			listen_start(our_port);
 		}
-	}
+	} else
+		rate_config(key, value);
 }
 
 static void
@@ -748,10 +750,10 @@ conn_dial(void)
 		progress = 0;
 		TAILQ_FOREACH(t, &torrents, entry) {
 			if (ndialing >= PEERD_MAX_DIALING ||
-			    nconns >= PEERD_MAX_CONNS)
+			    nconns >= rate_max_conns())
 				return;
 			if (!t->ready || t->gone || t->ncands == 0 ||
-			    torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS)
+			    torrent_conns(t) >= rate_max_torrent_conns(t))
 				continue;
 			c = t->cands[t->chead];
 			t->chead = (t->chead + 1) % PEERD_MAX_CANDIDATES;
@@ -809,7 +811,7 @@ accept_cb(evutil_socket_t lsock, short ev, void *arg)
 			}
 			return;
 		}
-		if (nconns >= PEERD_MAX_CONNS ||
+		if (nconns >= rate_max_conns() ||
 		    nhandshaking >= PEERD_MAX_HANDSHAKING || is_banned(&ss)) {
 			close(fd);
 			continue;
@@ -907,8 +909,8 @@ handshake_done(struct peer *p)
 			conn_close(p, "handshake: torrent not ready");
 			return -1;
 		}
-		if (torrent_conns(t) >= PEERD_MAX_TORRENT_CONNS ||
-		    t->npeers >= PEERD_MAX_TORRENT_CONNS) {
+		if (torrent_conns(t) >= rate_max_torrent_conns(t) ||
+		    t->npeers >= rate_max_torrent_conns(t)) {
 			conn_close(p, "torrent connection limit");
 			return -1;
 		}
@@ -1296,6 +1298,8 @@ peer_read(struct peer *p)
 				return;
 		}
 		p->roff = p->rlen = 0;
+		if (rate_on && !rate_recv_ok(p))
+			break;
 		left = wire_payload_left(&p->wp);
 		direct = left > 0 && p->rslot >= 0;
 		if (direct)
@@ -1315,6 +1319,8 @@ peer_read(struct peer *p)
 			return;
 		}
 		p->last_recv_ms = peerd_now_ms();
+		if (rate_on)
+			rate_received(p, (size_t)n);
 		if (!direct)
 			p->rlen = (size_t)n;
 		if (p->state == ST_HANDSHAKE) {
@@ -1402,6 +1408,8 @@ peer_write(struct peer *p)
 	}
 	for (i = 0; i < niov; i++)
 		total += iov[i].iov_len;
+	if (rate_on && (total = rate_send_trim(p, iov, &niov, total)) == 0)
+		return;
 	n = writev(p->fd, iov, (int)niov);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
@@ -1410,6 +1418,8 @@ peer_write(struct peer *p)
 		return;
 	}
 	p->last_send_ms = peerd_now_ms();
+	if (rate_on)
+		rate_sent(p, (size_t)n);
 	/* Account what went, in the order the iovecs were built. */
 	left = (size_t)n;
 	for (i = 0; i < niov && left > 0; i++) {
@@ -1672,10 +1682,10 @@ conn_tick(uint64_t now)
 		if (t->sec_down || t->sec_up || t->rate_down || t->rate_up)
 			t->stats_dirty = 1;
 		t->sec_down = t->sec_up = 0;
-		if (rotate && t->ready)
-			choke_rotate(t);
+		if (t->ready)
+			choke_torrent(t, now);
 		if (t->ready && !t->gone && t->ncands == 0 &&
-		    torrent_conns(t) < PEERD_MAX_TORRENT_CONNS / 2 &&
+		    torrent_conns(t) < rate_max_torrent_conns(t) / 2 &&
 		    !pick_complete(t->pick))
 			peerd_want_peers(t, PEERD_WANT_PEERS);
 	}

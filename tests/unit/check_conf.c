@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	16	/* known keys in btd_conf.c */
+#define NKEYS	20	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -104,6 +104,10 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf_get(cf, "stored_exec"), "");
 	ck_assert_str_eq(conf_get(cf, "metad_exec"), "");
 	ck_assert_int_eq(conf_get_int(cf, "role_uid_base"), 61000);
+	ck_assert_int_eq(conf_get_int(cf, "download_rate_limit"), 0);
+	ck_assert_int_eq(conf_get_int(cf, "upload_rate_limit"), 0);
+	ck_assert_int_eq(conf_get_int(cf, "peer_limit_global"), 400);
+	ck_assert_int_eq(conf_get_int(cf, "peer_limit_per_torrent"), 60);
 
 	for (i = 0; conf_key(i) != NULL; i++) {
 		ck_assert(conf_is_known(conf_key(i)));
@@ -282,6 +286,19 @@ START_TEST(test_runtime)
 	    sizeof(err)), 0);
 	ck_assert_str_eq(conf_get(cf, "download_dir"), "/srv/dl");
 	ck_assert_int_eq(conf_source(cf, "download_dir"), CONF_SET);
+	/* The limits: KiB/s (0 unlimited), connections (1 at least). */
+	ck_assert_int_eq(conf_set_runtime(cf, "download_rate_limit", "256",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_get_int(cf, "download_rate_limit"), 256);
+	ck_assert_int_eq(conf_set_runtime(cf, "upload_rate_limit", "4194305",
+	    err, sizeof(err)), -1);
+	ck_assert_str_eq(err,
+	    "upload_rate_limit: not a number in 0..4194304: '4194305'");
+	ck_assert_int_eq(conf_set_runtime(cf, "peer_limit_global", "0",
+	    err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "peer_limit_global: not a number in 1..400: '0'");
+	ck_assert_int_eq(conf_set_runtime(cf, "peer_limit_per_torrent", "20",
+	    err, sizeof(err)), 0);
 	/* A runtime value may be changed again. */
 	ck_assert_int_eq(conf_set_runtime(cf, "download_dir", "/srv/dl2", err,
 	    sizeof(err)), 0);

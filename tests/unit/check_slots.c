@@ -78,6 +78,8 @@ void conn_piece_failed(struct torrent *t, const uint32_t *i, size_t n)
 { (void)t; (void)i; (void)n; n_failed++; }
 void conn_piece_good(struct torrent *t, const uint32_t *i, size_t n)
 { (void)t; (void)i; (void)n; }
+int rate_on;
+uint32_t rate_upq(const struct peer *p) { (void)p; return PEERD_UPQ_MAX; }
 
 /* ---- the fixture ---- */
 
