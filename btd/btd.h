@@ -81,6 +81,8 @@ struct state_torrent {
 	int64_t		 uploaded;
 	int64_t		 wasted;
 	int64_t		 completed;
+	const uint8_t	*created;	/* files stored made; NULL if none */
+	size_t		 created_len;
 };
 
 int		 state_torrent_insert(struct state *,
@@ -107,6 +109,9 @@ struct state_progress {
 	const char	*state;		/* enum tstate's name */
 	const char	*error;		/* "" if none */
 	int		 paused;
+	const uint8_t	*created;	/* bitfield over the files that
+					   stored created; NULL: none */
+	size_t		 created_len;
 };
 
 /* Write one torrent's progress (inside a batch, or alone). */
@@ -308,6 +313,10 @@ struct torrent {
 	uint8_t			*have;		/* verified pieces; NULL if
 						   no metadata */
 	uint32_t		 have_count;
+	uint8_t			*created;	/* files stored created
+						   (FilesCreated): a bitfield
+						   over desc->files; NULL:
+						   none */
 	uint32_t		 num;		/* btd's number in peerd and
 						   stored; 0: not running */
 	uint64_t		 downloaded;	/* lifetime, payload bytes */
@@ -382,6 +391,12 @@ int		 xfer_can_run(const struct torrent *);
 void		 xfer_start(struct torrent *);	/* added, resumed, loaded */
 void		 xfer_stop(struct torrent *);	/* paused, removed */
 void		 xfer_forget(struct torrent *);	/* about to be freed */
+/*
+ * 1 if file i of t (metadata known) belongs to the torrent: stored
+ * created it, or a verified piece touches it.  remove --delete-data
+ * deletes only those.
+ */
+int		 xfer_file_owned(const struct torrent *, size_t i);
 void		 xfer_role_started(int);
 void		 xfer_role_exited(int);
 void		 xfer_drained(int);

@@ -6,7 +6,12 @@
  * Sends stored: StoredTorrentAdd, TorrentHashes, TorrentRemove.  Sends
  * peerd: PeerdTorrentAdd, PeerdTorrentRemove.  Sends trackerd:
  * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
- * PiecesDurable and TorrentError; from peerd PeerdStats.
+ * PiecesDurable, TorrentError and FilesCreated; from peerd PeerdStats.
+ *
+ * Ownership: the files stored created (FilesCreated) are a bitfield over
+ * the torrent's files, written with the progress; with the verified
+ * pieces it says what remove --delete-data may delete
+ * (xfer_file_owned()).
  *
  * Numbers: a torrent that can run (metadata known, not paused, not in
  * error) gets a new number each time it is started -- added, resumed, or
@@ -67,6 +72,7 @@
 #define STATS_MAX	100000	/* entries in one PeerdStats */
 #define ERROR_MAX	512	/* bytes of a TorrentError reason kept */
 #define ADD_SLACK	4096	/* room in a frame beyond the packed message */
+#define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
 
 static struct event_base	*base;
 static struct state		*st;
@@ -258,6 +264,18 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 		    "bytes for %u pieces; treated as empty", t->hex,
 		    row->pieces_len, pieces);
 	t->have_count = n > 0 ? (uint32_t)n : 0;
+	if (row->created != NULL && row->created_len > 0) {
+		if (!bf_valid(row->created, row->created_len,
+		    (uint32_t)t->desc->n_files))
+			log_warnx("state.db: %s: a created-file bitfield of %zu "
+			    "bytes for %zu files; treated as empty", t->hex,
+			    row->created_len, t->desc->n_files);
+		else {
+			if ((t->created = malloc(row->created_len)) == NULL)
+				fatal("%s", __func__);
+			memcpy(t->created, row->created, row->created_len);
+		}
+	}
 	if (row->info != NULL && row->info_len > 0) {
 		if ((t->info = malloc(row->info_len)) == NULL)
 			fatal("%s", __func__);
@@ -500,7 +518,8 @@ xfer_forget(struct torrent *t)
 	xfer_stop(t);
 	free(t->info);
 	free(t->have);
-	t->info = t->have = NULL;
+	free(t->created);
+	t->info = t->have = t->created = NULL;
 	t->hashes = NULL;
 }
 
@@ -631,6 +650,52 @@ on_durable(const Btd__PiecesDurable *m)
 }
 
 static int
+on_files_created(const Btd__FilesCreated *m)
+{
+	struct torrent	*t;
+	uint32_t	 nfiles;
+	size_t		 i;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	nfiles = (uint32_t)t->desc->n_files;
+	if (m->n_files > FILES_CREATED_MAX)
+		return -1;
+	for (i = 0; i < m->n_files; i++)
+		if (m->files[i] >= nfiles)
+			return -1;
+	if (t->created == NULL &&
+	    (t->created = calloc(1, bf_len(nfiles))) == NULL) {
+		log_warn("%s", __func__);
+		return 0;	/* under-claims: the files are left */
+	}
+	for (i = 0; i < m->n_files; i++)
+		if (bf_set(t->created, nfiles, m->files[i]) == 1)
+			t->dirty = 1;
+	return 0;
+}
+
+int
+xfer_file_owned(const struct torrent *t, size_t i)
+{
+	const Btd__FileDesc	*f = t->desc->files[i];
+	uint64_t		 p, last;
+
+	if (t->created != NULL && (t->created[i >> 3] >> (7 - (i & 7))) & 1)
+		return 1;
+	if (t->have == NULL || f->length == 0)
+		return 0;
+	last = (f->offset + f->length - 1) / t->desc->piece_length;
+	for (p = f->offset / t->desc->piece_length; p <= last &&
+	    p < t->desc->piece_count; p++)
+		if ((t->have[p >> 3] >> (7 - (p & 7))) & 1)
+			return 1;
+	return 0;
+}
+
+static int
 on_error(const Btd__TorrentError *m)
 {
 	struct torrent	*t;
@@ -671,6 +736,8 @@ xfer_stored_msg(const ProtobufCMessage *env)
 		return on_durable(m->durable);
 	case BTD__STORED_MSG__BODY_TORRENT_ERROR:
 		return on_error(m->torrent_error);
+	case BTD__STORED_MSG__BODY_FILES_CREATED:
+		return on_files_created(m->files_created);
 	default:
 		return -1;
 	}
@@ -735,6 +802,10 @@ save_one(struct torrent *t)
 	if (t->have != NULL) {
 		p.pieces = t->have;
 		p.pieces_len = bf_len(t->desc->piece_count);
+	}
+	if (t->created != NULL) {
+		p.created = t->created;
+		p.created_len = bf_len((uint32_t)t->desc->n_files);
 	}
 	p.downloaded = t->downloaded;
 	p.uploaded = t->uploaded;

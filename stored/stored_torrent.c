@@ -3,9 +3,15 @@
  * check, and the btd channel's dispatch.
  *
  * Takes from btd: StoredTorrentAdd, TorrentHashes, TorrentRemove (and
- * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError
- * (PiecesDurable: stored_flush.c); sends peerd TorrentHave and
- * TorrentGone through stored_block.c.
+ * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError,
+ * FilesCreated (PiecesDurable: stored_flush.c); sends peerd TorrentHave
+ * and TorrentGone through stored_block.c.
+ *
+ * Ownership: a file is reported in FilesCreated only when the open with
+ * O_CREAT | O_EXCL that made it succeeded (stored_cache.c for files
+ * with data, check_done() for empty ones); a file found in place is
+ * never reported, so remove --delete-data leaves it unless its data
+ * verified.
  *
  * btd is not trusted either: a StoredTorrentAdd whose geometry, paths or
  * sizes do not hold together is refused with a TorrentError naming what
@@ -25,6 +31,7 @@
  */
 #include <sys/stat.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,6 +54,8 @@
 #define TORRENT_BUCKETS	1024	/* hash chains of the registry */
 #define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
 #define CHECK_JOBS	64	/* check reads out for hashing: 1 MiB */
+#define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
+#define FILES_CREATED_BATCH 1024 /* empty files one check reports at once */
 
 LIST_HEAD(tlist, torrent);
 static struct tlist		 buckets[TORRENT_BUCKETS];
@@ -255,12 +264,29 @@ send_checked(struct torrent *t)
 		log_warn("%s: torrent checked", __func__);
 }
 
+void
+stored_files_created(struct torrent *t, const uint32_t *files, size_t n)
+{
+	Btd__FilesCreated fc = BTD__FILES_CREATED__INIT;
+
+	assert(n <= FILES_CREATED_MAX);
+	if (n == 0 || btd_chan == NULL)
+		return;
+	fc.torrent = t->num;
+	fc.files = (uint32_t *)(uintptr_t)files;
+	fc.n_files = n;
+	if (MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG, FILES_CREATED,
+	    files_created, &fc, -1) == -1)
+		log_warn("%s: files created", __func__);
+}
+
 /* The check of t is over: empty files made, btd and peerd told. */
 static void
 check_done(struct torrent *t)
 {
-	uint32_t	 i, n = 0;
-	int		 rootfd, fd;
+	uint32_t	 i, n = 0, made[FILES_CREATED_BATCH];
+	size_t		 nmade = 0;
+	int		 rootfd, fd, absent;
 
 	TAILQ_REMOVE(&checkq, t, checkq);
 	t->state = T_READY;
@@ -269,6 +295,7 @@ check_done(struct torrent *t)
 		    t->files[i].symlink)
 			continue;
 		if ((rootfd = stored_root_fd(t->root)) == -1) {
+			stored_files_created(t, made, nmade);
 			torrent_fail(t, "create %s: %s", t->files[i].path,
 			    strerror(errno));
 			return;
@@ -276,6 +303,7 @@ check_done(struct torrent *t)
 		/* One that is there already (placed by an administrator). */
 		fd = stored_open_beneath(rootfd, t->files[i].path,
 		    O_PATH | O_NOFOLLOW, 0);
+		absent = fd == -1 && errno == ENOENT;
 		if (fd != -1) {
 			struct stat st;
 			int reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -287,13 +315,23 @@ check_done(struct torrent *t)
 		}
 		if (stored_mkparents(rootfd, t->files[i].path) == -1 ||
 		    (fd = stored_open_beneath(rootfd, t->files[i].path,
-		    O_WRONLY | O_CREAT | O_NONBLOCK, 0644)) == -1) {
+		    O_WRONLY | O_CREAT | O_NONBLOCK | (absent ? O_EXCL : 0),
+		    0644)) == -1) {
+			stored_files_created(t, made, nmade);
 			torrent_fail(t, "create %s: %s", t->files[i].path,
 			    strerror(errno));
 			return;
 		}
 		close(fd);
+		if (absent) {
+			made[nmade++] = i;
+			if (nmade == FILES_CREATED_BATCH) {
+				stored_files_created(t, made, nmade);
+				nmade = 0;
+			}
+		}
 	}
+	stored_files_created(t, made, nmade);
 	for (i = 0; i < t->map.piece_count; i++)
 		n += BIT_ISSET(t->have, i);
 	log_info("torrent %u (%s): checked, %u of %u pieces, %u hashed",

@@ -78,6 +78,8 @@ struct seen {
 	char		 error[512];
 	int		 peer_gone, peer_violation, btd_violation;
 	int		 delete_results, deleted, delete_ok;
+	unsigned	 created;	/* bits: files FilesCreated named */
+	int		 created_msgs;
 };
 
 static struct event_base	*base;
@@ -255,6 +257,19 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		snprintf(s.error, sizeof(s.error), "%s",
 		    m->torrent_error->error);
 		s.errors++;
+		break;
+	case BTD__STORED_MSG__BODY_FILES_CREATED:
+		ck_assert_uint_eq(m->files_created->torrent, TNUM);
+		for (i = 0; i < m->files_created->n_files; i++) {
+			uint32_t f = m->files_created->files[i];
+
+			if (f >= 32)
+				continue;	/* many_files */
+			/* Each is reported once: only O_EXCL made it. */
+			ck_assert_uint_eq(s.created & (1U << f), 0);
+			s.created |= 1U << f;
+		}
+		s.created_msgs++;
 		break;
 	case BTD__STORED_MSG__BODY_DELETE_RESULT:
 		s.deleted = (int)m->delete_result->removed;
@@ -797,6 +812,8 @@ START_TEST(delete_data)
 	tr.torrent = TNUM;
 	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
 	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	/* stored made every file of the fresh root but the pad. */
+	ck_assert_uint_eq(s.created, 0x17);
 	dd.id = 1;
 	dd.root = root;
 	dd.dir = (char *)(uintptr_t)"t";
@@ -811,6 +828,50 @@ START_TEST(delete_data)
 	snprintf(path, sizeof(path), "%s/t", root);
 	ck_assert_int_eq(stat(path, &st), -1);	/* emptied and removed */
 	ck_assert_int_eq(stat(root, &st), 0);
+}
+END_TEST
+
+/*
+ * A DeleteData in parts: one answer, after the last part, with the
+ * files of every part counted; the directory goes at the end.
+ */
+START_TEST(delete_data_parts)
+{
+	Btd__TorrentRemove	 tr = BTD__TORRENT_REMOVE__INIT;
+	Btd__DeleteData		 dd = BTD__DELETE_DATA__INIT;
+	char			 path[256];
+	struct stat		 st;
+	size_t			 i;
+
+	add_torrent(NULL, 0);
+	write_piece(0, 0);
+	write_piece(1, 2);
+	RUN_UNTIL(s.verdicts == 2);
+	tr.torrent = TNUM;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	dd.id = 7;
+	dd.root = root;
+	dd.dir = (char *)(uintptr_t)"t";
+	dd.remove_dir = 1;
+	for (i = 0; i < NFILES; i++) {
+		dd.paths = (char **)(uintptr_t)&fpath[i];
+		dd.n_paths = 1;
+		dd.more = i + 1 < NFILES;
+		ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+		    DELETE_DATA, delete_data, &dd, -1), 0);
+		if (dd.more) {
+			settle();	/* the part is done: no answer yet */
+			ck_assert_int_eq(s.delete_results, 0);
+		}
+	}
+	RUN_UNTIL(s.delete_results == 1);
+	ck_assert_int_eq(s.delete_ok, 1);
+	ck_assert_int_eq(s.deleted, 4);
+	snprintf(path, sizeof(path), "%s/t", root);
+	ck_assert_int_eq(stat(path, &st), -1);
+	settle();
+	ck_assert_int_eq(s.delete_results, 1);	/* once */
 }
 END_TEST
 
@@ -1216,6 +1277,7 @@ blockpath_suite(void)
 	tcase_add_test(core, backpressure);
 	tcase_add_test(core, many_files);
 	tcase_add_test(core, delete_data);
+	tcase_add_test(core, delete_data_parts);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, fifo_refused);
