@@ -336,7 +336,8 @@ struct torrent {
 	int			 recheck;	/* hash everything on the next
 						   check (unclean shutdown) */
 	int			 st_send;	/* to stored: ST_SEND_* */
-	uint32_t		 st_next;	/* next piece whose hash goes */
+	uint32_t		 st_next;	/* next file or piece (hash) to
+						   send */
 };
 TAILQ_HEAD(torrent_list, torrent);
 
@@ -379,6 +380,7 @@ void		 torrent_ctl_peers(int, const struct Btd__PeersRequest *);
 enum {
 	ST_SEND_NONE,		/* nothing owed to stored */
 	ST_SEND_ADD,		/* StoredTorrentAdd not sent yet */
+	ST_SEND_FILES,		/* sent; files from st_next on still owed */
 	ST_SEND_HASHES,		/* sent; hashes from st_next on still owed */
 };
 void		 xfer_init(struct event_base *, struct state *);

@@ -3,7 +3,8 @@
  * their state machine (btd_progress.c), their verified pieces and
  * counters, and the batched writes of all that to state.db.
  *
- * Sends stored: StoredTorrentAdd, TorrentHashes, TorrentRemove.  Sends
+ * Sends stored: StoredTorrentAdd, TorrentFiles, TorrentHashes,
+ * TorrentRemove.  Sends
  * peerd: PeerdTorrentAdd, PeerdTorrentRemove.  Sends trackerd:
  * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
  * PiecesDurable, TorrentError and FilesCreated; from peerd PeerdStats.
@@ -25,7 +26,10 @@
  * Back-pressure: the hashes of every torrent can be many MiB, more than
  * a channel queues, so torrents owed to stored are sent one frame at a
  * time while chan_full() says no, and the rest waits for the drain
- * callback (xfer_drained()).  Nothing is ever dropped.
+ * callback (xfer_drained()).  Nothing is ever dropped.  The file list
+ * goes the same way: StoredTorrentAdd carries the files that fit in
+ * FILES_PART_BYTES, TorrentFiles the rest, so that a torrent of any
+ * number of files stays below the channel's frame bound.
  *
  * After an unclean shutdown (btd.c's marker) every torrent's first check
  * of the run hashes every piece (StoredTorrentAdd.recheck) rather than
@@ -72,6 +76,7 @@
 #define STATS_MAX	100000	/* entries in one PeerdStats */
 #define ERROR_MAX	512	/* bytes of a TorrentError reason kept */
 #define ADD_SLACK	4096	/* room in a frame beyond the packed message */
+#define FILES_PART_BYTES (512U << 10) /* packed files in one frame to stored */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
 
 static struct event_base	*base;
@@ -364,6 +369,22 @@ set_error(struct torrent *t, const char *why)
 	t->dirty = 1;
 }
 
+/* How many of t's files from first on fit in one frame to stored. */
+static size_t
+files_fit(const struct torrent *t, size_t first)
+{
+	size_t n, bytes = 0;
+
+	for (n = 0; first + n < t->desc->n_files; n++) {
+		/* A file's packed size plus its tag and length. */
+		bytes += btd__file_desc__get_packed_size(
+		    t->desc->files[first + n]) + 8;
+		if (n > 0 && bytes > FILES_PART_BYTES)
+			break;
+	}
+	return n;
+}
+
 /* The StoredTorrentAdd of t; 0 sent, -1 it could not be (t in error). */
 static int
 stored_add(struct torrent *t, struct chan *c)
@@ -383,16 +404,18 @@ stored_add(struct torrent *t, struct chan *c)
 	a.root = (char *)(uintptr_t)root;
 	a.dir = dir;
 	a.files = t->desc->files;
-	a.n_files = t->desc->n_files;
+	a.n_files = files_fit(t, 0);
+	a.file_count = (uint32_t)t->desc->n_files;
 	a.piece_length = t->desc->piece_length;
 	a.piece_count = t->desc->piece_count;
 	a.total_size = t->desc->total_size;
 	a.have.data = t->have;
 	a.have.len = bf_len(t->desc->piece_count);
 	a.recheck = t->recheck;
+	/* Files of 512 KiB, a bitfield of 128 KiB at most: never. */
 	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
 	    FRAME_MAX_ROLE) {
-		set_error(t, "too many files to hand to stored");
+		set_error(t, "too large a description to hand to stored");
 		return -1;
 	}
 	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_ADD, torrent_add,
@@ -402,7 +425,27 @@ stored_add(struct torrent *t, struct chan *c)
 	}
 	log_debug("stored: %s is torrent %u in %s/%s", t->hex, t->num, root,
 	    dir);
+	t->st_next = (uint32_t)a.n_files;
 	set_state(t, TEV_SENT);
+	return 0;
+}
+
+/* The next TorrentFiles of t, from file st_next on. */
+static int
+stored_files(struct torrent *t, struct chan *c)
+{
+	Btd__TorrentFiles	 f = BTD__TORRENT_FILES__INIT;
+
+	f.torrent = t->num;
+	f.first = t->st_next;
+	f.files = t->desc->files + t->st_next;
+	f.n_files = files_fit(t, t->st_next);
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_FILES,
+	    torrent_files, &f, -1) == -1) {
+		log_warn("stored: files of %s", t->hex);
+		return -1;
+	}
+	t->st_next += (uint32_t)f.n_files;
 	return 0;
 }
 
@@ -449,11 +492,18 @@ pump_stored(void)
 					t->st_send = ST_SEND_NONE;
 					break;
 				}
-				t->st_send = ST_SEND_HASHES;
-				t->st_next = 0;
+				t->st_send = ST_SEND_FILES;
+			} else if (t->st_send == ST_SEND_FILES) {
+				if (stored_files(t, c) == -1)
+					return;	/* stored restarts */
 			} else if (stored_hashes(t, c) == -1) {
 				/* The chan is gone: stored restarts. */
 				return;
+			}
+			if (t->st_send == ST_SEND_FILES &&
+			    t->st_next >= t->desc->n_files) {
+				t->st_send = ST_SEND_HASHES;
+				t->st_next = 0;
 			}
 			if (t->st_send == ST_SEND_HASHES &&
 			    t->st_next >= t->desc->piece_count)

@@ -2,7 +2,8 @@
  * stored_torrent.c -- the torrents btd gave stored: the registry, the
  * check, and the btd channel's dispatch.
  *
- * Takes from btd: StoredTorrentAdd, TorrentHashes, TorrentRemove (and
+ * Takes from btd: StoredTorrentAdd, TorrentFiles, TorrentHashes,
+ * TorrentRemove (and
  * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError,
  * FilesCreated (PiecesDurable: stored_flush.c); sends peerd TorrentHave
  * and TorrentGone through stored_block.c.
@@ -18,6 +19,12 @@
  * is wrong, and the torrent is not stored; numbers, lengths and ranges
  * in every message are checked before use.  Torrents are keyed by btd's
  * uint32 number in a hash table.
+ *
+ * Files in parts: a StoredTorrentAdd whose file_count is more than it
+ * carries waits in `stage` (copies of its scalars and of every file)
+ * until its TorrentFiles have brought the rest; btd sends them right
+ * after it, so one torrent is staged at a time.  Only then is the
+ * torrent built and checked like any other.
  *
  * Checking (StoredTorrentAdd's comment): first every file is looked at
  * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
@@ -672,28 +679,68 @@ fail:
 	return NULL;
 }
 
+/* A torrent whose files come in parts, until it has them all. */
+static struct {
+	Btd__StoredTorrentAdd	 *add;		/* copy, without its files */
+	Btd__FileDesc		**files;	/* copies, file_count slots */
+	size_t			  nfiles;	/* received so far */
+	size_t			  want;		/* file_count */
+} stage;
+
+static void
+stage_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < stage.nfiles; i++)
+		btd__file_desc__free_unpacked(stage.files[i], NULL);
+	free(stage.files);
+	if (stage.add != NULL)
+		btd__stored_torrent_add__free_unpacked(stage.add, NULL);
+	memset(&stage, 0, sizeof(stage));
+}
+
+/* Copy files into the stage; -1 if out of memory. */
 static int
-torrent_add(const Btd__StoredTorrentAdd *ta)
+stage_take(Btd__FileDesc *const *files, size_t n)
+{
+	uint8_t	*buf;
+	size_t	 i, len;
+
+	for (i = 0; i < n; i++) {
+		len = btd__file_desc__get_packed_size(files[i]);
+		if ((buf = malloc(len + 1)) == NULL)
+			return -1;
+		btd__file_desc__pack(files[i], buf);
+		stage.files[stage.nfiles] = btd__file_desc__unpack(NULL, len,
+		    buf);
+		free(buf);
+		if (stage.files[stage.nfiles] == NULL)
+			return -1;
+		stage.nfiles++;
+	}
+	return 0;
+}
+
+/* Take in a torrent whose files are all there. */
+static void
+torrent_take(const Btd__StoredTorrentAdd *ta)
 {
 	struct torrent	*t;
 	char		 err[256];
 
-	if (torrent_find(ta->torrent) != NULL) {
-		log_warnx("btd sent torrent %u twice", ta->torrent);
-		return -1;	/* btd's bookkeeping is broken */
-	}
 	if (ntorrents >= STORED_TORRENTS_MAX) {
 		send_error(ta->torrent, "too many torrents");
-		return 0;
+		return;
 	}
 	if (npieces + ta->piece_count > STORED_ALL_PIECES_MAX) {
 		send_error(ta->torrent, "too many pieces in all torrents");
-		return 0;
+		return;
 	}
 	if ((t = torrent_build(ta, err, sizeof(err))) == NULL) {
 		log_warnx("torrent %u refused: %s", ta->torrent, err);
 		send_error(ta->torrent, err);
-		return 0;
+		return;
 	}
 	t->state = T_HASHES;
 	LIST_INSERT_HEAD(bucket(t->num), t, hash);
@@ -702,6 +749,87 @@ torrent_add(const Btd__StoredTorrentAdd *ta)
 	log_debug("torrent %u (%s): %u pieces of %llu, %u files", t->num,
 	    t->name, t->map.piece_count,
 	    (unsigned long long)t->map.piece_length, t->map.nfiles);
+}
+
+/* The staged torrent is complete: build it from the copies. */
+static void
+stage_done(void)
+{
+	Btd__StoredTorrentAdd a = *stage.add;
+
+	a.files = stage.files;
+	a.n_files = stage.nfiles;
+	torrent_take(&a);
+	stage_free();
+}
+
+static int
+torrent_add(const Btd__StoredTorrentAdd *ta)
+{
+	Btd__StoredTorrentAdd	 bare;
+	uint8_t			*buf;
+	size_t			 len;
+
+	if (torrent_find(ta->torrent) != NULL || (stage.add != NULL &&
+	    stage.add->torrent == ta->torrent)) {
+		log_warnx("btd sent torrent %u twice", ta->torrent);
+		return -1;	/* btd's bookkeeping is broken */
+	}
+	if (stage.add != NULL) {
+		send_error(stage.add->torrent, "the rest of its files never "
+		    "came");
+		stage_free();
+	}
+	if (ta->file_count == 0 || ta->file_count == ta->n_files) {
+		torrent_take(ta);
+		return 0;
+	}
+	if (ta->file_count < ta->n_files || ta->file_count > SMAP_FILES_MAX) {
+		send_error(ta->torrent, "bad file count");
+		return 0;
+	}
+	/* A copy of its scalars and strings, the files apart. */
+	bare = *ta;
+	bare.files = NULL;
+	bare.n_files = 0;
+	len = btd__stored_torrent_add__get_packed_size(&bare);
+	if ((buf = malloc(len + 1)) == NULL)
+		goto nomem;
+	btd__stored_torrent_add__pack(&bare, buf);
+	stage.add = btd__stored_torrent_add__unpack(NULL, len, buf);
+	free(buf);
+	stage.want = ta->file_count;
+	if (stage.add == NULL || (stage.files = calloc(stage.want,
+	    sizeof(*stage.files))) == NULL || stage_take(ta->files,
+	    ta->n_files) == -1)
+		goto nomem;
+	return 0;
+nomem:
+	stage_free();
+	send_error(ta->torrent, "out of memory");
+	return 0;
+}
+
+static int
+torrent_files(const Btd__TorrentFiles *tf)
+{
+	uint32_t num = tf->torrent;
+
+	if (stage.add == NULL || stage.add->torrent != num)
+		return 0;	/* refused, or removed meanwhile */
+	if (tf->first != stage.nfiles || tf->n_files == 0 ||
+	    tf->n_files > stage.want - stage.nfiles) {
+		stage_free();
+		send_error(num, "bad files part");
+		return 0;
+	}
+	if (stage_take(tf->files, tf->n_files) == -1) {
+		stage_free();
+		send_error(num, "out of memory");
+		return 0;
+	}
+	if (stage.nfiles == stage.want)
+		stage_done();
 	return 0;
 }
 
@@ -712,6 +840,11 @@ torrent_hashes(const Btd__TorrentHashes *th)
 	size_t		 n;
 	uint32_t	 i;
 
+	if (stage.add != NULL && stage.add->torrent == th->torrent) {
+		stage_free();
+		send_error(th->torrent, "hashes before all of its files");
+		return 0;
+	}
 	if ((t = torrent_find(th->torrent)) == NULL)
 		return 0;	/* refused, or removed meanwhile */
 	n = th->hashes.len / SHA1_LEN;
@@ -743,6 +876,10 @@ torrent_remove(const Btd__TorrentRemove *tr)
 {
 	struct torrent *t;
 
+	if (stage.add != NULL && stage.add->torrent == tr->torrent) {
+		stage_free();	/* btd expects nothing more of it */
+		return 0;
+	}
 	if ((t = torrent_find(tr->torrent)) == NULL)
 		return 0;
 	log_info("torrent %u (%s): removed", t->num, t->name);
@@ -762,6 +899,8 @@ stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return 0;
 	case BTD__STORED_MSG__BODY_TORRENT_ADD:
 		return torrent_add(m->torrent_add);
+	case BTD__STORED_MSG__BODY_TORRENT_FILES:
+		return torrent_files(m->torrent_files);
 	case BTD__STORED_MSG__BODY_TORRENT_HASHES:
 		return torrent_hashes(m->torrent_hashes);
 	case BTD__STORED_MSG__BODY_TORRENT_REMOVE:

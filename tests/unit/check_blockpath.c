@@ -367,6 +367,12 @@ teardown(void)
 	(void)system(cmd);
 }
 
+/*
+ * StoredTorrentAdd carries this many files, TorrentFiles one each of
+ * the rest (first_skew added to their first); 0: all in the add.
+ */
+static int	files_in_add, first_skew;
+
 /* Send the torrent (files as given) and its hashes. */
 static void
 send_torrent_files(uint32_t num, const char *const *paths,
@@ -403,8 +409,22 @@ send_torrent_files(uint32_t num, const char *const *paths,
 		ta.have.len = (NPIECES + 7) / 8;
 	}
 	ta.recheck = recheck;
+	if (files_in_add > 0) {
+		ta.n_files = (size_t)files_in_add;
+		ta.file_count = NFILES;
+	}
 	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
 	    TORRENT_ADD, torrent_add, &ta, -1), 0);
+	for (i = files_in_add; files_in_add > 0 && i < NFILES; i++) {
+		Btd__TorrentFiles tf = BTD__TORRENT_FILES__INIT;
+
+		tf.torrent = num;
+		tf.first = (uint32_t)(i + first_skew);
+		tf.files = &fp[i];
+		tf.n_files = 1;
+		ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+		    TORRENT_FILES, torrent_files, &tf, -1), 0);
+	}
 	/* In two messages, the second first. */
 	th.torrent = num;
 	th.first = 2;
@@ -828,6 +848,39 @@ START_TEST(delete_data)
 	snprintf(path, sizeof(path), "%s/t", root);
 	ck_assert_int_eq(stat(path, &st), -1);	/* emptied and removed */
 	ck_assert_int_eq(stat(root, &st), 0);
+}
+END_TEST
+
+/* The file list in parts: the torrent is the same as in one add. */
+START_TEST(files_in_parts)
+{
+	char		path[256];
+	struct stat	st;
+
+	files_in_add = 1;
+	add_torrent(NULL, 0);
+	files_in_add = 0;
+	write_piece(0, 0);
+	write_piece(1, 2);
+	RUN_UNTIL(s.verdicts == 2);
+	ck_assert_int_eq(s.vok[0] + s.vok[1], 2);
+	snprintf(path, sizeof(path), "%s/t/c", root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(s.created, 0x17);
+}
+END_TEST
+
+/* A part out of order: the torrent is refused with the reason. */
+START_TEST(files_part_out_of_order)
+{
+	files_in_add = 2;
+	first_skew = 1;
+	send_torrent_files(TNUM, fpath, NULL, NULL, 0);
+	files_in_add = first_skew = 0;
+	RUN_UNTIL(s.errors == 1);
+	ck_assert_str_eq(s.error, "bad files part");
+	settle();
+	ck_assert_int_eq(s.checked, 0);
 }
 END_TEST
 
@@ -1278,6 +1331,8 @@ blockpath_suite(void)
 	tcase_add_test(core, many_files);
 	tcase_add_test(core, delete_data);
 	tcase_add_test(core, delete_data_parts);
+	tcase_add_test(core, files_in_parts);
+	tcase_add_test(core, files_part_out_of_order);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, fifo_refused);
