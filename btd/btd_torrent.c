@@ -1647,7 +1647,7 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 	struct pending	*p = NULL;
 	struct chan	*c = NULL;
 	const char	*root;
-	char		 err[256], sid[41], dir[4200];
+	char		 err[1024], sid[41], dir[4200];
 	uid_t		 du;
 	gid_t		 dg;
 	int		 deleting = 0;

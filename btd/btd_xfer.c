@@ -95,6 +95,17 @@ struct numidx {
 static struct numidx		*ix;		/* sorted by num */
 static size_t			 nix, ixcap;
 
+/*
+ * Numbers stopped lately, by info-hash: a FilesCreated stored sent just
+ * before its TorrentRemove arrived still records whose file it made.
+ */
+#define GONE_KEPT	64
+static struct {
+	uint32_t	 num;
+	uint8_t		 ih[20];
+} gone[GONE_KEPT];
+static size_t			 gone_next;
+
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
 
@@ -192,7 +203,28 @@ num_release(struct torrent *t)
 		memmove(&ix[i], &ix[i + 1], (nix - i - 1) * sizeof(*ix));
 		nix--;
 	}
+	gone[gone_next % GONE_KEPT].num = t->num;
+	memcpy(gone[gone_next % GONE_KEPT].ih, t->ih, 20);
+	gone_next++;
 	t->num = 0;
+}
+
+/* The torrent that ran under num a moment ago, if it is still there. */
+static struct torrent *
+by_gone_num(uint32_t num)
+{
+	struct torrent	*t;
+	size_t		 i;
+
+	for (i = 0; i < GONE_KEPT; i++) {
+		if (gone[i].num != num)
+			continue;
+		TAILQ_FOREACH(t, &torrents, entry)
+			if (memcmp(t->ih, gone[i].ih, 20) == 0)
+				return t->desc != NULL ? t : NULL;
+		return NULL;
+	}
+	return NULL;
 }
 
 static struct torrent *
@@ -708,7 +740,7 @@ on_files_created(const Btd__FilesCreated *m)
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
-	if (t == NULL)
+	if (t == NULL && (t = by_gone_num(m->torrent)) == NULL)
 		return 0;
 	nfiles = (uint32_t)t->desc->n_files;
 	if (m->n_files > FILES_CREATED_MAX)
