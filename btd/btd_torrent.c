@@ -1559,6 +1559,21 @@ delete_part(struct pending *p, struct chan *c)
 	return 0;
 }
 
+/* 1 if a deletion before p still has parts to send. */
+static int
+delete_busy(const struct pending *p)
+{
+	const struct pending *q;
+
+	TAILQ_FOREACH(q, &pendings, entry) {
+		if (q == p)
+			return 0;
+		if (q->kind == PENDING_DELETE && q->next < q->npaths)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Send stored the parts owed, one deletion at a time (stored takes the
  * parts of one id in a row), while its channel has room; the drain
@@ -1691,7 +1706,12 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		}
 		/* stored lets go of the torrent before it deletes its files. */
 		xfer_stop(t);
-		if (delete_part(p, c) == -1) {
+		/*
+		 * The first part goes now, unless an earlier deletion still
+		 * has parts to send: then delete_pump() sends this one after
+		 * it, since stored takes the parts of one deletion in a row.
+		 */
+		if (!delete_busy(p) && delete_part(p, c) == -1) {
 			ctl_send_error(client, "cannot reach stored: %s; "
 			    "nothing was removed", strerror(errno));
 			xfer_start(t);

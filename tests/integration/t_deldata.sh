@@ -129,7 +129,7 @@ run() {
 	check "$tag: downloaded: same bytes" same_data "$L"
 	out=$(ctl remove "$ID" --delete-data 2>&1); rc=$?
 	check "$tag: downloaded: removed, every file deleted (exit $rc: $out)" \
-	    [ $rc = 0 ] && [ "$out" = "removed $ID  pay; deleted 5 files" ]
+	    [ "$rc $out" = "0 removed $ID  pay; deleted 5 files" ]
 	check "$tag: downloaded: its directory is gone" [ ! -e "$L/pay" ]
 	check "$tag: downloaded: the torrent is forgotten" [ "$(ntorrents)" = 0 ]
 
@@ -171,20 +171,34 @@ run() {
 	rm -rf "$M"
 	mkdir -p "$M"
 	cp -r "$T/src/many" "$M/"
+	mkdir -p "$M/small"
+	cp -r "$SEED/pay" "$M/small/"
 	[ "$(id -u)" = 0 ] && chown -R btd:btd "$M"
 	id=$(ctl add "$T/many.torrent" -d "$M" | awk '{print $2}')
 	check "$tag: 6,000 files: seeding" wait_for 60 seeding "$SOCK" "$id"
 	check "$tag: 6,000 files: no error" [ -z "$(tfield "$SOCK" "$id" error)" ]
+	ctl add "$TOR" -d "$M/small" >/dev/null
+	check "$tag: a second torrent beside it seeds" wait_for 20 seeding "$SOCK" "$ID"
 	wait_for 10 all_running
 	spid=$(role_pid stored)
 	sres=$(role_field stored restarts)
+	# Both at once: each is answered with its own counts.
+	ctl remove "$ID" --delete-data >"$T/$tag-small.out" 2>&1 &
+	SMALL=$!
 	out=$(ctl remove "$id" --delete-data 2>&1); rc=$?
+	wait "$SMALL"; src=$?
 	check "$tag: 6,000 files: removed (exit $rc: $out)" \
-	    [ $rc = 0 ] && [ "$out" = "removed $id  many; deleted 6000 files" ]
+	    [ "$rc $out" = "0 removed $id  many; deleted 6000 files" ]
+	# Its empty file was found in place: no data of it can verify, so it
+	# is not the torrent's.
+	check "$tag: the other, removed at the same time (exit $src: $(cat "$T/$tag-small.out"))" \
+	    [ "$src $(cat "$T/$tag-small.out")" = "0 removed $ID  pay; deleted 4 files; left 1 $LEFT_WHY: empty" ]
+	check "$tag: the other's files are gone but the empty one found in place" \
+	    [ "$(cd "$M/small" && find . | sort | tr '\n' ' ')" = ". ./pay ./pay/empty " ]
 	check "$tag: 6,000 files: every file is gone" [ ! -e "$M/many" ]
 	check "$tag: 6,000 files: the torrent is forgotten" [ "$(ntorrents)" = 0 ]
 	check "$tag: 6,000 files: stored stayed up (pid $spid)" \
-	    [ "$(role_pid stored)" = "$spid" ] && [ "$(role_field stored restarts)" = "$sres" ]
+	    [ "$(role_pid stored) $(role_field stored restarts)" = "$spid $sres" ]
 	check "$tag: 6,000 files: stored answered once, for all of them" \
 	    [ "$(grep -c 'delete [0-9]*: 6000 files removed$' "$LOG")" = 1 ]
 	ctl shutdown >/dev/null
