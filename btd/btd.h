@@ -87,6 +87,8 @@ struct state_torrent {
 	int64_t		 uploaded;
 	int64_t		 wasted;
 	int64_t		 completed;
+	const uint8_t	*created;	/* files stored made; NULL if none */
+	size_t		 created_len;
 };
 
 int		 state_torrent_insert(struct state *,
@@ -113,6 +115,9 @@ struct state_progress {
 	const char	*state;		/* enum tstate's name */
 	const char	*error;		/* "" if none */
 	int		 paused;
+	const uint8_t	*created;	/* bitfield over the files that
+					   stored created; NULL: none */
+	size_t		 created_len;
 };
 
 /* Write one torrent's progress (inside a batch, or alone). */
@@ -317,6 +322,10 @@ struct torrent {
 	uint8_t			*have;		/* verified pieces; NULL if
 						   no metadata */
 	uint32_t		 have_count;
+	uint8_t			*created;	/* files stored created
+						   (FilesCreated): a bitfield
+						   over desc->files; NULL:
+						   none */
 	uint32_t		 num;		/* btd's number in peerd and
 						   stored; 0: not running */
 	uint64_t		 downloaded;	/* lifetime, payload bytes */
@@ -343,7 +352,8 @@ struct torrent {
 	uint32_t		 ck_good;	/* the last one: pieces good */
 	uint32_t		 ck_hashed;	/* ... and hashed */
 	int			 st_send;	/* to stored: ST_SEND_* */
-	uint32_t		 st_next;	/* next piece whose hash goes */
+	uint32_t		 st_next;	/* next file or piece (hash) to
+						   send */
 
 	/* Its own limits (btd_limits.c), read from state.db when first
 	   needed. */
@@ -409,6 +419,7 @@ void		 torrent_ctl_set_torrent(int,
 enum {
 	ST_SEND_NONE,		/* nothing owed to stored */
 	ST_SEND_ADD,		/* StoredTorrentAdd not sent yet */
+	ST_SEND_FILES,		/* sent; files from st_next on still owed */
 	ST_SEND_HASHES,		/* sent; hashes from st_next on still owed */
 };
 void		 xfer_init(struct event_base *, struct state *);
@@ -421,6 +432,12 @@ int		 xfer_can_run(const struct torrent *);
 void		 xfer_start(struct torrent *);	/* added, resumed, loaded */
 void		 xfer_stop(struct torrent *);	/* paused, removed */
 void		 xfer_forget(struct torrent *);	/* about to be freed */
+/*
+ * 1 if file i of t (metadata known) belongs to the torrent: stored
+ * created it, or a verified piece touches it.  remove --delete-data
+ * deletes only those.
+ */
+int		 xfer_file_owned(const struct torrent *, size_t i);
 void		 xfer_role_started(int);
 void		 xfer_role_exited(int, const char *crash);
 void		 xfer_drained(int);

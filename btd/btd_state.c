@@ -208,6 +208,16 @@ static const struct state_migration state_migrations[] = {
 	"ALTER TABLE torrents ADD COLUMN"
 	" wasted INTEGER NOT NULL DEFAULT 0;"
 	},
+	{ 4,
+	/*
+	 * Ownership of the files: a bitfield over the info's files (BEP 3
+	 * bit order, file 0 first) of those stored created (FilesCreated),
+	 * written with the progress.  With the files a verified piece
+	 * touches, they are what remove --delete-data deletes; a torrent
+	 * recorded before this knows none it created.
+	 */
+	"ALTER TABLE torrents ADD COLUMN created BLOB;"
+	},
 };
 
 static int	 state_pragma_int(sqlite3 *, const char *, int *);
@@ -739,7 +749,7 @@ state_torrent_foreach(struct state *st,
 
 	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
 	    "save_path, state, coalesce(error, ''), added, paused, pieces, "
-	    "downloaded, uploaded, wasted, coalesce(completed, 0) "
+	    "downloaded, uploaded, wasted, coalesce(completed, 0), created "
 	    "FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -786,6 +796,8 @@ state_torrent_foreach(struct state *st,
 		t.uploaded = sqlite3_column_int64(stmt, 11);
 		t.wasted = sqlite3_column_int64(stmt, 12);
 		t.completed = sqlite3_column_int64(stmt, 13);
+		t.created = sqlite3_column_blob(stmt, 14);
+		t.created_len = (size_t)sqlite3_column_bytes(stmt, 14);
 		cb(&t, arg);
 	}
 	if (rc != SQLITE_DONE)
@@ -880,7 +892,8 @@ state_progress_save(struct state *st, const uint8_t info_hash[20],
 
 	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET pieces = ?2, "
 	    "downloaded = ?3, uploaded = ?4, wasted = ?5, completed = ?6, "
-	    "state = ?7, error = ?8, paused = ?9 WHERE info_hash = ?1", -1,
+	    "state = ?7, error = ?8, paused = ?9, created = ?10 "
+	    "WHERE info_hash = ?1", -1,
 	    &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
@@ -898,6 +911,9 @@ state_progress_save(struct state *st, const uint8_t info_hash[20],
 	    sqlite3_bind_text(stmt, 8, p->error, -1, SQLITE_TRANSIENT) :
 	    sqlite3_bind_null(stmt, 8)) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 9, p->paused ? 1 : 0) != SQLITE_OK ||
+	    (p->created != NULL ? sqlite3_bind_blob64(stmt, 10, p->created,
+	    p->created_len, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(stmt, 10)) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
 		sqlite3_finalize(stmt);

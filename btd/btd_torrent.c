@@ -7,6 +7,17 @@
  * records it in state.db and in the list here.  Deleting a torrent's
  * files is stored's job (DeleteData): btd touches no download.
  *
+ * remove --delete-data deletes only what belongs to the torrent: the
+ * files stored created for it and those a verified piece touches
+ * (xfer_file_owned()); the others -- already there when it was added,
+ * data never verified, an administrator's own -- are left and named in
+ * the reply.  The list goes to stored in parts of at most
+ * DELETE_PART_PATHS paths and DELETE_PART_BYTES bytes, far below the
+ * channel's frame bound, one deletion after the other and while the
+ * channel has room (delete_pump()); stored answers once, after the last
+ * part.  Rejected: letting stored derive the list, since stored keeps
+ * no state across its restarts and could not know which files it made.
+ *
  * Requests to roles are asynchronous: each waits in the pending list
  * with the ctl client that asked, a deadline, and an id echoed in the
  * answer.  A role that dies fails its pending requests; a late answer
@@ -24,6 +35,7 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,6 +55,8 @@
 #include "trackerd.pb-c.h"
 
 #include "btd.h"
+#include "chan.h"
+#include "frame.h"
 #include "log.h"
 #include "magnet.h"
 #include "metainfo.h"
@@ -57,6 +71,9 @@
 #define STOPALL_WAIT	4	/* seconds for event=stopped at shutdown */
 #define MAGNET_LEFT	16384	/* "left" announced before the metadata */
 #define DELETE_TIMEOUT	120	/* seconds for stored to delete files */
+#define DELETE_PART_PATHS 1024	/* paths in one DeleteData part */
+#define DELETE_PART_BYTES (256U << 10) /* bytes of paths in one part */
+#define LEFT_SHOWN	10	/* files left that the reply names */
 #define SHORT_ID_MIN	8	/* hex digits of a short id */
 #define ID_PREFIX_MIN	4	/* hex digits a user must give */
 #define MAX_ROOTS	SANDBOX_MAX_DIRS
@@ -78,6 +95,16 @@ struct pending {
 	char			*save_path;	/* parse: where it goes */
 	int			 paused;	/* parse: add paused */
 	char			 what[128];	/* delete: "ID (NAME)" */
+	/* delete: what stored is sent (delete_pump()), all malloc'd */
+	char			*root;
+	char			*dir;
+	int			 remove_dir;
+	char			**paths;	/* the torrent's own files */
+	size_t			 npaths;
+	size_t			 next;		/* first path not yet sent */
+	uint32_t		 left;		/* files that were not its */
+	char			*left_paths[LEFT_SHOWN];
+	size_t			 nleft_paths;
 };
 
 struct torrent_list		 torrents = TAILQ_HEAD_INITIALIZER(torrents);
@@ -766,9 +793,18 @@ pending_new(enum pending_kind kind, int client, int seconds)
 static void
 pending_free(struct pending *p)
 {
+	size_t i;
+
 	TAILQ_REMOVE(&pendings, p, entry);
 	event_free(p->timer);
 	free(p->save_path);
+	free(p->root);
+	free(p->dir);
+	for (i = 0; i < p->npaths; i++)
+		free(p->paths[i]);
+	free(p->paths);
+	for (i = 0; i < p->nleft_paths; i++)
+		free(p->left_paths[i]);
 	free(p);
 }
 
@@ -903,10 +939,14 @@ torrent_role_started(int role)
 		tracker_start(t);
 }
 
+static void	delete_pump(void);
+
 /* A role's channel has room again (btd_proc.c's drain callback). */
 void
 torrent_role_drained(int role)
 {
+	if (role == BTD__ROLE__STORED)
+		delete_pump();
 	xfer_drained(role);
 }
 
@@ -1503,19 +1543,141 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 
 /* ctl: remove */
 
+/* Send p's next part; -1 if the channel is gone. */
+static int
+delete_part(struct pending *p, struct chan *c)
+{
+	Btd__DeleteData	 dd = BTD__DELETE_DATA__INIT;
+	size_t		 n, bytes = 0;
+
+	for (n = 0; p->next + n < p->npaths && n < DELETE_PART_PATHS; n++) {
+		/* A path is at most MI_MAX_PATH: the first always fits. */
+		bytes += strlen(p->paths[p->next + n]) + 4;
+		if (n > 0 && bytes > DELETE_PART_BYTES)
+			break;
+	}
+	dd.id = p->id;
+	dd.root = p->root;
+	dd.dir = p->dir;
+	dd.paths = p->paths + p->next;
+	dd.n_paths = n;
+	dd.remove_dir = p->remove_dir;
+	dd.more = p->next + n < p->npaths;
+	assert(btd__delete_data__get_packed_size(&dd) < FRAME_MAX_ROLE);
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_DATA, delete_data,
+	    &dd, -1) == -1)
+		return -1;
+	p->next += n;
+	return 0;
+}
+
+/* 1 if a deletion before p still has parts to send. */
+static int
+delete_busy(const struct pending *p)
+{
+	const struct pending *q;
+
+	TAILQ_FOREACH(q, &pendings, entry) {
+		if (q == p)
+			return 0;
+		if (q->kind == PENDING_DELETE && q->next < q->npaths)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Send stored the parts owed, one deletion at a time (stored takes the
+ * parts of one id in a row), while its channel has room; the drain
+ * callback goes on.
+ */
+static void
+delete_pump(void)
+{
+	struct pending	*p;
+	struct chan	*c;
+
+	if ((c = proc_chan(BTD__ROLE__STORED)) == NULL)
+		return;
+	TAILQ_FOREACH(p, &pendings, entry) {
+		if (p->kind != PENDING_DELETE)
+			continue;
+		while (p->next < p->npaths) {
+			if (chan_full(c))
+				return;
+			if (delete_part(p, c) == -1) {
+				log_warn("stored: delete %llu",
+				    (unsigned long long)p->id);
+				return;	/* stored restarts: p fails then */
+			}
+		}
+	}
+}
+
+/* The answer to remove --delete-data: what was deleted, what was left. */
+static void
+remove_reply(int client, uint32_t deleted, const struct pending *p)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	Btd__RemoveReply rr = BTD__REMOVE_REPLY__INIT;
+
+	rr.deleted = deleted;
+	rr.left = p->left;
+	rr.left_paths = (char **)(uintptr_t)p->left_paths;
+	rr.n_left_paths = p->nleft_paths;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_REMOVED;
+	rep.removed = &rr;
+	(void)ctl_send_reply(client, &rep);
+}
+
+/*
+ * Sort t's files into p: the torrent's own (to delete) and the others
+ * (left, the first LEFT_SHOWN named).  Pad files and symlinks are never
+ * created.  -1 if out of memory.
+ */
+static int
+delete_sort(struct pending *p, const struct torrent *t)
+{
+	const Btd__FileDesc	*f;
+	const char		*path;
+	char			*dup;
+	size_t			 i;
+
+	if ((p->paths = calloc(t->desc->n_files, sizeof(*p->paths))) == NULL)
+		return -1;
+	for (i = 0; i < t->desc->n_files; i++) {
+		f = t->desc->files[i];
+		if (f->pad || strchr(f->attr, 'l') != NULL)
+			continue;
+		path = t->desc->multi ? f->path : t->name;
+		if (!xfer_file_owned(t, i)) {
+			p->left++;
+			if (p->nleft_paths == LEFT_SHOWN)
+				continue;
+			if ((dup = strdup(path)) == NULL)
+				return -1;
+			p->left_paths[p->nleft_paths++] = dup;
+			continue;
+		}
+		if ((p->paths[p->npaths] = strdup(path)) == NULL)
+			return -1;
+		p->npaths++;
+	}
+	return 0;
+}
+
 void
 torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 {
-	Btd__DeleteData	 dd = BTD__DELETE_DATA__INIT;
 	struct torrent	*t;
 	struct pending	*p = NULL;
 	struct chan	*c = NULL;
 	const char	*root;
-	char		 err[256], sid[41], dir[4200], *paths_one[1];
-	char		**paths = NULL;
-	size_t		 i, n = 0;
+	char		 err[1024], sid[41], dir[4200];
 	uid_t		 du;
 	gid_t		 dg;
+	int		 deleting = 0;
 
 	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
 		ctl_send_error(client, "%s", err);
@@ -1523,109 +1685,110 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 	}
 	summary(t, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT, sid);
 	if (req->delete_data && t->desc != NULL) {
-		if ((c = proc_chan(BTD__ROLE__STORED)) == NULL) {
-			ctl_send_error(client, "stored is not running, so the "
-			    "data cannot be deleted; nothing was removed");
-			return;
-		}
 		if (torrent_data_dir(t, &root, dir, sizeof(dir)) == -1) {
 			ctl_send_error(client, "%s is outside every download "
 			    "directory; nothing was removed", t->save_path);
 			return;
 		}
-		if (t->desc->multi) {
-			if ((paths = calloc(t->desc->n_files,
-			    sizeof(*paths))) == NULL) {
-				ctl_send_error(client, "out of memory");
-				return;
-			}
-			/* Pad files and symlinks are never created. */
-			for (i = 0; i < t->desc->n_files; i++)
-				if (!t->desc->files[i]->pad &&
-				    strchr(t->desc->files[i]->attr, 'l') == NULL)
-					paths[n++] = t->desc->files[i]->path;
-		} else {
-			paths_one[0] = t->name;
-			paths = paths_one;
-			n = 1;
+		/* Its timer runs from now; it is answered once at the end. */
+		if ((p = pending_new(PENDING_DELETE, client,
+		    DELETE_TIMEOUT)) == NULL || delete_sort(p, t) == -1 ||
+		    (p->root = strdup(root)) == NULL ||
+		    (p->dir = strdup(dir)) == NULL) {
+			ctl_send_error(client, "out of memory");
+			goto fail;
+		}
+		snprintf(p->what, sizeof(p->what), "%s (%s)", sid, t->name);
+		p->remove_dir = t->desc->multi;
+		deleting = p->npaths > 0;
+	}
+	if (deleting) {
+		if ((c = proc_chan(BTD__ROLE__STORED)) == NULL) {
+			ctl_send_error(client, "stored is not running, so the "
+			    "data cannot be deleted; nothing was removed");
+			goto fail;
 		}
 		/* Refuse now what stored could not delete, before forgetting. */
 		if (owner_resolve(cf, &du, &dg, err, sizeof(err)) == 0 &&
-		    owner_check_delete(root, dir, paths, n, t->desc->multi, du,
-		    dg, err, sizeof(err)) == -1) {
+		    owner_check_delete(root, dir, p->paths, p->npaths,
+		    t->desc->multi, du, dg, err, sizeof(err)) == -1) {
 			ctl_send_error(client, "cannot delete the data of %s: "
 			    "%s; nothing was removed", sid, err);
-			goto done;
+			goto fail;
 		}
-		if ((p = pending_new(PENDING_DELETE, client,
-		    DELETE_TIMEOUT)) == NULL) {
-			ctl_send_error(client, "out of memory");
-			goto done;
-		}
-		snprintf(p->what, sizeof(p->what), "%s (%s)", sid, t->name);
 		/* stored lets go of the torrent before it deletes its files. */
 		xfer_stop(t);
-		dd.id = p->id;
-		dd.root = (char *)(uintptr_t)root;
-		dd.dir = dir;
-		dd.paths = paths;
-		dd.n_paths = n;
-		dd.remove_dir = t->desc->multi;
-		if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_DATA, delete_data,
-	    &dd, -1) == -1) {
+		/*
+		 * The first part goes now, unless an earlier deletion still
+		 * has parts to send: then delete_pump() sends this one after
+		 * it, since stored takes the parts of one deletion in a row.
+		 */
+		if (!delete_busy(p) && delete_part(p, c) == -1) {
 			ctl_send_error(client, "cannot reach stored: %s; "
 			    "nothing was removed", strerror(errno));
-			pending_free(p);
 			xfer_start(t);
-			goto done;
+			goto fail;
 		}
 	}
 	if (state_torrent_delete(st, t->ih) == -1) {
-		if (p != NULL)
-			pending_free(p);
+		/*
+		 * The first part is on its way and its files go; the
+		 * torrent stays (its next check finds them missing).
+		 */
 		ctl_send_error(client, "state.db: cannot remove %s", sid);
 		xfer_start(t);	/* it stays: running again if it was */
-		goto done;
+		goto fail;
 	}
 	log_info("removed %s (%s)%s", t->hex, t->name,
-	    p != NULL ? "; deleting its data" : "");
+	    deleting ? "; deleting its data" : "");
+	if (p != NULL && p->left > 0)
+		log_info("%s: left %u files that it did not create and whose "
+		    "data never verified", t->hex, p->left);
 	TAILQ_REMOVE(&torrents, t, entry);
 	xfer_stop(t);
 	if (!t->paused)
 		tracker_stop(t);
-	if (p == NULL) {
+	if (!deleting) {
 		Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
 
 		rep.ok = 1;
-		(void)ctl_send_reply(client, &rep);
+		if (p != NULL) {
+			remove_reply(client, 0, p);
+			pending_free(p);
+		} else
+			(void)ctl_send_reply(client, &rep);
 	}
 	torrent_free(t);
 	/*
 	 * Its root goes if nothing else uses it; stored is restarted to
 	 * lose it, unless it is deleting the data (then at its next start).
 	 */
-	if (roots_prune() && p == NULL)
+	if (roots_prune() && !deleting)
 		proc_restart(BTD__ROLE__STORED);
-done:
-	if (paths != paths_one)
-		free(paths);
+	if (deleting)
+		delete_pump();
+	return;
+fail:
+	if (p != NULL)
+		pending_free(p);
 }
 
 static int
 delete_result(const Btd__DeleteResult *r)
 {
-	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
 	struct pending	*p;
 
 	if ((p = pending_find(PENDING_DELETE, r->id)) == NULL)
 		return 0;
 	if (!utf8_valid(r->error))
 		return -1;
+	/* An answer before the last part went is stored's mistake. */
+	if (p->next < p->npaths)
+		return -1;
 	if (r->ok) {
 		log_info("deleted the data of %s: %u files", p->what,
 		    r->removed);
-		rep.ok = 1;
-		(void)ctl_send_reply(p->client, &rep);
+		remove_reply(p->client, r->removed, p);
 	} else
 		ctl_send_error(p->client, "removed %s, but its data could not "
 		    "all be deleted: %s", p->what, r->error);

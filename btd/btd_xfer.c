@@ -3,11 +3,17 @@
  * their state machine (btd_progress.c), their verified pieces and
  * counters, and the batched writes of all that to state.db.
  *
- * Sends stored: StoredTorrentAdd, TorrentHashes, TorrentRemove.  Sends
- * peerd: PeerdTorrentAdd (with the torrent's own limits, btd_limits.c),
- * PeerdTorrentRemove.  Sends trackerd:
+ * Sends stored: StoredTorrentAdd, TorrentFiles, TorrentHashes,
+ * TorrentRemove.  Sends peerd: PeerdTorrentAdd (with the torrent's own
+ * limits, btd_limits.c), PeerdTorrentRemove.  Sends trackerd:
  * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
- * PiecesDurable and TorrentError; from peerd PeerdStats.
+ * CheckProgress, PiecesDurable, TorrentError and FilesCreated; from
+ * peerd PeerdStats.
+ *
+ * Ownership: the files stored created (FilesCreated) are a bitfield over
+ * the torrent's files, written with the progress; with the verified
+ * pieces it says what remove --delete-data may delete
+ * (xfer_file_owned()).
  *
  * Numbers: a torrent that can run (metadata known, not paused, not in
  * error) gets a new number each time it is started -- added, resumed, or
@@ -21,7 +27,10 @@
  * Back-pressure: the hashes of every torrent can be many MiB, more than
  * a channel queues, so torrents owed to stored are sent one frame at a
  * time while chan_full() says no, and the rest waits for the drain
- * callback (xfer_drained()).  Nothing is ever dropped.
+ * callback (xfer_drained()).  Nothing is ever dropped.  The file list
+ * goes the same way: StoredTorrentAdd carries the files that fit in
+ * FILES_PART_BYTES, TorrentFiles the rest, so that a torrent of any
+ * number of files stays below the channel's frame bound.
  *
  * After an unclean shutdown (btd.c's marker) every torrent's first check
  * of the run hashes every piece (StoredTorrentAdd.recheck) rather than
@@ -69,6 +78,8 @@
 #define ERROR_MAX	512	/* bytes of a TorrentError reason kept */
 #define ADD_SLACK	4096	/* room in a frame beyond the packed message */
 #define CRASHES_MAX	3	/* stored crashes checking one torrent */
+#define FILES_PART_BYTES (512U << 10) /* packed files in one frame to stored */
+#define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
 
 static struct event_base	*base;
 static struct state		*st;
@@ -85,6 +96,17 @@ struct numidx {
 };
 static struct numidx		*ix;		/* sorted by num */
 static size_t			 nix, ixcap;
+
+/*
+ * Numbers stopped lately, by info-hash: a FilesCreated stored sent just
+ * before its TorrentRemove arrived still records whose file it made.
+ */
+#define GONE_KEPT	64
+static struct {
+	uint32_t	 num;
+	uint8_t		 ih[20];
+} gone[GONE_KEPT];
+static size_t			 gone_next;
 
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
@@ -183,7 +205,28 @@ num_release(struct torrent *t)
 		memmove(&ix[i], &ix[i + 1], (nix - i - 1) * sizeof(*ix));
 		nix--;
 	}
+	gone[gone_next % GONE_KEPT].num = t->num;
+	memcpy(gone[gone_next % GONE_KEPT].ih, t->ih, 20);
+	gone_next++;
 	t->num = 0;
+}
+
+/* The torrent that ran under num a moment ago, if it is still there. */
+static struct torrent *
+by_gone_num(uint32_t num)
+{
+	struct torrent	*t;
+	size_t		 i;
+
+	for (i = 0; i < GONE_KEPT; i++) {
+		if (gone[i].num != num)
+			continue;
+		TAILQ_FOREACH(t, &torrents, entry)
+			if (memcmp(t->ih, gone[i].ih, 20) == 0)
+				return t->desc != NULL ? t : NULL;
+		return NULL;
+	}
+	return NULL;
 }
 
 static struct torrent *
@@ -260,6 +303,18 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 		    "bytes for %u pieces; treated as empty", t->hex,
 		    row->pieces_len, pieces);
 	t->have_count = n > 0 ? (uint32_t)n : 0;
+	if (row->created != NULL && row->created_len > 0) {
+		if (!bf_valid(row->created, row->created_len,
+		    (uint32_t)t->desc->n_files))
+			log_warnx("state.db: %s: a created-file bitfield of %zu "
+			    "bytes for %zu files; treated as empty", t->hex,
+			    row->created_len, t->desc->n_files);
+		else {
+			if ((t->created = malloc(row->created_len)) == NULL)
+				fatal("%s", __func__);
+			memcpy(t->created, row->created, row->created_len);
+		}
+	}
 	if (row->info != NULL && row->info_len > 0) {
 		if ((t->info = malloc(row->info_len)) == NULL)
 			fatal("%s", __func__);
@@ -351,6 +406,22 @@ set_error(struct torrent *t, const char *why)
 	t->dirty = 1;
 }
 
+/* How many of t's files from first on fit in one frame to stored. */
+static size_t
+files_fit(const struct torrent *t, size_t first)
+{
+	size_t n, bytes = 0;
+
+	for (n = 0; first + n < t->desc->n_files; n++) {
+		/* A file's packed size plus its tag and length. */
+		bytes += btd__file_desc__get_packed_size(
+		    t->desc->files[first + n]) + 8;
+		if (n > 0 && bytes > FILES_PART_BYTES)
+			break;
+	}
+	return n;
+}
+
 /* The StoredTorrentAdd of t; 0 sent, -1 it could not be (t in error). */
 static int
 stored_add(struct torrent *t, struct chan *c)
@@ -370,7 +441,8 @@ stored_add(struct torrent *t, struct chan *c)
 	a.root = (char *)(uintptr_t)root;
 	a.dir = dir;
 	a.files = t->desc->files;
-	a.n_files = t->desc->n_files;
+	a.n_files = files_fit(t, 0);
+	a.file_count = (uint32_t)t->desc->n_files;
 	a.piece_length = t->desc->piece_length;
 	a.piece_count = t->desc->piece_count;
 	a.total_size = t->desc->total_size;
@@ -378,9 +450,10 @@ stored_add(struct torrent *t, struct chan *c)
 	a.have.len = bf_len(t->desc->piece_count);
 	a.recheck = t->recheck;
 	t->ck_pieces = 0;
+	/* Files of 512 KiB, a bitfield of 128 KiB at most: never. */
 	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
 	    FRAME_MAX_ROLE) {
-		set_error(t, "too many files to hand to stored");
+		set_error(t, "too large a description to hand to stored");
 		return -1;
 	}
 	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_ADD, torrent_add,
@@ -390,7 +463,27 @@ stored_add(struct torrent *t, struct chan *c)
 	}
 	log_debug("stored: %s is torrent %u in %s/%s", t->hex, t->num, root,
 	    dir);
+	t->st_next = (uint32_t)a.n_files;
 	set_state(t, TEV_SENT);
+	return 0;
+}
+
+/* The next TorrentFiles of t, from file st_next on. */
+static int
+stored_files(struct torrent *t, struct chan *c)
+{
+	Btd__TorrentFiles	 f = BTD__TORRENT_FILES__INIT;
+
+	f.torrent = t->num;
+	f.first = t->st_next;
+	f.files = t->desc->files + t->st_next;
+	f.n_files = files_fit(t, t->st_next);
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_FILES,
+	    torrent_files, &f, -1) == -1) {
+		log_warn("stored: files of %s", t->hex);
+		return -1;
+	}
+	t->st_next += (uint32_t)f.n_files;
 	return 0;
 }
 
@@ -469,11 +562,18 @@ pump_stored(void)
 					t->st_send = ST_SEND_NONE;
 					break;
 				}
-				t->st_send = ST_SEND_HASHES;
-				t->st_next = 0;
+				t->st_send = ST_SEND_FILES;
+			} else if (t->st_send == ST_SEND_FILES) {
+				if (stored_files(t, c) == -1)
+					return;	/* stored restarts */
 			} else if (stored_hashes(t, c) == -1) {
 				/* The chan is gone: stored restarts. */
 				return;
+			}
+			if (t->st_send == ST_SEND_FILES &&
+			    t->st_next >= t->desc->n_files) {
+				t->st_send = ST_SEND_HASHES;
+				t->st_next = 0;
 			}
 			if (t->st_send == ST_SEND_HASHES &&
 			    t->st_next >= t->desc->piece_count)
@@ -543,7 +643,8 @@ xfer_forget(struct torrent *t)
 	xfer_stop(t);
 	free(t->info);
 	free(t->have);
-	t->info = t->have = NULL;
+	free(t->created);
+	t->info = t->have = t->created = NULL;
 	t->hashes = NULL;
 }
 
@@ -723,6 +824,52 @@ on_durable(const Btd__PiecesDurable *m)
 }
 
 static int
+on_files_created(const Btd__FilesCreated *m)
+{
+	struct torrent	*t;
+	uint32_t	 nfiles;
+	size_t		 i;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL && (t = by_gone_num(m->torrent)) == NULL)
+		return 0;
+	nfiles = (uint32_t)t->desc->n_files;
+	if (m->n_files > FILES_CREATED_MAX)
+		return -1;
+	for (i = 0; i < m->n_files; i++)
+		if (m->files[i] >= nfiles)
+			return -1;
+	if (t->created == NULL &&
+	    (t->created = calloc(1, bf_len(nfiles))) == NULL) {
+		log_warn("%s", __func__);
+		return 0;	/* under-claims: the files are left */
+	}
+	for (i = 0; i < m->n_files; i++)
+		if (bf_set(t->created, nfiles, m->files[i]) == 1)
+			t->dirty = 1;
+	return 0;
+}
+
+int
+xfer_file_owned(const struct torrent *t, size_t i)
+{
+	const Btd__FileDesc	*f = t->desc->files[i];
+	uint64_t		 p, last;
+
+	if (t->created != NULL && (t->created[i >> 3] >> (7 - (i & 7))) & 1)
+		return 1;
+	if (t->have == NULL || f->length == 0)
+		return 0;
+	last = (f->offset + f->length - 1) / t->desc->piece_length;
+	for (p = f->offset / t->desc->piece_length; p <= last &&
+	    p < t->desc->piece_count; p++)
+		if ((t->have[p >> 3] >> (7 - (p & 7))) & 1)
+			return 1;
+	return 0;
+}
+
+static int
 on_error(const Btd__TorrentError *m)
 {
 	struct torrent	*t;
@@ -765,6 +912,8 @@ xfer_stored_msg(const ProtobufCMessage *env)
 		return on_error(m->torrent_error);
 	case BTD__STORED_MSG__BODY_CHECK_PROGRESS:
 		return on_check_progress(m->check_progress);
+	case BTD__STORED_MSG__BODY_FILES_CREATED:
+		return on_files_created(m->files_created);
 	default:
 		return -1;
 	}
@@ -829,6 +978,10 @@ save_one(struct torrent *t)
 	if (t->have != NULL) {
 		p.pieces = t->have;
 		p.pieces_len = bf_len(t->desc->piece_count);
+	}
+	if (t->created != NULL) {
+		p.created = t->created;
+		p.created_len = bf_len((uint32_t)t->desc->n_files);
 	}
 	p.downloaded = t->downloaded;
 	p.uploaded = t->uploaded;

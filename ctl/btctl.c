@@ -1667,9 +1667,11 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	Btd__RemoveRequest	 rr;
 	Btd__CtlReply		*show, *rep;
 	const Btd__TorrentSummary *s;
+	const Btd__RemoveReply	*rm;
 	struct json		 j;
 	const char		*id = NULL;
 	char			*e, *n;
+	size_t			 k;
 	int			 i;
 
 	btd__remove_request__init(&rr);
@@ -1696,7 +1698,9 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	req.remove = &rr;
 	ctl->timeout_ms = CTL_SLOW_MS;
 	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY__NOT_SET);
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	/* What --delete-data did; absent for a magnet without metadata. */
+	rm = rep->body_case == BTD__CTL_REPLY__BODY_REMOVED ? rep->removed :
+	    NULL;
 	if (ctl->json) {
 		json_init(&j, stdout);
 		json_obj_open(&j, NULL);
@@ -1705,16 +1709,43 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		json_str(&j, "short_id", s->short_id);
 		json_str(&j, "name", s->name);
 		json_bool(&j, "deleted_data", rr.delete_data);
+		if (rm != NULL) {
+			json_uint(&j, "deleted_files", rm->deleted);
+			json_uint(&j, "left_files", rm->left);
+			json_arr_open(&j, "left");
+			for (k = 0; k < rm->n_left_paths; k++)
+				json_str(&j, NULL, rm->left_paths[k]);
+			json_arr_close(&j);
+		}
 		json_obj_close(&j);
 		json_done(&j);
 	} else {
 		e = esc(s->short_id);
 		n = esc(s->name);
-		printf("removed %s  %s%s\n", e, n, rr.delete_data ?
-		    "  (and its data)" : "");
+		if (rm == NULL)
+			printf("removed %s  %s%s\n", e, n, rr.delete_data ?
+			    "  (and its data)" : "");
+		else {
+			printf("removed %s  %s; deleted %u file%s", e, n,
+			    rm->deleted, rm->deleted == 1 ? "" : "s");
+			if (rm->left > 0)
+				printf("; left %u that btd did not create and "
+				    "whose data never verified:", rm->left);
+			for (k = 0; k < rm->n_left_paths && rm->left > 0;
+			    k++) {
+				free(e);
+				e = esc(rm->left_paths[k]);
+				printf("%s %s", k > 0 ? "," : "", e);
+			}
+			if (rm->left > rm->n_left_paths)
+				printf(" and %zu more",
+				    (size_t)rm->left - rm->n_left_paths);
+			printf("\n");
+		}
 		free(e);
 		free(n);
 	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
 	btd__ctl_reply__free_unpacked(show, NULL);
 	return 0;
 }

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #define BTD_PROTO_MAJOR	1	/* proto/: incompatible changes */
-#define BTD_PROTO_MINOR	1	/* proto/: additions (1: Hello.exec_refused) */
+#define BTD_PROTO_MINOR	2	/* proto/: additions (1: Hello.exec_refused;
+				   2: FilesCreated, TorrentFiles, DeleteData
+				   in parts, RemoveReply) */
 
 #define BTD_SOCK_NAME	"btd.sock"	/* the ctl socket in the state dir */
 

@@ -188,6 +188,9 @@ int		 torrent_pread(struct torrent *, uint32_t piece, uint32_t off,
 /* Hash jobs of the check were reaped: go on with it. */
 void		 stored_check_settle(void);
 void		 torrent_free(struct torrent *);
+/* FilesCreated to btd: stored made these files of t (O_EXCL). */
+void		 stored_files_created(struct torrent *, const uint32_t *,
+		    size_t);
 
 /* stored_cache.c: open files, least recently used first out. */
 /*

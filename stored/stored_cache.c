@@ -212,23 +212,35 @@ cache_release(struct centry *e, int flush)
 		close(fd);
 }
 
+/*
+ * Open file of t; with create, make it (and its parents) when it is not
+ * there, and say so in *created: the open with O_EXCL that made it is
+ * the proof that it is the torrent's and no one else's.
+ */
 static int
-open_file(struct torrent *t, uint32_t file, int create)
+open_file(struct torrent *t, uint32_t file, int create, int *created)
 {
 	struct stat	 st;
 	const char	*path = t->files[file].path;
 	int		 rootfd, fd, e;
 
+	*created = 0;
 	if ((rootfd = stored_root_fd(t->root)) == -1)
 		return -1;
-	/* openat2() refuses a mode without O_CREAT. */
-	fd = stored_open_beneath(rootfd, path, O_RDWR |
-	    (create ? O_CREAT : 0), create ? FILE_MODE : 0);
+	fd = stored_open_beneath(rootfd, path, O_RDWR, 0);
 	if (fd == -1 && errno == ENOENT && create) {
-		if (stored_mkparents(rootfd, path) == -1)
-			return -1;
-		fd = stored_open_beneath(rootfd, path, O_RDWR | O_CREAT,
-		    FILE_MODE);
+		fd = stored_open_beneath(rootfd, path,
+		    O_RDWR | O_CREAT | O_EXCL, FILE_MODE);
+		if (fd == -1 && errno == ENOENT) {
+			if (stored_mkparents(rootfd, path) == -1)
+				return -1;
+			fd = stored_open_beneath(rootfd, path,
+			    O_RDWR | O_CREAT | O_EXCL, FILE_MODE);
+		}
+		if (fd != -1)
+			*created = 1;
+		else if (errno == EEXIST)	/* made since: not ours */
+			fd = stored_open_beneath(rootfd, path, O_RDWR, 0);
 	}
 	if (fd == -1 && !create && (errno == EACCES || errno == EROFS))
 		fd = stored_open_beneath(rootfd, path, O_RDONLY, 0);
@@ -242,6 +254,7 @@ open_file(struct torrent *t, uint32_t file, int create)
 		e = 0;
 	if (e != 0) {
 		close(fd);
+		*created = 0;
 		errno = e;
 		return -1;
 	}
@@ -252,7 +265,7 @@ int
 stored_cache_get(struct torrent *t, uint32_t file, int create)
 {
 	struct centry	*e;
-	int		 fd, slot = t->files[file].slot;
+	int		 fd, created, slot = t->files[file].slot;
 
 	if (!cache_ready)
 		cache_init();
@@ -264,8 +277,10 @@ stored_cache_get(struct torrent *t, uint32_t file, int create)
 		}
 		return e->fd;
 	}
-	if ((fd = open_file(t, file, create)) == -1)
+	if ((fd = open_file(t, file, create, &created)) == -1)
 		return -1;
+	if (created)
+		stored_files_created(t, &file, 1);
 	e = TAILQ_LAST(&lru, centry_q);
 	cache_release(e, 1);
 	e->t = t;

@@ -3,7 +3,12 @@
  * data, and opening paths beneath a root.
  *
  * Takes DeleteData from btd (through stored_torrent.c's dispatch) and
- * answers DeleteResult.  The root is an administrator's directory and is
+ * answers DeleteResult.  A deletion may come in parts (each under the
+ * channel's frame bound); the parts of one id follow one another, so
+ * one deletion is open at a time: its counts live in `cur` until the
+ * last part, which removes the directories left empty and answers.  A
+ * part of another id first answers the unfinished one as it stands.
+ * The root is an administrator's directory and is
  * opened as it is, by stored_root_fd() (stored_cache.c); everything below it
  * is resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a
  * symlink planted in the download dir, or a ".." that slipped through,
@@ -30,7 +35,18 @@
 #include "msg.h"
 #include "stored.h"
 
-#define DELETE_MAX_PATHS	100000	/* files in one DeleteData */
+#define DELETE_MAX_PATHS	4096	/* files in one part of a DeleteData */
+
+/* The deletion whose parts are coming in. */
+static struct {
+	int		 open;
+	uint64_t	 id;
+	uint32_t	 removed;		/* over every part so far */
+	char		 err[512];		/* the first failure, or "" */
+	char		 root[4096];		/* of the first part */
+	char		 dir[4096];
+	int		 remove_dir;
+} cur;
 
 int
 stored_open_beneath(int dirfd, const char *path, int flags, int mode)
@@ -92,34 +108,67 @@ prune(int dirfd, const char *path)
 	}
 }
 
-void
-stored_delete_data(struct chan *c, const Btd__DeleteData *dd)
+/* Answer the open deletion: its empty directories go first. */
+static void
+delete_finish(struct chan *c)
 {
 	Btd__DeleteResult	 r = BTD__DELETE_RESULT__INIT;
-	char			 err[512] = "", parent[4096], esc[128];
-	const char		*base, *rel;
-	int			 rootfd = -1, dirfd = -1, pfd;
-	size_t			 i;
+	char			 parent[4096];
+	const char		*base;
+	int			 rootfd, pfd;
 
-	r.id = dd->id;
+	if (!cur.open)
+		return;
+	if (cur.remove_dir && cur.dir[0] != '\0' &&
+	    (rootfd = stored_root_fd(cur.root)) != -1) {
+		base = split(cur.dir, parent, sizeof(parent));
+		if ((pfd = stored_open_beneath(rootfd, parent,
+		    O_PATH | O_DIRECTORY, 0)) != -1) {
+			(void)unlinkat(pfd, base, AT_REMOVEDIR);
+			close(pfd);
+		}
+		/* rootfd is stored_root_fd()'s. */
+	}
+	r.id = cur.id;
+	r.removed = cur.removed;
+	r.ok = cur.err[0] == '\0';
+	r.error = cur.err;
+	log_info("delete %llu: %u files removed%s%s",
+	    (unsigned long long)cur.id, r.removed, r.ok ? "" : "; ", cur.err);
+	cur.open = 0;
+	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_RESULT,
+	    delete_result, &r, -1) == -1)
+		log_warn("%s: delete result", __func__);
+}
+
+/* Delete one part's paths; the first failure goes to cur.err. */
+static void
+delete_part(const Btd__DeleteData *dd)
+{
+	char		 parent[4096], esc[128];
+	const char	*base, *rel;
+	int		 rootfd, dirfd, pfd;
+	size_t		 i;
+
 	if (dd->root[0] != '/' || dd->n_paths > DELETE_MAX_PATHS) {
-		snprintf(err, sizeof(err), "bad request");
-		goto done;
+		if (cur.err[0] == '\0')
+			snprintf(cur.err, sizeof(cur.err), "bad request");
+		return;
 	}
 	if ((rootfd = stored_root_fd(dd->root)) == -1) {
-		snprintf(err, sizeof(err), "%s: %s", dd->root,
-		    strerror(errno));
-		goto done;
+		if (cur.err[0] == '\0')
+			snprintf(cur.err, sizeof(cur.err), "%s: %s", dd->root,
+			    strerror(errno));
+		return;
 	}
 	rel = dd->dir[0] ? dd->dir : ".";
 	if ((dirfd = stored_open_beneath(rootfd, rel, O_PATH | O_DIRECTORY,
 	    0)) == -1) {
-		if (errno == ENOENT)
-			goto done;	/* nothing was ever written */
-		snprintf(err, sizeof(err), "%s: %s",
-		    log_escape(esc, sizeof(esc), rel, strlen(rel)),
-		    strerror(errno));
-		goto done;
+		if (errno != ENOENT && cur.err[0] == '\0')
+			snprintf(cur.err, sizeof(cur.err), "%s: %s",
+			    log_escape(esc, sizeof(esc), rel, strlen(rel)),
+			    strerror(errno));
+		return;		/* ENOENT: nothing was ever written */
 	}
 	for (i = 0; i < dd->n_paths; i++) {
 		base = split(dd->paths[i], parent, sizeof(parent));
@@ -132,33 +181,38 @@ stored_delete_data(struct chan *c, const Btd__DeleteData *dd)
 				close(pfd);
 			if (e == ENOENT)
 				continue;
-			if (err[0] == '\0')
-				snprintf(err, sizeof(err), "%s: %s",
+			if (cur.err[0] == '\0')
+				snprintf(cur.err, sizeof(cur.err), "%s: %s",
 				    log_escape(esc, sizeof(esc), dd->paths[i],
 				    strlen(dd->paths[i])), strerror(e));
 			continue;
 		}
 		close(pfd);
-		r.removed++;
+		cur.removed++;
 		prune(dirfd, dd->paths[i]);
 	}
-	if (dd->remove_dir && dd->dir[0] != '\0') {
-		base = split(dd->dir, parent, sizeof(parent));
-		if ((pfd = stored_open_beneath(rootfd, parent,
-		    O_PATH | O_DIRECTORY, 0)) != -1) {
-			(void)unlinkat(pfd, base, AT_REMOVEDIR);
-			close(pfd);
-		}
-	}
-done:
-	if (dirfd != -1)
-		close(dirfd);
+	close(dirfd);
 	/* rootfd is stored_root_fd()'s. */
-	r.ok = err[0] == '\0';
-	r.error = err;
-	log_info("delete %llu: %u files removed%s%s",
-	    (unsigned long long)dd->id, r.removed, r.ok ? "" : "; ", err);
-	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, DELETE_RESULT,
-	    delete_result, &r, -1) == -1)
-		log_warn("%s: delete result", __func__);
+}
+
+void
+stored_delete_data(struct chan *c, const Btd__DeleteData *dd)
+{
+	if (cur.open && cur.id != dd->id) {
+		log_warnx("delete %llu: unfinished, answered as it stands",
+		    (unsigned long long)cur.id);
+		delete_finish(c);
+	}
+	if (!cur.open) {
+		cur.open = 1;
+		cur.id = dd->id;
+		cur.removed = 0;
+		cur.err[0] = '\0';
+		snprintf(cur.root, sizeof(cur.root), "%s", dd->root);
+		snprintf(cur.dir, sizeof(cur.dir), "%s", dd->dir);
+		cur.remove_dir = dd->remove_dir;
+	}
+	delete_part(dd);
+	if (!dd->more)
+		delete_finish(c);
 }

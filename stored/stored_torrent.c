@@ -2,16 +2,29 @@
  * stored_torrent.c -- the torrents btd gave stored: the registry, the
  * check, and the btd channel's dispatch.
  *
- * Takes from btd: StoredTorrentAdd, TorrentHashes, TorrentRemove (and
- * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError
- * (PiecesDurable: stored_flush.c); sends peerd TorrentHave and
- * TorrentGone through stored_block.c.
+ * Takes from btd: StoredTorrentAdd, TorrentFiles, TorrentHashes,
+ * TorrentRemove (and
+ * DeleteData, stored_files.c).  Sends btd: TorrentChecked, TorrentError,
+ * FilesCreated (PiecesDurable: stored_flush.c); sends peerd TorrentHave
+ * and TorrentGone through stored_block.c.
+ *
+ * Ownership: a file is reported in FilesCreated only when the open with
+ * O_CREAT | O_EXCL that made it succeeded (stored_cache.c for files
+ * with data, check_done() for empty ones); a file found in place is
+ * never reported, so remove --delete-data leaves it unless its data
+ * verified.
  *
  * btd is not trusted either: a StoredTorrentAdd whose geometry, paths or
  * sizes do not hold together is refused with a TorrentError naming what
  * is wrong, and the torrent is not stored; numbers, lengths and ranges
  * in every message are checked before use.  Torrents are keyed by btd's
  * uint32 number in a hash table.
+ *
+ * Files in parts: a StoredTorrentAdd whose file_count is more than it
+ * carries waits in `stage` (copies of its scalars and of every file)
+ * until its TorrentFiles have brought the rest; btd sends them right
+ * after it, so one torrent is staged at a time.  Only then is the
+ * torrent built and checked like any other.
  *
  * Checking (StoredTorrentAdd's comment): first every file is looked at
  * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
@@ -25,6 +38,7 @@
  */
 #include <sys/stat.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -48,6 +62,8 @@
 #define TORRENT_BUCKETS	1024	/* hash chains of the registry */
 #define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
 #define CHECK_JOBS	256	/* check reads out for hashing: 4 MiB */
+#define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
+#define FILES_CREATED_BATCH 1024 /* empty files one check reports at once */
 
 LIST_HEAD(tlist, torrent);
 static struct tlist		 buckets[TORRENT_BUCKETS];
@@ -271,12 +287,29 @@ send_checked(struct torrent *t)
 		log_warn("%s: torrent checked", __func__);
 }
 
+void
+stored_files_created(struct torrent *t, const uint32_t *files, size_t n)
+{
+	Btd__FilesCreated fc = BTD__FILES_CREATED__INIT;
+
+	assert(n <= FILES_CREATED_MAX);
+	if (n == 0 || btd_chan == NULL)
+		return;
+	fc.torrent = t->num;
+	fc.files = (uint32_t *)(uintptr_t)files;
+	fc.n_files = n;
+	if (MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG, FILES_CREATED,
+	    files_created, &fc, -1) == -1)
+		log_warn("%s: files created", __func__);
+}
+
 /* The check of t is over: empty files made, btd and peerd told. */
 static void
 check_done(struct torrent *t)
 {
-	uint32_t	 i, n = 0;
-	int		 rootfd, fd;
+	uint32_t	 i, n = 0, made[FILES_CREATED_BATCH];
+	size_t		 nmade = 0;
+	int		 rootfd, fd, absent;
 
 	TAILQ_REMOVE(&checkq, t, checkq);
 	t->state = T_READY;
@@ -285,6 +318,7 @@ check_done(struct torrent *t)
 		    t->files[i].symlink)
 			continue;
 		if ((rootfd = stored_root_fd(t->root)) == -1) {
+			stored_files_created(t, made, nmade);
 			torrent_fail(t, "create %s: %s", t->files[i].path,
 			    strerror(errno));
 			return;
@@ -292,6 +326,7 @@ check_done(struct torrent *t)
 		/* One that is there already (placed by an administrator). */
 		fd = stored_open_beneath(rootfd, t->files[i].path,
 		    O_PATH | O_NOFOLLOW, 0);
+		absent = fd == -1 && errno == ENOENT;
 		if (fd != -1) {
 			struct stat st;
 			int reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -303,13 +338,23 @@ check_done(struct torrent *t)
 		}
 		if (stored_mkparents(rootfd, t->files[i].path) == -1 ||
 		    (fd = stored_open_beneath(rootfd, t->files[i].path,
-		    O_WRONLY | O_CREAT | O_NONBLOCK, 0644)) == -1) {
+		    O_WRONLY | O_CREAT | O_NONBLOCK | (absent ? O_EXCL : 0),
+		    0644)) == -1) {
+			stored_files_created(t, made, nmade);
 			torrent_fail(t, "create %s: %s", t->files[i].path,
 			    strerror(errno));
 			return;
 		}
 		close(fd);
+		if (absent) {
+			made[nmade++] = i;
+			if (nmade == FILES_CREATED_BATCH) {
+				stored_files_created(t, made, nmade);
+				nmade = 0;
+			}
+		}
 	}
+	stored_files_created(t, made, nmade);
 	for (i = 0; i < t->map.piece_count; i++)
 		n += BIT_ISSET(t->have, i);
 	log_info("torrent %u (%s): checked, %u of %u pieces, %u hashed",
@@ -726,28 +771,68 @@ fail:
 	return NULL;
 }
 
+/* A torrent whose files come in parts, until it has them all. */
+static struct {
+	Btd__StoredTorrentAdd	 *add;		/* copy, without its files */
+	Btd__FileDesc		**files;	/* copies, file_count slots */
+	size_t			  nfiles;	/* received so far */
+	size_t			  want;		/* file_count */
+} stage;
+
+static void
+stage_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < stage.nfiles; i++)
+		btd__file_desc__free_unpacked(stage.files[i], NULL);
+	free(stage.files);
+	if (stage.add != NULL)
+		btd__stored_torrent_add__free_unpacked(stage.add, NULL);
+	memset(&stage, 0, sizeof(stage));
+}
+
+/* Copy files into the stage; -1 if out of memory. */
 static int
-torrent_add(const Btd__StoredTorrentAdd *ta)
+stage_take(Btd__FileDesc *const *files, size_t n)
+{
+	uint8_t	*buf;
+	size_t	 i, len;
+
+	for (i = 0; i < n; i++) {
+		len = btd__file_desc__get_packed_size(files[i]);
+		if ((buf = malloc(len + 1)) == NULL)
+			return -1;
+		btd__file_desc__pack(files[i], buf);
+		stage.files[stage.nfiles] = btd__file_desc__unpack(NULL, len,
+		    buf);
+		free(buf);
+		if (stage.files[stage.nfiles] == NULL)
+			return -1;
+		stage.nfiles++;
+	}
+	return 0;
+}
+
+/* Take in a torrent whose files are all there. */
+static void
+torrent_take(const Btd__StoredTorrentAdd *ta)
 {
 	struct torrent	*t;
 	char		 err[256];
 
-	if (torrent_find(ta->torrent) != NULL) {
-		log_warnx("btd sent torrent %u twice", ta->torrent);
-		return -1;	/* btd's bookkeeping is broken */
-	}
 	if (ntorrents >= STORED_TORRENTS_MAX) {
 		send_error(ta->torrent, "too many torrents");
-		return 0;
+		return;
 	}
 	if (npieces + ta->piece_count > STORED_ALL_PIECES_MAX) {
 		send_error(ta->torrent, "too many pieces in all torrents");
-		return 0;
+		return;
 	}
 	if ((t = torrent_build(ta, err, sizeof(err))) == NULL) {
 		log_warnx("torrent %u refused: %s", ta->torrent, err);
 		send_error(ta->torrent, err);
-		return 0;
+		return;
 	}
 	t->state = T_HASHES;
 	LIST_INSERT_HEAD(bucket(t->num), t, hash);
@@ -756,6 +841,87 @@ torrent_add(const Btd__StoredTorrentAdd *ta)
 	log_debug("torrent %u (%s): %u pieces of %llu, %u files", t->num,
 	    t->name, t->map.piece_count,
 	    (unsigned long long)t->map.piece_length, t->map.nfiles);
+}
+
+/* The staged torrent is complete: build it from the copies. */
+static void
+stage_done(void)
+{
+	Btd__StoredTorrentAdd a = *stage.add;
+
+	a.files = stage.files;
+	a.n_files = stage.nfiles;
+	torrent_take(&a);
+	stage_free();
+}
+
+static int
+torrent_add(const Btd__StoredTorrentAdd *ta)
+{
+	Btd__StoredTorrentAdd	 bare;
+	uint8_t			*buf;
+	size_t			 len;
+
+	if (torrent_find(ta->torrent) != NULL || (stage.add != NULL &&
+	    stage.add->torrent == ta->torrent)) {
+		log_warnx("btd sent torrent %u twice", ta->torrent);
+		return -1;	/* btd's bookkeeping is broken */
+	}
+	if (stage.add != NULL) {
+		send_error(stage.add->torrent, "the rest of its files never "
+		    "came");
+		stage_free();
+	}
+	if (ta->file_count == 0 || ta->file_count == ta->n_files) {
+		torrent_take(ta);
+		return 0;
+	}
+	if (ta->file_count < ta->n_files || ta->file_count > SMAP_FILES_MAX) {
+		send_error(ta->torrent, "bad file count");
+		return 0;
+	}
+	/* A copy of its scalars and strings, the files apart. */
+	bare = *ta;
+	bare.files = NULL;
+	bare.n_files = 0;
+	len = btd__stored_torrent_add__get_packed_size(&bare);
+	if ((buf = malloc(len + 1)) == NULL)
+		goto nomem;
+	btd__stored_torrent_add__pack(&bare, buf);
+	stage.add = btd__stored_torrent_add__unpack(NULL, len, buf);
+	free(buf);
+	stage.want = ta->file_count;
+	if (stage.add == NULL || (stage.files = calloc(stage.want,
+	    sizeof(*stage.files))) == NULL || stage_take(ta->files,
+	    ta->n_files) == -1)
+		goto nomem;
+	return 0;
+nomem:
+	stage_free();
+	send_error(ta->torrent, "out of memory");
+	return 0;
+}
+
+static int
+torrent_files(const Btd__TorrentFiles *tf)
+{
+	uint32_t num = tf->torrent;
+
+	if (stage.add == NULL || stage.add->torrent != num)
+		return 0;	/* refused, or removed meanwhile */
+	if (tf->first != stage.nfiles || tf->n_files == 0 ||
+	    tf->n_files > stage.want - stage.nfiles) {
+		stage_free();
+		send_error(num, "bad files part");
+		return 0;
+	}
+	if (stage_take(tf->files, tf->n_files) == -1) {
+		stage_free();
+		send_error(num, "out of memory");
+		return 0;
+	}
+	if (stage.nfiles == stage.want)
+		stage_done();
 	return 0;
 }
 
@@ -766,6 +932,11 @@ torrent_hashes(const Btd__TorrentHashes *th)
 	size_t		 n;
 	uint32_t	 i;
 
+	if (stage.add != NULL && stage.add->torrent == th->torrent) {
+		stage_free();
+		send_error(th->torrent, "hashes before all of its files");
+		return 0;
+	}
 	if ((t = torrent_find(th->torrent)) == NULL)
 		return 0;	/* refused, or removed meanwhile */
 	n = th->hashes.len / SHA1_LEN;
@@ -797,6 +968,10 @@ torrent_remove(const Btd__TorrentRemove *tr)
 {
 	struct torrent *t;
 
+	if (stage.add != NULL && stage.add->torrent == tr->torrent) {
+		stage_free();	/* btd expects nothing more of it */
+		return 0;
+	}
 	if ((t = torrent_find(tr->torrent)) == NULL)
 		return 0;
 	log_info("torrent %u (%s): removed", t->num, t->name);
@@ -816,6 +991,8 @@ stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return 0;
 	case BTD__STORED_MSG__BODY_TORRENT_ADD:
 		return torrent_add(m->torrent_add);
+	case BTD__STORED_MSG__BODY_TORRENT_FILES:
+		return torrent_files(m->torrent_files);
 	case BTD__STORED_MSG__BODY_TORRENT_HASHES:
 		return torrent_hashes(m->torrent_hashes);
 	case BTD__STORED_MSG__BODY_TORRENT_REMOVE:

@@ -52,7 +52,7 @@ chown btd:btd "$S" "$S/multi" "$S/multi/a"
 check "the files still belong to root" [ "$(stat -c %U "$S/multi/a/one.bin")" = root ]
 out=$(ctl remove "$id" --delete-data 2>&1); rc=$?
 check "remove --delete-data of root's files in btd's directories: exit 0 ($out)" [ $rc = 0 ]
-check "it echoes the id and name (got: $out)" [ "$out" = "removed $id  multi  (and its data)" ]
+check "it echoes the id and name, and what it deleted (got: $out)" [ "$out" = "removed $id  multi; deleted 2 files" ]
 check "the files are gone" [ ! -e "$S/multi/a/one.bin" ] && [ ! -e "$S/multi/two.bin" ]
 check "the torrent's directory is gone" [ ! -e "$S/multi" ]
 check "the torrent is gone" [ "$(pyget "$(ctl list --json)" "len(j['torrents'])")" = 0 ]

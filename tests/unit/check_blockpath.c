@@ -80,6 +80,8 @@ struct seen {
 	char		 error[512];
 	int		 peer_gone, peer_violation, btd_violation;
 	int		 delete_results, deleted, delete_ok;
+	unsigned	 created;	/* bits: files FilesCreated named */
+	int		 created_msgs;
 };
 
 static struct event_base	*base;
@@ -269,6 +271,19 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		s.progress_checks = s.checked;
 		s.progresses++;
 		break;
+	case BTD__STORED_MSG__BODY_FILES_CREATED:
+		ck_assert_uint_eq(m->files_created->torrent, TNUM);
+		for (i = 0; i < m->files_created->n_files; i++) {
+			uint32_t f = m->files_created->files[i];
+
+			if (f >= 32)
+				continue;	/* many_files */
+			/* Each is reported once: only O_EXCL made it. */
+			ck_assert_uint_eq(s.created & (1U << f), 0);
+			s.created |= 1U << f;
+		}
+		s.created_msgs++;
+		break;
 	case BTD__STORED_MSG__BODY_DELETE_RESULT:
 		s.deleted = (int)m->delete_result->removed;
 		s.delete_ok = m->delete_result->ok;
@@ -365,6 +380,12 @@ teardown(void)
 	(void)system(cmd);
 }
 
+/*
+ * StoredTorrentAdd carries this many files, TorrentFiles one each of
+ * the rest (first_skew added to their first); 0: all in the add.
+ */
+static int	files_in_add, first_skew;
+
 /* Send the torrent (files as given) and its hashes. */
 static void
 send_torrent_files(uint32_t num, const char *const *paths,
@@ -401,8 +422,22 @@ send_torrent_files(uint32_t num, const char *const *paths,
 		ta.have.len = (NPIECES + 7) / 8;
 	}
 	ta.recheck = recheck;
+	if (files_in_add > 0) {
+		ta.n_files = (size_t)files_in_add;
+		ta.file_count = NFILES;
+	}
 	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
 	    TORRENT_ADD, torrent_add, &ta, -1), 0);
+	for (i = files_in_add; files_in_add > 0 && i < NFILES; i++) {
+		Btd__TorrentFiles tf = BTD__TORRENT_FILES__INIT;
+
+		tf.torrent = num;
+		tf.first = (uint32_t)(i + first_skew);
+		tf.files = &fp[i];
+		tf.n_files = 1;
+		ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+		    TORRENT_FILES, torrent_files, &tf, -1), 0);
+	}
 	/* In two messages, the second first. */
 	th.torrent = num;
 	th.first = 2;
@@ -813,6 +848,8 @@ START_TEST(delete_data)
 	tr.torrent = TNUM;
 	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
 	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	/* stored made every file of the fresh root but the pad. */
+	ck_assert_uint_eq(s.created, 0x17);
 	dd.id = 1;
 	dd.root = root;
 	dd.dir = (char *)(uintptr_t)"t";
@@ -827,6 +864,83 @@ START_TEST(delete_data)
 	snprintf(path, sizeof(path), "%s/t", root);
 	ck_assert_int_eq(stat(path, &st), -1);	/* emptied and removed */
 	ck_assert_int_eq(stat(root, &st), 0);
+}
+END_TEST
+
+/* The file list in parts: the torrent is the same as in one add. */
+START_TEST(files_in_parts)
+{
+	char		path[256];
+	struct stat	st;
+
+	files_in_add = 1;
+	add_torrent(NULL, 0);
+	files_in_add = 0;
+	write_piece(0, 0);
+	write_piece(1, 2);
+	RUN_UNTIL(s.verdicts == 2);
+	ck_assert_int_eq(s.vok[0] + s.vok[1], 2);
+	snprintf(path, sizeof(path), "%s/t/c", root);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(s.created, 0x17);
+}
+END_TEST
+
+/* A part out of order: the torrent is refused with the reason. */
+START_TEST(files_part_out_of_order)
+{
+	files_in_add = 2;
+	first_skew = 1;
+	send_torrent_files(TNUM, fpath, NULL, NULL, 0);
+	files_in_add = first_skew = 0;
+	RUN_UNTIL(s.errors == 1);
+	ck_assert_str_eq(s.error, "bad files part");
+	settle();
+	ck_assert_int_eq(s.checked, 0);
+}
+END_TEST
+
+/*
+ * A DeleteData in parts: one answer, after the last part, with the
+ * files of every part counted; the directory goes at the end.
+ */
+START_TEST(delete_data_parts)
+{
+	Btd__TorrentRemove	 tr = BTD__TORRENT_REMOVE__INIT;
+	Btd__DeleteData		 dd = BTD__DELETE_DATA__INIT;
+	char			 path[256];
+	struct stat		 st;
+	size_t			 i;
+
+	add_torrent(NULL, 0);
+	write_piece(0, 0);
+	write_piece(1, 2);
+	RUN_UNTIL(s.verdicts == 2);
+	tr.torrent = TNUM;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	dd.id = 7;
+	dd.root = root;
+	dd.dir = (char *)(uintptr_t)"t";
+	dd.remove_dir = 1;
+	for (i = 0; i < NFILES; i++) {
+		dd.paths = (char **)(uintptr_t)&fpath[i];
+		dd.n_paths = 1;
+		dd.more = i + 1 < NFILES;
+		ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+		    DELETE_DATA, delete_data, &dd, -1), 0);
+		if (dd.more) {
+			settle();	/* the part is done: no answer yet */
+			ck_assert_int_eq(s.delete_results, 0);
+		}
+	}
+	RUN_UNTIL(s.delete_results == 1);
+	ck_assert_int_eq(s.delete_ok, 1);
+	ck_assert_int_eq(s.deleted, 4);
+	snprintf(path, sizeof(path), "%s/t", root);
+	ck_assert_int_eq(stat(path, &st), -1);
+	settle();
+	ck_assert_int_eq(s.delete_results, 1);	/* once */
 }
 END_TEST
 
@@ -1232,6 +1346,9 @@ blockpath_suite(void)
 	tcase_add_test(core, backpressure);
 	tcase_add_test(core, many_files);
 	tcase_add_test(core, delete_data);
+	tcase_add_test(core, delete_data_parts);
+	tcase_add_test(core, files_in_parts);
+	tcase_add_test(core, files_part_out_of_order);
 	tcase_add_test(errors, write_error);
 	tcase_add_test(errors, symlink_refused);
 	tcase_add_test(errors, fifo_refused);

@@ -27,7 +27,7 @@
 
 #include "btd/btd.h"
 
-#define NEWEST	3	/* built-in migrations in btd_state.c */
+#define NEWEST	4	/* built-in migrations in btd_state.c */
 
 static char	 base[] = "/tmp/check_state.XXXXXX";
 static int	 have_base;
@@ -599,6 +599,9 @@ struct seen_progress {
 	int64_t		 downloaded, uploaded, wasted, completed;
 	char		 state[64], error[128];
 	int		 paused;
+	uint8_t		 created[64];
+	size_t		 created_len;
+	int		 created_null;
 };
 
 static void
@@ -617,6 +620,11 @@ read_progress(const struct state_torrent *t, void *arg)
 	p->wasted = t->wasted;
 	p->completed = t->completed;
 	p->paused = t->paused;
+	p->created_null = t->created == NULL;
+	p->created_len = t->created_len < sizeof(p->created) ?
+	    t->created_len : sizeof(p->created);
+	if (t->created != NULL)
+		memcpy(p->created, t->created, p->created_len);
 	snprintf(p->state, sizeof(p->state), "%s", t->state);
 	snprintf(p->error, sizeof(p->error), "%s", t->error);
 }
@@ -664,11 +672,12 @@ START_TEST(test_migration3)
 
 	/* A schema-2 database with a torrent in it is upgraded in place. */
 	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET downloaded = 77;"
+	    "ALTER TABLE torrents DROP COLUMN created;"
 	    "ALTER TABLE torrents DROP COLUMN wasted;"
 	    "PRAGMA user_version = 2;"), SQLITE_OK);
 	st = state_open(path, err, sizeof(err));
 	ck_assert_msg(st != NULL, "state_open: %s", err);
-	ck_assert_int_eq(state_version(st), 3);
+	ck_assert_int_eq(state_version(st), NEWEST);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
 	ck_assert_int_eq(p.rows, 1);
@@ -676,6 +685,48 @@ START_TEST(test_migration3)
 	ck_assert_int_eq(p.wasted, 0);
 	ck_assert_int_eq(p.pieces_null, 1);
 	ck_assert_int_eq(p.completed, 0);
+	state_close(st);
+}
+END_TEST
+
+/*
+ * Migration 4: the files stored created, a bitfield written with the
+ * progress; a schema-3 database is upgraded with none recorded.
+ */
+START_TEST(test_migration4)
+{
+	char			 path[512], err[512] = "";
+	struct state		*st;
+	struct state_progress	 sp;
+	struct seen_progress	 p;
+	uint8_t			 ih[20], bf[2] = { 0xa0, 0x40 };
+
+	st = one_torrent(path, sizeof(path), ih);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.created_null, 1);
+	memset(&sp, 0, sizeof(sp));
+	sp.state = "downloading";
+	sp.error = "";
+	sp.created = bf;
+	sp.created_len = sizeof(bf);
+	ck_assert_int_eq(state_progress_save(st, ih, &sp), 0);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.created_null, 0);
+	ck_assert_uint_eq(p.created_len, 2);
+	ck_assert_mem_eq(p.created, bf, 2);
+	state_close(st);
+
+	ck_assert_int_eq(db_exec(path, "ALTER TABLE torrents DROP COLUMN "
+	    "created; PRAGMA user_version = 3;"), SQLITE_OK);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_version(st), 4);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
+	ck_assert_int_eq(p.rows, 1);
+	ck_assert_int_eq(p.created_null, 1);
 	state_close(st);
 }
 END_TEST
@@ -836,6 +887,7 @@ state_suite(void)
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_wal);
 	tcase_add_test(tc, test_migration3);
+	tcase_add_test(tc, test_migration4);
 	tcase_add_test(tc, test_progress_roundtrip);
 	tcase_add_test(tc, test_progress_batched);
 	suite_add_tcase(s, tc);

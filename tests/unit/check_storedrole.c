@@ -42,6 +42,7 @@
 struct seen {
 	int	 hello, pongs, link_up, link_down, link_violation;
 	int	 checked, durable, have, freed, vok, vbad, reads, read_ok;
+	int	 created;	/* files named in FilesCreated */
 	int	 progress, peer_eof;
 };
 
@@ -104,6 +105,9 @@ btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 			break;
 		case BTD__STORED_MSG__BODY_CHECK_PROGRESS:
 			s.progress = (int)m->check_progress->pieces;
+			break;
+		case BTD__STORED_MSG__BODY_FILES_CREATED:
+			s.created += (int)m->files_created->n_files;
 			break;
 		default:
 			ck_abort_msg("btd got body %d", m->body_case);
@@ -318,6 +322,7 @@ START_TEST(role_end_to_end)
 	ck_assert_int_eq(s.freed, i);
 	RUN_UNTIL(s.durable == 2);
 	ck_assert_int_eq(s.durable, 2);
+	ck_assert_int_eq(s.created, 1);	/* file.bin, made by the write */
 	send_blocks(0, 3, 1, 100, 1000);
 	RUN_UNTIL(s.reads == 1);
 	ck_assert_int_eq(s.read_ok, 1);
