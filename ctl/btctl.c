@@ -1024,6 +1024,23 @@ read_torrent(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * The state for people: a magnet fetching its metadata says how many
+ * peers offer it.
+ */
+static char *
+state_str(const Btd__TorrentSummary *s)
+{
+	char *e = esc(s->state), *r;
+
+	if (s->has_metadata || strcmp(s->state, "fetching metadata") != 0)
+		return e;
+	r = xasprintf("%s (%u peer%s)", e, s->metadata_peers,
+	    s->metadata_peers == 1 ? "" : "s");
+	free(e);
+	return r;
+}
+
 static void
 summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 {
@@ -1050,6 +1067,7 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_int(j, "completed", s->completed);
 	json_uint(j, "left", s->left);
 	json_uint(j, "pieces_have", s->pieces_have);
+	json_uint(j, "metadata_peers", s->metadata_peers);
 	json_obj_close(j);
 }
 
@@ -1196,7 +1214,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			char **row = cell + (i + 1) * LIST_COLS;
 
 			row[0] = esc(s->short_id);
-			row[1] = esc(s->state);
+			row[1] = state_str(s);
 			row[2] = s->has_metadata ? size_str(s->total_size) :
 			    xasprintf("?");
 			row[3] = xasprintf("%.0f%%", s->progress * 100);
@@ -1466,6 +1484,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_int(&j, "completed", s->completed);
 		json_uint(&j, "left", s->left);
 		json_uint(&j, "pieces_have", s->pieces_have);
+		json_uint(&j, "metadata_peers", s->metadata_peers);
 		files_json(&j, d);
 		json_arr_open(&j, "trackers");
 		for (i = 0; i < d->n_trackers; i++) {
@@ -1544,7 +1563,10 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		}
 		show_changed(d);
 	} else
-		printf("metadata:     not yet known (magnet)\n");
+		printf("metadata:     not yet known (magnet); %u peer%s "
+		    "offer%s it\n", s->metadata_peers,
+		    s->metadata_peers == 1 ? "" : "s",
+		    s->metadata_peers == 1 ? "s" : "");
 	for (i = 0; i < d->n_trackers; i++) {
 		e = esc(d->trackers[i]->url);
 		printf("%s tier %u  %s\n", i == 0 ? "trackers:    " :

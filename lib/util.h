@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 #define BTD_PROTO_MAJOR	1	/* proto/: incompatible changes */
-#define BTD_PROTO_MINOR	1	/* proto/: additions (1: Hello.exec_refused) */
+#define BTD_PROTO_MINOR	2	/* proto/: additions (1: Hello.exec_refused;
+				   2: ut_metadata, BEP 9) */
 
 #define BTD_SOCK_NAME	"btd.sock"	/* the ctl socket in the state dir */
 
