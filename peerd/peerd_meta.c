@@ -101,7 +101,7 @@ meta_exths(struct peer *p, const struct wire_exths *x)
 	if (p->ut_meta == 0 || p->meta_size == -1)
 		return;		/* no metadata to offer */
 	if (utm_size_check(p->meta_size, err, sizeof(err)) == -1) {
-		log_debug("peer %s port %u: %s; not asked for metadata",
+		log_info("peer %s port %u: %s; not asked for metadata",
 		    p->addr, p->port, err);
 		return;
 	}
@@ -180,6 +180,7 @@ meta_message(struct peer *p, const uint8_t *buf, size_t len)
 	if (p->mkey == 0)
 		p->mkey = ++next_key;
 	if (utm_parse(buf, len, &m, err, sizeof(err)) == -1) {
+		log_info("peer %s port %u: %s", p->addr, p->port, err);
 		conn_close(p, err);
 		return -1;
 	}
