@@ -533,6 +533,11 @@ on_gone(const Btd__MetaGone *m)
 	if ((f = fetch_find(m->torrent)) == NULL)
 		return 0;
 	peer_remove(f, m->peer);
+	if (!f->known && f->npeers == 0) {
+		/* Offers for a torrent btd never asked about: forget it. */
+		fetch_free(f);
+		return 0;
+	}
 	schedule(f);
 	return 0;
 }

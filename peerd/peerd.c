@@ -236,6 +236,7 @@ torrent_upgrade(struct torrent *t, const Btd__PeerdTorrentAdd *ta)
 		    (unsigned long long)ta->total_size);
 		return -1;
 	}
+	free(t->bitfield);
 	if ((t->bitfield = calloc((ta->piece_count + 7) / 8, 1)) == NULL)
 		fatal("%s", __func__);
 	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {

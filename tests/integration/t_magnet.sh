@@ -5,9 +5,22 @@
 # in state.db the moment it is verified (a restart does not fetch it
 # again).  Then, with the libtorrent seeder gone, btd seeders serve the
 # metadata: btd from btd, python3-libtorrent and aria2 from btd, each
-# starting from a magnet link.  Content compared byte for byte.
+# starting from a magnet link.  Content compared byte for byte.  btd
+# runs under AddressSanitizer: it takes the metadata from metad.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
+
+ABTD=$B/asan/bin/btd
+if [ ! -x "$ABTD" ]; then
+	notok "the AddressSanitizer btd is built ($ABTD: make $ABTD)"
+	exit 0
+fi
+BTD=$ABTD
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+: >"$T/asan.conf"
+for r in trackerd peerd stored metad; do
+	printf '%s_exec %s\n' "$r" "$B/libexec/btd/$r" >>"$T/asan.conf"
+done
 
 swarm_init 3000000 16
 TR="http://127.0.0.1:$OT/announce"
@@ -19,7 +32,7 @@ list_state() {
 }
 
 # A magnet nobody has: listed as fetching, with the peers that offer it.
-btd_start a -p 7411
+btd_start a -c "$T/asan.conf" -p 7411
 SA=$SOCK
 NOBODY=0123456789abcdef0123456789abcdef01234567
 ctl add "magnet:?xt=urn:btih:$NOBODY&dn=nobody" >/dev/null
@@ -50,7 +63,7 @@ check "magnet (tracker): named as in the metadata" \
 # A restart finds the metadata in state.db: nothing is fetched again.
 ctl shutdown >/dev/null
 check "btd a stopped" wait_for 15 dead "$BTD_PID"
-btd_start a -p 7411
+btd_start a -c "$T/asan.conf" -p 7411
 check "restart: the metadata is known at once" \
     [ "$(tfield "$SA" "$ID" has_metadata)" = True ]
 check "restart: seeding again" wait_for 30 seeding "$SA" "$ID"
@@ -60,7 +73,7 @@ check "restart: state.db holds the info dictionary" \
     [ "$(sqlite3 "$STATE/state.db" "SELECT length(info) > 0 FROM torrents")" = 1 ]
 
 # 2. x.pe only: no tracker; btd dials the peer the magnet names.
-btd_start b -p 7412
+btd_start b -c "$T/asan.conf" -p 7412
 SB=$SOCK
 ctl add "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.1:7401" >/dev/null
 check "magnet (x.pe): complete" ctl wait "$ID" --timeout 90
@@ -71,13 +84,22 @@ kill "$LS"
 check "libtorrent seeder stopped" wait_for 10 dead "$LS"
 
 # 3. btd from btd: c knows only b (x.pe), which serves it the metadata.
-btd_start c -p 7413
+# (b fetched the metadata itself from a magnet; a read it from state.db.)
+btd_start c -c "$T/asan.conf" -p 7413
 SC=$SOCK
 ctl add "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.1:7412" >/dev/null
 check "btd from btd (magnet): complete" ctl wait "$ID" --timeout 90
 check "btd from btd (magnet): same bytes" same_data "$T/c/dl"
 check "btd from btd (magnet): the metadata came from b" \
     grep -q "$IH: metadata verified" "$LOG"
+
+# btd from btd through the tracker, where only btd a announces now.
+btd_start d -c "$T/asan.conf" -p 7414
+ctl add "magnet:?xt=urn:btih:$IH&tr=$TR" >/dev/null
+check "btd from btd (magnet, tracker): complete" ctl wait "$ID" --timeout 90
+check "btd from btd (magnet, tracker): same bytes" same_data "$T/d/dl"
+ctl shutdown >/dev/null
+wait_for 15 dead "$BTD_PID"
 
 # 4. python3-libtorrent from btd, starting from a magnet naming b.
 mkdir -p "$T/ll"
