@@ -339,7 +339,9 @@ peerd_add(struct torrent *t, struct chan *c)
 		a.piece_count = t->desc->piece_count;
 		a.total_size = t->desc->total_size;
 		a.private_ = t->desc->private_;
-		a.metadata_size = (uint32_t)t->info_len;
+		/* Served over ut_metadata (metad) only up to its bound. */
+		if (t->info_len <= UTM_MAX_SIZE)
+			a.metadata_size = (uint32_t)t->info_len;
 		a.peers = t->desc->peers;
 		a.n_peers = t->desc->n_peers;
 	} else {
