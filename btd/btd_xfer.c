@@ -886,7 +886,8 @@ on_stats(const Btd__PeerdStats *m)
 		return -1;
 	for (i = 0; i < m->n_torrents; i++) {
 		s = m->torrents[i];
-		if (role_torrent(s->torrent, &t) == -1 || s->seeds > s->peers)
+		if (role_torrent(s->torrent, &t) == -1 || s->seeds > s->peers ||
+		    s->metadata_peers > s->peers)
 			return -1;
 		if (t == NULL)
 			continue;
