@@ -2,7 +2,8 @@
 # Magnets against hostile metadata (HOSTILE.md, ut_metadata), and metad
 # killed while fetching.  A test peer (tests/support/hostile_meta.py)
 # lies in one way per run -- bytes whose SHA-1 is not the info-hash,
-# oversized pieces, short pieces, metadata_size -1, 0, 2^31, 9 MiB --
+# oversized pieces, short pieces, pieces out of range, metadata_size
+# -1, 0, 2^31, 9 MiB --
 # beside an honest one that also seeds: btd still gets the metadata and
 # the data, no role restarts, and the liar is named in the log.
 # Metadata whose SHA-1 matches but that fails the checks of a .torrent
@@ -73,6 +74,8 @@ run() {
 run wronghash 7501 "does not match the info-hash"
 run oversize 7511 "over 16384\|oversized"
 run short 7521 "short (.*not the last"
+# A piece never asked for is dropped unseen; the ask times out.
+run range 7601 ""
 # -1 reads as no size at all: such a peer has no metadata to offer.
 run size-neg 7531 ""
 run size-zero 7541 "metadata_size 0: not positive"

@@ -12,6 +12,7 @@ says (the rows of shared HOSTILE.md):
   wronghash   pieces of the right length whose bytes are wrong
   oversize    every piece one byte too long
   short       every piece but the last one byte too short
+  range       data for a piece past the end, of a total_size that lies
   size-neg    metadata_size -1
   size-zero   metadata_size 0
   size-2g     metadata_size 2^31
@@ -170,6 +171,8 @@ def main():
                 body += b"x"
             elif mode == "short" and not last:
                 body = body[:-1]
+            elif mode == "range":
+                piece, total_size = piece + 100, 4 << 20
         return benc({"msg_type": 1, "piece": piece,
                      "total_size": total_size}) + body
 
