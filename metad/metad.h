@@ -20,7 +20,9 @@ struct metainfo;
 /*
  * Tunables of the metadata fetch (metad_fetch.c) and of serving it
  * (metad_serve.c).  The size of one info dictionary is bounded by
- * UTM_MAX_SIZE (lib/utmeta.h).
+ * UTM_MAX_SIZE (lib/utmeta.h); the sums below stay well inside the
+ * 1 GiB address space lib/sandbox.c gives metad, beside a 32 MiB frame
+ * and a 10 MiB .torrent being parsed.
  */
 #define FETCH_MAX		256	/* torrents fetching metadata at once */
 #define FETCH_MAX_PEERS		60	/* offering peers kept per torrent */
@@ -33,7 +35,7 @@ struct metainfo;
 					   before it is dropped */
 #define FETCH_MEM_MAX		(64U << 20)	/* metadata being assembled,
 						   all torrents */
-#define SERVE_MEM_MAX		(512U << 20)	/* info dictionaries held to
+#define SERVE_MEM_MAX		(256U << 20)	/* info dictionaries held to
 						   serve, all torrents */
 
 /* metad_parse.c */
