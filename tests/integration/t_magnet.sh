@@ -5,7 +5,8 @@
 # in state.db the moment it is verified (a restart does not fetch it
 # again).  Then, with the libtorrent seeder gone, btd seeders serve the
 # metadata: btd from btd, python3-libtorrent and aria2 from btd, each
-# starting from a magnet link.  Content compared byte for byte.  btd
+# starting from a magnet link, and a script that asks for every piece
+# and one past the end.  Content compared byte for byte.  btd
 # runs under AddressSanitizer: it takes the metadata from metad.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
@@ -92,6 +93,10 @@ check "btd from btd (magnet): complete" ctl wait "$ID" --timeout 90
 check "btd from btd (magnet): same bytes" same_data "$T/c/dl"
 check "btd from btd (magnet): the metadata came from b" \
     grep -q "$IH: metadata verified" "$LOG"
+
+# What b serves, asked by hand: every piece, and a reject past the end.
+$PY tests/support/meta_client.py "$IH" 127.0.0.1 7412 ||
+    notok "serve: meta_client.py failed"
 
 # btd from btd through the tracker, where only btd a announces now.
 btd_start d -c "$T/asan.conf" -p 7414

@@ -248,4 +248,5 @@ def main():
         threading.Thread(target=conn, args=(s,), daemon=True).start()
 
 
-main()
+if __name__ == "__main__":
+    main()
