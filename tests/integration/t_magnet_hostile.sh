@@ -7,8 +7,8 @@
 # beside an honest one that also seeds: btd still gets the metadata and
 # the data, no role restarts, and the liar is named in the log.
 # Metadata whose SHA-1 matches but that fails the checks of a .torrent
-# puts the torrent in state error with the reason.  metad killed with a
-# fetch under way is restarted and the fetch completes.
+# puts the torrent in state error with the reason.  metad, then peerd,
+# killed with a fetch under way: restarted, and the fetch completes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
 
@@ -131,3 +131,19 @@ verified_after_restart() {
 }
 check "kill: the metadata was verified after the restart" \
     verified_after_restart
+ctl shutdown >/dev/null
+wait_for 15 dead "$BTD_PID"
+
+# peerd killed while fetching: the new peerd dials the magnet's peer
+# again, metad forgets the old peers and asks through the new peerd.
+btd_start killp -p 7593
+ctl add "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.1:7591" >/dev/null
+n0=$(grep -c '^request' "$T/h-kill.out")
+check "kill peerd: the peer was asked" wait_for 20 sh -c \
+    "[ \$(grep -c '^request' '$T/h-kill.out') -gt $n0 ]"
+kill -KILL "$(role_pid peerd)"
+check "kill peerd: peerd restarted" wait_for 20 sh -c \
+    "[ \"\$('$BTCTL' -s '$SOCK' status --json | $PY -c \"import json,sys; print([r['restarts'] for r in json.load(sys.stdin)['roles'] if r['name']=='peerd' and r['state']=='running'][0])\")\" = 1 ]"
+check "kill peerd: the fetch completes" ctl wait "$ID" --timeout 60
+check "kill peerd: same bytes" same_data "$T/killp/dl"
+check "kill peerd: metad was not restarted" [ "$(restarts metad)" = 0 ]
