@@ -392,7 +392,8 @@ finish(struct fetch *f)
 		d.t.n_trackers = 0;
 		r.torrent_desc = &d.t;
 		log_info("fetch: torrent %u: metadata verified: %u bytes, "
-		    "%zu files", f->torrent, f->a.size, mi->nfiles);
+		    "%zu file%s", f->torrent, f->a.size, mi->nfiles,
+		    mi->nfiles == 1 ? "" : "s");
 	}
 	if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, META_RESULT, meta_result,
 	    &r, -1) == -1)
