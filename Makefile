@@ -42,7 +42,7 @@ GEN_H	:= $(GEN_C:.c=.h)
 
 LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
-	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c
+	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c lib/utmeta.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
 	   btd/btd_owner.c btd/btd_limits.c
@@ -60,7 +60,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
-	   storedrole progress netpolicy choke rate
+	   storedrole progress netpolicy choke rate utmeta fetch
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -176,11 +176,18 @@ $(B)/tests/check_blockpath: $(call aobj,$(filter-out stored/stored.c,\
 $(B)/tests/check_storedrole: $(B)/libexec/btd/stored
 $(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
 	peerd/peerd_wire.c)
+# metad's fetch without a process: its channels, clock and timer are
+# stand-ins in the test (tests/unit/check_fetch.c).
+$(B)/tests/check_fetch: $(call aobj,metad/metad_fetch.c metad/metad_serve.c \
+	metad/metad_parse.c)
+comma	:= ,
+WRAP_fetch := $(addprefix -Wl$(comma)--wrap=,msg_send role_peer_chan \
+	role_btd_chan chan_full util_now_ms event_new event_add)
 $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) $(B)/lib/libbtd-asan.a \
-	    $(PKG_LIBS) $(CHECK_LIBS)
+	    $(PKG_LIBS) $(CHECK_LIBS) $(WRAP_$*)
 
 bootstrap:
 	@sh mk/bootstrap.sh build

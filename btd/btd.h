@@ -94,6 +94,13 @@ struct state_torrent {
 int		 state_torrent_insert(struct state *,
 		    const struct state_torrent *);
 int		 state_torrent_delete(struct state *, const uint8_t[20]);
+/*
+ * A magnet's metadata is known: the row's name, info, meta (a packed
+ * TorrentDesc now) and state change, and its files rows are created, in
+ * one transaction.  Uses info_hash, name, info, meta, state, nfiles.
+ */
+int		 state_torrent_set_meta(struct state *,
+		    const struct state_torrent *);
 int		 state_torrent_foreach(struct state *,
 		    void (*)(const struct state_torrent *, void *), void *);
 int		 state_root_add(struct state *, const char *);
@@ -336,6 +343,8 @@ struct torrent {
 	uint64_t		 rate_up;
 	uint32_t		 peers;
 	uint32_t		 seeds;
+	uint32_t		 meta_peers;	/* without metadata: peers
+						   that offer it (peerd) */
 	uint64_t		 stats_ms;	/* when peerd last reported */
 	int			 dirty;		/* state.db is behind */
 	uint64_t		 sent_left;	/* last TorrentCounters */
@@ -445,6 +454,8 @@ uint64_t	 xfer_left(const struct torrent *);
 /* Write what changed to state.db now (one transaction). */
 void		 xfer_flush(void);
 int		 xfer_stored_msg(const struct ProtobufCMessage *);
+/* metad's MetaResult: a magnet's metadata, verified. */
+int		 xfer_metad_msg(const struct ProtobufCMessage *);
 int		 xfer_peerd_msg(const struct ProtobufCMessage *);
 struct Btd__PauseRequest;
 struct Btd__ResumeRequest;

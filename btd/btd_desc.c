@@ -57,6 +57,17 @@ url_valid(const char *u)
 	    strncasecmp(u, "udp://", 6) == 0);
 }
 
+/* A numeric IPv4 or IPv6 address and a port. */
+static int
+peer_addr_valid(const Btd__PeerAddr *a)
+{
+	unsigned char buf[16];
+
+	return a->port != 0 && a->port <= 65535 &&
+	    (inet_pton(AF_INET, a->addr, buf) == 1 ||
+	    inet_pton(AF_INET6, a->addr, buf) == 1);
+}
+
 /* The checks btd makes of metad's description: structure, not bytes. */
 const char *
 torrent_desc_invalid(const Btd__TorrentDesc *d)
@@ -125,13 +136,17 @@ torrent_desc_invalid(const Btd__TorrentDesc *d)
 	for (i = 0; i < d->n_url_list; i++)
 		if (!utf8_valid(d->url_list[i]))
 			return "bad url-list";
+	if (d->n_peers > MAGNET_MAX_PARAMS)
+		return "too many peers";
+	for (i = 0; i < d->n_peers; i++)
+		if (!peer_addr_valid(d->peers[i]))
+			return "bad peer address";
 	return NULL;
 }
 
 const char *
 magnet_desc_invalid(const Btd__MagnetDesc *m)
 {
-	unsigned char	 buf[16];
 	size_t		 i;
 
 	if (m->info_hash.len != 20)
@@ -148,9 +163,7 @@ magnet_desc_invalid(const Btd__MagnetDesc *m)
 		if (!url_valid(m->trackers[i]->url))
 			return "bad tracker URL";
 	for (i = 0; i < m->n_peers; i++)
-		if (m->peers[i]->port == 0 || m->peers[i]->port > 65535 ||
-		    (inet_pton(AF_INET, m->peers[i]->addr, buf) != 1 &&
-		    inet_pton(AF_INET6, m->peers[i]->addr, buf) != 1))
+		if (!peer_addr_valid(m->peers[i]))
 			return "bad peer address";
 	for (i = 0; i < m->n_web_seeds; i++)
 		if (!utf8_valid(m->web_seeds[i]))

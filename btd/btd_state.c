@@ -691,6 +691,56 @@ fail:
 }
 
 int
+state_torrent_set_meta(struct state *st, const struct state_torrent *t)
+{
+	sqlite3_stmt	*stmt = NULL;
+	size_t		 i;
+
+	if (state_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET name = ?2, "
+	    "info = ?3, meta = ?4, state = ?5 WHERE info_hash = ?1", -1,
+	    &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, t->info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, t->name, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_blob64(stmt, 3, t->info, t->info_len,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_blob64(stmt, 4, t->meta, t->meta_len,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 5, t->state, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE ||
+	    sqlite3_changes(st->db) != 1)
+		goto fail;
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO files "
+	    "(info_hash, idx) VALUES (?1, ?2)", -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < t->nfiles; i++) {
+		if (sqlite3_bind_blob(stmt, 1, t->info_hash, 20,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (state_exec(st, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	log_warnx("state: metadata of torrent %s: %s", t->name,
+	    sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	(void)state_exec(st, "ROLLBACK");
+	return -1;
+}
+
+int
 state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 {
 	sqlite3_stmt	*stmt = NULL;

@@ -739,6 +739,7 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	s->rate_up = t->rate_up;
 	s->peers = t->peers;
 	s->seeds = t->seeds;
+	s->metadata_peers = t->desc == NULL ? t->meta_peers : 0;
 	s->completed = t->completed;
 	s->pieces_have = t->have_count;
 	s->checks = t->ck_runs;
@@ -891,6 +892,8 @@ tracker_start(struct torrent *t)
 		ts.trackers = t->desc->trackers;
 		ts.n_trackers = t->desc->n_trackers;
 		ts.private_ = t->desc->private_;
+		ts.peers = t->desc->peers;
+		ts.n_peers = t->desc->n_peers;
 		ts.left = xfer_left(t);
 		ts.uploaded = t->uploaded;
 		ts.downloaded = t->downloaded;
@@ -1805,6 +1808,8 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
 
 		if (m->body_case == BTD__METAD_MSG__BODY_PARSE_RESULT)
 			return parse_result(m->parse_result);
+		if (m->body_case == BTD__METAD_MSG__BODY_META_RESULT)
+			return xfer_metad_msg(env);
 	}
 	if (role == BTD__ROLE__TRACKERD) {
 		const Btd__TrackerdMsg *m =

@@ -6,14 +6,22 @@
  * Sends stored: StoredTorrentAdd, TorrentFiles, TorrentHashes,
  * TorrentRemove.  Sends peerd: PeerdTorrentAdd (with the torrent's own
  * limits, btd_limits.c), PeerdTorrentRemove.  Sends trackerd:
- * TorrentCounters, TorrentCompleted.  Takes from stored TorrentChecked,
- * CheckProgress, PiecesDurable, TorrentError and FilesCreated; from
- * peerd PeerdStats.
+ * TorrentCounters, TorrentCompleted.  Sends metad: MetaFetch, MetaHold,
+ * MetaForget.  Takes from stored TorrentChecked, CheckProgress,
+ * PiecesDurable, TorrentError and FilesCreated; from peerd PeerdStats;
+ * from metad MetaResult.
  *
  * Ownership: the files stored created (FilesCreated) are a bitfield over
  * the torrent's files, written with the progress; with the verified
  * pieces it says what remove --delete-data may delete
  * (xfer_file_owned()).
+ *
+ * Magnets: a magnet that is not paused runs too, with a number, in
+ * peerd (without pieces) and metad (MetaFetch); stored knows nothing of
+ * it.  metad's MetaResult is checked as an added .torrent is, recorded
+ * in state.db at once (so no restart fetches it again), and the torrent
+ * then goes on under the same number exactly as an added .torrent:
+ * queued, stored checks it, peerd gets its pieces.
  *
  * Numbers: a torrent that can run (metadata known, not paused, not in
  * error) gets a new number each time it is started -- added, resumed, or
@@ -60,6 +68,7 @@
 #include "stored.pb-c.h"
 #include "torrent.pb-c.h"
 #include "trackerd.pb-c.h"
+#include "metad.pb-c.h"
 
 #include "bencode.h"
 #include "btd.h"
@@ -69,6 +78,7 @@
 #include "msg.h"
 #include "utf8.h"
 #include "util.h"
+#include "utmeta.h"
 
 /* Tunables. */
 #define TICK_MS		1000	/* flush to state.db, counters to trackerd */
@@ -338,6 +348,14 @@ xfer_can_run(const struct torrent *t)
 	    t->state != TST_ERROR;
 }
 
+/* A magnet whose metadata is still to be fetched, not paused. */
+static int
+can_fetch(const struct torrent *t)
+{
+	return t->desc == NULL && t->mag != NULL && !t->paused &&
+	    t->state != TST_ERROR;
+}
+
 uint64_t
 xfer_left(const struct torrent *t)
 {
@@ -374,11 +392,17 @@ peerd_add(struct torrent *t, struct chan *c)
 	a.torrent = t->num;
 	a.info_hash.data = t->ih;
 	a.info_hash.len = 20;
-	a.piece_length = t->desc->piece_length;
-	a.piece_count = t->desc->piece_count;
-	a.total_size = t->desc->total_size;
-	a.private_ = t->desc->private_;
-	if (t->mag != NULL) {
+	if (t->desc != NULL) {
+		a.piece_length = t->desc->piece_length;
+		a.piece_count = t->desc->piece_count;
+		a.total_size = t->desc->total_size;
+		a.private_ = t->desc->private_;
+		/* Served over ut_metadata (metad) only up to its bound. */
+		if (t->info_len <= UTM_MAX_SIZE)
+			a.metadata_size = (uint32_t)t->info_len;
+		a.peers = t->desc->peers;
+		a.n_peers = t->desc->n_peers;
+	} else {
 		a.peers = t->mag->peers;
 		a.n_peers = t->mag->n_peers;
 	}
@@ -387,6 +411,33 @@ peerd_add(struct torrent *t, struct chan *c)
 	if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add, &a,
 	    -1) == -1)
 		log_warn("peerd: add %s", t->hex);
+}
+
+/* metad: fetch t's metadata, or hold it to serve. */
+static void
+metad_start(struct torrent *t, struct chan *c)
+{
+	Btd__MetaFetch	 f = BTD__META_FETCH__INIT;
+	Btd__MetaHold	 h = BTD__META_HOLD__INIT;
+
+	if (t->desc == NULL) {
+		f.torrent = t->num;
+		f.info_hash.data = t->ih;
+		f.info_hash.len = 20;
+		if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, META_FETCH,
+		    meta_fetch, &f, -1) == -1)
+			log_warn("metad: fetch %s", t->hex);
+		return;
+	}
+	if (t->info == NULL || t->info_len == 0 ||
+	    t->info_len > UTM_MAX_SIZE)
+		return;		/* too large to serve over ut_metadata */
+	h.torrent = t->num;
+	h.info.data = t->info;
+	h.info.len = t->info_len;
+	if (MSG_SEND(c, Btd__MetadMsg, METAD_MSG, META_HOLD, meta_hold, &h,
+	    -1) == -1)
+		log_warn("metad: hold %s", t->hex);
 }
 
 static void
@@ -599,6 +650,14 @@ xfer_start(struct torrent *t)
 {
 	struct chan *c;
 
+	if (can_fetch(t)) {
+		num_assign(t);
+		if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL)
+			peerd_add(t, c);
+		if ((c = proc_chan(BTD__ROLE__METAD)) != NULL)
+			metad_start(t, c);
+		return;
+	}
 	if (!xfer_can_run(t))
 		return;
 	num_assign(t);
@@ -608,6 +667,8 @@ xfer_start(struct torrent *t)
 	}
 	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL && t->num != 0)
 		peerd_add(t, c);
+	if ((c = proc_chan(BTD__ROLE__METAD)) != NULL && t->num != 0)
+		metad_start(t, c);
 }
 
 void
@@ -615,17 +676,22 @@ xfer_stop(struct torrent *t)
 {
 	Btd__PeerdTorrentRemove	 pr = BTD__PEERD_TORRENT_REMOVE__INIT;
 	Btd__TorrentRemove	 sr = BTD__TORRENT_REMOVE__INIT;
+	Btd__MetaForget		 mf = BTD__META_FORGET__INIT;
 	struct chan		*c;
 
 	if (t->num == 0)
 		return;
-	pr.torrent = sr.torrent = t->num;
+	pr.torrent = sr.torrent = mf.torrent = t->num;
+	if ((c = proc_chan(BTD__ROLE__METAD)) != NULL &&
+	    MSG_SEND(c, Btd__MetadMsg, METAD_MSG, META_FORGET, meta_forget,
+	    &mf, -1) == -1)
+		log_warn("metad: forget %s", t->hex);
 	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL &&
 	    MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_REMOVE,
 	    torrent_remove, &pr, -1) == -1)
 		log_warn("peerd: remove %s", t->hex);
-	/* stored knows it only once its add went out. */
-	if (t->st_send != ST_SEND_ADD &&
+	/* stored knows it only once its add went out, and no magnet. */
+	if (t->desc != NULL && t->st_send != ST_SEND_ADD &&
 	    (c = proc_chan(BTD__ROLE__STORED)) != NULL &&
 	    MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_REMOVE,
 	    torrent_remove, &sr, -1) == -1)
@@ -634,7 +700,7 @@ xfer_stop(struct torrent *t)
 	num_release(t);
 	t->st_send = ST_SEND_NONE;
 	t->rate_down = t->rate_up = 0;
-	t->peers = t->seeds = 0;
+	t->peers = t->seeds = t->meta_peers = 0;
 }
 
 void
@@ -667,9 +733,18 @@ xfer_role_started(int role)
 		if ((c = proc_chan(BTD__ROLE__PEERD)) == NULL)
 			break;
 		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t)) {
+			if (xfer_can_run(t) || can_fetch(t)) {
 				num_assign(t);
 				peerd_add(t, c);
+			}
+		break;
+	case BTD__ROLE__METAD:
+		if ((c = proc_chan(BTD__ROLE__METAD)) == NULL)
+			break;
+		TAILQ_FOREACH(t, &torrents, entry)
+			if (xfer_can_run(t) || can_fetch(t)) {
+				num_assign(t);
+				metad_start(t, c);
 			}
 		break;
 	case BTD__ROLE__TRACKERD:
@@ -716,7 +791,7 @@ xfer_role_exited(int role, const char *crash)
 			t->st_send = ST_SEND_NONE;
 		if (role == BTD__ROLE__PEERD) {
 			t->rate_down = t->rate_up = 0;
-			t->peers = t->seeds = 0;
+			t->peers = t->seeds = t->meta_peers = 0;
 		}
 	}
 }
@@ -919,6 +994,127 @@ xfer_stored_msg(const ProtobufCMessage *env)
 	}
 }
 
+/* Messages from metad. */
+
+/*
+ * The description to keep: metad's (without its info bytes, which have
+ * a column) with the magnet's trackers and peers.  Packed into *out
+ * (free()); -1 out of memory.
+ */
+static int
+meta_pack(const struct torrent *t, const Btd__TorrentDesc *d, uint8_t **out,
+    size_t *outlen)
+{
+	Btd__TorrentDesc	copy = *d;
+
+	copy.info.data = NULL;
+	copy.info.len = 0;
+	copy.trackers = t->mag->trackers;
+	copy.n_trackers = t->mag->n_trackers;
+	copy.peers = t->mag->peers;
+	copy.n_peers = t->mag->n_peers;
+	*outlen = btd__torrent_desc__get_packed_size(&copy);
+	if ((*out = malloc(*outlen + 1)) == NULL)
+		return -1;
+	btd__torrent_desc__pack(&copy, *out);
+	return 0;
+}
+
+static int
+on_meta_result(const Btd__MetaResult *r)
+{
+	struct state_torrent	 row;
+	Btd__TorrentDesc	*d = r->torrent_desc, *nd;
+	struct torrent		*t;
+	const char		*bad;
+	uint8_t			*meta = NULL, *info = NULL;
+	size_t			 metalen;
+	char			 why[ERROR_MAX];
+
+	if (role_torrent(r->torrent, &t) == -1)
+		return -1;
+	if (t == NULL || t->desc != NULL || t->mag == NULL)
+		return 0;	/* stopped, or a late answer */
+	if (!r->ok) {
+		if (!utf8_valid(r->error))
+			return -1;
+		snprintf(why, sizeof(why), "metadata: %s", r->error);
+		set_error(t, why);
+		return 0;
+	}
+	if (d == NULL) {
+		log_warnx("metad: MetaResult %u without a description",
+		    r->torrent);
+		return -1;
+	}
+	if ((bad = torrent_desc_invalid(d)) != NULL ||
+	    memcmp(d->info_hash.data, t->ih, 20) != 0) {
+		log_warnx("metad sent an invalid description of %s: %s",
+		    t->hex, bad != NULL ? bad : "another info-hash");
+		return -1;
+	}
+	if (meta_pack(t, d, &meta, &metalen) == -1 ||
+	    (info = malloc(d->info.len)) == NULL)
+		goto oom;
+	memcpy(info, d->info.data, d->info.len);
+	memset(&row, 0, sizeof(row));
+	row.info_hash = t->ih;
+	row.name = d->name;
+	row.info = info;
+	row.info_len = d->info.len;
+	row.meta = meta;
+	row.meta_len = metalen;
+	row.state = tstate_name(TST_QUEUED);
+	row.nfiles = d->n_files;
+	if (state_torrent_set_meta(st, &row) == -1) {
+		set_error(t, "state.db: cannot record the metadata");
+		goto done;
+	}
+	if ((nd = btd__torrent_desc__unpack(NULL, metalen, meta)) == NULL)
+		goto oom;
+	free(t->name);
+	if ((t->name = strdup(d->name)) == NULL)
+		fatal("%s", __func__);
+	btd__magnet_desc__free_unpacked(t->mag, NULL);
+	t->mag = NULL;
+	t->desc = nd;
+	t->info = info;		/* freed by xfer_forget() */
+	t->info_len = d->info.len;
+	info = NULL;
+	t->hashes = info_hashes(t->info, t->info_len, nd->piece_count);
+	if ((t->have = calloc(1, bf_len(nd->piece_count) + 1)) == NULL)
+		fatal("%s", __func__);
+	t->have_count = 0;
+	t->meta_peers = 0;
+	log_info("%s: metadata verified: '%s', %zu file%s, %llu bytes",
+	    t->hex, t->name, nd->n_files, nd->n_files == 1 ? "" : "s",
+	    (unsigned long long)nd->total_size);
+	set_state(t, TEV_METADATA);
+	if (t->hashes == NULL) {
+		set_error(t, "the info dictionary has no piece hashes");
+		goto done;
+	}
+	tracker_start(t);
+	xfer_start(t);
+	goto done;
+oom:
+	set_error(t, "out of memory");
+done:
+	free(meta);
+	free(info);
+	return 0;
+}
+
+int
+xfer_metad_msg(const ProtobufCMessage *env)
+{
+	const Btd__MetadMsg *m = MSG_AS(Btd__MetadMsg, metad_msg, env);
+
+	if (m->body_case == BTD__METAD_MSG__BODY_META_RESULT)
+		return on_meta_result(m->meta_result);
+	return -1;
+}
+
 /* Messages from peerd. */
 
 static int
@@ -933,7 +1129,8 @@ on_stats(const Btd__PeerdStats *m)
 		return -1;
 	for (i = 0; i < m->n_torrents; i++) {
 		s = m->torrents[i];
-		if (role_torrent(s->torrent, &t) == -1 || s->seeds > s->peers)
+		if (role_torrent(s->torrent, &t) == -1 || s->seeds > s->peers ||
+		    s->metadata_peers > s->peers)
 			return -1;
 		if (t == NULL)
 			continue;
@@ -952,6 +1149,7 @@ on_stats(const Btd__PeerdStats *m)
 		t->rate_up = s->rate_up;
 		t->peers = s->peers;
 		t->seeds = s->seeds;
+		t->meta_peers = t->desc == NULL ? s->metadata_peers : 0;
 		t->stats_ms = now;
 	}
 	return 0;
@@ -1127,6 +1325,8 @@ xfer_ctl_resume(int client, const Btd__ResumeRequest *req)
 	t->error = e;
 	t->paused = 0;
 	set_state(t, TEV_RESUME);
+	if (t->desc == NULL)
+		t->state = TST_FETCHING;	/* a magnet fetches again */
 	t->dirty = 1;
 	log_info("%s: resumed", t->hex);
 	tracker_start(t);

@@ -1092,6 +1092,23 @@ read_torrent(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * The state for people: a magnet fetching its metadata says how many
+ * peers offer it.
+ */
+static char *
+state_str(const Btd__TorrentSummary *s)
+{
+	char *e = esc(s->state), *r;
+
+	if (s->has_metadata || strcmp(s->state, "fetching metadata") != 0)
+		return e;
+	r = xasprintf("%s (%u peer%s)", e, s->metadata_peers,
+	    s->metadata_peers == 1 ? "" : "s");
+	free(e);
+	return r;
+}
+
 static void
 summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 {
@@ -1122,6 +1139,7 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_uint(j, "checks", s->checks);
 	json_uint(j, "check_good", s->check_good);
 	json_uint(j, "check_hashed", s->check_hashed);
+	json_uint(j, "metadata_peers", s->metadata_peers);
 	json_obj_close(j);
 }
 
@@ -1268,7 +1286,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			char **row = cell + (i + 1) * LIST_COLS;
 
 			row[0] = esc(s->short_id);
-			row[1] = esc(s->state);
+			row[1] = state_str(s);
 			row[2] = s->has_metadata ? size_str(s->total_size) :
 			    xasprintf("?");
 			row[3] = xasprintf("%.0f%%", s->progress * 100);
@@ -1540,6 +1558,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_uint(&j, "pieces_have", s->pieces_have);
 		if (d->limits != NULL)
 			limits_json(&j, d->limits);
+		json_uint(&j, "metadata_peers", s->metadata_peers);
 		files_json(&j, d);
 		json_arr_open(&j, "trackers");
 		for (i = 0; i < d->n_trackers; i++) {
@@ -1618,7 +1637,10 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		}
 		show_changed(d);
 	} else
-		printf("metadata:     not yet known (magnet)\n");
+		printf("metadata:     not yet known (magnet); %u peer%s "
+		    "offer%s it\n", s->metadata_peers,
+		    s->metadata_peers == 1 ? "" : "s",
+		    s->metadata_peers == 1 ? "s" : "");
 	if (d->limits != NULL && (d->limits->download_limit ||
 	    d->limits->upload_limit || d->limits->peer_limit)) {
 		printf("limits:\n");

@@ -10,7 +10,8 @@
 #define BTD_PROTO_MAJOR	1	/* proto/: incompatible changes */
 #define BTD_PROTO_MINOR	2	/* proto/: additions (1: Hello.exec_refused;
 				   2: FilesCreated, TorrentFiles, DeleteData
-				   in parts, RemoveReply) */
+				   in parts, RemoveReply, CheckProgress;
+				   ut_metadata, BEP 9) */
 
 #define BTD_SOCK_NAME	"btd.sock"	/* the ctl socket in the state dir */
 

@@ -4,7 +4,11 @@
  *
  * Takes ParseTorrent (a .torrent's bytes) and ParseMagnet (a link) from
  * btd and answers each with one ParseResult: the normalised description
- * (TorrentDesc, MagnetDesc) or a one-line error.  A v2-only torrent
+ * (TorrentDesc, MagnetDesc) or a one-line error.  The metadata btd
+ * asks metad to fetch or to serve (MetaFetch, MetaHold, MetaForget) goes
+ * to metad_fetch.c and metad_serve.c; a fetched info dictionary comes
+ * back here (metad_info_parse(), metad_desc_build()) to pass the very
+ * checks of a .torrent.  A v2-only torrent
  * (BEP 52 without v1 pieces) is parsed and checked in full, then
  * refused with an error that says it is not supported yet, since
  * nothing downstream can fetch it; a hybrid goes through with both
@@ -65,39 +69,156 @@ attr_letters(unsigned attr, char *buf)
 	return buf;
 }
 
+/*
+ * The checks every metainfo passes beyond metainfo_parse(): v1 pieces
+ * to fetch.  0, or -1 with err.
+ */
+static int
+metainfo_usable(const struct metainfo *mi, char *err, size_t errlen)
+{
+	char	 hex[65], qname[161];
+	size_t	 i;
+
+	if (mi->has_v1)
+		return 0;
+	/*
+	 * Parsed and valid, but there are no v1 pieces to fetch: say what
+	 * it is, so that the refusal is not taken for a parse failure.
+	 */
+	for (i = 0; i < sizeof(mi->info_hash_v2); i++)
+		snprintf(hex + 2 * i, 3, "%02x", mi->info_hash_v2[i]);
+	snprintf(err, errlen, "v2-only torrents are not supported "
+	    "yet (BEP 52 without v1 pieces): '%s', %zu file%s, %llu "
+	    "bytes, v2 info-hash %s", log_escape(qname, sizeof(qname),
+	    mi->name, strlen(mi->name) > 40 ? 40 : strlen(mi->name)),
+	    mi->nfiles, mi->nfiles == 1 ? "" : "s",
+	    (unsigned long long)mi->total_size, hex);
+	return -1;
+}
+
+int
+metad_info_parse(const uint8_t *info, size_t len, struct metainfo **mip,
+    char *err, size_t errlen)
+{
+	uint8_t	*doc;
+	size_t	 n = 0;
+	int	 rc;
+
+	/*
+	 * A .torrent holding nothing but the info dictionary, so that the
+	 * bytes go through exactly the parser and checks of a .torrent.
+	 */
+	*mip = NULL;
+	if ((doc = malloc(len + 8)) == NULL) {
+		snprintf(err, errlen, "metad: out of memory");
+		return -1;
+	}
+	memcpy(doc, "d4:info", 7);
+	n = 7;
+	memcpy(doc + n, info, len);
+	n += len;
+	doc[n++] = 'e';
+	rc = metainfo_parse(doc, n, mip, err, errlen);
+	free(doc);
+	if (rc == -1)
+		return -1;
+	if (metainfo_usable(*mip, err, errlen) == -1) {
+		metainfo_free(*mip);
+		*mip = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+metad_desc_build(const struct metainfo *mi, struct metad_desc *b)
+{
+	Btd__TorrentDesc	*t = &b->t;
+	size_t			 i;
+
+	memset(b, 0, sizeof(*b));
+	btd__torrent_desc__init(t);
+	b->attr = calloc(mi->nfiles, sizeof(*b->attr));
+	b->fd = calloc(mi->nfiles, sizeof(*b->fd));
+	b->fdp = calloc(mi->nfiles, sizeof(*b->fdp));
+	b->td = calloc(mi->ntrackers + 1, sizeof(*b->td));
+	b->tdp = calloc(mi->ntrackers + 1, sizeof(*b->tdp));
+	if (b->attr == NULL || b->fd == NULL || b->fdp == NULL ||
+	    b->td == NULL || b->tdp == NULL) {
+		metad_desc_free(b);
+		return -1;
+	}
+	t->info_hash.data = (uint8_t *)(uintptr_t)mi->info_hash;
+	t->info_hash.len = sizeof(mi->info_hash);
+	t->name = mi->name;
+	t->piece_length = mi->piece_length;
+	t->piece_count = mi->piece_count;
+	t->total_size = mi->total_size;
+	t->multi = mi->multi;
+	for (i = 0; i < mi->nfiles; i++) {
+		btd__file_desc__init(&b->fd[i]);
+		b->fd[i].path = mi->files[i].path;
+		b->fd[i].length = mi->files[i].length;
+		b->fd[i].offset = mi->files[i].offset;
+		b->fd[i].pad = mi->files[i].pad;
+		b->fd[i].attr = attr_letters(mi->files[i].attr, b->attr[i]);
+		b->fd[i].sanitised = (mi->files[i].changed &
+		    (MI_CHANGED_SANITISED | MI_CHANGED_PLACEHOLDER)) != 0;
+		b->fd[i].renamed = (mi->files[i].changed &
+		    MI_CHANGED_RENAMED) != 0;
+		b->fd[i].original = mi->files[i].original != NULL ?
+		    mi->files[i].original : (char *)(uintptr_t)"";
+		b->fdp[i] = &b->fd[i];
+	}
+	t->files = b->fdp;
+	t->n_files = mi->nfiles;
+	for (i = 0; i < mi->ntrackers; i++) {
+		btd__tracker_desc__init(&b->td[i]);
+		b->td[i].url = mi->trackers[i].url;
+		b->td[i].tier = (uint32_t)mi->trackers[i].tier;
+		b->tdp[i] = &b->td[i];
+	}
+	t->trackers = b->tdp;
+	t->n_trackers = mi->ntrackers;
+	t->private_ = mi->private;
+	t->comment = mi->comment;
+	t->created_by = mi->created_by;
+	t->creation_date = mi->creation_date;
+	t->url_list = mi->url_list;
+	t->n_url_list = mi->nurl_list;
+	t->info.data = mi->info;
+	t->info.len = mi->info_len;
+	if (mi->has_v2) {
+		t->info_hash_v2.data = (uint8_t *)(uintptr_t)mi->info_hash_v2;
+		t->info_hash_v2.len = sizeof(mi->info_hash_v2);
+	}
+	t->warnings = (char **)(uintptr_t)mi->warnings;
+	t->n_warnings = mi->nwarnings;
+	return 0;
+}
+
+void
+metad_desc_free(struct metad_desc *b)
+{
+	free(b->attr);
+	free(b->fd);
+	free(b->fdp);
+	free(b->td);
+	free(b->tdp);
+	memset(b, 0, sizeof(*b));
+}
+
 static void
 parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 {
 	Btd__ParseResult	 r = BTD__PARSE_RESULT__INIT;
-	Btd__TorrentDesc	 t = BTD__TORRENT_DESC__INIT;
-	Btd__FileDesc		*fd = NULL, **fdp = NULL;
-	Btd__TrackerDesc	*td = NULL, **tdp = NULL;
+	struct metad_desc	 b;
 	struct metainfo		*mi = NULL;
-	char			 err[512], (*attr)[5] = NULL;
-	char			 hex[65], qname[161];
+	char			 err[512];
 	size_t			 i;
 
 	if (metainfo_parse(req->data.data, req->data.len, &mi, err,
-	    sizeof(err)) == -1) {
-		log_info("parse %llu: refused: %s",
-		    (unsigned long long)req->id, err);
-		send_error(c, req->id, err);
-		return;
-	}
-	if (!mi->has_v1) {
-		/*
-		 * Parsed and valid, but there are no v1 pieces to fetch: say
-		 * what it is, so that the refusal is not taken for a parse
-		 * failure.
-		 */
-		for (i = 0; i < sizeof(mi->info_hash_v2); i++)
-			snprintf(hex + 2 * i, 3, "%02x", mi->info_hash_v2[i]);
-		snprintf(err, sizeof(err), "v2-only torrents are not supported "
-		    "yet (BEP 52 without v1 pieces): '%s', %zu file%s, %llu "
-		    "bytes, v2 info-hash %s", log_escape(qname, sizeof(qname),
-		    mi->name, strlen(mi->name) > 40 ? 40 : strlen(mi->name)),
-		    mi->nfiles, mi->nfiles == 1 ? "" : "s",
-		    (unsigned long long)mi->total_size, hex);
+	    sizeof(err)) == -1 || metainfo_usable(mi, err, sizeof(err)) == -1) {
 		log_info("parse %llu: refused: %s",
 		    (unsigned long long)req->id, err);
 		send_error(c, req->id, err);
@@ -107,75 +228,19 @@ parse_torrent(struct chan *c, const Btd__ParseTorrent *req)
 	for (i = 0; i < mi->nwarnings; i++)
 		log_info("parse %llu: %s", (unsigned long long)req->id,
 		    mi->warnings[i]);
-	attr = calloc(mi->nfiles, sizeof(*attr));
-	fd = calloc(mi->nfiles, sizeof(*fd));
-	fdp = calloc(mi->nfiles, sizeof(*fdp));
-	td = calloc(mi->ntrackers + 1, sizeof(*td));
-	tdp = calloc(mi->ntrackers + 1, sizeof(*tdp));
-	if (attr == NULL || fd == NULL || fdp == NULL || td == NULL ||
-	    tdp == NULL) {
+	if (metad_desc_build(mi, &b) == -1) {
 		send_error(c, req->id, "metad: out of memory");
-		goto done;
+		metainfo_free(mi);
+		return;
 	}
-	t.info_hash.data = mi->info_hash;
-	t.info_hash.len = sizeof(mi->info_hash);
-	t.name = mi->name;
-	t.piece_length = mi->piece_length;
-	t.piece_count = mi->piece_count;
-	t.total_size = mi->total_size;
-	t.multi = mi->multi;
-	for (i = 0; i < mi->nfiles; i++) {
-		btd__file_desc__init(&fd[i]);
-		fd[i].path = mi->files[i].path;
-		fd[i].length = mi->files[i].length;
-		fd[i].offset = mi->files[i].offset;
-		fd[i].pad = mi->files[i].pad;
-		fd[i].attr = attr_letters(mi->files[i].attr, attr[i]);
-		fd[i].sanitised = (mi->files[i].changed &
-		    (MI_CHANGED_SANITISED | MI_CHANGED_PLACEHOLDER)) != 0;
-		fd[i].renamed = (mi->files[i].changed &
-		    MI_CHANGED_RENAMED) != 0;
-		fd[i].original = mi->files[i].original != NULL ?
-		    mi->files[i].original : (char *)(uintptr_t)"";
-		fdp[i] = &fd[i];
-	}
-	t.files = fdp;
-	t.n_files = mi->nfiles;
-	for (i = 0; i < mi->ntrackers; i++) {
-		btd__tracker_desc__init(&td[i]);
-		td[i].url = mi->trackers[i].url;
-		td[i].tier = (uint32_t)mi->trackers[i].tier;
-		tdp[i] = &td[i];
-	}
-	t.trackers = tdp;
-	t.n_trackers = mi->ntrackers;
-	t.private_ = mi->private;
-	t.comment = mi->comment;
-	t.created_by = mi->created_by;
-	t.creation_date = mi->creation_date;
-	t.url_list = mi->url_list;
-	t.n_url_list = mi->nurl_list;
-	t.info.data = mi->info;
-	t.info.len = mi->info_len;
-	if (mi->has_v2) {
-		t.info_hash_v2.data = mi->info_hash_v2;
-		t.info_hash_v2.len = sizeof(mi->info_hash_v2);
-	}
-	t.warnings = mi->warnings;
-	t.n_warnings = mi->nwarnings;
 	r.id = req->id;
 	r.ok = 1;
-	r.torrent = &t;
+	r.torrent = &b.t;
 	log_debug("parse %llu: %s, %zu files, %llu bytes",
 	    (unsigned long long)req->id, mi->name, mi->nfiles,
 	    (unsigned long long)mi->total_size);
 	send_result(c, &r);
-done:
-	free(attr);
-	free(fd);
-	free(fdp);
-	free(td);
-	free(tdp);
+	metad_desc_free(&b);
 	metainfo_free(mi);
 }
 
@@ -253,6 +318,14 @@ metad_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return 0;
 	case BTD__METAD_MSG__BODY_PARSE_MAGNET:
 		parse_magnet(c, m->parse_magnet);
+		return 0;
+	case BTD__METAD_MSG__BODY_META_FETCH:
+		return fetch_start(m->meta_fetch);
+	case BTD__METAD_MSG__BODY_META_HOLD:
+		return serve_hold(m->meta_hold);
+	case BTD__METAD_MSG__BODY_META_FORGET:
+		fetch_forget(m->meta_forget->torrent);
+		serve_forget(m->meta_forget->torrent);
 		return 0;
 	default:
 		return -1;

@@ -14,7 +14,7 @@
  *   stored (PeerStoredMsg): the block path, peerd_block.c.
  *   trackerd (PeerTrackerdMsg): takes Candidates; sends WantPeers and
  *     ConnectResult.
- *   metad (PeerMetadMsg): nothing yet (ut_metadata comes later).
+ *   metad (PeerMetadMsg): ut_metadata, peerd_meta.c.
  *
  * Invariants: a torrent downloads and uploads nothing before stored's
  * TorrentHave for it on the current link (t->ready); a TorrentHave that
@@ -192,18 +192,105 @@ on_torrent_limits(struct torrent *t, const Btd__PeerdTorrentLimits *l)
 	    l->peer_limit);
 }
 
+/* A TorrentHave that came before the torrent's pieces. */
+static void
+apply_pending(struct torrent *t)
+{
+	int i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i].torrent == t->id) {
+			block_apply_have(t, pending[i].bits, pending[i].len);
+			pending_drop(i);
+			break;
+		}
+}
+
+/* Where to dial p again: its own address, or its listen port. */
+static int
+redial_addr(const struct peer *p, struct cand *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ss = p->ss;
+	c->sslen = p->sslen;
+	c->source = p->source;
+	if (!p->incoming)
+		return 0;
+	if (p->listen_port == 0)
+		return -1;
+	if (c->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)&c->ss)->sin_port =
+		    htons(p->listen_port);
+	else
+		((struct sockaddr_in6 *)(void *)&c->ss)->sin6_port =
+		    htons(p->listen_port);
+	return 0;
+}
+
+/*
+ * The metadata of a magnet is known: the torrent gets its pieces.  Its
+ * peers were met without them (their bitfields ignored), so each is
+ * closed and dialed again once stored's TorrentHave makes it ready.
+ */
+static int
+torrent_upgrade(struct torrent *t, const Btd__PeerdTorrentAdd *ta)
+{
+	struct peer	*p, *next;
+	struct cand	 c[PEERD_MAX_TORRENT_CONNS];
+	size_t		 n = 0;
+
+	t->pick = pick_new(ta->piece_count, ta->piece_length,
+	    ta->total_size);
+	if (t->pick == NULL) {
+		log_warnx("btd: TorrentAdd %u: %u pieces of %llu bytes do not"
+		    " make %llu bytes", ta->torrent, ta->piece_count,
+		    (unsigned long long)ta->piece_length,
+		    (unsigned long long)ta->total_size);
+		return -1;
+	}
+	free(t->bitfield);
+	if ((t->bitfield = calloc((ta->piece_count + 7) / 8, 1)) == NULL)
+		fatal("%s", __func__);
+	for (p = TAILQ_FIRST(&conn_peers); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, all);
+		if (p->t != t)
+			continue;
+		if (n < PEERD_MAX_TORRENT_CONNS && redial_addr(p, &c[n]) == 0)
+			n++;
+		conn_close(p, "metadata known: connecting again");
+	}
+	t->nometa = 0;
+	t->meta_peers = 0;
+	t->stats_dirty = 1;
+	t->npieces = ta->piece_count;
+	t->piece_length = ta->piece_length;
+	t->total_size = ta->total_size;
+	t->private = ta->private_;
+	t->metadata_size = ta->metadata_size;
+	t->want_ms = 0;
+	t->ready = 0;
+	conn_torrent_candidates(t, c, n);
+	log_debug("torrent %u: metadata known, %u pieces, %zu peers to dial "
+	    "again", t->id, t->npieces, n);
+	apply_pending(t);
+	return 0;
+}
+
 static int
 on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 {
 	struct torrent	*t;
-	int		 i;
 
-	if (ta->info_hash.len != 20 || ta->piece_count == 0) {
-		log_warnx("btd: TorrentAdd %u without a valid info-hash or"
-		    " pieces", ta->torrent);
+	if (ta->info_hash.len != 20) {
+		log_warnx("btd: TorrentAdd %u without a valid info-hash",
+		    ta->torrent);
 		return -1;
 	}
-	if ((t = torrent_find(ta->torrent)) != NULL)
+	if ((t = torrent_find(ta->torrent)) != NULL && t->nometa &&
+	    ta->piece_count > 0 &&
+	    memcmp(t->info_hash, ta->info_hash.data, 20) == 0)
+		return torrent_upgrade(t, ta);
+	if (t != NULL)
 		torrent_free(t);
 	if ((t = torrent_by_hash(ta->info_hash.data)) != NULL)
 		torrent_free(t);
@@ -219,9 +306,13 @@ on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 	t->total_size = ta->total_size;
 	t->npieces = ta->piece_count;
 	t->private = ta->private_;
+	t->metadata_size = ta->metadata_size;
+	t->nometa = ta->piece_count == 0;
 	TAILQ_INIT(&t->peers);
-	t->pick = pick_new(t->npieces, t->piece_length, t->total_size);
-	if (t->pick == NULL) {
+	if (!t->nometa)
+		t->pick = pick_new(t->npieces, t->piece_length,
+		    t->total_size);
+	if (!t->nometa && t->pick == NULL) {
 		log_warnx("btd: TorrentAdd %u: %u pieces of %llu bytes do not"
 		    " make %llu bytes", ta->torrent, t->npieces,
 		    (unsigned long long)t->piece_length,
@@ -229,22 +320,19 @@ on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 		free(t);
 		return -1;
 	}
-	t->bitfield = calloc((t->npieces + 7) / 8, 1);
+	t->bitfield = calloc((t->npieces + 7) / 8 + 1, 1);
 	t->cands = calloc(PEERD_MAX_CANDIDATES, sizeof(*t->cands));
 	if (t->bitfield == NULL || t->cands == NULL)
 		fatal("%s", __func__);
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 	ntorrents++;
-	log_debug("torrent %u: added, %u pieces", t->id, t->npieces);
+	log_debug("torrent %u: added, %u pieces%s", t->id, t->npieces,
+	    t->nometa ? " (fetching metadata)" : "");
 	if (ta->limits != NULL)
 		on_torrent_limits(t, ta->limits);
 	add_candidates(t, ta->peers, ta->n_peers, SRC_MAGNET);
-	for (i = 0; i < npending; i++)
-		if (pending[i].torrent == t->id) {
-			block_apply_have(t, pending[i].bits, pending[i].len);
-			pending_drop(i);
-			break;
-		}
+	if (!t->nometa)
+		apply_pending(t);
 	return 0;
 }
 
@@ -434,6 +522,7 @@ send_stats(void)
 		ts[n].rate_up = t->rate_up;
 		ts[n].peers = t->npeers;
 		ts[n].seeds = t->nseeds;
+		ts[n].metadata_peers = t->meta_peers;
 		ptrs[n] = &ts[n];
 		n++;
 	}
@@ -474,10 +563,12 @@ peer_up(int peer, struct chan *c)
 
 	if (peer == BTD__ROLE__STORED)
 		block_stored_up(c);
+	else if (peer == BTD__ROLE__METAD)
+		meta_metad_up();
 	else if (peer == BTD__ROLE__TRACKERD)
 		TAILQ_FOREACH(t, &torrents, entry) {
 			t->want_ms = 0;
-			if (t->ready)
+			if (t->ready || t->nometa)
 				peerd_want_peers(t, PEERD_WANT_PEERS);
 		}
 }
@@ -488,7 +579,8 @@ peer_down(int peer)
 	if (peer == BTD__ROLE__STORED) {
 		block_stored_down();
 		peerd_pending_clear();
-	}
+	} else if (peer == BTD__ROLE__METAD)
+		meta_metad_down();
 }
 
 static const struct role_def peerd_def = {
@@ -502,8 +594,8 @@ static const struct role_def peerd_def = {
 		    peerd_dispatch_stored, FRAME_MAX_BLOCK },
 		{ BTD__ROLE__TRACKERD, &btd__peer_trackerd_msg__descriptor,
 		    peerd_dispatch_trackerd, FRAME_MAX_ROLE },
-		{ BTD__ROLE__METAD, &btd__peer_metad_msg__descriptor, NULL,
-		    FRAME_MAX_ROLE },
+		{ BTD__ROLE__METAD, &btd__peer_metad_msg__descriptor,
+		    peerd_dispatch_metad, FRAME_MAX_ROLE },
 	},
 	.npeers = 3,
 	.config = conn_config,

@@ -60,6 +60,11 @@
 					   piece payloads are not read */
 #define PEERD_BODY_BUDGET	(32U << 20)	/* split messages being
 						   assembled, all peers */
+#define PEERD_UT_METADATA	3	/* our extended id of ut_metadata */
+#define PEERD_META_ASKS		4	/* metad's asks of one peer relayed
+					   at once */
+#define PEERD_META_WANTS	4	/* a peer's metadata requests at
+					   metad at once; more: rejected */
 
 /* ------------------------------------------------------------------ */
 /* peerd_wire.c: the peer wire codec (BEP 3, 6, 10), no I/O */
@@ -223,13 +228,14 @@ struct wire_exths {
 };
 
 /*
- * Our extended handshake: m (empty so far), p, reqq, v, yourip (the
- * peer's address as we see it: 4 or 16 bytes, 0 to leave out).
- * Returns the payload length written into out (cap bytes), 0 if it
- * does not fit.
+ * Our extended handshake: m (ut_metadata when not 0), metadata_size
+ * (when > 0), p, reqq, v, yourip (the peer's address as we see it: 4 or
+ * 16 bytes, 0 to leave out).  Returns the payload length written into
+ * out (cap bytes), 0 if it does not fit.
  */
 size_t	wire_exths_build(uint8_t *out, size_t cap, uint16_t port,
-	    uint32_t reqq, const uint8_t *yourip, size_t yourip_len);
+	    uint32_t reqq, const uint8_t *yourip, size_t yourip_len,
+	    uint8_t ut_metadata, int64_t metadata_size);
 /* 0 and x filled, or -1 with err: not a bencoded dictionary. */
 int	wire_exths_parse(const uint8_t *payload, size_t len,
 	    struct wire_exths *x, char *err, size_t errlen);
@@ -488,6 +494,11 @@ struct torrent {
 	uint32_t		 npieces;
 	int			 private;
 	int			 ready;		/* TorrentHave on this link */
+	int			 nometa;	/* a magnet without metadata:
+						   no pieces, no pick; only
+						   ut_metadata (peerd_meta.c) */
+	uint32_t		 metadata_size;	/* info dict bytes, 0 unknown */
+	uint32_t		 meta_peers;	/* peers offering metadata */
 	int			 gone;		/* TorrentGone: stop */
 	struct pick_torrent	*pick;
 	uint8_t			*bitfield;	/* verified, BEP 3 order */
@@ -595,6 +606,16 @@ struct peer {
 	uint64_t		 rate_seq[2];	/* down, up: when it began to
 						   wait (served in that order);
 						   0 served since */
+	/* ut_metadata (peerd_meta.c) */
+	uint32_t		 mkey;		/* its key towards metad, 0 none */
+	uint8_t			 ut_meta;	/* its ut_metadata id, 0 none */
+	int64_t			 meta_size;	/* its metadata_size, -1 none */
+	int			 meta_offered;	/* counted in t->meta_peers, and
+						   offered to metad */
+	uint32_t		 meta_ask[PEERD_META_ASKS];	/* pieces metad
+						   asked of it, unanswered */
+	uint32_t		 nmeta_ask;
+	uint32_t		 nmeta_want;	/* its requests at metad */
 	int			 dead;
 };
 
@@ -733,6 +754,17 @@ int	block_apply_have(struct torrent *, const uint8_t *bits, size_t len);
 void	block_stored_up(struct chan *);
 void	block_stored_down(void);
 int	peerd_dispatch_stored(struct chan *, const struct ProtobufCMessage *);
+
+/* peerd_meta.c */
+/* The peer's extended handshake came (again). */
+void	meta_exths(struct peer *, const struct wire_exths *);
+/* A ut_metadata message of p (our id); -1 when p was closed. */
+int	meta_message(struct peer *, const uint8_t *buf, size_t len);
+/* p is closing. */
+void	meta_peer_gone(struct peer *);
+int	peerd_dispatch_metad(struct chan *, const struct ProtobufCMessage *);
+void	meta_metad_up(void);
+void	meta_metad_down(void);
 
 /* peerd.c */
 struct torrent *torrent_find(uint32_t id);

@@ -744,7 +744,8 @@ on_have(const Btd__TorrentHave *h)
 {
 	struct torrent *t;
 
-	if ((t = torrent_find(h->torrent)) == NULL)
+	/* A magnet's TorrentHave may overtake btd's add with its pieces. */
+	if ((t = torrent_find(h->torrent)) == NULL || t->nometa)
 		return peerd_pending_have(h->torrent, h->bitfield.data,
 		    h->bitfield.len) == -1 ? -1 : 0;
 	if (t->gone)

@@ -550,6 +550,8 @@ conn_close(struct peer *p, const char *why)
 			t->nseeds--;
 		t->stats_dirty = 1;
 	}
+	if (t != NULL)
+		meta_peer_gone(p);
 	if (p->pp_init)
 		pick_peer_free(&p->pp);
 	p->pp_init = 0;
@@ -752,7 +754,8 @@ conn_dial(void)
 			if (ndialing >= PEERD_MAX_DIALING ||
 			    nconns >= rate_max_conns())
 				return;
-			if (!t->ready || t->gone || t->ncands == 0 ||
+			if ((!t->ready && !t->nometa) || t->gone ||
+			    t->ncands == 0 ||
 			    torrent_conns(t) >= rate_max_torrent_conns(t))
 				continue;
 			c = t->cands[t->chead];
@@ -761,7 +764,8 @@ conn_dial(void)
 			progress = 1;
 			if (already_connected(t, &c.ss) ||
 			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
-			    (pick_complete(t->pick) && seed_known(t, &c.ss)))
+			    (!t->nometa && pick_complete(t->pick) &&
+			    seed_known(t, &c.ss)))
 				continue;
 			if (dial_one(t, &c) == -1) {
 				/* Out of descriptors: back to the queue. */
@@ -845,9 +849,9 @@ peer_start(struct peer *p)
 	uint8_t		 buf[256], msg[6 + 256];
 	uint8_t		 yourip[16];
 	size_t		 n, iplen = 0;
-	uint32_t	 nhave = pick_nhave(t->pick);
+	uint32_t	 nhave = t->nometa ? 0 : pick_nhave(t->pick);
 
-	if (p->fast && nhave == t->npieces) {
+	if (p->fast && !t->nometa && nhave == t->npieces) {
 		if (conn_send_simple(p, WIRE_HAVE_ALL) == -1)
 			return -1;
 	} else if (p->fast && nhave == 0) {
@@ -877,7 +881,8 @@ peer_start(struct peer *p)
 			iplen = 16;
 		}
 		n = wire_exths_build(buf, sizeof(buf), our_port, PEERD_REQQ,
-		    yourip, iplen);
+		    yourip, iplen, PEERD_UT_METADATA, t->metadata_size > 0 ?
+		    (int64_t)t->metadata_size : -1);
 		if (n == 0)
 			return -1;
 		n = wire_build_extended(msg, 0, buf, n);
@@ -905,7 +910,7 @@ handshake_done(struct peer *p)
 			conn_close(p, "handshake: unknown info-hash");
 			return -1;
 		}
-		if (!t->ready || t->gone) {
+		if ((!t->ready && !t->nometa) || t->gone) {
 			conn_close(p, "handshake: torrent not ready");
 			return -1;
 		}
@@ -929,11 +934,13 @@ handshake_done(struct peer *p)
 	wire_client_name(hs.peer_id, p->client, sizeof(p->client));
 	p->fast = (hs.reserved[WIRE_RSV_FAST_BYTE] & WIRE_RSV_FAST_BIT) != 0;
 	p->ext = (hs.reserved[WIRE_RSV_EXT_BYTE] & WIRE_RSV_EXT_BIT) != 0;
-	if (pick_peer_init(t->pick, &p->pp, p, next_peer_id++) == -1) {
-		conn_close(p, "torrent connection limit");
-		return -1;
+	if (!t->nometa) {
+		if (pick_peer_init(t->pick, &p->pp, p, next_peer_id++) == -1) {
+			conn_close(p, "torrent connection limit");
+			return -1;
+		}
+		p->pp_init = 1;
 	}
-	p->pp_init = 1;
 	wire_parser_init(&p->wp, t->npieces);
 	p->wp.budget = &body_budget;
 	if (p->incoming) {
@@ -1092,6 +1099,13 @@ on_message(struct peer *p, const struct wire_msg *m)
 	if (m->type != WIRE_KEEPALIVE && m->type != WIRE_EXTENDED &&
 	    m->type != WIRE_PORT && m->type != WIRE_UNKNOWN)
 		p->first_done = 1;
+	/*
+	 * Without metadata there are no pieces: only the extension
+	 * protocol means anything, and the peer's pieces are learnt again
+	 * once the metadata is known (peerd reconnects).
+	 */
+	if (t->nometa && m->type != WIRE_EXTENDED)
+		return 0;
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
 	case WIRE_UNKNOWN:
@@ -1190,6 +1204,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 			    p->pp.nreq : PEERD_QDEPTH_START;
 		return 0;
 	case WIRE_EXTENDED:
+		if (p->ext && m->ext_id == PEERD_UT_METADATA)
+			return meta_message(p, m->data, m->len);
 		if (!p->ext || m->ext_id != 0)
 			return 0;	/* unknown: ignored */
 		if (wire_exths_parse(m->data, m->len, &x, err,
@@ -1217,7 +1233,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 			p->depth = p->reqq;
 		if (x.v[0] != '\0')
 			snprintf(p->client, sizeof(p->client), "%s", x.v);
-		return 0;
+		meta_exths(p, &x);
+		return p->dead ? -1 : 0;
 	default:
 		return 0;
 	}
@@ -1267,6 +1284,10 @@ conn_process(struct peer *p)
 				return;
 			continue;
 		case WIRE_PIECE_BEGIN:
+			if (p->t->nometa) {
+				conn_close(p, "a piece before the metadata");
+				return;
+			}
 			if (block_piece_begin(p, &m) == 1)
 				return;
 			continue;
@@ -1663,7 +1684,8 @@ conn_tick(uint64_t now)
 		if (target > p->depth || p->sec_down > 0)
 			p->depth = (uint32_t)target;
 		p->sec_down = p->sec_up = 0;
-		if (pick_timeouts(&p->pp, now, PEERD_REQUEST_S * 1000ULL) > 0)
+		if (p->pp_init && pick_timeouts(&p->pp, now,
+		    PEERD_REQUEST_S * 1000ULL) > 0)
 			log_debug("peer %s: requests timed out", p->addr);
 		if (rotate && p->t->ready) {
 			update_interest(p);
@@ -1684,9 +1706,9 @@ conn_tick(uint64_t now)
 		t->sec_down = t->sec_up = 0;
 		if (t->ready)
 			choke_torrent(t, now);
-		if (t->ready && !t->gone && t->ncands == 0 &&
+		if ((t->ready || t->nometa) && !t->gone && t->ncands == 0 &&
 		    torrent_conns(t) < rate_max_torrent_conns(t) / 2 &&
-		    !pick_complete(t->pick))
+		    (t->nometa || !pick_complete(t->pick)))
 			peerd_want_peers(t, PEERD_WANT_PEERS);
 	}
 	conn_fill_all();

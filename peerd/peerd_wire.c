@@ -511,7 +511,8 @@ wire_build_extended(uint8_t *out, uint8_t ext_id, const uint8_t *payload,
 
 size_t
 wire_exths_build(uint8_t *out, size_t cap, uint16_t port, uint32_t reqq,
-    const uint8_t *yourip, size_t yourip_len)
+    const uint8_t *yourip, size_t yourip_len, uint8_t ut_metadata,
+    int64_t metadata_size)
 {
 	struct be_buf	 b;
 	size_t		 n = 0;
@@ -519,8 +520,16 @@ wire_exths_build(uint8_t *out, size_t cap, uint16_t port, uint32_t reqq,
 	be_buf_init(&b);
 	be_enc_dict(&b);
 	be_enc_cstr(&b, "m");
-	be_enc_dict(&b);	/* ut_metadata and ut_pex come later */
+	be_enc_dict(&b);	/* ut_pex comes later */
+	if (ut_metadata != 0) {
+		be_enc_cstr(&b, "ut_metadata");
+		be_enc_int(&b, ut_metadata);
+	}
 	be_enc_end(&b);
+	if (metadata_size > 0) {
+		be_enc_cstr(&b, "metadata_size");
+		be_enc_int(&b, metadata_size);
+	}
 	if (port != 0) {
 		be_enc_cstr(&b, "p");
 		be_enc_int(&b, port);

@@ -10,6 +10,8 @@ leech: downloads into DIR and prints "done SECONDS" (from the add) once
 every piece is verified, then keeps running (seeding) unless --exit.
 check: DIR holds the data; libtorrent hashes all of it, prints
 "checked SECONDS cpu=SECONDS" (from the add) and exits.
+TORRENT may be a magnet link for a leecher: it then prints "metadata"
+once it has the info dictionary from its peers (BEP 9).
 
 Options:
   --seconds N      run at most N seconds (default 300)
@@ -66,8 +68,11 @@ def main():
         # Limits apply to loopback peers too.
         settings["ignore_limits_on_local_network"] = False
     ses = lt.session(settings)
-    atp = lt.add_torrent_params()
-    atp.ti = lt.torrent_info(torrent)
+    if torrent.startswith("magnet:"):
+        atp = lt.parse_magnet_uri(torrent)
+    else:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(torrent)
     atp.save_path = save
     if mode == "seed":
         atp.flags |= lt.torrent_flags.seed_mode
@@ -96,6 +101,8 @@ def main():
             if isinstance(a, lt.tracker_reply_alert) and not announced:
                 print("announced", flush=True)
                 announced = True
+            elif isinstance(a, lt.metadata_received_alert):
+                print("metadata", flush=True)
             elif isinstance(a, lt.tracker_error_alert):
                 print("tracker error: %s" % a.message(), flush=True)
         st = h.status()
