@@ -104,7 +104,11 @@ check "complete: trackerd said event=completed" wait_for 10 grep -q "event=compl
 # TorrentCounters: the completed announce carries peerd's counts, which
 # TorrentStart (at the add) had as 0.
 ann=$(grep "event=completed" "$T/tracker.log" | head -1)
-check "counters: the announce says left=0 and what was transferred" sh -c "echo '$ann' | grep -q 'left=0' && echo '$ann' | grep -Eq 'uploaded=[1-9]' && echo '$ann' | grep -Eq 'downloaded=[1-9]'"
+# The line holds a percent-encoded peer id that may contain any quote:
+# it is given to grep as data, never as shell text.
+ann_has() { printf '%s\n' "$ann" | grep -Eq "$1"; }
+ann_ok() { ann_has 'left=0' && ann_has 'uploaded=[1-9]' && ann_has 'downloaded=[1-9]'; }
+check "counters: the announce says left=0 and what was transferred" ann_ok
 counted() { [ "$(sget "$ONE" "j['downloaded'] >= 16384 and j['uploaded'] >= 8192 and j['downloaded'] % 16384 == 0 and j['downloaded'] == 2 * j['uploaded']")" = True ]; }
 check "counters: PeerdStats add up" wait_for 5 counted
 check "counters: ratio is uploaded / downloaded" [ "$(sget "$ONE" "abs(j['ratio'] - j['uploaded'] / j['downloaded']) < 1e-9")" = True ]
