@@ -1,0 +1,66 @@
+#!/bin/sh
+# kill -9 of a random role (trackerd, peerd, stored, metad) at random
+# moments, a dozen times during one download from a rate-limited
+# python3-libtorrent seeder: the download completes, the bytes are
+# exact, every role runs again, and nothing verified is ever lost: the
+# count of verified pieces, sampled all along, never goes down.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xfer.sh"
+
+SIZE=24000000
+PLEN=65536
+swarm_init $SIZE 16
+TOTAL=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$TOR').total_size())")
+RATE=1500000			# bytes/s: about 16 s of download
+$PY tests/interop/lt_peer.py seed "$TOR" "$SEED" 7501 --seconds 800 \
+    --up-rate $RATE >"$T/lt_seed.out" 2>&1 &
+PIDS="$PIDS $!"
+check "libtorrent seeder announced" wait_for 20 grep -q announced "$T/lt_seed.out"
+
+printf 'restart_backoff_max 1\n' >"$T/c.conf"
+btd_start x -p 7511 -c "$T/c.conf"
+ctl add "$TOR" >/dev/null
+npieces=$(( (TOTAL + PLEN - 1) / PLEN ))
+
+# Sample the verified count every 0.2 s in the background.
+(
+	while :; do
+		"$BTCTL" -s "$SOCK" list --json 2>/dev/null | $PY -c "import json,sys
+t=json.load(sys.stdin)['torrents']
+print(t[0]['pieces_have'] if t else 0)" 2>/dev/null
+		sleep 0.2
+	done
+) >"$T/have.log" &
+SAMPLER=$!
+PIDS="$PIDS $SAMPLER"
+
+kills=0
+i=0
+while [ $i -lt 120 ] && [ "$(tfield "$SOCK" "$ID" pieces_have)" -lt "$npieces" ]; do
+	i=$((i + 1))
+	r=$($PY -c "import random; print(random.choice(['trackerd', 'peerd', 'stored', 'metad']))")
+	pid=$(role_pid "$r")
+	if [ "$pid" -gt 0 ] 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+		echo "killed $r ($pid) at $(tfield "$SOCK" "$ID" pieces_have) pieces" >>"$T/kills.log"
+	fi
+	sleep "$($PY -c "import random; print(round(random.uniform(0.4, 1.4), 2))")"
+done
+check "killed a role at least 10 times during the download ($kills)" [ "$kills" -ge 10 ]
+check "the download completes" ctl wait "$ID" --timeout 120
+check "same bytes" same_data "$T/x/dl"
+check "every role runs again" wait_for 20 all_running
+kill "$SAMPLER" 2>/dev/null
+wait "$SAMPLER" 2>/dev/null
+drops=$(awk 'NF == 1 && $1 ~ /^[0-9]+$/ { if ($1 < max) d++; if ($1 > max) max = $1 } END { print d + 0 }' "$T/have.log")
+samples=$(grep -c '^[0-9]' "$T/have.log")
+check "verified pieces never went down ($samples samples, $drops drops)" [ "$drops" = 0 ]
+check "the samples saw the download ($samples)" [ "$samples" -ge 20 ]
+down=$(tfield "$SOCK" "$ID" downloaded)
+# Each kill of peerd or stored may lose what was in flight, never what
+# was verified: downloaded stays well below twice the total.
+check "nothing verified downloaded again ($down of $TOTAL bytes, $kills kills)" \
+    [ "$down" -le $(( TOTAL + TOTAL / 2 )) ]
+check "btd alive" alive "$BTD_PID"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
