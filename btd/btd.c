@@ -570,6 +570,7 @@ main(int argc, char *argv[])
 	    (int)getpid(), state_dir,
 	    was_unclean ? " (the previous run did not stop cleanly)" : "");
 
+	known_init(st);
 	torrent_init(base, cf, st);
 	if (was_unclean)
 		xfer_recheck_all();

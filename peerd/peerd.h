@@ -370,6 +370,7 @@ enum cand_source {
 	SRC_INCOMING,
 	SRC_MAGNET,
 	SRC_PEX,
+	SRC_CACHE,		/* trackerd's known peers of earlier runs */
 };
 
 struct torrent {
@@ -478,6 +479,8 @@ struct peer {
 	uint64_t		 last_recv_ms, last_send_ms, start_ms;
 	uint64_t		 last_block_ms;	/* a block we asked for came */
 	uint32_t		 fails;		/* failed pieces it sent to */
+	int			 told;		/* incoming: trackerd knows it
+						   (IncomingPeer) */
 	int			 dead;
 };
 
@@ -599,6 +602,8 @@ extern struct torrent_list torrents;
 void	peerd_want_peers(struct torrent *, uint32_t count);
 void	peerd_connect_result(struct torrent *, const struct sockaddr *,
 	    int ok, const char *result);
+/* peerd banned this address and port: trackerd must not offer it. */
+void	peerd_peer_banned(struct torrent *, const struct sockaddr *);
 uint64_t peerd_now_ms(void);
 /* A TorrentHave for a torrent btd has not added yet: keep it. */
 int	peerd_pending_have(uint32_t torrent, const uint8_t *bits, size_t len);

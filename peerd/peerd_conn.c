@@ -224,6 +224,8 @@ ban(const struct peer *p)
 	}
 	if (is_banned(&ss))
 		return;
+	if (p->t != NULL)
+		peerd_peer_banned(p->t, (const struct sockaddr *)&ss);
 	bans[banpos].ss = ss;
 	banpos = (banpos + 1) % PEERD_MAX_BANS;
 	if (nbans < PEERD_MAX_BANS)
