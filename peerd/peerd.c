@@ -419,40 +419,45 @@ peerd_peer_banned(struct torrent *t, const struct sockaddr *sa)
 }
 
 /*
- * IncomingPeer for each peer that connected to us, completed the
- * handshake and gave its listen port (BEP 10 "p", which comes after the
- * handshake): then it can be dialed another time.  Once a connection;
- * one whose channel is full waits for the next second.
+ * IncomingPeer for a peer that connected to us, completed the handshake
+ * and gave its listen port (BEP 10 "p", which comes after the
+ * handshake): then it can be dialed another time.  Once a connection,
+ * from the tick or when it closes, whichever comes first; a full
+ * channel leaves it to the next tick.
  */
-static void
-tell_incoming(void)
+void
+peerd_incoming_peer(struct peer *p)
 {
 	Btd__IncomingPeer	 in = BTD__INCOMING_PEER__INIT;
 	Btd__PeerAddr		 pa = BTD__PEER_ADDR__INIT;
 	struct chan		*c = role_peer_chan(BTD__ROLE__TRACKERD);
-	struct peer		*p;
 	char			 addr[INET6_ADDRSTRLEN];
 
-	if (c == NULL)
+	if (!p->incoming || p->told || p->t == NULL ||
+	    p->state != ST_ACTIVE || p->listen_port == 0 || c == NULL ||
+	    chan_full(c))
 		return;
-	TAILQ_FOREACH(p, &conn_peers, all) {
-		if (!p->incoming || p->told || p->dead || p->t == NULL ||
-		    p->state != ST_ACTIVE || p->listen_port == 0)
-			continue;
-		if (chan_full(c))
-			return;
-		peer_addr((const struct sockaddr *)&p->ss, &pa, addr);
-		pa.port = p->listen_port;
-		in.info_hash.data = p->t->info_hash;
-		in.info_hash.len = 20;
-		in.peer = &pa;
-		if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
-		    INCOMING_PEER, incoming_peer, &in, -1) == -1) {
-			log_warn("%s: to trackerd", __func__);
-			return;
-		}
-		p->told = 1;
+	peer_addr((const struct sockaddr *)&p->ss, &pa, addr);
+	pa.port = p->listen_port;
+	in.info_hash.data = p->t->info_hash;
+	in.info_hash.len = 20;
+	in.peer = &pa;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+	    INCOMING_PEER, incoming_peer, &in, -1) == -1) {
+		log_warn("%s: to trackerd", __func__);
+		return;
 	}
+	p->told = 1;
+}
+
+static void
+tell_incoming(void)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &conn_peers, all)
+		if (!p->dead)
+			peerd_incoming_peer(p);
 }
 
 /* ---- once a second ---- */

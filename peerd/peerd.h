@@ -602,6 +602,8 @@ extern struct torrent_list torrents;
 void	peerd_want_peers(struct torrent *, uint32_t count);
 void	peerd_connect_result(struct torrent *, const struct sockaddr *,
 	    int ok, const char *result);
+/* Tell trackerd of p if it is an incoming peer with a listen port. */
+void	peerd_incoming_peer(struct peer *);
 /* peerd banned this address and port: trackerd must not offer it. */
 void	peerd_peer_banned(struct torrent *, const struct sockaddr *);
 uint64_t peerd_now_ms(void);

@@ -533,6 +533,7 @@ conn_close(struct peer *p, const char *why)
 		return;
 	p->dead = 1;
 	log_debug("peer %s port %u: closed: %s", p->addr, p->port, why);
+	peerd_incoming_peer(p);		/* before it goes, if not yet */
 	if (p->state == ST_CONNECTING)
 		ndialing--;
 	else if (p->state == ST_HANDSHAKE) {

@@ -41,7 +41,6 @@ static const struct role_def trackerd_def = {
 	},
 	.npeers = 1,
 	.config = config,
-	.peer_up = torrents_peer_up,
 };
 
 int

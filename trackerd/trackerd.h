@@ -129,8 +129,6 @@ int	 udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid,
 					   (more: the message is ignored) */
 #define CAND_BACKOFF_FIRST	60	/* seconds after a first failure */
 #define CAND_BACKOFF_MAX	3600	/* ... doubling up to this */
-#define CAND_REOFFER		120	/* seconds before an entry handed out
-					   is handed out again */
 #define CAND_GOOD_RECENT	3600	/* a success this recent ranks first */
 #define CAND_KNOWN_MAX		50	/* good peers kept in state.db */
 #define CAND_RESULT_MAX		64	/* bytes of a ConnectResult kept */
@@ -154,7 +152,6 @@ struct cand {
 	uint32_t	 fails_row;	/* failed since the last success */
 	time_t		 last_attempt;	/* 0 never */
 	time_t		 last_ok;	/* last success; 0 never */
-	time_t		 offered;	/* last handed to peerd; 0 never */
 	int		 banned;	/* peerd banned it: never handed out */
 	char		 last_result[CAND_RESULT_MAX];	/* escaped */
 };
@@ -184,10 +181,7 @@ void	 cand_result(struct cand *, int ok, time_t now);
 time_t	 cand_backoff(uint32_t fails_row);
 /* When c may be handed out again; CAND_NEVER if banned. */
 time_t	 cand_next_try(const struct cand *);
-/*
- * The candidates to hand out at now, best first, at most max; the
- * caller marks the ones it hands out (offered = now).
- */
+/* The candidates to hand out at now, best first, at most max. */
 size_t	 cand_rank(struct cand_list *, time_t now, struct cand **out,
 	    size_t max);
 /* Mark p banned; 1 if it was a candidate. */
@@ -251,7 +245,5 @@ int		 trackerd_dispatch_btd(struct chan *,
 		    const struct ProtobufCMessage *);
 int		 trackerd_dispatch_peerd(struct chan *,
 		    const struct ProtobufCMessage *);
-/* The channel to a role came up (role_def.peer_up). */
-void		 torrents_peer_up(int peer, struct chan *);
 
 #endif

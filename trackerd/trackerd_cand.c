@@ -19,14 +19,16 @@
  *
  * Ranking (cand_rank): banned never; a failing entry waits out its
  * backoff (CAND_BACKOFF_FIRST after its first failure in a row,
- * doubling up to CAND_BACKOFF_MAX; a success resets it); an entry handed
- * out waits CAND_REOFFER before it is handed out again.  Of the rest,
+ * doubling up to CAND_BACKOFF_MAX; a success resets it).  Of the rest,
  * recently good first (the latest success first), then the never tried
  * (the freshest first), then the others (fewest failures in a row, then
  * the longest untried).
  *
  * Rejected: a score mixing all of these into one number.  Classes with
  * a plain order are easier to explain in btctl trackers and to test.
+ * Rejected too: holding back an entry handed out a moment ago.  peerd
+ * drops what its dial queue holds already, and a hold kept a torrent
+ * that peerd had just restarted (resume, a new peerd) from its peers.
  */
 #include <sys/socket.h>
 
@@ -199,8 +201,6 @@ cand_next_try(const struct cand *c)
 		return CAND_NEVER;
 	if (c->fails_row > 0)
 		at = c->last_attempt + cand_backoff(c->fails_row);
-	if (c->offered != 0 && c->offered + CAND_REOFFER > at)
-		at = c->offered + CAND_REOFFER;
 	return at;
 }
 

@@ -23,8 +23,7 @@
  * that brought peers, at the start, and in answer to WantPeers, in
  * cand_rank()'s order.  An offer is advice, made again on the next
  * WantPeers: when the channel to peerd is full or down it is not made,
- * and nothing else waits on it.  When peerd's channel comes up again
- * (a new peerd), every candidate may be offered at once.
+ * and nothing else waits on it.
  *
  * Known peers: the good ones (cand_known()) go to btd in KnownPeers,
  * for state.db, at most once every KNOWN_EVERY seconds for a torrent
@@ -239,9 +238,8 @@ peer_from_addr(const Btd__PeerAddr *a, struct tr_peer *p)
  * Offer peerd candidates of t (at most OFFER_MAX) named as coming from
  * `source`.  An offer is advice, made again on the next WantPeers: it is
  * skipped, not queued, when the channel to peerd is down or full.
- * Returns 0 if it was sent.
  */
-static int
+static void
 offer_one(struct ttorrent *t, struct cand *const *cs, size_t n,
     const char *source)
 {
@@ -252,11 +250,11 @@ offer_one(struct ttorrent *t, struct cand *const *cs, size_t n,
 	size_t		 i;
 
 	if (n == 0 || t->stopping)
-		return -1;
+		return;
 	if ((c = role_peer_chan(BTD__ROLE__PEERD)) == NULL || chan_full(c)) {
 		log_debug("%s: %zu candidates not offered: peerd is %s",
 		    t->hex, n, c == NULL ? "not attached" : "busy");
-		return -1;
+		return;
 	}
 	if (n > OFFER_MAX)
 		n = OFFER_MAX;
@@ -274,37 +272,32 @@ offer_one(struct ttorrent *t, struct cand *const *cs, size_t n,
 	m.n_peers = n;
 	m.source = (char *)(uintptr_t)source;
 	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG, CANDIDATES,
-	    candidates, &m, -1) == -1) {
+	    candidates, &m, -1) == -1)
 		log_warn("%s: candidates to peerd", t->hex);
-		return -1;
-	}
-	log_debug("%s: %zu %s candidates to peerd", t->hex, n, source);
-	return 0;
+	else
+		log_debug("%s: %zu %s candidates to peerd", t->hex, n,
+		    source);
 }
 
 /*
  * Offer the best candidates of t, at most max: one Candidates per
- * source, each in cand_rank()'s order; those sent are marked offered.
+ * source, each in cand_rank()'s order.
  */
 static void
 offer(struct ttorrent *t, size_t max)
 {
 	struct cand	*all[OFFER_MAX], *one[OFFER_MAX];
-	time_t		 now = time(NULL);
 	size_t		 i, n, k;
 	unsigned	 bit;
 
 	if (max > OFFER_MAX)
 		max = OFFER_MAX;
-	n = cand_rank(&t->cl, now, all, max);
+	n = cand_rank(&t->cl, time(NULL), all, max);
 	for (bit = CSRC_TRACKER; bit <= CSRC_CACHE; bit <<= 1) {
 		for (i = k = 0; i < n; i++)
 			if (all[i]->origin == bit)
 				one[k++] = all[i];
-		if (k == 0 || offer_one(t, one, k, cand_source_name(bit)) == -1)
-			continue;
-		for (i = 0; i < k; i++)
-			one[i]->offered = now;
+		offer_one(t, one, k, cand_source_name(bit));
 	}
 }
 
@@ -364,21 +357,6 @@ known_tick(evutil_socket_t fd, short ev, void *arg)
 	TAILQ_FOREACH(t, &torrents, entry)
 		if (!t->stopping)
 			known_send(t);
-}
-
-/* A new peerd: what was offered to the old one may be offered again. */
-void
-torrents_peer_up(int peer, struct chan *c)
-{
-	struct ttorrent	*t;
-	size_t		 i;
-
-	(void)c;
-	if (peer != BTD__ROLE__PEERD)
-		return;
-	TAILQ_FOREACH(t, &torrents, entry)
-		for (i = 0; i < t->cl.n; i++)
-			t->cl.c[i].offered = 0;
 }
 
 /* Announcing. */

@@ -2,7 +2,7 @@
  * check_cands.c -- trackerd's candidate peers (trackerd/trackerd_cand.c)
  * on a fake clock: deduplication, the bounds (CAND_MAX, the PEX share),
  * the ranking (recently good, never tried, the rest), the backoff of a
- * failing peer and its reset, the hold on a peer handed out, bans, the
+ * failing peer and its reset, bans, the
  * known-peer list for the cache, BEP 27's rule for private torrents,
  * and the source names.
  */
@@ -45,17 +45,6 @@ peer6(uint8_t last, uint16_t port)
 	p.addr[15] = last;
 	p.port = port;
 	return p;
-}
-
-/* Rank and mark what was handed out, as trackerd does. */
-static size_t
-hand_out(struct cand_list *l, time_t now, struct cand **out, size_t max)
-{
-	size_t i, n = cand_rank(l, now, out, max);
-
-	for (i = 0; i < n; i++)
-		out[i]->offered = now;
-	return n;
 }
 
 START_TEST(dedup)
@@ -193,7 +182,7 @@ START_TEST(backoff_schedule)
 	cand_list_init(&l, 0);
 	c = cand_add(&l, &p, CSRC_TRACKER, T0);
 	for (now = T0; now < T0 + 4 * 3600 && ngaps < 8; now += 10) {
-		if (hand_out(&l, now, out, 4) == 0)
+		if (cand_rank(&l, now, out, 4) == 0)
 			continue;
 		ck_assert_ptr_eq(out[0], c);
 		cand_result(c, 0, now + 1);	/* refused a second later */
@@ -203,12 +192,11 @@ START_TEST(backoff_schedule)
 	}
 	/*
 	 * After k failures the wait is the backoff from the failure (a
-	 * second after the offer), at least the hold on an offer, on the
-	 * 10 s grid of the asks: 120 (the hold), 130, 250, 490, 970, 1930,
-	 * then an hour.
+	 * second after the offer) on the 10 s grid of the asks: 70, 130,
+	 * 250, 490, 970, 1930, then an hour.
 	 */
 	ck_assert_uint_eq(ngaps, 8);
-	ck_assert_int_eq(gaps[0], 120);
+	ck_assert_int_eq(gaps[0], 70);
 	ck_assert_int_eq(gaps[1], 130);
 	ck_assert_int_eq(gaps[2], 250);
 	ck_assert_int_eq(gaps[3], 490);
@@ -222,7 +210,7 @@ START_TEST(backoff_schedule)
 	cand_result(c, 1, now);
 	ck_assert_int_eq(c->fails_row, 0);
 	ck_assert_int_eq(c->last_ok, now);
-	ck_assert_int_eq(cand_next_try(c), c->offered + CAND_REOFFER);
+	ck_assert_int_eq(cand_next_try(c), 0);
 	cand_result(c, 0, now + 200);
 	ck_assert_int_eq(cand_next_try(c), now + 200 + 60);
 	cand_list_free(&l);
@@ -286,21 +274,27 @@ START_TEST(rank_waits)
 	cand_list_init(&l, 0);
 	a = cand_add(&l, &p, CSRC_TRACKER, T0);
 	b = cand_add(&l, &q, CSRC_TRACKER, T0);
-	ck_assert_uint_eq(hand_out(&l, T0, out, 1), 1);
+	/* Handed out again and again while nobody answered: no wait. */
+	ck_assert_uint_eq(cand_rank(&l, T0, out, 4), 2);
+	ck_assert_uint_eq(cand_rank(&l, T0 + 1, out, 4), 2);
 	ck_assert_ptr_eq(out[0], a);	/* the same age: list order */
-	/* a was handed out: b now, a only after the hold. */
-	ck_assert_uint_eq(hand_out(&l, T0 + 1, out, 4), 1);
-	ck_assert_ptr_eq(out[0], b);
-	ck_assert_uint_eq(cand_rank(&l, T0 + CAND_REOFFER - 1, out, 4), 0);
-	ck_assert_uint_eq(cand_rank(&l, T0 + CAND_REOFFER, out, 4), 1);
-	ck_assert_ptr_eq(out[0], a);
-	/* A failing one waits out its backoff even if never held. */
-	b->offered = 0;
+	/* A failing one waits out its backoff; the other does not. */
 	cand_result(b, 0, T0 + 10);
+	cand_result(a, 1, T0 + 10);
 	ck_assert_int_eq(cand_next_try(b), T0 + 70);
-	ck_assert_uint_eq(cand_rank(&l, T0 + 69, out, 4), 0);
-	ck_assert_uint_eq(cand_rank(&l, T0 + 70, out, 4), 1);
-	ck_assert_ptr_eq(out[0], b);
+	ck_assert_int_eq(cand_next_try(a), 0);
+	ck_assert_uint_eq(cand_rank(&l, T0 + 69, out, 4), 1);
+	ck_assert_ptr_eq(out[0], a);
+	ck_assert_uint_eq(cand_rank(&l, T0 + 70, out, 4), 2);
+	ck_assert_ptr_eq(out[1], b);
+	/* A second failure doubles the wait; a success ends it. */
+	cand_result(b, 0, T0 + 70);
+	ck_assert_int_eq(cand_next_try(b), T0 + 190);
+	cand_result(b, 1, T0 + 80);
+	ck_assert_int_eq(cand_next_try(b), 0);
+	ck_assert_uint_eq(b->attempts, 3);
+	ck_assert_uint_eq(b->failures, 2);
+	ck_assert_uint_eq(b->fails_row, 0);
 	cand_list_free(&l);
 }
 END_TEST
