@@ -131,6 +131,9 @@ int	 udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid,
 #define CAND_BACKOFF_MAX	3600	/* ... doubling up to this */
 #define CAND_GOOD_RECENT	3600	/* a success this recent ranks first */
 #define CAND_KNOWN_MAX		50	/* good peers kept in state.db */
+#define CAND_KNOWN_FAILS	3	/* failures in a row since its last
+					   success that drop a peer from
+					   them */
 #define CAND_RESULT_MAX		64	/* bytes of a ConnectResult kept */
 #define CAND_NEVER		((time_t)INT64_MAX)
 
@@ -186,7 +189,10 @@ size_t	 cand_rank(struct cand_list *, time_t now, struct cand **out,
 	    size_t max);
 /* Mark p banned; 1 if it was a candidate. */
 size_t	 cand_ban(struct cand_list *, const struct tr_peer *);
-/* The good peers for the cache, the latest success first. */
+/*
+ * The good peers for the cache, the latest success first: connected
+ * once, not banned, fewer than CAND_KNOWN_FAILS failures since.
+ */
 size_t	 cand_known(struct cand_list *, struct cand **out, size_t max);
 /* "tracker", "magnet", "pex", "incoming", "cache"; NULL for another. */
 const char *cand_source_name(unsigned bit);

@@ -290,6 +290,7 @@ cand_known(struct cand_list *l, struct cand **out, size_t max)
 		return 0;
 	for (i = 0; i < l->n; i++)
 		if (l->c[i].last_ok != 0 && !l->c[i].banned &&
+		    l->c[i].fails_row < CAND_KNOWN_FAILS &&
 		    cand_allowed(l, l->c[i].sources))
 			all[n++] = &l->c[i];
 	qsort(all, n, sizeof(*all), cmp_known);

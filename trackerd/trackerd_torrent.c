@@ -1140,7 +1140,8 @@ on_connect_result(const Btd__ConnectResult *r)
 	    (c = cand_find(&t->cl, &p)) == NULL)
 		return 0;	/* stopped, or not a candidate of ours */
 	cand_result(c, r->ok, time(NULL));
-	if (r->ok)
+	/* A success, or a good peer that has failed too often since. */
+	if (r->ok || (c->last_ok != 0 && c->fails_row == CAND_KNOWN_FAILS))
 		t->known_dirty = 1;
 	log_escape(c->last_result, sizeof(c->last_result), r->result,
 	    strlen(r->result));
@@ -1209,7 +1210,10 @@ on_banned(const Btd__PeerBanned *b)
 	if (peer_from_addr(b->peer, &p) == -1)
 		return -1;
 	TAILQ_FOREACH(t, &torrents, entry)
-		n += cand_ban(&t->cl, &p);
+		if (cand_ban(&t->cl, &p) > 0) {
+			n++;
+			t->known_dirty = 1;	/* out of the cache */
+		}
 	log_info("peer %s port %u banned by peerd: %zu candidates marked",
 	    b->peer->addr, p.port, n);
 	return 0;

@@ -353,6 +353,16 @@ START_TEST(known_list)
 			ck_assert_int_ge(out[i - 1]->last_ok, out[i]->last_ok);
 	}
 	ck_assert_int_eq(out[0]->last_ok, T0 + 78);
+	/* A good peer failing CAND_KNOWN_FAILS times in a row goes. */
+	c = out[0];
+	for (i = 0; i < CAND_KNOWN_FAILS - 1; i++)
+		cand_result(c, 0, T0 + 100 + i);
+	ck_assert_ptr_eq(cand_known(&l, out, 1) == 1 ? out[0] : NULL, c);
+	cand_result(c, 0, T0 + 200);
+	ck_assert_uint_eq(cand_known(&l, out, 1), 1);
+	ck_assert_ptr_ne(out[0], c);
+	ck_assert_int_eq(out[0]->last_ok, T0 + 77);
+	ck_assert_uint_eq(cand_known(&l, out, CAND_KNOWN_MAX), CAND_KNOWN_MAX);
 	cand_list_free(&l);
 }
 END_TEST
