@@ -346,15 +346,14 @@ cand_sources_str(unsigned sources, char *out, size_t len)
 int
 cand_sources_parse(const char *s, unsigned *sources)
 {
-	const char	*p = s, *e;
+	const char	*p, *e;
 	size_t		 i, len;
 	unsigned	 bits = 0;
 
 	if (s == NULL || *s == '\0')
 		return -1;
-	for (; *p != '\0'; p = *e ? e + 1 : e) {
-		e = strchr(p, ',');
-		if (e == NULL)
+	for (p = s;; p = e + 1) {
+		if ((e = strchr(p, ',')) == NULL)
 			e = p + strlen(p);
 		len = (size_t)(e - p);
 		for (i = 0; i < sizeof(srcnames) / sizeof(srcnames[0]); i++)
@@ -364,6 +363,8 @@ cand_sources_parse(const char *s, unsigned *sources)
 		if (i == sizeof(srcnames) / sizeof(srcnames[0]))
 			return -1;
 		bits |= srcnames[i].bit;
+		if (*e == '\0')
+			break;
 	}
 	*sources = bits;
 	return 0;

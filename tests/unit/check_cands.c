@@ -433,6 +433,8 @@ START_TEST(source_names)
 	ck_assert_int_eq(cand_sources_parse("dht", &bits), -1);
 	ck_assert_int_eq(cand_sources_parse("tracker,,pex", &bits), -1);
 	ck_assert_int_eq(cand_sources_parse("trackers", &bits), -1);
+	ck_assert_int_eq(cand_sources_parse("tracker,", &bits), -1);
+	ck_assert_int_eq(cand_sources_parse(",pex", &bits), -1);
 	ck_assert_str_eq(cand_source_name(CSRC_CACHE), "cache");
 	ck_assert_ptr_null(cand_source_name(0x100));
 }
