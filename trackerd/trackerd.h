@@ -178,6 +178,13 @@ int	 cand_allowed(const struct cand_list *, unsigned sources);
 struct cand *cand_add(struct cand_list *, const struct tr_peer *,
 	    unsigned sources, time_t now);
 struct cand *cand_find(struct cand_list *, const struct tr_peer *);
+/*
+ * The peers of one PEX message: -1 (nothing taken) for a private
+ * torrent or more than CAND_PEX_ADDED peers, else how many were taken
+ * (port 0 and the like are skipped).
+ */
+int	 cand_pex(struct cand_list *, const struct tr_peer *, size_t n,
+	    time_t now);
 /* peerd's answer on a connection attempt. */
 void	 cand_result(struct cand *, int ok, time_t now);
 /* The wait after fails_row failures in a row: 0, 60, 120 ... 3600. */

@@ -166,6 +166,20 @@ cand_add(struct cand_list *l, const struct tr_peer *p, unsigned sources,
 	return c;
 }
 
+int
+cand_pex(struct cand_list *l, const struct tr_peer *p, size_t n, time_t now)
+{
+	size_t i;
+	int taken = 0;
+
+	if (l->private || n > CAND_PEX_ADDED)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (cand_add(l, &p[i], CSRC_PEX, now) != NULL)
+			taken++;
+	return taken;
+}
+
 time_t
 cand_backoff(uint32_t fails_row)
 {

@@ -1157,28 +1157,26 @@ static int
 on_pex(const Btd__PexPeers *x)
 {
 	struct ttorrent	*t;
-	struct tr_peer	 p;
-	size_t		 i, nnew = 0;
+	struct tr_peer	 p[CAND_PEX_ADDED];
+	size_t		 i, n = 0;
+	int		 taken;
 
 	if (x->info_hash.len != 20)
 		return -1;
 	if ((t = find(x->info_hash.data, 20)) == NULL || t->stopping)
 		return 0;
-	if (t->private) {
-		log_debug("%s: PEX for a private torrent: ignored", t->hex);
-		return 0;
-	}
-	if (x->n_added > CAND_PEX_ADDED) {
-		log_info("%s: PEX with %zu peers: ignored", t->hex,
+	for (i = 0; i < x->n_added && n < CAND_PEX_ADDED; i++)
+		if (peer_from_addr(x->added[i], &p[n]) == 0 &&
+		    !peer_is_self(&p[n]))
+			n++;
+	/* Over the bound: cand_pex() refuses the count before reading p. */
+	if ((taken = cand_pex(&t->cl, p, x->n_added > CAND_PEX_ADDED ?
+	    x->n_added : n, time(NULL))) == -1)
+		log_info("%s: PEX with %zu peers%s: ignored", t->hex,
+		    x->n_added, t->private ? " for a private torrent" : "");
+	else
+		log_debug("%s: PEX: %d of %zu peers taken", t->hex, taken,
 		    x->n_added);
-		return 0;
-	}
-	for (i = 0; i < x->n_added; i++)
-		if (peer_from_addr(x->added[i], &p) == 0 &&
-		    tcand_add(t, &p, CSRC_PEX) != NULL)
-			nnew++;
-	log_debug("%s: PEX: %zu of %zu peers taken", t->hex, nnew,
-	    x->n_added);
 	return 0;
 }
 

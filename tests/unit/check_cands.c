@@ -2,9 +2,9 @@
  * check_cands.c -- trackerd's candidate peers (trackerd/trackerd_cand.c)
  * on a fake clock: deduplication, the bounds (CAND_MAX, the PEX share),
  * the ranking (recently good, never tried, the rest), the backoff of a
- * failing peer and its reset, bans, the
- * known-peer list for the cache, BEP 27's rule for private torrents,
- * and the source names.
+ * failing peer and its reset, bans, the known-peer list for the cache,
+ * BEP 27's rule for private torrents, PEX intake (HOSTILE.md: over 50
+ * peers, port 0, private), and the source names.
  */
 #include <sys/socket.h>
 
@@ -410,6 +410,34 @@ START_TEST(private_intake)
 }
 END_TEST
 
+START_TEST(pex_intake)
+{
+	struct cand_list	 l;
+	struct tr_peer		 p[CAND_PEX_ADDED + 1];
+	size_t			 i;
+
+	for (i = 0; i <= CAND_PEX_ADDED; i++)
+		p[i] = peer4((uint32_t)i, 6881);
+	p[3].port = 0;
+	cand_list_init(&l, 0);
+	/* Over the bound: nothing at all. */
+	ck_assert_int_eq(cand_pex(&l, p, CAND_PEX_ADDED + 1, T0), -1);
+	ck_assert_uint_eq(l.n, 0);
+	/* At the bound: all but port 0. */
+	ck_assert_int_eq(cand_pex(&l, p, CAND_PEX_ADDED, T0),
+	    CAND_PEX_ADDED - 1);
+	ck_assert_uint_eq(l.n, CAND_PEX_ADDED - 1);
+	ck_assert_ptr_null(cand_find(&l, &p[3]));
+	ck_assert_uint_eq(cand_find(&l, &p[0])->origin, CSRC_PEX);
+	cand_list_free(&l);
+	/* A private torrent: none. */
+	cand_list_init(&l, 1);
+	ck_assert_int_eq(cand_pex(&l, p, 2, T0), -1);
+	ck_assert_uint_eq(l.n, 0);
+	cand_list_free(&l);
+}
+END_TEST
+
 START_TEST(source_names)
 {
 	char		 buf[64];
@@ -458,6 +486,7 @@ cands_suite(void)
 	tcase_add_test(errors, refused);
 	tcase_add_test(errors, bans);
 	tcase_add_test(errors, private_intake);
+	tcase_add_test(errors, pex_intake);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errors);
 	return s;
