@@ -45,7 +45,7 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c lib/utmeta.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
-	   btd/btd_owner.c btd/btd_limits.c
+	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad
 
@@ -60,7 +60,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
-	   storedrole progress netpolicy choke rate utmeta fetch
+	   storedrole progress netpolicy choke rate utmeta fetch cands
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -166,6 +166,7 @@ $(B)/tests/check_progress: $(call aobj,btd/btd_progress.c)
 $(B)/tests/check_announce: $(call aobj,trackerd/trackerd_announce.c)
 $(B)/tests/check_udpcodec: $(call aobj,trackerd/trackerd_udpcodec.c \
 	trackerd/trackerd_announce.c)
+$(B)/tests/check_cands: $(call aobj,trackerd/trackerd_cand.c)
 $(B)/tests/check_wire: $(call aobj,peerd/peerd_wire.c)
 $(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
 $(B)/tests/check_choke: $(call aobj,peerd/peerd_choke.c)

@@ -103,6 +103,19 @@ int		 state_torrent_set_meta(struct state *,
 		    const struct state_torrent *);
 int		 state_torrent_foreach(struct state *,
 		    void (*)(const struct state_torrent *, void *), void *);
+/* A row of the known-peer cache (untrusted when read: check it). */
+struct state_peer {
+	const char	*addr;		/* numeric, as trackerd sent it */
+	int64_t		 port;
+	const char	*source;	/* "tracker,pex", ... */
+	int64_t		 last_seen;	/* the last successful connection */
+};
+/* Replace the cache of a torrent with p[0..n). */
+int		 state_peers_save(struct state *, const uint8_t[20],
+		    const struct state_peer *, size_t);
+/* Each row of a torrent's cache, the latest first. */
+int		 state_peers_foreach(struct state *, const uint8_t[20],
+		    void (*)(const struct state_peer *, void *), void *);
 int		 state_root_add(struct state *, const char *);
 int		 state_root_del(struct state *, const char *);
 int		 state_root_foreach(struct state *,
@@ -463,6 +476,17 @@ void		 xfer_ctl_pause(int, const struct Btd__PauseRequest *);
 void		 xfer_ctl_resume(int, const struct Btd__ResumeRequest *);
 void		 xfer_ctl_verify(int, const struct Btd__VerifyRequest *);
 void		 xfer_ctl_stats(int);
+
+/* btd_known.c -- the cache of known peers (state.db) */
+#define KNOWN_MAX		50	/* peers kept a torrent */
+#define KNOWN_SOURCE_LEN	64	/* bytes of a row's source list */
+struct Btd__KnownPeers;
+struct Btd__TorrentStart;
+void		 known_init(struct state *);
+/* KnownPeers from trackerd: -1 if it is not well formed. */
+int		 known_peers_msg(const struct Btd__KnownPeers *);
+/* ts->known from state.db: valid until the next call. */
+void		 known_fill(const struct torrent *, struct Btd__TorrentStart *);
 
 /* btd_desc.c -- checks of descriptions from metad and state.db */
 /* NULL if d is sound, else what is wrong with it. */

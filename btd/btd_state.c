@@ -860,6 +860,91 @@ fail:
 	return -1;
 }
 
+/*
+ * The known-peer cache: the peers table of migration 1 (made anew in 2),
+ * whose rows go with their torrent (ON DELETE CASCADE).  last_seen is
+ * the last successful connection.  A save replaces every row of the
+ * torrent in one transaction.
+ */
+int
+state_peers_save(struct state *st, const uint8_t info_hash[20],
+    const struct state_peer *p, size_t n)
+{
+	sqlite3_stmt	*del = NULL, *ins = NULL;
+	size_t		 i;
+
+	if (state_exec(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM peers WHERE info_hash "
+	    "= ?1", -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(del, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(del) != SQLITE_DONE ||
+	    sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO peers(info_hash,"
+	    " addr, port, source, last_seen) SELECT ?1, ?2, ?3, ?4, ?5 "
+	    "WHERE EXISTS (SELECT 1 FROM torrents WHERE info_hash = ?1)",
+	    -1, &ins, NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(ins);
+		if (sqlite3_bind_blob(ins, 1, info_hash, 20,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_text(ins, 2, p[i].addr, -1,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int(ins, 3, (int)p[i].port) != SQLITE_OK ||
+		    sqlite3_bind_text(ins, 4, p[i].source, -1,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int64(ins, 5, p[i].last_seen) != SQLITE_OK ||
+		    sqlite3_step(ins) != SQLITE_DONE)
+			goto fail;
+	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return state_exec(st, "COMMIT");
+fail:
+	log_warnx("state: known peers: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	(void)state_exec(st, "ROLLBACK");
+	return -1;
+}
+
+int
+state_peers_foreach(struct state *st, const uint8_t info_hash[20],
+    void (*cb)(const struct state_peer *, void *), void *arg)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct state_peer	 p;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT addr, port, source, "
+	    "last_seen FROM peers WHERE info_hash = ?1 ORDER BY last_seen "
+	    "DESC", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* Untrusted: the caller checks; here only no NULL text. */
+		p.addr = (const char *)sqlite3_column_text(stmt, 0);
+		p.port = sqlite3_column_int64(stmt, 1);
+		p.source = (const char *)sqlite3_column_text(stmt, 2);
+		p.last_seen = sqlite3_column_int64(stmt, 3);
+		if (p.addr == NULL)
+			p.addr = "";
+		if (p.source == NULL)
+			p.source = "";
+		cb(&p, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: known peers: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
 int
 state_root_add(struct state *st, const char *path)
 {

@@ -909,6 +909,7 @@ tracker_start(struct torrent *t)
 		ts.n_peers = t->mag->n_peers;
 		ts.left = MAGNET_LEFT;
 	}
+	known_fill(t, &ts);
 	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, TORRENT_START, torrent_start,
 	    &ts, -1) == -1)
 		log_warn("trackerd: start %s", t->hex);
@@ -1820,6 +1821,8 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
 			return trackers_reply(m->trackers_reply);
 		case BTD__TRACKERD_MSG__BODY_FETCH_RESULT:
 			return fetch_result(m->fetch_result);
+		case BTD__TRACKERD_MSG__BODY_KNOWN_PEERS:
+			return known_peers_msg(m->known_peers);
 		case BTD__TRACKERD_MSG__BODY_STOP_ALL_DONE:
 			if (stopall_cb != NULL)
 				stopall_finish();

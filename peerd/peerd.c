@@ -12,8 +12,8 @@
  *   btd (fd 3, PeerdMsg): takes TorrentAdd, TorrentRemove, QueryPeers,
  *     TorrentLimits; sends PeerdStats once a second and PeersReply.
  *   stored (PeerStoredMsg): the block path, peerd_block.c.
- *   trackerd (PeerTrackerdMsg): takes Candidates; sends WantPeers and
- *     ConnectResult.
+ *   trackerd (PeerTrackerdMsg): takes Candidates; sends WantPeers,
+ *     ConnectResult, IncomingPeer and PeerBanned.
  *   metad (PeerMetadMsg): ut_metadata, peerd_meta.c.
  *
  * Invariants: a torrent downloads and uploads nothing before stored's
@@ -344,7 +344,7 @@ on_query_peers(struct chan *c, const Btd__QueryPeers *q)
 	struct conn_info	*ci = NULL;
 	struct torrent		*t;
 	static const char *const srcs[] = { "tracker", "incoming", "magnet",
-	    "pex" };
+	    "pex", "cache" };
 	size_t			 n = 0, i;
 	int			 rc;
 
@@ -368,7 +368,7 @@ on_query_peers(struct chan *c, const Btd__QueryPeers *q)
 			infos[i].downloaded = ci[i].downloaded;
 			infos[i].uploaded = ci[i].uploaded;
 			infos[i].source = (char *)(uintptr_t)
-			    srcs[ci[i].source < 4 ? ci[i].source : 0];
+			    srcs[ci[i].source < 5 ? ci[i].source : 0];
 			ptrs[i] = &infos[i];
 		}
 	}
@@ -427,12 +427,17 @@ peerd_dispatch_trackerd(struct chan *c, const ProtobufCMessage *env)
 		    (t = torrent_by_hash(m->candidates->info_hash.data)) ==
 		    NULL)
 			return 0;
-		if (m->candidates->source != NULL &&
-		    strcmp(m->candidates->source, "pex") == 0)
+		/* How trackerd learned them ("tracker" or unknown: tracker). */
+		if (m->candidates->source == NULL)
+			;
+		else if (strcmp(m->candidates->source, "pex") == 0)
 			src = SRC_PEX;
-		else if (m->candidates->source != NULL &&
-		    strcmp(m->candidates->source, "magnet") == 0)
+		else if (strcmp(m->candidates->source, "magnet") == 0)
 			src = SRC_MAGNET;
+		else if (strcmp(m->candidates->source, "cache") == 0)
+			src = SRC_CACHE;
+		else if (strcmp(m->candidates->source, "incoming") == 0)
+			src = SRC_INCOMING;
 		add_candidates(t, m->candidates->peers,
 		    m->candidates->n_peers, src);
 		return 0;
@@ -460,6 +465,24 @@ peerd_want_peers(struct torrent *t, uint32_t count)
 		log_warn("%s: to trackerd", __func__);
 }
 
+/* A PeerAddr for sa; addr holds INET6_ADDRSTRLEN bytes. */
+static void
+peer_addr(const struct sockaddr *sa, Btd__PeerAddr *pa, char *addr)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		inet_ntop(AF_INET, &s->sin_addr, addr, INET6_ADDRSTRLEN);
+		pa->port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, addr, INET6_ADDRSTRLEN);
+		pa->port = ntohs(s->sin6_port);
+	}
+	pa->addr = addr;
+}
+
 void
 peerd_connect_result(struct torrent *t, const struct sockaddr *sa, int ok,
     const char *result)
@@ -471,18 +494,7 @@ peerd_connect_result(struct torrent *t, const struct sockaddr *sa, int ok,
 
 	if (c == NULL || chan_full(c))
 		return;		/* history only: nothing depends on it */
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)sa;
-
-		inet_ntop(AF_INET, &s->sin_addr, addr, sizeof(addr));
-		pa.port = ntohs(s->sin_port);
-	} else {
-		const struct sockaddr_in6 *s = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, addr, sizeof(addr));
-		pa.port = ntohs(s->sin6_port);
-	}
-	pa.addr = addr;
+	peer_addr(sa, &pa, addr);
 	r.info_hash.data = t->info_hash;
 	r.info_hash.len = 20;
 	r.peer = &pa;
@@ -491,6 +503,67 @@ peerd_connect_result(struct torrent *t, const struct sockaddr *sa, int ok,
 	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
 	    CONNECT_RESULT, connect_result, &r, -1) == -1)
 		log_warn("%s: to trackerd", __func__);
+}
+
+void
+peerd_peer_banned(struct torrent *t, const struct sockaddr *sa)
+{
+	Btd__PeerBanned	 b = BTD__PEER_BANNED__INIT;
+	Btd__PeerAddr	 pa = BTD__PEER_ADDR__INIT;
+	struct chan	*c = role_peer_chan(BTD__ROLE__TRACKERD);
+	char		 addr[INET6_ADDRSTRLEN];
+
+	if (c == NULL)
+		return;		/* peerd refuses it anyway */
+	peer_addr(sa, &pa, addr);
+	b.info_hash.data = t->info_hash;
+	b.info_hash.len = 20;
+	b.peer = &pa;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG, PEER_BANNED,
+	    peer_banned, &b, -1) == -1)
+		log_warn("%s: to trackerd", __func__);
+}
+
+/*
+ * IncomingPeer for a peer that connected to us, completed the handshake
+ * and gave its listen port (BEP 10 "p", which comes after the
+ * handshake): then it can be dialed another time.  Once a connection,
+ * from the tick or when it closes, whichever comes first; a full
+ * channel leaves it to the next tick.
+ */
+void
+peerd_incoming_peer(struct peer *p)
+{
+	Btd__IncomingPeer	 in = BTD__INCOMING_PEER__INIT;
+	Btd__PeerAddr		 pa = BTD__PEER_ADDR__INIT;
+	struct chan		*c = role_peer_chan(BTD__ROLE__TRACKERD);
+	char			 addr[INET6_ADDRSTRLEN];
+
+	if (!p->incoming || p->told || p->t == NULL ||
+	    p->state != ST_ACTIVE || p->listen_port == 0 || c == NULL ||
+	    chan_full(c))
+		return;
+	peer_addr((const struct sockaddr *)&p->ss, &pa, addr);
+	pa.port = p->listen_port;
+	in.info_hash.data = p->t->info_hash;
+	in.info_hash.len = 20;
+	in.peer = &pa;
+	if (MSG_SEND(c, Btd__PeerTrackerdMsg, PEER_TRACKERD_MSG,
+	    INCOMING_PEER, incoming_peer, &in, -1) == -1) {
+		log_warn("%s: to trackerd", __func__);
+		return;
+	}
+	p->told = 1;
+}
+
+static void
+tell_incoming(void)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &conn_peers, all)
+		if (!p->dead)
+			peerd_incoming_peer(p);
 }
 
 /* ---- once a second ---- */
@@ -551,6 +624,7 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	conn_tick(peerd_now_ms());
+	tell_incoming();
 	send_stats();
 }
 

@@ -483,6 +483,7 @@ enum cand_source {
 	SRC_INCOMING,
 	SRC_MAGNET,
 	SRC_PEX,
+	SRC_CACHE,		/* trackerd's known peers of earlier runs */
 };
 
 struct torrent {
@@ -616,6 +617,8 @@ struct peer {
 						   asked of it, unanswered */
 	uint32_t		 nmeta_ask;
 	uint32_t		 nmeta_want;	/* its requests at metad */
+	int			 told;		/* incoming: trackerd knows it
+						   (IncomingPeer) */
 	int			 dead;
 };
 
@@ -775,6 +778,10 @@ extern struct torrent_list torrents;
 void	peerd_want_peers(struct torrent *, uint32_t count);
 void	peerd_connect_result(struct torrent *, const struct sockaddr *,
 	    int ok, const char *result);
+/* Tell trackerd of p if it is an incoming peer with a listen port. */
+void	peerd_incoming_peer(struct peer *);
+/* peerd banned this address and port: trackerd must not offer it. */
+void	peerd_peer_banned(struct torrent *, const struct sockaddr *);
 uint64_t peerd_now_ms(void);
 /* A TorrentHave for a torrent btd has not added yet: keep it. */
 int	peerd_pending_have(uint32_t torrent, const uint8_t *bits, size_t len);

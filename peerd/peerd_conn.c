@@ -225,6 +225,8 @@ ban(const struct peer *p)
 	}
 	if (is_banned(&ss))
 		return;
+	if (p->t != NULL)
+		peerd_peer_banned(p->t, (const struct sockaddr *)&ss);
 	bans[banpos].ss = ss;
 	banpos = (banpos + 1) % PEERD_MAX_BANS;
 	if (nbans < PEERD_MAX_BANS)
@@ -533,6 +535,7 @@ conn_close(struct peer *p, const char *why)
 		return;
 	p->dead = 1;
 	log_debug("peer %s port %u: closed: %s", p->addr, p->port, why);
+	peerd_incoming_peer(p);		/* before it goes, if not yet */
 	if (p->state == ST_CONNECTING)
 		ndialing--;
 	else if (p->state == ST_HANDSHAKE) {

@@ -1,5 +1,5 @@
 /*
- * trackerd.c -- discovery: trackers (HTTP, HTTPS, UDP) and, later, PEX;
+ * trackerd.c -- discovery: trackers (HTTP, HTTPS, UDP), PEX from peerd;
  * the candidate peers of every torrent.
  *
  * main() in the order every role follows: log init and the channel to
@@ -9,8 +9,8 @@
  * the event loop, and dispatch until btd closes the channel.
  *
  * Channels: btd (fd 3, TrackerdMsg; trackerd_torrent.c) and peerd
- * (PeerTrackerdMsg: Candidates out, WantPeers and ConnectResult in;
- * trackerd_torrent.c), attached by btd.
+ * (PeerTrackerdMsg: Candidates out; WantPeers, ConnectResult, PexPeers,
+ * IncomingPeer and PeerBanned in; trackerd_torrent.c), attached by btd.
  */
 #include <stdlib.h>
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Bounds on what a tracker may make us hold or do. */
 #define TR_MAX_BODY		(1U << 20)	/* decoded HTTP body */
@@ -120,6 +121,92 @@ int	 udp_parse_reply(const uint8_t *buf, size_t len, uint32_t tid,
 	    int want, int family, struct udp_reply *, char *err,
 	    size_t errlen);
 
+
+/* trackerd_cand.c: a torrent's candidate peers, no I/O, clock given */
+#define CAND_MAX		2000	/* candidates per torrent */
+#define CAND_PEX_MAX		500	/* ... of them known from PEX alone */
+#define CAND_PEX_ADDED		50	/* peers taken from one PEX message
+					   (more: the message is ignored) */
+#define CAND_BACKOFF_FIRST	60	/* seconds after a first failure */
+#define CAND_BACKOFF_MAX	3600	/* ... doubling up to this */
+#define CAND_GOOD_RECENT	3600	/* a success this recent ranks first */
+#define CAND_KNOWN_MAX		50	/* good peers kept in state.db */
+#define CAND_KNOWN_FAILS	3	/* failures in a row since its last
+					   success that drop a peer from
+					   them */
+#define CAND_RESULT_MAX		64	/* bytes of a ConnectResult kept */
+#define CAND_NEVER		((time_t)INT64_MAX)
+
+/* Where a candidate was learned; a bit each. */
+#define CSRC_TRACKER		0x01
+#define CSRC_MAGNET		0x02	/* x.pe */
+#define CSRC_PEX		0x04
+#define CSRC_INCOMING		0x08	/* it connected to us */
+#define CSRC_CACHE		0x10	/* state.db, from an earlier run */
+
+struct cand {
+	struct tr_peer	 p;
+	unsigned	 sources;	/* CSRC_* ever named it */
+	unsigned	 origin;	/* the one named to peerd */
+	time_t		 first_seen;
+	time_t		 last_seen;	/* last time a source named it */
+	uint32_t	 attempts;	/* connections peerd reported */
+	uint32_t	 failures;	/* of those, failed */
+	uint32_t	 fails_row;	/* failed since the last success */
+	time_t		 last_attempt;	/* 0 never */
+	time_t		 last_ok;	/* last success; 0 never */
+	int		 banned;	/* peerd banned it: never handed out */
+	char		 last_result[CAND_RESULT_MAX];	/* escaped */
+};
+
+struct cand_list {
+	struct cand	*c;		/* CAND_MAX once the first comes */
+	size_t		 n;
+	int		 private;	/* BEP 27 */
+};
+
+void	 cand_list_init(struct cand_list *, int private);
+void	 cand_list_free(struct cand_list *);
+/* The torrent became private (metadata): drop what it may not keep. */
+void	 cand_list_set_private(struct cand_list *, int private);
+/* 1 if a peer known from sources may be a candidate of this torrent. */
+int	 cand_allowed(const struct cand_list *, unsigned sources);
+/*
+ * Add or refresh p as named by sources at now.  NULL: refused (port 0,
+ * not allowed for a private torrent, out of memory, all bans).
+ */
+struct cand *cand_add(struct cand_list *, const struct tr_peer *,
+	    unsigned sources, time_t now);
+struct cand *cand_find(struct cand_list *, const struct tr_peer *);
+/*
+ * The peers of one PEX message: -1 (nothing taken) for a private
+ * torrent or more than CAND_PEX_ADDED peers, else how many were taken
+ * (port 0 and the like are skipped).
+ */
+int	 cand_pex(struct cand_list *, const struct tr_peer *, size_t n,
+	    time_t now);
+/* peerd's answer on a connection attempt. */
+void	 cand_result(struct cand *, int ok, time_t now);
+/* The wait after fails_row failures in a row: 0, 60, 120 ... 3600. */
+time_t	 cand_backoff(uint32_t fails_row);
+/* When c may be handed out again; CAND_NEVER if banned. */
+time_t	 cand_next_try(const struct cand *);
+/* The candidates to hand out at now, best first, at most max. */
+size_t	 cand_rank(struct cand_list *, time_t now, struct cand **out,
+	    size_t max);
+/* Mark p banned; 1 if it was a candidate. */
+size_t	 cand_ban(struct cand_list *, const struct tr_peer *);
+/*
+ * The good peers for the cache, the latest success first: connected
+ * once, not banned, fewer than CAND_KNOWN_FAILS failures since.
+ */
+size_t	 cand_known(struct cand_list *, struct cand **out, size_t max);
+/* "tracker", "magnet", "pex", "incoming", "cache"; NULL for another. */
+const char *cand_source_name(unsigned bit);
+/* "tracker,pex" for a set of bits, in the order above. */
+void	 cand_sources_str(unsigned sources, char *out, size_t len);
+/* The reverse: -1 on an empty list or an unknown name. */
+int	 cand_sources_parse(const char *, unsigned *sources);
 
 /*
  * The transports: one request, one callback, always from the event loop

@@ -4,7 +4,7 @@
  *
  * Takes from btd: TorrentStart, TorrentStop, TorrentCompleted,
  * TorrentCounters, QueryTrackers, FetchTorrent, StopAll.  Sends btd: TrackersReply,
- * FetchResult, StopAllDone.
+ * FetchResult, StopAllDone, KnownPeers.
  *
  * Announcing (BEP 12): the trackers of a torrent are kept in tier order,
  * each tier shuffled once.  One announce is in flight per torrent, to
@@ -15,14 +15,19 @@
  * says event=started, a stop says stopped to every tracker that heard
  * started, and completed is said once to each.
  *
- * Candidates: every address a tracker or magnet link named, deduplicated,
- * at most CAND_MAX per torrent (the least recently seen goes first),
- * with where it came from.  Sent to peerd (Candidates) after every
- * announce that brought peers, for a magnet's x.pe at the start, and in
- * answer to WantPeers, never-tried and least recently tried first;
- * peerd's ConnectResult fills each one's history.  An offer is advice,
- * made again on the next WantPeers: when the channel to peerd is full
- * or down it is not made, and nothing else waits on it.
+ * Candidates (trackerd_cand.c keeps and ranks them): what trackers,
+ * a magnet's x.pe, PEX (PexPeers), incoming connections (IncomingPeer)
+ * and the known-peer cache (TorrentStart.known) named, with peerd's
+ * ConnectResult as each one's history and PeerBanned as a mark.  Sent
+ * to peerd (Candidates, one message per source) after every announce
+ * that brought peers, at the start, and in answer to WantPeers, in
+ * cand_rank()'s order.  An offer is advice, made again on the next
+ * WantPeers: when the channel to peerd is full or down it is not made,
+ * and nothing else waits on it.
+ *
+ * Known peers: the good ones (cand_known()) go to btd in KnownPeers,
+ * for state.db, at most once every KNOWN_EVERY seconds for a torrent
+ * whose list changed, and when the torrent stops.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -51,7 +56,6 @@
 #include "utf8.h"
 
 /* Tunables. */
-#define CAND_MAX		2000	/* candidate peers per torrent */
 #define TORRENT_MAX		100000	/* torrents announced */
 #define TRACKER_MAX		200	/* trackers per torrent */
 #define ANNOUNCE_TIMEOUT	30	/* seconds for one announce */
@@ -63,10 +67,8 @@
 #define FETCH_MAX		(10U << 20)	/* bytes of a fetched .torrent */
 #define REPORT_PEERS_MAX	500	/* candidates in one report */
 #define OFFER_MAX		200	/* peers in one Candidates */
-#define RESULT_MAX		64	/* bytes of a ConnectResult kept */
-
-#define SRC_TRACKER	0x1
-#define SRC_MAGNET	0x2
+#define KNOWN_EVERY		60	/* seconds between KnownPeers of one
+					   torrent */
 
 enum tstatus {
 	TS_IDLE,
@@ -104,16 +106,6 @@ struct ttracker {
 	struct udp_req	*sudp;
 };
 
-struct cand {
-	struct tr_peer	 p;
-	unsigned	 sources;
-	time_t		 first_seen;
-	time_t		 last_seen;
-	uint32_t	 attempts;	/* connections peerd reported */
-	uint32_t	 failures;
-	time_t		 last_attempt;	/* 0 never */
-	char		 last_result[RESULT_MAX];	/* escaped */
-};
 
 struct ttorrent {
 	TAILQ_ENTRY(ttorrent)	 entry;
@@ -123,8 +115,9 @@ struct ttorrent {
 	uint64_t		 left, uploaded, downloaded;
 	struct ttracker		*trk;		/* in announce order */
 	size_t			 ntrk;
-	struct cand		*cands;
-	size_t			 ncand;
+	struct cand_list	 cl;
+	int			 known_dirty;	/* a success since the last
+						   KnownPeers */
 	struct event		*timer;
 	int			 completed;	/* say completed */
 	int			 stopping;	/* saying stopped, then gone */
@@ -145,15 +138,22 @@ static struct netpolicy		 npol;		/* from Config */
 static uint32_t			 key;
 static int			 stopping_all;
 static struct event		*stopall_timer;
+static struct event		*known_timer;
 
 static void	announce_next(struct ttorrent *);
 static void	torrent_free(struct ttorrent *);
+static void	known_tick(evutil_socket_t, short, void *);
 
 void
 torrents_init(struct event_base *b)
 {
+	struct timeval tv = { KNOWN_EVERY, 0 };
+
 	base = b;
 	key = arc4random();
+	if ((known_timer = event_new(b, -1, EV_PERSIST, known_tick,
+	    NULL)) == NULL || evtimer_add(known_timer, &tv) == -1)
+		fatalx("known peers: no timer");
 	/* Until btd says otherwise: "-BT0100-" and random bytes. */
 	memcpy(peer_id, "-BT0100-", 8);
 	arc4random_buf(peer_id + 8, 12);
@@ -208,52 +208,13 @@ peer_is_self(const struct tr_peer *p)
 	    (p->family == AF_INET6 && memcmp(p->addr, lo6, 16) == 0);
 }
 
+/* Add a candidate of t, unless it is this btd itself. */
 static struct cand *
-cand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
+tcand_add(struct ttorrent *t, const struct tr_peer *p, unsigned source)
 {
-	struct cand	*c;
-	size_t		 i, victim = 0;
-	time_t		 now = time(NULL);
-	size_t		 alen = p->family == AF_INET ? 4 : 16;
-
-	if (p->port == 0 || peer_is_self(p))
+	if (peer_is_self(p))
 		return NULL;
-	for (i = 0; i < t->ncand; i++) {
-		c = &t->cands[i];
-		if (c->p.family == p->family && c->p.port == p->port &&
-		    memcmp(c->p.addr, p->addr, alen) == 0) {
-			c->sources |= source;
-			c->last_seen = now;
-			return c;
-		}
-		if (c->last_seen < t->cands[victim].last_seen)
-			victim = i;
-	}
-	if (t->ncand < CAND_MAX) {
-		if (t->cands == NULL && (t->cands = calloc(CAND_MAX,
-		    sizeof(*t->cands))) == NULL)
-			return NULL;
-		c = &t->cands[t->ncand++];
-	} else
-		c = &t->cands[victim];	/* the least recently seen */
-	memset(c, 0, sizeof(*c));
-	c->p = *p;
-	c->sources = source;
-	c->first_seen = c->last_seen = now;
-	return c;
-}
-
-static struct cand *
-cand_find(struct ttorrent *t, const struct tr_peer *p)
-{
-	size_t i, alen = p->family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < t->ncand; i++)
-		if (t->cands[i].p.family == p->family &&
-		    t->cands[i].p.port == p->port &&
-		    memcmp(t->cands[i].p.addr, p->addr, alen) == 0)
-			return &t->cands[i];
-	return NULL;
+	return cand_add(&t->cl, p, source, time(NULL));
 }
 
 /* A PeerAddr from a role or btd: numeric, port 1-65535; -1 if not. */
@@ -274,12 +235,13 @@ peer_from_addr(const Btd__PeerAddr *a, struct tr_peer *p)
 }
 
 /*
- * Offer peerd candidates of t (at most OFFER_MAX) as coming from
+ * Offer peerd candidates of t (at most OFFER_MAX) named as coming from
  * `source`.  An offer is advice, made again on the next WantPeers: it is
  * skipped, not queued, when the channel to peerd is down or full.
  */
 static void
-offer(struct ttorrent *t, struct cand *const *cs, size_t n, const char *source)
+offer_one(struct ttorrent *t, struct cand *const *cs, size_t n,
+    const char *source)
 {
 	Btd__Candidates	 m = BTD__CANDIDATES__INIT;
 	Btd__PeerAddr	 pa[OFFER_MAX], *pp[OFFER_MAX];
@@ -313,7 +275,88 @@ offer(struct ttorrent *t, struct cand *const *cs, size_t n, const char *source)
 	    candidates, &m, -1) == -1)
 		log_warn("%s: candidates to peerd", t->hex);
 	else
-		log_debug("%s: %zu %s candidates to peerd", t->hex, n, source);
+		log_debug("%s: %zu %s candidates to peerd", t->hex, n,
+		    source);
+}
+
+/*
+ * Offer the best candidates of t, at most max: one Candidates per
+ * source, each in cand_rank()'s order.
+ */
+static void
+offer(struct ttorrent *t, size_t max)
+{
+	struct cand	*all[OFFER_MAX], *one[OFFER_MAX];
+	size_t		 i, n, k;
+	unsigned	 bit;
+
+	if (max > OFFER_MAX)
+		max = OFFER_MAX;
+	n = cand_rank(&t->cl, time(NULL), all, max);
+	for (bit = CSRC_TRACKER; bit <= CSRC_CACHE; bit <<= 1) {
+		for (i = k = 0; i < n; i++)
+			if (all[i]->origin == bit)
+				one[k++] = all[i];
+		offer_one(t, one, k, cand_source_name(bit));
+	}
+}
+
+/* Known peers, for btd's cache. */
+
+/* KnownPeers for t: its good peers, the whole list. */
+static void
+known_send(struct ttorrent *t)
+{
+	Btd__KnownPeers	 m = BTD__KNOWN_PEERS__INIT;
+	Btd__KnownPeer	 kp[CAND_KNOWN_MAX], *pp[CAND_KNOWN_MAX];
+	char		 addrs[CAND_KNOWN_MAX][INET6_ADDRSTRLEN];
+	char		 srcs[CAND_KNOWN_MAX][64];
+	struct cand	*cs[CAND_KNOWN_MAX];
+	struct chan	*c = role_btd_chan();
+	size_t		 i, n;
+
+	if (!t->known_dirty || c == NULL)
+		return;
+	n = cand_known(&t->cl, cs, CAND_KNOWN_MAX);
+	for (i = 0; i < n; i++) {
+		btd__known_peer__init(&kp[i]);
+		inet_ntop(cs[i]->p.family, cs[i]->p.addr, addrs[i],
+		    sizeof(addrs[i]));
+		/* The cache is where it is going, not where it came from. */
+		cand_sources_str(cs[i]->sources & ~CSRC_CACHE, srcs[i],
+		    sizeof(srcs[i]));
+		if (srcs[i][0] == '\0')
+			snprintf(srcs[i], sizeof(srcs[i]), "cache");
+		kp[i].addr = addrs[i];
+		kp[i].port = cs[i]->p.port;
+		kp[i].source = srcs[i];
+		kp[i].last_ok = cs[i]->last_ok;
+		pp[i] = &kp[i];
+	}
+	m.info_hash.data = t->ih;
+	m.info_hash.len = 20;
+	m.peers = pp;
+	m.n_peers = n;
+	if (MSG_SEND(c, Btd__TrackerdMsg, TRACKERD_MSG, KNOWN_PEERS,
+	    known_peers, &m, -1) == -1) {
+		log_warn("%s: known peers to btd", t->hex);
+		return;
+	}
+	t->known_dirty = 0;
+	log_debug("%s: %zu known peers to btd", t->hex, n);
+}
+
+static void
+known_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ttorrent *t;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (!t->stopping)
+			known_send(t);
 }
 
 /* Announcing. */
@@ -476,7 +519,6 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 {
 	struct ttracker	*tr = arg;
 	struct ttorrent	*t = tr->t;
-	struct cand	*c, *fresh[OFFER_MAX];
 	time_t		 now = time(NULL);
 	size_t		 i, idx, nnew;
 	int		 interval;
@@ -522,10 +564,10 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 	    r->npeers, r->npeers == 1 ? "" : "s");
 	nnew = 0;
 	for (i = 0; i < r->npeers; i++)
-		if ((c = cand_add(t, &r->peers[i], SRC_TRACKER)) != NULL &&
-		    nnew < OFFER_MAX)
-			fresh[nnew++] = c;
-	offer(t, fresh, nnew, "tracker");
+		if (tcand_add(t, &r->peers[i], CSRC_TRACKER) != NULL)
+			nnew++;
+	if (nnew > 0)
+		offer(t, OFFER_MAX);
 	log_debug("%s: %s: %zu peers, next in %d s", t->hex, tr->url,
 	    r->npeers, interval);
 	idx = to_front(t, (size_t)(tr - t->trk));
@@ -613,6 +655,7 @@ torrent_stop(struct ttorrent *t)
 
 	if (t->stopping)
 		return;
+	known_send(t);
 	t->stopping = 1;
 	evtimer_del(t->timer);
 	for (i = 0; i < t->ntrk; i++) {
@@ -636,7 +679,7 @@ torrent_free(struct ttorrent *t)
 		free(t->trk[i].url);
 	}
 	free(t->trk);
-	free(t->cands);
+	cand_list_free(&t->cl);
 	if (t->timer != NULL)
 		event_free(t->timer);
 	if (t->stop_timer != NULL)
@@ -657,25 +700,82 @@ url_kind(const char *u)
 	return -1;
 }
 
+/*
+ * The peers a TorrentStart brings: a magnet's x.pe and the known-peer
+ * cache.  btd checked them, but a role trusts no one: each is checked
+ * again, and what a private torrent may not use is left out.
+ */
+static void
+start_peers(struct ttorrent *t, const Btd__TorrentStart *s)
+{
+	struct tr_peer	 p;
+	struct cand	*c;
+	Btd__PeerAddr	 a;
+	time_t		 now = time(NULL);
+	unsigned	 src;
+	size_t		 i, nbad = 0, nprivate = 0;
+
+	for (i = 0; i < s->n_peers && i < CAND_MAX; i++) {
+		if (peer_from_addr(s->peers[i], &p) == -1)
+			nbad++;
+		else if (t->private)
+			nprivate++;
+		else
+			(void)tcand_add(t, &p, CSRC_MAGNET);
+	}
+	for (i = 0; i < s->n_known && i < CAND_KNOWN_MAX; i++) {
+		const Btd__KnownPeer *k = s->known[i];
+
+		btd__peer_addr__init(&a);
+		a.addr = k->addr;
+		a.port = k->port;
+		if (peer_from_addr(&a, &p) == -1 ||
+		    cand_sources_parse(k->source, &src) == -1 ||
+		    k->last_ok <= 0 || k->last_ok > now + 86400) {
+			nbad++;
+			continue;
+		}
+		if (!cand_allowed(&t->cl, src)) {
+			nprivate++;
+			continue;
+		}
+		if ((c = tcand_add(t, &p, src | CSRC_CACHE)) != NULL &&
+		    c->last_ok < k->last_ok)
+			c->last_ok = k->last_ok;
+	}
+	if (nbad > 0)
+		log_warnx("%s: %zu peers from btd are not valid: ignored",
+		    t->hex, nbad);
+	if (nprivate > 0)
+		log_info("%s: private: %zu peers not from its trackers "
+		    "ignored", t->hex, nprivate);
+}
+
 static int
 on_start(const Btd__TorrentStart *s)
 {
 	struct ttorrent	*t;
-	struct tr_peer	 p;
-	struct cand	*c, *mag[OFFER_MAX];
-	size_t		 i, j, first, nmag;
+	struct cand_list kept;
+	int		 known_dirty = 0;
+	size_t		 i, j, first;
 	int		 k;
 
 	if (s->info_hash.len != 20 || s->n_trackers > TRACKER_MAX)
 		return -1;
+	cand_list_init(&kept, s->private_);
 	if ((t = find(s->info_hash.data, 20)) != NULL) {
 		/*
-		 * A new tracker list, or the torrent is back while its
-		 * stopped announces are under way: start over, once.
+		 * A new tracker list (the metadata came), or the torrent is
+		 * back while its stopped announces are under way: start
+		 * over, once, but keep what was learned of its peers.
 		 */
+		kept = t->cl;
+		known_dirty = t->known_dirty;
+		cand_list_init(&t->cl, 0);
 		TAILQ_REMOVE(&torrents, t, entry);
 		ntorrents--;
 		torrent_free(t);
+		cand_list_set_private(&kept, s->private_);
 	}
 	if (ntorrents >= TORRENT_MAX) {
 		log_warnx("more than %d torrents: not announced", TORRENT_MAX);
@@ -688,9 +788,12 @@ on_start(const Btd__TorrentStart *s)
 			free(t->trk);
 			free(t);
 		}
+		cand_list_free(&kept);
 		log_warnx("out of memory");
 		return 0;
 	}
+	t->cl = kept;		/* owned by t now */
+	t->known_dirty = known_dirty;
 	memcpy(t->ih, s->info_hash.data, 20);
 	for (i = 0; i < 20; i++)
 		snprintf(t->hex + 2 * i, 3, "%02x", t->ih[i]);
@@ -725,16 +828,12 @@ on_start(const Btd__TorrentStart *s)
 			t->trk[r] = tmp;
 		}
 	}
-	nmag = 0;
-	for (i = 0; i < s->n_peers && i < CAND_MAX; i++)
-		if (peer_from_addr(s->peers[i], &p) == 0 &&
-		    (c = cand_add(t, &p, SRC_MAGNET)) != NULL &&
-		    nmag < OFFER_MAX)
-			mag[nmag++] = c;
+	start_peers(t, s);
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
 	ntorrents++;
-	offer(t, mag, nmag, "magnet");
-	log_debug("%s: %zu trackers", t->hex, t->ntrk);
+	offer(t, OFFER_MAX);
+	log_debug("%s: %zu trackers, %zu candidates%s", t->hex, t->ntrk,
+	    t->cl.n, t->private ? ", private" : "");
 	announce_next(t);
 	return 0;
 }
@@ -802,8 +901,7 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 	struct ttorrent		*t;
 	struct cand		*sorted = NULL;
 	char			(*addrs)[INET6_ADDRSTRLEN] = NULL;
-	static const char	*srcnames[] = { "", "tracker", "magnet",
-				    "tracker,magnet" };
+	char			(*srcs)[64] = NULL;
 	size_t			 i, n;
 
 	r.id = q->id;
@@ -814,15 +912,16 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		send_reply(c, &r);
 		return 0;
 	}
-	n = t->ncand < REPORT_PEERS_MAX ? t->ncand : REPORT_PEERS_MAX;
+	n = t->cl.n < REPORT_PEERS_MAX ? t->cl.n : REPORT_PEERS_MAX;
 	ts = calloc(t->ntrk + 1, sizeof(*ts));
 	tsp = calloc(t->ntrk + 1, sizeof(*tsp));
 	cs = calloc(n + 1, sizeof(*cs));
 	csp = calloc(n + 1, sizeof(*csp));
-	sorted = calloc(t->ncand + 1, sizeof(*sorted));
+	sorted = calloc(t->cl.n + 1, sizeof(*sorted));
 	addrs = calloc(n + 1, sizeof(*addrs));
+	srcs = calloc(n + 1, sizeof(*srcs));
 	if (ts == NULL || tsp == NULL || cs == NULL || csp == NULL ||
-	    sorted == NULL || addrs == NULL) {
+	    sorted == NULL || addrs == NULL || srcs == NULL) {
 		r.error = (char *)(uintptr_t)"out of memory";
 		send_reply(c, &r);
 		goto done;
@@ -847,16 +946,17 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		ts[i].last_scrape = tr->last_scrape;
 		tsp[i] = &ts[i];
 	}
-	memcpy(sorted, t->cands, t->ncand * sizeof(*sorted));
-	qsort(sorted, t->ncand, sizeof(*sorted), cmp_cand);
+	if (t->cl.n > 0)
+		memcpy(sorted, t->cl.c, t->cl.n * sizeof(*sorted));
+	qsort(sorted, t->cl.n, sizeof(*sorted), cmp_cand);
 	for (i = 0; i < n; i++) {
 		btd__candidate__init(&cs[i]);
 		inet_ntop(sorted[i].p.family, sorted[i].p.addr, addrs[i],
 		    sizeof(addrs[i]));
 		cs[i].addr = addrs[i];
 		cs[i].port = sorted[i].p.port;
-		cs[i].source = (char *)(uintptr_t)srcnames[sorted[i].sources &
-		    3];
+		cand_sources_str(sorted[i].sources, srcs[i], sizeof(srcs[i]));
+		cs[i].source = srcs[i];
 		cs[i].first_seen = sorted[i].first_seen;
 		cs[i].last_seen = sorted[i].last_seen;
 		cs[i].attempts = sorted[i].attempts;
@@ -869,7 +969,7 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 	rep.n_trackers = t->ntrk;
 	rep.peers = csp;
 	rep.n_peers = n;
-	rep.peer_count = (uint32_t)t->ncand;
+	rep.peer_count = (uint32_t)t->cl.n;
 	r.ok = 1;
 	r.report = &rep;
 	send_reply(c, &r);
@@ -880,6 +980,7 @@ done:
 	free(csp);
 	free(sorted);
 	free(addrs);
+	free(srcs);
 	return 0;
 }
 
@@ -1012,48 +1113,16 @@ trackerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 
 /* Messages from peerd. */
 
-/* Never tried first, then the least recently tried, then the freshest. */
-static int
-cmp_want(const void *a, const void *b)
-{
-	const struct cand *x = *(const struct cand *const *)a;
-	const struct cand *y = *(const struct cand *const *)b;
-
-	if (x->last_attempt != y->last_attempt)
-		return (x->last_attempt > y->last_attempt) -
-		    (x->last_attempt < y->last_attempt);
-	return (x->last_seen < y->last_seen) - (x->last_seen > y->last_seen);
-}
-
 static int
 on_want(const Btd__WantPeers *w)
 {
-	struct ttorrent	*t;
-	struct cand	**all, *trk[OFFER_MAX], *mag[OFFER_MAX];
-	size_t		 i, n, ntrk = 0, nmag = 0, want;
+	struct ttorrent *t;
 
 	if (w->info_hash.len != 20)
 		return -1;
-	if ((t = find(w->info_hash.data, 20)) == NULL || t->stopping ||
-	    t->ncand == 0)
+	if ((t = find(w->info_hash.data, 20)) == NULL || t->stopping)
 		return 0;
-	want = w->count < OFFER_MAX ? w->count : OFFER_MAX;
-	if ((all = calloc(t->ncand, sizeof(*all))) == NULL)
-		return 0;
-	for (i = 0; i < t->ncand; i++)
-		all[i] = &t->cands[i];
-	qsort(all, t->ncand, sizeof(*all), cmp_want);
-	n = t->ncand < want ? t->ncand : want;
-	/* One Candidates per source, each in the order chosen. */
-	for (i = 0; i < n; i++) {
-		if (all[i]->sources & SRC_TRACKER)
-			trk[ntrk++] = all[i];
-		else
-			mag[nmag++] = all[i];
-	}
-	offer(t, trk, ntrk, "tracker");
-	offer(t, mag, nmag, "magnet");
-	free(all);
+	offer(t, w->count);
 	return 0;
 }
 
@@ -1068,14 +1137,83 @@ on_connect_result(const Btd__ConnectResult *r)
 	    !utf8_valid(r->result))
 		return -1;
 	if ((t = find(r->info_hash.data, 20)) == NULL ||
-	    (c = cand_find(t, &p)) == NULL)
+	    (c = cand_find(&t->cl, &p)) == NULL)
 		return 0;	/* stopped, or not a candidate of ours */
-	c->attempts++;
-	if (!r->ok)
-		c->failures++;
-	c->last_attempt = time(NULL);
+	cand_result(c, r->ok, time(NULL));
+	/* A success, or a good peer that has failed too often since. */
+	if (r->ok || (c->last_ok != 0 && c->fails_row == CAND_KNOWN_FAILS))
+		t->known_dirty = 1;
 	log_escape(c->last_result, sizeof(c->last_result), r->result,
 	    strlen(r->result));
+	return 0;
+}
+
+/*
+ * PexPeers (HOSTILE.md, PEX): more than CAND_PEX_ADDED peers is not a
+ * PEX message a client sends: all of it is ignored.  Port 0 and
+ * malformed entries are skipped; a private torrent takes none.
+ */
+static int
+on_pex(const Btd__PexPeers *x)
+{
+	struct ttorrent	*t;
+	struct tr_peer	 p[CAND_PEX_ADDED];
+	size_t		 i, n = 0;
+	int		 taken;
+
+	if (x->info_hash.len != 20)
+		return -1;
+	if ((t = find(x->info_hash.data, 20)) == NULL || t->stopping)
+		return 0;
+	for (i = 0; i < x->n_added && n < CAND_PEX_ADDED; i++)
+		if (peer_from_addr(x->added[i], &p[n]) == 0 &&
+		    !peer_is_self(&p[n]))
+			n++;
+	/* Over the bound: cand_pex() refuses the count before reading p. */
+	if ((taken = cand_pex(&t->cl, p, x->n_added > CAND_PEX_ADDED ?
+	    x->n_added : n, time(NULL))) == -1)
+		log_info("%s: PEX with %zu peers%s: ignored", t->hex,
+		    x->n_added, t->private ? " for a private torrent" : "");
+	else
+		log_debug("%s: PEX: %d of %zu peers taken", t->hex, taken,
+		    x->n_added);
+	return 0;
+}
+
+/* IncomingPeer: it connected to us; its listen port came with it. */
+static int
+on_incoming(const Btd__IncomingPeer *in)
+{
+	struct ttorrent	*t;
+	struct tr_peer	 p;
+
+	if (in->info_hash.len != 20 || peer_from_addr(in->peer, &p) == -1)
+		return -1;
+	if ((t = find(in->info_hash.data, 20)) == NULL || t->stopping)
+		return 0;
+	if (tcand_add(t, &p, CSRC_INCOMING) == NULL)
+		log_debug("%s: incoming peer %s port %u not kept", t->hex,
+		    in->peer->addr, p.port);
+	return 0;
+}
+
+/* PeerBanned: peerd bans the address and port for every torrent. */
+static int
+on_banned(const Btd__PeerBanned *b)
+{
+	struct ttorrent	*t;
+	struct tr_peer	 p;
+	size_t		 n = 0;
+
+	if (peer_from_addr(b->peer, &p) == -1)
+		return -1;
+	TAILQ_FOREACH(t, &torrents, entry)
+		if (cand_ban(&t->cl, &p) > 0) {
+			n++;
+			t->known_dirty = 1;	/* out of the cache */
+		}
+	log_info("peer %s port %u banned by peerd: %zu candidates marked",
+	    b->peer->addr, p.port, n);
 	return 0;
 }
 
@@ -1091,6 +1229,12 @@ trackerd_dispatch_peerd(struct chan *c, const ProtobufCMessage *env)
 		return on_want(m->want_peers);
 	case BTD__PEER_TRACKERD_MSG__BODY_CONNECT_RESULT:
 		return on_connect_result(m->connect_result);
+	case BTD__PEER_TRACKERD_MSG__BODY_PEX_PEERS:
+		return on_pex(m->pex_peers);
+	case BTD__PEER_TRACKERD_MSG__BODY_INCOMING_PEER:
+		return on_incoming(m->incoming_peer);
+	case BTD__PEER_TRACKERD_MSG__BODY_PEER_BANNED:
+		return on_banned(m->peer_banned);
 	default:
 		return -1;
 	}

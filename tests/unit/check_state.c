@@ -5,7 +5,8 @@
  * migration rolled back, and the refusal of a newer or unopenable
  * database with a message that names it; migration 3 and the
  * transfer's progress (bitfield, counters, completion) written in
- * batches, and rows that lie read back as nothing verified.
+ * batches, and rows that lie read back as nothing verified; the
+ * known-peer cache saved, replaced, read back and gone with its torrent.
  *
  * Every test works in a directory of its own under a base directory
  * that the tcase's unchecked fixture creates and removes in the parent
@@ -782,6 +783,71 @@ START_TEST(test_progress_roundtrip)
 }
 END_TEST
 
+/* Rows of the known-peer cache as state_peers_foreach() gives them. */
+struct seen_peers {
+	int	 rows;
+	char	 line[4][128];	/* "addr port source last_seen" */
+};
+
+static void
+read_peer(const struct state_peer *p, void *arg)
+{
+	struct seen_peers *sp = arg;
+
+	if (sp->rows < 4)
+		snprintf(sp->line[sp->rows], sizeof(sp->line[0]),
+		    "%s %lld %s %lld", p->addr, (long long)p->port,
+		    p->source, (long long)p->last_seen);
+	sp->rows++;
+}
+
+START_TEST(test_known_peers)
+{
+	char			 path[512];
+	struct state		*st;
+	struct seen_peers	 sp;
+	uint8_t			 ih[20], other[20];
+	const struct state_peer	 two[] = {
+		{ "127.0.0.1", 7301, "tracker", 1700000100 },
+		{ "::1", 6881, "incoming,cache", 1700000200 },
+	}, one[] = {
+		{ "10.0.0.1", 51413, "pex", 1700000300 },
+	};
+
+	st = one_torrent(path, sizeof(path), ih);
+	ck_assert_int_eq(state_peers_save(st, ih, two, 2), 0);
+	memset(&sp, 0, sizeof(sp));
+	ck_assert_int_eq(state_peers_foreach(st, ih, read_peer, &sp), 0);
+	ck_assert_int_eq(sp.rows, 2);
+	/* The latest success first. */
+	ck_assert_str_eq(sp.line[0], "::1 6881 incoming,cache 1700000200");
+	ck_assert_str_eq(sp.line[1], "127.0.0.1 7301 tracker 1700000100");
+	/* A save replaces the torrent's rows. */
+	ck_assert_int_eq(state_peers_save(st, ih, one, 1), 0);
+	memset(&sp, 0, sizeof(sp));
+	ck_assert_int_eq(state_peers_foreach(st, ih, read_peer, &sp), 0);
+	ck_assert_int_eq(sp.rows, 1);
+	ck_assert_str_eq(sp.line[0], "10.0.0.1 51413 pex 1700000300");
+	/* A torrent state.db does not hold gets no rows. */
+	memset(other, 9, 20);
+	ck_assert_int_eq(state_peers_save(st, other, two, 2), 0);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM peers"), 1);
+	/* What another writer left is handed over as text, never NULL. */
+	ck_assert_int_eq(db_exec(path, "INSERT INTO peers(info_hash, addr, "
+	    "port, source, last_seen) VALUES "
+	    "(x'0707070707070707070707070707070707070707', 'junk', -5, "
+	    "NULL, NULL)"), SQLITE_OK);
+	memset(&sp, 0, sizeof(sp));
+	ck_assert_int_eq(state_peers_foreach(st, ih, read_peer, &sp), 0);
+	ck_assert_int_eq(sp.rows, 2);
+	ck_assert_str_eq(sp.line[1], "junk -5  0");
+	/* Removing the torrent removes its rows. */
+	ck_assert_int_eq(state_torrent_delete(st, ih), 0);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM peers"), 0);
+	state_close(st);
+}
+END_TEST
+
 START_TEST(test_progress_batched)
 {
 	char			 path[512];
@@ -890,6 +956,7 @@ state_suite(void)
 	tcase_add_test(tc, test_migration4);
 	tcase_add_test(tc, test_progress_roundtrip);
 	tcase_add_test(tc, test_progress_batched);
+	tcase_add_test(tc, test_known_peers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
