@@ -1611,7 +1611,6 @@ size_t
 conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 {
 	struct peer		*p;
-	uint64_t		 now = peerd_now_ms();
 	size_t			 n = 0;
 
 	TAILQ_FOREACH(p, &conn_peers, all) {
@@ -1627,9 +1626,7 @@ conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 		    p->incoming ? "I" : "", p->am_choking ? "c" : "",
 		    p->peer_choking ? "C" : "", p->am_interested ? "i" : "",
 		    p->peer_interested ? "n" : "",
-		    p->am_interested && !p->peer_choking && p->pp.nreq > 0 &&
-		    now - (p->last_block_ms > p->start_ms ? p->last_block_ms :
-		    p->start_ms) >= PEERD_SNUB_S * 1000ULL ? "s" : "",
+		    p->cp.snubbed ? "s" : "",	/* as the choker sees it */
 		    p->pp.seed ? "S" : "");
 		ci->rate_down = p->rate_down;
 		ci->rate_up = p->rate_up;
