@@ -40,9 +40,9 @@
  * FILES_PART_BYTES, TorrentFiles the rest, so that a torrent of any
  * number of files stays below the channel's frame bound.
  *
- * After an unclean shutdown (btd.c's marker) every torrent's first check
- * of the run hashes every piece (StoredTorrentAdd.recheck) rather than
- * trusting the recorded bitfield.
+ * After an unclean shutdown (btd.c's marker) the recorded bitfield is
+ * trusted still: state.db holds only pieces stored flushed (below); the
+ * check hashes the pieces written after the last flush.
  *
  * Durability: a piece is recorded verified only from TorrentChecked
  * (which replaces the bitfield: a check may find pieces gone) and
@@ -148,6 +148,13 @@ xfer_shutdown(void)
 	nix = ixcap = 0;
 }
 
+/*
+ * After an unclean shutdown every torrent is checked as at any start:
+ * a piece state.db records was flushed before it was recorded, so it is
+ * trusted (when its files are long enough); every other piece whose
+ * bytes are on disk (written after the last flush) is hashed.  Nothing
+ * is hashed in full: that is btctl verify's.
+ */
 void
 xfer_recheck_all(void)
 {
@@ -155,13 +162,13 @@ xfer_recheck_all(void)
 	int		 n = 0;
 
 	TAILQ_FOREACH(t, &torrents, entry)
-		if (t->desc != NULL) {
-			t->recheck = 1;
+		if (t->desc != NULL)
 			n++;
-		}
 	if (n > 0)
 		log_info("the previous run did not stop cleanly: %d torrent%s "
-		    "will be checked in full", n, n == 1 ? "" : "s");
+		    "checked; recorded pieces were flushed and are trusted, "
+		    "the others hashed where their bytes are on disk", n,
+		    n == 1 ? "" : "s");
 }
 
 /*

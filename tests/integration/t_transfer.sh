@@ -152,15 +152,16 @@ check "after a restart: stored was sent the bitfield" wait_for 10 sh -c "[ \$(gr
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 
-# btd killed: the next start checks every piece in full.
+# btd killed: the next start trusts what state.db recorded (flushed).
 btd_start fake -c "$T/grow.conf" -v
 check "before an unclean stop: no recheck asked" sh -c "! grep -q '(recheck)' '$LOG'"
 kill -9 "$BTD_PID"
 wait_for 10 dead "$BTD_PID"
 sleep 0.5
 btd_start fake -c "$T/grow.conf" -v
-check "after btd was killed: the start says so" grep -q "did not stop cleanly: 2 torrents will be checked in full" "$LOG"
-check "after btd was killed: stored is asked to recheck" wait_for 10 grep -q "fake: stored add torrent [0-9]*: 32 pieces in $S/ (recheck)" "$LOG"
+check "after btd was killed: the start says so" grep -q "did not stop cleanly: 2 torrents checked; recorded pieces were flushed and are trusted" "$LOG"
+check "after btd was killed: stored is sent the torrent" wait_for 10 grep -q "fake: stored add torrent [0-9]*: 32 pieces in $S/" "$LOG"
+check "after btd was killed: no full recheck" sh -c "! grep -q '(recheck)' '$LOG'"
 check "after btd was killed: seeding again" wait_for 10 state_is "$ONE" seeding
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
