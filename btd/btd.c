@@ -571,6 +571,7 @@ main(int argc, char *argv[])
 	    was_unclean ? " (the previous run did not stop cleanly)" : "");
 
 	limits_init(st);
+	wants_init(st);
 	torrent_init(base, cf, st);
 	if (was_unclean)
 		xfer_recheck_all();

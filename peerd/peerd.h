@@ -30,6 +30,9 @@
 #define PEERD_MAX_HANDSHAKING	64	/* incoming, before their handshake */
 #define PEERD_MAX_CANDIDATES	1000	/* dial queue of one torrent */
 #define PEERD_MAX_TORRENTS	4096	/* torrents peerd runs at once */
+#define PEERD_PICK_RUNS_MAX	40000	/* priority runs in a TorrentPick:
+					   about 20 bytes each, well inside
+					   a 1 MiB frame */
 #define PEERD_HANDSHAKE_S	10	/* connect + handshake timeout */
 #define PEERD_KEEPALIVE_S	120	/* send a keep-alive after this quiet */
 #define PEERD_IDLE_S		300	/* nothing heard for this long: close */
