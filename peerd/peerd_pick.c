@@ -777,6 +777,17 @@ take_duplicate(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 	return 0;
 }
 
+/* The highest priority of an unstarted piece; PICK_SKIP if none. */
+static int
+top_unstarted(const struct pick_torrent *t)
+{
+	int top;
+
+	for (top = PICK_HIGH; top > PICK_SKIP && t->nprio[top] == 0; top--)
+		;
+	return top;
+}
+
 /* The best unstarted piece pp has: highest priority, then rarest (or
  * lowest index, sequential); its priority in *prio. */
 static int
@@ -786,9 +797,7 @@ best_unstarted(const struct pick_peer *pp, uint32_t *piece, int *prio)
 	uint32_t			 i, p;
 	int				 top, best = PICK_SKIP;
 
-	for (top = PICK_HIGH; top > PICK_SKIP && t->nprio[top] == 0; top--)
-		;
-	if (top == PICK_SKIP)
+	if ((top = top_unstarted(t)) == PICK_SKIP)
 		return 0;
 	for (i = 0; i < (t->sequential ? t->npieces : t->norder); i++) {
 		p = t->sequential ? i : t->order[i];
@@ -804,29 +813,52 @@ best_unstarted(const struct pick_peer *pp, uint32_t *piece, int *prio)
 	return best != PICK_SKIP;
 }
 
+/* A block of the piece pp was last given, or of a partial piece, of
+ * priority prio or more. */
+static int
+take_partial(struct pick_peer *pp, int prio, uint64_t now,
+    struct pick_req *out)
+{
+	struct pick_torrent	*t = pp->t;
+	struct pick_active	*a;
+
+	if (prio == PICK_SKIP)
+		prio = PICK_LOW;
+	/* 1. the piece it was last given */
+	if (pp->last != 0 && (a = t->act[pp->last - 1]) != NULL &&
+	    a->nfree > 0 && t->prio[a->piece] >= prio &&
+	    peer_may(pp, a->piece) && take_block(pp, a, now, out))
+		return 1;
+	/* 2. partial pieces */
+	TAILQ_FOREACH(a, &t->partial, pentry)
+		if (t->prio[a->piece] >= prio && peer_may(pp, a->piece) &&
+		    take_block(pp, a, now, out))
+			return 1;
+	return 0;
+}
+
 int
 pick_next(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 {
 	struct pick_torrent	*t = pp->t;
 	struct pick_active	*a;
 	uint32_t		 p = 0;
-	int			 prio = PICK_SKIP, have;
+	int			 top, prio = PICK_SKIP, have;
 
 	if (pp->nreq >= PEERD_QDEPTH_MAX || t->nleft == 0)
 		return 0;
-	have = best_unstarted(pp, &p, &prio);
-	/* 1. the piece it was last given */
-	if (pp->last != 0 && (a = t->act[pp->last - 1]) != NULL &&
-	    a->nfree > 0 && t->prio[a->piece] >= prio &&
-	    peer_may(pp, a->piece) && take_block(pp, a, now, out))
+	/*
+	 * 1 and 2 while the partial piece is of no lower a priority than
+	 * any unstarted one -- the usual case, that costs no scan.
+	 */
+	top = top_unstarted(t);
+	if (take_partial(pp, top, now, out))
 		return 1;
-	/* 2. partial pieces, of no lower a priority */
-	TAILQ_FOREACH(a, &t->partial, pentry)
-		if (t->prio[a->piece] >= prio && t->prio[a->piece] !=
-		    PICK_SKIP && peer_may(pp, a->piece) &&
-		    take_block(pp, a, now, out))
-			return 1;
-	/* 3. the best unstarted piece it has */
+	/* 3. the best unstarted piece it has, after a partial piece of no
+	 * lower a priority than that one */
+	have = best_unstarted(pp, &p, &prio);
+	if (prio < top && take_partial(pp, prio, now, out))
+		return 1;
 	if (have) {
 		if ((a = active_new(t, p)) == NULL)
 			return 0;
