@@ -488,7 +488,8 @@ wants_set(struct torrent *t, const char *key, const char *value, char *err,
 		}
 	}
 	if (wants_save(t, fp, seq) == -1) {
-		snprintf(err, errlen, "%s: could not be saved in state.db", key);
+		snprintf(err, errlen, "%s: could not be saved in state.db",
+		    key);
 		free(fp);
 		return -1;
 	}

@@ -1450,7 +1450,8 @@ files_plain(const Btd__TorrentDetail *d)
 		cell[(i + 1) * nc + 3] = d->files[i]->pad ?
 		    xasprintf("(padding)") : esc(d->files[i]->path);
 		if (any)
-			cell[(i + 1) * nc + 4] = note[i];	/* table_print frees */
+			/* table_print frees it */
+			cell[(i + 1) * nc + 4] = note[i];
 		else
 			free(note[i]);
 	}

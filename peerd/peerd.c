@@ -217,7 +217,8 @@ on_torrent_pick(struct torrent *t, const Btd__PeerdTorrentPick *m)
 		const Btd__PieceRun *r = m->runs[i];
 
 		if (r->count == 0 || r->first >= t->npieces ||
-		    r->count > t->npieces - r->first || r->priority > PICK_HIGH) {
+		    r->count > t->npieces - r->first ||
+		    r->priority > PICK_HIGH) {
 			log_warnx("btd: TorrentPick %u: run %zu (%u+%u, "
 			    "priority %u) outside %u pieces", t->id, i,
 			    r->first, r->count, r->priority, t->npieces);

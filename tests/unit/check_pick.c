@@ -5,9 +5,10 @@
  * are rejected or whose peer leaves going back to the pool, hash
  * failures naming the peers that sent the piece, blocks forgotten when
  * stored goes away, file priorities (order, skipped pieces never
- * asked for), sequential mode, peers that sent bad data avoided, and whole downloads that must complete -- from one
- * seeder that drops, rejects and reorders answers, and from several
- * peers that come and go.
+ * asked for), sequential mode, peers that sent bad data avoided, and
+ * whole downloads that must complete -- from one seeder that drops,
+ * rejects and reorders answers, and from several peers that come and
+ * go.
  */
 #include <check.h>
 #include <stdlib.h>
