@@ -45,7 +45,7 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c lib/utmeta.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
-	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c
+	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c btd/btd_wants.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad
 

@@ -572,6 +572,7 @@ main(int argc, char *argv[])
 
 	limits_init(st);
 	known_init(st);
+	wants_init(st);
 	torrent_init(base, cf, st);
 	if (was_unclean)
 		xfer_recheck_all();

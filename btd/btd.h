@@ -50,6 +50,8 @@ int		 state_meta_set(struct state *, const char *key,
 		    const char *value);
 /* The meta row of a torrent's own limits: this and the hex info-hash. */
 #define STATE_LIMITS_KEY	"limits "
+/* The meta row of a torrent's file priorities and sequential mode. */
+#define STATE_WANTS_KEY		"wants "
 /* Call cb for every stored setting, in key order. */
 int		 state_setting_foreach(struct state *,
 		    void (*cb)(const char *key, const char *value, void *),
@@ -172,9 +174,10 @@ enum tevent {
 	TEV_DURABLE,		/* PiecesDurable */
 	TEV_ERROR,		/* TorrentError */
 	TEV_RESUME,		/* btctl resume: out of pause or error */
+	TEV_WANTS,		/* file priorities changed */
 };
 
-/* The state after ev; complete: every piece is verified now. */
+/* The state after ev; complete: every wanted piece is verified now. */
 enum tstate	 tstate_next(enum tstate, enum tevent, int complete);
 const char	*tstate_name(enum tstate);
 /* A name from state.db; -1 if it is not one. */
@@ -383,6 +386,13 @@ struct torrent {
 	uint32_t		 lim_down;	/* KiB/s, 0 none */
 	uint32_t		 lim_up;
 	uint32_t		 lim_peers;	/* 0: peer_limit_per_torrent */
+
+	/* What it wants (btd_wants.c), read from state.db when first
+	   needed. */
+	int			 want_loaded;
+	int			 sequential;	/* pieces in index order */
+	uint8_t			*fprio;		/* WANT_* a file; NULL: all
+						   normal */
 };
 TAILQ_HEAD(torrent_list, torrent);
 
@@ -422,6 +432,27 @@ void		 tracker_stop(const struct torrent *);
 void		 torrent_role_drained(int);
 struct Btd__PeersRequest;
 void		 torrent_ctl_peers(int, const struct Btd__PeersRequest *);
+
+/* btd_wants.c -- file priorities and sequential mode */
+enum { WANT_SKIP, WANT_LOW, WANT_NORMAL, WANT_HIGH };	/* = peerd's PICK_* */
+struct Btd__PeerdTorrentPick;
+void		 wants_init(struct state *);
+void		 wants_free(struct torrent *);	/* t is about to be freed */
+void		 wants_reload(struct torrent *);	/* its files are known */
+int		 wants_sequential(struct torrent *);
+const char	*wants_prio_name(uint32_t);
+/* 1 when every piece of a file not skipped is verified. */
+int		 wants_complete(struct torrent *);
+/* Bytes of the wanted pieces not verified yet. */
+uint64_t	 wants_left(struct torrent *);
+/* The message to peerd; wants_peerd_free() releases its runs. */
+void		 wants_peerd(struct torrent *, struct Btd__PeerdTorrentPick *);
+void		 wants_peerd_free(struct Btd__PeerdTorrentPick *);
+/* set-torrent keys "sequential" and "file-priority"; -1 and err. */
+int		 wants_set(struct torrent *, const char *key,
+		    const char *value, char *err, size_t errlen);
+/* One WANT_* a file, from malloc (the caller frees); NULL if none. */
+uint32_t	*wants_ctl(struct torrent *, size_t *n);
 
 /* btd_limits.c -- each torrent's own rate and connection limits */
 #define LIMIT_RATE_MAX		4194304	/* KiB/s, any rate limit */
@@ -464,6 +495,8 @@ void		 xfer_role_started(int);
 void		 xfer_role_exited(int, const char *crash);
 void		 xfer_drained(int);
 uint64_t	 xfer_left(const struct torrent *);
+/* Its file priorities changed: maybe complete now, or no longer. */
+void		 xfer_wants_changed(struct torrent *);
 /* Write what changed to state.db now (one transaction). */
 void		 xfer_flush(void);
 int		 xfer_stored_msg(const struct ProtobufCMessage *);

@@ -3,7 +3,8 @@
  * (KiB/s, 0 unlimited) and connections (0: peer_limit_per_torrent).
  *
  * Takes SetTorrentRequest from btctl (`btctl set-torrent ID KEY VALUE`),
- * answers TorrentLimits; sends peerd a PeerdTorrentLimits when a running
+ * answers TorrentLimits (the keys sequential and file-priority go to
+ * btd_wants.c); sends peerd a PeerdTorrentLimits when a running
  * torrent's limits change (and btd_xfer.c puts them in every
  * PeerdTorrentAdd, so a restarted peerd has them again).
  *
@@ -85,6 +86,21 @@ limits_ctl(struct torrent *t, Btd__TorrentLimits *l)
 	l->download_limit = t->lim_down;
 	l->upload_limit = t->lim_up;
 	l->peer_limit = t->lim_peers;
+	l->sequential = wants_sequential(t);
+}
+
+/* Every one of t's own settings, to btctl. */
+static void
+limits_reply(int client, struct torrent *t)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__TorrentLimits	 tl = BTD__TORRENT_LIMITS__INIT;
+
+	limits_ctl(t, &tl);
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_LIMITS;
+	rep.limits = &tl;
+	(void)ctl_send_reply(client, &rep);
 }
 
 /* A plain decimal number in [0, max]; -1 otherwise. */
@@ -110,8 +126,6 @@ parse_limit(const char *s, unsigned long max, uint32_t *out)
 void
 torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 {
-	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
-	Btd__TorrentLimits	 tl = BTD__TORRENT_LIMITS__INIT;
 	Btd__PeerdTorrentLimits	 pl = BTD__PEERD_TORRENT_LIMITS__INIT;
 	struct torrent		*t;
 	struct chan		*c;
@@ -125,6 +139,15 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 		return;
 	}
 	limits_load(t);
+	/* What it wants of its pieces: btd_wants.c. */
+	if (strcmp(req->key, "sequential") == 0 ||
+	    strcmp(req->key, "file-priority") == 0) {
+		if (wants_set(t, req->key, req->value, err, sizeof(err)) == -1)
+			ctl_send_error(client, "%s", err);
+		else
+			limits_reply(client, t);
+		return;
+	}
 	if (strcmp(req->key, "download-limit") == 0)
 		field = &t->lim_down;
 	else if (strcmp(req->key, "upload-limit") == 0)
@@ -134,7 +157,8 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 		max = LIMIT_PEERS_MAX;
 	} else {
 		ctl_send_error(client, "unknown torrent setting '%s' "
-		    "(download-limit, upload-limit, peer-limit)",
+		    "(download-limit, upload-limit, peer-limit, sequential, "
+		    "file-priority)",
 		    log_escape(esc, sizeof(esc), req->key,
 		    strlen(req->key)));
 		return;
@@ -163,9 +187,5 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 		    torrent_limits, &pl, -1) == -1)
 			log_warn("peerd: limits of %s", t->hex);
 	}
-	limits_ctl(t, &tl);
-	rep.ok = 1;
-	rep.body_case = BTD__CTL_REPLY__BODY_LIMITS;
-	rep.limits = &tl;
-	(void)ctl_send_reply(client, &rep);
+	limits_reply(client, t);
 }

@@ -9,6 +9,10 @@
  *	fetching metadata --metadata--> queued --sent--> checking
  *	checking --checked--> downloading | seeding (all pieces)
  *	downloading --durable, last piece--> seeding
+ *	downloading <--wants--> seeding (file priorities changed)
+ *
+ * "All pieces" are the wanted ones (btd_wants.c): a torrent whose
+ * skipped files are all that is missing seeds what it has.
  *	any --error--> error;  error, paused --resume--> queued
  *
  * Pausing is a flag beside the state, not a state: a paused torrent
@@ -78,6 +82,13 @@ tstate_next(enum tstate s, enum tevent ev, int complete)
 		return TST_ERROR;
 	case TEV_RESUME:
 		return s == TST_FETCHING ? s : TST_QUEUED;
+	case TEV_WANTS:
+		/* A file skipped, or wanted again. */
+		if (s == TST_SEEDING && !complete)
+			return TST_DOWNLOADING;
+		if (s == TST_DOWNLOADING && complete)
+			return TST_SEEDING;
+		return s;
 	}
 	return s;
 }

@@ -744,9 +744,11 @@ int
 state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 {
 	sqlite3_stmt	*stmt = NULL;
+	static const char *const rows[] = { STATE_LIMITS_KEY,
+	    STATE_WANTS_KEY };
 	char		 key[sizeof(STATE_LIMITS_KEY) + 40];
-	size_t		 n = sizeof(STATE_LIMITS_KEY) - 1;
-	int		 i;
+	size_t		 n;
+	int		 i, k;
 
 	if (sqlite3_prepare_v2(st->db,
 	    "DELETE FROM torrents WHERE info_hash = ?1", -1, &stmt,
@@ -759,19 +761,24 @@ state_torrent_delete(struct state *st, const uint8_t info_hash[20])
 		return -1;
 	}
 	sqlite3_finalize(stmt);
-	/* Its own limits (btd_limits.c) go with it. */
-	memcpy(key, STATE_LIMITS_KEY, n);
-	for (i = 0; i < 20; i++)
-		snprintf(key + n + 2 * i, 3, "%02x", info_hash[i]);
-	stmt = NULL;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM meta WHERE key = ?1", -1,
-	    &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 1, key, -1,
-	    SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE)
-		log_warnx("state: remove torrent limits: %s",
-		    sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
+	/* Its own limits (btd_limits.c) and wants (btd_wants.c) go with
+	   it. */
+	for (k = 0; k < 2; k++) {
+		n = strlen(rows[k]);
+		memcpy(key, rows[k], n);
+		for (i = 0; i < 20; i++)
+			snprintf(key + n + 2 * i, 3, "%02x", info_hash[i]);
+		stmt = NULL;
+		if (sqlite3_prepare_v2(st->db,
+		    "DELETE FROM meta WHERE key = ?1", -1, &stmt,
+		    NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(stmt, 1, key, -1,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			log_warnx("state: remove torrent %s: %s", rows[k],
+			    sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+	}
 	return 0;
 }
 

@@ -135,6 +135,7 @@ torrent_free(struct torrent *t)
 	free(t->name);
 	free(t->save_path);
 	free(t->error);
+	wants_free(t);
 	xfer_forget(t);
 	if (t->desc != NULL)
 		btd__torrent_desc__free_unpacked(t->desc, NULL);
@@ -727,6 +728,10 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	s->name = t->name;
 	s->state = (char *)(uintptr_t)(t->paused ? "paused" :
 	    tstate_name(t->state));
+	/* Complete for the wanted files, others skipped: "finished". */
+	if (!t->paused && t->state == TST_SEEDING && t->desc != NULL &&
+	    t->have_count < t->desc->piece_count)
+		s->state = (char *)(uintptr_t)"finished";
 	s->total_size = t->desc != NULL ? t->desc->total_size : 0;
 	s->added = t->added;
 	s->save_path = t->save_path;
@@ -1513,6 +1518,7 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	d.summary = &s;
 	limits_ctl(t, &l);
 	d.limits = &l;
+	d.file_priority = wants_ctl(t, &d.n_file_priority);
 	if (t->desc != NULL) {
 		d.piece_length = t->desc->piece_length;
 		d.piece_count = t->desc->piece_count;
@@ -1543,6 +1549,7 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	rep.body_case = BTD__CTL_REPLY__BODY_SHOW;
 	rep.show = &d;
 	(void)ctl_send_reply(client, &rep);
+	free(d.file_priority);
 }
 
 /* ctl: remove */

@@ -363,22 +363,19 @@ can_fetch(const struct torrent *t)
 	    t->state != TST_ERROR;
 }
 
+/* The wanted bytes not verified yet (btd_wants.c; skipped files are
+ * not left to download).  t is const but for its wants, read lazily. */
 uint64_t
 xfer_left(const struct torrent *t)
 {
-	if (t->desc == NULL)
-		return 0;
-	return t->desc->total_size - progress_have_bytes(t->have,
-	    t->desc->piece_count, t->desc->piece_length,
-	    t->desc->total_size);
+	return wants_left((struct torrent *)(uintptr_t)t);
 }
 
 static void
 set_state(struct torrent *t, enum tevent ev)
 {
 	enum tstate	 old = t->state;
-	int		 complete = t->desc != NULL &&
-			    t->have_count == t->desc->piece_count;
+	int		 complete = wants_complete(t);
 
 	t->state = tstate_next(t->state, ev, complete);
 	if (t->state != old) {
@@ -395,6 +392,7 @@ peerd_add(struct torrent *t, struct chan *c)
 {
 	Btd__PeerdTorrentAdd	 a = BTD__PEERD_TORRENT_ADD__INIT;
 	Btd__PeerdTorrentLimits	 l = BTD__PEERD_TORRENT_LIMITS__INIT;
+	Btd__PeerdTorrentPick	 pk = BTD__PEERD_TORRENT_PICK__INIT;
 
 	a.torrent = t->num;
 	a.info_hash.data = t->ih;
@@ -415,9 +413,12 @@ peerd_add(struct torrent *t, struct chan *c)
 	}
 	limits_peerd(t, &l);
 	a.limits = &l;
+	wants_peerd(t, &pk);
+	a.pick = &pk;
 	if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_ADD, torrent_add, &a,
 	    -1) == -1)
 		log_warn("peerd: add %s", t->hex);
+	wants_peerd_free(&pk);
 }
 
 /* metad: fetch t's metadata, or hold it to serve. */
@@ -869,6 +870,8 @@ on_check_progress(const Btd__CheckProgress *m)
 	return 0;
 }
 
+static void	became_complete(struct torrent *);
+
 static int
 on_durable(const Btd__PiecesDurable *m)
 {
@@ -895,14 +898,38 @@ on_durable(const Btd__PiecesDurable *m)
 		}
 	old = t->state;
 	set_state(t, TEV_DURABLE);
-	if (old != TST_SEEDING && t->state == TST_SEEDING) {
-		if (t->completed == 0)
-			t->completed = (int64_t)time(NULL);
-		log_info("%s: complete", t->hex);
-		tracker_completed(t);
-		t->dirty = 1;
-	}
+	if (old != TST_SEEDING && t->state == TST_SEEDING)
+		became_complete(t);
 	return 0;
+}
+
+/*
+ * Every wanted piece is verified.  Trackers hear "completed" only for
+ * the whole torrent: one that skipped files is no seed of it.
+ */
+static void
+became_complete(struct torrent *t)
+{
+	int all = t->have_count == t->desc->piece_count;
+
+	if (t->completed == 0)
+		t->completed = (int64_t)time(NULL);
+	log_info("%s: complete%s", t->hex, all ? "" : " (the wanted files)");
+	if (all)
+		tracker_completed(t);
+	t->dirty = 1;
+}
+
+void
+xfer_wants_changed(struct torrent *t)
+{
+	enum tstate old = t->state;
+
+	set_state(t, TEV_WANTS);
+	if (old != TST_SEEDING && t->state == TST_SEEDING)
+		became_complete(t);
+	/* What is left changed: trackers hear it with the next counters. */
+	t->counters_sent = 0;
 }
 
 static int
@@ -1093,6 +1120,7 @@ on_meta_result(const Btd__MetaResult *r)
 		fatal("%s", __func__);
 	t->have_count = 0;
 	t->meta_peers = 0;
+	wants_reload(t);
 	log_info("%s: metadata verified: '%s', %zu file%s, %llu bytes",
 	    t->hex, t->name, nd->n_files, nd->n_files == 1 ? "" : "s",
 	    (unsigned long long)nd->total_size);

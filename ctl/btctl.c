@@ -124,8 +124,10 @@ static const struct cmd cmds[] = {
 	    "ratio, name", NULL },
 	{ "show", 1, 1, cmd_show, "ID", { "ID" },
 	    "one torrent in detail", NULL },
-	{ "files", 1, 1, cmd_files, "ID", { "ID" },
-	    "a torrent's files", NULL },
+	{ "files", 1, 3, cmd_files, "ID [--priority N=PRIO[,N=PRIO...]]",
+	    { "ID" },
+	    "a torrent's files and their priorities (skip, low, normal, "
+	    "high); N a file, A-B or all", "--priority=" },
 	{ "remove", 1, 2, cmd_remove, "ID [--delete-data]", { "ID" },
 	    "forget a torrent; with --delete-data delete its files too",
 	    "--delete-data" },
@@ -137,7 +139,7 @@ static const struct cmd cmds[] = {
 	{ "set-torrent", 3, 3, cmd_set_torrent, "ID KEY VALUE",
 	    { "ID", "KEY", "VALUE" },
 	    "a torrent's own download-limit, upload-limit (KiB/s), "
-	    "peer-limit", NULL },
+	    "peer-limit, sequential (on, off)", NULL },
 	{ "pause", 1, 1, cmd_pause, "ID", { "ID" },
 	    "stop a torrent: no peers, no announces, files left as they are",
 	    NULL },
@@ -896,6 +898,7 @@ limits_plain(const Btd__TorrentLimits *l, const char *indent)
 		printf("%speer-limit      %u\n", indent, l->peer_limit);
 	else
 		printf("%speer-limit      peer_limit_per_torrent\n", indent);
+	printf("%ssequential      %s\n", indent, l->sequential ? "on" : "off");
 }
 
 static void
@@ -904,6 +907,7 @@ limits_json(struct json *j, const Btd__TorrentLimits *l)
 	json_uint(j, "download_limit", l->download_limit);
 	json_uint(j, "upload_limit", l->upload_limit);
 	json_uint(j, "peer_limit", l->peer_limit);
+	json_bool(j, "sequential", l->sequential);
 }
 
 static int
@@ -1335,6 +1339,18 @@ hex_str(const ProtobufCBinaryData *b)
 	return s;
 }
 
+/* File i's priority by name; "normal" if btd sent none. */
+static const char *
+file_prio(const Btd__TorrentDetail *d, size_t i)
+{
+	static const char *const names[] = { "skip", "low", "normal",
+	    "high" };
+
+	if (i >= d->n_file_priority)
+		return "normal";
+	return d->file_priority[i] < 4 ? names[d->file_priority[i]] : "?";
+}
+
 static void
 files_json(struct json *j, const Btd__TorrentDetail *d)
 {
@@ -1354,6 +1370,7 @@ files_json(struct json *j, const Btd__TorrentDetail *d)
 		json_bool(j, "sanitised", f->sanitised);
 		json_bool(j, "renamed", f->renamed);
 		json_str(j, "original", f->original);
+		json_str(j, "priority", file_prio(d, i));
 		json_obj_close(j);
 	}
 	json_arr_close(j);
@@ -1403,7 +1420,7 @@ static void
 files_plain(const Btd__TorrentDetail *d)
 {
 	char	**cell, **note;
-	size_t	 i, n = d->n_files, nc = 3, any = 0;
+	size_t	 i, n = d->n_files, nc = 4, any = 0;
 
 	if (n == 0) {
 		printf("no files known yet (the metadata has not arrived)\n");
@@ -1417,20 +1434,24 @@ files_plain(const Btd__TorrentDetail *d)
 		any |= note[i][0] != '\0';
 	}
 	if (any)
-		nc = 4;
+		nc = 5;
 	cell = xmalloc((n + 1) * nc * sizeof(*cell));
 	cell[0] = xasprintf("#");
 	cell[1] = xasprintf("SIZE");
-	cell[2] = xasprintf("PATH");
+	cell[2] = xasprintf("PRIORITY");
+	cell[3] = xasprintf("PATH");
 	if (any)
-		cell[3] = xasprintf("NOTE");
+		cell[4] = xasprintf("NOTE");
 	for (i = 0; i < n; i++) {
 		cell[(i + 1) * nc] = xasprintf("%zu", i);
 		cell[(i + 1) * nc + 1] = size_str(d->files[i]->length);
-		cell[(i + 1) * nc + 2] = d->files[i]->pad ?
+		cell[(i + 1) * nc + 2] = xasprintf("%s", d->files[i]->pad ?
+		    "-" : file_prio(d, i));
+		cell[(i + 1) * nc + 3] = d->files[i]->pad ?
 		    xasprintf("(padding)") : esc(d->files[i]->path);
 		if (any)
-			cell[(i + 1) * nc + 3] = note[i];	/* table_print frees */
+			/* table_print frees it */
+			cell[(i + 1) * nc + 4] = note[i];
 		else
 			free(note[i]);
 	}
@@ -1665,10 +1686,45 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 static int
 cmd_files(struct ctl *ctl, int argc, char **argv)
 {
-	Btd__CtlReply	*rep = show_request(ctl, argv[0]);
-	struct json	 j;
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__SetTorrentRequest	 sr = BTD__SET_TORRENT_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+	struct json		 j;
+	const char		*id = NULL, *prio = NULL;
+	char			*e;
+	int			 i;
 
-	(void)argc;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--priority") == 0) {
+			if (++i == argc)
+				usage_error(cmd_lookup("files"), "files: "
+				    "--priority needs N=PRIO[,N=PRIO...]");
+			prio = argv[i];
+		} else if (strncmp(argv[i], "--priority=", 11) == 0)
+			prio = argv[i] + 11;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("files"), "files: unknown "
+			    "option '%s'", e);
+		} else if (id != NULL)
+			usage_error(cmd_lookup("files"), "files: one torrent "
+			    "at a time");
+		else
+			id = argv[i];
+	}
+	if (id == NULL)
+		usage_error(cmd_lookup("files"), "files: missing ID");
+	if (prio != NULL) {
+		/* Set first (btd checks every item), then show the result. */
+		sr.id = (char *)(uintptr_t)id;
+		sr.key = "file-priority";
+		sr.value = (char *)(uintptr_t)prio;
+		req.body_case = BTD__CTL_REQUEST__BODY_SET_TORRENT;
+		req.set_torrent = &sr;
+		rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_LIMITS);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+	}
+	rep = show_request(ctl, id);
 	if (ctl->json) {
 		json_init(&j, stdout);
 		json_obj_open(&j, NULL);
@@ -2286,8 +2342,10 @@ cmd_wait(struct ctl *ctl, int argc, char **argv)
 		d = rep->show;
 		s = d->summary;
 		now = mono_ms();
+		/* Complete, or complete for the files not skipped. */
 		if (s->has_metadata && d->piece_count > 0 &&
-		    s->pieces_have == d->piece_count) {
+		    (s->pieces_have == d->piece_count ||
+		    strcmp(s->state, "finished") == 0)) {
 			if (ctl->json) {
 				json_init(&j, stdout);
 				summary_json(&j, NULL, s);

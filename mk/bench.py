@@ -11,6 +11,14 @@ that time, and peak anonymous RSS (RssAnon summed over its processes,
 sampled every 50 ms: mapped file data is not counted).  The last lines
 give btd's ratios to libtorrent.
 
+The swarm scenario: a BENCH_SWARM_MB payload (64 MiB) seeded by
+libtorrent limited to BENCH_SWARM_RATE bytes a second (8 MB/s), and four
+leechers added together through opentracker -- four btd, then four
+libtorrent -- timed from the add until the last of the four has every
+piece (all stay in the swarm until then), with the seeder's upload in
+copies of the payload (4.0 would mean no trading at all).
+BENCH_ONLY=swarm runs that scenario alone; BENCH_ONLY=single the rest.
+
 Run as root: everything happens inside a network namespace of its own
 with only loopback (mk/bench.sh sets that up).
 """
@@ -33,6 +41,9 @@ PY = "/usr/bin/python3"
 LT_PEER = os.path.join(TOP, "tests", "interop", "lt_peer.py")
 MB = int(os.environ.get("BENCH_MB", "512"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+SWARM_MB = int(os.environ.get("BENCH_SWARM_MB", "64"))
+SWARM_RATE = int(os.environ.get("BENCH_SWARM_RATE", "8000000"))
+ONLY = os.environ.get("BENCH_ONLY", "")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -118,26 +129,28 @@ def spawn(argv, out, **kw):
 
 
 class Swarm:
-    def __init__(self, work):
+    def __init__(self, work, mb=MB, name="seed", plog=20):
         self.work = work
-        self.seed = os.path.join(work, "seed")
+        self.seed = os.path.join(work, name)
         os.makedirs(self.seed)
         self.data = os.path.join(self.seed, "bench.bin")
-        log("bench: making a %d MiB payload" % MB)
-        payload(self.data, MB << 20)
-        self.torrent = os.path.join(work, "bench.torrent")
+        log("bench: making a %d MiB payload" % mb)
+        payload(self.data, mb << 20)
+        self.torrent = os.path.join(work, name + ".torrent")
         subprocess.check_call(
-            ["mktorrent", "-l", "20", "-a", "http://127.0.0.1:6969/announce",
+            ["mktorrent", "-l", str(plog), "-a",
+             "http://127.0.0.1:6969/announce",
              "-o", self.torrent, self.data], stdout=subprocess.DEVNULL)
         import libtorrent as lt
         self.ih = str(lt.torrent_info(self.torrent).info_hashes().v1)
         with open(self.data, "rb") as f:
             self.sha = hashlib.sha1(f.read()).hexdigest()
 
-    def start_seeder(self, port=7501):
-        out = open(os.path.join(self.work, "lt_seed.out"), "w")
+    def start_seeder(self, port=7501, extra=()):
+        out = open(os.path.join(self.work, "lt_seed%d.out" % port), "w")
         self.seeder = spawn([PY, LT_PEER, "seed", self.torrent, self.seed,
-                             str(port), "--seconds", "3600"], out)
+                             str(port), "--seconds", "3600"] + list(extra),
+                            out)
         end = time.time() + 60
         while time.time() < end:
             with open(out.name) as f:
@@ -329,6 +342,98 @@ def run_recheck(sw, work, seeder, i):
     return bt, btc, float(f[1]), float(f[2].split("=")[1])
 
 
+def seeder_uploaded(sw, stats):
+    """Stop the swarm's seeder gently (it writes its stats on SIGTERM)."""
+    os.kill(sw.seeder.pid, signal.SIGTERM)
+    try:
+        sw.seeder.wait(10)
+    except subprocess.TimeoutExpired:
+        stop(sw.seeder)
+    try:
+        with open(stats) as f:
+            return int(f.read().split()[0].split("=")[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def swarm_btd(sw, work):
+    """Four btd leechers added at once; seconds until all have it."""
+    stats = os.path.join(work, "swarm_btd.stats")
+    sw.start_seeder(7601, ["--up-rate", str(SWARM_RATE), "--stats", stats])
+    bs = [Btd(work, "swarm%d" % i, 7610 + i) for i in range(4)]
+    time.sleep(0.5)		# roles up
+    t0 = time.time()
+    adds = [subprocess.Popen([BTCTL, "-s", b.sock, "add", sw.torrent],
+                             stdout=subprocess.DEVNULL) for b in bs]
+    for a in adds:
+        a.wait()
+    done = {}
+    while time.time() - t0 < 600 and len(done) < 4:
+        for i, b in enumerate(bs):
+            t = b.progress()
+            if i not in done and t and t.get("state") == "seeding":
+                done[i] = time.time() - t0
+        time.sleep(0.1)
+    ok = len(done) == 4 and all(
+        sw.check(os.path.join(b.dl, "bench.bin")) for b in bs)
+    for b in bs:
+        b.stop()
+        shutil.rmtree(b.dir, ignore_errors=True)
+    up = seeder_uploaded(sw, stats)
+    if not ok:
+        raise SystemExit("bench: the btd swarm did not complete")
+    return max(done.values()), up
+
+
+def swarm_lt(sw, work):
+    """The same with four libtorrent leechers."""
+    stats = os.path.join(work, "swarm_lt.stats")
+    sw.start_seeder(7602, ["--up-rate", str(SWARM_RATE), "--stats", stats])
+    ds, ps, outs = [], [], []
+    t0 = time.time()
+    for i in range(4):
+        d = os.path.join(work, "swarmlt%d" % i)
+        os.makedirs(d)
+        ds.append(d)
+        outs.append(os.path.join(d, "out"))
+        ps.append(spawn([PY, LT_PEER, "leech", sw.torrent, d,
+                         str(7620 + i), "--seconds", "600"],
+                        open(outs[-1], "w")))
+    done = {}
+    while time.time() - t0 < 600 and len(done) < 4:
+        for i, o in enumerate(outs):
+            if i not in done and any(l.startswith("done") for l in open(o)):
+                done[i] = time.time() - t0
+        time.sleep(0.1)
+    for p in ps:
+        stop(p)
+    ok = len(done) == 4 and all(
+        sw.check(os.path.join(d, "bench.bin")) for d in ds)
+    for d in ds:
+        shutil.rmtree(d, ignore_errors=True)
+    up = seeder_uploaded(sw, stats)
+    if not ok:
+        raise SystemExit("bench: the libtorrent swarm did not complete")
+    return max(done.values()), up
+
+
+def run_swarm(work):
+    sw = Swarm(work, SWARM_MB, "swarmseed", 18)
+    with open(os.path.join(work, "ot", "whitelist"), "a") as f:
+        f.write(sw.ih + "\n")
+    return sw
+
+
+def report_swarm(rows):
+    size = SWARM_MB << 20
+    log("")
+    log("bench: swarm of %d MiB, one libtorrent seeder at %.1f MB/s, four "
+        "leechers added together" % (SWARM_MB, SWARM_RATE / 1e6))
+    log("%-26s %10s %16s" % ("leechers", "all done s", "seeder uploaded"))
+    for k, (w, up) in rows:
+        log("%-26s %10.2f %14.2f x" % (k, w, up / size))
+
+
 def med(rows, k):
     return statistics.median(r[k] for r in rows)
 
@@ -340,9 +445,12 @@ def main():
     try:
         ot = os.path.join(work, "ot")
         os.makedirs(ot)
-        sw = Swarm(work)
-        with open(os.path.join(ot, "whitelist"), "w") as f:
-            f.write(sw.ih + "\n")
+        open(os.path.join(ot, "whitelist"), "w").close()
+        sws = run_swarm(work) if ONLY in ("", "swarm") else None
+        sw = Swarm(work) if ONLY != "swarm" else None
+        if sw is not None:
+            with open(os.path.join(ot, "whitelist"), "a") as f:
+                f.write(sw.ih + "\n")
         otp = spawn(["opentracker", "-i", "127.0.0.1", "-p", "6969", "-P",
                      "6969", "-d", ot, "-w",
                      "/whitelist" if os.getuid() == 0 else
@@ -350,6 +458,10 @@ def main():
                     subprocess.DEVNULL)
         procs.append(otp)
         wait_port(6969)
+        if ONLY == "swarm":
+            report_swarm([("btd", swarm_btd(sws, work)),
+                          ("libtorrent", swarm_lt(sws, work))])
+            return
         sw.start_seeder()
         procs.append(sw.seeder)
         res = {"btd": [], "libtorrent": [], "aria2": []}
@@ -407,6 +519,9 @@ def main():
             "x cores" % (bt, MB / bt, btc, 100 * MB / bt / (sha * cores)))
         log("  libtorrent:  %.2f s, %.0f MiB/s, CPU %.2f s (from the add)" %
             (ltt, MB / ltt, ltc))
+        if sws is not None:
+            report_swarm([("btd", swarm_btd(sws, work)),
+                          ("libtorrent", swarm_lt(sws, work))])
     finally:
         for p in procs:
             stop(p)

@@ -192,6 +192,54 @@ on_torrent_limits(struct torrent *t, const Btd__PeerdTorrentLimits *l)
 	    l->peer_limit);
 }
 
+/*
+ * Piece priorities and sequential mode.  -1 (the message is refused) for
+ * a run out of range; a torrent whose pieces are unknown ignores it.
+ */
+static int
+on_torrent_pick(struct torrent *t, const Btd__PeerdTorrentPick *m)
+{
+	uint8_t		*prio;
+	size_t		 i;
+	uint32_t	 j, nskip = 0;
+
+	if (t->nometa || t->pick == NULL)
+		return 0;
+	if (m->n_runs > PEERD_PICK_RUNS_MAX) {
+		log_warnx("btd: TorrentPick %u: %zu runs, more than %u",
+		    t->id, m->n_runs, PEERD_PICK_RUNS_MAX);
+		return -1;
+	}
+	if ((prio = malloc(t->npieces)) == NULL)
+		fatal("%s", __func__);
+	memset(prio, PICK_NORMAL, t->npieces);
+	for (i = 0; i < m->n_runs; i++) {
+		const Btd__PieceRun *r = m->runs[i];
+
+		if (r->count == 0 || r->first >= t->npieces ||
+		    r->count > t->npieces - r->first ||
+		    r->priority > PICK_HIGH) {
+			log_warnx("btd: TorrentPick %u: run %zu (%u+%u, "
+			    "priority %u) outside %u pieces", t->id, i,
+			    r->first, r->count, r->priority, t->npieces);
+			free(prio);
+			return -1;
+		}
+		memset(prio + r->first, (int)r->priority, r->count);
+	}
+	for (j = 0; j < t->npieces; j++)
+		nskip += prio[j] == PICK_SKIP;
+	pick_set_priorities(t->pick, prio);
+	pick_set_sequential(t->pick, m->sequential);
+	free(prio);
+	log_debug("torrent %u: %zu priority runs, %u pieces skipped%s", t->id,
+	    m->n_runs, nskip, m->sequential ? ", sequential" : "");
+	/* Interest and requests follow the new wants. */
+	if (t->ready)
+		conn_torrent_ready(t);
+	return 0;
+}
+
 /* A TorrentHave that came before the torrent's pieces. */
 static void
 apply_pending(struct torrent *t)
@@ -269,6 +317,8 @@ torrent_upgrade(struct torrent *t, const Btd__PeerdTorrentAdd *ta)
 	t->metadata_size = ta->metadata_size;
 	t->want_ms = 0;
 	t->ready = 0;
+	if (ta->pick != NULL && on_torrent_pick(t, ta->pick) == -1)
+		return -1;
 	conn_torrent_candidates(t, c, n);
 	log_debug("torrent %u: metadata known, %u pieces, %zu peers to dial "
 	    "again", t->id, t->npieces, n);
@@ -330,6 +380,8 @@ on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 	    t->nometa ? " (fetching metadata)" : "");
 	if (ta->limits != NULL)
 		on_torrent_limits(t, ta->limits);
+	if (ta->pick != NULL && on_torrent_pick(t, ta->pick) == -1)
+		return -1;
 	add_candidates(t, ta->peers, ta->n_peers, SRC_MAGNET);
 	if (!t->nometa)
 		apply_pending(t);
@@ -404,6 +456,10 @@ peerd_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 	case BTD__PEERD_MSG__BODY_TORRENT_LIMITS:
 		if ((t = torrent_find(m->torrent_limits->torrent)) != NULL)
 			on_torrent_limits(t, m->torrent_limits);
+		return 0;
+	case BTD__PEERD_MSG__BODY_TORRENT_PICK:
+		if ((t = torrent_find(m->torrent_pick->torrent)) != NULL)
+			return on_torrent_pick(t, m->torrent_pick);
 		return 0;
 	default:
 		return -1;

@@ -30,6 +30,9 @@
 #define PEERD_MAX_HANDSHAKING	64	/* incoming, before their handshake */
 #define PEERD_MAX_CANDIDATES	1000	/* dial queue of one torrent */
 #define PEERD_MAX_TORRENTS	4096	/* torrents peerd runs at once */
+#define PEERD_PICK_RUNS_MAX	40000	/* priority runs in a TorrentPick:
+					   about 20 bytes each, well inside
+					   a 1 MiB frame */
 #define PEERD_HANDSHAKE_S	10	/* connect + handshake timeout */
 #define PEERD_KEEPALIVE_S	120	/* send a keep-alive after this quiet */
 #define PEERD_IDLE_S		300	/* nothing heard for this long: close */
@@ -255,6 +258,9 @@ void	wire_client_name(const uint8_t peer_id[20], char *out, size_t len);
 
 #define PICK_MAX_CONTRIB	8	/* peers remembered per piece, for bans */
 
+/* A piece's priority: the highest of its files' (btctl files --priority). */
+enum { PICK_SKIP, PICK_LOW, PICK_NORMAL, PICK_HIGH };
+
 struct pick_torrent;
 struct pick_active;
 
@@ -295,7 +301,13 @@ void	pick_free(struct pick_torrent *);
 void	pick_set_have(struct pick_torrent *, uint32_t piece);
 int	pick_has(const struct pick_torrent *, uint32_t piece);
 uint32_t pick_nhave(const struct pick_torrent *);
+/* 1 when every piece not skipped is verified. */
 int	pick_complete(const struct pick_torrent *);
+/* One PICK_* a piece (npieces of them), NULL: all PICK_NORMAL. */
+void	pick_set_priorities(struct pick_torrent *, const uint8_t *prio);
+int	pick_priority(const struct pick_torrent *, uint32_t piece);
+/* on: unstarted pieces are started in index order, not rarest first. */
+void	pick_set_sequential(struct pick_torrent *, int on);
 uint32_t pick_block_len(const struct pick_torrent *, uint32_t piece,
 	    uint32_t begin);
 uint32_t pick_piece_len(const struct pick_torrent *, uint32_t piece);

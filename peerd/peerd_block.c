@@ -794,6 +794,8 @@ on_verdicts(const Btd__PieceVerdicts *pv)
 			continue;
 		n = pick_verdict(t->pick, v->piece, v->ok, contrib);
 		if (v->ok) {
+			log_debug("torrent %u: piece %u verified", t->id,
+			    v->piece);
 			t->bitfield[v->piece / 8] |=
 			    (uint8_t)(0x80 >> (v->piece % 8));
 			conn_piece_good(t, contrib, n);

@@ -9,13 +9,24 @@
  *   2. any partially requested piece the peer has ("partial first":
  *      fewer pieces in progress, sooner verified and shared);
  *   3. the rarest piece it has that nobody started, random among
- *      equals;
+ *      equals -- or, in sequential mode, the lowest-numbered one;
  *   4. the end game: once every missing block is requested, a block
  *      requested of another peer (at most PICK_ENDGAME_DUP in flight
  *      each), whose duplicates are cancelled when one copy arrives.
  * A request that is rejected, timed out or whose peer leaves goes back
  * to the pool, so a single seeder that is slow or forgetful still
  * finishes the download.
+ *
+ * Priorities (PICK_SKIP to PICK_HIGH, one a piece, set by btd from its
+ * files' priorities) come before all of that: a piece of a higher
+ * priority is started before any of a lower one, and a partial piece is
+ * taken first only when it is not of a lower priority than the best
+ * unstarted piece the peer has.  PICK_SKIP pieces are never requested;
+ * the torrent is complete when every other piece is verified.
+ *
+ * A piece that failed its hash check remembers who sent it (bad[], the
+ * last PICK_MAX_BAD failures); none of those is asked for it again while
+ * another connected peer has it.
  *
  * Data structures: unstarted wanted pieces sit in order[], sorted by
  * availability in buckets (bstart[a] is the first index of a piece seen
@@ -30,7 +41,12 @@
  * Invariants: every ring entry names a block in state B_REQ of an
  * active piece, and that block's nreq counts the ring entries naming
  * it; a piece is in order[] iff its state is PS_WANT; active pieces
- * with nfree > 0 are on the partial list.
+ * with nfree > 0 are on the partial list; nprio[l] counts the pieces
+ * in order[] of priority l, nleft the pieces not PS_HAVE nor skipped.
+ *
+ * Rejected alternative: one availability order per priority.  Starting
+ * a piece is rare beside requesting a block, so one scan of order[] for
+ * the best priority costs less code and no extra memory.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -41,6 +57,7 @@
 #define PICK_MAX_AVAIL		255	/* peers counted per piece; more
 					   peers of one torrent are refused */
 #define PICK_ENDGAME_DUP	2	/* copies of one request in flight */
+#define PICK_MAX_BAD		64	/* (piece, peer) hash failures kept */
 
 static uint32_t	pick_total;	/* requests in flight, every torrent */
 
@@ -80,6 +97,15 @@ struct pick_torrent {
 	TAILQ_HEAD(, pick_active) partial;
 	uint32_t		 npeers;
 	LIST_HEAD(, pick_peer)	 peers;
+	uint8_t			*prio;		/* PICK_* per piece */
+	uint32_t		 nprio[PICK_HIGH + 1];	/* in order[] */
+	uint32_t		 nleft;		/* wanted, not verified */
+	int			 sequential;	/* index order, not rarest */
+	struct {
+		uint32_t	 piece;
+		uint32_t	 peer;
+	}			 bad[PICK_MAX_BAD];	/* ring */
+	uint32_t		 nbad;		/* ever recorded */
 };
 
 /* ---- the availability order ---- */
@@ -124,6 +150,7 @@ order_remove(struct pick_torrent *t, uint32_t p)
 		t->bstart[l]--;
 	}
 	t->norder--;
+	t->nprio[t->prio[p]]--;
 	assert(t->pos[p] == t->norder);
 }
 
@@ -135,6 +162,7 @@ order_insert(struct pick_torrent *t, uint32_t p)
 	t->order[t->norder] = p;
 	t->pos[p] = t->norder;
 	t->norder++;
+	t->nprio[t->prio[p]]++;
 	t->bstart[PICK_MAX_AVAIL + 1]++;
 	for (l = PICK_MAX_AVAIL; l > t->avail[p]; l--) {
 		order_swap(t, t->pos[p], t->bstart[l]);
@@ -165,8 +193,9 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	t->order = calloc(npieces, sizeof(*t->order));
 	t->pos = calloc(npieces, sizeof(*t->pos));
 	t->act = calloc(npieces, sizeof(*t->act));
+	t->prio = malloc(npieces);
 	if (t->state == NULL || t->avail == NULL || t->order == NULL ||
-	    t->pos == NULL || t->act == NULL) {
+	    t->pos == NULL || t->act == NULL || t->prio == NULL) {
 		pick_free(t);
 		return NULL;
 	}
@@ -185,6 +214,9 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	for (i = 0; i < npieces; i++)
 		t->pos[t->order[i]] = i;
 	t->norder = npieces;
+	memset(t->prio, PICK_NORMAL, npieces);
+	t->nprio[PICK_NORMAL] = npieces;
+	t->nleft = npieces;
 	for (i = 1; i <= PICK_MAX_AVAIL + 1; i++)
 		t->bstart[i] = npieces;
 	return t;
@@ -217,6 +249,7 @@ pick_free(struct pick_torrent *t)
 	free(t->order);
 	free(t->pos);
 	free(t->act);
+	free(t->prio);
 	free(t);
 }
 
@@ -259,14 +292,56 @@ pick_nhave(const struct pick_torrent *t)
 int
 pick_complete(const struct pick_torrent *t)
 {
-	return t->nhave == t->npieces;
+	return t->nleft == 0;
+}
+
+/* Unstarted pieces that are wanted. */
+static uint32_t
+order_wanted(const struct pick_torrent *t)
+{
+	return t->norder - t->nprio[PICK_SKIP];
 }
 
 int
 pick_endgame(const struct pick_torrent *t)
 {
-	return t->norder == 0 && TAILQ_EMPTY(&t->partial) &&
-	    t->nhave < t->npieces;
+	const struct pick_active *a;
+
+	if (t->nleft == 0 || order_wanted(t) > 0)
+		return 0;
+	TAILQ_FOREACH(a, &t->partial, pentry)
+		if (t->prio[a->piece] != PICK_SKIP)
+			return 0;
+	return 1;
+}
+
+void
+pick_set_priorities(struct pick_torrent *t, const uint8_t *prio)
+{
+	uint32_t i;
+
+	memset(t->nprio, 0, sizeof(t->nprio));
+	t->nleft = 0;
+	for (i = 0; i < t->npieces; i++) {
+		t->prio[i] = prio == NULL ? PICK_NORMAL :
+		    prio[i] > PICK_HIGH ? PICK_HIGH : prio[i];
+		if (t->state[i] == PS_WANT)
+			t->nprio[t->prio[i]]++;
+		if (t->state[i] != PS_HAVE && t->prio[i] != PICK_SKIP)
+			t->nleft++;
+	}
+}
+
+int
+pick_priority(const struct pick_torrent *t, uint32_t piece)
+{
+	return piece < t->npieces ? t->prio[piece] : PICK_SKIP;
+}
+
+void
+pick_set_sequential(struct pick_torrent *t, int on)
+{
+	t->sequential = on != 0;
 }
 
 static void
@@ -332,6 +407,8 @@ pick_set_have(struct pick_torrent *t, uint32_t piece)
 		active_drop(t, piece);
 	t->state[piece] = PS_HAVE;
 	t->nhave++;
+	if (t->prio[piece] != PICK_SKIP)
+		t->nleft--;
 }
 
 static struct pick_active *
@@ -387,6 +464,41 @@ static int
 peer_has(const struct pick_peer *pp, uint32_t piece)
 {
 	return pp->seed || (pp->have[piece / 8] & (0x80 >> (piece % 8)));
+}
+
+/* pp sent bad data for piece before. */
+static int
+peer_was_bad(const struct pick_peer *pp, uint32_t piece)
+{
+	const struct pick_torrent	*t = pp->t;
+	uint32_t			 i, n;
+
+	n = t->nbad < PICK_MAX_BAD ? t->nbad : PICK_MAX_BAD;
+	for (i = 0; i < n; i++)
+		if (t->bad[i].piece == piece && t->bad[i].peer == pp->id)
+			return 1;
+	return 0;
+}
+
+/*
+ * pp may be asked for piece: it has it, the piece is wanted, and pp
+ * did not send bad data for it -- unless no other connected peer with
+ * a clean record for that piece has it (a lone source is still asked).
+ */
+static int
+peer_may(const struct pick_peer *pp, uint32_t piece)
+{
+	const struct pick_torrent	*t = pp->t;
+	const struct pick_peer		*o;
+
+	if (!peer_has(pp, piece) || t->prio[piece] == PICK_SKIP)
+		return 0;
+	if (t->nbad == 0 || !peer_was_bad(pp, piece))
+		return 1;
+	LIST_FOREACH(o, &t->peers, entry)
+		if (o != pp && peer_has(o, piece) && !peer_was_bad(o, piece))
+			return 0;
+	return 1;
 }
 
 static void
@@ -467,12 +579,13 @@ pick_interesting(const struct pick_peer *pp)
 	const struct pick_torrent	*t = pp->t;
 	uint32_t			 i;
 
-	if (t->nhave == t->npieces)
+	if (t->nleft == 0)
 		return 0;
 	if (pp->seed)
 		return 1;
 	for (i = 0; i < t->npieces; i++)
-		if (t->state[i] != PS_HAVE && peer_has(pp, i))
+		if (t->state[i] != PS_HAVE && t->prio[i] != PICK_SKIP &&
+		    peer_has(pp, i))
 			return 1;
 	return 0;
 }
@@ -644,7 +757,7 @@ take_duplicate(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 	uint32_t		 b;
 
 	TAILQ_FOREACH(a, &t->active, entry) {
-		if (!peer_has(pp, a->piece) || a->ngot == a->nblocks)
+		if (!peer_may(pp, a->piece) || a->ngot == a->nblocks)
 			continue;
 		for (b = 0; b < a->nblocks; b++) {
 			if (a->st[b] != B_REQ ||
@@ -664,29 +777,89 @@ take_duplicate(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 	return 0;
 }
 
+/* The highest priority of an unstarted piece; PICK_SKIP if none. */
+static int
+top_unstarted(const struct pick_torrent *t)
+{
+	int top;
+
+	for (top = PICK_HIGH; top > PICK_SKIP && t->nprio[top] == 0; top--)
+		;
+	return top;
+}
+
+/* The best unstarted piece pp has: highest priority, then rarest (or
+ * lowest index, sequential); its priority in *prio. */
+static int
+best_unstarted(const struct pick_peer *pp, uint32_t *piece, int *prio)
+{
+	const struct pick_torrent	*t = pp->t;
+	uint32_t			 i, p;
+	int				 top, best = PICK_SKIP;
+
+	if ((top = top_unstarted(t)) == PICK_SKIP)
+		return 0;
+	for (i = 0; i < (t->sequential ? t->npieces : t->norder); i++) {
+		p = t->sequential ? i : t->order[i];
+		if ((t->sequential && t->state[p] != PS_WANT) ||
+		    t->prio[p] <= best || !peer_may(pp, p))
+			continue;
+		*piece = p;
+		best = t->prio[p];
+		if (best == top)
+			break;
+	}
+	*prio = best;
+	return best != PICK_SKIP;
+}
+
+/* A block of the piece pp was last given, or of a partial piece, of
+ * priority prio or more. */
+static int
+take_partial(struct pick_peer *pp, int prio, uint64_t now,
+    struct pick_req *out)
+{
+	struct pick_torrent	*t = pp->t;
+	struct pick_active	*a;
+
+	if (prio == PICK_SKIP)
+		prio = PICK_LOW;
+	/* 1. the piece it was last given */
+	if (pp->last != 0 && (a = t->act[pp->last - 1]) != NULL &&
+	    a->nfree > 0 && t->prio[a->piece] >= prio &&
+	    peer_may(pp, a->piece) && take_block(pp, a, now, out))
+		return 1;
+	/* 2. partial pieces */
+	TAILQ_FOREACH(a, &t->partial, pentry)
+		if (t->prio[a->piece] >= prio && peer_may(pp, a->piece) &&
+		    take_block(pp, a, now, out))
+			return 1;
+	return 0;
+}
+
 int
 pick_next(struct pick_peer *pp, uint64_t now, struct pick_req *out)
 {
 	struct pick_torrent	*t = pp->t;
 	struct pick_active	*a;
-	uint32_t		 i, p;
+	uint32_t		 p = 0;
+	int			 top, prio = PICK_SKIP, have;
 
-	if (pp->nreq >= PEERD_QDEPTH_MAX || t->nhave == t->npieces)
+	if (pp->nreq >= PEERD_QDEPTH_MAX || t->nleft == 0)
 		return 0;
-	/* 1. the piece it was last given */
-	if (pp->last != 0 && (a = t->act[pp->last - 1]) != NULL &&
-	    a->nfree > 0 &&
-	    take_block(pp, a, now, out))
+	/*
+	 * 1 and 2 while the partial piece is of no lower a priority than
+	 * any unstarted one -- the usual case, that costs no scan.
+	 */
+	top = top_unstarted(t);
+	if (take_partial(pp, top, now, out))
 		return 1;
-	/* 2. partial pieces */
-	TAILQ_FOREACH(a, &t->partial, pentry)
-		if (peer_has(pp, a->piece) && take_block(pp, a, now, out))
-			return 1;
-	/* 3. the rarest unstarted piece it has */
-	for (i = 0; i < t->norder; i++) {
-		p = t->order[i];
-		if (!peer_has(pp, p))
-			continue;
+	/* 3. the best unstarted piece it has, after a partial piece of no
+	 * lower a priority than that one */
+	have = best_unstarted(pp, &p, &prio);
+	if (prio < top && take_partial(pp, prio, now, out))
+		return 1;
+	if (have) {
 		if ((a = active_new(t, p)) == NULL)
 			return 0;
 		return take_block(pp, a, now, out);
@@ -777,7 +950,7 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
     uint32_t *contrib)
 {
 	struct pick_active	*a;
-	size_t			 n = 0;
+	size_t			 n = 0, i;
 
 	if (piece >= t->npieces || t->state[piece] == PS_HAVE)
 		return 0;
@@ -785,6 +958,12 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
 		n = a->ncontrib;
 		memcpy(contrib, a->contrib, n * sizeof(*contrib));
 	}
+	if (!ok && a != NULL)
+		for (i = 0; i < n; i++) {
+			t->bad[t->nbad % PICK_MAX_BAD].piece = piece;
+			t->bad[t->nbad % PICK_MAX_BAD].peer = contrib[i];
+			t->nbad++;
+		}
 	if (ok) {
 		pick_set_have(t, piece);
 		return n;

@@ -20,12 +20,14 @@ Options:
                    needed then
   --exit           leech: exit once done
   --stats FILE     at exit, write "uploaded=N downloaded=N" (payload bytes)
+                   (SIGTERM ends the run early, the stats still written)
 
 DHT, LSD, UPnP and NAT-PMP are off; the listen address is 127.0.0.1.
 Prints "announced" once a tracker answered, and for a seeder "checked"
 once it is seeding.
 """
 import resource
+import signal
 import sys
 import time
 
@@ -95,7 +97,9 @@ def main():
         h.connect_peer((host, p))
     end = start + limit
     announced = done = False
-    while time.time() < end:
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda sig, frame: stopping.append(sig))
+    while time.time() < end and not stopping:
         ses.wait_for_alert(50)
         for a in ses.pop_alerts():
             if isinstance(a, lt.tracker_reply_alert) and not announced:

@@ -4,9 +4,11 @@
  * torrent's end, the end game and its cancels, requests that time out,
  * are rejected or whose peer leaves going back to the pool, hash
  * failures naming the peers that sent the piece, blocks forgotten when
- * stored goes away, and whole downloads that must complete -- from one
- * seeder that drops, rejects and reorders answers, and from several
- * peers that come and go.
+ * stored goes away, file priorities (order, skipped pieces never
+ * asked for), sequential mode, peers that sent bad data avoided, and
+ * whole downloads that must complete -- from one seeder that drops,
+ * rejects and reorders answers, and from several peers that come and
+ * go.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -441,6 +443,245 @@ START_TEST(peers_come_and_go)
 }
 END_TEST
 
+/* Higher priorities are started first; rarest first within one. */
+START_TEST(priority_order)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a, b;
+	struct pick_req		 r;
+	const uint8_t		 prio[8] = { PICK_LOW, PICK_NORMAL, PICK_HIGH,
+	    PICK_NORMAL, PICK_HIGH, PICK_LOW, PICK_NORMAL, PICK_SKIP };
+	const uint32_t		 hb[] = { 2 };
+	uint8_t			*bb, seen[8] = { 0 };
+	int			 i;
+
+	t = pick_new(8, B, 8 * B);
+	pick_set_priorities(t, prio);
+	ck_assert_int_eq(pick_priority(t, 4), PICK_HIGH);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_init(t, &b, NULL, 2);
+	pick_peer_have_all(&a);
+	bb = bits_of(8, hb, 1);
+	pick_peer_bitfield(&b, bb);
+	/* 2 is seen by a and b, 4 by a alone: 4 is the rarer high one. */
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 4);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 2);
+	/* Then the normal ones (any order), then the low ones. */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		ck_assert_int_eq(prio[r.piece], PICK_NORMAL);
+		ck_assert_uint_eq(seen[r.piece]++, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		ck_assert_int_eq(prio[r.piece], PICK_LOW);
+		ck_assert_uint_eq(seen[r.piece]++, 0);
+	}
+	/* 7 is skipped: a has every other one in flight, nothing more. */
+	ck_assert_int_eq(pick_next(&a, 0, &r), 0);
+	/* The end game gives b a copy of the one piece it has. */
+	ck_assert_int_eq(pick_endgame(t), 1);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 2);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 0);
+	pick_peer_free(&a);
+	pick_peer_free(&b);
+	pick_free(t);
+	free(bb);
+}
+END_TEST
+
+/* A partial piece of a lower priority waits for the higher ones. */
+START_TEST(priority_before_partial)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a;
+	struct pick_req		 r;
+	uint8_t			 prio[2] = { PICK_NORMAL, PICK_NORMAL };
+
+	t = pick_new(2, 2 * B, 4 * B);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_have_all(&a);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	/* The other piece becomes high while r.piece is partial. */
+	prio[1 - r.piece] = PICK_HIGH;
+	pick_set_priorities(t, prio);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_int_eq(pick_priority(t, r.piece), PICK_HIGH);
+	pick_peer_free(&a);
+	pick_free(t);
+}
+END_TEST
+
+/* Skipped pieces are never requested; the rest make it complete. */
+START_TEST(skip_never_requested)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a;
+	struct pick_req		 r;
+	uint32_t		 contrib[PICK_MAX_CONTRIB], n = 0;
+	uint8_t			 prio[16];
+	int			 i;
+
+	t = pick_new(16, B, 16 * B);
+	for (i = 0; i < 16; i++)
+		prio[i] = i % 3 == 0 ? PICK_SKIP : PICK_NORMAL;
+	pick_set_priorities(t, prio);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_have_all(&a);
+	ck_assert_int_eq(pick_interesting(&a), 1);
+	while (pick_next(&a, 0, &r) == 1) {
+		ck_assert_int_ne(r.piece % 3, 0);
+		ck_assert_int_eq(got(&a, &r), 1);
+		pick_verdict(t, r.piece, 1, contrib);
+		ck_assert_uint_lt(++n, 100);
+	}
+	ck_assert_uint_eq(n, 10);
+	ck_assert_int_eq(pick_complete(t), 1);
+	ck_assert_uint_eq(pick_nhave(t), 10);
+	ck_assert_int_eq(pick_interesting(&a), 0);
+	ck_assert_int_eq(pick_endgame(t), 0);
+	/* Wanting one again: it is requested, and only it. */
+	prio[3] = PICK_LOW;
+	pick_set_priorities(t, prio);
+	ck_assert_int_eq(pick_complete(t), 0);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 3);
+	pick_peer_free(&a);
+	pick_free(t);
+}
+END_TEST
+
+/* Sequential: index order, still finishing a partial piece first. */
+START_TEST(sequential_order)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a, b;
+	struct pick_req		 r;
+	const uint32_t		 hb[] = { 5, 6 };
+	uint32_t		 contrib[PICK_MAX_CONTRIB], want = 0;
+	uint8_t			*bb, prio[12];
+	int			 i;
+
+	/* 12 pieces of 2 blocks; b alone has 5 and 6 (rarest). */
+	t = pick_new(12, 2 * B, 24 * B);
+	pick_set_sequential(t, 1);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_init(t, &b, NULL, 2);
+	pick_peer_have_all(&a);
+	bb = bits_of(12, hb, 2);
+	pick_peer_bitfield(&b, bb);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 5);
+	ck_assert_int_eq(got(&b, &r), 1);
+	/* a finishes 5 (partial first), then goes 0, 1, 2, ... */
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 5);
+	ck_assert_int_eq(got(&a, &r), 1);
+	pick_verdict(t, 5, 1, contrib);
+	for (i = 0; i < 11; i++, want++) {
+		if (want == 5)
+			want++;
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		ck_assert_uint_eq(r.piece, want);
+		ck_assert_int_eq(got(&a, &r), 1);
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		ck_assert_uint_eq(r.piece, want);
+		ck_assert_int_eq(got(&a, &r), 1);
+		pick_verdict(t, r.piece, 1, contrib);
+	}
+	ck_assert_int_eq(pick_complete(t), 1);
+	pick_peer_free(&a);
+	pick_peer_free(&b);
+	pick_free(t);
+	/* Priorities still come first: a high piece at the end. */
+	t = pick_new(12, 2 * B, 24 * B);
+	pick_set_sequential(t, 1);
+	memset(prio, PICK_NORMAL, sizeof(prio));
+	prio[9] = PICK_HIGH;
+	prio[0] = PICK_SKIP;
+	pick_set_priorities(t, prio);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_have_all(&a);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 9);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 9);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, 1);
+	pick_peer_free(&a);
+	pick_free(t);
+	free(bb);
+}
+END_TEST
+
+/* A peer that sent bad data for a piece is not asked for it again
+ * while another has it; alone, it is. */
+START_TEST(bad_peer_avoided)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a, b, c;
+	struct pick_req		 r;
+	uint32_t		 contrib[PICK_MAX_CONTRIB];
+	const uint32_t		 hb[] = { 0 };
+	uint8_t			*bb;
+
+	/* Two pieces of one block. */
+	t = pick_new(2, B, 2 * B);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_have_all(&a);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_int_eq(got(&a, &r), 1);
+	/* a sent bad data for r.piece, and it is the only source. */
+	ck_assert_uint_eq(pick_verdict(t, r.piece, 0, contrib), 1);
+	ck_assert_uint_eq(contrib[0], 1);
+	bb = bits_of(2, (uint32_t[]){ r.piece }, 1);
+	pick_peer_init(t, &b, NULL, 2);
+	pick_peer_bitfield(&b, bb);
+	/* Now b has it: a gets the other piece, never the bad one. */
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_ne(r.piece, bb[0] & 0x80 ? 0 : 1);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 0);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, bb[0] & 0x80 ? 0 : 1);
+	/* b leaves: a is the only one left, and is asked again. */
+	pick_peer_free(&b);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_uint_eq(r.piece, bb[0] & 0x80 ? 0 : 1);
+	pick_peer_free(&a);
+	pick_free(t);
+	free(bb);
+	/* Two sources both bad for piece 0, a third clean one has it. */
+	t = pick_new(1, B, B);
+	pick_peer_init(t, &a, NULL, 1);
+	pick_peer_init(t, &b, NULL, 2);
+	pick_peer_have_all(&a);
+	pick_peer_have_all(&b);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+	ck_assert_int_eq(got(&a, &r), 1);
+	pick_verdict(t, 0, 0, contrib);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 1);
+	ck_assert_int_eq(got(&b, &r), 1);
+	pick_verdict(t, 0, 0, contrib);
+	bb = bits_of(1, hb, 1);
+	pick_peer_init(t, &c, NULL, 3);
+	pick_peer_bitfield(&c, bb);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 0);
+	ck_assert_int_eq(pick_next(&b, 0, &r), 0);
+	ck_assert_int_eq(pick_next(&c, 0, &r), 1);
+	/* Not even in the end game. */
+	ck_assert_int_eq(pick_endgame(t), 1);
+	ck_assert_int_eq(pick_next(&a, 0, &r), 0);
+	pick_peer_free(&a);
+	pick_peer_free(&b);
+	pick_peer_free(&c);
+	pick_free(t);
+	free(bb);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(err_new)
@@ -525,6 +766,11 @@ pick_suite(void)
 	tcase_add_test(core, forget_received);
 	tcase_add_test(core, one_seeder_never_stalls);
 	tcase_add_test(core, peers_come_and_go);
+	tcase_add_test(core, priority_order);
+	tcase_add_test(core, priority_before_partial);
+	tcase_add_test(core, skip_never_requested);
+	tcase_add_test(core, sequential_order);
+	tcase_add_test(core, bad_peer_avoided);
 	tcase_add_test(errors, err_new);
 	tcase_add_test(errors, err_unrequested);
 	tcase_add_test(errors, err_too_many_peers);

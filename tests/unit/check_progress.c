@@ -46,6 +46,23 @@ START_TEST(test_machine_checked_complete)
 }
 END_TEST
 
+START_TEST(test_machine_wants)
+{
+	/* Skipping the missing files completes it; wanting one again
+	 * makes it download; other states do not move. */
+	ck_assert_int_eq(tstate_next(TST_DOWNLOADING, TEV_WANTS, 1),
+	    TST_SEEDING);
+	ck_assert_int_eq(tstate_next(TST_SEEDING, TEV_WANTS, 0),
+	    TST_DOWNLOADING);
+	ck_assert_int_eq(tstate_next(TST_DOWNLOADING, TEV_WANTS, 0),
+	    TST_DOWNLOADING);
+	ck_assert_int_eq(tstate_next(TST_CHECKING, TEV_WANTS, 1),
+	    TST_CHECKING);
+	ck_assert_int_eq(tstate_next(TST_QUEUED, TEV_WANTS, 1), TST_QUEUED);
+	ck_assert_int_eq(tstate_next(TST_ERROR, TEV_WANTS, 0), TST_ERROR);
+}
+END_TEST
+
 START_TEST(test_machine_magnet)
 {
 	enum tstate s = TST_FETCHING;
@@ -217,6 +234,7 @@ progress_suite(void)
 	tcase_add_test(tc, test_machine_download);
 	tcase_add_test(tc, test_machine_checked_complete);
 	tcase_add_test(tc, test_machine_magnet);
+	tcase_add_test(tc, test_machine_wants);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_bitfield);
 	tcase_add_test(tc, test_have_bytes);
