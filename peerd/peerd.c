@@ -551,6 +551,7 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	conn_tick(peerd_now_ms());
+	pex_tick(peerd_now_ms());
 	send_stats();
 }
 

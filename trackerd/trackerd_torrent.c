@@ -65,8 +65,11 @@
 #define OFFER_MAX		200	/* peers in one Candidates */
 #define RESULT_MAX		64	/* bytes of a ConnectResult kept */
 
+#define PEX_TAKE_MAX		50	/* peers of one PexPeers taken */
+
 #define SRC_TRACKER	0x1
 #define SRC_MAGNET	0x2
+#define SRC_PEX		0x4
 
 enum tstatus {
 	TS_IDLE,
@@ -803,7 +806,8 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 	struct cand		*sorted = NULL;
 	char			(*addrs)[INET6_ADDRSTRLEN] = NULL;
 	static const char	*srcnames[] = { "", "tracker", "magnet",
-				    "tracker,magnet" };
+				    "tracker,magnet", "pex", "tracker,pex",
+				    "magnet,pex", "tracker,magnet,pex" };
 	size_t			 i, n;
 
 	r.id = q->id;
@@ -856,7 +860,7 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		cs[i].addr = addrs[i];
 		cs[i].port = sorted[i].p.port;
 		cs[i].source = (char *)(uintptr_t)srcnames[sorted[i].sources &
-		    3];
+		    7];
 		cs[i].first_seen = sorted[i].first_seen;
 		cs[i].last_seen = sorted[i].last_seen;
 		cs[i].attempts = sorted[i].attempts;
@@ -1029,8 +1033,8 @@ static int
 on_want(const Btd__WantPeers *w)
 {
 	struct ttorrent	*t;
-	struct cand	**all, *trk[OFFER_MAX], *mag[OFFER_MAX];
-	size_t		 i, n, ntrk = 0, nmag = 0, want;
+	struct cand	**all, *trk[OFFER_MAX], *mag[OFFER_MAX], *pex[OFFER_MAX];
+	size_t		 i, n, ntrk = 0, nmag = 0, npex = 0, want;
 
 	if (w->info_hash.len != 20)
 		return -1;
@@ -1048,11 +1052,14 @@ on_want(const Btd__WantPeers *w)
 	for (i = 0; i < n; i++) {
 		if (all[i]->sources & SRC_TRACKER)
 			trk[ntrk++] = all[i];
-		else
+		else if (all[i]->sources & SRC_MAGNET)
 			mag[nmag++] = all[i];
+		else
+			pex[npex++] = all[i];
 	}
 	offer(t, trk, ntrk, "tracker");
 	offer(t, mag, nmag, "magnet");
+	offer(t, pex, npex, "pex");
 	free(all);
 	return 0;
 }
@@ -1079,6 +1086,32 @@ on_connect_result(const Btd__ConnectResult *r)
 	return 0;
 }
 
+/*
+ * PexPeers: candidates of source "pex", offered to peerd at once.  None
+ * for a private torrent (BEP 27), none of a message of more than
+ * PEX_TAKE_MAX, none of port 0 (cand_add()).
+ */
+static int
+on_pex_peers(const Btd__PexPeers *pp)
+{
+	struct ttorrent	*t;
+	struct cand	*c, *got[PEX_TAKE_MAX];
+	struct tr_peer	 p;
+	size_t		 i, n = 0;
+
+	if (pp->info_hash.len != 20)
+		return -1;
+	if ((t = find(pp->info_hash.data, 20)) == NULL || t->stopping ||
+	    t->private || pp->n_added > PEX_TAKE_MAX)
+		return 0;
+	for (i = 0; i < pp->n_added; i++)
+		if (peer_from_addr(pp->added[i], &p) == 0 &&
+		    (c = cand_add(t, &p, SRC_PEX)) != NULL)
+			got[n++] = c;
+	offer(t, got, n, "pex");
+	return 0;
+}
+
 int
 trackerd_dispatch_peerd(struct chan *c, const ProtobufCMessage *env)
 {
@@ -1091,6 +1124,8 @@ trackerd_dispatch_peerd(struct chan *c, const ProtobufCMessage *env)
 		return on_want(m->want_peers);
 	case BTD__PEER_TRACKERD_MSG__BODY_CONNECT_RESULT:
 		return on_connect_result(m->connect_result);
+	case BTD__PEER_TRACKERD_MSG__BODY_PEX_PEERS:
+		return on_pex_peers(m->pex_peers);
 	default:
 		return -1;
 	}
