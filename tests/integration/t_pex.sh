@@ -91,7 +91,7 @@ mkdir -p "$T/ll"
 spawn 200 $PY tests/interop/lt_peer.py leech "$TOR" "$T/ll" 7502 \
     --peer 127.0.0.1:7511 --down-rate 30000 --peers "$T/lt_peers" \
     --seconds 190 >"$T/lt_leech.out" 2>&1
-btd_start e -p 7514 -c "$T/slow.conf"
+btd_start e -p 7514 -c "$T/slow.conf" -v
 SE=$SOCK
 ctl add "magnet:?xt=urn:btih:$IH&dn=pay&tr=$DOWN&x.pe=127.0.0.1:7502" \
     >/dev/null
@@ -178,7 +178,9 @@ check "c: complete" "$BTCTL" -s "$SC" wait "$ID" --timeout 60
 check "c: same bytes" same_data "$T/c/dl"
 
 # 2, continued: libtorrent's ut_pex reached E (once a minute).
-check "e: candidates from libtorrent's ut_pex" \
-    wait_for 90 pex_cands "$SE" "$ID"
+check "e: a ut_pex message from libtorrent, with peers" \
+    wait_for 90 grep -Eq 'peer 127\.0\.0\.1 port 7502: ut_pex: [1-9][0-9]* added' \
+    "$T/e/log"
+check "e: pex candidates" wait_for 10 pex_cands "$SE" "$ID"
 check "e: complete" "$BTCTL" -s "$SE" wait "$ID" --timeout 60
 check "e: same bytes" same_data "$T/e/dl"
