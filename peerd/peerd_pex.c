@@ -9,7 +9,8 @@
  * through the address policy of every candidate (conn_torrent_
  * candidates, and the dial).
  *
- * Sending: once a minute at most to each peer that gave a ut_pex id,
+ * Sending: once a minute at most to each peer that gave a ut_pex id (we
+ * look once a minute, and send when something changed),
  * the peers of its torrent we are connected to (an outgoing peer at the
  * address we dialed, flagged reachable; an incoming one at its address
  * and the p of its extended handshake, or not at all without it) that
@@ -58,7 +59,8 @@
 
 struct pex_state {
 	uint8_t		 id;		/* its ut_pex id, 0 none */
-	uint64_t	 sent_ms;	/* our last message to it, 0 none */
+	uint64_t	 sent_ms;	/* we last looked what to tell it, 0
+					   never */
 	uint64_t	 recv_ms;	/* its last message taken, 0 none */
 	uint32_t	 ignored;	/* its messages ignored */
 	struct pex_peer	 sent[PEX_SENT_MAX];	/* named to it, not dropped */
@@ -178,6 +180,7 @@ send_to(struct peer *p, uint64_t now)
 			add[nadd++] = cur[i];
 			s->sent[s->nsent++] = cur[i];
 		}
+	s->sent_ms = now;	/* even when there is nothing to say */
 	if (nadd == 0 && ndrop == 0)
 		return 0;
 	n = pex_build(buf + 6, sizeof(buf) - 6, add, nadd, drop, ndrop);
@@ -186,7 +189,6 @@ send_to(struct peer *p, uint64_t now)
 		    p->addr, p->port);
 		return 0;
 	}
-	s->sent_ms = now;
 	log_debug("peer %s port %u: ut_pex: %zu added, %zu dropped", p->addr,
 	    p->port, nadd, ndrop);
 	n = wire_build_extended(buf, s->id, buf + 6, n);
@@ -263,10 +265,11 @@ pex_message(struct peer *p, const uint8_t *buf, size_t len)
 	if ((s = state(p)) == NULL)
 		return 0;
 	if (s->recv_ms != 0 && now - s->recv_ms < PEERD_PEX_RECV_S * 1000ULL) {
-		s->ignored++;
-		log_info("peer %s port %u: ut_pex %llu ms after the last: "
-		    "ignored", p->addr, p->port,
-		    (unsigned long long)(now - s->recv_ms));
+		/* Said once a connection: a flood would flood the log. */
+		if (s->ignored++ == 0)
+			log_info("peer %s port %u: ut_pex %llu ms after the "
+			    "last: ignored", p->addr, p->port,
+			    (unsigned long long)(now - s->recv_ms));
 		return 0;
 	}
 	rc = pex_parse(buf, len, &m, err, sizeof(err));
@@ -276,8 +279,9 @@ pex_message(struct peer *p, const uint8_t *buf, size_t len)
 	}
 	s->recv_ms = now;
 	if (rc == PEX_TOO_MANY) {
-		s->ignored++;
-		log_info("peer %s port %u: %s: ignored", p->addr, p->port, err);
+		if (s->ignored++ == 0)
+			log_info("peer %s port %u: %s: ignored", p->addr,
+			    p->port, err);
 		return 0;
 	}
 	log_debug("peer %s port %u: ut_pex: %u added (%u of port 0 left "
