@@ -15,7 +15,8 @@
  * says event=started, a stop says stopped to every tracker that heard
  * started, and completed is said once to each.
  *
- * Candidates: every address a tracker or magnet link named, deduplicated,
+ * Candidates: every address a tracker, a magnet link or a peer's ut_pex
+ * (PexPeers from peerd; none of a private torrent) named, deduplicated,
  * at most CAND_MAX per torrent (the least recently seen goes first),
  * with where it came from.  Sent to peerd (Candidates) after every
  * announce that brought peers, for a magnet's x.pe at the start, and in
