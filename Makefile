@@ -42,7 +42,8 @@ GEN_H	:= $(GEN_C:.c=.h)
 
 LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/sandbox.c lib/json.c lib/util.c lib/bencode.c lib/metainfo.c \
-	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c lib/utmeta.c
+	   lib/magnet.c lib/utf8.c lib/arena.c lib/netpolicy.c lib/utmeta.c \
+	   lib/pex.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
 	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c btd/btd_wants.c
@@ -60,7 +61,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
-	   storedrole progress netpolicy choke rate utmeta fetch cands
+	   storedrole progress netpolicy choke rate utmeta fetch cands pex
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd

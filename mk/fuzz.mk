@@ -12,7 +12,8 @@
 # $(B)/fuzz/artifacts/ (replay: $(B)/fuzz/fuzz_<name> <file>), with the
 # whole log in $(B)/fuzz/<name>.log.
 
-FUZZERS		:= bencode metainfo magnet announce udpreply wire stored utmeta
+FUZZERS		:= bencode metainfo magnet announce udpreply wire stored utmeta \
+		   pex
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -23,7 +24,8 @@ FUZZ_LIBS	= $(shell pkg-config --libs libcrypto)
 # magnet link of MAGNET_MAX_LEN and a little more; TR_MAX_PEERS peers
 # of a tracker reply; two selector bytes and a UDP_MAX_REPLY datagram;
 # for the peer wire, four PIECEs of 16 KiB and more; for ut_metadata,
-# a whole data message),
+# a whole data message; for ut_pex, over 50 added IPv6 peers and
+# their flags),
 # short enough to keep many runs a second.
 FUZZ_MAXLEN_bencode	:= 65536
 FUZZ_MAXLEN_metainfo	:= 65536
@@ -33,6 +35,7 @@ FUZZ_MAXLEN_udpreply	:= 65538
 FUZZ_MAXLEN_wire	:= 70000
 FUZZ_MAXLEN_stored	:= 65536
 FUZZ_MAXLEN_utmeta	:= 17000
+FUZZ_MAXLEN_pex		:= 4096
 
 # Tokens the mutator splices in (libFuzzer -dict=), per target.
 FUZZ_DICT_bencode	:= tests/fuzz/bencode.dict
@@ -43,6 +46,7 @@ FUZZ_DICT_udpreply	:= tests/fuzz/udpreply.dict
 FUZZ_DICT_wire		:= tests/fuzz/wire.dict
 FUZZ_DICT_stored	:= tests/fuzz/stored.dict
 FUZZ_DICT_utmeta	:= tests/fuzz/utmeta.dict
+FUZZ_DICT_pex		:= tests/fuzz/pex.dict
 
 # The library sources each target links.
 FUZZ_SRC_bencode	:= lib/bencode.c lib/log.c
@@ -55,6 +59,7 @@ FUZZ_SRC_udpreply	:= trackerd/trackerd_udpcodec.c \
 			   lib/util.c
 FUZZ_SRC_wire		:= peerd/peerd_wire.c lib/bencode.c lib/log.c lib/utf8.c
 FUZZ_SRC_utmeta		:= lib/utmeta.c lib/bencode.c lib/log.c
+FUZZ_SRC_pex		:= lib/pex.c lib/bencode.c lib/log.c
 FUZZ_SRC_stored		:= $(filter-out stored/stored.c,$(wildcard stored/*.c)) \
 			   lib/log.c lib/chan.c lib/msg.c lib/frame.c \
 			   lib/arena.c lib/util.c $(GEN_C)

@@ -681,6 +681,7 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	conn_tick(peerd_now_ms());
 	tell_incoming();
+	pex_tick(peerd_now_ms());
 	send_stats();
 }
 

@@ -64,6 +64,12 @@
 #define PEERD_BODY_BUDGET	(32U << 20)	/* split messages being
 						   assembled, all peers */
 #define PEERD_UT_METADATA	3	/* our extended id of ut_metadata */
+#define PEERD_UT_PEX		1	/* our extended id of ut_pex */
+#define PEERD_PEX_S		60	/* ut_pex to a peer at most so often
+					   (BEP 11) */
+#define PEERD_PEX_RECV_S	50	/* a peer's ut_pex taken at most so
+					   often: BEP 11's minute, less the
+					   slack of an honest peer's timer */
 #define PEERD_META_ASKS		4	/* metad's asks of one peer relayed
 					   at once */
 #define PEERD_META_WANTS	4	/* a peer's metadata requests at
@@ -231,14 +237,14 @@ struct wire_exths {
 };
 
 /*
- * Our extended handshake: m (ut_metadata when not 0), metadata_size
+ * Our extended handshake: m (ut_metadata, ut_pex when not 0), metadata_size
  * (when > 0), p, reqq, v, yourip (the peer's address as we see it: 4 or
  * 16 bytes, 0 to leave out).  Returns the payload length written into
  * out (cap bytes), 0 if it does not fit.
  */
 size_t	wire_exths_build(uint8_t *out, size_t cap, uint16_t port,
 	    uint32_t reqq, const uint8_t *yourip, size_t yourip_len,
-	    uint8_t ut_metadata, int64_t metadata_size);
+	    uint8_t ut_metadata, uint8_t ut_pex, int64_t metadata_size);
 /* 0 and x filled, or -1 with err: not a bencoded dictionary. */
 int	wire_exths_parse(const uint8_t *payload, size_t len,
 	    struct wire_exths *x, char *err, size_t errlen);
@@ -480,6 +486,7 @@ uint64_t rate_cost(uint64_t n);
 struct chan;
 struct event_base;
 struct peer;
+struct pex_state;
 struct torrent;
 struct ProtobufCMessage;
 
@@ -631,6 +638,8 @@ struct peer {
 	uint32_t		 nmeta_want;	/* its requests at metad */
 	int			 told;		/* incoming: trackerd knows it
 						   (IncomingPeer) */
+	struct pex_state	*pex;		/* ut_pex (peerd_pex.c), or
+						   NULL */
 	int			 dead;
 };
 
@@ -780,6 +789,16 @@ void	meta_peer_gone(struct peer *);
 int	peerd_dispatch_metad(struct chan *, const struct ProtobufCMessage *);
 void	meta_metad_up(void);
 void	meta_metad_down(void);
+
+/* peerd_pex.c */
+/* The peer's extended handshake came (again): its ut_pex id. */
+void	pex_exths(struct peer *, const struct wire_exths *);
+/* A ut_pex message of p (our id); -1 when p was closed. */
+int	pex_message(struct peer *, const uint8_t *buf, size_t len);
+/* p is closing. */
+void	pex_peer_gone(struct peer *);
+/* Once a second: ut_pex to the peers whose minute has passed. */
+void	pex_tick(uint64_t now_ms);
 
 /* peerd.c */
 struct torrent *torrent_find(uint32_t id);

@@ -555,6 +555,7 @@ conn_close(struct peer *p, const char *why)
 	}
 	if (t != NULL)
 		meta_peer_gone(p);
+	pex_peer_gone(p);
 	if (p->pp_init)
 		pick_peer_free(&p->pp);
 	p->pp_init = 0;
@@ -884,7 +885,8 @@ peer_start(struct peer *p)
 			iplen = 16;
 		}
 		n = wire_exths_build(buf, sizeof(buf), our_port, PEERD_REQQ,
-		    yourip, iplen, PEERD_UT_METADATA, t->metadata_size > 0 ?
+		    yourip, iplen, PEERD_UT_METADATA, t->private ? 0 :
+		    PEERD_UT_PEX, t->metadata_size > 0 ?
 		    (int64_t)t->metadata_size : -1);
 		if (n == 0)
 			return -1;
@@ -1209,6 +1211,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 	case WIRE_EXTENDED:
 		if (p->ext && m->ext_id == PEERD_UT_METADATA)
 			return meta_message(p, m->data, m->len);
+		if (p->ext && m->ext_id == PEERD_UT_PEX)
+			return pex_message(p, m->data, m->len);
 		if (!p->ext || m->ext_id != 0)
 			return 0;	/* unknown: ignored */
 		if (wire_exths_parse(m->data, m->len, &x, err,
@@ -1237,6 +1241,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 		if (x.v[0] != '\0')
 			snprintf(p->client, sizeof(p->client), "%s", x.v);
 		meta_exths(p, &x);
+		if (!p->dead)
+			pex_exths(p, &x);
 		return p->dead ? -1 : 0;
 	default:
 		return 0;

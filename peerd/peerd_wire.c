@@ -512,7 +512,7 @@ wire_build_extended(uint8_t *out, uint8_t ext_id, const uint8_t *payload,
 size_t
 wire_exths_build(uint8_t *out, size_t cap, uint16_t port, uint32_t reqq,
     const uint8_t *yourip, size_t yourip_len, uint8_t ut_metadata,
-    int64_t metadata_size)
+    uint8_t ut_pex, int64_t metadata_size)
 {
 	struct be_buf	 b;
 	size_t		 n = 0;
@@ -520,10 +520,14 @@ wire_exths_build(uint8_t *out, size_t cap, uint16_t port, uint32_t reqq,
 	be_buf_init(&b);
 	be_enc_dict(&b);
 	be_enc_cstr(&b, "m");
-	be_enc_dict(&b);	/* ut_pex comes later */
+	be_enc_dict(&b);
 	if (ut_metadata != 0) {
 		be_enc_cstr(&b, "ut_metadata");
 		be_enc_int(&b, ut_metadata);
+	}
+	if (ut_pex != 0) {
+		be_enc_cstr(&b, "ut_pex");
+		be_enc_int(&b, ut_pex);
 	}
 	be_enc_end(&b);
 	if (metadata_size > 0) {

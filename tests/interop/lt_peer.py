@@ -16,16 +16,22 @@ once it has the info dictionary from its peers (BEP 9).
 Options:
   --seconds N      run at most N seconds (default 300)
   --up-rate B      upload limit in bytes per second (0: none)
+  --down-rate B    download limit in bytes per second (0: none)
   --peer A:P       connect to this peer (repeatable): the tracker is not
                    needed then
   --exit           leech: exit once done
   --stats FILE     at exit, write "uploaded=N downloaded=N" (payload bytes)
                    (SIGTERM ends the run early, the stats still written)
+  --peers FILE     every second, write every peer it has been connected
+                   to so far to FILE, one "ADDR:PORT SOURCES" line each,
+                   SOURCES the ways it learned of the peer: tracker,
+                   pex, or other (it connected to us, or --peer)
 
 DHT, LSD, UPnP and NAT-PMP are off; the listen address is 127.0.0.1.
 Prints "announced" once a tracker answered, and for a seeder "checked"
 once it is seeding.
 """
+import os
 import resource
 import signal
 import sys
@@ -39,6 +45,8 @@ def main():
         int(sys.argv[4])
     args = sys.argv[5:]
     limit, up_rate, peers, exit_done, stats = 300.0, 0, [], False, None
+    down_rate = 0
+    peers_out = None
     i = 0
     while i < len(args):
         a = args[i]
@@ -46,6 +54,8 @@ def main():
             limit = float(args[i + 1]); i += 1
         elif a == "--up-rate":
             up_rate = int(args[i + 1]); i += 1
+        elif a == "--down-rate":
+            down_rate = int(args[i + 1]); i += 1
         elif a == "--peer":
             host, p = args[i + 1].rsplit(":", 1)
             peers.append((host, int(p))); i += 1
@@ -53,6 +63,8 @@ def main():
             exit_done = True
         elif a == "--stats":
             stats = args[i + 1]; i += 1
+        elif a == "--peers":
+            peers_out = args[i + 1]; i += 1
         else:
             sys.exit("lt_peer.py: unknown option %s" % a)
         i += 1
@@ -67,6 +79,9 @@ def main():
     }
     if up_rate:
         settings["upload_rate_limit"] = up_rate
+    if down_rate:
+        settings["download_rate_limit"] = down_rate
+    if up_rate or down_rate:
         # Limits apply to loopback peers too.
         settings["ignore_limits_on_local_network"] = False
     ses = lt.session(settings)
@@ -97,9 +112,27 @@ def main():
         h.connect_peer((host, p))
     end = start + limit
     announced = done = False
+    peers_at = 0.0
+    seen = {}
+
+    def write_peers():
+        for pi in h.get_peer_info():
+            src = [n for n, f in (("tracker", lt.peer_info.tracker),
+                                  ("pex", lt.peer_info.pex),
+                                  ("dht", lt.peer_info.dht),
+                                  ("lsd", lt.peer_info.lsd))
+                   if pi.source & f] or ["other"]
+            seen["%s:%d" % (pi.ip[0], pi.ip[1])] = ",".join(src)
+        with open(peers_out + ".new", "w") as f:
+            f.writelines("%s %s\n" % kv for kv in sorted(seen.items()))
+        os.replace(peers_out + ".new", peers_out)
+
     stopping = []
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.append(sig))
     while time.time() < end and not stopping:
+        if peers_out and time.time() - peers_at >= 1:
+            peers_at = time.time()
+            write_peers()
         ses.wait_for_alert(50)
         for a in ses.pop_alerts():
             if isinstance(a, lt.tracker_reply_alert) and not announced:

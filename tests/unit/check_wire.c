@@ -331,7 +331,7 @@ START_TEST(exths_roundtrip)
 	size_t			 n;
 	const uint8_t		 ip[4] = { 127, 0, 0, 1 };
 
-	n = wire_exths_build(buf, sizeof(buf), 6881, 250, ip, 4, 0, -1);
+	n = wire_exths_build(buf, sizeof(buf), 6881, 250, ip, 4, 0, 0, -1);
 	ck_assert_uint_gt(n, 0);
 	ck_assert_mem_eq(buf, "d1:mde1:pi6881e4:reqqi250e1:v9:btd 0.1.0"
 	    "6:yourip4:\x7f\x00\x00\x01" "e", n);
@@ -342,20 +342,23 @@ START_TEST(exths_roundtrip)
 	ck_assert_uint_eq(x.yourip_len, 4);
 	ck_assert_mem_eq(x.yourip, ip, 4);
 	ck_assert_int_eq(x.metadata_size, -1);
-	/* With ut_metadata and the metadata's size (BEP 9). */
-	n = wire_exths_build(buf, sizeof(buf), 6881, 250, NULL, 0, 3, 10504);
-	ck_assert_mem_eq(buf, "d1:md11:ut_metadatai3ee13:metadata_sizei10504e"
-	    "1:pi6881e4:reqqi250e1:v9:btd 0.1.0e", n);
+	ck_assert_uint_eq(x.ut_pex, 0);
+	/* With ut_metadata, ut_pex and the metadata's size (BEP 9, 11). */
+	n = wire_exths_build(buf, sizeof(buf), 6881, 250, NULL, 0, 3, 1,
+	    10504);
+	ck_assert_mem_eq(buf, "d1:md11:ut_metadatai3e6:ut_pexi1ee"
+	    "13:metadata_sizei10504e1:pi6881e4:reqqi250e1:v9:btd 0.1.0e", n);
 	ck_assert_int_eq(wire_exths_parse(buf, n, &x, err, sizeof(err)), 0);
 	ck_assert_uint_eq(x.ut_metadata, 3);
+	ck_assert_uint_eq(x.ut_pex, 1);
 	ck_assert_int_eq(x.metadata_size, 10504);
 	/* A magnet: ut_metadata, no size yet. */
-	n = wire_exths_build(buf, sizeof(buf), 0, 250, NULL, 0, 3, -1);
+	n = wire_exths_build(buf, sizeof(buf), 0, 250, NULL, 0, 3, 0, -1);
 	ck_assert_int_eq(wire_exths_parse(buf, n, &x, err, sizeof(err)), 0);
 	ck_assert_uint_eq(x.ut_metadata, 3);
 	ck_assert_int_eq(x.metadata_size, -1);
 	/* Too small a buffer: nothing. */
-	ck_assert_uint_eq(wire_exths_build(buf, 10, 6881, 250, ip, 4, 0, -1),
+	ck_assert_uint_eq(wire_exths_build(buf, 10, 6881, 250, ip, 4, 0, 0, -1),
 	    0);
 }
 END_TEST
