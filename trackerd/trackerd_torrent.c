@@ -1174,9 +1174,13 @@ on_pex(const Btd__PexPeers *x)
 	    x->n_added : n, time(NULL))) == -1)
 		log_info("%s: PEX with %zu peers%s: ignored", t->hex,
 		    x->n_added, t->private ? " for a private torrent" : "");
-	else
+	else {
 		log_debug("%s: PEX: %d of %zu peers taken", t->hex, taken,
 		    x->n_added);
+		/* New peers: offered at once, as after an announce. */
+		if (taken > 0)
+			offer(t, OFFER_MAX);
+	}
 	return 0;
 }
 
