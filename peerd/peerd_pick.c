@@ -9,7 +9,11 @@
  *   2. any partially requested piece the peer has ("partial first":
  *      fewer pieces in progress, sooner verified and shared);
  *   3. the rarest piece it has that nobody started, random among
- *      equals -- or, in sequential mode, the lowest-numbered one;
+ *      equals -- or, in sequential mode, the lowest-numbered one; until
+ *      PICK_RANDOM_FIRST pieces are verified (of a torrent of more than
+ *      PICK_RANDOM_MIN), any piece it has, at random ("random first": a
+ *      complete piece to trade with sooner than a rare one, which may
+ *      come from one slow peer);
  *   4. the end game: once every missing block is requested, a block
  *      requested of another peer (at most PICK_ENDGAME_DUP in flight
  *      each), whose duplicates are cancelled when one copy arrives.
@@ -57,6 +61,8 @@
 #define PICK_MAX_AVAIL		255	/* peers counted per piece; more
 					   peers of one torrent are refused */
 #define PICK_ENDGAME_DUP	2	/* copies of one request in flight */
+#define PICK_RANDOM_FIRST	4	/* pieces verified before rarest first */
+#define PICK_RANDOM_MIN		16	/* ... in a torrent of more pieces */
 #define PICK_MAX_BAD		64	/* (piece, peer) hash failures kept */
 
 static uint32_t	pick_total;	/* requests in flight, every torrent */
@@ -799,6 +805,26 @@ best_unstarted(const struct pick_peer *pp, uint32_t *piece, int *prio)
 
 	if ((top = top_unstarted(t)) == PICK_SKIP)
 		return 0;
+	if (!t->sequential && t->nhave < PICK_RANDOM_FIRST &&
+	    t->npieces > PICK_RANDOM_MIN) {
+		uint32_t n = 0;
+
+		/* One at random of those of the best priority it has. */
+		for (i = 0; i < t->norder; i++) {
+			p = t->order[i];
+			if (t->prio[p] < best || t->prio[p] == PICK_SKIP ||
+			    !peer_may(pp, p))
+				continue;
+			if (t->prio[p] > best) {
+				best = t->prio[p];
+				n = 0;
+			}
+			if (arc4random_uniform(++n) == 0)
+				*piece = p;
+		}
+		*prio = best;
+		return best != PICK_SKIP;
+	}
 	for (i = 0; i < (t->sequential ? t->npieces : t->norder); i++) {
 		p = t->sequential ? i : t->order[i];
 		if ((t->sequential && t->state[p] != PS_WANT) ||

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A hostile seeder for transfer tests: bad_peer.py TORRENT PORT [TRACKER].
+"""A hostile seeder for transfer tests:
+bad_peer.py TORRENT PORT [TRACKER|-] [--mute].
 
 Listens on 127.0.0.1:PORT, announces itself to TRACKER (an http URL
 ending in /announce) every few seconds, and to every peer that
@@ -7,7 +8,9 @@ connects: completes the BEP 3 handshake, claims every piece, unchokes,
 and answers every REQUEST with a block of the right length whose bytes
 are wrong.  Writes one line per connection to stdout:
 "conn N served BLOCKS" when the connection closes, so a test can see
-that it was dropped (banned) after a few failed pieces.
+that it was dropped (banned) after a few failed pieces.  With --mute it
+answers no REQUEST at all (it takes them and stays connected), and the
+line says "conn N served 0 requested R cancelled C".
 """
 import hashlib
 import os
@@ -50,8 +53,10 @@ def bdecode_span(b, i=0):
 
 
 def main():
-    torrent, port = sys.argv[1], int(sys.argv[2])
-    tracker = sys.argv[3] if len(sys.argv) > 3 else None
+    mute = "--mute" in sys.argv
+    args = [a for a in sys.argv if a != "--mute"]
+    torrent, port = args[1], int(args[2])
+    tracker = args[3] if len(args) > 3 and args[3] != "-" else None
     raw = open(torrent, "rb").read()
     meta, _ = bdecode_span(raw)
     s, e = meta[(b"__span__", b"info")]
@@ -87,7 +92,7 @@ def main():
     count = [0]
 
     def serve(c, n):
-        served = 0
+        served = requested = cancelled = 0
         try:
             hs = recvn(c, 68)
             if hs[28:48] != info_hash:
@@ -104,7 +109,11 @@ def main():
                 if ln == 0:
                     continue
                 msg = recvn(c, ln)
-                if msg[0] == 6 and ln == 13:
+                if msg[0] == 6 and ln == 13 and mute:
+                    requested += 1
+                elif msg[0] == 8 and ln == 13:
+                    cancelled += 1
+                elif msg[0] == 6 and ln == 13:
                     idx, off, blen = struct.unpack(">III", msg[1:])
                     junk = os.urandom(blen)
                     c.sendall(struct.pack(">IBII", 9 + blen, 7, idx, off) +
@@ -113,7 +122,11 @@ def main():
         except (EOFError, OSError):
             pass
         finally:
-            print("conn %d served %d" % (n, served), flush=True)
+            if mute:
+                print("conn %d served %d requested %d cancelled %d" %
+                      (n, served, requested, cancelled), flush=True)
+            else:
+                print("conn %d served %d" % (n, served), flush=True)
             c.close()
 
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

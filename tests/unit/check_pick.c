@@ -1,6 +1,6 @@
 /*
- * check_pick.c -- the piece picker (peerd/peerd_pick.c): rarest first
- * with random ties, partially requested pieces first, block sizes at the
+ * check_pick.c -- the piece picker (peerd/peerd_pick.c): random first,
+ * then rarest first with random ties, partially requested pieces first, block sizes at the
  * torrent's end, the end game and its cancels, requests that time out,
  * are rejected or whose peer leaves going back to the pool, hash
  * failures naming the peers that sent the piece, blocks forgotten when
@@ -65,18 +65,23 @@ START_TEST(rarest_first)
 	const uint32_t		 hb[] = { 0, 1, 2, 3, 4 }, hc[] = { 0, 1, 2 };
 	uint8_t			*bb, *bc;
 
-	t = pick_new(10, B, 10 * B);
+	uint32_t		 i;
+
+	/* 10-13 verified already: past random first. */
+	t = pick_new(14, B, 14 * B);
+	for (i = 10; i < 14; i++)
+		pick_set_have(t, i);
 	ck_assert_int_eq(pick_peer_init(t, &a, NULL, 1), 0);
 	ck_assert_int_eq(pick_peer_init(t, &b, NULL, 2), 0);
 	ck_assert_int_eq(pick_peer_init(t, &c, NULL, 3), 0);
 	pick_peer_have_all(&a);
-	bb = bits_of(10, hb, 5);
-	bc = bits_of(10, hc, 3);
+	bb = bits_of(14, hb, 5);
+	bc = bits_of(14, hc, 3);
 	pick_peer_bitfield(&b, bb);
 	pick_peer_bitfield(&c, bc);
 	/* The seed: only it has 5-9, the rarest. */
 	ck_assert_int_eq(pick_next(&a, 0, &r), 1);
-	ck_assert_uint_ge(r.piece, 5);
+	ck_assert_msg(r.piece >= 5 && r.piece <= 9, "piece %u", r.piece);
 	/* b: 3 and 4 are rarer (b alone) than 0-2 (b and c). */
 	ck_assert_int_eq(pick_next(&b, 0, &r), 1);
 	ck_assert_msg(r.piece == 3 || r.piece == 4, "piece %u", r.piece);
@@ -91,6 +96,54 @@ START_TEST(rarest_first)
 	pick_free(t);
 	free(bb);
 	free(bc);
+}
+END_TEST
+
+/*
+ * Random first: until 4 pieces are verified a new piece is any the peer
+ * has, not the rarest; then rarest first.  10-19 are the rarest (the
+ * seed alone has them), 0-9 are common.
+ */
+START_TEST(random_first)
+{
+	struct pick_torrent	*t;
+	struct pick_peer	 a, b;
+	struct pick_req		 r;
+	const uint32_t		 hb[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	uint8_t			*bb = bits_of(20, hb, 10);
+	int			 i, common = 0;
+	uint32_t		 k;
+
+	for (i = 0; i < 40; i++) {
+		t = pick_new(20, B, 20 * B);
+		ck_assert_int_eq(pick_peer_init(t, &a, NULL, 1), 0);
+		ck_assert_int_eq(pick_peer_init(t, &b, NULL, 2), 0);
+		pick_peer_have_all(&a);
+		pick_peer_bitfield(&b, bb);
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		common += r.piece < 10;
+		pick_peer_free(&a);
+		pick_peer_free(&b);
+		pick_free(t);
+	}
+	/* Half of them on average; rarest first would give none. */
+	ck_assert_int_ge(common, 5);
+	for (i = 0; i < 20; i++) {
+		t = pick_new(20, B, 20 * B);
+		for (k = 0; k < 4; k++)
+			pick_set_have(t, k);
+		ck_assert_int_eq(pick_peer_init(t, &a, NULL, 1), 0);
+		ck_assert_int_eq(pick_peer_init(t, &b, NULL, 2), 0);
+		pick_peer_have_all(&a);
+		pick_peer_bitfield(&b, bb);
+		ck_assert_int_eq(pick_next(&a, 0, &r), 1);
+		ck_assert_msg(r.piece >= 10, "piece %u after 4 verified",
+		    r.piece);
+		pick_peer_free(&a);
+		pick_peer_free(&b);
+		pick_free(t);
+	}
+	free(bb);
 }
 END_TEST
 
@@ -758,6 +811,7 @@ pick_suite(void)
 	tcase_add_test(core, sizes);
 	tcase_add_test(core, rarest_first);
 	tcase_add_test(core, random_ties);
+	tcase_add_test(core, random_first);
 	tcase_add_test(core, have_order);
 	tcase_add_test(core, partial_first);
 	tcase_add_test(core, endgame_cancel);
