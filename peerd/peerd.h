@@ -682,7 +682,7 @@ struct conn_info {
 	char		addr[46];	/* INET6_ADDRSTRLEN */
 	uint16_t	port;
 	char		client[64];	/* escaped */
-	char		flags[8];	/* peerd.proto PeerInfo.flags */
+	char		flags[12];	/* peerd.proto PeerInfo.flags */
 	uint64_t	rate_down, rate_up;
 	double		progress;
 	uint64_t	downloaded, uploaded;

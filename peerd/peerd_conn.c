@@ -1628,11 +1628,12 @@ conn_peer_infos(struct torrent *t, struct conn_info *infos, size_t max)
 		snprintf(ci->addr, sizeof(ci->addr), "%s", p->addr);
 		ci->port = p->port;
 		snprintf(ci->client, sizeof(ci->client), "%s", p->client);
-		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s%s",
+		snprintf(ci->flags, sizeof(ci->flags), "%s%s%s%s%s%s%s%s",
 		    p->incoming ? "I" : "", p->am_choking ? "c" : "",
 		    p->peer_choking ? "C" : "", p->am_interested ? "i" : "",
 		    p->peer_interested ? "n" : "",
 		    p->cp.snubbed ? "s" : "",	/* as the choker sees it */
+		    p->cp.optimistic && !p->am_choking ? "o" : "",
 		    p->pp.seed ? "S" : "");
 		ci->rate_down = p->rate_down;
 		ci->rate_up = p->rate_up;
