@@ -1683,6 +1683,49 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The arguments of a command on one torrent: its ID and at most one
+ * option, opt, which takes a value described by what ("--opt VALUE" or
+ * "--opt=VALUE") or, when what is NULL, none (then *val is "" if it was
+ * given).  Anything else is a usage error.  Returns the ID.
+ */
+static const char *
+id_and_option(const char *cmd, int argc, char **argv, const char *opt,
+    const char *what, const char **val)
+{
+	const char	*id = NULL;
+	char		*e;
+	size_t		 ol = strlen(opt);
+	int		 i;
+
+	*val = NULL;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], opt) == 0) {
+			if (what == NULL)
+				*val = "";
+			else if (++i == argc)
+				usage_error(cmd_lookup(cmd), "%s: %s needs %s",
+				    cmd, opt, what);
+			else
+				*val = argv[i];
+		} else if (what != NULL && strncmp(argv[i], opt, ol) == 0 &&
+		    argv[i][ol] == '=')
+			*val = argv[i] + ol + 1;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup(cmd), "%s: unknown option '%s'",
+			    cmd, e);
+		} else if (id != NULL)
+			usage_error(cmd_lookup(cmd), "%s: one torrent at a time",
+			    cmd);
+		else
+			id = argv[i];
+	}
+	if (id == NULL)
+		usage_error(cmd_lookup(cmd), "%s: missing ID", cmd);
+	return id;
+}
+
 static int
 cmd_files(struct ctl *ctl, int argc, char **argv)
 {
@@ -1690,30 +1733,10 @@ cmd_files(struct ctl *ctl, int argc, char **argv)
 	Btd__SetTorrentRequest	 sr = BTD__SET_TORRENT_REQUEST__INIT;
 	Btd__CtlReply		*rep;
 	struct json		 j;
-	const char		*id = NULL, *prio = NULL;
-	char			*e;
-	int			 i;
+	const char		*id, *prio;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--priority") == 0) {
-			if (++i == argc)
-				usage_error(cmd_lookup("files"), "files: "
-				    "--priority needs N=PRIO[,N=PRIO...]");
-			prio = argv[i];
-		} else if (strncmp(argv[i], "--priority=", 11) == 0)
-			prio = argv[i] + 11;
-		else if (argv[i][0] == '-') {
-			e = esc(argv[i]);
-			usage_error(cmd_lookup("files"), "files: unknown "
-			    "option '%s'", e);
-		} else if (id != NULL)
-			usage_error(cmd_lookup("files"), "files: one torrent "
-			    "at a time");
-		else
-			id = argv[i];
-	}
-	if (id == NULL)
-		usage_error(cmd_lookup("files"), "files: missing ID");
+	id = id_and_option("files", argc, argv, "--priority",
+	    "N=PRIO[,N=PRIO...]", &prio);
 	if (prio != NULL) {
 		/* Set first (btd checks every item), then show the result. */
 		sr.id = (char *)(uintptr_t)id;
@@ -2055,27 +2078,14 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 	Btd__CtlReply		*rep;
 	struct json		 j;
 	struct timespec		 ts;
-	const char		*id = NULL;
+	const char		*id, *opt;
 	char			*e, *line, *last = NULL;
 	uint64_t		 now, last_line = 0;
 	uint32_t		 checks;
-	int			 i, wait = 0, tty, shown = 0;
+	int			 wait, tty, shown = 0;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--wait") == 0)
-			wait = 1;
-		else if (argv[i][0] == '-') {
-			e = esc(argv[i]);
-			usage_error(cmd_lookup("verify"), "verify: unknown "
-			    "option '%s'", e);
-		} else if (id != NULL)
-			usage_error(cmd_lookup("verify"), "verify: one torrent "
-			    "at a time");
-		else
-			id = argv[i];
-	}
-	if (id == NULL)
-		usage_error(cmd_lookup("verify"), "verify: missing ID");
+	id = id_and_option("verify", argc, argv, "--wait", NULL, &opt);
+	wait = opt != NULL;
 	vr.id = (char *)(uintptr_t)id;
 	req.body_case = BTD__CTL_REQUEST__BODY_VERIFY;
 	req.verify = &vr;
@@ -2298,32 +2308,14 @@ cmd_wait(struct ctl *ctl, int argc, char **argv)
 	Btd__CtlReply			*rep;
 	struct json			 j;
 	struct timespec			 ts;
-	const char			*id = NULL, *val = NULL;
+	const char			*id, *val;
 	char				*line, *e, *end, *last = NULL, *fail;
 	double				 timeout = 0;
 	uint64_t			 start, now, last_line = 0, left_ms;
-	int				 i, tty, shown = 0;
+	int				 tty, shown = 0;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--timeout") == 0) {
-			if (++i == argc)
-				usage_error(cmd_lookup("wait"), "wait: "
-				    "--timeout needs a number of seconds");
-			val = argv[i];
-		} else if (strncmp(argv[i], "--timeout=", 10) == 0)
-			val = argv[i] + 10;
-		else if (argv[i][0] == '-') {
-			e = esc(argv[i]);
-			usage_error(cmd_lookup("wait"), "wait: unknown option "
-			    "'%s'", e);
-		} else if (id != NULL)
-			usage_error(cmd_lookup("wait"), "wait: one torrent at "
-			    "a time");
-		else
-			id = argv[i];
-	}
-	if (id == NULL)
-		usage_error(cmd_lookup("wait"), "wait: missing ID");
+	id = id_and_option("wait", argc, argv, "--timeout",
+	    "a number of seconds", &val);
 	if (val != NULL) {
 		errno = 0;
 		timeout = strtod(val, &end);
