@@ -89,6 +89,7 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 		# TESTS="t_user t_docs": run only those scripts.
 		case " ${TESTS:-$name} " in *" $name "*) ;; *) continue ;; esac
 		out=$(mktemp)
+		t0=$(date +%s)
 		if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 			timeout -k 5 600 unshare --net --pid --mount-proc \
 			    --kill-child -- sh -c "$ns_run" "$t" >"$out" 2>&1
@@ -96,6 +97,7 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 			timeout -k 5 600 sh "$t" >"$out" 2>&1
 		fi
 		rc=$?
+		secs=$(($(date +%s) - t0))
 		p=$(grep -c '^ok - ' "$out")
 		f=$(grep -c '^not ok - ' "$out")
 		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -107,8 +109,9 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 		if [ "$f" -ne 0 ]; then
 			failures="$failures $name"
 			cat "$out"
+			echo "integration: $name: $p passed, $f failed ($secs s)"
 		else
-			echo "integration: $name: $p passed"
+			echo "integration: $name: $p passed ($secs s)"
 		fi
 		rm -f "$out"
 	done
