@@ -5,6 +5,7 @@
 #   sh tests/run.sh integration  real processes only
 #   sh tests/run.sh fuzz         each libFuzzer target briefly (FUZZ_SECONDS)
 #   TESTS="t_user t_docs" sh tests/run.sh integration   only those scripts
+#   INTEGRATION_JOBS=1 sh tests/run.sh integration       one script at a time
 # Integration scripts print "ok - NAME" / "not ok - NAME" per check; each
 # runs under a time limit, as root inside a network namespace of its own
 # with only loopback up.
@@ -22,24 +23,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 BTD_TEST_TOKEN=btd-test-$$-$(date +%s)
 export BTD_TEST_TOKEN
 
-# As root each integration script runs as the first process after pid 1
-# of a PID namespace of its own, with a network namespace holding only
-# loopback.  When the script ends, whatever it started and left running
-# is still in the namespace: pid 1 lists it (a failure of that test),
-# and the kernel kills it all when pid 1 exits.
-ns_run='ip link set lo up || exit 1
-sh "$0"
-rc=$?
-i=0
-while ! left=$(sh tests/leftovers.sh ns); do
-	i=$((i + 1))
-	if [ $i -ge 30 ]; then
-		echo "$left" | sed "s/^/not ok - left running: /"
-		exit 1
-	fi
-	sleep 0.1
-done
-exit $rc'
 
 count_check() {
 	# "100%: Checks: 8, Failures: 0, Errors: 0"
@@ -77,44 +60,44 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
+# The integration scripts that take longest, started first.
+SLOW="t_pex t_ratelimit t_magnet_hostile t_confine t_chaos t_interop t_cands
+t_hostile_trackers t_faults t_deldata t_ssrf"
+
 if [ "$what" = all ] || [ "$what" = integration ]; then
 	# As root btd runs stored as the system user btd and the other
 	# roles under named uids: create them as make install does.
 	if [ "$(id -u)" = 0 ]; then
 		sh mk/users.sh 2>&1 | sed 's/^/integration: /'
 	fi
-	for t in tests/integration/t_*.sh; do
+	# Scripts run INTEGRATION_JOBS at a time (2 by default), each in
+	# namespaces of its own (tests/run_one.sh); the longest start first
+	# so that the run ends with short ones.  Results are counted in
+	# the order of the scripts' names.
+	res=$(mktemp -d)
+	list=""
+	for t in $(printf 'tests/integration/%s.sh ' $SLOW) tests/integration/t_*.sh; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		# TESTS="t_user t_docs": run only those scripts.
 		case " ${TESTS:-$name} " in *" $name "*) ;; *) continue ;; esac
-		out=$(mktemp)
-		t0=$(date +%s)
-		if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-			timeout -k 5 600 unshare --net --pid --mount-proc \
-			    --kill-child -- sh -c "$ns_run" "$t" >"$out" 2>&1
-		else
-			timeout -k 5 600 sh "$t" >"$out" 2>&1
-		fi
-		rc=$?
-		secs=$(($(date +%s) - t0))
-		p=$(grep -c '^ok - ' "$out")
-		f=$(grep -c '^not ok - ' "$out")
-		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1
-			echo "not ok - $name exited with status $rc" >>"$out"
-		fi
+		case " $list " in *" $t "*) continue ;; esac
+		list="$list $t"
+	done
+	if [ -n "$list" ]; then
+		printf '%s\n' $list |
+		    xargs -P "${INTEGRATION_JOBS:-2}" -I{} sh tests/run_one.sh {} "$res"
+	fi
+	for t in tests/integration/t_*.sh; do
+		name=$(basename "$t" .sh)
+		case " $list " in *" $t "*) ;; *) continue ;; esac
+		p=0 f=1
+		[ -f "$res/$name.res" ] && read -r p f _ <"$res/$name.res"
 		passed=$((passed + p))
 		failed=$((failed + f))
-		if [ "$f" -ne 0 ]; then
-			failures="$failures $name"
-			cat "$out"
-			echo "integration: $name: $p passed, $f failed ($secs s)"
-		else
-			echo "integration: $name: $p passed ($secs s)"
-		fi
-		rm -f "$out"
+		[ "$f" -ne 0 ] && failures="$failures $name"
 	done
+	rm -rf "$res"
 fi
 
 if [ "$what" = all ] || [ "$what" = fuzz ]; then
