@@ -40,6 +40,8 @@
 struct state {
 	sqlite3		*db;
 	char		*path;		/* as given, for messages */
+	/* Prepared once: run for every torrent at start and each second. */
+	sqlite3_stmt	*fst_load, *fst_save;
 };
 
 /*
@@ -316,6 +318,8 @@ state_close(struct state *st)
 {
 	if (st == NULL)
 		return;
+	sqlite3_finalize(st->fst_load);
+	sqlite3_finalize(st->fst_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1075,14 +1079,16 @@ int
 state_fstats_save(struct state *st, const uint8_t info_hash[20],
     struct state_fstat *f, size_t n)
 {
-	sqlite3_stmt	*stmt = NULL;
+	sqlite3_stmt	*stmt;
 	size_t		 i;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO files (info_hash, idx, "
+	if (st->fst_save == NULL && sqlite3_prepare_v2(st->db,
+	    "INSERT INTO files (info_hash, idx, "
 	    "size, mtime) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (info_hash, "
 	    "idx) DO UPDATE SET size = excluded.size, mtime = excluded.mtime",
-	    -1, &stmt, NULL) != SQLITE_OK)
+	    -1, &st->fst_save, NULL) != SQLITE_OK)
 		goto fail;
+	stmt = st->fst_save;
 	for (i = 0; i < n; i++) {
 		if (!f[i].dirty)
 			continue;
@@ -1099,11 +1105,12 @@ state_fstats_save(struct state *st, const uint8_t info_hash[20],
 			goto fail;
 		f[i].dirty = 0;
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return 0;
 fail:
 	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
+	if (st->fst_save != NULL)
+		sqlite3_reset(st->fst_save);
 	return -1;
 }
 
@@ -1111,15 +1118,18 @@ int
 state_fstats_load(struct state *st, const uint8_t info_hash[20],
     struct state_fstat *f, size_t n)
 {
-	sqlite3_stmt	*stmt = NULL;
+	sqlite3_stmt	*stmt;
 	sqlite3_int64	 idx;
 	int		 rc;
 
 	memset(f, 0, n * sizeof(*f));
-	if (sqlite3_prepare_v2(st->db, "SELECT idx, size, mtime FROM files "
+	if (st->fst_load == NULL && sqlite3_prepare_v2(st->db,
+	    "SELECT idx, size, mtime FROM files "
 	    "WHERE info_hash = ?1 AND size IS NOT NULL AND mtime IS NOT NULL",
-	    -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    -1, &st->fst_load, NULL) != SQLITE_OK)
+		goto fail;
+	stmt = st->fst_load;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
 	    SQLITE_TRANSIENT) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -1136,11 +1146,12 @@ state_fstats_load(struct state *st, const uint8_t info_hash[20],
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return 0;
 fail:
 	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
-	sqlite3_finalize(stmt);
+	if (st->fst_load != NULL)
+		sqlite3_reset(st->fst_load);
 	memset(f, 0, n * sizeof(*f));
 	return -1;
 }
