@@ -1018,6 +1018,7 @@ on_checked(const Btd__TorrentChecked *m)
 	struct torrent	*t;
 	uint32_t	 pieces;
 	size_t		 i;
+	uint8_t		 dropped = 0;
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
@@ -1034,6 +1035,8 @@ on_checked(const Btd__TorrentChecked *m)
 	for (i = 0; i < m->n_missing; i++)
 		if (m->missing[i] >= t->desc->n_files)
 			return -1;
+	for (i = 0; i < m->have.len; i++)
+		dropped |= t->have[i] & ~m->have.data[i];
 	memcpy(t->have, m->have.data, m->have.len);
 	t->have_count = bf_count(t->have, pieces);
 	t->recheck = 0;
@@ -1053,6 +1056,13 @@ on_checked(const Btd__TorrentChecked *m)
 	t->dirty = 1;
 	if (m->n_missing > 0)
 		no_data_found(t, m);
+	/*
+	 * Pieces state.db holds as verified were not good: forget them
+	 * there now, before stored writes into them, so that no later
+	 * start trusts them (written_until trusts a file stored wrote).
+	 */
+	if (dropped)
+		xfer_flush();
 	if (careful)
 		pump_stored();	/* the next one */
 	return 0;
