@@ -131,6 +131,10 @@ check "on resume only the bad piece's bytes are hashed again (1 hashed)" sh -c \
     "echo '$line' | grep -q ': checked: $good of $NP pieces verified (1 hashed), $((good)) trusted as recorded, 0 lost\$'"
 check "resumed: complete" ctl wait "$ID" --timeout 60
 check "resumed: exactly the source's bytes" same_data "$T/b/dl"
+# peerd's counters come once a second: wait for them to hold it all.
+down_ge() { [ "$(tfield "$SOCK" "$ID" downloaded)" -ge "$1" ]; }
+wait_for 5 down_ge $((down0 + XBYTES))
+sleep 1.2
 d1=$(tfield "$SOCK" "$ID" downloaded)
 check "only the lost and the bad pieces downloaded again ($((d1 - down0)) of $XBYTES bytes)" \
     [ $((d1 - down0)) = "$XBYTES" ]
