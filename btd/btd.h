@@ -398,7 +398,7 @@ struct torrent {
 						   in a row */
 	uint32_t		 ck_good;	/* the last one: pieces good */
 	uint32_t		 ck_hashed;	/* ... and hashed */
-	uint32_t		 ck_trusted;	/* ... and kept by their record */
+	uint32_t		 ck_trusted;	/* ... and kept as recorded */
 	int			 st_send;	/* to stored: ST_SEND_* */
 	uint32_t		 st_next;	/* next file or piece (hash) to
 						   send */

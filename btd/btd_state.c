@@ -1095,8 +1095,8 @@ state_fstats_save(struct state *st, const uint8_t info_hash[20],
 		sqlite3_reset(stmt);
 		if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
 		    SQLITE_TRANSIENT) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) != SQLITE_OK ||
-		    (f[i].rec ? sqlite3_bind_int64(stmt, 3,
+		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) !=
+		    SQLITE_OK || (f[i].rec ? sqlite3_bind_int64(stmt, 3,
 		    clamp64(f[i].size)) : sqlite3_bind_null(stmt, 3)) !=
 		    SQLITE_OK ||
 		    (f[i].rec ? sqlite3_bind_int64(stmt, 4, f[i].mtime) :

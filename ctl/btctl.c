@@ -1309,7 +1309,8 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			const Btd__TorrentSummary *s = rep->list->torrents[i];
 			char *id, *why;
 
-			if (strcmp(s->state, "error") != 0 || s->error[0] == '\0')
+			if (strcmp(s->state, "error") != 0 ||
+			    s->error[0] == '\0')
 				continue;
 			id = esc(s->short_id);
 			why = esc(s->error);

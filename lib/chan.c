@@ -59,8 +59,8 @@ struct chan {
 	int			 incb;		/* inside the callback */
 	int			 freed;		/* chan_free() during the callback */
 	int			 dead;		/* gone was reported */
-	int			 rclosed;	/* ... as an eof: the other side
-						   may still read what we send */
+	int			 rclosed;	/* ... as an eof: the other
+						   side may still read */
 };
 
 static void	chan_read(evutil_socket_t, short, void *);

@@ -2,10 +2,11 @@
  * stored.h -- stored's private header.
  *
  * stored_map.c and stored_resume.c (the quick-resume decision) are plain
- * C (no protobuf, no I/O) so that unit tests drive them alone; the rest shares the torrent registry (stored_torrent.c), the
- * open-file cache (stored_cache.c), the durability flusher
- * (stored_flush.c), the hash thread (stored_hash.c) and the block path
- * (stored_block.c).  None of them
+ * C (no protobuf, no I/O) so that unit tests drive them alone; the rest
+ * shares the torrent registry (stored_torrent.c), the open-file cache
+ * (stored_cache.c), the durability flusher (stored_flush.c), the hash
+ * thread (stored_hash.c) and the block path (stored_block.c).  None of
+ * them
  * calls role.c: stored.c hands them the event base and the channels, so
  * that a test can drive them over socketpairs.
  */
@@ -203,9 +204,9 @@ struct torrent {
 	uint32_t		 ck_sync;	/* next file to sync */
 	uint32_t		 ck_piece;	/* next piece the check looks at */
 	uint32_t		 ck_hashed;	/* pieces hashed */
-	uint32_t		 ck_trusted;	/* pieces kept by their record */
+	uint32_t		 ck_trusted;	/* kept as recorded */
 	uint32_t		 ck_lost;	/* recorded, not on disk */
-	struct sres_file	*res;		/* the check's view of the files */
+	struct sres_file	*res;		/* the check's view of files */
 	uint8_t			*verdict;	/* enum sres_verdict a piece,
 						   while checking */
 	uint8_t			*missing;	/* bitfield: files missing under

@@ -27,14 +27,17 @@
  * torrent built and checked like any other.
  *
  * Checking (StoredTorrentAdd's comment): first every file is looked at
- * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
+ * (STORED_CHECK_FILES per event-loop turn) and, from their sizes and
+ * mtimes against btd's records, stored_resume.c decides once which
+ * pieces are trusted, hashed or lost; then the pieces in order,
  * reading at most STORED_CHECK_BYTES per turn and hashing in the hash
  * thread (stored_hash.c) meanwhile, so that the channels stay
  * responsive while a large torrent is checked and reading and hashing
  * overlap.  One torrent is checked
  * at a time, in the order they came.  Once checked, zero-length files
- * are created and the torrent is ready: TorrentChecked to btd,
- * TorrentHave to peerd.
+ * are created and the torrent is ready: TorrentChecked to btd (with
+ * every file's stats, the files missing under recorded pieces, and how
+ * many pieces were trusted or lost), TorrentHave to peerd.
  */
 #include <sys/stat.h>
 
