@@ -142,6 +142,28 @@ struct state_progress {
 	size_t		 created_len;
 };
 
+/*
+ * What state.db records of a file (the files table's size and mtime):
+ * its size and mtime after the flush that made its verified pieces
+ * durable, or after a check.
+ */
+struct state_fstat {
+	uint64_t	 size;
+	int64_t		 mtime;		/* ns since the epoch */
+	uint8_t		 rec;		/* a record; 0: none (NULL) */
+	uint8_t		 dirty;		/* changed since written */
+};
+
+/*
+ * Write the dirty records among f[0..n) of a torrent (inside the batch
+ * of its progress), clearing their marks; files rows that are missing
+ * are inserted.
+ */
+int		 state_fstats_save(struct state *, const uint8_t[20],
+		    struct state_fstat *, size_t n);
+/* Read a torrent's records into f[0..n) (zeroed first). */
+int		 state_fstats_load(struct state *, const uint8_t[20],
+		    struct state_fstat *, size_t n);
 /* Write one torrent's progress (inside a batch, or alone). */
 int		 state_progress_save(struct state *, const uint8_t[20],
 		    const struct state_progress *);
@@ -376,9 +398,16 @@ struct torrent {
 						   in a row */
 	uint32_t		 ck_good;	/* the last one: pieces good */
 	uint32_t		 ck_hashed;	/* ... and hashed */
+	uint32_t		 ck_trusted;	/* ... and kept as recorded */
 	int			 st_send;	/* to stored: ST_SEND_* */
 	uint32_t		 st_next;	/* next file or piece (hash) to
 						   send */
+	struct state_fstat	*fstats;	/* a record a file (quick
+						   resume), or NULL: none */
+	int			 fstats_dirty;	/* some fstats[].dirty */
+	int64_t			 written_until;	/* ns: stored may have written
+						   its files after their
+						   records until then; 0 no */
 
 	/* Its own limits (btd_limits.c), read from state.db when first
 	   needed. */

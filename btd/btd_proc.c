@@ -116,6 +116,7 @@ static const ProtobufCMessageDescriptor *const envs[ROLE_COUNT + 1] = {
 };
 
 static void	proc_spawn(struct proc *);
+static void	stop_check(void);
 static void	proc_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
 
@@ -142,7 +143,9 @@ proc_state_name(enum proc_state s)
 struct chan *
 proc_chan(int role)
 {
-	if (role < 1 || role > ROLE_COUNT || procs[role].state != PROC_RUNNING)
+	/* Stopping: nothing more is sent to a role (stored still talks). */
+	if (role < 1 || role > ROLE_COUNT ||
+	    procs[role].state != PROC_RUNNING || stopping)
 		return NULL;
 	return procs[role].chan;
 }
@@ -1020,6 +1023,8 @@ proc_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 			log_debug("%s: channel closed", p->name);
 			chan_free(p->chan);
 			p->chan = NULL;
+			if (stopping)
+				stop_check();
 		}
 		return;
 	}
@@ -1078,8 +1083,6 @@ describe_exit(char *buf, size_t len, int status)
 		snprintf(buf, len, "ended with status %d", status);
 }
 
-static void stop_check(void);
-
 void
 proc_sigchld(void)
 {
@@ -1096,7 +1099,8 @@ proc_sigchld(void)
 		if (p == NULL)
 			continue;
 		p->pid = 0;
-		if (p->chan != NULL) {
+		/* At a stop, what it said last is read first (its eof). */
+		if (p->chan != NULL && !stopping) {
 			chan_free(p->chan);
 			p->chan = NULL;
 		}
@@ -1242,10 +1246,22 @@ proc_all_stopped(void)
 	return 1;
 }
 
+/* Stopping: every role gone, and what each said last read. */
+static int
+all_read(void)
+{
+	int i;
+
+	for (i = 1; i <= ROLE_COUNT; i++)
+		if (procs[i].chan != NULL)
+			return 0;
+	return 1;
+}
+
 static void
 stop_check(void)
 {
-	if (proc_all_stopped()) {
+	if (proc_all_stopped() && all_read()) {
 		if (stop_timer != NULL) {
 			event_free(stop_timer);
 			stop_timer = NULL;
@@ -1262,12 +1278,18 @@ stop_timeout(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	for (i = 1; i <= ROLE_COUNT; i++)
+	for (i = 1; i <= ROLE_COUNT; i++) {
 		if (procs[i].pid > 0) {
 			log_warnx("%s: still running after %d s; killing",
 			    procs[i].name, ROLE_STOP_GRACE);
 			kill(procs[i].pid, SIGKILL);
+		} else if (procs[i].chan != NULL) {
+			/* Gone, its channel held open by no one we know. */
+			chan_free(procs[i].chan);
+			procs[i].chan = NULL;
 		}
+	}
+	stop_check();
 }
 
 void
@@ -1284,7 +1306,20 @@ proc_stop_all(void)
 			event_free(p->timer);
 			p->timer = NULL;
 		}
-		/* Closing the channel is the stop order for a role. */
+		/*
+		 * Closing the channel is the stop order for a role.  stored
+		 * gets half of it (shutdown for writing): its last
+		 * PiecesDurable, after its final flush, still come in and
+		 * are recorded (xfer_shutdown()); the channel goes at its
+		 * eof or when it exits.
+		 */
+		if (p->chan != NULL && p->role == BTD__ROLE__STORED &&
+		    p->state == PROC_RUNNING && p->pid > 0) {
+			chan_flush(p->chan, 100);
+			if (shutdown(chan_fd(p->chan), SHUT_WR) == 0)
+				continue;
+			log_warn("%s: shutdown", p->name);
+		}
 		if (p->chan != NULL) {
 			chan_flush(p->chan, 100);
 			chan_free(p->chan);

@@ -40,6 +40,8 @@
 struct state {
 	sqlite3		*db;
 	char		*path;		/* as given, for messages */
+	/* Prepared once: run for every torrent at start and each second. */
+	sqlite3_stmt	*fst_load, *fst_save;
 };
 
 /*
@@ -316,6 +318,8 @@ state_close(struct state *st)
 {
 	if (st == NULL)
 		return;
+	sqlite3_finalize(st->fst_load);
+	sqlite3_finalize(st->fst_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1063,6 +1067,93 @@ state_progress_save(struct state *st, const uint8_t info_hash[20],
 	}
 	sqlite3_finalize(stmt);
 	return 0;
+}
+
+/*
+ * Quick resume (stored.proto): each file's size and mtime as stored
+ * found it after a flush or a check.  Rows are made at add, but a row
+ * that went missing is made again here (an upsert), so that a record
+ * is never silently dropped.
+ */
+int
+state_fstats_save(struct state *st, const uint8_t info_hash[20],
+    struct state_fstat *f, size_t n)
+{
+	sqlite3_stmt	*stmt;
+	size_t		 i;
+
+	if (st->fst_save == NULL && sqlite3_prepare_v2(st->db,
+	    "INSERT INTO files (info_hash, idx, "
+	    "size, mtime) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (info_hash, "
+	    "idx) DO UPDATE SET size = excluded.size, mtime = excluded.mtime",
+	    -1, &st->fst_save, NULL) != SQLITE_OK)
+		goto fail;
+	stmt = st->fst_save;
+	for (i = 0; i < n; i++) {
+		if (!f[i].dirty)
+			continue;
+		sqlite3_reset(stmt);
+		if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) !=
+		    SQLITE_OK || (f[i].rec ? sqlite3_bind_int64(stmt, 3,
+		    clamp64(f[i].size)) : sqlite3_bind_null(stmt, 3)) !=
+		    SQLITE_OK ||
+		    (f[i].rec ? sqlite3_bind_int64(stmt, 4, f[i].mtime) :
+		    sqlite3_bind_null(stmt, 4)) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			goto fail;
+		f[i].dirty = 0;
+	}
+	sqlite3_reset(stmt);
+	return 0;
+fail:
+	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
+	if (st->fst_save != NULL)
+		sqlite3_reset(st->fst_save);
+	return -1;
+}
+
+int
+state_fstats_load(struct state *st, const uint8_t info_hash[20],
+    struct state_fstat *f, size_t n)
+{
+	sqlite3_stmt	*stmt;
+	sqlite3_int64	 idx;
+	int		 rc;
+
+	memset(f, 0, n * sizeof(*f));
+	if (st->fst_load == NULL && sqlite3_prepare_v2(st->db,
+	    "SELECT idx, size, mtime FROM files "
+	    "WHERE info_hash = ?1 AND size IS NOT NULL AND mtime IS NOT NULL",
+	    -1, &st->fst_load, NULL) != SQLITE_OK)
+		goto fail;
+	stmt = st->fst_load;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* Untrusted: a row out of range or of another type is none. */
+		idx = sqlite3_column_int64(stmt, 0);
+		if (idx < 0 || (uint64_t)idx >= n ||
+		    sqlite3_column_type(stmt, 1) != SQLITE_INTEGER ||
+		    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(stmt, 1) < 0)
+			continue;
+		f[idx].rec = 1;
+		f[idx].size = (uint64_t)sqlite3_column_int64(stmt, 1);
+		f[idx].mtime = sqlite3_column_int64(stmt, 2);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(stmt);
+	return 0;
+fail:
+	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
+	if (st->fst_load != NULL)
+		sqlite3_reset(st->fst_load);
+	memset(f, 0, n * sizeof(*f));
+	return -1;
 }
 
 int

@@ -434,6 +434,7 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 	base = b;
 	cf = c;
 	st = s;
+	xfer_init(base, st);	/* xfer_load() reads the files' records */
 	if (state_root_foreach(st, load_root, NULL) == -1 ||
 	    state_torrent_foreach(st, load_row, NULL) == -1)
 		fatalx("state.db: cannot read the torrents");
@@ -443,7 +444,6 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
 	torrent_keep_roots();
 	(void)roots_prune();
-	xfer_init(base, st);
 }
 
 /* Is path equal to root or inside it? */
@@ -750,6 +750,7 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	s->checks = t->ck_runs;
 	s->check_good = t->ck_good;
 	s->check_hashed = t->ck_hashed;
+	s->check_trusted = t->ck_trusted;
 	if (t->desc != NULL) {
 		s->left = xfer_left(t);
 		s->progress = t->desc->piece_count > 0 ?

@@ -44,6 +44,17 @@
  * trusted still: state.db holds only pieces stored flushed (below); the
  * check hashes the pieces written after the last flush.
  *
+ * Quick resume: each file's size and mtime, as stored found it after a
+ * flush (PiecesDurable) or a check (TorrentChecked), is recorded in the
+ * files table with the pieces, and goes back to stored in the next
+ * StoredTorrentAdd; stored trusts a recorded piece only while its files
+ * are as recorded.  written_until tells stored until when it may have
+ * written a torrent's files after their records (proto/stored.proto):
+ * the last transaction of an unclean run (meta flushed_at), the moment
+ * stored died or the torrent stopped, plus WRITTEN_SLACK_NS; a check
+ * clears it.  A clean stop needs none: stored reports its last flush
+ * before it exits (btd_proc.c half-closes its channel).
+ *
  * Durability: a piece is recorded verified only from TorrentChecked
  * (which replaces the bitfield: a check may find pieces gone) and
  * PiecesDurable (which only sets bits); stored sends both only for
@@ -90,6 +101,17 @@
 #define CRASHES_MAX	3	/* stored crashes checking one torrent */
 #define FILES_PART_BYTES (512U << 10) /* packed files in one frame to stored */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
+#define FSTATS_MAX	16384	/* FileStats in one message (stored.proto) */
+#define FSTATS_PART_BYTES (320U << 10) /* packed FileStats in one
+					 StoredTorrentAdd: beside 512 KiB
+					 of files and 128 KiB of have */
+/*
+ * How long after the moment btd knows of (a stop, a crash, the last
+ * transaction before an unclean stop) stored may still have written a
+ * torrent's files without their records reaching state.db: a flush
+ * (STORED_DURABLE_MS), a report, btd's tick (TICK_MS), with room.
+ */
+#define WRITTEN_SLACK_NS (10LL * 1000000000)
 
 static struct event_base	*base;
 static struct state		*st;
@@ -135,6 +157,23 @@ xfer_init(struct event_base *b, struct state *s)
 		fatalx("%s: cannot arm the timer", __func__);
 }
 
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* stored may have written t's files after their records, until ns. */
+static void
+written_until(struct torrent *t, int64_t ns)
+{
+	if (t->fstats != NULL && ns > t->written_until)
+		t->written_until = ns;
+}
+
 void
 xfer_shutdown(void)
 {
@@ -159,16 +198,31 @@ void
 xfer_recheck_all(void)
 {
 	struct torrent	*t;
+	char		*v = NULL, *end;
+	long long	 last = 0;
 	int		 n = 0;
 
+	/* The last transaction of the previous run (xfer_flush()). */
+	if (state_meta_get(st, "flushed_at", &v) == 1) {
+		errno = 0;
+		last = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || last < 0 ||
+		    last > INT64_MAX - WRITTEN_SLACK_NS)
+			last = 0;
+	}
+	free(v);
 	TAILQ_FOREACH(t, &torrents, entry)
-		if (t->desc != NULL)
+		if (t->desc != NULL) {
 			n++;
+			if (last > 0)
+				written_until(t, last + WRITTEN_SLACK_NS);
+		}
 	if (n > 0)
 		log_info("the previous run did not stop cleanly: %d torrent%s "
-		    "checked; recorded pieces were flushed and are trusted, "
-		    "the others hashed where their bytes are on disk", n,
-		    n == 1 ? "" : "s");
+		    "checked; recorded pieces were flushed and are trusted "
+		    "where their files are as recorded or were written in "
+		    "the seconds before the stop, the others hashed where "
+		    "their bytes are on disk", n, n == 1 ? "" : "s");
 }
 
 /*
@@ -320,6 +374,10 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 		    "bytes for %u pieces; treated as empty", t->hex,
 		    row->pieces_len, pieces);
 	t->have_count = n > 0 ? (uint32_t)n : 0;
+	if ((t->fstats = calloc(t->desc->n_files + 1,
+	    sizeof(*t->fstats))) == NULL)
+		fatal("%s", __func__);
+	(void)state_fstats_load(st, t->ih, t->fstats, t->desc->n_files);
 	if (row->created != NULL && row->created_len > 0) {
 		if (!bf_valid(row->created, row->created_len,
 		    (uint32_t)t->desc->n_files))
@@ -481,6 +539,65 @@ files_fit(const struct torrent *t, size_t first)
 	return n;
 }
 
+/*
+ * The records of t's files into a->stats, in file order, as many as fit
+ * in FSTATS_PART_BYTES (the files after them have none: their recorded
+ * pieces are hashed).  -1 out of memory.
+ */
+static int
+add_stats(const struct torrent *t, Btd__StoredTorrentAdd *a)
+{
+	Btd__FileStat	 *fs, **fsp;
+	size_t		  i, n = 0, nf = t->desc->n_files, bytes = 0;
+
+	a->stats = NULL;
+	a->n_stats = 0;
+	if (t->fstats == NULL)
+		return 0;
+	for (i = 0; i < nf && n < FSTATS_MAX; i++)
+		if (t->fstats[i].rec)
+			n++;
+	if (n == 0)
+		return 0;
+	if ((fs = calloc(n, sizeof(*fs))) == NULL ||
+	    (fsp = calloc(n, sizeof(*fsp))) == NULL) {
+		free(fs);
+		return -1;
+	}
+	for (i = 0, n = 0; i < nf && n < FSTATS_MAX; i++) {
+		if (!t->fstats[i].rec)
+			continue;
+		btd__file_stat__init(&fs[n]);
+		fs[n].file = (uint32_t)i;
+		fs[n].size = t->fstats[i].size;
+		fs[n].mtime = t->fstats[i].mtime;
+		/* The stat, its tag and its length. */
+		bytes += btd__file_stat__get_packed_size(&fs[n]) + 4;
+		if (bytes > FSTATS_PART_BYTES)
+			break;
+		fsp[n] = &fs[n];
+		n++;
+	}
+	if (n == 0) {
+		free(fs);
+		free(fsp);
+		return 0;
+	}
+	a->stats = fsp;
+	a->n_stats = n;
+	return 0;
+}
+
+static void
+add_stats_free(Btd__StoredTorrentAdd *a)
+{
+	if (a->stats != NULL)
+		free(a->stats[0]);	/* the array of them all */
+	free(a->stats);
+	a->stats = NULL;
+	a->n_stats = 0;
+}
+
 /* The StoredTorrentAdd of t; 0 sent, -1 it could not be (t in error). */
 static int
 stored_add(struct torrent *t, struct chan *c)
@@ -508,18 +625,26 @@ stored_add(struct torrent *t, struct chan *c)
 	a.have.data = t->have;
 	a.have.len = bf_len(t->desc->piece_count);
 	a.recheck = t->recheck;
+	a.written_until = t->written_until;
+	if (add_stats(t, &a) == -1) {
+		set_error(t, "out of memory");
+		return -1;
+	}
 	t->ck_pieces = 0;
 	/* Files of 512 KiB, a bitfield of 128 KiB at most: never. */
 	if (btd__stored_torrent_add__get_packed_size(&a) + ADD_SLACK >
 	    FRAME_MAX_ROLE) {
+		add_stats_free(&a);
 		set_error(t, "too large a description to hand to stored");
 		return -1;
 	}
 	if (MSG_SEND(c, Btd__StoredMsg, STORED_MSG, TORRENT_ADD, torrent_add,
 	    &a, -1) == -1) {
+		add_stats_free(&a);
 		log_warn("stored: add %s", t->hex);
 		return -1;
 	}
+	add_stats_free(&a);
 	log_debug("stored: %s is torrent %u in %s/%s", t->hex, t->num, root,
 	    dir);
 	t->st_next = (uint32_t)a.n_files;
@@ -705,6 +830,9 @@ xfer_stop(struct torrent *t)
 	    torrent_remove, &sr, -1) == -1)
 		log_warn("stored: remove %s", t->hex);
 	log_debug("%s: torrent %u stopped", t->hex, t->num);
+	/* Blocks in flight may still be written; their records are lost. */
+	if (t->desc != NULL)
+		written_until(t, now_ns() + WRITTEN_SLACK_NS);
 	num_release(t);
 	t->st_send = ST_SEND_NONE;
 	t->rate_down = t->rate_up = 0;
@@ -718,6 +846,8 @@ xfer_forget(struct torrent *t)
 	free(t->info);
 	free(t->have);
 	free(t->created);
+	free(t->fstats);
+	t->fstats = NULL;
 	t->info = t->have = t->created = NULL;
 	t->hashes = NULL;
 }
@@ -795,8 +925,12 @@ xfer_role_exited(int role, const char *crash)
 	if (role == BTD__ROLE__STORED && crash != NULL)
 		blame_check(crash);
 	TAILQ_FOREACH(t, &torrents, entry) {
-		if (role == BTD__ROLE__STORED)
+		if (role == BTD__ROLE__STORED) {
 			t->st_send = ST_SEND_NONE;
+			/* It wrote until now; its last records are lost. */
+			if (t->num != 0 && t->desc != NULL)
+				written_until(t, now_ns());
+		}
 		if (role == BTD__ROLE__PEERD) {
 			t->rate_down = t->rate_up = 0;
 			t->peers = t->seeds = t->meta_peers = 0;
@@ -821,11 +955,70 @@ tracker_completed(const struct torrent *t)
 		log_warn("trackerd: completed %s", t->hex);
 }
 
+/*
+ * Records of t's files from stored (TorrentChecked, PiecesDurable):
+ * written with the next progress.  -1 if they do not hold together
+ * (a protocol violation).
+ */
+static int
+take_stats(struct torrent *t, Btd__FileStat *const *fs, size_t n,
+    int ordered)
+{
+	size_t i;
+
+	if (n > FSTATS_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (fs[i]->file >= t->desc->n_files ||
+		    (fs[i]->missing && (fs[i]->size != 0 ||
+		    fs[i]->mtime != 0)) ||
+		    (ordered && fs[i]->file != i))
+			return -1;
+	if (t->fstats == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct state_fstat *r = &t->fstats[fs[i]->file];
+
+		r->rec = !fs[i]->missing;
+		r->size = fs[i]->size;
+		r->mtime = fs[i]->mtime;
+		r->dirty = 1;
+	}
+	if (n > 0)
+		t->fstats_dirty = t->dirty = 1;
+	return 0;
+}
+
+/*
+ * Files are missing under pieces state.db recorded verified: the torrent
+ * says so (Transmission's "No data found") rather than download them
+ * again unasked; btctl resume does.
+ */
+static void
+no_data_found(struct torrent *t, const Btd__TorrentChecked *m)
+{
+	const char	*path = t->desc->files[m->missing[0]]->path;
+	char		 why[ERROR_MAX], others[64] = "";
+
+	if (m->n_missing > 1)
+		snprintf(others, sizeof(others), " and %zu other file%s",
+		    m->n_missing - 1, m->n_missing > 2 ? "s" : "");
+	snprintf(why, sizeof(why), "no data found: %s%s%s%s %s missing (%u "
+	    "verified piece%s); move the data back, or resume to download "
+	    "%s again", t->desc->multi ? t->desc->name : "",
+	    t->desc->multi ? "/" : "", path, others,
+	    m->n_missing > 1 ? "are" : "is", m->lost, m->lost == 1 ? "" : "s",
+	    m->lost == 1 ? "it" : "them");
+	set_error(t, why);
+}
+
 static int
 on_checked(const Btd__TorrentChecked *m)
 {
 	struct torrent	*t;
 	uint32_t	 pieces;
+	size_t		 i;
+	uint8_t		 dropped = 0;
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
@@ -834,8 +1027,16 @@ on_checked(const Btd__TorrentChecked *m)
 	pieces = t->desc->piece_count;
 	/* stored checks only once it has every hash. */
 	if (t->st_send != ST_SEND_NONE || !bf_valid(m->have.data,
-	    m->have.len, pieces) || m->hashed > pieces)
+	    m->have.len, pieces) || m->hashed > pieces ||
+	    m->lost > pieces || m->trusted > pieces ||
+	    m->n_missing > FSTATS_MAX ||
+	    take_stats(t, m->stats, m->n_stats, 1) == -1)
 		return -1;
+	for (i = 0; i < m->n_missing; i++)
+		if (m->missing[i] >= t->desc->n_files)
+			return -1;
+	for (i = 0; i < m->have.len; i++)
+		dropped |= t->have[i] & ~m->have.data[i];
 	memcpy(t->have, m->have.data, m->have.len);
 	t->have_count = bf_count(t->have, pieces);
 	t->recheck = 0;
@@ -843,12 +1044,25 @@ on_checked(const Btd__TorrentChecked *m)
 	t->ck_runs++;
 	t->ck_good = t->have_count;
 	t->ck_hashed = m->hashed;
-	log_info("%s: checked: %u of %u pieces verified (%u hashed)", t->hex,
-	    t->have_count, pieces, m->hashed);
+	t->ck_trusted = m->trusted;
+	/* Every record is fresh from the check: nothing written since. */
+	t->written_until = 0;
+	log_info("%s: checked: %u of %u pieces verified (%u hashed), %u "
+	    "trusted as recorded, %u lost", t->hex, t->have_count, pieces,
+	    m->hashed, m->trusted, m->lost);
 	set_state(t, TEV_CHECKED);
 	if (t->state == TST_SEEDING && t->completed == 0)
 		t->completed = (int64_t)time(NULL);
 	t->dirty = 1;
+	if (m->n_missing > 0)
+		no_data_found(t, m);
+	/*
+	 * Pieces state.db holds as verified were not good: forget them
+	 * there now, before stored writes into them, so that no later
+	 * start trusts them (written_until trusts a file stored wrote).
+	 */
+	if (dropped)
+		xfer_flush();
 	if (careful)
 		pump_stored();	/* the next one */
 	return 0;
@@ -886,7 +1100,8 @@ on_durable(const Btd__PiecesDurable *m)
 	if (t == NULL)
 		return 0;
 	pieces = t->desc->piece_count;
-	if (t->st_send != ST_SEND_NONE || m->n_pieces > pieces)
+	if (t->st_send != ST_SEND_NONE || m->n_pieces > pieces ||
+	    take_stats(t, m->stats, m->n_stats, 0) == -1)
 		return -1;
 	for (i = 0; i < m->n_pieces; i++)
 		if (m->pieces[i] >= pieces)
@@ -1116,7 +1331,8 @@ on_meta_result(const Btd__MetaResult *r)
 	t->info_len = d->info.len;
 	info = NULL;
 	t->hashes = info_hashes(t->info, t->info_len, nd->piece_count);
-	if ((t->have = calloc(1, bf_len(nd->piece_count) + 1)) == NULL)
+	if ((t->have = calloc(1, bf_len(nd->piece_count) + 1)) == NULL ||
+	    (t->fstats = calloc(nd->n_files + 1, sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
 	t->have_count = 0;
 	t->meta_peers = 0;
@@ -1223,6 +1439,12 @@ save_one(struct torrent *t)
 	p.state = tstate_name(t->state);
 	p.error = t->error;
 	p.paused = t->paused;
+	if (t->fstats_dirty && t->fstats != NULL) {
+		if (state_fstats_save(st, t->ih, t->fstats,
+		    t->desc->n_files) == -1)
+			return;		/* still dirty: the next tick */
+		t->fstats_dirty = 0;
+	}
 	if (state_progress_save(st, t->ih, &p) == 0)
 		t->dirty = 0;
 }
@@ -1231,6 +1453,7 @@ void
 xfer_flush(void)
 {
 	struct torrent	*t;
+	char		 when[32];
 	int		 any = totals_dirty;
 
 	TAILQ_FOREACH(t, &torrents, entry)
@@ -1246,6 +1469,9 @@ xfer_flush(void)
 	    total_down) == 0 && state_total_set(st, "total_uploaded",
 	    total_up) == 0)
 		totals_dirty = 0;
+	/* When records were last written: see xfer_recheck_all(). */
+	snprintf(when, sizeof(when), "%lld", (long long)now_ns());
+	(void)state_meta_set(st, "flushed_at", when);
 	if (state_commit(st) == -1) {
 		state_rollback(st);
 		TAILQ_FOREACH(t, &torrents, entry)

@@ -1143,6 +1143,7 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_uint(j, "checks", s->checks);
 	json_uint(j, "check_good", s->check_good);
 	json_uint(j, "check_hashed", s->check_hashed);
+	json_uint(j, "check_trusted", s->check_trusted);
 	json_uint(j, "metadata_peers", s->metadata_peers);
 	json_obj_close(j);
 }
@@ -1303,6 +1304,20 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		}
 		table_print(cell, n + 1, LIST_COLS);
 		free(cell);
+		/* Why a torrent stopped, under the table (one line each). */
+		for (i = 0; i < n; i++) {
+			const Btd__TorrentSummary *s = rep->list->torrents[i];
+			char *id, *why;
+
+			if (strcmp(s->state, "error") != 0 ||
+			    s->error[0] == '\0')
+				continue;
+			id = esc(s->short_id);
+			why = esc(s->error);
+			printf("%s: %s\n", id, why);
+			free(id);
+			free(why);
+		}
 	}
 	btd__ctl_reply__free_unpacked(rep, NULL);
 	return 0;

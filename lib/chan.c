@@ -59,6 +59,8 @@ struct chan {
 	int			 incb;		/* inside the callback */
 	int			 freed;		/* chan_free() during the callback */
 	int			 dead;		/* gone was reported */
+	int			 rclosed;	/* ... as an eof: the other
+						   side may still read */
 };
 
 static void	chan_read(evutil_socket_t, short, void *);
@@ -186,6 +188,7 @@ chan_gone(struct chan *c, const char *why)
 	if (c->dead)
 		return 0;
 	c->dead = 1;
+	c->rclosed = strcmp(why, "eof") == 0;
 	log_trace("chan %s: gone: %s", c->name, why);
 	c->incb = 1;
 	c->cb(c, NULL, 0, why, c->arg);
@@ -369,7 +372,7 @@ chan_send(struct chan *c, const void *msg, size_t len, int fd)
 	uint8_t	hdr[FRAME_HDR];
 	int	dupfd = -1;
 
-	if (c->dead || c->freed) {
+	if ((c->dead && !c->rclosed) || c->freed) {
 		errno = EPIPE;
 		return -1;
 	}
@@ -482,6 +485,7 @@ chan_write(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	while (evbuffer_get_length(c->out) > 0) {
 		if ((n = chan_write1(c)) == -1) {
+			event_del(c->wev);
 			(void)chan_gone(c, "write error");
 			return;
 		}
@@ -506,7 +510,7 @@ chan_flush(struct chan *c, int timeout_ms)
 {
 	int waited = 0;
 
-	while (!c->dead && evbuffer_get_length(c->out) > 0) {
+	while ((!c->dead || c->rclosed) && evbuffer_get_length(c->out) > 0) {
 		ssize_t n = chan_write1(c);
 
 		if (n == -1)

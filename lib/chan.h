@@ -47,7 +47,11 @@ struct chan	*chan_new(struct event_base *, int fd, const char *name,
 		    size_t maxframe, chan_cb, void *arg);
 void		 chan_free(struct chan *);
 
-/* Queue one frame; fd (or -1) is sent with it and stays the caller's. */
+/*
+ * Queue one frame; fd (or -1) is sent with it and stays the caller's.
+ * After the other side closed its end for writing (the callback saw
+ * "eof"), frames may still be queued and flushed: it may still read.
+ */
 int		 chan_send(struct chan *, const void *msg, size_t len, int fd);
 
 /* Change the hard bound on queued output bytes. */

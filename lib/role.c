@@ -377,6 +377,11 @@ btd_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 	if (buf == NULL) {
 		/* btd owns our lifetime: it is gone, or done with us. */
 		log_info("channel to btd closed (%s), exiting", why);
+		if (rdef->stop != NULL && strcmp(why, "eof") == 0) {
+			rdef->stop(c);
+			if (chan_flush(c, ROLE_STOP_FLUSH_MS) == -1)
+				log_warnx("btd did not take our last words");
+		}
 		exit(0);
 	}
 	if ((env = msg_unpack(rdef->btd_env, buf, len)) == NULL)

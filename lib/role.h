@@ -20,6 +20,8 @@
 
 #define ROLE_FD_BTD	3	/* the channel to btd, at exec */
 #define ROLE_MAX_PEERS	3	/* peerd has stored, trackerd, metad */
+#define ROLE_STOP_FLUSH_MS 1000	/* last words to btd at its stop order
+				   (btd kills after 2 s) */
 
 struct event_base;
 
@@ -57,6 +59,12 @@ struct role_def {
 	 * pointer into them may be used.
 	 */
 	void					(*peer_down)(int peer);
+	/*
+	 * btd closed its side of the channel (the stop order): the last
+	 * words before exit, sent on btd's channel, which role.c then
+	 * flushes for at most ROLE_STOP_FLUSH_MS (may be NULL).
+	 */
+	void					(*stop)(struct chan *btd);
 	/*
 	 * Tests only: skip the filter that refuses exec, and say so in
 	 * Hello (btd then refuses the role).  Every real role leaves it 0.

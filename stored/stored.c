@@ -59,6 +59,13 @@ config(const char *key, const char *value)
 		stored_roots_inherited(value);
 }
 
+/* The stop order: the last flush, reported before exit. */
+static void
+stop(struct chan *btd)
+{
+	stored_flush_stop(btd);
+}
+
 static const struct role_def stored_def = {
 	.name = "stored",
 	.role = BTD__ROLE__STORED,
@@ -73,6 +80,7 @@ static const struct role_def stored_def = {
 	.peer_up = peer_up,
 	.peer_down = peer_down,
 	.config = config,
+	.stop = stop,
 };
 
 int

@@ -1,11 +1,12 @@
 /*
  * stored.h -- stored's private header.
  *
- * stored_map.c is plain C (no protobuf, no I/O) so that unit tests drive
- * it alone; the rest shares the torrent registry (stored_torrent.c), the
- * open-file cache (stored_cache.c), the durability flusher
- * (stored_flush.c), the hash thread (stored_hash.c) and the block path
- * (stored_block.c).  None of them
+ * stored_map.c and stored_resume.c (the quick-resume decision) are plain
+ * C (no protobuf, no I/O) so that unit tests drive them alone; the rest
+ * shares the torrent registry (stored_torrent.c), the open-file cache
+ * (stored_cache.c), the durability flusher (stored_flush.c), the hash
+ * thread (stored_hash.c) and the block path (stored_block.c).  None of
+ * them
  * calls role.c: stored.c hands them the event base and the channels, so
  * that a test can drive them over socketpairs.
  */
@@ -64,6 +65,8 @@ struct event_base;
 					   cache and waiting for the flusher;
 					   past it eviction syncs at once */
 
+#define STORED_STATS_MAX	16384	/* FileStats in one message (proto) */
+
 #define SHA1_LEN		20
 
 /* stored_map.c: the piece-to-file map. */
@@ -117,6 +120,44 @@ int		 smap_next(struct smap_iter *, struct smap_extent *);
 void		 smap_piece_files(const struct smap *, uint32_t piece,
 		    uint32_t *first, uint32_t *last);
 
+/* stored_resume.c: the quick-resume decision (no I/O). */
+struct sres_file {
+	int64_t		 size;		/* on disk now; -1 missing */
+	int64_t		 mtime;		/* on disk now, ns since the epoch */
+	int		 rec;		/* btd has a record of it */
+	uint64_t	 rec_size;	/* ... of this size */
+	int64_t		 rec_mtime;	/* ... and this mtime */
+};
+
+enum sres_verdict {
+	SRES_MISSING,		/* bytes not on disk, not recorded */
+	SRES_TRUST,		/* recorded, files as recorded: no hash */
+	SRES_HASH,		/* on disk: hash it */
+	SRES_LOST,		/* recorded, bytes not on disk any more */
+};
+
+struct sres_count {
+	uint32_t	 missing, trust, hash, lost;
+};
+
+/* 1 if file f is as recorded (proto/stored.proto, StoredTorrentAdd). */
+int		 sres_file_ok(const struct sres_file *, int64_t written_until);
+/*
+ * The verdict on one piece; have may be NULL (nothing recorded).  For a
+ * lost piece, the missing files it touches are set in missing (a
+ * bitfield over the files, BEP 3 order) unless it is NULL.
+ */
+enum sres_verdict sres_piece(const struct smap *, const struct sres_file *,
+		    const uint8_t *have, int recheck, int64_t written_until,
+		    uint32_t piece, uint8_t *missing);
+/*
+ * Every piece's verdict into verdict[piece_count]; missing (cleared
+ * first) gets the missing files that lost pieces touch.
+ */
+void		 sres_decide(const struct smap *, const struct sres_file *,
+		    const uint8_t *have, int recheck, int64_t written_until,
+		    uint8_t *verdict, uint8_t *missing, struct sres_count *);
+
 /* stored_torrent.c: the torrents btd gave us. */
 enum torrent_state {
 	T_HASHES,		/* waiting for all TorrentHashes */
@@ -126,12 +167,14 @@ enum torrent_state {
 
 struct tfile {
 	char		*path;		/* dir/path, relative to the root */
-	int64_t		 disk_size;	/* while checking: -1 missing */
 	int		 slot;		/* in the open-file cache, or -1 */
 	int		 symlink;	/* BEP 47 "l" entry: never created */
 	int		 ck_sync;	/* a piece verified by the check
 					   touches it: synced before
 					   TorrentChecked */
+	int		 sy_owed;	/* sy_size, sy_mtime to report */
+	uint64_t	 sy_size;	/* after its last fdatasync */
+	int64_t		 sy_mtime;	/* ... ns since the epoch */
 };
 
 struct partial;
@@ -161,6 +204,15 @@ struct torrent {
 	uint32_t		 ck_sync;	/* next file to sync */
 	uint32_t		 ck_piece;	/* next piece the check looks at */
 	uint32_t		 ck_hashed;	/* pieces hashed */
+	uint32_t		 ck_trusted;	/* kept as recorded */
+	uint32_t		 ck_lost;	/* recorded, not on disk */
+	struct sres_file	*res;		/* the check's view of files */
+	uint8_t			*verdict;	/* enum sres_verdict a piece,
+						   while checking */
+	uint8_t			*missing;	/* bitfield: files missing under
+						   recorded pieces */
+	int64_t			 written_until;	/* StoredTorrentAdd's */
+	uint32_t		 sy_nowed;	/* files with sy_owed set */
 };
 
 #define BIT_ISSET(bf, i)	(((bf)[(i) >> 3] >> (7 - ((i) & 7))) & 1)
@@ -185,6 +237,9 @@ void		 torrent_fail(struct torrent *, const char *fmt, ...)
 /* Read bytes [off, off + len) of piece into buf (pad bytes as zeros). */
 int		 torrent_pread(struct torrent *, uint32_t piece, uint32_t off,
 		    uint32_t len, uint8_t *buf, char *err, size_t errlen);
+/* A file's size and mtime after a flush: reported with the next batch. */
+void		 torrent_file_synced(struct torrent *, uint32_t file,
+		    uint64_t size, int64_t mtime);
 /* Hash jobs of the check were reaped: go on with it. */
 void		 stored_check_settle(void);
 void		 torrent_free(struct torrent *);
@@ -229,6 +284,8 @@ void		 stored_flush_evicted(int fd, uint32_t torrent, uint32_t file);
 int		 stored_flush_backlog(void);
 /* Start a flush now if none is running (tests; a large backlog). */
 void		 stored_flush_now(void);
+/* btd's stop order: flush and report everything, synchronously. */
+void		 stored_flush_stop(struct chan *btd);
 /* Flushes completed (tests). */
 uint64_t	 stored_flush_count(void);
 

@@ -10,6 +10,11 @@
  * (an eventfd wakes the event loop), a file whose sync failed fails its
  * torrent (TorrentError, torrent_fail()), and the job's pieces of the
  * torrents still standing go to btd, at most STORED_BATCH_MAX a message.
+ * The thread fstat()s each file after its fdatasync: that size and
+ * mtime ride with the next PiecesDurable of its torrent (alone if it has
+ * no pieces to report), and are what btd records for quick resume.  At
+ * btd's stop order (stored_flush_stop()) the job under way is waited
+ * for and a last one is done on the event loop, reported before exit.
  *
  * Invariant: one job at a time, so that every write made before a piece
  * was verified is covered by that piece's job or by one that completed
@@ -23,6 +28,7 @@
  * but its job; seccomp and Landlock bind it as the rest of the process.
  */
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +50,9 @@ struct fitem {
 	uint32_t	 torrent;
 	uint32_t	 file;
 	int		 err;		/* errno of fdatasync, or 0 */
+	int		 stat_ok;	/* size and mtime, after the sync */
+	uint64_t	 size;
+	int64_t		 mtime;		/* ns since the epoch */
 };
 
 struct dpiece {
@@ -61,6 +70,7 @@ static struct {
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
+	pthread_cond_t	 dcv;		/* done was set */
 	int		 go;		/* a job for the thread (under mu) */
 	int		 done;		/* the thread finished it (under mu) */
 	int		 efd;		/* the thread -> event loop */
@@ -106,6 +116,22 @@ darr_swap(struct darr *a, struct darr *b)
 	*b = tmp;
 }
 
+/* fdatasync, then the size and mtime that the next start compares. */
+static void
+sync_item(struct fitem *it)
+{
+	struct stat st;
+
+	it->err = fdatasync(it->fd) == -1 ? errno : 0;
+	it->stat_ok = it->err == 0 && fstat(it->fd, &st) == 0;
+	if (it->stat_ok) {
+		it->size = (uint64_t)st.st_size;
+		it->mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+		    st.st_mtim.tv_nsec;
+	}
+	close(it->fd);
+}
+
 static void *
 flusher(void *arg)
 {
@@ -121,12 +147,11 @@ flusher(void *arg)
 		fl.go = 0;
 		pthread_mutex_unlock(&fl.mu);
 		it = fl.jitems.v;
-		for (i = 0; i < fl.jitems.n; i++) {
-			it[i].err = fdatasync(it[i].fd) == -1 ? errno : 0;
-			close(it[i].fd);
-		}
+		for (i = 0; i < fl.jitems.n; i++)
+			sync_item(&it[i]);
 		pthread_mutex_lock(&fl.mu);
 		fl.done = 1;
+		pthread_cond_signal(&fl.dcv);
 		pthread_mutex_unlock(&fl.mu);
 		while (write(fl.efd, &one, sizeof(one)) == -1 && errno == EINTR)
 			;
@@ -137,7 +162,7 @@ flusher(void *arg)
 static int
 take_item(int fd, uint32_t torrent, uint32_t file)
 {
-	struct fitem it = { fd, torrent, file, 0 };
+	struct fitem it = { fd, torrent, file, 0, 0, 0, 0 };
 
 	return darr_push(&fl.jitems, &it, sizeof(it),
 	    STORED_OPEN_FILES + STORED_EVICTED_MAX);
@@ -170,10 +195,11 @@ fail_torrents(void)
 	}
 }
 
+/* A job to the thread; with inline_job, done here before returning. */
 static void
-start_job(void)
+start_job_how(int inline_job)
 {
-	struct fitem	*ev;
+	struct fitem	*ev, *it;
 	size_t		 i;
 	int		 all;
 
@@ -197,10 +223,22 @@ start_job(void)
 	if (all)
 		darr_swap(&fl.pending, &fl.jpieces);
 	fl.busy = 1;
+	if (inline_job) {
+		it = fl.jitems.v;
+		for (i = 0; i < fl.jitems.n; i++)
+			sync_item(&it[i]);
+		return;
+	}
 	pthread_mutex_lock(&fl.mu);
 	fl.go = 1;
 	pthread_cond_signal(&fl.cv);
 	pthread_mutex_unlock(&fl.mu);
+}
+
+static void
+start_job(void)
+{
+	start_job_how(0);
 }
 
 static int
@@ -215,14 +253,49 @@ dpiece_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Send what is ready, a message per torrent and STORED_BATCH_MAX. */
+/*
+ * Up to STORED_STATS_MAX of t's owed file stats into fs/fsp; their
+ * marks are cleared (they are sent now).  Returns how many.
+ */
+static size_t
+take_stats(struct torrent *t, Btd__FileStat *fs, Btd__FileStat **fsp)
+{
+	uint32_t	 i;
+	size_t		 n = 0;
+
+	for (i = 0; i < t->map.nfiles && t->sy_nowed > 0 &&
+	    n < STORED_STATS_MAX; i++) {
+		struct tfile *f = &t->files[i];
+
+		if (!f->sy_owed)
+			continue;
+		btd__file_stat__init(&fs[n]);
+		fs[n].file = i;
+		fs[n].size = f->sy_size;
+		fs[n].mtime = f->sy_mtime;
+		fsp[n] = &fs[n];
+		n++;
+		f->sy_owed = 0;
+		t->sy_nowed--;
+	}
+	return n;
+}
+
+/*
+ * Send what is ready, a message per torrent and STORED_BATCH_MAX
+ * pieces, with the torrent's owed file stats; then the stats of
+ * torrents without pieces to report.
+ */
 static void
 report(void)
 {
 	static uint32_t		 pieces[STORED_BATCH_MAX];
+	static Btd__FileStat	 fs[STORED_STATS_MAX];
+	static Btd__FileStat	*fsp[STORED_STATS_MAX];
 	Btd__PiecesDurable	 pd = BTD__PIECES_DURABLE__INIT;
 	struct chan		*btd = stored_btd_chan();
 	struct dpiece		*r = fl.ready.v;
+	struct torrent		*t;
 	size_t			 i = 0, n, done = 0;
 
 	if (btd == NULL) {
@@ -237,29 +310,50 @@ report(void)
 			pieces[n++] = r[i++].piece;
 		pd.n_pieces = n;
 		pd.pieces = pieces;
+		pd.n_stats = 0;
+		if ((t = torrent_find(pd.torrent)) != NULL)
+			pd.n_stats = take_stats(t, fs, fsp);
+		pd.stats = fsp;
 		if (MSG_SEND(btd, Btd__StoredMsg, STORED_MSG, DURABLE, durable,
 		    &pd, -1) == -1) {
 			log_warn("%s: pieces durable", __func__);
 			i -= n;
 			break;
 		}
-		log_debug("torrent %u: %zu pieces durable", pd.torrent, n);
+		log_debug("torrent %u: %zu pieces durable, %zu file stats",
+		    pd.torrent, n, pd.n_stats);
 		done = i;
 	}
 	if (done > 0) {
 		memmove(r, r + done, (fl.ready.n - done) * sizeof(*r));
 		fl.ready.n -= done;
 	}
+	for (t = torrent_first(); t != NULL && !chan_full(btd);
+	    t = torrent_next(t)) {
+		while (t->sy_nowed > 0 && t->state == T_READY &&
+		    !chan_full(btd)) {
+			pd.torrent = t->num;
+			pd.n_pieces = 0;
+			pd.pieces = NULL;
+			pd.n_stats = take_stats(t, fs, fsp);
+			pd.stats = fsp;
+			if (MSG_SEND(btd, Btd__StoredMsg, STORED_MSG, DURABLE,
+			    durable, &pd, -1) == -1) {
+				log_warn("%s: file stats", __func__);
+				return;
+			}
+			log_debug("torrent %u: %zu file stats", t->num,
+			    pd.n_stats);
+		}
+	}
 }
+
+static void	job_finish(void);
 
 static void
 job_done(evutil_socket_t fd, short ev, void *arg)
 {
-	struct fitem	*it;
-	struct dpiece	*p;
-	struct torrent	*t;
 	uint64_t	 v;
-	size_t		 i, first;
 	int		 done;
 
 	(void)ev;
@@ -272,12 +366,32 @@ job_done(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&fl.mu);
 	if (!done)
 		return;
+	job_finish();
+	if (fl.pending.n >= STORED_DURABLE_BATCH)
+		start_job();
+	stored_link_kick();
+}
+
+/* The job is over: failures, stats, and its pieces reported. */
+static void
+job_finish(void)
+{
+	struct fitem	*it;
+	struct dpiece	*p;
+	struct torrent	*t;
+	size_t		 i, first;
+
 	fl.busy = 0;
 	fl.count++;
 	it = fl.jitems.v;
 	for (i = 0; i < fl.jitems.n; i++)
 		if (it[i].err != 0)
 			fail_item(&it[i]);
+		else if (it[i].stat_ok &&
+		    (t = torrent_find(it[i].torrent)) != NULL &&
+		    t->state == T_READY)
+			torrent_file_synced(t, it[i].file, it[i].size,
+			    it[i].mtime);
 	fl.jitems.n = 0;
 	fail_torrents();
 	p = fl.jpieces.v;
@@ -296,9 +410,6 @@ job_done(evutil_socket_t fd, short ev, void *arg)
 		qsort((struct dpiece *)fl.ready.v + first, fl.ready.n - first,
 		    sizeof(struct dpiece), dpiece_cmp);
 	report();
-	if (fl.pending.n >= STORED_DURABLE_BATCH)
-		start_job();
-	stored_link_kick();
 }
 
 static void
@@ -322,6 +433,7 @@ stored_flush_init(struct event_base *base)
 		fatal("%s: eventfd", __func__);
 	pthread_mutex_init(&fl.mu, NULL);
 	pthread_cond_init(&fl.cv, NULL);
+	pthread_cond_init(&fl.dcv, NULL);
 	if ((e = pthread_create(&fl.thr, NULL, flusher, NULL)) != 0) {
 		errno = e;
 		fatal("%s: flush thread", __func__);
@@ -349,7 +461,7 @@ stored_flush_piece(uint32_t torrent, uint32_t piece)
 void
 stored_flush_evicted(int fd, uint32_t torrent, uint32_t file)
 {
-	struct fitem it = { fd, torrent, file, 0 };
+	struct fitem it = { fd, torrent, file, 0, 0, 0, 0 };
 
 	if (darr_push(&fl.evicted, &it, sizeof(it), STORED_EVICTED_MAX) == 0)
 		return;
@@ -383,4 +495,48 @@ uint64_t
 stored_flush_count(void)
 {
 	return fl.count;
+}
+
+static int
+stats_owed(void)
+{
+	struct torrent *t;
+
+	for (t = torrent_first(); t != NULL; t = torrent_next(t))
+		if (t->sy_nowed > 0 && t->state == T_READY)
+			return 1;
+	return 0;
+}
+
+/*
+ * btd's stop order: the job under way is waited for, then everything
+ * written since is flushed here and reported, pieces and file stats,
+ * so that after a clean stop state.db holds the final records.  The
+ * caller (role.c) flushes the channel and exits.
+ */
+void
+stored_flush_stop(struct chan *btd)
+{
+	int tries;
+
+	if (fl.busy) {
+		pthread_mutex_lock(&fl.mu);
+		while (!fl.done)
+			pthread_cond_wait(&fl.dcv, &fl.mu);
+		fl.done = 0;
+		pthread_mutex_unlock(&fl.mu);
+		job_finish();
+	}
+	start_job_how(1);
+	if (fl.busy)
+		job_finish();
+	/* What does not fit in the queue goes as it drains. */
+	for (tries = 0; tries < 20; tries++) {
+		report();
+		if (fl.ready.n == 0 && !stats_owed())
+			break;
+		(void)chan_flush(btd, 50);
+	}
+	log_info("stopping: %llu flushes, the last reported",
+	    (unsigned long long)fl.count);
 }

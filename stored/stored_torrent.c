@@ -27,14 +27,17 @@
  * torrent built and checked like any other.
  *
  * Checking (StoredTorrentAdd's comment): first every file is looked at
- * (STORED_CHECK_FILES per event-loop turn), then the pieces in order,
+ * (STORED_CHECK_FILES per event-loop turn) and, from their sizes and
+ * mtimes against btd's records, stored_resume.c decides once which
+ * pieces are trusted, hashed or lost; then the pieces in order,
  * reading at most STORED_CHECK_BYTES per turn and hashing in the hash
  * thread (stored_hash.c) meanwhile, so that the channels stay
  * responsive while a large torrent is checked and reading and hashing
  * overlap.  One torrent is checked
  * at a time, in the order they came.  Once checked, zero-length files
- * are created and the torrent is ready: TorrentChecked to btd,
- * TorrentHave to peerd.
+ * are created and the torrent is ready: TorrentChecked to btd (with
+ * every file's stats, the files missing under recorded pieces, and how
+ * many pieces were trusted or lost), TorrentHave to peerd.
  */
 #include <sys/stat.h>
 
@@ -180,7 +183,26 @@ torrent_free(struct torrent *t)
 	free(t->hash_got);
 	free(t->have);
 	free(t->have_in);
+	free(t->res);
+	free(t->verdict);
+	free(t->missing);
 	free(t);
+}
+
+void
+torrent_file_synced(struct torrent *t, uint32_t file, uint64_t size,
+    int64_t mtime)
+{
+	struct tfile *f;
+
+	if (file >= t->map.nfiles)
+		return;
+	f = &t->files[file];
+	if (!f->sy_owed)
+		t->sy_nowed++;
+	f->sy_owed = 1;
+	f->sy_size = size;
+	f->sy_mtime = mtime;
 }
 
 static void
@@ -267,24 +289,77 @@ piece_on_disk(struct torrent *t, uint32_t piece)
 	    &it) == -1)
 		return 0;
 	while (smap_next(&it, &e))
-		if (!e.pad && t->files[e.file].disk_size <
+		if (!e.pad && t->res[e.file].size <
 		    (int64_t)(e.file_offset + e.length))
 			return 0;
 	return 1;
 }
 
+/* FileStat i of t as the check found it. */
+static void
+check_stat_of(const struct torrent *t, uint32_t i, Btd__FileStat *fs)
+{
+	const struct sres_file *r = &t->res[i];
+
+	btd__file_stat__init(fs);
+	fs->file = i;
+	if (r->size < 0)
+		fs->missing = 1;
+	else {
+		fs->size = (uint64_t)r->size;
+		fs->mtime = r->mtime;
+	}
+}
+
+/*
+ * TorrentChecked, with the first STORED_STATS_MAX files' stats; the
+ * others go as owed stats in the next PiecesDurable (stored_flush.c).
+ */
 static void
 send_checked(struct torrent *t)
 {
-	Btd__TorrentChecked tc = BTD__TORRENT_CHECKED__INIT;
+	Btd__TorrentChecked	  tc = BTD__TORRENT_CHECKED__INIT;
+	Btd__FileStat		 *fs = NULL, **fsp = NULL;
+	uint32_t		 *miss = NULL, i, n, nm = 0;
 
+	n = t->map.nfiles < STORED_STATS_MAX ? t->map.nfiles :
+	    STORED_STATS_MAX;
+	if ((fs = calloc(n, sizeof(*fs))) == NULL ||
+	    (fsp = calloc(n, sizeof(*fsp))) == NULL ||
+	    (miss = calloc(n, sizeof(*miss))) == NULL) {
+		/* Without stats: btd keeps no record (hashed next time). */
+		log_warn("%s", __func__);
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		check_stat_of(t, i, &fs[i]);
+		fsp[i] = &fs[i];
+	}
+	for (i = n; i < t->map.nfiles; i++) {
+		if (t->res[i].size < 0)
+			continue;	/* missing: no record is made */
+		torrent_file_synced(t, i, (uint64_t)t->res[i].size,
+		    t->res[i].mtime);
+	}
+	for (i = 0; n > 0 && i < t->map.nfiles && nm < n; i++)
+		if (BIT_ISSET(t->missing, i))
+			miss[nm++] = i;
 	tc.torrent = t->num;
 	tc.have.data = t->have;
 	tc.have.len = (t->map.piece_count + 7) / 8;
 	tc.hashed = t->ck_hashed;
+	tc.stats = fsp;
+	tc.n_stats = n;
+	tc.missing = miss;
+	tc.n_missing = nm;
+	tc.lost = t->ck_lost;
+	tc.trusted = t->ck_trusted;
 	if (btd_chan != NULL && MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG,
 	    CHECKED, checked, &tc, -1) == -1)
 		log_warn("%s: torrent checked", __func__);
+	free(fs);
+	free(fsp);
+	free(miss);
 }
 
 void
@@ -357,8 +432,15 @@ check_done(struct torrent *t)
 	stored_files_created(t, made, nmade);
 	for (i = 0; i < t->map.piece_count; i++)
 		n += BIT_ISSET(t->have, i);
-	log_info("torrent %u (%s): checked, %u of %u pieces, %u hashed",
-	    t->num, t->name, n, t->map.piece_count, t->ck_hashed);
+	log_info("torrent %u (%s): checked, %u of %u pieces, %u hashed, "
+	    "%u trusted, %u lost", t->num, t->name, n, t->map.piece_count,
+	    t->ck_hashed, t->ck_trusted, t->ck_lost);
+	for (i = 0; i < t->map.nfiles; i++)
+		if (BIT_ISSET(t->missing, i))
+			log_warnx("torrent %u (%s): %s is missing", t->num,
+			    t->name, t->files[i].path);
+	free(t->verdict);
+	t->verdict = NULL;
 	send_checked(t);
 	stored_link_have(t);
 }
@@ -374,20 +456,38 @@ check_stat(struct torrent *t)
 	rootfd = stored_root_fd(t->root);
 	for (n = 0; n < STORED_CHECK_FILES && t->ck_file < t->map.nfiles;
 	    n++, t->ck_file++) {
-		struct tfile *f = &t->files[t->ck_file];
+		struct tfile	 *f = &t->files[t->ck_file];
+		struct sres_file *r = &t->res[t->ck_file];
 
-		f->disk_size = -1;
+		r->size = -1;
+		r->mtime = 0;
 		if (t->mfiles[t->ck_file].pad ||
 		    t->mfiles[t->ck_file].length == 0 || rootfd == -1)
 			continue;
 		fd = stored_open_beneath(rootfd, f->path, O_PATH, 0);
 		if (fd == -1)
 			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			f->disk_size = st.st_size;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			r->size = st.st_size;
+			r->mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+			    st.st_mtim.tv_nsec;
+		}
 		close(fd);
 	}
-	return t->ck_file == t->map.nfiles;
+	if (t->ck_file < t->map.nfiles)
+		return 0;
+	if (t->verdict == NULL) {
+		struct sres_count c;
+
+		/* Once, when every file was looked at (stored_resume.c). */
+		if ((t->verdict = malloc(t->map.piece_count)) == NULL)
+			fatal("%s", __func__);
+		sres_decide(&t->map, t->res, t->have_in, t->recheck,
+		    t->written_until, t->verdict, t->missing, &c);
+		log_debug("torrent %u: %u pieces trusted, %u to hash, %u lost, "
+		    "%u missing", t->num, c.trust, c.hash, c.lost, c.missing);
+	}
+	return 1;
 }
 
 /*
@@ -504,13 +604,15 @@ check_start(struct torrent *t, struct ckslot *sl, int64_t *budget)
 	while (*budget > 0 && t->ck_piece < t->map.piece_count) {
 		p = t->ck_piece++;
 		*budget -= CHECK_SKIP_COST;
-		if (!piece_on_disk(t, p))
-			continue;
-		if (t->have_in != NULL && BIT_ISSET(t->have_in, p) &&
-		    !t->recheck) {
-			BIT_SET(t->have, p);	/* trusted */
+		if (t->verdict[p] == SRES_LOST)
+			t->ck_lost++;
+		if (t->verdict[p] == SRES_TRUST) {
+			BIT_SET(t->have, p);
+			t->ck_trusted++;
 			continue;
 		}
+		if (t->verdict[p] != SRES_HASH || !piece_on_disk(t, p))
+			continue;
 		if (EVP_DigestInit_ex(sl->md, sha1, NULL) != 1)
 			fatalx("%s: SHA-1 init", __func__);
 		sl->num = t->num;
@@ -708,7 +810,9 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 	    (t->files = calloc(ta->n_files, sizeof(*t->files))) == NULL ||
 	    (t->hashes = calloc(ta->piece_count, SHA1_LEN)) == NULL ||
 	    (t->hash_got = calloc(1, bf)) == NULL ||
-	    (t->have = calloc(1, bf)) == NULL)
+	    (t->have = calloc(1, bf)) == NULL ||
+	    (t->res = calloc(ta->n_files, sizeof(*t->res))) == NULL ||
+	    (t->missing = calloc(1, (ta->n_files + 7) / 8)) == NULL)
 		goto nomem;
 	t->map.files = t->mfiles;
 	dl = strlen(ta->dir);
@@ -741,6 +845,26 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 	}
 	if (smap_validate(&t->map, err, errlen) == -1)
 		goto fail;
+	if (ta->n_stats > STORED_STATS_MAX || ta->n_stats > ta->n_files) {
+		snprintf(err, errlen, "%zu file stats", ta->n_stats);
+		goto fail;
+	}
+	for (i = 0; i < ta->n_stats; i++) {
+		const Btd__FileStat *fs = ta->stats[i];
+
+		if (fs->file >= ta->n_files || (i > 0 &&
+		    fs->file <= ta->stats[i - 1]->file)) {
+			snprintf(err, errlen, "file stat %u: file %u out of "
+			    "order or range", i, fs->file);
+			goto fail;
+		}
+		if (fs->missing)
+			continue;
+		t->res[fs->file].rec = 1;
+		t->res[fs->file].rec_size = fs->size;
+		t->res[fs->file].rec_mtime = fs->mtime;
+	}
+	t->written_until = ta->written_until;
 	if (ta->have.len != 0) {
 		if ((t->have_in = malloc(bf)) == NULL)
 			goto nomem;
@@ -766,6 +890,8 @@ fail:
 		free(t->hash_got);
 		free(t->have);
 		free(t->have_in);
+		free(t->res);
+		free(t->missing);
 		free(t);
 	}
 	return NULL;

@@ -71,6 +71,11 @@ struct seen {
 	int		 checked;
 	uint8_t		 checked_have[MAXPIECES / 8];
 	uint32_t	 hashed;
+	uint32_t	 trusted, lost;	/* ... and the rest of it */
+	Btd__FileStat	 fstat[NFILES];	/* its stats, to send back */
+	size_t		 nfstat;
+	uint32_t	 missing[NFILES];
+	size_t		 nmissing;
 	uint32_t	 progress;	/* the last CheckProgress */
 	int		 progress_checks, progresses;
 	int		 durable[MAXPIECES];
@@ -244,6 +249,22 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		memcpy(s.checked_have, m->checked->have.data,
 		    m->checked->have.len);
 		s.hashed = m->checked->hashed;
+		s.trusted = m->checked->trusted;
+		s.lost = m->checked->lost;
+		/* Kept for the torrents of NFILES files. */
+		s.nfstat = m->checked->n_stats <= NFILES ?
+		    m->checked->n_stats : 0;
+		for (i = 0; i < s.nfstat; i++) {
+			btd__file_stat__init(&s.fstat[i]);
+			s.fstat[i].file = m->checked->stats[i]->file;
+			s.fstat[i].size = m->checked->stats[i]->size;
+			s.fstat[i].mtime = m->checked->stats[i]->mtime;
+			s.fstat[i].missing = m->checked->stats[i]->missing;
+		}
+		s.nmissing = m->checked->n_missing <= NFILES ?
+		    m->checked->n_missing : 0;
+		for (i = 0; i < s.nmissing; i++)
+			s.missing[i] = m->checked->missing[i];
 		s.checked++;
 		break;
 	case BTD__STORED_MSG__BODY_DURABLE:
@@ -385,6 +406,9 @@ teardown(void)
  * the rest (first_skew added to their first); 0: all in the add.
  */
 static int	files_in_add, first_skew;
+/* The records btd would send back (quick resume), or none. */
+static Btd__FileStat	*add_stats[NFILES];
+static size_t		 n_add_stats;
 
 /* Send the torrent (files as given) and its hashes. */
 static void
@@ -422,6 +446,8 @@ send_torrent_files(uint32_t num, const char *const *paths,
 		ta.have.len = (NPIECES + 7) / 8;
 	}
 	ta.recheck = recheck;
+	ta.stats = add_stats;
+	ta.n_stats = n_add_stats;
 	if (files_in_add > 0) {
 		ta.n_files = (size_t)files_in_add;
 		ta.file_count = NFILES;
@@ -778,16 +804,104 @@ START_TEST(check_existing)
 	fd = open(path, O_WRONLY);
 	ck_assert_int_eq(pwrite(fd, "X", 1, 10), 1);
 	close(fd);
-	/* btd says piece 2 was verified: trusted, not hashed. */
+	/*
+	 * btd says piece 2 was verified, but has no record of c: hashed
+	 * again, as are 0 (good) and 1 (corrupt); 3 is short.
+	 */
 	have[0] = 0x20;
 	add_torrent(have, 0);
-	/* 0 good, 1 corrupt, 2 trusted, 3 short: only 0 and 1 hashed. */
 	ck_assert_uint_eq(s.checked_have[0], 0xa0);
 	ck_assert_uint_eq(s.have[0], 0xa0);
-	ck_assert_uint_eq(s.hashed, 2);
+	ck_assert_uint_eq(s.hashed, 3);
+	ck_assert_uint_eq(s.trusted, 0);
 	/* Before TorrentChecked, a progress of every piece. */
 	ck_assert_int_ge(s.progresses, 1);
 	ck_assert_uint_eq(s.progress, 4);
+	/* Every file's stats; the pad and the empty one as missing. */
+	ck_assert_uint_eq(s.nfstat, NFILES);
+	ck_assert_uint_eq(s.fstat[0].size, LEN_A);
+	ck_assert_uint_eq(s.fstat[4].size, LEN_C - 1);
+	ck_assert_int_ne(s.fstat[4].mtime, 0);
+	ck_assert_int_eq(s.fstat[3].missing, 1);
+	ck_assert_int_eq(s.fstat[2].missing, 1);
+	ck_assert_uint_eq(s.nmissing, 0);
+}
+END_TEST
+
+/* Stop the torrent, then add it again with the last check's records. */
+static void
+readd(const uint8_t *have)
+{
+	Btd__TorrentRemove	tr = BTD__TORRENT_REMOVE__INIT;
+	static Btd__FileStat	rec[NFILES];
+	int			gones = s.gones;
+	size_t			i;
+
+	tr.torrent = TNUM;
+	ck_assert_int_eq(MSG_SEND(fk_btd, Btd__StoredMsg, STORED_MSG,
+	    TORRENT_REMOVE, torrent_remove, &tr, -1), 0);
+	RUN_UNTIL(s.gones > gones);
+	memcpy(rec, s.fstat, sizeof(rec));
+	for (i = 0; i < s.nfstat; i++)
+		add_stats[i] = &rec[i];
+	n_add_stats = s.nfstat;
+	add_torrent(have, 0);
+	n_add_stats = 0;
+}
+
+START_TEST(check_records)
+{
+	struct timespec	ts[2] = { { 1000000, 0 }, { 1000000, 0 } };
+	uint8_t		have[1] = { 0 };
+	char		path[256];
+	int		fd, i;
+
+	/* The data in place, c short by a byte, piece 1 corrupt. */
+	snprintf(path, sizeof(path), "%s/t", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/t/sub", root);
+	mkdir(path, 0755);
+	for (i = 0; i < NFILES; i++) {
+		uint64_t off = 0;
+		int k;
+
+		if (fpad[i])
+			continue;
+		for (k = 0; k < i; k++)
+			off += flen[k];
+		snprintf(path, sizeof(path), "%s/t/%s", root, fpath[i]);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, data + off, flen[i] - (i == 4)),
+		    (ssize_t)(flen[i] - (i == 4)));
+		if (i == 4)
+			ck_assert_int_eq(pwrite(fd, "X", 1, 10), 1);
+		close(fd);
+	}
+	add_torrent(have, 0);
+	ck_assert_uint_eq(s.checked_have[0], 0xa0);
+	ck_assert_uint_eq(s.hashed, 3);
+	/* As recorded: 0 and 2 trusted, only 1 (not verified) hashed. */
+	readd(s.checked_have);
+	ck_assert_uint_eq(s.checked_have[0], 0xa0);
+	ck_assert_uint_eq(s.trusted, 2);
+	ck_assert_uint_eq(s.hashed, 1);
+	/* a touched: piece 0 is hashed again, 2 still trusted. */
+	snprintf(path, sizeof(path), "%s/t/a", root);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	readd(s.checked_have);
+	ck_assert_uint_eq(s.checked_have[0], 0xa0);
+	ck_assert_uint_eq(s.trusted, 1);
+	ck_assert_uint_eq(s.hashed, 2);
+	/* a deleted: piece 0 lost, a named missing. */
+	ck_assert_int_eq(unlink(path), 0);
+	readd(s.checked_have);
+	ck_assert_uint_eq(s.checked_have[0], 0x20);
+	ck_assert_uint_eq(s.lost, 1);
+	ck_assert_uint_eq(s.trusted, 1);
+	ck_assert_uint_eq(s.nmissing, 1);
+	ck_assert_uint_eq(s.missing[0], 0);
+	ck_assert_int_eq(s.fstat[0].missing, 1);
 }
 END_TEST
 
@@ -1341,6 +1455,7 @@ blockpath_suite(void)
 	tcase_add_test(core, reads);
 	tcase_add_test(core, durable_after_flush);
 	tcase_add_test(core, check_existing);
+	tcase_add_test(core, check_records);
 	tcase_add_test(core, check_recheck);
 	tcase_add_test(core, relink_have);
 	tcase_add_test(core, backpressure);

@@ -783,6 +783,58 @@ START_TEST(test_progress_roundtrip)
 }
 END_TEST
 
+/*
+ * Quick resume: file records written in a batch (rows made when
+ * missing), read back; NULL for no record; rows of another type or
+ * out of range read as none.
+ */
+START_TEST(test_fstats)
+{
+	char			 path[512];
+	struct state		*st;
+	struct state_fstat	 f[3], g[3];
+	uint8_t			 ih[20];
+
+	st = one_torrent(path, sizeof(path), ih);	/* no files rows */
+	memset(f, 0, sizeof(f));
+	f[0].rec = f[0].dirty = 1;
+	f[0].size = 5000000000ULL;
+	f[0].mtime = 1796148354818322729LL;
+	f[2].dirty = 1;				/* no record: NULL */
+	ck_assert_int_eq(state_begin(st), 0);
+	ck_assert_int_eq(state_fstats_save(st, ih, f, 3), 0);
+	ck_assert_int_eq(state_commit(st), 0);
+	ck_assert_int_eq(f[0].dirty + f[2].dirty, 0);
+	ck_assert_int_eq(db_int(path, "SELECT count(*) FROM files"), 2);
+	ck_assert_int_eq(db_int(path, "SELECT size IS NULL AND mtime IS NULL "
+	    "FROM files WHERE idx = 2"), 1);
+	ck_assert_int_eq(state_fstats_load(st, ih, g, 3), 0);
+	ck_assert_int_eq(g[0].rec, 1);
+	ck_assert_uint_eq(g[0].size, 5000000000ULL);
+	ck_assert_int_eq(g[0].mtime, 1796148354818322729LL);
+	ck_assert_int_eq(g[1].rec + g[2].rec, 0);
+	/* An update of the row; the priority column is left alone. */
+	ck_assert_int_eq(db_exec(path, "UPDATE files SET priority = 0 WHERE "
+	    "idx = 0"), SQLITE_OK);
+	f[0].dirty = 1;
+	f[0].size = 7;
+	ck_assert_int_eq(state_fstats_save(st, ih, f, 3), 0);
+	ck_assert_int_eq(db_int(path, "SELECT size FROM files WHERE idx = 0"),
+	    7);
+	ck_assert_int_eq(db_int(path, "SELECT priority FROM files WHERE "
+	    "idx = 0"), 0);
+	/* Untrusted rows: text, negative, out of range. */
+	ck_assert_int_eq(db_exec(path, "UPDATE files SET size = 'x' WHERE "
+	    "idx = 0; INSERT INTO files (info_hash, idx, size, mtime) "
+	    "SELECT info_hash, 1, -4, 3 FROM torrents; INSERT INTO files "
+	    "(info_hash, idx, size, mtime) SELECT info_hash, 9, 4, 3 FROM "
+	    "torrents"), SQLITE_OK);
+	ck_assert_int_eq(state_fstats_load(st, ih, g, 3), 0);
+	ck_assert_int_eq(g[0].rec + g[1].rec + g[2].rec, 0);
+	state_close(st);
+}
+END_TEST
+
 /* Rows of the known-peer cache as state_peers_foreach() gives them. */
 struct seen_peers {
 	int	 rows;
@@ -955,6 +1007,7 @@ state_suite(void)
 	tcase_add_test(tc, test_migration3);
 	tcase_add_test(tc, test_migration4);
 	tcase_add_test(tc, test_progress_roundtrip);
+	tcase_add_test(tc, test_fstats);
 	tcase_add_test(tc, test_progress_batched);
 	tcase_add_test(tc, test_known_peers);
 	suite_add_tcase(s, tc);
