@@ -290,10 +290,11 @@ void		 stored_link_kick(void);
 struct Btd__MoveData;
 void		 stored_move_init(struct event_base *);
 /*
- * MoveData for t, which takes no blocks any more (T_MOVING from now on,
- * or refused with a MoveResult): its move runs once it has its hashes.
+ * MoveData for t, which takes no blocks any more: T_MOVING from now on,
+ * its move running once it has its hashes; or -1, refused with a
+ * MoveResult (the caller forgets t).
  */
-void		 stored_move_data(struct torrent *, const struct Btd__MoveData *);
+int		 stored_move_data(struct torrent *, const struct Btd__MoveData *);
 /* A MoveResult that refuses a move of torrent num. */
 void		 stored_move_refuse(uint32_t num, const char *error);
 /* t, moving, has every hash: its move may run. */

@@ -269,7 +269,7 @@ why_path(struct move *m, const char *where, const char *path, int e)
 		    strerror(e));
 }
 
-void
+int
 stored_move_data(struct torrent *t, const Btd__MoveData *md)
 {
 	struct move	*m;
@@ -281,7 +281,7 @@ stored_move_data(struct torrent *t, const Btd__MoveData *md)
 	    strstr(md->dir, "..") != NULL || md->dir[0] == '/' ||
 	    md->owned.len != bf) {
 		stored_move_refuse(t->num, "bad move request");
-		return;
+		return -1;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		goto nomem;
@@ -302,10 +302,11 @@ stored_move_data(struct torrent *t, const Btd__MoveData *md)
 	TAILQ_INSERT_TAIL(&moves, m, entry);
 	log_info("torrent %u (%s): to move to %s/%s%s", t->num, t->name,
 	    m->root, m->dir, m->resume ? " (resumed)" : "");
-	return;
+	return 0;
 nomem:
 	move_free(m);
 	stored_move_refuse(t->num, "out of memory");
+	return -1;
 }
 
 void

@@ -1021,9 +1021,13 @@ torrent_move(const Btd__MoveData *md)
 		stored_link_gone(t->num, "");
 		stored_block_forget(t);
 	}
+	t->state = T_HASHES;	/* out of the queue, off the block path */
 	stored_cache_drop(t);
-	stored_move_data(t, md);
-	if (t->state == T_MOVING && t->nhash_got == t->map.piece_count)
+	if (stored_move_data(t, md) == -1) {
+		torrent_free(t);	/* refused: btd adds it again */
+		return 0;
+	}
+	if (t->nhash_got == t->map.piece_count)
 		stored_move_ready(t);
 	return 0;
 }

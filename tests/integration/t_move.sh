@@ -5,9 +5,10 @@
 # kill -9 of stored in the middle of one copy and of btd in the middle
 # of the other.  Each time the data is complete and exact at the new
 # place, nothing is left at the old one, btd seeds it again, and
-# state.db's save path is the new one after a restart.  Hostile: a
-# directory not allowed, a symlink at the destination, a destination
-# file that exists already.  Runs in a mount namespace of its own.
+# state.db's save path is the new one after a restart (btd under
+# AddressSanitizer).  Hostile: a directory not allowed, a symlink at
+# the destination, a destination file that exists already.  Runs in a
+# mount namespace of its own.
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: not root"
 	exit 0
@@ -17,6 +18,15 @@ if [ -z "${BTD_MNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
+
+# btd itself runs under AddressSanitizer (the roles as built).
+ABTD=$B/asan/bin/btd
+if [ ! -x "$ABTD" ]; then
+	notok "the AddressSanitizer btd is built ($ABTD: make $ABTD)"
+	exit 0
+fi
+BTD=$ABTD
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 
 FAST=$T/fast
 mkdir -p "$FAST"
@@ -36,6 +46,9 @@ LTS=$!
 PIDS="$PIDS $LTS"
 check "libtorrent seeder announced" wait_for 20 grep -q announced "$T/lt_seed.out"
 printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+for r in trackerd peerd stored metad; do
+	printf '%s_exec %s\n' "$r" "$B/libexec/btd/$r" >>"$T/allow.conf"
+done
 btd_start a -p 7431 -c "$T/allow.conf"
 ctl add "$TOR" -d "$T/one" >/dev/null
 check "downloaded from libtorrent" ctl wait "$ID" --timeout 120
