@@ -277,9 +277,7 @@ stored_move_data(struct torrent *t, const Btd__MoveData *md)
 
 	if (md->root == NULL || md->root[0] != '/' ||
 	    strlen(md->root) >= STORED_PATH_MAX || md->dir == NULL ||
-	    strlen(md->dir) >= STORED_PATH_MAX / 2 ||
-	    strstr(md->dir, "..") != NULL || md->dir[0] == '/' ||
-	    md->owned.len != bf) {
+	    strlen(md->dir) >= STORED_PATH_MAX / 2 || md->owned.len != bf) {
 		stored_move_refuse(t->num, "bad move request");
 		return -1;
 	}

@@ -101,6 +101,7 @@ static struct {
 } ck;
 
 static void	check_schedule(void);
+static int	path_ok(const char *, int);
 
 static struct tlist *
 bucket(uint32_t num)
@@ -1009,6 +1010,12 @@ torrent_move(const Btd__MoveData *md)
 	if ((t = torrent_find(md->torrent)) == NULL) {
 		stored_move_refuse(md->torrent, "stored does not hold it "
 		    "(refused)");
+		return 0;
+	}
+	if (md->dir == NULL || !path_ok(md->dir, 1)) {
+		stored_move_refuse(md->torrent, "bad move request: dir is not "
+		    "a relative path");
+		torrent_free(t);
 		return 0;
 	}
 	if (t->state == T_MOVING) {

@@ -95,6 +95,7 @@ check "to the tmpfs: started ($(cat "$T/move2.out"))" grep -q "moving $ID to $FA
 spid=$(role_field stored pid)
 check "to the tmpfs: a copy is under way" wait_for 20 tmp_there
 kill -9 "$spid"
+check "to the tmpfs: list shows it moving" sh -c "'$BTCTL' -s '$SOCK' list | grep '^$ID' | grep -q ' moving'"
 restarted() { [ "$(role_field stored pid)" != "$spid" ] && [ "$(role_field stored state)" = running ]; }
 check "to the tmpfs: stored restarted" wait_for 20 restarted
 moved() { [ "$(sfield "m.get('moves', 0)")" -ge 1 ] 2>/dev/null && [ "$(sfield "m.get('to', '')")" = "" ]; }
@@ -154,6 +155,27 @@ check "a destination file that exists: nothing else moved" sh -c "[ ! -e '$T/six
 check "after the refusals: the data is still exact in four" same_data "$T/four"
 check "after the refusals: seeding from four" wait_for 30 seeding "$SOCK" "$ID"
 check "after the refusals: the save path is four" [ "$(sfield "s['save_path']")" = "$T/four" ]
+check "after the refusals: no temporary copy left" sh -c "! find '$T' -name '.btd-move.*' | grep -q ."
+
+# A paused torrent moves and stays paused; while it moves, pause,
+# verify and remove are refused.
+ctl pause "$ID" >/dev/null
+out=$(ctl move "$ID" "$FAST/seven" --wait 2>&1); rc=$?
+check "paused: moved ($out)" sh -c "[ $rc = 0 ] && echo '$out' | grep -q 'moved to $FAST/seven: 0 files renamed, 5 copied'"
+check "paused: the data is exact at the new place" same_data "$FAST/seven"
+check "paused: nothing left at the old place" [ ! -e "$T/four/pay" ]
+check "paused: still paused after the move" [ "$(sfield "s['state']")" = paused ]
+ctl resume "$ID" >/dev/null
+check "paused: resumed, seeding from the new place" wait_for 30 seeding "$SOCK" "$ID"
+ctl move "$ID" "$T/eight" >/dev/null
+out=$(ctl pause "$ID" 2>&1); rc=$?
+moving_or_done() { [ $rc = 1 ] && echo "$out" | grep -q "is moving to $T/eight"; }
+check "while it moves: pause refused ($out)" moving_or_done
+out=$(ctl remove "$ID" 2>&1); rc=$?
+check "while it moves: remove refused ($out)" moving_or_done
+in_eight() { [ "$(sfield "s['save_path']")" = "$T/eight" ] && seeding "$SOCK" "$ID"; }
+check "the last move ends, seeding from eight" wait_for 60 in_eight
+check "the data is exact in eight" same_data "$T/eight"
 check "btd alive" alive "$BTD_PID"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"

@@ -555,7 +555,8 @@ START_TEST(err_requests)
 	put_all(oldroot, "t");
 	move_and_wait(newroot, "../t", ALL_OWNED, 0xf0, 0);
 	ck_assert(!s.ok);
-	ck_assert_str_eq(s.error, "bad move request");
+	ck_assert_str_eq(s.error, "bad move request: dir is not a relative "
+	    "path");
 	assert_all(oldroot, "t");
 }
 END_TEST
