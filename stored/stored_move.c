@@ -116,6 +116,7 @@ static EVP_MD			*sha1;
 static uint8_t			*buf;		/* MOVE_BUF bytes */
 
 static void	move_schedule(void);
+static int	unlink_beneath(int, const char *);
 
 
 static void
@@ -190,7 +191,7 @@ send_progress(struct move *m, int force)
 		log_warn("%s: move progress", __func__);
 }
 
-/* "dir/path" of m's file i at the new place, from malloc. */
+/* "dir/rel" ("rel" when dir is ""), from malloc. */
 static char *
 join(const char *dir, const char *rel)
 {
@@ -230,7 +231,7 @@ parent_fd(int rootfd, const char *path, const char **base)
  * -1 with errno (ELOOP: a symlink on the way; EISDIR: not a file).
  */
 static int
-file_there(int rootfd, const char *path, off_t *size)
+file_there(int rootfd, const char *path)
 {
 	struct stat	 st;
 	int		 fd;
@@ -246,8 +247,6 @@ file_there(int rootfd, const char *path, off_t *size)
 		errno = EISDIR;
 		return -1;
 	}
-	if (size != NULL)
-		*size = st.st_size;
 	return 1;
 }
 
@@ -327,8 +326,6 @@ plan_file(struct move *m, uint32_t i, int oldfd, int newfd)
 	struct mfile	*f = &m->f[i];
 	const char	*src = t->files[i].path, *rel = src + t->dirlen;
 	char		 parent[STORED_PATH_MAX], name[64];
-	const char	*base;
-	off_t		 size = 0;
 	int		 s, d;
 
 	f->state = MF_SKIP;
@@ -346,15 +343,15 @@ plan_file(struct move *m, uint32_t i, int oldfd, int newfd)
 		f->tmp = NULL;
 	if (f->tmp == NULL)
 		goto nomem;
-	if ((s = file_there(oldfd, src, &size)) == -1) {
-		why_path(m, "", src, errno);
+	if ((s = file_there(oldfd, src)) == -1) {
+		why_path(m, "file", src, errno);
 		return -1;
 	}
-	if ((d = file_there(newfd, f->dst, NULL)) == -1) {
+	if ((d = file_there(newfd, f->dst)) == -1) {
 		why_path(m, "destination", f->dst, errno);
 		return -1;
 	}
-	switch (file_there(newfd, f->tmp, NULL)) {
+	switch (file_there(newfd, f->tmp)) {
 	case -1:
 		why_path(m, "destination", f->tmp, errno);
 		return -1;
@@ -364,16 +361,9 @@ plan_file(struct move *m, uint32_t i, int oldfd, int newfd)
 			return -1;
 		}
 		/* An earlier attempt's copy, perhaps short: made again. */
-		{
-			int pfd = parent_fd(newfd, f->tmp, &base);
-
-			if (pfd == -1 || unlinkat(pfd, base, 0) == -1) {
-				why_path(m, "destination", f->tmp, errno);
-				if (pfd != -1)
-					close(pfd);
-				return -1;
-			}
-			close(pfd);
+		if (unlink_beneath(newfd, f->tmp) == -1) {
+			why_path(m, "destination", f->tmp, errno);
+			return -1;
 		}
 		log_info("torrent %u (%s): an earlier attempt's copy of file "
 		    "%u is made again", t->num, t->name, i);
@@ -501,7 +491,7 @@ copy_step(struct move *m, int oldfd, int newfd, uint64_t *budget)
 			/* Another filesystem: a copy beside the destination. */
 			if ((m->sfd = stored_open_beneath(oldfd,
 			    t->files[m->cur].path, O_RDONLY, 0)) == -1) {
-				why_path(m, "", t->files[m->cur].path, errno);
+				why_path(m, "file", t->files[m->cur].path, errno);
 				return -1;
 			}
 			if ((m->dfd = stored_open_beneath(newfd, f->tmp,
