@@ -65,6 +65,8 @@
 #define MOVE_BUF	(1U << 20)	/* one read */
 #define MOVE_FILES	256		/* files planned, placed or deleted
 					   per turn */
+#define MOVE_FILE_COST	(16U << 10)	/* budget a file renamed or passed
+					   costs: 256 a turn */
 #define MOVE_TMP	".btd-move."	/* + 8 hex digits + "." + index */
 
 enum mf_state {
@@ -107,6 +109,7 @@ struct move {
 	uint64_t		 done, total;	/* MoveProgress */
 	uint64_t		 progress_ms;
 	uint32_t		 renamed, copied, hashed;
+	uint32_t		 left;		/* old files not removed */
 	char			 err[1024];
 };
 
@@ -476,6 +479,9 @@ copy_step(struct move *m, int oldfd, int newfd, uint64_t *budget)
 
 	for (; m->cur < t->map.nfiles && *budget > 0; m->cur++) {
 		f = &m->f[m->cur];
+		if (f->state != MF_COPYING)
+			*budget = *budget > MOVE_FILE_COST ? *budget -
+			    MOVE_FILE_COST : 0;
 		if (f->state == MF_TODO) {
 			if (rename_beneath(oldfd, t->files[m->cur].path, newfd,
 			    f->dst) == 0) {
@@ -747,29 +753,36 @@ rollback(struct move *m, int oldfd, int newfd)
 	return back;
 }
 
-/* The old files go, with the directories left empty. */
-static void
-delete_old(struct move *m, int oldfd)
+/*
+ * Up to MOVE_FILES old files go, with the directories left empty; 1
+ * when all have.  A file that cannot be removed is left (and logged):
+ * its data is at the new place.
+ */
+static int
+delete_step(struct move *m, int oldfd)
 {
 	struct torrent	*t = m->t;
 	struct mfile	*f;
 	char		 parent[STORED_PATH_MAX];
 	const char	*base;
-	uint32_t	 i;
-	int		 pfd, left = 0;
+	uint32_t	 n;
+	int		 pfd;
 
-	for (i = 0; i < t->map.nfiles; i++) {
-		f = &m->f[i];
+	for (n = 0; n < MOVE_FILES && m->cur < t->map.nfiles;
+	    n++, m->cur++) {
+		f = &m->f[m->cur];
 		if (f->state == MF_SKIP || f->state == MF_TODO)
 			continue;
 		if (f->src_there && unlink_beneath(oldfd,
-		    t->files[i].path) == -1) {
-			log_warn("move: remove old %s", t->files[i].path);
-			left++;
+		    t->files[m->cur].path) == -1) {
+			log_warn("move: remove old %s", t->files[m->cur].path);
+			m->left++;
 			continue;
 		}
-		prune_below(oldfd, t->dir, t->files[i].path);
+		prune_below(oldfd, t->dir, t->files[m->cur].path);
 	}
+	if (m->cur < t->map.nfiles)
+		return 0;
 	if (m->remove_dir && t->dir[0] != '\0') {
 		base = split(t->dir, parent, sizeof(parent));
 		if ((pfd = stored_open_beneath(oldfd, parent,
@@ -778,9 +791,11 @@ delete_old(struct move *m, int oldfd)
 			close(pfd);
 		}
 	}
-	if (left > 0)
-		log_warnx("torrent %u (%s): moved; %d old file%s could not "
-		    "be removed", t->num, t->name, left, left == 1 ? "" : "s");
+	if (m->left > 0)
+		log_warnx("torrent %u (%s): moved; %u old file%s could not "
+		    "be removed", t->num, t->name, m->left, m->left == 1 ? "" :
+		    "s");
+	return 1;
 }
 
 /* The move of the torrent is over: answered, and t is forgotten. */
@@ -898,10 +913,12 @@ move_run(evutil_socket_t fd, short ev, void *arg)
 		}
 		break;
 	case MV_DELETE:
-		delete_old(m, oldfd);
-		move_finish(m, 1, 0);
-		move_schedule();
-		return;
+		if (delete_step(m, oldfd) == 1) {
+			move_finish(m, 1, 0);
+			move_schedule();
+			return;
+		}
+		break;
 	case MV_WAIT:
 		break;
 	}
