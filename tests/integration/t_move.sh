@@ -88,12 +88,26 @@ btd_start a -p 7431 -c "$T/allow.conf"
 check "after a restart: the save path from state.db is two" [ "$(sfield "s['save_path']")" = "$T/two" ]
 check "after a restart: seeding from two, nothing hashed" wait_for 30 seeding "$SOCK" "$ID"
 
+# wait_copy DIR: up to 30 s, a temporary copy of big.bin (the first
+# file, 64 MiB) with bytes in it appears in DIR/pay; polled every 10 ms,
+# so that the kill below lands in the middle of the copy.
+wait_copy() {
+	_wc_i=0
+	while [ $_wc_i -lt 3000 ]; do
+		for _wc_f in "$1"/pay/.btd-move.*; do
+			[ -s "$_wc_f" ] && return 0
+		done
+		sleep 0.01
+		_wc_i=$((_wc_i + 1))
+	done
+	return 1
+}
+
 # 2. To the tmpfs, with a kill -9 of stored in the middle of the copy.
-tmp_there() { find "$FAST/three" -name '.btd-move.*' -size +0 2>/dev/null | grep -q .; }
 ctl move "$ID" "$FAST/three" >"$T/move2.out" 2>&1
 check "to the tmpfs: started ($(cat "$T/move2.out"))" grep -q "moving $ID to $FAST/three" "$T/move2.out"
 spid=$(role_field stored pid)
-check "to the tmpfs: a copy is under way" wait_for 20 tmp_there
+check "to the tmpfs: a copy is under way" wait_copy "$FAST/three"
 kill -9 "$spid"
 check "to the tmpfs: list shows it moving" sh -c "'$BTCTL' -s '$SOCK' list | grep '^$ID' | grep -q ' moving'"
 restarted() { [ "$(role_field stored pid)" != "$spid" ] && [ "$(role_field stored state)" = running ]; }
@@ -108,9 +122,8 @@ moved_ok "$FAST/three" "$T/two" "to the tmpfs"
 
 # 3. Back to the disk, with a kill -9 of btd in the middle of the copy.
 again0=$(grep -c "stored: .*an earlier attempt's copy of file [0-9]* is made again" "$LOG")
-tmp_back() { find "$T/four" -name '.btd-move.*' -size +0 2>/dev/null | grep -q .; }
 ctl move "$ID" "$T/four" >/dev/null
-check "back to the disk: a copy is under way" wait_for 20 tmp_back
+check "back to the disk: a copy is under way" wait_copy "$T/four"
 roles=$(role_pids)
 kill -9 "$BTD_PID"
 check "back to the disk: btd killed, its roles exit" wait_for 10 all_dead $roles
