@@ -62,8 +62,17 @@ s=[t for t in j['torrents'] if t['id'].startswith('$ID')][0]
 m=s.get('move') or {}
 print($1)"
 }
-# moved_to DIR: the data is exact in DIR, nothing is left at OLD, btd
-# seeds it from DIR.
+# db_paths: "save_path|move_to" of the torrent's row, read from state.db
+# itself (btd stopped).
+db_paths() {
+	$PY -c "import sqlite3
+r=sqlite3.connect('$STATE/state.db').execute('SELECT save_path, coalesce(move_to, \"\") FROM torrents').fetchall()
+print('|'.join(r[0]) if len(r) == 1 else r)"
+}
+# last_check: the hashed count of the torrent's last check in the log.
+last_check() { grep "$IH: checked: " "$LOG" | tail -1 | sed 's/.*(\([0-9]*\) hashed)$/\1/'; }
+# moved_ok TO OLD WHAT: the data is exact in TO, nothing is left at OLD,
+# btd seeds it from TO.
 moved_ok() {
 	_to=$1 _old=$2 _what=$3
 	check "$_what: the data is exact at the new place" same_data "$_to"
@@ -81,12 +90,16 @@ check "same filesystem: renamed, not copied" sh -c "echo '$out' | grep -q 'moved
 moved_ok "$T/two" "$T/one" "same filesystem"
 check "same filesystem: the torrent's directory left the old place" [ ! -d "$T/one/pay" ]
 
+check "same filesystem: checked at the new place, nothing hashed" [ "$(last_check)" = 0 ]
+
 # A restart: state.db holds the new save path.
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
+check "state.db: save path two, no move recorded ($(db_paths))" [ "$(db_paths)" = "$T/two|" ]
 btd_start a -p 7431 -c "$T/allow.conf"
 check "after a restart: the save path from state.db is two" [ "$(sfield "s['save_path']")" = "$T/two" ]
-check "after a restart: seeding from two, nothing hashed" wait_for 30 seeding "$SOCK" "$ID"
+check "after a restart: seeding from two" wait_for 30 seeding "$SOCK" "$ID"
+check "after a restart: nothing hashed" [ "$(last_check)" = 0 ]
 
 # wait_copy DIR: up to 30 s, a temporary copy of big.bin (the first
 # file, 64 MiB) with bytes in it appears in DIR/pay; polled every 10 ms,
@@ -127,6 +140,7 @@ check "back to the disk: a copy is under way" wait_copy "$T/four"
 roles=$(role_pids)
 kill -9 "$BTD_PID"
 check "back to the disk: btd killed, its roles exit" wait_for 10 all_dead $roles
+check "state.db: the move is recorded, the save path still three ($(db_paths))" [ "$(db_paths)" = "$FAST/three|$T/four" ]
 check "back to the disk: the old data is still there" [ -e "$FAST/three/pay/big.bin" ]
 btd_start a -p 7431 -c "$T/allow.conf"
 check "back to the disk: btd takes the move up again at start" grep -q "$IH: a move to $T/four was under way" "$LOG"
@@ -137,6 +151,7 @@ check "back to the disk: btd was killed in the middle of the copy, which is made
 moved_ok "$T/four" "$FAST/three" "back to the disk"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
+check "state.db: save path four, no move recorded ($(db_paths))" [ "$(db_paths)" = "$T/four|" ]
 btd_start a -p 7431 -c "$T/allow.conf"
 check "back to the disk: after a restart the save path is four" [ "$(sfield "s['save_path']")" = "$T/four" ]
 check "back to the disk: seeding after the restart" wait_for 30 seeding "$SOCK" "$ID"
