@@ -61,7 +61,8 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
-	   storedrole progress netpolicy choke rate utmeta fetch cands pex resume
+	   storedrole progress netpolicy choke rate utmeta fetch cands pex \
+	   resume move
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -174,8 +175,8 @@ $(B)/tests/check_choke: $(call aobj,peerd/peerd_choke.c)
 $(B)/tests/check_rate: $(call aobj,peerd/peerd_rate.c)
 $(B)/tests/check_piecemap: $(call aobj,stored/stored_map.c)
 $(B)/tests/check_resume: $(call aobj,stored/stored_map.c stored/stored_resume.c)
-$(B)/tests/check_blockpath: $(call aobj,$(filter-out stored/stored.c,\
-	$(wildcard stored/*.c)))
+$(B)/tests/check_blockpath $(B)/tests/check_move: \
+	$(call aobj,$(filter-out stored/stored.c,$(wildcard stored/*.c)))
 $(B)/tests/check_storedrole: $(B)/libexec/btd/stored
 $(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
 	peerd/peerd_wire.c)

@@ -91,6 +91,7 @@ struct state_torrent {
 	int64_t		 completed;
 	const uint8_t	*created;	/* files stored made; NULL if none */
 	size_t		 created_len;
+	const char	*move_to;	/* a move under way; NULL if none */
 };
 
 int		 state_torrent_insert(struct state *,
@@ -118,6 +119,12 @@ int		 state_peers_save(struct state *, const uint8_t[20],
 /* Each row of a torrent's cache, the latest first. */
 int		 state_peers_foreach(struct state *, const uint8_t[20],
 		    void (*)(const struct state_peer *, void *), void *);
+/* Record a move's destination (NULL: none) before it starts. */
+int		 state_move_set(struct state *, const uint8_t[20],
+		    const char *move_to);
+/* The data is in place: save_path takes it, the record goes. */
+int		 state_move_done(struct state *, const uint8_t[20],
+		    const char *save_path);
 int		 state_root_add(struct state *, const char *);
 int		 state_root_del(struct state *, const char *);
 int		 state_root_foreach(struct state *,
@@ -400,6 +407,17 @@ struct torrent {
 	uint32_t		 ck_hashed;	/* ... and hashed */
 	uint32_t		 ck_trusted;	/* ... and kept as recorded */
 	int			 st_send;	/* to stored: ST_SEND_* */
+	/* A move (btctl move; btd_xfer.c): the data goes to move_to. */
+	char			*move_to;	/* the new save path; NULL: not
+						   moving (state.db has it too) */
+	int			 move_sent;	/* MoveData went to this stored */
+	int			 move_resume;	/* the next one says resume */
+	uint64_t		 move_done;	/* stored's MoveProgress */
+	uint64_t		 move_total;
+	char			*move_result;	/* the last move's outcome, or
+						   NULL */
+	int			 move_failed;
+	uint32_t		 moves;		/* moves ended, this run */
 	uint32_t		 st_next;	/* next file or piece (hash) to
 						   send */
 	struct state_fstat	*fstats;	/* a record a file (quick
@@ -442,6 +460,10 @@ void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
 void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
+struct Btd__MoveRequest;
+void		 torrent_ctl_move(int, const struct Btd__MoveRequest *);
+/* A move ended: the download roots no torrent uses any more go. */
+void		 torrent_moved(void);
 int		 torrent_role_msg(int, const struct ProtobufCMessage *);
 /* A role exited; crash: how, if it was neither ordered nor a stop. */
 void		 torrent_role_exited(int, const char *crash);
@@ -537,6 +559,11 @@ struct Btd__ResumeRequest;
 void		 xfer_ctl_pause(int, const struct Btd__PauseRequest *);
 void		 xfer_ctl_resume(int, const struct Btd__ResumeRequest *);
 void		 xfer_ctl_verify(int, const struct Btd__VerifyRequest *);
+/*
+ * Move t's data to save path to (recorded in state.db by the caller):
+ * t leaves peerd, and stored gets it again with a MoveData.
+ */
+void		 xfer_move_start(struct torrent *, const char *to);
 void		 xfer_ctl_stats(int);
 
 /* btd_known.c -- the cache of known peers (state.db) */

@@ -543,6 +543,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
 		torrent_ctl_set_torrent(cl->id, req->set_torrent);
 		break;
+	case BTD__CTL_REQUEST__BODY_MOVE:
+		torrent_ctl_move(cl->id, req->move);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -578,6 +581,8 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->verify->id);
 	case BTD__CTL_REQUEST__BODY_PEERS:
 		return utf8_valid(req->peers->id);
+	case BTD__CTL_REQUEST__BODY_MOVE:
+		return utf8_valid(req->move->id) && utf8_valid(req->move->dir);
 	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
 		return utf8_valid(req->set_torrent->id) &&
 		    utf8_valid(req->set_torrent->key) &&

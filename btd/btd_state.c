@@ -220,6 +220,16 @@ static const struct state_migration state_migrations[] = {
 	 */
 	"ALTER TABLE torrents ADD COLUMN created BLOB;"
 	},
+	{ 5,
+	/*
+	 * A move under way (btctl move): the save path the data goes to,
+	 * recorded before stored moves anything and cleared, with
+	 * save_path set to it, in one statement once the data is in place.
+	 * A row that still has one at start is moved again (resumed or
+	 * rolled back by stored).  NULL: no move.
+	 */
+	"ALTER TABLE torrents ADD COLUMN move_to TEXT;"
+	},
 };
 
 static int	 state_pragma_int(sqlite3 *, const char *, int *);
@@ -810,8 +820,8 @@ state_torrent_foreach(struct state *st,
 
 	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
 	    "save_path, state, coalesce(error, ''), added, paused, pieces, "
-	    "downloaded, uploaded, wasted, coalesce(completed, 0), created "
-	    "FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+	    "downloaded, uploaded, wasted, coalesce(completed, 0), created, "
+	    "move_to FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row++;
@@ -859,6 +869,7 @@ state_torrent_foreach(struct state *st,
 		t.completed = sqlite3_column_int64(stmt, 13);
 		t.created = sqlite3_column_blob(stmt, 14);
 		t.created_len = (size_t)sqlite3_column_bytes(stmt, 14);
+		t.move_to = (const char *)sqlite3_column_text(stmt, 15);
 		cb(&t, arg);
 	}
 	if (rc != SQLITE_DONE)
@@ -1016,6 +1027,54 @@ fail:
 	log_warnx("state: download roots: %s", sqlite3_errmsg(st->db));
 	sqlite3_finalize(stmt);
 	return -1;
+}
+
+/*
+ * Moves.  The destination is recorded before stored moves anything;
+ * the save path takes it, and the record goes, in one statement once
+ * stored says the data is in place.
+ */
+int
+state_move_set(struct state *st, const uint8_t info_hash[20],
+    const char *move_to)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET move_to = ?2 "
+	    "WHERE info_hash = ?1", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (move_to != NULL ? sqlite3_bind_text(stmt, 2, move_to, -1,
+	    SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, 2)) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE || sqlite3_changes(st->db) != 1) {
+		log_warnx("state: move: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_move_done(struct state *st, const uint8_t info_hash[20],
+    const char *save_path)
+{
+	sqlite3_stmt	*stmt = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET save_path = ?2, "
+	    "move_to = NULL WHERE info_hash = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, save_path, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE || sqlite3_changes(st->db) != 1) {
+		log_warnx("state: move done: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
 }
 
 /*

@@ -117,6 +117,7 @@ static char			*roots[MAX_ROOTS];	/* extra download roots */
 static int			 nroots;
 
 static void	path_canon(char *);
+static int	save_path_valid(const char *, char *, size_t);
 
 static void
 hexify(const uint8_t ih[20], char hex[41])
@@ -217,6 +218,26 @@ torrent_from_row(const struct state_torrent *row)
 	if (t->state != TST_ERROR && t->error[0] != '\0')
 		t->error[0] = '\0';
 	xfer_load(t, row);
+	/* A move that was under way: stored takes it up (resume). */
+	if (row->move_to != NULL && t->desc != NULL) {
+		char	 mv[4096], err[512];
+
+		if (strlen(row->move_to) >= sizeof(mv) ||
+		    !save_path_valid(row->move_to, err, sizeof(err))) {
+			log_warnx("state.db: %s: a move to an unusable path; "
+			    "the data is looked for where it was", t->hex);
+			return t;
+		}
+		snprintf(mv, sizeof(mv), "%s", row->move_to);
+		path_canon(mv);
+		if ((t->move_to = strdup(mv)) == NULL) {
+			torrent_free(t);
+			return NULL;
+		}
+		t->move_resume = 1;
+		log_info("%s: a move to %s was under way; it is taken up "
+		    "again", t->hex, t->move_to);
+	}
 	return t;
 }
 
@@ -396,7 +417,8 @@ root_used(const char *root)
 	if (strcmp(root, conf_get(cf, "download_dir")) == 0)
 		return 1;
 	TAILQ_FOREACH(t, &torrents, entry)
-		if (path_under(t->save_path, root))
+		if (path_under(t->save_path, root) || (t->move_to != NULL &&
+		    path_under(t->move_to, root)))
 			return 1;
 	return 0;
 }
@@ -635,6 +657,15 @@ torrent_keep_roots(void)
 	char		*dup, err[512], esc[1024];
 
 	TAILQ_FOREACH(t, &torrents, entry) {
+		if (t->move_to != NULL && root_of(t->move_to) == NULL &&
+		    nroots < MAX_ROOTS - 1 && torrent_root_allowed(t->move_to,
+		    err, sizeof(err)) == 0 && (dup = strdup(t->move_to)) !=
+		    NULL) {
+			if (state_root_add(st, t->move_to) == -1)
+				free(dup);
+			else
+				roots[nroots++] = dup;
+		}
 		if (root_of(t->save_path) != NULL || nroots >= MAX_ROOTS - 1)
 			continue;
 		if (torrent_root_allowed(t->save_path, err,
@@ -715,9 +746,13 @@ torrent_find(const char *id, char *err, size_t errlen)
 	return count == 1 ? found : NULL;
 }
 
-/* Fill a summary; the strings point into t and short_id. */
+/*
+ * Fill a summary; the strings point into t and short_id.  mv, if not
+ * NULL, is where the move's status goes (the caller's).
+ */
 static void
-summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
+summary_move(const struct torrent *t, Btd__TorrentSummary *s,
+    char *short_id, Btd__MoveStatus *mv)
 {
 	int n = short_len(t);
 
@@ -732,6 +767,18 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 	if (!t->paused && t->state == TST_SEEDING && t->desc != NULL &&
 	    t->have_count < t->desc->piece_count)
 		s->state = (char *)(uintptr_t)"finished";
+	if (t->move_to != NULL && t->state != TST_ERROR)
+		s->state = (char *)(uintptr_t)"moving";
+	if (mv != NULL && (t->move_to != NULL || t->move_result != NULL)) {
+		mv->to = t->move_to != NULL ? t->move_to : (char *)"";
+		mv->done = t->move_done;
+		mv->total = t->move_total;
+		mv->result = t->move_result != NULL ? t->move_result :
+		    (char *)"";
+		mv->failed = t->move_failed;
+		mv->moves = t->moves;
+		s->move = mv;
+	}
 	s->total_size = t->desc != NULL ? t->desc->total_size : 0;
 	s->added = t->added;
 	s->save_path = t->save_path;
@@ -769,6 +816,13 @@ summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
 		s->eta = -1;
 		s->ratio = progress_ratio(t->uploaded, t->downloaded, 0);
 	}
+}
+
+/* A summary without the move's status. */
+static void
+summary(const struct torrent *t, Btd__TorrentSummary *s, char *short_id)
+{
+	summary_move(t, s, short_id, NULL);
 }
 
 /* Pending requests. */
@@ -1327,9 +1381,10 @@ torrent_reply_summary(int client, const struct torrent *t)
 {
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	Btd__MoveStatus		 mv = BTD__MOVE_STATUS__INIT;
 	char			 sid[41];
 
-	summary(t, &s, sid);
+	summary_move(t, &s, sid, &mv);
 	rep.ok = 1;
 	rep.body_case = BTD__CTL_REPLY__BODY_ADDED;
 	rep.added = &s;
@@ -1469,6 +1524,7 @@ torrent_ctl_list(int client)
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__ListReply		 lr = BTD__LIST_REPLY__INIT;
 	Btd__TorrentSummary	*s = NULL, **sp = NULL;
+	Btd__MoveStatus		*mv = NULL;
 	struct torrent		*t;
 	char			(*sid)[41] = NULL;
 	size_t			 n = 0, i;
@@ -1478,14 +1534,16 @@ torrent_ctl_list(int client)
 	s = calloc(n + 1, sizeof(*s));
 	sp = calloc(n + 1, sizeof(*sp));
 	sid = calloc(n + 1, sizeof(*sid));
-	if (s == NULL || sp == NULL || sid == NULL) {
+	mv = calloc(n + 1, sizeof(*mv));
+	if (s == NULL || sp == NULL || sid == NULL || mv == NULL) {
 		ctl_send_error(client, "out of memory");
 		goto done;
 	}
 	i = 0;
 	TAILQ_FOREACH(t, &torrents, entry) {
 		btd__torrent_summary__init(&s[i]);
-		summary(t, &s[i], sid[i]);
+		btd__move_status__init(&mv[i]);
+		summary_move(t, &s[i], sid[i], &mv[i]);
 		sp[i] = &s[i];
 		i++;
 	}
@@ -1499,6 +1557,7 @@ done:
 	free(s);
 	free(sp);
 	free(sid);
+	free(mv);
 }
 
 void
@@ -1508,6 +1567,7 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
 	Btd__TorrentLimits	 l = BTD__TORRENT_LIMITS__INIT;
+	Btd__MoveStatus		 mv = BTD__MOVE_STATUS__INIT;
 	struct torrent		*t;
 	char			 err[256], sid[41];
 
@@ -1515,7 +1575,7 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 		ctl_send_error(client, "%s", err);
 		return;
 	}
-	summary(t, &s, sid);
+	summary_move(t, &s, sid, &mv);
 	d.summary = &s;
 	limits_ctl(t, &l);
 	d.limits = &l;
@@ -1696,6 +1756,11 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 		return;
 	}
 	summary(t, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT, sid);
+	if (t->move_to != NULL) {
+		ctl_send_error(client, "%s is moving to %s; remove it once the "
+		    "move is over", sid, t->move_to);
+		return;
+	}
 	if (req->delete_data && t->desc != NULL) {
 		if (torrent_data_dir(t, &root, dir, sizeof(dir)) == -1) {
 			ctl_send_error(client, "%s is outside every download "
@@ -1854,4 +1919,67 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
 		return xfer_peerd_msg(env);
 	}
 	return -1;
+}
+
+/*
+ * ctl: move.  The new place is allowed as an add's save path is (a new
+ * root restarts stored under it); the move is recorded in state.db
+ * before anything moves, and btd_xfer.c has stored move the data.
+ */
+void
+torrent_ctl_move(int client, const Btd__MoveRequest *req)
+{
+	struct torrent	*t;
+	char		 err[1024], path[4096], sid[41];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	summary(t, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT, sid);
+	if (t->desc == NULL) {
+		ctl_send_error(client, "%s has no metadata yet: nothing to "
+		    "move", sid);
+		return;
+	}
+	if (t->move_to != NULL) {
+		ctl_send_error(client, "%s is moving to %s already%s", sid,
+		    t->move_to, t->state == TST_ERROR ? " (btctl resume takes "
+		    "it up again)" : "");
+		return;
+	}
+	if (t->state == TST_ERROR || t->hashes == NULL) {
+		ctl_send_error(client, "%s is in error (%s); btctl resume it "
+		    "first", sid, t->error);
+		return;
+	}
+	if (!save_path_valid(req->dir, err, sizeof(err))) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s", req->dir);
+	path_canon(path);
+	if (strcmp(path, t->save_path) == 0) {
+		ctl_send_error(client, "%s is in %s already", sid, path);
+		return;
+	}
+	if (save_path_prepare(path, err, sizeof(err)) == -1) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (state_move_set(st, t->ih, path) == -1) {
+		ctl_send_error(client, "state.db: cannot record the move of %s",
+		    sid);
+		return;
+	}
+	log_info("%s: move from %s to %s", t->hex, t->save_path, path);
+	xfer_move_start(t, path);
+	torrent_reply_summary(client, t);
+}
+
+void
+torrent_moved(void)
+{
+	if (roots_prune())
+		proc_restart(BTD__ROLE__STORED);
 }

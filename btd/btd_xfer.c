@@ -142,6 +142,7 @@ static size_t			 gone_next;
 
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
+static void	move_end(struct torrent *, int, const char *, const char *);
 
 void
 xfer_init(struct event_base *b, struct state *s)
@@ -410,6 +411,14 @@ int
 xfer_can_run(const struct torrent *t)
 {
 	return t->desc != NULL && t->hashes != NULL && !t->paused &&
+	    t->state != TST_ERROR && t->move_to == NULL;
+}
+
+/* A torrent whose data stored is to move (not paused or not). */
+static int
+can_move(const struct torrent *t)
+{
+	return t->move_to != NULL && t->desc != NULL && t->hashes != NULL &&
 	    t->state != TST_ERROR;
 }
 
@@ -648,7 +657,64 @@ stored_add(struct torrent *t, struct chan *c)
 	log_debug("stored: %s is torrent %u in %s/%s", t->hex, t->num, root,
 	    dir);
 	t->st_next = (uint32_t)a.n_files;
-	set_state(t, TEV_SENT);
+	/* A moving torrent keeps its state: it is not checked. */
+	if (t->move_to == NULL)
+		set_state(t, TEV_SENT);
+	return 0;
+}
+
+/*
+ * The MoveData of a moving torrent, after its add and files, before
+ * its hashes (stored.proto); -1 if it cannot go (t no longer moves).
+ */
+static int
+stored_move(struct torrent *t, struct chan *c)
+{
+	Btd__MoveData	 md = BTD__MOVE_DATA__INIT;
+	struct torrent	 nt;
+	const char	*root;
+	char		 dir[4200], why[4400];
+	uint8_t		*owned;
+	size_t		 i, n = t->desc->n_files;
+	int		 rc;
+
+	/* Where the data goes, as stored names it. */
+	nt = *t;
+	nt.save_path = t->move_to;
+	if (torrent_data_dir(&nt, &root, dir, sizeof(dir)) == -1) {
+		snprintf(why, sizeof(why), "move to %s: outside every "
+		    "download directory", t->move_to);
+		if (state_move_set(st, t->ih, NULL) == 0) {
+			free(t->move_to);
+			t->move_to = NULL;
+		}
+		set_error(t, why);
+		return -1;
+	}
+	if ((owned = calloc(1, bf_len((uint32_t)n) + 1)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < n; i++)
+		if (xfer_file_owned(t, i))
+			(void)bf_set(owned, (uint32_t)n, (uint32_t)i);
+	md.torrent = t->num;
+	md.root = (char *)(uintptr_t)root;
+	md.dir = dir;
+	md.owned.data = owned;
+	md.owned.len = bf_len((uint32_t)n);
+	md.resume = t->move_resume;
+	md.remove_dir = t->desc->multi;
+	rc = MSG_SEND(c, Btd__StoredMsg, STORED_MSG, MOVE_DATA, move_data,
+	    &md, -1);
+	free(owned);
+	if (rc == -1) {
+		log_warn("stored: move of %s", t->hex);
+		return -1;
+	}
+	log_info("%s: moving to %s%s", t->hex, t->move_to,
+	    t->move_resume ? " (resumed)" : "");
+	t->move_sent = 1;
+	t->move_resume = 1;	/* whatever stored did of it, from now on */
+	t->move_done = t->move_total = 0;
 	return 0;
 }
 
@@ -713,7 +779,7 @@ careful_inflight(void)
 
 	TAILQ_FOREACH(t, &torrents, entry)
 		if (t->num != 0 && t->state == TST_CHECKING &&
-		    t->st_send == ST_SEND_NONE)
+		    t->st_send == ST_SEND_NONE && t->move_to == NULL)
 			return t;
 	return NULL;
 }
@@ -758,6 +824,10 @@ pump_stored(void)
 			    t->st_next >= t->desc->n_files) {
 				t->st_send = ST_SEND_HASHES;
 				t->st_next = 0;
+				if (t->move_to != NULL &&
+				    stored_move(t, c) == -1)
+					return;	/* stored restarts, or t is
+						   in error */
 			}
 			if (t->st_send == ST_SEND_HASHES &&
 			    t->st_next >= t->desc->piece_count)
@@ -805,6 +875,30 @@ xfer_start(struct torrent *t)
 }
 
 void
+xfer_move_start(struct torrent *t, const char *to)
+{
+	char *dup;
+
+	if (to != NULL) {
+		if ((dup = strdup(to)) == NULL)
+			fatal("%s", __func__);
+		free(t->move_to);
+		t->move_to = dup;
+		t->move_resume = 0;	/* a new move: nothing began */
+	}
+	xfer_stop(t);
+	t->move_sent = 0;
+	t->move_done = t->move_total = 0;
+	if (!can_move(t))
+		return;
+	num_assign(t);
+	if (proc_chan(BTD__ROLE__STORED) != NULL) {
+		t->st_send = ST_SEND_ADD;
+		pump_stored();
+	}
+}
+
+void
 xfer_stop(struct torrent *t)
 {
 	Btd__PeerdTorrentRemove	 pr = BTD__PEERD_TORRENT_REMOVE__INIT;
@@ -848,6 +942,9 @@ xfer_forget(struct torrent *t)
 	free(t->created);
 	free(t->fstats);
 	t->fstats = NULL;
+	free(t->move_to);
+	free(t->move_result);
+	t->move_to = t->move_result = NULL;
 	t->info = t->have = t->created = NULL;
 	t->hashes = NULL;
 }
@@ -861,7 +958,7 @@ xfer_role_started(int role)
 	switch (role) {
 	case BTD__ROLE__STORED:
 		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t)) {
+			if (xfer_can_run(t) || can_move(t)) {
 				num_assign(t);
 				t->st_send = ST_SEND_ADD;
 			}
@@ -930,6 +1027,7 @@ xfer_role_exited(int role, const char *crash)
 			/* It wrote until now; its last records are lost. */
 			if (t->num != 0 && t->desc != NULL)
 				written_until(t, now_ns());
+			t->move_sent = 0;
 		}
 		if (role == BTD__ROLE__PEERD) {
 			t->rate_down = t->rate_up = 0;
@@ -1022,8 +1120,8 @@ on_checked(const Btd__TorrentChecked *m)
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
-	if (t == NULL)
-		return 0;
+	if (t == NULL || t->move_to != NULL)
+		return 0;	/* a moving torrent is not checked */
 	pieces = t->desc->piece_count;
 	/* stored checks only once it has every hash. */
 	if (t->st_send != ST_SEND_NONE || !bf_valid(m->have.data,
@@ -1075,7 +1173,7 @@ on_check_progress(const Btd__CheckProgress *m)
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
-	if (t == NULL)
+	if (t == NULL || t->move_to != NULL)
 		return 0;
 	/* stored checks only once it has every hash. */
 	if (t->st_send != ST_SEND_NONE || m->pieces > t->desc->piece_count)
@@ -1097,7 +1195,7 @@ on_durable(const Btd__PiecesDurable *m)
 
 	if (role_torrent(m->torrent, &t) == -1)
 		return -1;
-	if (t == NULL)
+	if (t == NULL || t->move_to != NULL)
 		return 0;
 	pieces = t->desc->piece_count;
 	if (t->st_send != ST_SEND_NONE || m->n_pieces > pieces ||
@@ -1216,9 +1314,115 @@ on_error(const Btd__TorrentError *m)
 	}
 	memcpy(why, m->error, n);
 	why[n] = '\0';
+	/*
+	 * A moving torrent stored refused (its move never began): the move
+	 * is over and the data where it was, unless an earlier attempt may
+	 * have begun (the record stays for resume).
+	 */
+	if (t->move_to != NULL)
+		move_end(t, !t->move_resume, "stored refused the torrent",
+		    why);
 	/* stored forgot it already: nothing more to tell it. */
 	t->st_send = ST_SEND_ADD;
 	set_error(t, why[0] != '\0' ? why : "stored gave no reason");
+	return 0;
+}
+
+/*
+ * A move is over (ok), or failed: rolled back (the data where it was)
+ * or not (some moved: the record stays and resume tries again).
+ */
+static void
+move_end(struct torrent *t, int rolled_back, const char *what,
+    const char *detail)
+{
+	char	 buf[ERROR_MAX + 4400];
+
+	snprintf(buf, sizeof(buf), "move to %s failed: %s%s%s%s", t->move_to,
+	    what, detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+	free(t->move_result);
+	t->move_result = strdup(buf);
+	t->move_failed = 1;
+	t->moves++;
+	t->move_sent = 0;
+	log_warnx("%s: %s%s", t->hex, buf, rolled_back ? "; rolled back" :
+	    "");
+	if (!rolled_back)
+		return;
+	if (state_move_set(st, t->ih, NULL) == -1)
+		log_warnx("%s: state.db still records the move; the next "
+		    "start tries it again", t->hex);
+	free(t->move_to);
+	t->move_to = NULL;
+}
+
+static int
+on_move_result(const Btd__MoveResult *m)
+{
+	struct torrent	*t;
+	char		 buf[ERROR_MAX + 4400];
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	if (t->move_to == NULL || !t->move_sent || !utf8_valid(m->error))
+		return -1;
+	if (!m->ok) {
+		char why[ERROR_MAX];
+
+		snprintf(why, sizeof(why), "%s", m->error[0] ? m->error :
+		    "stored gave no reason");
+		move_end(t, m->rolled_back, why, "");
+		xfer_stop(t);	/* stored forgot it */
+		if (!m->rolled_back) {
+			snprintf(buf, sizeof(buf), "%s; part of the data "
+			    "moved: btctl resume takes the move up again",
+			    t->move_result);
+			set_error(t, buf);
+			return 0;
+		}
+		xfer_start(t);	/* where it was, as it was */
+		return 0;
+	}
+	if (state_move_done(st, t->ih, t->move_to) == -1) {
+		xfer_stop(t);
+		set_error(t, "state.db: cannot record the new save path; "
+		    "btctl resume takes the move up again");
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "moved to %s: %u file%s renamed, %u "
+	    "copied, %u piece%s hashed", t->move_to, m->renamed,
+	    m->renamed == 1 ? "" : "s", m->copied, m->hashed,
+	    m->hashed == 1 ? "" : "s");
+	log_info("%s: %s", t->hex, buf);
+	free(t->move_result);
+	t->move_result = strdup(buf);
+	t->move_failed = 0;
+	t->moves++;
+	free(t->save_path);
+	t->save_path = t->move_to;	/* the move's, now t's */
+	t->move_to = NULL;
+	t->move_sent = 0;
+	xfer_stop(t);		/* stored forgot it */
+	torrent_moved();
+	xfer_start(t);		/* at the new place, as it was */
+	return 0;
+}
+
+static int
+on_move_progress(const Btd__MoveProgress *m)
+{
+	struct torrent	*t;
+
+	if (role_torrent(m->torrent, &t) == -1)
+		return -1;
+	if (t == NULL)
+		return 0;
+	if (t->move_to == NULL || !t->move_sent || m->done > m->total)
+		return -1;
+	t->move_done = m->done;
+	t->move_total = m->total;
 	return 0;
 }
 
@@ -1238,6 +1442,10 @@ xfer_stored_msg(const ProtobufCMessage *env)
 		return on_check_progress(m->check_progress);
 	case BTD__STORED_MSG__BODY_FILES_CREATED:
 		return on_files_created(m->files_created);
+	case BTD__STORED_MSG__BODY_MOVE_RESULT:
+		return on_move_result(m->move_result);
+	case BTD__STORED_MSG__BODY_MOVE_PROGRESS:
+		return on_move_progress(m->move_progress);
 	default:
 		return -1;
 	}
@@ -1549,6 +1757,11 @@ xfer_ctl_pause(int client, const Btd__PauseRequest *req)
 		ctl_send_error(client, "%s", err);
 		return;
 	}
+	if (t->move_to != NULL && t->state != TST_ERROR) {
+		ctl_send_error(client, "%s is moving to %s; pause it once the "
+		    "move is over", t->hex, t->move_to);
+		return;
+	}
 	if (!t->paused) {
 		t->paused = 1;
 		xfer_stop(t);
@@ -1568,6 +1781,23 @@ xfer_ctl_resume(int client, const Btd__ResumeRequest *req)
 
 	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
 		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (t->move_to != NULL && t->state == TST_ERROR) {
+		/* A move that failed half-way: taken up again. */
+		if ((e = strdup("")) == NULL) {
+			ctl_send_error(client, "out of memory");
+			return;
+		}
+		free(t->error);
+		t->error = e;
+		set_state(t, TEV_RESUME);
+		t->dirty = 1;
+		log_info("%s: the move to %s is taken up again", t->hex,
+		    t->move_to);
+		xfer_move_start(t, NULL);
+		xfer_flush();
+		reply_ok(client);
 		return;
 	}
 	if (!t->paused && t->state != TST_ERROR) {
@@ -1619,6 +1849,11 @@ xfer_ctl_verify(int client, const Btd__VerifyRequest *req)
 	}
 	if (t->hashes == NULL) {
 		ctl_send_error(client, "%s cannot run: %s", t->hex, t->error);
+		return;
+	}
+	if (t->move_to != NULL) {
+		ctl_send_error(client, "%s is moving to %s; verify it once the "
+		    "move is over", t->hex, t->move_to);
 		return;
 	}
 	t->recheck = 1;

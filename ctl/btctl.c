@@ -106,6 +106,7 @@ static int	cmd_trackers(struct ctl *, int, char **);
 static int	cmd_pause(struct ctl *, int, char **);
 static int	cmd_resume(struct ctl *, int, char **);
 static int	cmd_verify(struct ctl *, int, char **);
+static int	cmd_move(struct ctl *, int, char **);
 static uint64_t	mono_ms(void);
 static int	cmd_peers(struct ctl *, int, char **);
 static int	cmd_set_torrent(struct ctl *, int, char **);
@@ -148,6 +149,9 @@ static const struct cmd cmds[] = {
 	    "first", NULL },
 	{ "verify", 1, 2, cmd_verify, "ID [--wait]", { "ID" },
 	    "hash every piece again; pieces found bad are downloaded again",
+	    "--wait" },
+	{ "move", 2, 3, cmd_move, "ID DIR [--wait]", { "ID", "DIR" },
+	    "move a torrent's data to another download directory",
 	    "--wait" },
 	{ "wait", 1, 3, cmd_wait, "ID [--timeout SECONDS]", { "ID" },
 	    "wait until a torrent is complete, showing its progress",
@@ -1105,12 +1109,33 @@ state_str(const Btd__TorrentSummary *s)
 {
 	char *e = esc(s->state), *r;
 
+	if (strcmp(s->state, "moving") == 0 && s->move != NULL &&
+	    s->move->total > 0) {
+		r = xasprintf("%s %.0f%%", e, 100.0 * (double)s->move->done /
+		    (double)s->move->total);
+		free(e);
+		return r;
+	}
 	if (s->has_metadata || strcmp(s->state, "fetching metadata") != 0)
 		return e;
 	r = xasprintf("%s (%u peer%s)", e, s->metadata_peers,
 	    s->metadata_peers == 1 ? "" : "s");
 	free(e);
 	return r;
+}
+
+/* A move's status: "move": {to, done, total, result, failed, moves}. */
+static void
+move_json(struct json *j, const Btd__MoveStatus *m)
+{
+	json_obj_open(j, "move");
+	json_str(j, "to", m->to);
+	json_uint(j, "done", m->done);
+	json_uint(j, "total", m->total);
+	json_str(j, "result", m->result);
+	json_bool(j, "failed", m->failed);
+	json_uint(j, "moves", m->moves);
+	json_obj_close(j);
 }
 
 static void
@@ -1145,6 +1170,8 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_uint(j, "check_hashed", s->check_hashed);
 	json_uint(j, "check_trusted", s->check_trusted);
 	json_uint(j, "metadata_peers", s->metadata_peers);
+	if (s->move != NULL)
+		move_json(j, s->move);
 	json_obj_close(j);
 }
 
@@ -1565,6 +1592,8 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_bool(&j, "multi_file", d->multi);
 		json_bool(&j, "has_metadata", s->has_metadata);
 		json_str(&j, "save_path", s->save_path);
+		if (s->move != NULL)
+			move_json(&j, s->move);
 		json_int(&j, "added", s->added);
 		json_str(&j, "comment", d->comment);
 		json_str(&j, "created_by", d->created_by);
@@ -1643,6 +1672,20 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	e = esc(s->save_path);
 	printf("save path:    %s\n", e);
 	free(e);
+	if (s->move != NULL && s->move->to[0] != '\0') {
+		e = esc(s->move->to);
+		printf("moving to:    %s", e);
+		free(e);
+		if (s->move->total > 0)
+			printf(" (%.1f%%)", 100.0 * (double)s->move->done /
+			    (double)s->move->total);
+		printf("\n");
+	}
+	if (s->move != NULL && s->move->result[0] != '\0') {
+		e = esc(s->move->result);
+		printf("last move:    %s\n", e);
+		free(e);
+	}
 	if (s->has_metadata) {
 		sz = size_str(s->total_size);
 		pl = size_str(d->piece_length);
@@ -2188,6 +2231,108 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			free(last);
 			last = xasprintf("%s", s->state);
 			last_line = now;
+		}
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		ts.tv_sec = VERIFY_POLL_MS / 1000;
+		ts.tv_nsec = (long)(VERIFY_POLL_MS % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+}
+
+/*
+ * move ID DIR [--wait]: btd answers as the move starts; with --wait,
+ * its progress until it is over, then how it ended.
+ */
+static int
+cmd_move(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__MoveRequest	 mr = BTD__MOVE_REQUEST__INIT;
+	const Btd__TorrentSummary *s;
+	Btd__CtlReply		*rep;
+	struct json		 j;
+	struct timespec		 ts;
+	const char		*id = NULL, *dir = NULL;
+	char			*e, *d, *to;
+	uint32_t		 moves;
+	int			 i, wait = 0, tty, shown = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--wait") == 0)
+			wait = 1;
+		else if (argv[i][0] == '-') {
+			e = esc(argv[i]);
+			usage_error(cmd_lookup("move"), "move: unknown option "
+			    "'%s'", e);
+		} else if (id == NULL)
+			id = argv[i];
+		else if (dir == NULL)
+			dir = argv[i];
+		else
+			usage_error(cmd_lookup("move"), "move: one torrent and "
+			    "one directory");
+	}
+	if (id == NULL || dir == NULL)
+		usage_error(cmd_lookup("move"), "move: needs ID and DIR");
+	to = abs_dir(dir);
+	mr.id = (char *)(uintptr_t)id;
+	mr.dir = to;
+	req.body_case = BTD__CTL_REQUEST__BODY_MOVE;
+	req.move = &mr;
+	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+	if ((s = rep->added) == NULL)
+		errorx(1, "unexpected reply from btd");
+	e = esc(s->short_id);
+	d = esc(to);
+	moves = s->move != NULL ? s->move->moves : 0;
+	if (!wait) {
+		if (ctl->json) {
+			json_init(&j, stdout);
+			summary_json(&j, NULL, s);
+			json_done(&j);
+		} else
+			printf("moving %s to %s\n", e, d);
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		free(e);
+		free(d);
+		free(to);
+		return 0;
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	tty = !ctl->json && isatty(STDOUT_FILENO);
+	for (;;) {
+		rep = show_request(ctl, id);
+		s = rep->show->summary;
+		if (s->move != NULL && s->move->moves != moves) {
+			char *res = esc(s->move->result);
+
+			if (tty && shown)
+				printf("\r\033[K");
+			if (s->move->failed)
+				errorx(1, "%s: %s", e, res);
+			if (ctl->json) {
+				json_init(&j, stdout);
+				summary_json(&j, NULL, s);
+				json_done(&j);
+			} else
+				printf("%s: %s\n", e, res);
+			free(res);
+			btd__ctl_reply__free_unpacked(rep, NULL);
+			free(e);
+			free(d);
+			free(to);
+			return 0;
+		}
+		if (s->move == NULL || s->move->to[0] == '\0')
+			errorx(1, "%s is no longer moving", e);
+		if (tty) {
+			printf("\r\033[K%s  moving to %s  %5.1f%%", e, d,
+			    s->move->total > 0 ? 100.0 *
+			    (double)s->move->done / (double)s->move->total :
+			    0.0);
+			fflush(stdout);
+			shown = 1;
 		}
 		btd__ctl_reply__free_unpacked(rep, NULL);
 		ts.tv_sec = VERIFY_POLL_MS / 1000;

@@ -163,6 +163,7 @@ enum torrent_state {
 	T_HASHES,		/* waiting for all TorrentHashes */
 	T_CHECKING,		/* comparing the files with the hashes */
 	T_READY,		/* checked: blocks go in and out */
+	T_MOVING,		/* its data moves (stored_move.c): no blocks */
 };
 
 struct tfile {
@@ -178,14 +179,20 @@ struct tfile {
 };
 
 struct partial;
+struct move;
 
 struct torrent {
 	LIST_ENTRY(torrent)	 hash;
 	TAILQ_ENTRY(torrent)	 checkq;
 	uint32_t		 num;		/* btd's number */
+	uint8_t			 ih[SHA1_LEN];	/* info-hash (names, logs) */
 	enum torrent_state	 state;
 	char			*root;		/* absolute download root */
 	char			*name;		/* for logs: dir or file */
+	char			*dir;		/* StoredTorrentAdd.dir */
+	size_t			 dirlen;	/* bytes of "dir/" before each
+						   file's own path (0 for "") */
+	struct move		*move;		/* T_MOVING: its move */
 	struct smap		 map;
 	struct smap_file	*mfiles;	/* map.files */
 	struct tfile		*files;
@@ -336,7 +343,25 @@ void		 stored_block_forget(struct torrent *);
 /* Re-evaluate whether to read from peerd (backlog changed). */
 void		 stored_link_kick(void);
 
+/* stored_move.c: moving a torrent's data to another root. */
+struct Btd__MoveData;
+void		 stored_move_init(struct event_base *);
+/*
+ * MoveData for t, which takes no blocks any more: T_MOVING from now on,
+ * its move running once it has its hashes; or -1, refused with a
+ * MoveResult (the caller forgets t).
+ */
+int		 stored_move_data(struct torrent *, const struct Btd__MoveData *);
+/* A MoveResult that refuses a move of torrent num. */
+void		 stored_move_refuse(uint32_t num, const char *error);
+/* t, moving, has every hash: its move may run. */
+void		 stored_move_ready(struct torrent *);
+/* t goes away while moving: its move is rolled back, unanswered. */
+void		 stored_move_forget(struct torrent *);
+
 /* stored_files.c */
+/* Remove the empty directories from path's parent up to dirfd. */
+void		 stored_prune(int dirfd, const char *path);
 struct Btd__DeleteData;
 void		 stored_delete_data(struct chan *,
 		    const struct Btd__DeleteData *);

@@ -84,8 +84,8 @@ split(const char *path, char *parent, size_t len)
 }
 
 /* Remove the now-empty directories on the way from path up to dir. */
-static void
-prune(int dirfd, const char *path)
+void
+stored_prune(int dirfd, const char *path)
 {
 	char	buf[4096], *slash;
 
@@ -189,7 +189,7 @@ delete_part(const Btd__DeleteData *dd)
 		}
 		close(pfd);
 		cur.removed++;
-		prune(dirfd, dd->paths[i]);
+		stored_prune(dirfd, dd->paths[i]);
 	}
 	close(dirfd);
 	/* rootfd is stored_root_fd()'s. */

@@ -104,6 +104,7 @@ static struct {
 } ck;
 
 static void	check_schedule(void);
+static int	path_ok(const char *, int);
 
 static struct tlist *
 bucket(uint32_t num)
@@ -170,6 +171,8 @@ torrent_free(struct torrent *t)
 	stored_cache_drop(t);
 	if (t->state == T_CHECKING)
 		TAILQ_REMOVE(&checkq, t, checkq);
+	if (t->state == T_MOVING)
+		stored_move_forget(t);
 	LIST_REMOVE(t, hash);
 	ntorrents--;
 	npieces -= t->map.piece_count;
@@ -179,6 +182,7 @@ torrent_free(struct torrent *t)
 	free(t->mfiles);
 	free(t->root);
 	free(t->name);
+	free(t->dir);
 	free(t->hashes);
 	free(t->hash_got);
 	free(t->have);
@@ -795,6 +799,7 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 		snprintf(err, errlen, "%u pieces", ta->piece_count);
 		goto fail;
 	}
+	memcpy(t->ih, ta->info_hash.data, SHA1_LEN);
 	bf = ((size_t)ta->piece_count + 7) / 8;
 	if (ta->have.len != 0 && ta->have.len != bf) {
 		snprintf(err, errlen, "have of %zu bytes for %u pieces",
@@ -806,6 +811,7 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 	t->map.piece_count = ta->piece_count;
 	t->map.total = ta->total_size;
 	if ((t->root = strdup(ta->root)) == NULL ||
+	    (t->dir = strdup(ta->dir)) == NULL ||
 	    (t->mfiles = calloc(ta->n_files, sizeof(*t->mfiles))) == NULL ||
 	    (t->files = calloc(ta->n_files, sizeof(*t->files))) == NULL ||
 	    (t->hashes = calloc(ta->piece_count, SHA1_LEN)) == NULL ||
@@ -816,6 +822,7 @@ torrent_build(const Btd__StoredTorrentAdd *ta, char *err, size_t errlen)
 		goto nomem;
 	t->map.files = t->mfiles;
 	dl = strlen(ta->dir);
+	t->dirlen = dl > 0 ? dl + 1 : 0;
 	for (i = 0; i < ta->n_files; i++) {
 		const Btd__FileDesc *fd = ta->files[i];
 
@@ -886,6 +893,7 @@ fail:
 		free(t->files);
 		free(t->mfiles);
 		free(t->root);
+		free(t->dir);
 		free(t->hashes);
 		free(t->hash_got);
 		free(t->have);
@@ -1066,7 +1074,9 @@ torrent_hashes(const Btd__TorrentHashes *th)
 	if ((t = torrent_find(th->torrent)) == NULL)
 		return 0;	/* refused, or removed meanwhile */
 	n = th->hashes.len / SHA1_LEN;
-	if (t->state != T_HASHES || th->hashes.len % SHA1_LEN != 0 ||
+	if ((t->state != T_HASHES && (t->state != T_MOVING ||
+	    t->nhash_got == t->map.piece_count)) ||
+	    th->hashes.len % SHA1_LEN != 0 ||
 	    n == 0 || n > STORED_HASHES_MSG_MAX ||
 	    th->first >= t->map.piece_count ||
 	    n > t->map.piece_count - th->first) {
@@ -1081,7 +1091,9 @@ torrent_hashes(const Btd__TorrentHashes *th)
 			BIT_SET(t->hash_got, i);
 			t->nhash_got++;
 		}
-	if (t->nhash_got == t->map.piece_count) {
+	if (t->nhash_got == t->map.piece_count && t->state == T_MOVING)
+		stored_move_ready(t);	/* moved instead of checked */
+	else if (t->nhash_got == t->map.piece_count) {
 		t->state = T_CHECKING;
 		TAILQ_INSERT_TAIL(&checkq, t, checkq);
 		check_schedule();
@@ -1106,6 +1118,53 @@ torrent_remove(const Btd__TorrentRemove *tr)
 	return 0;
 }
 
+/*
+ * MoveData: the torrent stops taking blocks and is not checked; its
+ * data moves once it has every hash (stored_move.c).
+ */
+static int
+torrent_move(const Btd__MoveData *md)
+{
+	struct torrent *t;
+
+	if (stage.add != NULL && stage.add->torrent == md->torrent) {
+		stage_free();
+		send_error(md->torrent, "a move before all of its files");
+		stored_move_refuse(md->torrent, "its files never came");
+		return 0;
+	}
+	if ((t = torrent_find(md->torrent)) == NULL) {
+		stored_move_refuse(md->torrent, "stored does not hold it "
+		    "(refused)");
+		return 0;
+	}
+	if (md->dir == NULL || !path_ok(md->dir, 1)) {
+		stored_move_refuse(md->torrent, "bad move request: dir is not "
+		    "a relative path");
+		torrent_free(t);
+		return 0;
+	}
+	if (t->state == T_MOVING) {
+		log_warnx("btd sent a second move of torrent %u", t->num);
+		return -1;
+	}
+	if (t->state == T_CHECKING)
+		TAILQ_REMOVE(&checkq, t, checkq);
+	if (t->state == T_READY) {
+		stored_link_gone(t->num, "");
+		stored_block_forget(t);
+	}
+	t->state = T_HASHES;	/* out of the queue, off the block path */
+	stored_cache_drop(t);
+	if (stored_move_data(t, md) == -1) {
+		torrent_free(t);	/* refused: btd adds it again */
+		return 0;
+	}
+	if (t->nhash_got == t->map.piece_count)
+		stored_move_ready(t);
+	return 0;
+}
+
 int
 stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 {
@@ -1123,6 +1182,8 @@ stored_dispatch_btd(struct chan *c, const ProtobufCMessage *env)
 		return torrent_hashes(m->torrent_hashes);
 	case BTD__STORED_MSG__BODY_TORRENT_REMOVE:
 		return torrent_remove(m->torrent_remove);
+	case BTD__STORED_MSG__BODY_MOVE_DATA:
+		return torrent_move(m->move_data);
 	default:
 		return -1;
 	}
@@ -1146,6 +1207,7 @@ stored_init(struct event_base *base, struct chan *btd)
 		fatalx("%s: event", __func__);
 	stored_flush_init(base);
 	stored_block_init();
+	stored_move_init(base);
 	/* Two pieces a worker: one read while the other is hashed. */
 	ck.nslots = 2 * stored_hash_workers();
 	if (ck.nslots > STORED_CHECK_SLOTS)

@@ -28,7 +28,7 @@
 
 #include "btd/btd.h"
 
-#define NEWEST	4	/* built-in migrations in btd_state.c */
+#define NEWEST	5	/* built-in migrations in btd_state.c */
 
 static char	 base[] = "/tmp/check_state.XXXXXX";
 static int	 have_base;
@@ -673,6 +673,7 @@ START_TEST(test_migration3)
 
 	/* A schema-2 database with a torrent in it is upgraded in place. */
 	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET downloaded = 77;"
+	    "ALTER TABLE torrents DROP COLUMN move_to;"
 	    "ALTER TABLE torrents DROP COLUMN created;"
 	    "ALTER TABLE torrents DROP COLUMN wasted;"
 	    "PRAGMA user_version = 2;"), SQLITE_OK);
@@ -720,14 +721,96 @@ START_TEST(test_migration4)
 	state_close(st);
 
 	ck_assert_int_eq(db_exec(path, "ALTER TABLE torrents DROP COLUMN "
-	    "created; PRAGMA user_version = 3;"), SQLITE_OK);
+	    "move_to; ALTER TABLE torrents DROP COLUMN created; "
+	    "PRAGMA user_version = 3;"), SQLITE_OK);
 	st = state_open(path, err, sizeof(err));
 	ck_assert_msg(st != NULL, "state_open: %s", err);
-	ck_assert_int_eq(state_version(st), 4);
+	ck_assert_int_eq(state_version(st), NEWEST);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(state_torrent_foreach(st, read_progress, &p), 0);
 	ck_assert_int_eq(p.rows, 1);
 	ck_assert_int_eq(p.created_null, 1);
+	state_close(st);
+}
+END_TEST
+
+/* What a row says of its move (migration 5). */
+struct seen_move {
+	int		 rows;
+	char		 save_path[64];
+	char		 move_to[64];
+	int		 move_null;
+};
+
+static void
+read_move(const struct state_torrent *t, void *arg)
+{
+	struct seen_move *m = arg;
+
+	m->rows++;
+	snprintf(m->save_path, sizeof(m->save_path), "%s", t->save_path);
+	m->move_null = t->move_to == NULL;
+	snprintf(m->move_to, sizeof(m->move_to), "%s",
+	    t->move_to != NULL ? t->move_to : "");
+}
+
+/*
+ * Migration 5: a move's destination, recorded before it starts; once
+ * done the save path takes it and the record goes, in one statement.
+ * A schema-4 database is upgraded with no move under way.
+ */
+START_TEST(test_migration5)
+{
+	char			 path[512], err[512] = "";
+	struct state		*st;
+	struct seen_move	 m;
+	uint8_t			 ih[20], other[20];
+
+	st = one_torrent(path, sizeof(path), ih);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_int_eq(m.move_null, 1);
+	ck_assert_int_eq(state_move_set(st, ih, "/srv/b"), 0);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_str_eq(m.save_path, "/srv/a");
+	ck_assert_str_eq(m.move_to, "/srv/b");
+	state_close(st);
+
+	/* Still there after a reopen: the next start takes it up. */
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_str_eq(m.move_to, "/srv/b");
+	ck_assert_int_eq(state_move_done(st, ih, "/srv/b"), 0);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_str_eq(m.save_path, "/srv/b");
+	ck_assert_int_eq(m.move_null, 1);
+	/* Cleared without a move done (rolled back). */
+	ck_assert_int_eq(state_move_set(st, ih, "/srv/c"), 0);
+	ck_assert_int_eq(state_move_set(st, ih, NULL), 0);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_str_eq(m.save_path, "/srv/b");
+	ck_assert_int_eq(m.move_null, 1);
+	/* A torrent that is not there: an error, nothing written. */
+	memset(other, 9, sizeof(other));
+	ck_assert_int_eq(state_move_set(st, other, "/srv/d"), -1);
+	ck_assert_int_eq(state_move_done(st, other, "/srv/d"), -1);
+	state_close(st);
+
+	ck_assert_int_eq(db_exec(path, "ALTER TABLE torrents DROP COLUMN "
+	    "move_to; PRAGMA user_version = 4;"), SQLITE_OK);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	ck_assert_int_eq(state_version(st), NEWEST);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(state_torrent_foreach(st, read_move, &m), 0);
+	ck_assert_int_eq(m.rows, 1);
+	ck_assert_str_eq(m.save_path, "/srv/b");
+	ck_assert_int_eq(m.move_null, 1);
 	state_close(st);
 }
 END_TEST
@@ -1006,6 +1089,7 @@ state_suite(void)
 	tcase_add_test(tc, test_wal);
 	tcase_add_test(tc, test_migration3);
 	tcase_add_test(tc, test_migration4);
+	tcase_add_test(tc, test_migration5);
 	tcase_add_test(tc, test_progress_roundtrip);
 	tcase_add_test(tc, test_fstats);
 	tcase_add_test(tc, test_progress_batched);
