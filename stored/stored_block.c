@@ -78,6 +78,7 @@
 #define PARTIAL_FREE_MAX 256	/* partials kept for reuse */
 #define RANGES_FIRST	16	/* ranges a new partial has room for */
 #define RW_IOV_MAX	(BCACHE_IOV_MAX + 2)	/* iovecs of one extent */
+#define STATS_N		9	/* numbers in a StoredStats */
 
 static_assert(BCACHE_BLOCK == ARENA_SLOT_SIZE, "a cache block is a slot");
 static_assert(BCACHE_IOV_MAX + 2 <= IOV_MAX, "one call an extent");
@@ -138,7 +139,8 @@ static struct {
 	struct stored_block_stats stats;
 	struct bcache		*bc;		/* the block cache */
 	struct event		*stats_ev;	/* StoredStats to btd */
-	struct bcache_stats	 sent;		/* ... as last sent */
+	uint64_t		 sent[STATS_N];	/* ... as last sent */
+	int			 stats_sent;	/* one was sent */
 } lk;
 
 static void	schedule(void);
@@ -616,35 +618,38 @@ stored_block_config(const char *key, const char *value)
 		(void)cache_fail(failed, 0);
 }
 
-/* StoredStats to btd when a number moved. */
+/* StoredStats to btd when a number moved, and once at the start. */
 static void
 stats_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	Btd__StoredStats	 ss = BTD__STORED_STATS__INIT;
 	struct bcache_stats	 bs;
 	struct chan		*btd = stored_btd_chan();
+	uint64_t		 now[STATS_N];
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
 	bcache_stats(lk.bc, &bs);
-	if (btd == NULL || memcmp(&bs, &lk.sent, sizeof(bs)) == 0)
+	now[0] = ss.read_hits = bs.read_hits;
+	now[1] = ss.read_misses = bs.read_misses;
+	now[2] = ss.coalesced = bs.coalesced;
+	now[3] = ss.writes = bs.writes;
+	now[4] = ss.cache_used = bs.used;
+	now[5] = ss.cache_size = bs.bound;
+	now[6] = ss.written = lk.stats.written;
+	now[7] = ss.readback = lk.stats.readback;
+	now[8] = ss.read = lk.stats.read;
+	if (btd == NULL || (lk.stats_sent &&
+	    memcmp(now, lk.sent, sizeof(now)) == 0))
 		return;
-	ss.read_hits = bs.read_hits;
-	ss.read_misses = bs.read_misses;
-	ss.coalesced = bs.coalesced;
-	ss.writes = bs.writes;
-	ss.cache_used = bs.used;
-	ss.cache_size = bs.bound;
-	ss.written = lk.stats.written;
-	ss.readback = lk.stats.readback;
-	ss.read = lk.stats.read;
 	if (MSG_SEND(btd, Btd__StoredMsg, STORED_MSG, STATS, stats, &ss,
 	    -1) == -1) {
 		log_warn("%s: stored stats", __func__);
 		return;
 	}
-	lk.sent = bs;
+	memcpy(lk.sent, now, sizeof(now));
+	lk.stats_sent = 1;
 }
 
 /* Hand len bytes in buf (a stored_hash_buf()) to the worker for p. */
