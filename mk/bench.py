@@ -488,6 +488,7 @@ def main():
                    res["aria2"][-1][0]))
         # btd as the seeder: it gets the data from the seeder first.
         seeder = Btd(work, "btdseed", 7590)
+        procs.append(seeder.p)	# stopped whatever fails below
         seeder.roles_up()
         r = seeder.ctl("add", sw.torrent)
         if r.returncode != 0:
