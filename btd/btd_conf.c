@@ -388,7 +388,8 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 		break;
 	}
 	case CONF_T_PREALLOC:
-		if (strcmp(value, "sparse") != 0 && strcmp(value, "full") != 0) {
+		if (strcmp(value, "sparse") != 0 &&
+		    strcmp(value, "full") != 0) {
 			util_seterr(err, errlen,
 			    "%s: not one of sparse|full: '%s'", k->name, echo);
 			return -1;

@@ -461,7 +461,8 @@ bcache_read(struct bcache *bc, uint32_t torrent, uint32_t piece,
 	if (make_room(bc, nblk - (e != NULL ? e->ncached : 0), failed) == -1)
 		return -1;
 	if ((e = entry_get(bc, torrent, piece, psize)) == NULL) {
-		snprintf(bc->err, sizeof(bc->err), "block cache: out of memory");
+		snprintf(bc->err, sizeof(bc->err),
+		    "block cache: out of memory");
 		*failed = torrent;
 		return -1;
 	}
