@@ -62,7 +62,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
 	   storedrole progress netpolicy choke rate utmeta fetch cands pex \
-	   resume move
+	   resume move bcache
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -174,6 +174,7 @@ $(B)/tests/check_pick: $(call aobj,peerd/peerd_pick.c)
 $(B)/tests/check_choke: $(call aobj,peerd/peerd_choke.c)
 $(B)/tests/check_rate: $(call aobj,peerd/peerd_rate.c)
 $(B)/tests/check_piecemap: $(call aobj,stored/stored_map.c)
+$(B)/tests/check_bcache: $(call aobj,stored/stored_bcache.c)
 $(B)/tests/check_resume: $(call aobj,stored/stored_map.c stored/stored_resume.c)
 $(B)/tests/check_blockpath $(B)/tests/check_move: \
 	$(call aobj,$(filter-out stored/stored.c,$(wildcard stored/*.c)))

@@ -551,6 +551,9 @@ void		 xfer_wants_changed(struct torrent *);
 /* Write what changed to state.db now (one transaction). */
 void		 xfer_flush(void);
 int		 xfer_stored_msg(const struct ProtobufCMessage *);
+struct Btd__StoredStats;
+/* stored's last StoredStats, or NULL before the first one. */
+const struct Btd__StoredStats *xfer_stored_stats(void);
 /* metad's MetaResult: a magnet's metadata, verified. */
 int		 xfer_metad_msg(const struct ProtobufCMessage *);
 int		 xfer_peerd_msg(const struct ProtobufCMessage *);

@@ -45,6 +45,7 @@
 
 #define CONF_ABI_MAX	99	/* highest number landlock_abi_max takes */
 #define CONF_DIRS_MAX	16	/* entries of download_dirs_allowed */
+#define CONF_CACHE_MAX	(64LL << 30)	/* largest cache_size: 64 GiB */
 
 enum conf_type {
 	CONF_T_PATH,		/* absolute path */
@@ -57,6 +58,8 @@ enum conf_type {
 	CONF_T_ALLOW,		/* refuse or allow */
 	CONF_T_YESNO,		/* no or yes */
 	CONF_T_DIRS,		/* ':'-separated absolute paths, or "" */
+	CONF_T_SIZE,		/* bytes in [min, max], k/M/G suffix */
+	CONF_T_PREALLOC,	/* sparse or full */
 };
 
 struct conf_def {
@@ -116,6 +119,11 @@ static const struct conf_def conf_keys[] = {
 	{ "download_dirs_allowed", "directories under which download dirs "
 	    "may be named (':'-separated; empty: download_dir's tree)",
 	    CONF_T_DIRS, 0, 0, "", 0 },
+	{ "cache_size", "bytes of blocks stored keeps in memory to coalesce "
+	    "writes and serve uploads (k, M, G suffixes; 0: no cache)",
+	    CONF_T_SIZE, 0, CONF_CACHE_MAX, "67108864", 1 },
+	{ "preallocation", "new files: sparse, or full (their whole size "
+	    "allocated at once)", CONF_T_PREALLOC, 0, 0, "sparse", 1 },
 };
 
 #define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -167,6 +175,55 @@ conf_valid_int(const char *value, long long min, long long max)
 	n = strtoll(value, &end, 10);
 	if (errno != 0 || *end != '\0' || n < min || n > max)
 		return -1;
+	return 0;
+}
+
+/*
+ * A size: decimal digits and an optional suffix k, M or G (any case,
+ * powers of 1024), in [min, max].  Bytes in *out, or -1.
+ */
+static int
+conf_parse_size(const char *value, long long min, long long max,
+    long long *out)
+{
+	const char	*p;
+	char		 num[24];
+	long long	 n, mul = 1;
+	size_t		 len;
+
+	for (p = value; isdigit((unsigned char)*p); p++)
+		;
+	len = (size_t)(p - value);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mul = 1LL << 10;
+		p++;
+		break;
+	case 'm': case 'M':
+		mul = 1LL << 20;
+		p++;
+		break;
+	case 'g': case 'G':
+		mul = 1LL << 30;
+		p++;
+		break;
+	default:
+		return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	memcpy(num, value, len);
+	num[len] = '\0';
+	if (conf_valid_int(num, 0, max) == -1)
+		return -1;
+	n = strtoll(num, NULL, 10);
+	if (n > max / mul || n * mul < min)
+		return -1;
+	*out = n * mul;
 	return 0;
 }
 
@@ -317,6 +374,27 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 			return -1;
 		}
 		snprintf(out, sizeof(out), "%lld", strtoll(value, NULL, 10));
+		break;
+	case CONF_T_SIZE: {
+		long long v;
+
+		if (conf_parse_size(value, k->min, k->max, &v) == -1) {
+			util_seterr(err, errlen,
+			    "%s: not a size in %lld..%lld bytes (k, M, G "
+			    "suffixes): '%s'", k->name, k->min, k->max, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%lld", v);
+		break;
+	}
+	case CONF_T_PREALLOC:
+		if (strcmp(value, "sparse") != 0 &&
+		    strcmp(value, "full") != 0) {
+			util_seterr(err, errlen,
+			    "%s: not one of sparse|full: '%s'", k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
 		break;
 	case CONF_T_NOLL:
 	case CONF_T_ALLOW:
@@ -707,7 +785,8 @@ conf_get_int(const struct conf *cf, const char *key)
 {
 	int	 i;
 
-	if ((i = conf_index(key)) == -1 || conf_keys[i].type != CONF_T_INT) {
+	if ((i = conf_index(key)) == -1 || (conf_keys[i].type != CONF_T_INT &&
+	    conf_keys[i].type != CONF_T_SIZE)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -322,6 +322,8 @@ do_status(struct ctl_client *cl)
 	sr.state_dir = (char *)(uintptr_t)btd_state_dir();
 	sr.proto_major = BTD_PROTO_MAJOR;
 	sr.proto_minor = BTD_PROTO_MINOR;
+	/* Read only: packed, never freed. */
+	sr.cache = (Btd__StoredStats *)(uintptr_t)xfer_stored_stats();
 	for (i = 0; i < ROLE_COUNT; i++) {
 		btd__role_status__init(&rs[i]);
 		btd__confinement__init(&cf[i]);

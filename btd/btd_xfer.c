@@ -1426,6 +1426,26 @@ on_move_progress(const Btd__MoveProgress *m)
 	return 0;
 }
 
+/* stored's counters (StoredStats): numbers only, kept as they come. */
+static Btd__StoredStats	 stored_stats = BTD__STORED_STATS__INIT;
+static int		 have_stored_stats;
+
+static int
+on_stored_stats(const Btd__StoredStats *ss)
+{
+	stored_stats = *ss;
+	stored_stats.base.unknown_fields = NULL;
+	stored_stats.base.n_unknown_fields = 0;
+	have_stored_stats = 1;
+	return 0;
+}
+
+const Btd__StoredStats *
+xfer_stored_stats(void)
+{
+	return have_stored_stats ? &stored_stats : NULL;
+}
+
 int
 xfer_stored_msg(const ProtobufCMessage *env)
 {
@@ -1446,6 +1466,8 @@ xfer_stored_msg(const ProtobufCMessage *env)
 		return on_move_result(m->move_result);
 	case BTD__STORED_MSG__BODY_MOVE_PROGRESS:
 		return on_move_progress(m->move_progress);
+	case BTD__STORED_MSG__BODY_STATS:
+		return on_stored_stats(m->stats);
 	default:
 		return -1;
 	}

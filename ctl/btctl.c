@@ -619,6 +619,33 @@ confinement_str(const Btd__Confinement *c)
 	return s;
 }
 
+static char	*size_str(uint64_t);
+
+/* stored's block cache, one line: how full, hit rate, coalesced writes. */
+static void
+cache_plain(const Btd__StoredStats *c)
+{
+	char		*used, *bound, *wr;
+	uint64_t	 reads = c->read_hits + c->read_misses;
+
+	if (c->cache_size == 0) {
+		printf("stored cache: off\n");
+		return;
+	}
+	used = size_str(c->cache_used);
+	bound = size_str(c->cache_size);
+	wr = size_str(c->coalesced);
+	printf("stored cache: %s of %s, upload reads %llu hits %llu misses "
+	    "(%.1f%%), %s written in %llu writes\n", used, bound,
+	    (unsigned long long)c->read_hits,
+	    (unsigned long long)c->read_misses,
+	    reads > 0 ? 100.0 * (double)c->read_hits / (double)reads : 0.0,
+	    wr, (unsigned long long)c->writes);
+	free(used);
+	free(bound);
+	free(wr);
+}
+
 static void
 status_plain(const Btd__StatusReply *st)
 {
@@ -637,6 +664,8 @@ status_plain(const Btd__StatusReply *st)
 	free(ver);
 	free(dir);
 	free(up);
+	if (st->cache != NULL)
+		cache_plain(st->cache);
 	if (st->n_roles == 0)
 		return;
 
@@ -737,6 +766,21 @@ status_json(const Btd__StatusReply *st)
 	snprintf(proto, sizeof(proto), "%u.%u", st->proto_major,
 	    st->proto_minor);
 	json_str(&j, "protocol", proto);
+	if (st->cache != NULL) {
+		const Btd__StoredStats *c = st->cache;
+
+		json_obj_open(&j, "cache");
+		json_uint(&j, "read_hits", c->read_hits);
+		json_uint(&j, "read_misses", c->read_misses);
+		json_uint(&j, "coalesced", c->coalesced);
+		json_uint(&j, "writes", c->writes);
+		json_uint(&j, "used", c->cache_used);
+		json_uint(&j, "size", c->cache_size);
+		json_uint(&j, "written", c->written);
+		json_uint(&j, "readback", c->readback);
+		json_uint(&j, "read", c->read);
+		json_obj_close(&j);
+	}
 	json_arr_open(&j, "roles");
 	for (i = 0; i < st->n_roles; i++) {
 		const Btd__RoleStatus *r = st->roles[i];

@@ -214,6 +214,12 @@ static const char *const sc_peerd[] = {
  * Landlock bounds them exactly as their *at twins.
  */
 static const char *const sc_stored[] = {
+	/*
+	 * pwritev and preadv: the block cache writes a piece's blocks in
+	 * runs, one call each, and reads a piece for uploads the same way.
+	 * fallocate: preallocation full gives a new file its whole size.
+	 */
+	"pwritev", "preadv",
 	"openat2", "fdatasync", "fsync", "fallocate", "ftruncate", "mkdirat",
 	"unlinkat", "renameat", "renameat2", "fchmod", "utimensat",
 	"getdents64", "statfs", "fstatfs", "sync_file_range",

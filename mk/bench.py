@@ -186,6 +186,20 @@ class Btd:
         return subprocess.run([BTCTL, "-s", self.sock] + list(args),
                               capture_output=True, text=True)
 
+    def roles_up(self, limit=20):
+        """Wait until its four roles run: an add needs metad and stored."""
+        import json
+        end = time.time() + limit
+        while time.time() < end:
+            try:
+                j = json.loads(self.ctl("status", "--json").stdout)
+                if sum(1 for r in j["roles"]
+                       if r["state"] == "running") == 4:
+                    return
+            except ValueError:
+                pass
+            time.sleep(0.05)
+
     def pids(self):
         return [self.p.pid] + children(self.p.pid)
 
@@ -215,7 +229,7 @@ class Btd:
 
 def run_btd_leech(sw, work, i):
     b = Btd(work, "btd%d" % i, 7510 + i)
-    time.sleep(0.5)		# roles up
+    b.roles_up()
     cpu0, peak = b.cpu(), b.anon()
     t0 = time.time()
     r = b.ctl("add", sw.torrent)
@@ -474,7 +488,12 @@ def main():
                    res["aria2"][-1][0]))
         # btd as the seeder: it gets the data from the seeder first.
         seeder = Btd(work, "btdseed", 7590)
-        seeder.ctl("add", sw.torrent)
+        procs.append(seeder.p)	# stopped whatever fails below
+        seeder.roles_up()
+        r = seeder.ctl("add", sw.torrent)
+        if r.returncode != 0:
+            seeder.stop()
+            raise SystemExit("bench: btctl add: " + r.stderr.strip())
         end = time.time() + 300
         while time.time() < end:
             t = seeder.progress()

@@ -51,12 +51,17 @@ peer_down(int peer)
 		stored_link_down();
 }
 
-/* Config: which inherited descriptor is which download root. */
+/*
+ * Config: which inherited descriptor is which download root; the block
+ * cache's bound and the preallocation mode.
+ */
 static void
 config(const char *key, const char *value)
 {
 	if (strcmp(key, "download_roots") == 0)
 		stored_roots_inherited(value);
+	else
+		stored_block_config(key, value);
 }
 
 /* The stop order: the last flush, reported before exit. */

@@ -66,6 +66,8 @@ struct event_base;
 					   past it eviction syncs at once */
 
 #define STORED_STATS_MAX	16384	/* FileStats in one message (proto) */
+#define STORED_CACHE_DEFAULT	(64U << 20)	/* cache_size unless btd says */
+#define STORED_STATS_MS		2000	/* between two StoredStats */
 
 #define SHA1_LEN		20
 
@@ -157,6 +159,73 @@ enum sres_verdict sres_piece(const struct smap *, const struct sres_file *,
 void		 sres_decide(const struct smap *, const struct sres_file *,
 		    const uint8_t *have, int recheck, int64_t written_until,
 		    uint8_t *verdict, uint8_t *missing, struct sres_count *);
+/* stored_bcache.c: the block cache (plain C, no I/O of its own). */
+#define BCACHE_BLOCK		16384	/* ARENA_SLOT_SIZE: a block */
+#define BCACHE_IOV_MAX		256	/* blocks in one writev or readv
+					   call: 4 MiB */
+
+struct iovec;
+struct bcache;
+
+/*
+ * The cache's I/O: bytes [off, off + the iovecs' lengths) of a piece.
+ * 0, or -1 with a one-line reason in err.
+ */
+struct bcache_ops {
+	int	(*writev)(void *arg, uint32_t torrent, uint32_t piece,
+		    uint32_t off, const struct iovec *, int n, char *err,
+		    size_t errlen);
+	int	(*readv)(void *arg, uint32_t torrent, uint32_t piece,
+		    uint32_t off, const struct iovec *, int n, char *err,
+		    size_t errlen);
+};
+
+struct bcache_stats {
+	uint64_t	 read_hits;	/* reads served from memory */
+	uint64_t	 read_misses;	/* reads that went to disk */
+	uint64_t	 put;		/* bytes of blocks put in */
+	uint64_t	 coalesced;	/* bytes written out from the cache */
+	uint64_t	 writes;	/* writev calls issued */
+	uint64_t	 reads;		/* readv calls issued */
+	uint64_t	 evicted;	/* pieces evicted */
+	uint64_t	 used;		/* bytes of blocks held */
+	uint64_t	 bound;
+};
+
+struct bcache	*bcache_new(uint64_t bound, const struct bcache_ops *,
+		    void *arg);
+void		 bcache_free(struct bcache *);
+/*
+ * The bound changes; pieces are written out and evicted down to it.
+ * Calls that return -1 set *failed to the torrent whose I/O failed (the
+ * reason in bcache_error()): the caller fails it, dropping its pieces.
+ */
+int		 bcache_set_bound(struct bcache *, uint64_t, uint32_t *failed);
+uint64_t	 bcache_bound(const struct bcache *);
+/* 1 if the block [off, off + len) of a piece of psize bytes is cached. */
+int		 bcache_cacheable(const struct bcache *, uint32_t psize,
+		    uint32_t off, uint32_t len);
+/* Copy a cacheable block in, dirty until written out. */
+int		 bcache_put(struct bcache *, uint32_t torrent, uint32_t piece,
+		    uint32_t psize, uint32_t off, uint32_t len,
+		    const uint8_t *data, uint32_t *failed);
+/* 1 and buf filled if every byte of the range is cached, else 0. */
+int		 bcache_copy(struct bcache *, uint32_t torrent, uint32_t piece,
+		    uint32_t off, uint32_t len, uint8_t *buf);
+/* Write out the dirty blocks of a piece (kept, clean); 0 or -1. */
+int		 bcache_write_piece(struct bcache *, uint32_t torrent,
+		    uint32_t piece);
+int		 bcache_write_torrent(struct bcache *, uint32_t torrent);
+/* Forget, without writing. */
+void		 bcache_drop_piece(struct bcache *, uint32_t torrent,
+		    uint32_t piece);
+void		 bcache_drop_torrent(struct bcache *, uint32_t torrent);
+/* Read for an upload, through the cache; 0 or -1. */
+int		 bcache_read(struct bcache *, uint32_t torrent, uint32_t piece,
+		    uint32_t psize, uint32_t off, uint32_t len, uint8_t *buf,
+		    uint32_t *failed);
+const char	*bcache_error(const struct bcache *);
+void		 bcache_stats(const struct bcache *, struct bcache_stats *);
 
 /* stored_torrent.c: the torrents btd gave us. */
 enum torrent_state {
@@ -261,6 +330,11 @@ void		 stored_files_created(struct torrent *, const uint32_t *,
  * until the next stored_cache_get().  -1 with errno on failure.
  */
 int		 stored_cache_get(struct torrent *, uint32_t file, int create);
+/* What the last stored_cache_get() failure was: "open", "preallocate". */
+const char	*stored_cache_what(void);
+/* Files made from now on get their full size at once (fallocate). */
+void		 stored_cache_prealloc(int full);
+int		 stored_cache_preallocating(void);
 /* Mark the cached descriptor of file i of t as written since a flush. */
 void		 stored_cache_dirty(struct torrent *, uint32_t file);
 /* Close every cached descriptor of t, without flushing. */
@@ -318,6 +392,7 @@ struct stored_block_stats {
 	uint64_t	 written;	/* bytes of blocks written */
 	uint64_t	 read;		/* bytes read into up slots */
 	uint64_t	 readback;	/* bytes read back to hash them */
+	uint64_t	 frommem;	/* bytes hashed from the block cache */
 	uint64_t	 dropped;	/* blocks dropped (verified, unknown) */
 	uint64_t	 restarts;	/* piece hashes restarted */
 	uint64_t	 verified;	/* pieces that matched their hash */
@@ -340,6 +415,10 @@ void		 stored_link_have(struct torrent *);
 void		 stored_link_gone(uint32_t torrent, const char *error);
 /* Forget t's partial pieces (t is going away). */
 void		 stored_block_forget(struct torrent *);
+/* Write out what the block cache holds of t (paused or removed). */
+void		 stored_block_writeout(struct torrent *);
+/* A Config setting: cache_size, preallocation. */
+void		 stored_block_config(const char *key, const char *value);
 /* Re-evaluate whether to read from peerd (backlog changed). */
 void		 stored_link_kick(void);
 

@@ -12,19 +12,29 @@
  * A block: its descriptor is checked (slot in range and peerd's to hand
  * over, length within the slot and the piece), the slot is copied at
  * once into a private buffer (stored_hash_buf()) and queued for
- * SlotsFree, and only that copy is written (pwrite through the open-file
- * cache) and hashed, so that what is verified is what was written
- * whatever peerd does to the slot later.
+ * SlotsFree, and only that copy is kept and hashed, so that what is
+ * verified is what is written whatever peerd does to the slot later.
+ *
+ * Writing: a whole aligned block goes into the block cache
+ * (stored_bcache.c), and the piece is written out in runs (pwritev
+ * through the open-file cache, torrent_rw()) once every byte of it is
+ * in, again before its verdict if bytes were replaced since, or earlier
+ * when the cache evicts it.  Any other block, or every block when
+ * cache_size is 0, is written at once (pwrite), after what the cache
+ * holds of its piece.  A verified piece is written before it is handed
+ * to the flusher, which reports it durable.  Uploads (BlockRead) read
+ * through the cache, which keeps the pieces read.
  *
  * Hashing: each piece being received has a partial with a SHA-1 context
  * and the sorted list of the byte ranges written.  A block that starts
  * where the queued prefix ends goes, copy and all, to the hash thread
  * (stored_hash.c), which updates the context in order while the event
- * loop writes the next blocks; one that arrives ahead of that is only
- * written, and queued later by reading it back (pread, from the page
- * cache) when the gap before it fills; one that overwrites bytes already
- * queued restarts the piece's hash from its first byte, read back, once
- * the jobs out for it are done.  When the hashed prefix is the whole
+ * loop takes the next blocks; one that arrives ahead of that is only
+ * stored, and queued later, copied from the block cache, when the gap
+ * before it fills (read back with pread only if the cache had to write
+ * it out meanwhile); one that overwrites bytes already queued restarts
+ * the piece's hash from its first byte once the jobs out for it are
+ * done.  When the hashed prefix is the whole
  * piece and no job is out its SHA-1 is compared: PieceVerdicts at once,
  * ok (the piece is verified, and reported durable after a flush,
  * stored_flush.c) or not (its written state is forgotten and peerd
@@ -37,11 +47,17 @@
  * slot after the handler returns, so nothing is lost when the link (and
  * its arenas) go: partial pieces live on disk and in their contexts.
  *
- * Rejected alternative: keep out-of-order blocks in memory until they
- * can be hashed.  Memory would then grow with the reordering peers make;
- * reading back from the page cache costs one copy and stays bounded.
+ * Rejected alternative: a pwrite per block and hashing early blocks by
+ * reading them back.  It costs a system call a block and a second copy
+ * of every early block; the block cache keeps them within cache_size
+ * and writes them back in runs, so memory stays bounded all the same.
  */
+#include <sys/uio.h>
+
+#include <assert.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +66,7 @@
 #include <openssl/evp.h>
 
 #include "peer_stored.pb-c.h"
+#include "stored.pb-c.h"
 
 #include "arena.h"
 #include "chan.h"
@@ -60,6 +77,11 @@
 #define PARTIAL_BUCKETS	8192	/* hash chains of the partial pieces */
 #define PARTIAL_FREE_MAX 256	/* partials kept for reuse */
 #define RANGES_FIRST	16	/* ranges a new partial has room for */
+#define RW_IOV_MAX	(BCACHE_IOV_MAX + 2)	/* iovecs of one extent */
+#define STATS_N		9	/* numbers in a StoredStats */
+
+static_assert(BCACHE_BLOCK == ARENA_SLOT_SIZE, "a cache block is a slot");
+static_assert(BCACHE_IOV_MAX + 2 <= IOV_MAX, "one call an extent");
 
 struct range {
 	uint32_t	 start, end;	/* bytes [start, end) of the piece */
@@ -115,6 +137,10 @@ static struct {
 	uint32_t		 npartials, nfreeq;
 	unsigned		 lanes;		/* given to partials so far */
 	struct stored_block_stats stats;
+	struct bcache		*bc;		/* the block cache */
+	struct event		*stats_ev;	/* StoredStats to btd */
+	uint64_t		 sent[STATS_N];	/* ... as last sent */
+	int			 stats_sent;	/* one was sent */
 } lk;
 
 static void	schedule(void);
@@ -266,6 +292,7 @@ stored_block_forget(struct torrent *t)
 
 	while ((p = LIST_FIRST(&t->partials)) != NULL)
 		partial_free(p);
+	bcache_drop_torrent(lk.bc, t->num);
 	if (t->need_have) {
 		t->need_have = 0;
 		lk.nhave--;
@@ -368,6 +395,263 @@ write_block(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 	return 0;
 }
 
+/*
+ * The iovecs holding bytes [skip, skip + len) of iov[0 .. n - 1] into
+ * sub (RW_IOV_MAX); their number.
+ */
+static int
+iov_slice(const struct iovec *iov, int n, size_t skip, size_t len,
+    struct iovec *sub)
+{
+	size_t	 take;
+	int	 i, k = 0;
+
+	for (i = 0; i < n && len > 0; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - skip;
+		if (take > len)
+			take = len;
+		sub[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		sub[k].iov_len = take;
+		k++;
+		len -= take;
+		skip = 0;
+	}
+	return k;
+}
+
+/*
+ * Bytes [off, off + the iovecs' lengths) of piece to (wr) or from its
+ * files: one pwritev() or preadv() an extent, again for what a short
+ * call left.  Pad bytes are never written, and read as zeros.  0, or -1
+ * with the reason, naming the file, in err.
+ */
+static int
+torrent_rw(struct torrent *t, uint32_t piece, uint32_t off,
+    const struct iovec *iov, int n, int wr, char *err, size_t errlen)
+{
+	struct iovec		 sub[RW_IOV_MAX], *v;
+	struct smap_iter	 it;
+	struct smap_extent	 e;
+	size_t			 total = 0, done, left;
+	ssize_t			 r;
+	int			 i, k, fd;
+
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (n > BCACHE_IOV_MAX || total > UINT32_MAX || smap_range(&t->map,
+	    piece, off, (uint32_t)total, &it) == -1) {
+		snprintf(err, errlen, "piece %u: bad range", piece);
+		return -1;
+	}
+	while (smap_next(&it, &e)) {
+		k = iov_slice(iov, n, e.piece_offset - off, e.length, sub);
+		if (e.pad) {
+			for (i = 0; !wr && i < k; i++)
+				memset(sub[i].iov_base, 0, sub[i].iov_len);
+			continue;
+		}
+		if ((fd = stored_cache_get(t, e.file, wr)) == -1) {
+			snprintf(err, errlen, "%s %s: %s", stored_cache_what(),
+			    t->files[e.file].path, strerror(errno));
+			return -1;
+		}
+		v = sub;
+		for (done = 0; done < e.length; done += (size_t)r) {
+			r = wr ? pwritev(fd, v, k, (off_t)(e.file_offset +
+			    done)) : preadv(fd, v, k, (off_t)(e.file_offset +
+			    done));
+			if (r == -1 && errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			if (r <= 0) {
+				snprintf(err, errlen, "%s %s: %s", wr ?
+				    "write" : "read", t->files[e.file].path,
+				    r == -1 ? strerror(errno) : wr ?
+				    "nothing written" : "file is short");
+				return -1;
+			}
+			/* Past what this call moved. */
+			for (left = (size_t)r; k > 0 && left >= v->iov_len;
+			    k--, v++)
+				left -= v->iov_len;
+			if (k > 0) {
+				v->iov_base = (uint8_t *)v->iov_base + left;
+				v->iov_len -= left;
+			}
+		}
+		if (wr)
+			stored_cache_dirty(t, e.file);
+	}
+	return 0;
+}
+
+/* The block cache's I/O. */
+static int
+bc_writev(void *arg, uint32_t torrent, uint32_t piece, uint32_t off,
+    const struct iovec *iov, int n, char *err, size_t errlen)
+{
+	struct torrent *t = torrent_find(torrent);
+
+	(void)arg;
+	if (t == NULL)
+		return 0;	/* cannot happen: its pieces left with it */
+	return torrent_rw(t, piece, off, iov, n, 1, err, errlen);
+}
+
+static int
+bc_readv(void *arg, uint32_t torrent, uint32_t piece, uint32_t off,
+    const struct iovec *iov, int n, char *err, size_t errlen)
+{
+	struct torrent *t = torrent_find(torrent);
+
+	(void)arg;
+	if (t == NULL) {
+		snprintf(err, errlen, "torrent %u: gone", torrent);
+		return -1;
+	}
+	return torrent_rw(t, piece, off, iov, n, 0, err, errlen);
+}
+
+static const struct bcache_ops bc_ops = { bc_writev, bc_readv };
+
+/*
+ * A cache call failed for torrent num (its write or read): fail it,
+ * which drops its pieces from the cache.  1 if num is self.
+ */
+static int
+cache_fail(uint32_t num, uint32_t self)
+{
+	struct torrent *t = torrent_find(num);
+
+	if (t != NULL)
+		torrent_fail(t, "%s", bcache_error(lk.bc));
+	else
+		bcache_drop_torrent(lk.bc, num);
+	return num == self;
+}
+
+/* Put a block into the cache; -1 when t failed (t is freed). */
+static int
+cache_put(struct torrent *t, uint32_t piece, uint32_t psize, uint32_t off,
+    uint32_t len, const uint8_t *buf)
+{
+	uint32_t failed, self = t->num;
+
+	/* Each failure takes a torrent's pieces out: this ends. */
+	while (bcache_put(lk.bc, self, piece, psize, off, len, buf,
+	    &failed) == -1)
+		if (cache_fail(failed, self))
+			return -1;
+	return 0;
+}
+
+/* Write out what the cache holds of piece; -1 when t failed (freed). */
+static int
+piece_write(struct torrent *t, uint32_t piece)
+{
+	if (bcache_write_piece(lk.bc, t->num, piece) == -1) {
+		torrent_fail(t, "%s", bcache_error(lk.bc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a block for an upload, through the cache; -1 when t failed. */
+static int
+cache_read(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
+    uint8_t *buf)
+{
+	uint32_t	 failed, self = t->num;
+	char		 err[512];
+
+	if (bcache_bound(lk.bc) < BCACHE_BLOCK) {
+		if (torrent_pread(t, piece, off, len, buf, err,
+		    sizeof(err)) == -1) {
+			torrent_fail(t, "%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	while (bcache_read(lk.bc, self, piece, smap_piece_size(&t->map,
+	    piece), off, len, buf, &failed) == -1)
+		if (cache_fail(failed, self))
+			return -1;
+	return 0;
+}
+
+void
+stored_block_writeout(struct torrent *t)
+{
+	if (bcache_write_torrent(lk.bc, t->num) == -1)
+		log_warnx("torrent %u (%s): %s", t->num, t->name,
+		    bcache_error(lk.bc));
+}
+
+void
+stored_block_config(const char *key, const char *value)
+{
+	unsigned long long	 v;
+	uint32_t		 failed;
+	char			*end;
+
+	if (strcmp(key, "preallocation") == 0) {
+		stored_cache_prealloc(strcmp(value, "full") == 0);
+		return;
+	}
+	if (strcmp(key, "cache_size") != 0)
+		return;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0') {
+		log_warnx("config: cache_size: not a number of bytes");
+		return;
+	}
+	if (v == bcache_bound(lk.bc))
+		return;
+	log_debug("block cache: %llu bytes", v);
+	while (bcache_set_bound(lk.bc, v, &failed) == -1)
+		(void)cache_fail(failed, 0);
+}
+
+/* StoredStats to btd when a number moved, and once at the start. */
+static void
+stats_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	Btd__StoredStats	 ss = BTD__STORED_STATS__INIT;
+	struct bcache_stats	 bs;
+	struct chan		*btd = stored_btd_chan();
+	uint64_t		 now[STATS_N];
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	bcache_stats(lk.bc, &bs);
+	now[0] = ss.read_hits = bs.read_hits;
+	now[1] = ss.read_misses = bs.read_misses;
+	now[2] = ss.coalesced = bs.coalesced;
+	now[3] = ss.writes = bs.writes;
+	now[4] = ss.cache_used = bs.used;
+	now[5] = ss.cache_size = bs.bound;
+	now[6] = ss.written = lk.stats.written;
+	now[7] = ss.readback = lk.stats.readback;
+	now[8] = ss.read = lk.stats.read;
+	if (btd == NULL || (lk.stats_sent &&
+	    memcmp(now, lk.sent, sizeof(now)) == 0))
+		return;
+	if (MSG_SEND(btd, Btd__StoredMsg, STORED_MSG, STATS, stats, &ss,
+	    -1) == -1) {
+		log_warn("%s: stored stats", __func__);
+		return;
+	}
+	memcpy(lk.sent, now, sizeof(now));
+	lk.stats_sent = 1;
+}
+
 /* Hand len bytes in buf (a stored_hash_buf()) to the worker for p. */
 static void
 submit(struct partial *p, uint8_t *buf, uint32_t len)
@@ -397,6 +681,16 @@ catch_up(struct partial *p)
 		if (n > ARENA_SLOT_SIZE)
 			n = ARENA_SLOT_SIZE;
 		buf = stored_hash_buf();
+		if (bcache_copy(lk.bc, t->num, p->piece, p->queued, n, buf)) {
+			submit(p, buf, n);	/* from memory */
+			lk.stats.frommem += n;
+			continue;
+		}
+		/* Some of it is on disk only: all of it there first. */
+		if (piece_write(t, p->piece) == -1) {
+			stored_hash_put(buf);
+			return -1;
+		}
 		if (torrent_pread(t, p->piece, p->queued, n, buf, err,
 		    sizeof(err)) == -1) {
 			stored_hash_put(buf);
@@ -421,11 +715,16 @@ finish(struct partial *p)
 	ok = memcmp(md, t->hashes + (size_t)p->piece * SHA1_LEN,
 	    SHA1_LEN) == 0;
 	if (ok) {
+		/* Written before the flush that makes it durable. */
+		if (piece_write(t, p->piece) == -1)
+			return;		/* t and p are gone */
 		BIT_SET(t->have, p->piece);
 		stored_flush_piece(t->num, p->piece);
-	} else
+	} else {
 		log_debug("torrent %u piece %u: hash mismatch", t->num,
 		    p->piece);
+		bcache_drop_piece(lk.bc, t->num, p->piece);
+	}
 	verdict(t->num, p->piece, ok);
 	partial_free(p);
 }
@@ -504,9 +803,22 @@ block_store(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 		verdict(t->num, piece, 0);
 		return;
 	}
-	if (write_block(t, piece, off, len, buf) == -1) {
-		stored_hash_put(buf);
-		return;			/* t and p are gone */
+	if (bcache_cacheable(lk.bc, p->size, off, len)) {
+		if (cache_put(t, piece, p->size, off, len, buf) == -1) {
+			stored_hash_put(buf);
+			return;		/* t and p are gone */
+		}
+	} else {
+		/* Past the cache, after what it holds of the piece. */
+		if (piece_write(t, piece) == -1) {
+			stored_hash_put(buf);
+			return;
+		}
+		bcache_drop_piece(lk.bc, t->num, piece);
+		if (write_block(t, piece, off, len, buf) == -1) {
+			stored_hash_put(buf);
+			return;
+		}
 	}
 	lk.stats.written += len;
 	if (range_add(p, off, off + len, &overlap) == -1) {
@@ -524,7 +836,11 @@ block_store(struct torrent *t, uint32_t piece, uint32_t off, uint32_t len,
 	} else if (off == p->queued)
 		submit(p, buf, len);	/* the worker's until hash_done() */
 	else
-		stored_hash_put(buf);	/* ahead: read back later */
+		stored_hash_put(buf);	/* ahead: from the cache later */
+	/* Every byte is in: written out in runs now. */
+	if (p->nranges == 1 && p->r[0].start == 0 && p->r[0].end == p->size &&
+	    piece_write(t, piece) == -1)
+		return;			/* t and p are gone */
 	advance(p);
 }
 
@@ -596,7 +912,6 @@ block_read(const Btd__BlockRead *br)
 {
 	struct torrent	*t;
 	Btd__ReadResult	*r;
-	char		 err[512];
 	size_t		 i;
 
 	if (br->n_blocks > STORED_BATCH_MAX) {
@@ -616,16 +931,14 @@ block_read(const Btd__BlockRead *br)
 		if (t == NULL || t->state != T_READY ||
 		    !BIT_ISSET(t->have, b->piece))
 			continue;	/* not ok */
-		if (torrent_pread(t, b->piece, b->offset, b->length,
-		    arena_slot(lk.up, b->slot), err, sizeof(err)) == -1) {
-			/*
-			 * Verified bytes are gone (a file truncated or
-			 * removed behind stored's back): the torrent needs a
-			 * recheck, not peers asking for it again.
-			 */
-			torrent_fail(t, "%s", err);
+		/*
+		 * Failing, verified bytes are gone (a file truncated or
+		 * removed behind stored's back): the torrent needs a
+		 * recheck, not peers asking for it again.
+		 */
+		if (cache_read(t, b->piece, b->offset, b->length,
+		    arena_slot(lk.up, b->slot)) == -1)
 			continue;
-		}
 		r->ok = 1;
 		lk.stats.read += b->length;
 	}
@@ -897,7 +1210,9 @@ stored_link_up(struct chan *c, const struct arena *down,
 void
 stored_block_init(void)
 {
-	unsigned i;
+	struct timeval	 tv = { STORED_STATS_MS / 1000,
+			    (STORED_STATS_MS % 1000) * 1000 };
+	unsigned	 i;
 
 	for (i = 0; i < PARTIAL_BUCKETS; i++)
 		LIST_INIT(&lk.buckets[i]);
@@ -908,6 +1223,10 @@ stored_block_init(void)
 		fatalx("%s: SHA-1", __func__);
 	stored_hash_init(stored_base());
 	lk.flush_ev = event_new(stored_base(), -1, 0, flush_cb, NULL);
-	if (lk.flush_ev == NULL)
+	lk.stats_ev = event_new(stored_base(), -1, EV_PERSIST, stats_cb, NULL);
+	if (lk.flush_ev == NULL || lk.stats_ev == NULL ||
+	    event_add(lk.stats_ev, &tv) == -1)
 		fatalx("%s: event", __func__);
+	if ((lk.bc = bcache_new(STORED_CACHE_DEFAULT, &bc_ops, NULL)) == NULL)
+		fatal("%s: block cache", __func__);
 }

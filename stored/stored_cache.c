@@ -16,6 +16,12 @@
  * place that opens a root (DeleteData uses it too), so that roots handed
  * over by btd later need a change here only.
  *
+ * Preallocation (setting preallocation full): a file stored creates gets
+ * its whole length with fallocate(2) at once, so that a full disk is
+ * the torrent's error at the start, naming the file, and the file is
+ * not fragmented by the order pieces arrive in; sparse (the default)
+ * leaves holes until their blocks are written.
+ *
  * Rejected alternative: one descriptor per file for the torrent's life.
  * A torrent may have 100,000 files; stored's RLIMIT_NOFILE is 4096.
  */
@@ -43,6 +49,8 @@ struct centry {
 };
 
 static struct centry		 entries[STORED_OPEN_FILES];
+static int			 prealloc;	/* fallocate new files */
+static const char		*what = "open";	/* the last failure */
 static TAILQ_HEAD(centry_q, centry) lru = TAILQ_HEAD_INITIALIZER(lru);
 static int			 cache_ready;
 
@@ -277,10 +285,21 @@ stored_cache_get(struct torrent *t, uint32_t file, int create)
 		}
 		return e->fd;
 	}
+	what = "open";
 	if ((fd = open_file(t, file, create, &created)) == -1)
 		return -1;
 	if (created)
 		stored_files_created(t, &file, 1);
+	/* Its blocks now, or ENOSPC now rather than in mid-download. */
+	if (created && prealloc && t->mfiles[file].length > 0 &&
+	    fallocate(fd, 0, 0, (off_t)t->mfiles[file].length) == -1) {
+		int err = errno;
+
+		close(fd);
+		what = "preallocate";
+		errno = err;
+		return -1;
+	}
 	e = TAILQ_LAST(&lru, centry_q);
 	cache_release(e, 1);
 	e->t = t;
@@ -291,6 +310,24 @@ stored_cache_get(struct torrent *t, uint32_t file, int create)
 	TAILQ_REMOVE(&lru, e, lru);
 	TAILQ_INSERT_HEAD(&lru, e, lru);
 	return fd;
+}
+
+const char *
+stored_cache_what(void)
+{
+	return what;
+}
+
+void
+stored_cache_prealloc(int full)
+{
+	prealloc = full;
+}
+
+int
+stored_cache_preallocating(void)
+{
+	return prealloc;
 }
 
 void

@@ -445,6 +445,18 @@ check_done(struct torrent *t)
 			    t->name, t->files[i].path);
 	free(t->verdict);
 	t->verdict = NULL;
+	/* preallocation full: every file of a download made at once. */
+	for (i = 0; stored_cache_preallocating() && n < t->map.piece_count &&
+	    i < t->map.nfiles; i++) {
+		if (t->mfiles[i].length == 0 || t->mfiles[i].pad ||
+		    t->files[i].symlink)
+			continue;
+		if (stored_cache_get(t, i, 1) == -1) {
+			torrent_fail(t, "%s %s: %s", stored_cache_what(),
+			    t->files[i].path, strerror(errno));
+			return;
+		}
+	}
 	send_checked(t);
 	stored_link_have(t);
 }
@@ -1113,6 +1125,8 @@ torrent_remove(const Btd__TorrentRemove *tr)
 	if ((t = torrent_find(tr->torrent)) == NULL)
 		return 0;
 	log_info("torrent %u (%s): removed", t->num, t->name);
+	/* Its files stay: so do the blocks the cache holds of it. */
+	stored_block_writeout(t);
 	stored_link_gone(t->num, "");
 	torrent_free(t);
 	return 0;

@@ -85,6 +85,7 @@ struct seen {
 	char		 error[512];
 	int		 peer_gone, peer_violation, btd_violation;
 	int		 delete_results, deleted, delete_ok;
+	int		 stats;		/* StoredStats seen */
 	unsigned	 created;	/* bits: files FilesCreated named */
 	int		 created_msgs;
 };
@@ -304,6 +305,9 @@ fk_btd_cb(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 			s.created |= 1U << f;
 		}
 		s.created_msgs++;
+		break;
+	case BTD__STORED_MSG__BODY_STATS:
+		s.stats++;
 		break;
 	case BTD__STORED_MSG__BODY_DELETE_RESULT:
 		s.deleted = (int)m->delete_result->removed;
@@ -637,7 +641,9 @@ START_TEST(out_of_order)
 	RUN_UNTIL(s.verdicts == 1);
 	ck_assert_int_eq(s.vok[1], 1);
 	stored_block_stats(&st);
-	ck_assert_uint_eq(st.readback, BLK);	/* the early block, read back */
+	/* The early block was kept by the block cache: not read back. */
+	ck_assert_uint_eq(st.readback, 0);
+	ck_assert_uint_eq(st.frommem, BLK);
 	/* The last piece, short, its two blocks in one batch reversed. */
 	block(0, 3, 4000, LAST - 4000, NULL);
 	block(1, 3, 0, 4000, NULL);
@@ -1068,16 +1074,22 @@ START_TEST(write_error)
 	RUN_UNTIL(s.verdicts == 1);
 	/* c may not grow past 40000 bytes: EFBIG, as ENOSPC would. */
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	/* Cached until the piece is complete, then written: refused. */
 	block(2, 2, 0, BLK, NULL);
+	send_writes();
+	RUN_UNTIL(s.freed == 3);
+	settle();
+	ck_assert_int_eq(s.errors, 0);
+	block(3, 2, BLK, BLK, NULL);
 	send_writes();
 	RUN_UNTIL(s.errors == 1 && s.gones == 1);
 	ck_assert_str_eq(s.error, "write t/c: File too large");
 	ck_assert_str_eq(s.gone_error, "write t/c: File too large");
 	ck_assert_int_eq(s.vok[2], 0);
 	/* Forgotten: a block for it now is dropped, its slot freed. */
-	block(3, 2, BLK, BLK, NULL);
+	block(4, 2, BLK, BLK, NULL);
 	send_writes();
-	RUN_UNTIL(s.freed == 4);
+	RUN_UNTIL(s.freed == 5);
 	ck_assert_int_eq(s.peer_violation, 0);
 	/* Nothing of the failed torrent is reported durable any more. */
 	RUN_UNTIL(stored_flush_count() > 0);
@@ -1091,6 +1103,8 @@ START_TEST(read_error)
 {
 	char path[256];
 
+	/* Without the block cache, which would serve it from memory. */
+	stored_block_config("cache_size", "0");
 	add_torrent(NULL, 0);
 	write_piece(0, 0);
 	RUN_UNTIL(s.vok[0] == 1);

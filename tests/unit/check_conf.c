@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	20	/* known keys in btd_conf.c */
+#define NKEYS	22	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -87,6 +87,45 @@ load_fails(const char *text, int line, const char *msg)
 	conf_free(cf);
 }
 
+/* cache_size: bytes, k/M/G suffixes, kept as bytes; preallocation. */
+START_TEST(test_sizes)
+{
+	static const struct {
+		const char	*in, *out;
+	} ok[] = {
+		{ "0", "0" }, { "16384", "16384" }, { "1k", "1024" },
+		{ "64M", "67108864" }, { "2g", "2147483648" },
+		{ "007K", "7168" }, { "64G", "68719476736" },
+	};
+	static const char *const bad[] = { "", "-1", "1.5M", "12x", "1MB",
+	    "M", "65G", "68719476737", "99999999999999999999", " 1M",
+	    "1 M" };
+	struct conf	*cf;
+	char		 err[256];
+	size_t		 i;
+
+	ck_assert_ptr_nonnull(cf = conf_new("/var/lib/btd"));
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(conf_set_runtime(cf, "cache_size", ok[i].in,
+		    err, sizeof(err)), 0);
+		ck_assert_str_eq(conf_get(cf, "cache_size"), ok[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(conf_set_runtime(cf, "cache_size", bad[i],
+		    err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "cache_size: not a size"));
+	}
+	ck_assert_str_eq(conf_get(cf, "cache_size"), "68719476736");
+	ck_assert_int_eq(conf_set_runtime(cf, "preallocation", "full", err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(conf_get(cf, "preallocation"), "full");
+	ck_assert_int_eq(conf_set_runtime(cf, "preallocation", "yes", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "preallocation: not one of sparse|full: 'yes'");
+	conf_free(cf);
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	struct conf	*cf;
@@ -117,7 +156,9 @@ START_TEST(test_defaults)
 	}
 	ck_assert_int_eq(i, NKEYS);
 	ck_assert_str_eq(conf_key(0), "download_dir");
-	ck_assert_str_eq(conf_key(NKEYS - 1), "download_dirs_allowed");
+	ck_assert_str_eq(conf_key(NKEYS - 1), "preallocation");
+	ck_assert_int_eq(conf_get_int(cf, "cache_size"), 64 << 20);
+	ck_assert_str_eq(conf_get(cf, "preallocation"), "sparse");
 	ck_assert_str_eq(conf_get(cf, "landlock_abi_max"), "kernel");
 	ck_assert_int_eq(conf_landlock_abi_max(cf), -1);
 	ck_assert_str_eq(conf_get(cf, "without_landlock"), "run");
@@ -672,6 +713,7 @@ conf_suite(void)
 	tc = tcase_create("core");
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_flag_over_file);
 	tcase_add_test(tc, test_runtime);
