@@ -121,7 +121,7 @@ static const struct conf_def conf_keys[] = {
 	    CONF_T_DIRS, 0, 0, "", 0 },
 	{ "cache_size", "bytes of blocks stored keeps in memory to coalesce "
 	    "writes and serve uploads (k, M, G suffixes; 0: no cache)",
-	    CONF_T_SIZE, 0, CONF_CACHE_MAX, "67108864", 1 },
+	    CONF_T_SIZE, 0, CONF_CACHE_MAX, "33554432", 1 },
 	{ "preallocation", "new files: sparse, or full (their whole size "
 	    "allocated at once)", CONF_T_PREALLOC, 0, 0, "sparse", 1 },
 };

@@ -66,7 +66,7 @@ struct event_base;
 					   past it eviction syncs at once */
 
 #define STORED_STATS_MAX	16384	/* FileStats in one message (proto) */
-#define STORED_CACHE_DEFAULT	(64U << 20)	/* cache_size unless btd says */
+#define STORED_CACHE_DEFAULT	(32U << 20)	/* cache_size unless btd says */
 #define STORED_STATS_MS		2000	/* between two StoredStats */
 
 #define SHA1_LEN		20

@@ -33,7 +33,7 @@ SA=$SOCK
 ctl add "$TOR" >/dev/null
 check "cache on: complete" ctl wait "$ID" --timeout 90
 check "cache on: same bytes" same_data "$T/a/dl"
-check "cache on: 64 MiB by default" wait_for 10 ctrue "$SA" "c.get('size') == 64 << 20"
+check "cache on: 32 MiB by default" wait_for 10 ctrue "$SA" "c.get('size') == 32 << 20"
 check "cache on: every block went through the cache" wait_for 10 \
     ctrue "$SA" "c.get('coalesced', 0) >= 6400000"
 # 4 blocks a piece, files that split some: far fewer writes than blocks.
@@ -41,7 +41,7 @@ check "cache on: writes coalesced ($BLOCKS blocks)" \
     ctrue "$SA" "0 < c['writes'] <= $BLOCKS // 2"
 check "cache on: nothing read back to hash it" ctrue "$SA" "c['readback'] == 0"
 out=$(ctl status)
-check "status: a line for stored's cache" sh -c "echo '$out' | grep -q '^stored cache: .* of 64.0 MiB, upload reads .* hits .* misses'"
+check "status: a line for stored's cache" sh -c "echo '$out' | grep -q '^stored cache: .* of 32.0 MiB, upload reads .* hits .* misses'"
 kill "$LTS"
 
 # 2. Three libtorrent leechers at once from btd alone.  stored restarts
