@@ -474,6 +474,7 @@ void		 torrent_stop_all(void (*)(void));
 
 /* The torrent with that id (hex prefix); NULL with err set. */
 struct torrent	*torrent_find(const char *id, char *err, size_t errlen);
+struct torrent	*torrent_by_hash(const uint8_t ih[20]);
 void		 torrent_reply_summary(int, const struct torrent *);
 /* Where its data lives: the download root, and dir relative to it. */
 int		 torrent_data_dir(const struct torrent *, const char **root,

@@ -123,10 +123,7 @@ known_peers_msg(const Btd__KnownPeers *m)
 		rows[i].source = k->source;
 		rows[i].last_seen = k->last_ok;
 	}
-	TAILQ_FOREACH(t, &torrents, entry)
-		if (memcmp(t->ih, m->info_hash.data, 20) == 0)
-			break;
-	if (t == NULL)
+	if ((t = torrent_by_hash(m->info_hash.data)) == NULL)
 		return 0;	/* removed a moment ago */
 	if (state_peers_save(kst, t->ih, rows, m->n_peers) == 0)
 		log_debug("%s: %zu known peers kept", t->hex, m->n_peers);

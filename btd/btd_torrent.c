@@ -145,15 +145,78 @@ torrent_free(struct torrent *t)
 	free(t);
 }
 
-static struct torrent *
-torrent_find_hash(const uint8_t ih[20])
-{
-	struct torrent *t;
+/*
+ * The torrents sorted by info-hash, beside the list in the order added:
+ * a lookup by hash or by id prefix and the shortest unique id are a
+ * binary search and a look at the neighbours, never a walk of every
+ * torrent (listing 100,000 torrents would otherwise take their square).
+ * Lower-case hex sorts as the bytes do, so one order serves both.
+ */
+static struct torrent	**sorted;
+static size_t		 nsorted, sortedcap;
 
-	TAILQ_FOREACH(t, &torrents, entry)
-		if (memcmp(t->ih, ih, 20) == 0)
-			return t;
-	return NULL;
+/* Index of the first torrent whose hex id is >= key's first n digits. */
+static size_t
+sorted_lower(const char *key, size_t n)
+{
+	size_t lo = 0, hi = nsorted, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strncmp(sorted[mid]->hex, key, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Put t in the list (last) and the index; -1 when out of memory. */
+static int
+torrent_link(struct torrent *t)
+{
+	size_t i;
+
+	if (nsorted == sortedcap) {
+		size_t		 cap = sortedcap ? sortedcap * 2 : 256;
+		struct torrent	**n;
+
+		if ((n = reallocarray(sorted, cap, sizeof(*n))) == NULL)
+			return -1;
+		sorted = n;
+		sortedcap = cap;
+	}
+	i = sorted_lower(t->hex, 40);
+	memmove(sorted + i + 1, sorted + i, (nsorted - i) * sizeof(*sorted));
+	sorted[i] = t;
+	nsorted++;
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	return 0;
+}
+
+static void
+torrent_unlink(struct torrent *t)
+{
+	size_t i = sorted_lower(t->hex, 40);
+
+	if (i < nsorted && sorted[i] == t) {
+		memmove(sorted + i, sorted + i + 1,
+		    (nsorted - i - 1) * sizeof(*sorted));
+		nsorted--;
+	}
+	TAILQ_REMOVE(&torrents, t, entry);
+}
+
+struct torrent *
+torrent_by_hash(const uint8_t ih[20])
+{
+	char	 hex[41];
+	size_t	 i;
+
+	hexify(ih, hex);
+	i = sorted_lower(hex, 40);
+	return i < nsorted && memcmp(sorted[i]->ih, ih, 20) == 0 ?
+	    sorted[i] : NULL;
 }
 
 /* Build the in-memory torrent from a state.db row. */
@@ -254,7 +317,10 @@ load_row(const struct state_torrent *row, void *arg)
 		log_warnx("state.db: torrent %s cannot be read; skipped", hex);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	if (torrent_link(t) == -1) {
+		log_warnx("torrent %s: out of memory; skipped", t->hex);
+		torrent_free(t);
+	}
 }
 
 /*
@@ -689,13 +755,14 @@ torrent_keep_roots(void)
 static int
 short_len(const struct torrent *t)
 {
-	const struct torrent	*o;
-	int			 n = SHORT_ID_MIN, k;
+	size_t	 i = sorted_lower(t->hex, 40), j;
+	int	 n = SHORT_ID_MIN, k;
 
-	TAILQ_FOREACH(o, &torrents, entry) {
-		if (o == t)
+	/* Only the neighbours in hash order share the longest prefixes. */
+	for (j = i > 0 ? i - 1 : 0; j <= i + 1 && j < nsorted; j++) {
+		if (sorted[j] == t)
 			continue;
-		for (k = 0; k < 40 && o->hex[k] == t->hex[k]; k++)
+		for (k = 0; k < 40 && sorted[j]->hex[k] == t->hex[k]; k++)
 			;
 		if (k + 1 > n)
 			n = k + 1 > 40 ? 40 : k + 1;
@@ -710,7 +777,7 @@ short_len(const struct torrent *t)
 struct torrent *
 torrent_find(const char *id, char *err, size_t errlen)
 {
-	struct torrent	*t, *found = NULL;
+	struct torrent	*found = NULL;
 	char		 low[41], esc[64];
 	size_t		 i, n = strlen(id);
 	int		 count = 0;
@@ -733,11 +800,15 @@ torrent_find(const char *id, char *err, size_t errlen)
 		low[i] = c;
 	}
 	low[n] = '\0';
-	TAILQ_FOREACH(t, &torrents, entry)
-		if (strncmp(t->hex, low, n) == 0) {
-			found = t;
+	for (i = sorted_lower(low, n); i < nsorted && count < 2 &&
+	    strncmp(sorted[i]->hex, low, n) == 0; i++) {
+		found = sorted[i];
+		count++;
+	}
+	if (count > 1)	/* how many, for the message */
+		for (; i < nsorted && strncmp(sorted[i]->hex, low, n) == 0;
+		    i++)
 			count++;
-		}
 	if (count == 0)
 		snprintf(err, errlen, "no such torrent: %s", esc);
 	else if (count > 1)
@@ -1431,7 +1502,7 @@ parse_result(const Btd__ParseResult *r)
 	}
 	ih = r->torrent ? r->torrent->info_hash.data :
 	    r->magnet->info_hash.data;
-	if ((dup = torrent_find_hash(ih)) != NULL) {
+	if ((dup = torrent_by_hash(ih)) != NULL) {
 		summary(dup, &(Btd__TorrentSummary)BTD__TORRENT_SUMMARY__INIT,
 		    sid);
 		ctl_send_error(p->client, "already there: %s (%s)", sid,
@@ -1499,7 +1570,10 @@ parse_result(const Btd__ParseResult *r)
 	}
 	if ((t = torrent_from_row(&row)) == NULL)
 		goto oom;
-	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	if (torrent_link(t) == -1) {
+		torrent_free(t);
+		goto oom;
+	}
 	log_info("added %s (%s) to %s%s", t->hex, t->name, t->save_path,
 	    t->paused ? ", paused" : "");
 	tracker_start(t);
@@ -1821,7 +1895,7 @@ torrent_ctl_remove(int client, const Btd__RemoveRequest *req)
 	if (p != NULL && p->left > 0)
 		log_info("%s: left %u files that it did not create and whose "
 		    "data never verified", t->hex, p->left);
-	TAILQ_REMOVE(&torrents, t, entry);
+	torrent_unlink(t);
 	xfer_stop(t);
 	if (!t->paused)
 		tracker_stop(t);

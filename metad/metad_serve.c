@@ -26,13 +26,15 @@
 #include "metad.h"
 
 struct held {
-	TAILQ_ENTRY(held)	 entry;
+	LIST_ENTRY(held)	 entry;		/* in its hash chain */
 	uint32_t		 torrent;	/* btd's number */
 	uint8_t			*info;
 	uint32_t		 len;
 };
 
-static TAILQ_HEAD(, held)	 helds = TAILQ_HEAD_INITIALIZER(helds);
+/* By btd's number, in hash chains: one per running torrent. */
+#define HELD_BUCKETS	16384
+static LIST_HEAD(, held)	 helds[HELD_BUCKETS];
 static uint64_t			 held_bytes;
 
 static struct held *
@@ -40,7 +42,7 @@ held_find(uint32_t torrent)
 {
 	struct held *h;
 
-	TAILQ_FOREACH(h, &helds, entry)
+	LIST_FOREACH(h, &helds[torrent % HELD_BUCKETS], entry)
 		if (h->torrent == torrent)
 			return h;
 	return NULL;
@@ -53,7 +55,7 @@ serve_forget(uint32_t torrent)
 
 	if ((h = held_find(torrent)) == NULL)
 		return;
-	TAILQ_REMOVE(&helds, h, entry);
+	LIST_REMOVE(h, entry);
 	held_bytes -= h->len;
 	free(h->info);
 	free(h);
@@ -85,7 +87,7 @@ serve_hold(const Btd__MetaHold *m)
 	memcpy(h->info, m->info.data, m->info.len);
 	h->len = (uint32_t)m->info.len;
 	h->torrent = m->torrent;
-	TAILQ_INSERT_TAIL(&helds, h, entry);
+	LIST_INSERT_HEAD(&helds[h->torrent % HELD_BUCKETS], h, entry);
 	held_bytes += h->len;
 	log_debug("serve: torrent %u: %u bytes of metadata", h->torrent,
 	    h->len);

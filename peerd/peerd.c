@@ -63,12 +63,27 @@ peerd_now_ms(void)
 	return util_now_ms();
 }
 
+/* The torrents by btd's number and by info-hash: hash chains. */
+#define TORRENT_BUCKETS	16384
+LIST_HEAD(tchain, torrent);
+static struct tchain	by_id[TORRENT_BUCKETS];
+static struct tchain	by_hash[TORRENT_BUCKETS];
+
+static struct tchain *
+hash_chain(const uint8_t hash[20])
+{
+	uint32_t v;
+
+	memcpy(&v, hash, sizeof(v));	/* a SHA-1: uniform already */
+	return &by_hash[v % TORRENT_BUCKETS];
+}
+
 struct torrent *
 torrent_find(uint32_t id)
 {
 	struct torrent *t;
 
-	TAILQ_FOREACH(t, &torrents, entry)
+	LIST_FOREACH(t, &by_id[id % TORRENT_BUCKETS], by_id)
 		if (t->id == id)
 			return t;
 	return NULL;
@@ -79,7 +94,7 @@ torrent_by_hash(const uint8_t hash[20])
 {
 	struct torrent *t;
 
-	TAILQ_FOREACH(t, &torrents, entry)
+	LIST_FOREACH(t, hash_chain(hash), by_hash)
 		if (memcmp(t->info_hash, hash, 20) == 0)
 			return t;
 	return NULL;
@@ -92,10 +107,13 @@ torrent_free(struct torrent *t)
 	if (t->rdown.rate != 0 || t->rup.rate != 0)
 		rate_torrent_set(t, 0, 0, 0);	/* rate_on may go off */
 	TAILQ_REMOVE(&torrents, t, entry);
+	LIST_REMOVE(t, by_id);
+	LIST_REMOVE(t, by_hash);
 	ntorrents--;
 	pick_free(t->pick);
 	free(t->bitfield);
 	free(t->cands);
+	free(t->seeds);
 	free(t);
 }
 
@@ -371,10 +389,11 @@ on_torrent_add(const Btd__PeerdTorrentAdd *ta)
 		return -1;
 	}
 	t->bitfield = calloc((t->npieces + 7) / 8 + 1, 1);
-	t->cands = calloc(PEERD_MAX_CANDIDATES, sizeof(*t->cands));
-	if (t->bitfield == NULL || t->cands == NULL)
+	if (t->bitfield == NULL)
 		fatal("%s", __func__);
 	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	LIST_INSERT_HEAD(&by_id[t->id % TORRENT_BUCKETS], t, by_id);
+	LIST_INSERT_HEAD(hash_chain(t->info_hash), t, by_hash);
 	ntorrents++;
 	log_debug("torrent %u: added, %u pieces%s", t->id, t->npieces,
 	    t->nometa ? " (fetching metadata)" : "");

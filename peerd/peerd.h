@@ -29,7 +29,7 @@
 #define PEERD_MAX_DIALING	32	/* outbound connects in progress */
 #define PEERD_MAX_HANDSHAKING	64	/* incoming, before their handshake */
 #define PEERD_MAX_CANDIDATES	1000	/* dial queue of one torrent */
-#define PEERD_MAX_TORRENTS	4096	/* torrents peerd runs at once */
+#define PEERD_MAX_TORRENTS	200000	/* torrents peerd runs at once */
 #define PEERD_PICK_RUNS_MAX	40000	/* priority runs in a TorrentPick:
 					   about 20 bytes each, well inside
 					   a 1 MiB frame */
@@ -507,6 +507,10 @@ enum cand_source {
 
 struct torrent {
 	TAILQ_ENTRY(torrent)	 entry;
+	LIST_ENTRY(torrent)	 by_id;		/* torrent_find() */
+	LIST_ENTRY(torrent)	 by_hash;	/* torrent_by_hash() */
+	TAILQ_ENTRY(torrent)	 dialq;		/* candidates queued */
+	int			 indialq;
 	uint32_t		 id;		/* btd's number */
 	uint8_t			 info_hash[20];
 	uint64_t		 piece_length;
@@ -525,12 +529,18 @@ struct torrent {
 	TAILQ_HEAD(, peer)	 peers;		/* handshake done */
 	uint32_t		 npeers;
 	uint32_t		 nseeds;
-	struct cand		*cands;		/* dial queue, a ring */
-	struct sockaddr_storage	 seeds[PEERD_SEEDS_KNOWN];	/* a ring of
-						   seeds met while complete */
-	uint32_t		 nseeds_known, seedpos;
+	/*
+	 * The dial queue, a ring of ccap (grown up to
+	 * PEERD_MAX_CANDIDATES), and the ring of seeds met while complete
+	 * (PEERD_SEEDS_KNOWN): both allocated when first needed, as most
+	 * of 100,000 seeding torrents never need them.
+	 */
+	struct cand		*cands;
+	uint32_t		 ccap;
 	uint32_t		 chead;
 	uint32_t		 ncands;
+	struct sockaddr_storage	*seeds;
+	uint32_t		 nseeds_known, seedpos;
 	uint64_t		 want_ms;	/* WantPeers last sent */
 	/* PeerdStats: deltas since the last one, and rate windows */
 	uint64_t		 d_down, d_up, d_wasted;

@@ -676,6 +676,50 @@ torrent_conns(struct torrent *t)
 	return n;
 }
 
+/*
+ * The torrents whose dial queue is not empty, so that dialing walks
+ * them and not every torrent: a torrent is on it from its first
+ * candidate until its queue is empty.
+ */
+static TAILQ_HEAD(, torrent) dialq = TAILQ_HEAD_INITIALIZER(dialq);
+
+static void
+dialq_update(struct torrent *t)
+{
+	if (t->ncands > 0 && !t->indialq) {
+		TAILQ_INSERT_TAIL(&dialq, t, dialq);
+		t->indialq = 1;
+	} else if (t->ncands == 0 && t->indialq) {
+		TAILQ_REMOVE(&dialq, t, dialq);
+		t->indialq = 0;
+	}
+}
+
+/* Room for one more candidate, the ring grown if it may; 0 when full. */
+static int
+cand_room(struct torrent *t)
+{
+	struct cand	*n;
+	uint32_t	 cap, i;
+
+	if (t->ncands < t->ccap)
+		return 1;
+	if (t->ccap == PEERD_MAX_CANDIDATES)
+		return 0;
+	cap = t->ccap == 0 ? 16 : t->ccap * 2;
+	if (cap > PEERD_MAX_CANDIDATES)
+		cap = PEERD_MAX_CANDIDATES;
+	if ((n = calloc(cap, sizeof(*n))) == NULL)
+		return 0;
+	for (i = 0; i < t->ncands; i++)
+		n[i] = t->cands[(t->chead + i) % t->ccap];
+	free(t->cands);
+	t->cands = n;
+	t->ccap = cap;
+	t->chead = 0;
+	return 1;
+}
+
 void
 conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
 {
@@ -687,20 +731,30 @@ conn_torrent_candidates(struct torrent *t, const struct cand *c, size_t n)
 		    policy_refuses(&c[i]))
 			continue;
 		for (j = 0; j < t->ncands; j++)
-			if (addr_eq(&t->cands[(t->chead + j) %
-			    PEERD_MAX_CANDIDATES].ss, &c[i].ss, 1))
+			if (addr_eq(&t->cands[(t->chead + j) % t->ccap].ss,
+			    &c[i].ss, 1))
 				break;
 		if (j < t->ncands)
 			continue;
-		if (t->ncands == PEERD_MAX_CANDIDATES) {
+		if (!cand_room(t)) {
+			if (t->ncands == 0)
+				continue;	/* out of memory */
 			/* Full: the oldest makes room. */
-			t->chead = (t->chead + 1) % PEERD_MAX_CANDIDATES;
+			t->chead = (t->chead + 1) % t->ccap;
 			t->ncands--;
 		}
-		t->cands[(t->chead + t->ncands) % PEERD_MAX_CANDIDATES] = c[i];
+		t->cands[(t->chead + t->ncands) % t->ccap] = c[i];
 		t->ncands++;
 	}
+	dialq_update(t);
 	conn_dial();
+}
+
+static void
+conn_torrent_forget(struct torrent *t)
+{
+	t->ncands = 0;
+	dialq_update(t);
 }
 
 /* Dial c; -1 when out of descriptors (c is worth trying later). */
@@ -748,13 +802,14 @@ dial_one(struct torrent *t, const struct cand *c)
 void
 conn_dial(void)
 {
-	struct torrent	*t;
+	struct torrent	*t, *next;
 	struct cand	 c;
 	int		 progress = 1;
 
 	while (progress) {
 		progress = 0;
-		TAILQ_FOREACH(t, &torrents, entry) {
+		for (t = TAILQ_FIRST(&dialq); t != NULL; t = next) {
+			next = TAILQ_NEXT(t, dialq);
 			if (ndialing >= PEERD_MAX_DIALING ||
 			    nconns >= rate_max_conns())
 				return;
@@ -763,8 +818,9 @@ conn_dial(void)
 			    torrent_conns(t) >= rate_max_torrent_conns(t))
 				continue;
 			c = t->cands[t->chead];
-			t->chead = (t->chead + 1) % PEERD_MAX_CANDIDATES;
+			t->chead = (t->chead + 1) % t->ccap;
 			t->ncands--;
+			dialq_update(t);
 			progress = 1;
 			if (already_connected(t, &c.ss) ||
 			    addr_is_self(&c.ss) || is_banned(&c.ss) ||
@@ -773,10 +829,10 @@ conn_dial(void)
 				continue;
 			if (dial_one(t, &c) == -1) {
 				/* Out of descriptors: back to the queue. */
-				t->chead = (t->chead + PEERD_MAX_CANDIDATES -
-				    1) % PEERD_MAX_CANDIDATES;
+				t->chead = (t->chead + t->ccap - 1) % t->ccap;
 				t->cands[t->chead] = c;
 				t->ncands++;
+				dialq_update(t);
 				return;
 			}
 		}
@@ -1058,6 +1114,9 @@ seed_note(struct peer *p)
 			((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
 			    htons(p->listen_port);
 	}
+	if (t->seeds == NULL && (t->seeds = calloc(PEERD_SEEDS_KNOWN,
+	    sizeof(*t->seeds))) == NULL)
+		return;		/* out of memory: it may be dialed again */
 	t->seeds[t->seedpos] = ss;
 	t->seedpos = (t->seedpos + 1) % PEERD_SEEDS_KNOWN;
 	if (t->nseeds_known < PEERD_SEEDS_KNOWN)
@@ -1506,7 +1565,7 @@ conn_torrent_close(struct torrent *t)
 		if (p->t == t)
 			conn_close(p, "torrent stopped");
 	}
-	t->ncands = 0;
+	conn_torrent_forget(t);
 }
 
 void

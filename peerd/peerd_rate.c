@@ -135,17 +135,17 @@ rate_init(struct event_base *base)
 		fatalx("rate_init: timer");
 }
 
+/* Torrents with a limit of their own, kept by rate_torrent_set(). */
+static uint32_t nlimited;
+
 /* Is a limit in force anywhere?  The timer runs while one is. */
 static void
 rate_update(void)
 {
 	struct timeval	 tv = { 0, RATE_TICK_MS * 1000 };
-	struct torrent	*t;
-	int		 on = gdown.rate != 0 || gup.rate != 0;
+	int		 on = gdown.rate != 0 || gup.rate != 0 ||
+			    nlimited > 0;
 
-	TAILQ_FOREACH(t, &torrents, entry)
-		if (t->rdown.rate != 0 || t->rup.rate != 0)
-			on = 1;
 	if (on && !rate_on && refill_ev != NULL)
 		event_add(refill_ev, &tv);
 	if (!on && rate_on) {
@@ -204,10 +204,15 @@ void
 rate_torrent_set(struct torrent *t, uint64_t down, uint64_t up,
     uint32_t max_peers)
 {
-	uint64_t now = peerd_now_ms();
+	uint64_t	 now = peerd_now_ms();
+	int		 was = t->rdown.rate != 0 || t->rup.rate != 0;
 
 	rate_bucket_set(&t->rdown, down, now);
 	rate_bucket_set(&t->rup, up, now);
+	if (was && t->rdown.rate == 0 && t->rup.rate == 0)
+		nlimited--;
+	else if (!was && (t->rdown.rate != 0 || t->rup.rate != 0))
+		nlimited++;
 	t->max_peers = max_peers > PEERD_MAX_CONNS ? PEERD_MAX_CONNS :
 	    max_peers;
 	rate_update();

@@ -27,7 +27,7 @@ struct event_base;
 /*
  * Tunables.  Every bound of stored, in one place.
  */
-#define STORED_TORRENTS_MAX	10000	/* torrents stored at once */
+#define STORED_TORRENTS_MAX	200000	/* torrents stored at once */
 #define STORED_PIECES_MAX	(1U << 20)	/* pieces of one torrent: a
 						   10 MiB .torrent holds
 						   half that many hashes */
@@ -271,7 +271,8 @@ struct torrent {
 	uint8_t			*have;		/* bitfield: verified */
 	uint8_t			*have_in;	/* bitfield from btd, or NULL */
 	int			 recheck;
-	int			 need_have;	/* TorrentHave owed to peerd */
+	int			 need_have;	/* TorrentHave owed to peerd: */
+	TAILQ_ENTRY(torrent)	 haveq;		/* ... on stored_block.c's queue */
 	LIST_HEAD(, partial)	 partials;	/* pieces being received */
 	int			 flush_err;	/* a sync failed: errno */
 	uint32_t		 flush_file;	/* ... of this file */

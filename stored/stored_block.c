@@ -126,6 +126,7 @@ static struct {
 	Btd__ReadResult		**rptrs;
 	size_t			 nres;
 	unsigned		 nhave;		/* torrents owed TorrentHave */
+	TAILQ_HEAD(, torrent)	 haveq;		/* ... those, in order */
 	int			 blocked;	/* waiting for the drain */
 	int			 paused;	/* not reading from peerd */
 	/* always */
@@ -294,6 +295,7 @@ stored_block_forget(struct torrent *t)
 		partial_free(p);
 	bcache_drop_torrent(lk.bc, t->num);
 	if (t->need_have) {
+		TAILQ_REMOVE(&lk.haveq, t, haveq);
 		t->need_have = 0;
 		lk.nhave--;
 	}
@@ -1002,7 +1004,7 @@ link_flush(void)
 	Btd__PieceVerdicts	 pv = BTD__PIECE_VERDICTS__INIT;
 	Btd__SlotsFree		 sf = BTD__SLOTS_FREE__INIT;
 	Btd__ReadDone		 rd = BTD__READ_DONE__INIT;
-	struct torrent		*t, *next;
+	struct torrent		*t;
 	size_t			 i, n, pos;
 
 	if (lk.chan == NULL)
@@ -1053,12 +1055,10 @@ link_flush(void)
 			BIT_CLR(lk.up_held, lk.results[pos + i].slot);
 	}
 	lk.nres = 0;
-	for (t = lk.nhave ? torrent_first() : NULL; t != NULL; t = next) {
-		next = torrent_next(t);
-		if (!t->need_have)
-			continue;
+	while ((t = TAILQ_FIRST(&lk.haveq)) != NULL) {
 		if (chan_full(lk.chan) || send_have(t) == -1)
 			goto out;
+		TAILQ_REMOVE(&lk.haveq, t, haveq);
 		t->need_have = 0;
 		lk.nhave--;
 	}
@@ -1124,6 +1124,7 @@ stored_link_have(struct torrent *t)
 	if (lk.chan == NULL || t->need_have)
 		return;
 	t->need_have = 1;
+	TAILQ_INSERT_TAIL(&lk.haveq, t, haveq);
 	lk.nhave++;
 	schedule();
 }
@@ -1170,8 +1171,10 @@ stored_link_down(void)
 		return;
 	/* Queued answers die with the link; peerd takes every slot back. */
 	link_free();
-	for (t = torrent_first(); t != NULL; t = torrent_next(t))
+	while ((t = TAILQ_FIRST(&lk.haveq)) != NULL) {
+		TAILQ_REMOVE(&lk.haveq, t, haveq);
 		t->need_have = 0;
+	}
 	lk.nhave = 0;
 	lk.chan = NULL;
 	lk.down = lk.up = NULL;
@@ -1219,6 +1222,7 @@ stored_block_init(void)
 	TAILQ_INIT(&lk.lru);
 	TAILQ_INIT(&lk.freeq);
 	TAILQ_INIT(&lk.readyq);
+	TAILQ_INIT(&lk.haveq);
 	if ((lk.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
 	stored_hash_init(stored_base());

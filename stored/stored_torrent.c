@@ -62,7 +62,7 @@
 #include "stored.h"
 #include "util.h"
 
-#define TORRENT_BUCKETS	1024	/* hash chains of the registry */
+#define TORRENT_BUCKETS	16384	/* hash chains of the registry */
 #define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
 #define CHECK_JOBS	256	/* check reads out for hashing: 4 MiB */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
@@ -109,7 +109,7 @@ static int	path_ok(const char *, int);
 static struct tlist *
 bucket(uint32_t num)
 {
-	return &buckets[(num * 2654435761U) >> 22];	/* 10 bits */
+	return &buckets[(num * 2654435761U) >> 18];	/* 14 bits */
 }
 
 struct event_base *

@@ -18,7 +18,13 @@
  * with the URL of that very request.  Rejected: checking the host of
  * the URL before the request, which says nothing about what curl
  * resolves later or where a Location leads.
+ *
+ * At most HTTP_RUNNING_MAX transfers are under way at once; the others
+ * wait in order, without a curl handle, so that 100,000 torrents
+ * announcing at start cost a queue, not 100,000 handles (and curl's
+ * own lists of them).  A transfer's time limit runs from its start.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -38,6 +44,7 @@
 #define HTTP_SCRAPE_TIMEOUT	30	/* seconds */
 #define HTTP_FETCH_TIMEOUT	120	/* seconds for a .torrent */
 #define HTTP_USER_AGENT		"btd/" BTD_VERSION
+#define HTTP_RUNNING_MAX	32	/* transfers at once; more wait */
 
 enum http_kind {
 	HTTP_ANNOUNCE,
@@ -46,7 +53,11 @@ enum http_kind {
 };
 
 struct tr_req {
-	CURL		*easy;
+	TAILQ_ENTRY(tr_req)	 waitq;
+	int		 waiting;	/* queued, not started */
+	char		*url;		/* until started */
+	long		 timeout;
+	CURL		*easy;		/* once started */
 	enum http_kind	 kind;
 	uint8_t		*body;
 	size_t		 len;
@@ -70,8 +81,12 @@ struct sock_ev {
 static struct event_base	*base;
 static CURLM			*multi;
 static struct event		*timer;
+static struct event		*start_ev;	/* start those waiting */
+static TAILQ_HEAD(, tr_req)	 waitq = TAILQ_HEAD_INITIALIZER(waitq);
+static int			 nrunning;
 
 static void	check_done(void);
+static void	start_cb(evutil_socket_t, short, void *);
 
 static void
 sock_cb(evutil_socket_t fd, short what, void *arg)
@@ -153,7 +168,8 @@ http_init(struct event_base *b)
 	base = b;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (multi = curl_multi_init()) == NULL ||
-	    (timer = evtimer_new(base, timer_cb, NULL)) == NULL)
+	    (timer = evtimer_new(base, timer_cb, NULL)) == NULL ||
+	    (start_ev = event_new(base, -1, 0, start_cb, NULL)) == NULL)
 		return -1;
 	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
 	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_fn);
@@ -263,27 +279,27 @@ req_free(struct tr_req *r)
 {
 	if (r == NULL)
 		return;
+	if (r->waiting)
+		TAILQ_REMOVE(&waitq, r, waitq);
 	if (r->easy != NULL) {
 		curl_multi_remove_handle(multi, r->easy);
 		curl_easy_cleanup(r->easy);
+		nrunning--;
+		if (!TAILQ_EMPTY(&waitq))
+			event_active(start_ev, 0, 0);
 	}
+	free(r->url);
 	free(r->body);
 	free(r);
 }
 
-static struct tr_req *
-req_new(enum http_kind kind, const char *url, size_t max, long timeout)
+/* Give r a curl handle and start it; -1 when out of memory. */
+static int
+req_start(struct tr_req *r)
 {
-	struct tr_req *r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->easy = curl_easy_init()) == NULL) {
-		free(r);
-		return NULL;
-	}
-	r->kind = kind;
-	r->max = max;
-	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	if ((r->easy = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_fn);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
@@ -296,18 +312,71 @@ req_new(enum http_kind kind, const char *url, size_t max, long timeout)
 	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT,
 	    (long)HTTP_CONNECT_TIMEOUT);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, r->timeout);
 	curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)max);
+	    (curl_off_t)r->max);
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, HTTP_USER_AGENT);
 	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETFUNCTION, open_fn);
 	curl_easy_setopt(r->easy, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, prereq_fn);
 	curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, r);
 	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+		return -1;
+	}
+	nrunning++;
+	free(r->url);
+	r->url = NULL;
+	return 0;
+}
+
+/* Requests waiting for a free place, in order. */
+static void
+start_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tr_req *r;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	while (nrunning < HTTP_RUNNING_MAX &&
+	    (r = TAILQ_FIRST(&waitq)) != NULL) {
+		TAILQ_REMOVE(&waitq, r, waitq);
+		r->waiting = 0;
+		if (req_start(r) == 0)
+			continue;
+		/* Out of memory: it fails, as a transfer would. */
+		if (r->kind == HTTP_FETCH)
+			r->fetched(r->arg, NULL, 0, "out of memory");
+		else
+			r->done(r->arg, 0, NULL, "out of memory");
 		req_free(r);
+	}
+}
+
+static struct tr_req *
+req_new(enum http_kind kind, const char *url, size_t max, long timeout)
+{
+	struct tr_req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->url = strdup(url)) == NULL) {
+		free(r);
 		return NULL;
 	}
+	r->kind = kind;
+	r->max = max;
+	r->timeout = timeout;
+	if (nrunning < HTTP_RUNNING_MAX && TAILQ_EMPTY(&waitq)) {
+		if (req_start(r) == -1) {
+			req_free(r);
+			return NULL;
+		}
+		return r;
+	}
+	TAILQ_INSERT_TAIL(&waitq, r, waitq);
+	r->waiting = 1;
 	return r;
 }
 

@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@
 #include "utf8.h"
 
 /* Tunables. */
-#define TORRENT_MAX		100000	/* torrents announced */
+#define TORRENT_MAX		200000	/* torrents announced */
 #define TRACKER_MAX		200	/* trackers per torrent */
 #define ANNOUNCE_TIMEOUT	30	/* seconds for one announce */
 #define STOP_TIMEOUT		5	/* seconds for event=stopped replies */
@@ -90,12 +91,16 @@ struct ttracker {
 	time_t		 retry_at;	/* not before: backoff after failures */
 	time_t		 next_announce;	/* planned, for display */
 	time_t		 last_scrape;
-	char		 last_result[TR_MAX_TEXT + 32];
-	char		 last_error[TR_MAX_TEXT + 32];
-	char		 warning[TR_MAX_TEXT];
+	/*
+	 * What it said, kept on the heap (NULL: nothing yet): a tracker of
+	 * each of 100,000 torrents must not cost a kilobyte of buffers.
+	 */
+	char		*last_result;	/* at most TR_MAX_TEXT + 32 bytes */
+	char		*last_error;	/* ... */
+	char		*warning;	/* at most TR_MAX_TEXT */
 	int64_t		 seeders, leechers, completed;
 	uint32_t	 failures;
-	char		 trackerid[128];
+	char		*trackerid;	/* at most 127 bytes; NULL none */
 	int		 started;	/* heard event=started from us */
 	int		 completed_sent;
 	int		 stopping;	/* the request in flight says stopped */
@@ -109,6 +114,7 @@ struct ttracker {
 
 struct ttorrent {
 	TAILQ_ENTRY(ttorrent)	 entry;
+	LIST_ENTRY(ttorrent)	 hlink;		/* in its hash chain */
 	uint8_t			 ih[20];
 	char			 hex[41];
 	int			 private;
@@ -131,6 +137,9 @@ struct fetch {
 
 static TAILQ_HEAD(, ttorrent)	 torrents = TAILQ_HEAD_INITIALIZER(torrents);
 static int			 ntorrents;
+/* The torrents by info-hash, so that a lookup is not a walk of all. */
+#define TORRENT_BUCKETS		16384
+static LIST_HEAD(, ttorrent)	 chains[TORRENT_BUCKETS];
 static struct event_base	*base;
 static uint8_t			 peer_id[20];
 static uint16_t			 peer_port;
@@ -181,6 +190,48 @@ torrents_netpolicy(void)
 	return &npol;
 }
 
+/* A tracker's text, "" when there is none. */
+static const char *
+text(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/*
+ * Set *dst to the formatted text, at most max - 1 bytes of it; "" frees
+ * it.  Out of memory, the old text goes: it is only shown.
+ */
+static void __attribute__((format(printf, 3, 4)))
+text_set(char **dst, size_t max, const char *fmt, ...)
+{
+	char	*buf;
+	va_list	 ap;
+
+	free(*dst);
+	*dst = NULL;
+	if ((buf = malloc(max)) == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, max, fmt, ap);
+	va_end(ap);
+	if (buf[0] == '\0') {
+		free(buf);
+		return;
+	}
+	*dst = realloc(buf, strlen(buf) + 1);
+	if (*dst == NULL)
+		*dst = buf;
+}
+
+static size_t
+chain_of(const uint8_t *ih)
+{
+	uint32_t v;
+
+	memcpy(&v, ih, sizeof(v));	/* a SHA-1: uniform already */
+	return v % TORRENT_BUCKETS;
+}
+
 static struct ttorrent *
 find(const uint8_t *ih, size_t len)
 {
@@ -188,10 +239,26 @@ find(const uint8_t *ih, size_t len)
 
 	if (len != 20)
 		return NULL;
-	TAILQ_FOREACH(t, &torrents, entry)
+	LIST_FOREACH(t, &chains[chain_of(ih)], hlink)
 		if (memcmp(t->ih, ih, 20) == 0)
 			return t;
 	return NULL;
+}
+
+static void
+torrent_link(struct ttorrent *t)
+{
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	LIST_INSERT_HEAD(&chains[chain_of(t->ih)], t, hlink);
+	ntorrents++;
+}
+
+static void
+torrent_unlink(struct ttorrent *t)
+{
+	TAILQ_REMOVE(&torrents, t, entry);
+	LIST_REMOVE(t, hlink);
+	ntorrents--;
 }
 
 /* Candidates. */
@@ -409,7 +476,7 @@ fill_announce(struct ttracker *tr, struct tr_announce *a, enum tr_event ev)
 	a->event = ev;
 	a->numwant = ev == TR_EVENT_STOPPED ? 0 : TR_NUMWANT;
 	a->key = key;
-	a->trackerid = tr->trackerid[0] ? tr->trackerid : NULL;
+	a->trackerid = tr->trackerid;
 }
 
 static int
@@ -426,7 +493,7 @@ send_announce(struct ttracker *tr, enum tr_event ev, int timeout)
 		tr->http = http_announce(tr->url, &a, timeout, announce_done,
 		    tr);
 	if (tr->http == NULL && tr->udpr == NULL) {
-		snprintf(tr->last_error, sizeof(tr->last_error),
+		text_set(&tr->last_error, TR_MAX_TEXT + 32, "%s",
 		    "cannot announce to this URL");
 		tr->status = TS_ERROR;
 		return -1;
@@ -531,16 +598,16 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 		return;
 	}
 	if (!ok || r->failure[0] != '\0') {
-		snprintf(tr->last_error, sizeof(tr->last_error), "%s",
+		text_set(&tr->last_error, TR_MAX_TEXT + 32, "%s",
 		    ok ? r->failure : err);
-		snprintf(tr->last_result, sizeof(tr->last_result), "%s",
-		    tr->last_error);
+		text_set(&tr->last_result, TR_MAX_TEXT + 32, "%s",
+		    text(tr->last_error));
 		tr->status = TS_ERROR;
 		tr->failures++;
 		tr->retry_at = now + retry_delay(tr->failures);
 		tr->next_announce = tr->retry_at;
 		log_info("%s: announce to %s failed: %s", t->hex, tr->url,
-		    tr->last_error);
+		    text(tr->last_error));
 		announce_next(t);	/* the next tracker, at once */
 		return;
 	}
@@ -552,15 +619,14 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 	tr->started = 1;
 	if (tr->ev_sent == TR_EVENT_COMPLETED)
 		tr->completed_sent = 1;
-	snprintf(tr->warning, sizeof(tr->warning), "%s", r->warning);
+	text_set(&tr->warning, TR_MAX_TEXT, "%s", r->warning);
 	if (r->trackerid[0])
-		snprintf(tr->trackerid, sizeof(tr->trackerid), "%s",
-		    r->trackerid);
+		text_set(&tr->trackerid, 128, "%s", r->trackerid);
 	if (r->seeders >= 0)
 		tr->seeders = r->seeders;
 	if (r->leechers >= 0)
 		tr->leechers = r->leechers;
-	snprintf(tr->last_result, sizeof(tr->last_result), "ok: %zu peer%s",
+	text_set(&tr->last_result, TR_MAX_TEXT + 32, "ok: %zu peer%s",
 	    r->npeers, r->npeers == 1 ? "" : "s");
 	nnew = 0;
 	for (i = 0; i < r->npeers; i++)
@@ -626,8 +692,7 @@ stop_check(struct ttorrent *t)
 	if (in_flight(t))
 		return;
 	log_debug("%s: stopped", t->hex);
-	TAILQ_REMOVE(&torrents, t, entry);
-	ntorrents--;
+	torrent_unlink(t);
 	torrent_free(t);
 	if (stopping_all)
 		stopall_check();
@@ -677,6 +742,10 @@ torrent_free(struct ttorrent *t)
 	for (i = 0; i < t->ntrk; i++) {
 		tracker_cancel(&t->trk[i]);
 		free(t->trk[i].url);
+		free(t->trk[i].last_result);
+		free(t->trk[i].last_error);
+		free(t->trk[i].warning);
+		free(t->trk[i].trackerid);
 	}
 	free(t->trk);
 	cand_list_free(&t->cl);
@@ -772,8 +841,7 @@ on_start(const Btd__TorrentStart *s)
 		kept = t->cl;
 		known_dirty = t->known_dirty;
 		cand_list_init(&t->cl, 0);
-		TAILQ_REMOVE(&torrents, t, entry);
-		ntorrents--;
+		torrent_unlink(t);
 		torrent_free(t);
 		cand_list_set_private(&kept, s->private_);
 	}
@@ -829,8 +897,7 @@ on_start(const Btd__TorrentStart *s)
 		}
 	}
 	start_peers(t, s);
-	TAILQ_INSERT_TAIL(&torrents, t, entry);
-	ntorrents++;
+	torrent_link(t);
 	offer(t, OFFER_MAX);
 	log_debug("%s: %zu trackers, %zu candidates%s", t->hex, t->ntrk,
 	    t->cl.n, t->private ? ", private" : "");
@@ -934,15 +1001,15 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		ts[i].tier = tr->tier;
 		ts[i].status = (char *)(uintptr_t)status_name(tr->status);
 		ts[i].last_announce = tr->last_announce;
-		ts[i].last_result = tr->last_result;
+		ts[i].last_result = (char *)(uintptr_t)text(tr->last_result);
 		ts[i].next_announce = tr->status == TS_ANNOUNCING ? 0 :
 		    tr->next_announce;
 		ts[i].seeders = tr->seeders;
 		ts[i].leechers = tr->leechers;
 		ts[i].completed = tr->completed;
-		ts[i].last_error = tr->last_error;
+		ts[i].last_error = (char *)(uintptr_t)text(tr->last_error);
 		ts[i].failures = tr->failures;
-		ts[i].warning = tr->warning;
+		ts[i].warning = (char *)(uintptr_t)text(tr->warning);
 		ts[i].last_scrape = tr->last_scrape;
 		tsp[i] = &ts[i];
 	}
