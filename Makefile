@@ -63,7 +63,8 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
-	   storedrole progress netpolicy choke rate utmeta fetch cands pex
+	   storedrole progress netpolicy choke rate utmeta fetch cands pex \
+	   rpcd
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -185,6 +186,9 @@ $(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
 # stand-ins in the test (tests/unit/check_fetch.c).
 $(B)/tests/check_fetch: $(call aobj,metad/metad_fetch.c metad/metad_serve.c \
 	metad/metad_parse.c)
+# rpcd's names, fields and auth without a process.
+$(B)/tests/check_rpcd: $(call aobj,rpcd/rpcd_auth.c rpcd/rpcd_torrent.c)
+CHECK_EXTRA_rpcd = $(rpcd_LIBS)
 comma	:= ,
 WRAP_fetch := $(addprefix -Wl$(comma)--wrap=,msg_send role_peer_chan \
 	role_btd_chan chan_full util_now_ms event_new event_add)
@@ -192,7 +196,7 @@ $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) $(B)/lib/libbtd-asan.a \
-	    $(PKG_LIBS) $(CHECK_LIBS) $(WRAP_$*)
+	    $(PKG_LIBS) $(CHECK_LIBS) $(WRAP_$*) $(CHECK_EXTRA_$*)
 
 bootstrap:
 	@sh mk/bootstrap.sh build

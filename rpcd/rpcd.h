@@ -47,10 +47,9 @@ int		 auth_check(const char *header, const char *user,
 void		 method_run(struct job *, struct json_object *req);
 /* A reply with result text and no arguments, echoing tag. */
 struct json_object *method_error(struct json_object *tag, const char *);
-/* Bytes of keys and strings in snake_case (rpc-version 18) form. */
+/* rpcd_torrent.c -- torrent-get's fields, and names */
+/* A method, argument or field name in rpc-version 18's snake_case. */
 void		 snake_name(const char *in, char *out, size_t outlen);
-
-/* rpcd_torrent.c -- torrent-get's fields */
 struct Btd__TorrentSummary;
 struct Btd__TorrentDetail;
 struct Btd__TrackersReport;

@@ -25,9 +25,9 @@
 
 #define AUTH_HEADER_MAX	1024	/* longest Authorization value looked at */
 
-static unsigned char	 good[32];	/* SHA-256 of the last good header */
+static unsigned char	 good[32];	/* SHA-256 of the last good header,
+					   user and hash */
 static int		 have_good;
-static char		 good_for[256];	/* ... under this hash */
 
 static int
 unhex(const char *s, size_t n, unsigned char *out)
@@ -43,22 +43,26 @@ unhex(const char *s, size_t n, unsigned char *out)
 	return 0;
 }
 
+/* SHA-256 of a, b and c, each followed by a newline. */
 static void
-sha256(const char *a, const char *b, unsigned char out[32])
+sha256(const char *a, const char *b, const char *c, unsigned char out[32])
 {
-	EVP_MD_CTX	*c = EVP_MD_CTX_new();
+	EVP_MD_CTX	*x = EVP_MD_CTX_new();
 	unsigned int	 n = 32;
 
 	memset(out, 0, 32);
-	if (c == NULL)
+	if (x == NULL)
 		return;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(c, a, strlen(a)) != 1 ||
-	    EVP_DigestUpdate(c, "\n", 1) != 1 ||
-	    EVP_DigestUpdate(c, b, strlen(b)) != 1 ||
-	    EVP_DigestFinal_ex(c, out, &n) != 1)
+	if (EVP_DigestInit_ex(x, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(x, a, strlen(a)) != 1 ||
+	    EVP_DigestUpdate(x, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(x, b, strlen(b)) != 1 ||
+	    EVP_DigestUpdate(x, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(x, c, strlen(c)) != 1 ||
+	    EVP_DigestUpdate(x, "\n", 1) != 1 ||
+	    EVP_DigestFinal_ex(x, out, &n) != 1)
 		memset(out, 0, 32);
-	EVP_MD_CTX_free(c);
+	EVP_MD_CTX_free(x);
 }
 
 int
@@ -76,9 +80,9 @@ auth_check(const char *header, const char *user, const char *hash)
 	    strlen(header) >= AUTH_HEADER_MAX ||
 	    strncasecmp(header, "Basic ", 6) != 0)
 		return 0;
-	sha256(header, hash, h);
-	if (have_good && strcmp(good_for, hash) == 0 &&
-	    CRYPTO_memcmp(h, good, sizeof(h)) == 0)
+	/* The user and the hash are part of what was good. */
+	sha256(header, user, hash, h);
+	if (have_good && CRYPTO_memcmp(h, good, sizeof(h)) == 0)
 		return 1;
 	for (b64 = header + 6; *b64 == ' '; b64++)
 		;
@@ -118,7 +122,6 @@ auth_check(const char *header, const char *user, const char *hash)
 	if (CRYPTO_memcmp(got, want, sizeof(got)) != 0 || !ok)
 		return 0;
 	memcpy(good, h, sizeof(good));
-	snprintf(good_for, sizeof(good_for), "%s", hash);
 	have_good = 1;
 	return 1;
 }

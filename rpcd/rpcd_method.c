@@ -80,24 +80,6 @@ struct mjob {
 	char			*add_magnet, *add_url, *add_path;
 };
 
-void
-snake_name(const char *in, char *out, size_t outlen)
-{
-	size_t	 o = 0;
-
-	for (; *in != '\0' && o + 2 < outlen; in++) {
-		if (*in == '-')
-			out[o++] = '_';
-		else if (isupper((unsigned char)*in)) {
-			if (o > 0 && out[o - 1] != '_')
-				out[o++] = '_';
-			out[o++] = (char)tolower((unsigned char)*in);
-		} else
-			out[o++] = *in;
-	}
-	out[o] = '\0';
-}
-
 static void
 mjob_free(void *arg)
 {

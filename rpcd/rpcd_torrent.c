@@ -24,6 +24,7 @@
  * its share of the verified fraction: btd does not report progress
  * per file.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,25 @@
 #include "ctl.pb-c.h"
 
 #include "rpcd.h"
+
+/* "hashString", "hash-string" and "hash_string" alike: "hash_string". */
+void
+snake_name(const char *in, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+
+	for (; *in != '\0' && o + 2 < outlen; in++) {
+		if (*in == '-')
+			out[o++] = '_';
+		else if (isupper((unsigned char)*in)) {
+			if (o > 0 && out[o - 1] != '_')
+				out[o++] = '_';
+			out[o++] = (char)tolower((unsigned char)*in);
+		} else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
 
 enum need { N_LIST, N_SHOW, N_TRACKERS, N_OMIT };
 

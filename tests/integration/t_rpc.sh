@@ -166,6 +166,35 @@ check "10,000 nested arrays: says nested too deep" grep -q "nested too deep" "$T
 printf '{"method":"session-get","tag":"\377\376"}' >"$T/badutf"
 check "invalid UTF-8: 400" [ "$(code -u "btd:$PW" -H "$H" --data-binary @"$T/badutf" "$URL")" = 400 ]
 check "not JSON: 400" [ "$(code -u "btd:$PW" -H "$H" -d '{"method":' "$URL")" = 400 ]
+$PY -c "print('X-Big: ' + 'a' * 65536)" >"$T/bighdr"
+c=$(code -u "btd:$PW" -H "$H" -H @"$T/bighdr" -d '{"method":"session-get"}' "$URL")
+check "a 64 KiB header: refused (got $c)" [ "$c" != 200 ]
+# A download dir outside download_dirs_allowed: btd's refusal, passed on.
+TR -a "$TOR" -w /etc >"$T/adde.out" 2>&1
+check "-a -w /etc: refused with btd's reason" grep -q "^Error: /etc: a system directory (/etc) is never a download directory" "$T/adde.out"
+check "-a -w /etc: nothing added" [ -z "$(tfield "$SOCK" "$ID" id)" ]
+
+# The cap on clients: 32 idle connections, and a 33rd is not served
+# until they go; then it is, at once.
+$PY - "$RP" >"$T/idle.out" 2>&1 <<'PY' &
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+         for _ in range(32)]
+print("open", flush=True)
+time.sleep(4)
+for s in socks:
+    s.close()
+print("closed", flush=True)
+PY
+IDLE=$!
+PIDS="$PIDS $IDLE"
+check "32 idle clients connected" wait_for 10 grep -q open "$T/idle.out"
+sleep 0.5
+check "with 32 clients a 33rd is not served" [ "$(code --max-time 2 -u "btd:$PW" -H "$H" -d '{"method":"session-get"}' "$URL")" = 000 ]
+check "btctl works meanwhile" sh -c "'$BTCTL' -s '$SOCK' list | grep -q elsewhere"
+check "the idle clients went" wait_for 10 grep -q closed "$T/idle.out"
+check "then a client is served again" wait_for 5 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -u 'btd:$PW' -H '$H' -d '{\"method\":\"session-get\"}' '$URL')\" = 200 ]"
+check "rpcd logged the pause" grep -q "rpcd: .*http: 3[0-9] clients: not accepting more" "$LOG"
 check "after all that, rpcd is the same process" [ "$(role_pid rpcd)" = "$RPCD_PID" ]
 check "after all that, transmission-remote works" sh -c "timeout 30 transmission-remote 127.0.0.1:$RP -n 'btd:$PW' -l | grep -q elsewhere"
 check "after all that, btctl works" sh -c "'$BTCTL' -s '$SOCK' list | grep -q elsewhere"
