@@ -75,6 +75,8 @@ struct mjob {
 	void			(*next)(struct mjob *);
 	void			(*selected)(struct mjob *);	/* after
 								   the ids */
+	void			(*detailed)(struct mjob *);	/* after
+								   get_step() */
 	Btd__AddRequest		 add;
 	uint8_t			*meta;
 	char			*add_magnet, *add_url, *add_path;
@@ -523,7 +525,7 @@ get_step(struct mjob *m)
 	}
 	for (;;) {
 		if (m->cur >= 2 * m->nsel) {
-			get_done(m);
+			m->detailed(m);
 			return;
 		}
 		i = m->cur / 2;
@@ -563,6 +565,7 @@ torrent_get_selected(struct mjob *m)
 		return;
 	}
 	m->cur = 0;
+	m->detailed = get_done;
 	get_step(m);
 }
 
@@ -597,8 +600,14 @@ action_selected(struct mjob *m)
 
 /* torrent-set: one file-priority value and the limits, per torrent. */
 
+/*
+ * Append "N=prio" for each index of array a to buf.  With d (files
+ * wanted), a file that is wanted already keeps its priority: only
+ * those skipped become normal.
+ */
 static int
-file_list(struct json_object *a, const char *prio, char *buf, size_t len)
+file_list(struct json_object *a, const char *prio, char *buf, size_t len,
+    const Btd__TorrentDetail *d)
 {
 	size_t	 i, n, o = strlen(buf);
 	int64_t	 v;
@@ -614,6 +623,9 @@ file_list(struct json_object *a, const char *prio, char *buf, size_t len)
 		if (!json_object_is_type(e, json_type_int) ||
 		    (v = json_object_get_int64(e)) < 0 || v > UINT32_MAX)
 			return -1;
+		if (d != NULL && (uint64_t)v < d->n_file_priority &&
+		    d->file_priority[v] != 0)
+			continue;
 		o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
 		    "%s%lld=%s", o > 0 ? "," : "", (long long)v, prio);
 		if (o >= len)
@@ -623,7 +635,7 @@ file_list(struct json_object *a, const char *prio, char *buf, size_t len)
 }
 
 static void
-set_selected(struct mjob *m)
+set_build(struct mjob *m)
 {
 	static const char *const lim[][3] = {
 		{ "download_limit", "download_limited", "download-limit" },
@@ -640,18 +652,25 @@ set_selected(struct mjob *m)
 		fail(m, "out of memory");
 		return;
 	}
-	/* Later items win: wanted, then priorities, then unwanted. */
-	if (file_list(arg(m, "files_wanted"), "normal", fp, fplen) == -1 ||
-	    file_list(arg(m, "priority_low"), "low", fp, fplen) == -1 ||
-	    file_list(arg(m, "priority_normal"), "normal", fp, fplen) == -1 ||
-	    file_list(arg(m, "priority_high"), "high", fp, fplen) == -1 ||
-	    file_list(arg(m, "files_unwanted"), "skip", fp, fplen) == -1) {
-		free(fp);
-		fail(m, "invalid file list: arrays of file indices");
-		return;
-	}
 	for (i = 0; i < m->nsel && r == 0; i++) {
 		id = m->list->list->torrents[m->sel[i]]->id;
+		/* Later items win: wanted, then priorities, then unwanted. */
+		fp[0] = '\0';
+		if (file_list(arg(m, "files_wanted"), "normal", fp, fplen,
+		    m->detail != NULL && m->detail[i] != NULL ?
+		    m->detail[i]->show : NULL) == -1 ||
+		    file_list(arg(m, "priority_low"), "low", fp, fplen,
+		    NULL) == -1 ||
+		    file_list(arg(m, "priority_normal"), "normal", fp, fplen,
+		    NULL) == -1 ||
+		    file_list(arg(m, "priority_high"), "high", fp, fplen,
+		    NULL) == -1 ||
+		    file_list(arg(m, "files_unwanted"), "skip", fp, fplen,
+		    NULL) == -1) {
+			free(fp);
+			fail(m, "invalid file list: arrays of file indices");
+			return;
+		}
 		if (fp[0] != '\0')
 			r = op_add(m, OP_SETT, id, "file-priority", fp, 0);
 		for (k = 0; k < 2 && r == 0; k++) {
@@ -680,6 +699,26 @@ set_selected(struct mjob *m)
 		return;
 	}
 	op_step(m);
+}
+
+/* files-wanted needs each file's priority first (show). */
+static void
+set_selected(struct mjob *m)
+{
+	if (arg(m, "files_wanted") == NULL) {
+		set_build(m);
+		return;
+	}
+	m->detail = calloc(m->nsel + 1, sizeof(*m->detail));
+	m->trk = calloc(m->nsel + 1, sizeof(*m->trk));
+	if (m->detail == NULL || m->trk == NULL) {
+		fail(m, "out of memory");
+		return;
+	}
+	m->need_detail = 1;
+	m->cur = 0;
+	m->detailed = set_build;
+	get_step(m);
 }
 
 /* session-get, session-stats */

@@ -96,6 +96,19 @@ TR -t 1 -f >"$T/f2.out" 2>&1
 check "-G 0: -f says No" grep -Eq "^ +0: .* No " "$T/f2.out"
 TR -t 1 -g 0 >/dev/null 2>&1
 check "-g 0: btctl files says normal" [ "$(prio0)" = normal ]
+ctl files "$ID" --priority 0=high >/dev/null
+TR -t 1 -g 0 >/dev/null 2>&1
+check "-g 0 of a wanted file: its priority (high) is kept" [ "$(prio0)" = high ]
+TR -t 1 -f >"$T/f3.out" 2>&1
+check "-f: shows High as btctl files" grep -Eq "^ +0: .* High +Yes " "$T/f3.out"
+ctl files "$ID" --priority 0=normal >/dev/null
+
+# -v: verify, as btctl verify (a check runs: checks counted).
+checks0=$(tfield "$SOCK" "$ID" checks)
+TR -t 1 -v >"$T/v.out" 2>&1
+check "-v: success" grep -q 'responded: "success"' "$T/v.out"
+checked_again() { [ "$(tfield "$SOCK" "$ID" checks)" -gt "$checks0" ] && [ "$(tfield "$SOCK" "$ID" state)" = seeding ]; }
+check "-v: btctl counts one more check, and it seeds again" wait_for 20 checked_again
 
 # -S / -s
 TR -t 1 -S >/dev/null 2>&1
