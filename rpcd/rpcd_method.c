@@ -483,20 +483,38 @@ static void
 get_done(struct mjob *m)
 {
 	struct json_object	*args = json_object_new_object(), *a;
-	struct json_object	*f = arg(m, "fields");
-	size_t			 i;
+	struct json_object	*f = arg(m, "fields"), *fmt = arg(m, "format");
+	size_t			 i, k;
+	int			 table = fmt != NULL &&
+				    strcmp(json_object_get_string(fmt),
+				    "table") == 0;
 
 	a = json_object_new_array();
+	/* "table" (rpc-version 16 on): the names, then a row each. */
+	if (table)
+		json_object_array_add(a, json_object_get(f));
 	for (i = 0; i < m->nsel; i++) {
 		const Btd__TorrentSummary *s =
 		    m->list->list->torrents[m->sel[i]];
+		struct json_object *o, *row, *v;
 
-		json_object_array_add(a, torrent_object(f,
-		    number_of(m, s->id), s,
+		o = torrent_object(f, number_of(m, s->id), s,
 		    m->detail != NULL && m->detail[i] != NULL ?
 		    m->detail[i]->show : NULL,
 		    m->trk != NULL && m->trk[i] != NULL ?
-		    m->trk[i]->trackers : NULL));
+		    m->trk[i]->trackers : NULL);
+		if (!table) {
+			json_object_array_add(a, o);
+			continue;
+		}
+		/* A field btd does not keep is null in its column. */
+		row = json_object_new_array();
+		for (k = 0; k < json_object_array_length(f); k++)
+			json_object_array_add(row, json_object_object_get_ex(o,
+			    json_object_get_string(json_object_array_get_idx(f,
+			    k)), &v) ? json_object_get(v) : NULL);
+		json_object_put(o);
+		json_object_array_add(a, row);
 	}
 	json_object_object_add(args, "torrents", a);
 	if (json_object_is_type(arg(m, "ids"), json_type_string))
@@ -1189,8 +1207,11 @@ run_get(struct mjob *m)
 		fail(m, msg);
 		return;
 	}
-	if (arg(m, "format") != NULL) {
-		fail(m, "format: only the default (objects) is supported");
+	if (arg(m, "format") != NULL && (!json_object_is_type(arg(m,
+	    "format"), json_type_string) || (strcmp(json_object_get_string(
+	    arg(m, "format")), "objects") != 0 && strcmp(
+	    json_object_get_string(arg(m, "format")), "table") != 0))) {
+		fail(m, "format: \"objects\" or \"table\"");
 		return;
 	}
 	torrent_fields_need(arg(m, "fields"), &m->need_detail, &m->need_trk);

@@ -170,6 +170,11 @@ check "another path: 404" [ "$(code -u "btd:$PW" -H "$H" -d '{}' "http://127.0.0
 check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
 check "unknown torrent-get field: named in the result" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-get\",\"arguments\":{\"fields\":[\"id\",\"bogus\"]}}' '$URL' | grep -q 'unknown field: bogus'"
 check "snake_case method: answered in snake_case" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent_get\",\"arguments\":{\"fields\":[\"id\",\"hash_string\",\"percent_done\"]}}' '$URL' | grep -q '\"hash_string\":\"$MIH\"'"
+table() {
+	curl -s -u "btd:$PW" -H "$H" -d '{"method":"torrent-get","arguments":{"format":"table","fields":["id","name","activityDate"]}}' "$URL" |
+	    $PY -c 'import json,sys; t=json.load(sys.stdin)["arguments"]["torrents"]; print(t[0] == ["id","name","activityDate"] and t[1] == [2, "elsewhere", None])'
+}
+check "format table: names, then rows (null where btd keeps nothing)" [ "$(table)" = True ]
 head -c 100000000 /dev/zero >"$T/big"
 c=$(code -u "btd:$PW" -H "$H" --data-binary @"$T/big" "$URL")
 check "a 100 MB body: 413 (got $c)" [ "$c" = 413 ]
