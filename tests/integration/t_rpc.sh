@@ -249,3 +249,15 @@ check "a clear rpc_password in btd.conf: btd refuses to start" sh -c "! timeout 
 check "a clear rpc_password: the error says what is wanted" grep -q "rpc_password: not pbkdf2-sha256" "$T/c.log"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
+
+# IPv6: rpc_bind [::1]:PORT; Host [::1]:PORT is its own address.
+printf 'rpc_enabled yes\nrpc_bind [::1]:%s\n' "$RP" >"$T/rpc6.conf"
+btd_start six -p 7413 -c "$T/rpc6.conf"
+rpcd6_up() { [ "$(role_field rpcd state)" = running ] && ss -ltn | grep -q "\[::1\]:$RP "; }
+check "[::1]: rpcd listens there" wait_for 10 rpcd6_up
+PW6=$(sed -n 's/^password //p' "$STATE/rpc-password")
+check "[::1]: nothing on 127.0.0.1" [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$RP/transmission/rpc")" = 000 ]
+check "[::1]: the handshake answers 409" [ "$(curl -g -s -o /dev/null -w '%{http_code}' -u "btd:$PW6" -d '{}' "http://[::1]:$RP/transmission/rpc")" = 409 ]
+check "[::1]: transmission-remote works" sh -c "timeout 30 transmission-remote '[::1]:$RP' -n 'btd:$PW6' -si | grep -q 'RPC version: 17'"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
