@@ -33,6 +33,8 @@ struct job;
  */
 void		 http_reply(struct job *, struct json_object *resp);
 void		 http_fail(struct job *, int code, const char *text);
+/* This run's X-Transmission-Session-Id. */
+const char	*http_session_id(void);
 
 /* rpcd_auth.c -- basic auth against the PBKDF2 hash */
 /* 1 when header (the Authorization value) names user and password. */

@@ -471,6 +471,12 @@ set_str(char **p, const char *v)
 	*p = n;
 }
 
+const char *
+http_session_id(void)
+{
+	return session_id;
+}
+
 void
 http_config(const char *key, const char *value)
 {

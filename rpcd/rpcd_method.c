@@ -772,7 +772,7 @@ session_get_done(struct mjob *m)
 	ADD("rpc-version", json_object_new_int(RPC_VERSION));
 	ADD("rpc-version-minimum", json_object_new_int(RPC_VERSION_MIN));
 	ADD("rpc-version-semver", json_object_new_string(RPC_SEMVER));
-	ADD("session-id", json_object_new_string(""));
+	ADD("session-id", json_object_new_string(http_session_id()));
 	ADD("config-dir", json_object_new_string(st != NULL &&
 	    st->status != NULL ? st->status->state_dir : ""));
 	ADD("download-dir", json_object_new_string(setting(g,

@@ -160,6 +160,7 @@ check "409 carries a session id" [ ${#SID} = 48 ]
 H="X-Transmission-Session-Id: $SID"
 check "with the id: 200" [ "$(code -u "btd:$PW" -H "$H" -d '{"method":"session-get","tag":7}' "$URL")" = 200 ]
 check "the tag is echoed" grep -q '"tag":7' "$T/body"
+check "session-get names the session id" grep -q "\"session-id\":\"$SID\"" "$T/body"
 check "wrong session id: 409" [ "$(code -u "btd:$PW" -H 'X-Transmission-Session-Id: 00' -d '{"method":"session-get"}' "$URL")" = 409 ]
 check "wrong password: 401" [ "$(code -u "btd:nope" -H "$H" -d '{"method":"session-get"}' "$URL")" = 401 ]
 check "wrong user: 401" [ "$(code -u "admin:$PW" -H "$H" -d '{"method":"session-get"}' "$URL")" = 401 ]
