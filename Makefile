@@ -31,7 +31,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -I. -Ilib -isystem $(B)/gen -D_GNU_SOURCE \
 	    -DBTD_VERSION='"$(VERSION)"' -DBTD_LIBEXECDIR='"$(LIBEXECDIR)"'
-CFLAGS	+= -std=gnu17 -pthread $(OPT) $(WARN) $(PKG_CFLAGS)
+CFLAGS	+= -std=gnu17 -pthread $(OPT) $(WARN) $(PKG_CFLAGS) \
+	   $(shell pkg-config --cflags json-c 2>/dev/null)
 GENCFLAGS = -std=gnu17 $(OPT) $(PKG_CFLAGS)
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -46,9 +47,10 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 	   lib/pex.c
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
-	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c btd/btd_wants.c
+	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c btd/btd_wants.c \
+	   btd/btd_rpc.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
-ROLES	:= trackerd peerd stored metad
+ROLES	:= trackerd peerd stored metad rpcd
 
 obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
 aobj	= $(patsubst %.c,$(B)/asan/%.o,$(1))
@@ -62,7 +64,7 @@ BINS	:= $(B)/bin/btd $(B)/bin/btctl $(addprefix $(B)/libexec/btd/,$(ROLES)) \
 UNIT	:= frame chan state conf json util bencode metainfo magnet \
 	   announce udpcodec utf8 wire pick slots piecemap blockpath \
 	   storedrole progress netpolicy choke rate utmeta fetch cands pex \
-	   resume move bcache
+	   resume move bcache rpcd
 UNIT_BINS := $(addprefix $(B)/tests/check_,$(UNIT))
 # btd under AddressSanitizer, for integration tests of its own code.
 ASAN_BINS := $(B)/asan/bin/btd
@@ -130,6 +132,7 @@ $(B)/bin/btctl: $(call obj,$(CTL_SRC)) $(B)/lib/libbtd.a
 # Each role: <role>/<role>.c and its <role>_*.c subsystems, and the
 # libraries only it needs.
 trackerd_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+rpcd_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 define role_rule
 $(B)/libexec/btd/$(1): $$(call obj,$$(wildcard $(1)/*.c)) $(B)/lib/libbtd.a
 	@mkdir -p $$(dir $$@)
@@ -185,6 +188,9 @@ $(B)/tests/check_slots: $(call aobj,peerd/peerd_block.c peerd/peerd_pick.c \
 # stand-ins in the test (tests/unit/check_fetch.c).
 $(B)/tests/check_fetch: $(call aobj,metad/metad_fetch.c metad/metad_serve.c \
 	metad/metad_parse.c)
+# rpcd's names, fields and auth without a process.
+$(B)/tests/check_rpcd: $(call aobj,rpcd/rpcd_auth.c rpcd/rpcd_torrent.c)
+CHECK_EXTRA_rpcd = $(rpcd_LIBS)
 comma	:= ,
 WRAP_fetch := $(addprefix -Wl$(comma)--wrap=,msg_send role_peer_chan \
 	role_btd_chan chan_full util_now_ms event_new event_add)
@@ -192,7 +198,7 @@ $(B)/tests/check_%: $(B)/asan/tests/unit/check_%.o $(B)/lib/libbtd-asan.a
 	@mkdir -p $(dir $@)
 	@echo "  LD-SAN  $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter %.o,$^) $(B)/lib/libbtd-asan.a \
-	    $(PKG_LIBS) $(CHECK_LIBS) $(WRAP_$*)
+	    $(PKG_LIBS) $(CHECK_LIBS) $(WRAP_$*) $(CHECK_EXTRA_$*)
 
 bootstrap:
 	@sh mk/bootstrap.sh build
@@ -252,7 +258,7 @@ uninstall:
 	    $(DESTDIR)$(SYSCONFDIR)/btd 2>/dev/null
 	@echo "uninstall: kept /etc/btd/btd.conf if any, the state in" \
 	    "/var/lib/btd and the users btd, btd-trackerd, btd-peerd," \
-	    "btd-metad (userdel them by hand)"
+	    "btd-metad, btd-rpcd (userdel them by hand)"
 
 clean:
 	rm -rf $(B)

@@ -576,6 +576,8 @@ main(int argc, char *argv[])
 	torrent_init(base, cf, st);
 	if (was_unclean)
 		xfer_recheck_all();
+	if (rpc_password_init(cf, st, state_dir, err, sizeof(err)) == -1)
+		startup_fail("%s", err);
 	proc_init(base, cf, st);
 	proc_start_all();
 	event_base_dispatch(base);

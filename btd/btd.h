@@ -15,7 +15,8 @@ struct chan;
 struct event;
 struct event_base;
 
-#define ROLE_COUNT	4	/* trackerd, peerd, stored, metad: index 1-4 */
+#define ROLE_COUNT	5	/* trackerd, peerd, stored, metad, rpcd:
+				   index 1-5 */
 
 /* btd_state.c -- state.db, the one SQLite database (btd alone opens it) */
 struct state;
@@ -92,10 +93,13 @@ struct state_torrent {
 	const uint8_t	*created;	/* files stored made; NULL if none */
 	size_t		 created_len;
 	const char	*move_to;	/* a move under way; NULL if none */
+	int64_t		 seq;		/* its number: the order of adding */
 };
 
 int		 state_torrent_insert(struct state *,
 		    const struct state_torrent *);
+/* The seq of a torrent's row (ctl.proto NumbersReply), or -1. */
+int64_t		 state_torrent_seq(struct state *, const uint8_t[20]);
 int		 state_torrent_delete(struct state *, const uint8_t[20]);
 /*
  * A magnet's metadata is known: the row's name, info, meta (a packed
@@ -283,6 +287,12 @@ int		 conf_is_known(const char *key);
 /* landlock_abi_max as a number, -1 for no cap */
 int		 conf_landlock_abi_max(const struct conf *);
 const char	*conf_operator_download_dir(const struct conf *);
+int		 conf_valid_bind(const char *, char *addr, uint16_t *port);
+int		 conf_valid_pwhash(const char *);
+int		 conf_rpc_enabled(const struct conf *);
+uint16_t	 conf_rpc_port(const struct conf *);
+int		 conf_set_internal(struct conf *, const char *key,
+		    const char *value);
 
 /* btd_owner.c -- who owns the downloaded data */
 /* stored's uid and gid: download_user/group as root, else btd's own. */
@@ -307,6 +317,7 @@ enum proc_state {
 	PROC_FAILED,		/* cannot be started; see last_exit */
 	PROC_STOPPED,		/* shut down */
 	PROC_STOPPING,		/* ordered restart: told to stop */
+	PROC_OFF,		/* not wanted: rpcd without rpc_enabled */
 };
 
 struct proc_link {
@@ -315,7 +326,7 @@ struct proc_link {
 };
 
 struct proc {
-	int			 role;		/* BTD__ROLE__*, 1-4 */
+	int			 role;		/* BTD__ROLE__*, 1-5 */
 	const char		*name;
 	char			 exec[4096];	/* what was executed */
 	pid_t			 pid;		/* 0 when not running */
@@ -346,7 +357,7 @@ void		 proc_stop_all(void);		/* orderly shutdown */
 int		 proc_all_stopped(void);
 void		 proc_sigchld(void);
 void		 proc_config_changed(const char *key);
-const struct proc *proc_get(int role);		/* 1-4 */
+const struct proc *proc_get(int role);		/* 1-5 */
 struct chan	*proc_chan(int role);		/* NULL unless running */
 const char	*proc_state_name(enum proc_state);
 
@@ -378,6 +389,8 @@ struct torrent {
 						   (FilesCreated): a bitfield
 						   over desc->files; NULL:
 						   none */
+	uint32_t		 seq;		/* state.db's seq: its number in
+						   NumbersReply (RPC ids) */
 	uint32_t		 num;		/* btd's number in peerd and
 						   stored; 0: not running */
 	uint64_t		 downloaded;	/* lifetime, payload bytes */
@@ -458,6 +471,7 @@ void		 torrent_keep_roots(void);
 int		 torrent_root_allowed(const char *, char *, size_t);
 void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
+void		 torrent_ctl_numbers(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
 void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
 struct Btd__MoveRequest;
@@ -595,6 +609,23 @@ struct Btd__CtlReply;
 int		 ctl_send_reply(int client, const struct Btd__CtlReply *);
 void		 ctl_send_error(int client, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * A role-specific body from rpcd (a Call: a ctl request of its own);
+ * -1 for one it may not send.
+ */
+int		 ctl_rpc_msg(const struct ProtobufCMessage *env);
+/* rpcd exited: the answers it was owed are dropped. */
+void		 ctl_rpc_exited(void);
+
+/* btd_rpc.c -- rpcd's credentials */
+/*
+ * With rpc_enabled and no rpc_password: make a random password, keep
+ * its hash in state.db (and conf), and write the password once to
+ * <state-dir>/rpc-password (mode 0600).  A hash kept from an earlier
+ * start is used again.  0, or -1 with the reason in err.
+ */
+int		 rpc_password_init(struct conf *, struct state *,
+		    const char *state_dir, char *err, size_t errlen);
 
 /* btd.c */
 struct ctl_status;

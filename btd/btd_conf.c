@@ -27,6 +27,11 @@
  * buffer rather than with getline(3), so a file named by mistake (a
  * device, a huge binary) cannot make btd allocate without bound.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -60,6 +65,10 @@ enum conf_type {
 	CONF_T_DIRS,		/* ':'-separated absolute paths, or "" */
 	CONF_T_SIZE,		/* bytes in [min, max], k/M/G suffix */
 	CONF_T_PREALLOC,	/* sparse or full */
+	CONF_T_BIND,		/* IPv4:PORT or [IPv6]:PORT, numeric */
+	CONF_T_HOSTS,		/* ','-separated host names or addresses */
+	CONF_T_USER,		/* printable ASCII without ':', 1-64 bytes */
+	CONF_T_PWHASH,		/* "" or pbkdf2-sha256$ITER$SALT$HASH */
 };
 
 struct conf_def {
@@ -104,7 +113,20 @@ static const struct conf_def conf_keys[] = {
 	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
 	{ "metad_exec", "executable run as metad (a replacement "
 	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
-	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+4",
+	{ "rpcd_exec", "executable run as rpcd (a replacement "
+	    "implementation)", CONF_T_EXEC, 0, 0, "", 0 },
+	{ "rpc_enabled", "serve the Transmission RPC (rpcd): no or yes",
+	    CONF_T_YESNO, 0, 0, "no", 0 },
+	{ "rpc_bind", "address and port rpcd listens on (ADDR:PORT, "
+	    "[ADDR6]:PORT)", CONF_T_BIND, 0, 0, "127.0.0.1:9091", 0 },
+	{ "rpc_host_whitelist", "Host headers rpcd accepts (','-separated; "
+	    "rpc_bind's address is always one)", CONF_T_HOSTS, 0, 0,
+	    "localhost,127.0.0.1,::1", 0 },
+	{ "rpc_username", "user name of the RPC's basic auth",
+	    CONF_T_USER, 0, 0, "btd", 0 },
+	{ "rpc_password", "the RPC password as pbkdf2-sha256$ITER$SALT$HASH "
+	    "(empty: btd makes one at start)", CONF_T_PWHASH, 0, 0, "", 0 },
+	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+5",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
 	{ "download_user", "as root, the account stored runs as, which owns "
 	    "the downloaded files", CONF_T_NAME, 0, 0, "btd", 0 },
@@ -279,6 +301,116 @@ conf_canon_path(const char *value, char *out, const char **why)
 }
 
 /*
+ * A numeric listen address: "A.B.C.D:PORT" or "[IPv6]:PORT", the port in
+ * 1..65535.  0 with the address (without brackets, INET6_ADDRSTRLEN
+ * bytes) and the port in the optional out-parameters, or -1.
+ */
+int
+conf_valid_bind(const char *value, char *addr, uint16_t *port)
+{
+	char		 a[INET6_ADDRSTRLEN], buf[sizeof(struct in6_addr)];
+	const char	*colon, *start = value, *end;
+	size_t		 n;
+	int		 af = AF_INET;
+
+	if (*value == '[') {
+		start = value + 1;
+		if ((end = strchr(start, ']')) == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+		af = AF_INET6;
+	} else {
+		if ((colon = strrchr(value, ':')) == NULL)
+			return -1;
+		end = colon;
+	}
+	n = (size_t)(end - start);
+	if (n == 0 || n >= sizeof(a))
+		return -1;
+	memcpy(a, start, n);
+	a[n] = '\0';
+	if (inet_pton(af, a, buf) != 1)
+		return -1;
+	if (conf_valid_int(colon + 1, 1, 65535) == -1)
+		return -1;
+	if (addr != NULL)
+		memcpy(addr, a, n + 1);
+	if (port != NULL)
+		*port = (uint16_t)strtol(colon + 1, NULL, 10);
+	return 0;
+}
+
+static int
+conf_hex_run(const char *p, size_t min, size_t max, const char **end)
+{
+	size_t	 n = strspn(p, "0123456789abcdef");
+
+	*end = p + n;
+	return n >= min && n <= max ? 0 : -1;
+}
+
+/* "pbkdf2-sha256$ITER$SALT$HASH", lower-case hex; 0 or -1. */
+int
+conf_valid_pwhash(const char *value)
+{
+	const char	*p, *e;
+
+	if (strncmp(value, "pbkdf2-sha256$", 14) != 0)
+		return -1;
+	p = value + 14;
+	if ((e = strchr(p, '$')) == NULL || e - p > 8)
+		return -1;
+	{
+		char	 it[9];
+
+		memcpy(it, p, (size_t)(e - p));
+		it[e - p] = '\0';
+		if (conf_valid_int(it, 1000, 10000000) == -1)
+			return -1;
+	}
+	if (conf_hex_run(e + 1, 16, 64, &p) == -1 || *p != '$')
+		return -1;
+	if (conf_hex_run(p + 1, 64, 64, &e) == -1 || *e != '\0')
+		return -1;
+	return 0;
+}
+
+/* rpc_enabled is yes. */
+int
+conf_rpc_enabled(const struct conf *cf)
+{
+	return strcmp(conf_get(cf, "rpc_enabled"), "yes") == 0;
+}
+
+/* The port of rpc_bind. */
+uint16_t
+conf_rpc_port(const struct conf *cf)
+{
+	uint16_t	 port = 0;
+
+	(void)conf_valid_bind(conf_get(cf, "rpc_bind"), NULL, &port);
+	return port;
+}
+
+/*
+ * Set a key that btd itself chose (the generated rpc_password) unless
+ * the operator's file or flag set it; source "set".  0 or -1.
+ */
+int
+conf_set_internal(struct conf *cf, const char *key, const char *value)
+{
+	int	 i;
+
+	if ((i = conf_index(key)) == -1 || cf->source[i] == CONF_FILE ||
+	    cf->source[i] == CONF_FLAG ||
+	    conf_valid(&conf_keys[i], value, NULL, 0) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return conf_replace(cf, i, value, CONF_SET);
+}
+
+/*
  * Check value against the key's type and write its canonical form to
  * canon (CONF_PATH_MAX bytes; may be NULL): numbers without leading
  * zeros, paths as conf_canon_path() makes them.  0, or -1 with
@@ -444,6 +576,49 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
 			    o > 0 ? ":" : "", one);
 		}
+		break;
+	case CONF_T_BIND:
+		if (conf_valid_bind(value, NULL, NULL) == -1) {
+			util_seterr(err, errlen, "%s: not a numeric ADDR:PORT or "
+			    "[ADDR6]:PORT with a port in 1..65535: '%s'",
+			    k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
+	case CONF_T_HOSTS:
+		if (len >= 1024 || len == 0 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:,_") != len) {
+			util_seterr(err, errlen, "%s: not a ','-separated list of "
+			    "host names and addresses: '%s'", k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
+	case CONF_T_USER: {
+		const char *q;
+
+		for (q = value; *q != '\0'; q++)
+			if (*q <= 0x20 || *q >= 0x7f || *q == ':')
+				break;
+		if (*q != '\0' || len == 0 || len > 64) {
+			util_seterr(err, errlen, "%s: not 1 to 64 printable "
+			    "characters without ':' or blanks: '%s'", k->name,
+			    echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
+		break;
+	}
+	case CONF_T_PWHASH:
+		if (len > 0 && conf_valid_pwhash(value) == -1) {
+			util_seterr(err, errlen, "%s: not pbkdf2-sha256$ITER$SALT"
+			    "$HASH (ITER 1000..10000000, SALT 16-64 hex digits, "
+			    "HASH 64 hex digits)", k->name);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%s", value);
 		break;
 	default:
 		util_seterr(err, errlen, "%s: no validator", k->name);

@@ -13,6 +13,12 @@
  * accept() failing with EMFILE pauses accepting for a second instead of
  * spinning.  Replies are bounded per client and in total (CTL_OUT_TOTAL):
  * a client that does not read its replies is not read either.
+ *
+ * rpcd's Calls (rpcd.proto) are served by the same dispatch: each is a
+ * client of its own, without a socket, that lives until its one reply
+ * (sent back as an Answer on rpcd's channel) or CTL_RPC_SECONDS.  At
+ * most CTL_RPC_MAX are outstanding; rpcd's strings are checked as a
+ * socket client's, and one that is not UTF-8 is a protocol violation.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -28,6 +34,7 @@
 #include <event2/event.h>
 
 #include "ctl.pb-c.h"
+#include "rpcd.pb-c.h"
 
 #include "btd.h"
 #include "chan.h"
@@ -43,6 +50,8 @@
 #define CTL_WAIT_SECONDS	140	/* while a role works on its request */
 #define CTL_BACKLOG		16
 #define CTL_LOG_VALUE_MAX	256	/* a value quoted in the log */
+#define CTL_RPC_MAX		64	/* rpcd's Calls outstanding */
+#define CTL_RPC_SECONDS		150	/* a Call unanswered this long fails */
 /*
  * Output: a client whose unsent replies reach CHAN_OUT_HIGH is not read
  * until they drain (chan_full() and the drain callback), so one client
@@ -56,7 +65,10 @@
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;		/* oldest activity first */
-	struct chan		*chan;
+	struct chan		*chan;		/* NULL: one of rpcd's Calls */
+	uint64_t		 call;		/* rpcd: the Call's id */
+	int			 in_dispatch;	/* rpcd: dispatch() runs */
+	int			 answered;	/* rpcd: its reply is sent */
 	struct event		*idle;
 	uid_t			 uid;
 	int			 id;
@@ -66,7 +78,9 @@ struct ctl_client {
 };
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static TAILQ_HEAD(, ctl_client)	 calls = TAILQ_HEAD_INITIALIZER(calls);
 static int			 nclients;
+static int			 ncalls;
 static int			 next_id;
 static int			 lfd = -1;
 static struct event		*accept_ev, *accept_pause, *out_recheck;
@@ -75,6 +89,33 @@ static char			 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void	client_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
+static void	call_free(struct ctl_client *);
+
+/*
+ * Send a reply to a client: on its socket, or for one of rpcd's Calls
+ * as the Answer (the Call ends with it; freed here, or by ctl_rpc_msg()
+ * once dispatch() has returned).
+ */
+static int
+client_send(struct ctl_client *cl, const Btd__CtlReply *rep)
+{
+	Btd__Answer	 a = BTD__ANSWER__INIT;
+	struct chan	*c;
+	int		 r = -1;
+
+	if (cl->chan != NULL)
+		return msg_send(cl->chan, &rep->base, -1);
+	if (cl->answered)
+		return -1;
+	cl->answered = 1;
+	a.id = cl->call;
+	a.reply = (Btd__CtlReply *)(uintptr_t)rep;
+	if ((c = proc_chan(BTD__ROLE__RPCD)) != NULL)
+		r = MSG_SEND(c, Btd__RpcdMsg, RPCD_MSG, ANSWER, answer, &a, -1);
+	if (!cl->in_dispatch)
+		call_free(cl);
+	return r;
+}
 
 /* Bytes queued to every client. */
 static size_t
@@ -337,7 +378,7 @@ do_status(struct ctl_client *cl)
 	rep.ok = 1;
 	rep.body_case = BTD__CTL_REPLY__BODY_STATUS;
 	rep.status = &sr;
-	(void)msg_send(cl->chan, &rep.base, -1);
+	(void)client_send(cl, &rep);
 }
 
 static struct ctl_client *
@@ -346,6 +387,9 @@ client_by_id(int id)
 	struct ctl_client *cl;
 
 	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->id == id)
+			return cl;
+	TAILQ_FOREACH(cl, &calls, entry)
 		if (cl->id == id)
 			return cl;
 	return NULL;
@@ -360,6 +404,8 @@ ctl_send_reply(int client, const Btd__CtlReply *rep)
 		log_debug("ctl: client %d left before its answer", client);
 		return -1;
 	}
+	if (cl->chan == NULL)
+		return client_send(cl, rep);
 	client_touch(cl);
 	return msg_send(cl->chan, &rep->base, -1);
 }
@@ -395,7 +441,7 @@ reply_error(struct ctl_client *cl, const char *fmt, ...)
 	va_end(ap);
 	rep.ok = 0;
 	rep.error = err;
-	(void)msg_send(cl->chan, &rep.base, -1);
+	(void)client_send(cl, &rep);
 }
 
 static void
@@ -404,7 +450,7 @@ reply_ok(struct ctl_client *cl)
 	Btd__CtlReply rep = BTD__CTL_REPLY__INIT;
 
 	rep.ok = 1;
-	(void)msg_send(cl->chan, &rep.base, -1);
+	(void)client_send(cl, &rep);
 }
 
 /* Settings: every key (key NULL) or one. */
@@ -413,11 +459,11 @@ reply_settings(struct ctl_client *cl, struct conf *cf, const char *key)
 {
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__SettingsReply	 sr = BTD__SETTINGS_REPLY__INIT;
-	Btd__SettingInfo	 si[32], *sip[32];
+	Btd__SettingInfo	 si[48], *sip[48];
 	const char		*k;
 	int			 i, n = 0;
 
-	for (i = 0; (k = conf_key(i)) != NULL && n < 32; i++) {
+	for (i = 0; (k = conf_key(i)) != NULL && n < 48; i++) {
 		if (key != NULL && strcmp(key, k) != 0)
 			continue;
 		btd__setting_info__init(&si[n]);
@@ -434,7 +480,7 @@ reply_settings(struct ctl_client *cl, struct conf *cf, const char *key)
 	rep.ok = 1;
 	rep.body_case = BTD__CTL_REPLY__BODY_SETTINGS;
 	rep.settings = &sr;
-	(void)msg_send(cl->chan, &rep.base, -1);
+	(void)client_send(cl, &rep);
 }
 
 static struct conf	*ctl_conf;
@@ -452,7 +498,10 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 		break;
 	case BTD__CTL_REQUEST__BODY_SHUTDOWN:
 		reply_ok(cl);
-		chan_flush(cl->chan, 1000);
+		if (cl->chan != NULL)
+			chan_flush(cl->chan, 1000);
+		else if (proc_chan(BTD__ROLE__RPCD) != NULL)
+			chan_flush(proc_chan(BTD__ROLE__RPCD), 1000);
 		btd_shutdown("btctl shutdown");
 		break;
 	case BTD__CTL_REQUEST__BODY_GET: {
@@ -506,7 +555,12 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_RESTART:
 		if ((role = util_role_by_name(req->restart->role)) == 0) {
 			reply_error(cl, "no such role: '%s' (trackerd, peerd, "
-			    "stored, metad)", req->restart->role);
+			    "stored, metad, rpcd)", req->restart->role);
+			break;
+		}
+		if (proc_get(role)->state == PROC_OFF) {
+			reply_error(cl, "%s is off (rpc_enabled is no in "
+			    "btd.conf)", proc_get(role)->name);
 			break;
 		}
 		proc_restart(role);
@@ -547,6 +601,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 		break;
 	case BTD__CTL_REQUEST__BODY_MOVE:
 		torrent_ctl_move(cl->id, req->move);
+		break;
+	case BTD__CTL_REQUEST__BODY_NUMBERS:
+		torrent_ctl_numbers(cl->id);
 		break;
 	default:
 		reply_error(cl, "unknown request");
@@ -639,6 +696,95 @@ client_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		client_bound(cl);
 }
 
+static void
+call_free(struct ctl_client *cl)
+{
+	TAILQ_REMOVE(&calls, cl, entry);
+	ncalls--;
+	event_free(cl->idle);
+	free(cl);
+}
+
+static void
+call_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_client	*cl = arg;
+
+	(void)fd;
+	(void)ev;
+	log_warnx("ctl: rpcd's call %llu unanswered after %d s",
+	    (unsigned long long)cl->call, CTL_RPC_SECONDS);
+	reply_error(cl, "timed out");
+}
+
+/* An Answer that is not a reply to any request: ok false, err. */
+static void
+call_refuse(uint64_t id, const char *err)
+{
+	Btd__CtlReply	 rep = BTD__CTL_REPLY__INIT;
+	Btd__Answer	 a = BTD__ANSWER__INIT;
+	struct chan	*c;
+
+	rep.error = (char *)(uintptr_t)err;
+	a.id = id;
+	a.reply = &rep;
+	if ((c = proc_chan(BTD__ROLE__RPCD)) != NULL)
+		(void)MSG_SEND(c, Btd__RpcdMsg, RPCD_MSG, ANSWER, answer, &a,
+		    -1);
+}
+
+int
+ctl_rpc_msg(const ProtobufCMessage *env)
+{
+	const Btd__RpcdMsg	*m = MSG_AS(Btd__RpcdMsg, rpcd_msg, env);
+	const Btd__CtlRequest	*req;
+	struct ctl_client	*cl;
+	struct timeval		 tv = { CTL_RPC_SECONDS, 0 };
+
+	if (m->body_case != BTD__RPCD_MSG__BODY_CALL)
+		return -1;
+	req = m->call->request;
+	if (req == NULL || req->body_case == BTD__CTL_REQUEST__BODY__NOT_SET ||
+	    !request_strings_valid(req))
+		return -1;
+	if (ncalls >= CTL_RPC_MAX) {
+		call_refuse(m->call->id, "too many requests");
+		return 0;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->idle = evtimer_new(base, call_timeout, cl)) == NULL) {
+		free(cl);
+		call_refuse(m->call->id, "out of memory");
+		return 0;
+	}
+	cl->call = m->call->id;
+	cl->id = ++next_id;
+	cl->uid = geteuid();
+	TAILQ_INSERT_TAIL(&calls, cl, entry);
+	ncalls++;
+	evtimer_add(cl->idle, &tv);
+	log_debug("ctl: rpcd's call %llu as client %d",
+	    (unsigned long long)cl->call, cl->id);
+	cl->in_dispatch = 1;
+	dispatch(cl, req);
+	cl->in_dispatch = 0;
+	if (cl->answered)
+		call_free(cl);
+	return 0;
+}
+
+void
+ctl_rpc_exited(void)
+{
+	struct ctl_client *cl;
+
+	while ((cl = TAILQ_FIRST(&calls)) != NULL) {
+		log_debug("ctl: rpcd's call %llu dropped: rpcd exited",
+		    (unsigned long long)cl->call);
+		call_free(cl);
+	}
+}
+
 int
 ctl_init(struct event_base *b, struct conf *cf, struct state *st,
     const char *path, char *err, size_t errlen)
@@ -700,6 +846,7 @@ ctl_close(void)
 
 	while ((cl = TAILQ_FIRST(&clients)) != NULL)
 		client_free(cl);
+	ctl_rpc_exited();
 	if (lfd != -1) {
 		event_free(accept_ev);
 		event_free(accept_pause);

@@ -39,6 +39,7 @@
 #include "metad.pb-c.h"
 #include "arena.h"
 #include "peerd.pb-c.h"
+#include "rpcd.pb-c.h"
 #include "stored.pb-c.h"
 #include "trackerd.pb-c.h"
 
@@ -74,7 +75,7 @@
 static struct event_base	*base;
 static struct conf		*cf;
 static struct state		*st;
-static struct proc		 procs[ROLE_COUNT + 1];	/* by role, 1-4 */
+static struct proc		 procs[ROLE_COUNT + 1];	/* by role, 1-5 */
 static int			 stopping;
 static char			 peer_id_hex[41];	/* this run's peer id */
 static struct event		*stop_timer;
@@ -113,6 +114,7 @@ static const ProtobufCMessageDescriptor *const envs[ROLE_COUNT + 1] = {
 	&btd__peerd_msg__descriptor,
 	&btd__stored_msg__descriptor,
 	&btd__metad_msg__descriptor,
+	&btd__rpcd_msg__descriptor,
 };
 
 static void	proc_spawn(struct proc *);
@@ -136,6 +138,8 @@ proc_state_name(enum proc_state s)
 		return "stopped";
 	case PROC_STOPPING:
 		return "stopping";
+	case PROC_OFF:
+		return "off";
 	}
 	return "?";
 }
@@ -258,6 +262,10 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 	case BTD__ROLE__PEERD:
 		pol->kind = SANDBOX_PEERD;
 		pol->bind_port = (uint16_t)conf_get_int(cf, "peer_port");
+		break;
+	case BTD__ROLE__RPCD:
+		pol->kind = SANDBOX_RPCD;
+		pol->bind_port = conf_rpc_port(cf);
 		break;
 	case BTD__ROLE__STORED:
 		pol->kind = SANDBOX_STORED;
@@ -463,7 +471,8 @@ proc_settled(void)
 
 	for (i = 1; i <= ROLE_COUNT; i++)
 		if (procs[i].state != PROC_RUNNING &&
-		    procs[i].state != PROC_FAILED)
+		    procs[i].state != PROC_FAILED &&
+		    procs[i].state != PROC_OFF)
 			return;
 	btd_roles_settled();
 }
@@ -541,7 +550,7 @@ proc_drain(struct chan *c, void *arg)
 	struct proc *p = arg;
 
 	(void)c;
-	if (p->state == PROC_RUNNING)
+	if (p->state == PROC_RUNNING && p->role != BTD__ROLE__RPCD)
 		torrent_role_drained(p->role);
 }
 
@@ -672,9 +681,13 @@ proc_spawn(struct proc *p)
 	p->started_ms = util_now_ms();
 	p->chan = chan_new(base, sv[0], p->name, p->role == BTD__ROLE__METAD ?
 	    FRAME_MAX_METAD : p->role == BTD__ROLE__TRACKERD ?
-	    FRAME_MAX_TRACKERD : FRAME_MAX_ROLE, proc_read, p);
+	    FRAME_MAX_TRACKERD : p->role == BTD__ROLE__RPCD ?
+	    FRAME_MAX_RPCCALL : FRAME_MAX_ROLE, proc_read, p);
 	if (p->chan == NULL)
 		fatal("%s: channel", p->name);
+	/* An Answer may hold a long list, as a ctl reply does. */
+	if (p->role == BTD__ROLE__RPCD)
+		chan_set_maxout(p->chan, FRAME_MAX_CTLREP + CHAN_OUT_SLACK);
 	chan_set_drain(p->chan, proc_drain);
 	set_timer(p, ROLE_HELLO_TIMEOUT * 1000, hello_timeout);
 	log_info("%s: started, pid %d: %s", p->name, (int)pid, p->exec);
@@ -714,8 +727,15 @@ proc_start_all(void)
 	int i;
 
 	log_landlock();
-	for (i = 1; i <= ROLE_COUNT; i++)
+	for (i = 1; i <= ROLE_COUNT; i++) {
+		if (i == BTD__ROLE__RPCD && !conf_rpc_enabled(cf)) {
+			procs[i].state = PROC_OFF;
+			snprintf(procs[i].last_exit, sizeof(procs[i].last_exit),
+			    "rpc_enabled is no");
+			continue;
+		}
 		proc_spawn(&procs[i]);
+	}
 }
 
 /* Kill a role that broke the protocol; SIGCHLD restarts it. */
@@ -739,13 +759,17 @@ static void
 send_config(struct proc *p)
 {
 	Btd__Config	 c = BTD__CONFIG__INIT;
-	Btd__Setting	 s[32], *sp[32];
+	Btd__Setting	 s[48], *sp[48];
 	const char	*k;
 	size_t		 n = 0;
 	int		 i;
 
-	for (i = 0; (k = conf_key(i)) != NULL && n < 30; i++) {
+	for (i = 0; (k = conf_key(i)) != NULL && n < 46; i++) {
 		if (strstr(k, "_exec") != NULL)
+			continue;
+		/* The password's hash is rpcd's business alone. */
+		if (strcmp(k, "rpc_password") == 0 &&
+		    p->role != BTD__ROLE__RPCD)
 			continue;
 		btd__setting__init(&s[n]);
 		s[n].key = (char *)(uintptr_t)k;
@@ -962,7 +986,8 @@ on_hello(struct proc *p, const Btd__Hello *h)
 	    log_escape(esc, sizeof(esc), p->impl_name, strlen(p->impl_name)),
 	    p->impl_version, h->proto_major, h->proto_minor);
 	wire_role(p);
-	torrent_role_started(p->role);
+	if (p->role != BTD__ROLE__RPCD)
+		torrent_role_started(p->role);
 	proc_settled();
 	return 0;
 }
@@ -1055,8 +1080,12 @@ proc_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		r = on_link(p, (const Btd__LinkState *)(const void *)in);
 		break;
 	default:
-		r = p->state == PROC_RUNNING && body >= MSG_ROLE_MIN ?
-		    torrent_role_msg(p->role, env) : -1;
+		if (p->state != PROC_RUNNING || body < MSG_ROLE_MIN)
+			r = -1;
+		else if (p->role == BTD__ROLE__RPCD)
+			r = ctl_rpc_msg(env);
+		else
+			r = torrent_role_msg(p->role, env);
 		break;
 	}
 	if (r == -1) {
@@ -1113,9 +1142,12 @@ proc_sigchld(void)
 			procs[i].links[p->role].up = 0;
 		describe_exit(how, sizeof(how), status);
 		/* Neither ordered nor at shutdown: it crashed (or violated). */
-		torrent_role_exited(p->role, p->state != PROC_FAILED &&
-		    !stopping && (restart_why[p->role] == NULL ||
-		    p->violated) ? how : NULL);
+		if (p->role == BTD__ROLE__RPCD)
+			ctl_rpc_exited();
+		else
+			torrent_role_exited(p->role, p->state != PROC_FAILED &&
+			    !stopping && (restart_why[p->role] == NULL ||
+			    p->violated) ? how : NULL);
 		if (p->state == PROC_FAILED)
 			continue;	/* confinement failed; reason kept */
 		if (restart_why[p->role] != NULL && !p->violated) {

@@ -810,6 +810,23 @@ row_text_ok(const char *s)
 	return 1;
 }
 
+int64_t
+state_torrent_seq(struct state *st, const uint8_t ih[20])
+{
+	sqlite3_stmt	*stmt = NULL;
+	int64_t		 seq = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT seq FROM torrents WHERE "
+	    "info_hash = ?1", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 1, ih, 20, SQLITE_TRANSIENT) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		seq = sqlite3_column_int64(stmt, 0);
+done:
+	sqlite3_finalize(stmt);
+	return seq;
+}
+
 int
 state_torrent_foreach(struct state *st,
     void (*cb)(const struct state_torrent *, void *), void *arg)
@@ -821,7 +838,8 @@ state_torrent_foreach(struct state *st,
 	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, name, info, meta, "
 	    "save_path, state, coalesce(error, ''), added, paused, pieces, "
 	    "downloaded, uploaded, wasted, coalesce(completed, 0), created, "
-	    "move_to FROM torrents ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+	    "move_to, seq FROM torrents ORDER BY seq", -1, &stmt,
+	    NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row++;
@@ -870,6 +888,7 @@ state_torrent_foreach(struct state *st,
 		t.created = sqlite3_column_blob(stmt, 14);
 		t.created_len = (size_t)sqlite3_column_bytes(stmt, 14);
 		t.move_to = (const char *)sqlite3_column_text(stmt, 15);
+		t.seq = sqlite3_column_int64(stmt, 16);
 		cb(&t, arg);
 	}
 	if (rc != SQLITE_DONE)

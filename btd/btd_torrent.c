@@ -236,6 +236,8 @@ torrent_from_row(const struct state_torrent *row)
 	t->error = strdup(row->error != NULL ? row->error : "");
 	t->added = row->added;
 	t->paused = row->paused;
+	/* The row is not trusted: a number out of range is none (0). */
+	t->seq = row->seq > 0 && row->seq <= INT32_MAX ? (uint32_t)row->seq : 0;
 	if (row->info != NULL)
 		t->desc = btd__torrent_desc__unpack(NULL, row->meta_len,
 		    row->meta);
@@ -1568,6 +1570,7 @@ parse_result(const Btd__ParseResult *r)
 		    "torrent");
 		goto done;
 	}
+	row.seq = state_torrent_seq(st, ih);
 	if ((t = torrent_from_row(&row)) == NULL)
 		goto oom;
 	if (torrent_link(t) == -1) {
@@ -1590,7 +1593,42 @@ done:
 	return 0;
 }
 
-/* ctl: list, show */
+/* ctl: list, show, numbers */
+
+void
+torrent_ctl_numbers(int client)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__NumbersReply	 nr = BTD__NUMBERS_REPLY__INIT;
+	Btd__TorrentNumber	*n = NULL, **np = NULL;
+	struct torrent		*t;
+	size_t			 count = 0, i = 0;
+
+	TAILQ_FOREACH(t, &torrents, entry)
+		count++;
+	n = calloc(count + 1, sizeof(*n));
+	np = calloc(count + 1, sizeof(*np));
+	if (n == NULL || np == NULL) {
+		ctl_send_error(client, "out of memory");
+		goto done;
+	}
+	TAILQ_FOREACH(t, &torrents, entry) {
+		btd__torrent_number__init(&n[i]);
+		n[i].id = t->hex;
+		n[i].number = t->seq;
+		np[i] = &n[i];
+		i++;
+	}
+	nr.torrents = np;
+	nr.n_torrents = count;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_NUMBERS;
+	rep.numbers = &nr;
+	(void)ctl_send_reply(client, &rep);
+done:
+	free(n);
+	free(np);
+}
 
 void
 torrent_ctl_list(int client)

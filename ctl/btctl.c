@@ -169,7 +169,7 @@ static const struct cmd cmds[] = {
 	{ "set", 2, 2, cmd_set, "KEY VALUE", { "KEY", "VALUE" },
 	    "change a runtime setting; btd keeps it across restarts", NULL },
 	{ "restart", 1, 1, cmd_restart, "ROLE", { "ROLE" },
-	    "restart trackerd, peerd, stored or metad now", NULL },
+	    "restart trackerd, peerd, stored, metad or rpcd now", NULL },
 	{ "shutdown", 0, 0, cmd_shutdown, "", { NULL },
 	    "stop every role, then btd", NULL },
 	{ "version", 0, 0, cmd_version, "", { NULL },
@@ -1020,7 +1020,7 @@ cmd_restart(struct ctl *ctl, int argc, char **argv)
 	if (util_role_by_name(argv[0]) == 0) {
 		e = esc(argv[0]);
 		usage_error(cmd_lookup("restart"), "restart: unknown role '%s' "
-		    "(trackerd, peerd, stored, metad)", e);
+		    "(trackerd, peerd, stored, metad, rpcd)", e);
 	}
 	rr.role = argv[0];
 	req.body_case = BTD__CTL_REQUEST__BODY_RESTART;

@@ -23,6 +23,8 @@
 					   .torrent */
 #define FRAME_MAX_CTLREQ (16U << 20)	/* btctl -> btd: a .torrent fits */
 #define FRAME_MAX_CTLREP (64U << 20)	/* btd -> btctl: a long list */
+#define FRAME_MAX_RPCCALL (4U << 20)	/* rpcd -> btd: a Call; an HTTP body
+					   is at most 1 MiB */
 
 /* Write the header for a payload of len bytes into hdr. */
 void	frame_header(uint8_t hdr[FRAME_HDR], uint32_t len);

@@ -75,6 +75,8 @@
  *   peerd     nofile 8192 (one per peer connection), as inherited
  *   stored    nofile 4096 (open pieces files), as inherited
  *   metad     nofile 64, as 1 GiB (it parses untrusted info dicts)
+ *   rpcd      nofile 256 (its HTTP clients are capped below that), as
+ *             1 GiB (it parses untrusted JSON)
  */
 static const struct {
 	const char	*name;		/* the seccomp policy's name */
@@ -85,6 +87,7 @@ static const struct {
 	[SANDBOX_PEERD] = { "peerd", 8192, 0 },
 	[SANDBOX_STORED] = { "stored", 4096, 0 },
 	[SANDBOX_METAD] = { "metad", 64, (rlim_t)1 << 30 },
+	[SANDBOX_RPCD] = { "rpcd", 256, (rlim_t)1 << 30 },
 };
 
 /*
@@ -209,6 +212,15 @@ static const char *const sc_peerd[] = {
 };
 
 /*
+ * rpcd: an HTTP server on one listening socket.  No connect: it never
+ * dials out, whatever a client asks (connect is EPERM through sc_net).
+ */
+static const char *const sc_rpcd[] = {
+	"bind", "listen", "accept", "accept4",
+	NULL
+};
+
+/*
  * stored: file work under its download trees.  mkdir, rmdir, unlink and
  * rename are the forms glibc's functions of those names use on x86_64;
  * Landlock bounds them exactly as their *at twins.
@@ -281,7 +293,8 @@ static int
 kind_valid(enum sandbox_kind kind)
 {
 	return kind == SANDBOX_TRACKERD || kind == SANDBOX_PEERD ||
-	    kind == SANDBOX_STORED || kind == SANDBOX_METAD;
+	    kind == SANDBOX_STORED || kind == SANDBOX_METAD ||
+	    kind == SANDBOX_RPCD;
 }
 
 int
@@ -324,6 +337,7 @@ ll_net_handled(enum sandbox_kind kind)
 		return LANDLOCK_ACCESS_NET_BIND_TCP;
 	case SANDBOX_STORED:
 	case SANDBOX_METAD:
+	case SANDBOX_RPCD:
 		break;
 	}
 	return LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
@@ -417,6 +431,7 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 			return -1;
 		break;
 	case SANDBOX_PEERD:
+	case SANDBOX_RPCD:
 		if (abi < 4 || p->bind_port == 0)
 			break;
 		memset(&np, 0, sizeof(np));
@@ -719,6 +734,10 @@ sc_build(scmp_filter_ctx ctx, const struct sandbox_policy *p, int exec_fd,
 		break;
 	case SANDBOX_STORED:
 		extra = sc_stored;
+		break;
+	case SANDBOX_RPCD:
+		extra = sc_rpcd;
+		families = sc_inet;
 		break;
 	case SANDBOX_METAD:
 		break;
@@ -1096,7 +1115,8 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	    "signals and prlimit on itself only; no F_SETOWN/F_SETSIG; "
 	    "no ptrace, process_vm, fork, AF_UNIX socket%s; exec: %s",
 	    p->kind == SANDBOX_TRACKERD ? "; netlink: route only" :
-	    p->kind == SANDBOX_PEERD ? "" : ", inet socket",
+	    p->kind == SANDBOX_PEERD ? "" :
+	    p->kind == SANDBOX_RPCD ? "; no connect" : ", inet socket",
 	    "its own binary once");
 
 	snprintf(r->rlimits, sizeof(r->rlimits), "core=0");
@@ -1137,11 +1157,16 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	case SANDBOX_METAD:
 		net = "no tcp bind/connect";
 		break;
+	case SANDBOX_RPCD:
+		net = p->bind_port != 0 ? "no tcp connect; tcp bind only on "
+		    "port" : "no tcp bind/connect";
+		break;
 	}
 	if (abi < 4)
 		sbx_cat(r->landlock, sizeof(r->landlock),
 		    "; net: not enforced (abi < 4)");
-	else if (p->kind == SANDBOX_PEERD && p->bind_port != 0)
+	else if ((p->kind == SANDBOX_PEERD || p->kind == SANDBOX_RPCD) &&
+	    p->bind_port != 0)
 		sbx_cat(r->landlock, sizeof(r->landlock), "; net: %s %u", net,
 		    (unsigned)p->bind_port);
 	else

@@ -31,6 +31,8 @@ enum sandbox_kind {
 	SANDBOX_PEERD,		/* inet sockets, TCP bind only on bind_port */
 	SANDBOX_STORED,		/* files under rw_dirs only; no sockets */
 	SANDBOX_METAD,		/* nothing but its channels */
+	SANDBOX_RPCD,		/* inet sockets, TCP bind only on bind_port,
+				   no connect */
 };
 
 #define SANDBOX_MAX_DIRS	64	/* download roots of stored */
@@ -50,7 +52,8 @@ struct sandbox_policy {
 	const char		*exec;		/* path of the executable */
 	const char		*rw_dirs[SANDBOX_MAX_DIRS]; /* read-write trees */
 	int			 nrw_dirs;
-	uint16_t		 bind_port;	/* peerd: the TCP port it may bind */
+	uint16_t		 bind_port;	/* peerd, rpcd: the TCP port it may
+						   bind */
 	uid_t			 uid;		/* as root: switch to it */
 	gid_t			 gid;
 	int			 netns;		/* as root: own network namespace */

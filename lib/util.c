@@ -15,13 +15,13 @@
 #include "util.h"
 
 static const char *const role_names[] = {
-	NULL, "trackerd", "peerd", "stored", "metad"
+	NULL, "trackerd", "peerd", "stored", "metad", "rpcd"
 };
 
 const char *
 util_role_name(int role)
 {
-	if (role < 1 || role > 4)
+	if (role < 1 || role > 5)
 		return NULL;
 	return role_names[role];
 }
@@ -31,7 +31,7 @@ util_role_by_name(const char *name)
 {
 	int i;
 
-	for (i = 1; i <= 4; i++)
+	for (i = 1; i <= 5; i++)
 		if (strcmp(name, role_names[i]) == 0)
 			return i;
 	return 0;

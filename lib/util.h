@@ -8,10 +8,11 @@
 #include <stdint.h>
 
 #define BTD_PROTO_MAJOR	1	/* proto/: incompatible changes */
-#define BTD_PROTO_MINOR	2	/* proto/: additions (1: Hello.exec_refused;
+#define BTD_PROTO_MINOR	3	/* proto/: additions (1: Hello.exec_refused;
 				   2: FilesCreated, TorrentFiles, DeleteData
 				   in parts, RemoveReply, CheckProgress;
-				   ut_metadata, BEP 9) */
+				   ut_metadata, BEP 9; 3: the role rpcd,
+				   NumbersRequest) */
 
 #define BTD_SOCK_NAME	"btd.sock"	/* the ctl socket in the state dir */
 

@@ -4,7 +4,8 @@
 #                  downloaded files belong to it (group btd)
 #   btd-trackerd   uid/gid role_uid_base+1, so that `ps` and `ls` show
 #   btd-peerd          a name for each role's uid
-#   btd-metad      (+2 and +4; stored is download_user)
+#   btd-metad      (+2, +4 and +5; stored is download_user)
+#   btd-rpcd
 # As OpenSMTPD's and Transmission's Debian packages do, with useradd
 # --system and no login shell.  Run by make install (without DESTDIR)
 # and, as root, by the tests.
@@ -65,3 +66,4 @@ role() {
 role 1 btd-trackerd
 role 2 btd-peerd
 role 4 btd-metad
+role 5 btd-rpcd

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Confinement proved from inside: probe executables swapped in for all
-# four roles through btd.conf try what a compromised role would, and log
+# five roles through btd.conf (rpcd with rpc_enabled yes) try what a
+# compromised role would, and log
 # what happened.  The swap itself is proved by the probes' Hello.
 #
 # The suite runs once per Landlock ABI cap (landlock_abi_max 0, 2, 3, 5
@@ -58,7 +59,7 @@ stop() {
 line() { grep -Eq "^[^ ]* $1: $1\[[0-9]+\]: probe: $2" "$LOG"; }
 refused() { line "$1" "$2: refused"; }
 allowed() { line "$1" "$2: ALLOWED"; }
-done4() { [ "$(grep -Ec ' (trackerd|peerd|stored|metad): [a-z]+\[[0-9]+\]: probe: config done' "$LOG")" -ge 4 ]; }
+done4() { [ "$(grep -Ec ' (trackerd|peerd|stored|metad|rpcd): [a-z]+\[[0-9]+\]: probe: config done' "$LOG")" -ge 5 ]; }
 conf() { jget "[r['confinement']['$2'] for r in j['roles'] if r['name']=='$1'][0]"; }
 
 KABI=""
@@ -71,6 +72,8 @@ for cap in $CAPS; do
 		    "$T/probe_confine" "$T/probe_confine" "$T/probe_confine"
 		printf 'metad_exec %s\nlandlock_abi_max %s\n' "$T/probe_forge" \
 		    "$cap"
+		printf 'rpc_enabled yes\nrpc_bind 127.0.0.1:17091\nrpcd_exec %s\n' \
+		    "$T/probe_confine"
 	} >"$cf"
 	start "$mode" "$n" "$cf"
 	wait_for 15 done4
@@ -79,13 +82,13 @@ for cap in $CAPS; do
 	[ "$cap" = kernel ] && abi=$KABI
 	[ "$abi" -gt "$KABI" ] && abi=$KABI
 	t="$mode, abi $abi"
-	check "[$t] four probes finished" done4
+	check "[$t] five probes finished" done4
 	case $abi in
 	0) check "[$t] start-up says there is no Landlock" grep -q "landlock: none (kernel ABI $KABI, landlock_abi_max): the roles run with seccomp and uids only" "$LOG" ;;
 	[1-5]) check "[$t] start-up says what the ABI lacks" grep -q "landlock: ABI $abi (kernel $KABI, capped by landlock_abi_max); not enforced: .*abi 6" "$LOG" ;;
 	*) check "[$t] start-up names the ABI" grep -q "landlock: ABI $abi (kernel $KABI)" "$LOG" ;;
 	esac
-	for r in trackerd peerd stored metad; do
+	for r in trackerd peerd stored metad rpcd; do
 		# metad, the forger, may be between two runs: wait for it.
 		swapped() { [ "$(role_field $1 impl_name)" = btd-probe ]; }
 		check "[$t] $r: swapped in (impl btd-probe)" wait_for 5 swapped $r
@@ -114,8 +117,16 @@ for cap in $CAPS; do
 		*) check "[$t] $r: socket inet allowed (its job)" allowed $r "socket inet" ;;
 		esac
 		case $r in
+		rpcd)
+			check "[$t] $r: may bind its rpc_bind port" allowed $r "bind rpc_port"
+			check "[$t] $r: connect refused by seccomp" line $r "connect out: refused \\(Operation not permitted\\)"
+			;;
+		*) [ "$abi" -ge 4 ] && check "[$t] $r: bind of rpcd's port refused" refused $r "bind rpc_port" ;;
+		esac
+		case $r in
 		stored) check "[$t] $r: may write its download dir" allowed $r "write download_dir" ;;
 		peerd) check "[$t] $r: may bind its peer_port" allowed $r "bind peer_port" ;;
+		rpcd) [ "$abi" -ge 4 ] && check "[$t] $r: status names the port rule" sh -c "'$BTCTL' -s '$SOCK' status | grep -q 'rpcd landlock: .*tcp bind only on port 17091'" ;;
 		esac
 		if [ "$abi" -ge 1 ]; then
 			check "[$t] $r: open /etc/passwd refused" refused $r "open /etc/passwd"

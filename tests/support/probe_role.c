@@ -15,7 +15,9 @@
  *                   ALLOWED", then "probe: done".  When btd's Config
  *                   arrives, it also tries what only some roles may:
  *                   create a file in download_dir, bind peer_port and
- *                   bind another port; then "probe: config done".
+ *                   bind another port, bind rpc_bind's port and connect
+ *                   to 127.0.0.1 on peer_port; then "probe: config
+ *                   done".
  *                   It also tries what would reach another process
  *                   whatever the kernel's Landlock: kill, tgkill, tkill
  *                   and ptrace of btd, prlimit of btd, F_SETOWN,
@@ -68,6 +70,7 @@
 #include "peer_stored.pb-c.h"
 #include "peer_trackerd.pb-c.h"
 #include "peerd.pb-c.h"
+#include "rpcd.pb-c.h"
 #include "stored.pb-c.h"
 #include "trackerd.pb-c.h"
 
@@ -200,6 +203,11 @@ probe_def(const char *name)
 		def.btd_env = &btd__metad_msg__descriptor;
 		add_peer(BTD__ROLE__PEERD,
 		    &btd__peer_metad_msg__descriptor, FRAME_MAX_ROLE);
+		break;
+	case BTD__ROLE__RPCD:
+		def.role = BTD__ROLE__RPCD;
+		def.btd_env = &btd__rpcd_msg__descriptor;
+		def.btd_maxframe = FRAME_MAX_CTLREP;
 		break;
 	default:
 		return -1;
@@ -449,14 +457,36 @@ try_bind(long port)
 	return rc;
 }
 
+/* Connect to 127.0.0.1:port; 0 or -1 with errno. */
+static int
+try_connect(long port)
+{
+	struct sockaddr_in	 sin;
+	int			 s, rc, saved;
+
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	saved = errno;
+	close(s);
+	errno = saved;
+	return rc;
+}
+
 /* The checks that depend on settings, once, from the first Config. */
 static void
 probe_config(const char *key, const char *value)
 {
-	static int	 have_dir, have_port;
+	static int	 have_dir, have_port, have_rpc;
+	static long	 peer_port;
+	const char	*colon;
 	char		 path[4096];
 	long		 port;
-	int		 fd;
+	int		 fd, rc;
 
 	if (strcmp(key, "download_dir") == 0 && !have_dir) {
 		have_dir = 1;
@@ -472,10 +502,22 @@ probe_config(const char *key, const char *value)
 	if (strcmp(key, "peer_port") == 0 && !have_port) {
 		have_port = 1;
 		port = strtol(value, NULL, 10);
+		peer_port = port;
 		report("bind peer_port", try_bind(port), errno);
 		report("bind other port", try_bind(port + 1), errno);
 	}
-	if (have_dir && have_port && strcmp(key, "peer_port") == 0) {
+	/* After peer_port in every Config: the order of btd's keys. */
+	if (strcmp(key, "rpc_bind") == 0 && !have_rpc && have_port &&
+	    (colon = strrchr(value, ':')) != NULL) {
+		have_rpc = 1;
+		/* The call first: the order of arguments is unspecified. */
+		rc = try_bind(strtol(colon + 1, NULL, 10));
+		report("bind rpc_port", rc, errno);
+		rc = try_connect(peer_port);
+		report("connect out", rc, errno);
+	}
+	if (have_dir && have_port && have_rpc &&
+	    strcmp(key, "rpc_bind") == 0) {
 		log_info("probe: config done");
 		/* Last: what follows may be dropped by btd's rate limit. */
 		if (def.role == BTD__ROLE__TRACKERD)
@@ -552,8 +594,8 @@ main(int argc, char **argv)
 	const char	*base;
 
 	if (argc < 2 || probe_def(argv[1]) == -1) {
-		dprintf(STDERR_FILENO, "usage: %s trackerd|peerd|stored|metad "
-		    "[-v ...]\n", argc > 0 ? argv[0] : "probe_role");
+		dprintf(STDERR_FILENO, "usage: %s trackerd|peerd|stored|metad|"
+		    "rpcd [-v ...]\n", argc > 0 ? argv[0] : "probe_role");
 		return 2;
 	}
 	base = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :

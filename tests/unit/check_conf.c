@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	22	/* known keys in btd_conf.c */
+#define NKEYS	28	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -147,6 +147,12 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(conf_get_int(cf, "upload_rate_limit"), 0);
 	ck_assert_int_eq(conf_get_int(cf, "peer_limit_global"), 400);
 	ck_assert_int_eq(conf_get_int(cf, "peer_limit_per_torrent"), 60);
+	ck_assert_str_eq(conf_get(cf, "rpc_enabled"), "no");
+	ck_assert_int_eq(conf_rpc_enabled(cf), 0);
+	ck_assert_str_eq(conf_get(cf, "rpc_bind"), "127.0.0.1:9091");
+	ck_assert_int_eq(conf_rpc_port(cf), 9091);
+	ck_assert_str_eq(conf_get(cf, "rpc_password"), "");
+	ck_assert_str_eq(conf_get(cf, "rpc_username"), "btd");
 
 	for (i = 0; conf_key(i) != NULL; i++) {
 		ck_assert(conf_is_known(conf_key(i)));
@@ -639,6 +645,40 @@ START_TEST(test_canonical)
 		{ "landlock_abi_max", "-1", NULL },
 		{ "landlock_abi_max", "Kernel", NULL },
 		{ "without_landlock", "refuse", "refuse" },
+		{ "rpc_bind", "127.0.0.1:9091", "127.0.0.1:9091" },
+		{ "rpc_bind", "[::1]:9091", "[::1]:9091" },
+		{ "rpc_bind", "0.0.0.0:1", "0.0.0.0:1" },
+		{ "rpc_bind", "127.0.0.1:0", NULL },
+		{ "rpc_bind", "127.0.0.1:65536", NULL },
+		{ "rpc_bind", "localhost:9091", NULL },
+		{ "rpc_bind", "::1:9091", NULL },
+		{ "rpc_bind", "[::1]9091", NULL },
+		{ "rpc_bind", "127.0.0.1", NULL },
+		{ "rpc_bind", ":9091", NULL },
+		{ "rpc_host_whitelist", "localhost,seedbox.example",
+		    "localhost,seedbox.example" },
+		{ "rpc_host_whitelist", "a b", NULL },
+		{ "rpc_host_whitelist", "", NULL },
+		{ "rpc_username", "admin", "admin" },
+		{ "rpc_username", "ad:min", NULL },
+		{ "rpc_username", "ad min", NULL },
+		{ "rpc_username", "", NULL },
+		{ "rpc_password", "", "" },
+		{ "rpc_password", "pbkdf2-sha256$1000$000102030405060708090a0b0c0d0e0f$"
+		    "00000000000000000000000000000000000000000000000000000000"
+		    "00000000", "pbkdf2-sha256$1000$000102030405060708090a0b0c0d0e"
+		    "0f$000000000000000000000000000000000000000000000000000000"
+		    "0000000000" },
+		{ "rpc_password", "secret", NULL },
+		{ "rpc_password", "pbkdf2-sha256$999$000102030405060708090a0b0c0d"
+		    "0e0f$0000000000000000000000000000000000000000000000000000"
+		    "000000000000", NULL },
+		{ "rpc_password", "pbkdf2-sha256$1000$0001$00000000000000000000"
+		    "000000000000000000000000000000000000000000000000", NULL },
+		{ "rpc_password", "pbkdf2-sha256$1000$000102030405060708090a0b0c"
+		    "0d0e0f$00", NULL },
+		{ "rpc_enabled", "yes", "yes" },
+		{ "rpc_enabled", "on", NULL },
 		{ "without_landlock", "no", NULL },
 		{ "peer_ports_privileged", "allow", "allow" },
 		{ "peer_ports_privileged", "refuse", "refuse" },

@@ -1,0 +1,247 @@
+/*
+ * check_rpcd.c -- rpcd without a process: names in snake_case form,
+ * torrent-get's fields from a summary and a detail (status mapping,
+ * percentDone over the wanted files, file names, omitted and unknown
+ * fields), and basic auth against a PBKDF2 hash: the right password,
+ * and the headers an attacker would send instead.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <json-c/json.h>
+
+#include "ctl.pb-c.h"
+
+#include "rpcd/rpcd.h"
+
+/* salt 00..0f, 1000 rounds, password "s3cret pass" */
+static char	hash[256];
+
+static void
+make_hash(void)
+{
+	unsigned char	 salt[16], dk[32];
+	char		 h[65], s[33];
+	int		 i;
+
+	for (i = 0; i < 16; i++)
+		salt[i] = (unsigned char)i;
+	ck_assert_int_eq(PKCS5_PBKDF2_HMAC("s3cret pass", 11, salt, 16, 1000,
+	    EVP_sha256(), 32, dk), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(h + 2 * i, 3, "%02x", dk[i]);
+	for (i = 0; i < 16; i++)
+		snprintf(s + 2 * i, 3, "%02x", salt[i]);
+	snprintf(hash, sizeof(hash), "pbkdf2-sha256$1000$%s$%s", s, h);
+}
+
+/* "Basic " and the base64 of text. */
+static void
+basic(const char *text, char *out, size_t outlen)
+{
+	unsigned char	 b[512];
+	int		 n;
+
+	n = EVP_EncodeBlock(b, (const unsigned char *)text,
+	    (int)strlen(text));
+	snprintf(out, outlen, "Basic %.*s", n, b);
+}
+
+START_TEST(test_snake)
+{
+	static const char *const cases[][2] = {
+		{ "hashString", "hash_string" },
+		{ "torrent-get", "torrent_get" },
+		{ "torrent_get", "torrent_get" },
+		{ "speed-limit-down-enabled", "speed_limit_down_enabled" },
+		{ "seedRatioLimit", "seed_ratio_limit" },
+		{ "file-count", "file_count" },
+		{ "fileCount", "file_count" },
+		{ "id", "id" },
+	};
+	char	 out[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snake_name(cases[i][0], out, sizeof(out));
+		ck_assert_str_eq(out, cases[i][1]);
+	}
+	/* Bounded: a long name is cut, never overflows. */
+	snake_name("aVeryLongNameIndeed", out, 8);
+	ck_assert_uint_lt(strlen(out), 8);
+}
+END_TEST
+
+START_TEST(test_fields)
+{
+	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
+	Btd__FileDesc		 f[2] = { BTD__FILE_DESC__INIT,
+				    BTD__FILE_DESC__INIT }, *fp[2];
+	uint32_t		 prio[2] = { 2, 0 };	/* normal, skip */
+	struct json_object	*fields, *o, *v, *a;
+	const char		*bad;
+	int			 detail, trk;
+
+	fields = json_tokener_parse("[\"id\", \"hashString\", \"status\", "
+	    "\"percentDone\", \"sizeWhenDone\", \"files\", \"wanted\", "
+	    "\"activityDate\", \"leftUntilDone\", \"hash_string\"]");
+	ck_assert_ptr_nonnull(fields);
+	ck_assert_int_eq(torrent_fields_valid(fields, &bad), 0);
+	torrent_fields_need(fields, &detail, &trk);
+	ck_assert_int_eq(detail, 1);
+	ck_assert_int_eq(trk, 0);
+
+	s.id = (char *)(uintptr_t)"0123456789abcdef0123456789abcdef01234567";
+	s.name = (char *)(uintptr_t)"pay";
+	s.state = (char *)(uintptr_t)"downloading";
+	s.total_size = 1000;
+	s.left = 300;		/* of the 800 wanted */
+	s.has_metadata = 1;
+	f[0].path = (char *)(uintptr_t)"a.bin";
+	f[0].length = 800;
+	f[1].path = (char *)(uintptr_t)"sub/b.bin";
+	f[1].length = 200;
+	fp[0] = &f[0];
+	fp[1] = &f[1];
+	d.files = fp;
+	d.n_files = 2;
+	d.file_priority = prio;
+	d.n_file_priority = 2;
+	d.multi = 1;
+	o = torrent_object(fields, 7, &s, &d, NULL);
+	ck_assert(json_object_object_get_ex(o, "id", &v));
+	ck_assert_int_eq(json_object_get_int(v), 7);
+	ck_assert(json_object_object_get_ex(o, "status", &v));
+	ck_assert_int_eq(json_object_get_int(v), 4);
+	ck_assert(json_object_object_get_ex(o, "sizeWhenDone", &v));
+	ck_assert_int_eq(json_object_get_int(v), 800);
+	ck_assert(json_object_object_get_ex(o, "percentDone", &v));
+	ck_assert(json_object_get_double(v) > 0.624 &&
+	    json_object_get_double(v) < 0.626);
+	/* Asked for by both names: answered under each. */
+	ck_assert(json_object_object_get_ex(o, "hash_string", &v));
+	ck_assert_str_eq(json_object_get_string(v), s.id);
+	/* Known, but not kept by btd: left out. */
+	ck_assert(!json_object_object_get_ex(o, "activityDate", &v));
+	ck_assert(json_object_object_get_ex(o, "files", &a));
+	ck_assert_int_eq(json_object_array_length(a), 2);
+	ck_assert(json_object_object_get_ex(json_object_array_get_idx(a, 1),
+	    "name", &v));
+	ck_assert_str_eq(json_object_get_string(v), "pay/sub/b.bin");
+	ck_assert(json_object_object_get_ex(o, "wanted", &a));
+	ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(a, 1)),
+	    0);
+	json_object_put(o);
+
+	/* Paused is stopped (0), seeding 6. */
+	s.state = (char *)(uintptr_t)"paused";
+	o = torrent_object(fields, 7, &s, &d, NULL);
+	ck_assert(json_object_object_get_ex(o, "status", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	json_object_put(o);
+	s.state = (char *)(uintptr_t)"seeding";
+	o = torrent_object(fields, 7, &s, &d, NULL);
+	ck_assert(json_object_object_get_ex(o, "status", &v));
+	ck_assert_int_eq(json_object_get_int(v), 6);
+	json_object_put(o);
+	json_object_put(fields);
+}
+END_TEST
+
+START_TEST(test_fields_bad)
+{
+	struct json_object	*f;
+	const char		*bad;
+
+	f = json_tokener_parse("[\"id\", \"bogus\"]");
+	ck_assert_int_eq(torrent_fields_valid(f, &bad), -1);
+	ck_assert_str_eq(bad, "bogus");
+	json_object_put(f);
+	f = json_tokener_parse("[\"id\", 3]");
+	ck_assert_int_eq(torrent_fields_valid(f, &bad), -1);
+	json_object_put(f);
+	f = json_tokener_parse("{\"id\": 1}");
+	ck_assert_int_eq(torrent_fields_valid(f, &bad), -1);
+	ck_assert_ptr_null(bad);
+	json_object_put(f);
+	ck_assert_int_eq(torrent_fields_valid(NULL, &bad), -1);
+}
+END_TEST
+
+START_TEST(test_auth)
+{
+	char	 h[512];
+
+	make_hash();
+	basic("btd:s3cret pass", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", hash), 1);
+	/* Again: from the cache of the last good header. */
+	ck_assert_int_eq(auth_check(h, "btd", hash), 1);
+	ck_assert_int_eq(auth_check(h, "admin", hash), 0);
+	/* A colon in the password is part of it. */
+	basic("btd:s3cret pass:", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", hash), 0);
+}
+END_TEST
+
+START_TEST(test_auth_bad)
+{
+	char	 h[512], longer[2048];
+
+	make_hash();
+	basic("btd:wrong", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", hash), 0);
+	basic("btds3cret pass", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", hash), 0);
+	basic("bt:s3cret pass", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", hash), 0);
+	ck_assert_int_eq(auth_check(NULL, "btd", hash), 0);
+	ck_assert_int_eq(auth_check("Bearer abc", "btd", hash), 0);
+	ck_assert_int_eq(auth_check("Basic !!!!", "btd", hash), 0);
+	ck_assert_int_eq(auth_check("Basic abc", "btd", hash), 0);
+	ck_assert_int_eq(auth_check("Basic ", "btd", hash), 0);
+	/* A NUL inside the credentials. */
+	ck_assert_int_eq(auth_check("Basic YnRkAHM6eA==", "btd", hash), 0);
+	memset(longer, 'A', sizeof(longer) - 1);
+	memcpy(longer, "Basic ", 6);
+	longer[sizeof(longer) - 1] = '\0';
+	ck_assert_int_eq(auth_check(longer, "btd", hash), 0);
+	/* No hash, no entry. */
+	basic("btd:s3cret pass", h, sizeof(h));
+	ck_assert_int_eq(auth_check(h, "btd", ""), 0);
+}
+END_TEST
+
+static Suite *
+rpcd_suite(void)
+{
+	Suite	*s = suite_create("rpcd");
+	TCase	*tc;
+
+	tc = tcase_create("core");
+	tcase_add_test(tc, test_snake);
+	tcase_add_test(tc, test_fields);
+	tcase_add_test(tc, test_auth);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_fields_bad);
+	tcase_add_test(tc, test_auth_bad);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(rpcd_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
