@@ -19,6 +19,12 @@ piece (all stay in the swarm until then), with the seeder's upload in
 copies of the payload (4.0 would mean no trading at all).
 BENCH_ONLY=swarm runs that scenario alone; BENCH_ONLY=single the rest.
 
+The scale scenario (BENCH_ONLY=scale, not part of the default run):
+BENCH_SCALE (10000) small complete torrents are added to one btd and
+checked, then btd is restarted: the time from its start until a full
+`btctl list --json` answers with every torrent, anonymous RSS of all its
+processes, the time of one full list, and of the shutdown.
+
 Run as root: everything happens inside a network namespace of its own
 with only loopback (mk/bench.sh sets that up).
 """
@@ -44,6 +50,7 @@ RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
 SWARM_MB = int(os.environ.get("BENCH_SWARM_MB", "64"))
 SWARM_RATE = int(os.environ.get("BENCH_SWARM_RATE", "8000000"))
 ONLY = os.environ.get("BENCH_ONLY", "")
+SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -452,11 +459,122 @@ def med(rows, k):
     return statistics.median(r[k] for r in rows)
 
 
+def bencode(x):
+    if isinstance(x, int):
+        return b"i%de" % x
+    if isinstance(x, bytes):
+        return b"%d:%s" % (len(x), x)
+    if isinstance(x, str):
+        return bencode(x.encode())
+    if isinstance(x, list):
+        return b"l" + b"".join(bencode(i) for i in x) + b"e"
+    return b"d" + b"".join(bencode(k) + bencode(x[k])
+                           for k in sorted(x)) + b"e"
+
+
+def scale_start(d, port):
+    out = open(os.path.join(d, "log"), "a")
+    p = spawn([BTD, "-f", "-S", os.path.join(d, "state"), "-D",
+               os.path.join(d, "dl"), "-p", str(port)], out)
+    return p
+
+
+def scale_ctl(d, *args):
+    return subprocess.run([BTCTL, "-s", os.path.join(d, "state", "btd.sock")]
+                          + list(args), capture_output=True, text=True)
+
+
+def scale_pids(p):
+    return [p.pid] + children(p.pid)
+
+
+def run_scale(work, n):
+    """n small complete torrents: load, list and stop times, memory."""
+    import concurrent.futures
+    import json
+    d = os.path.join(work, "scale")
+    dl, tor = os.path.join(d, "dl"), os.path.join(d, "tor")
+    os.makedirs(dl)
+    os.makedirs(tor)
+    log("bench: scale: making %d torrents" % n)
+    for i in range(n):
+        name = "f%06d.bin" % i
+        body = hashlib.sha256(b"%d" % i).digest() * 32
+        with open(os.path.join(dl, name), "wb") as f:
+            f.write(body)
+        info = {"name": name, "length": len(body), "piece length": 16384,
+                "pieces": hashlib.sha1(body).digest()}
+        with open(os.path.join(tor, "t%06d.torrent" % i), "wb") as f:
+            f.write(bencode({"announce": "http://127.0.0.1:9/announce",
+                             "info": info}))
+    p = scale_start(d, 7620)
+    try:
+        end = time.time() + 20
+        while scale_ctl(d, "status").returncode != 0:
+            if time.time() > end:
+                raise SystemExit("bench: scale: btd did not start")
+            time.sleep(0.05)
+        t0 = time.time()
+        files = [os.path.join(tor, f) for f in sorted(os.listdir(tor))]
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            bad = [r for r in ex.map(lambda f: scale_ctl(d, "add", f), files)
+                   if r.returncode != 0]
+        if bad:
+            raise SystemExit("bench: scale: btctl add: " +
+                             bad[0].stderr.strip())
+        add_s = time.time() - t0
+        end = time.time() + 600
+        while time.time() < end:
+            j = json.loads(scale_ctl(d, "list", "--json").stdout)
+            if sum(1 for t in j["torrents"] if t["state"] == "seeding") == n:
+                break
+            time.sleep(0.5)
+        else:
+            raise SystemExit("bench: scale: not all seeding")
+        scale_ctl(d, "shutdown")
+        p.wait(30)
+        # The measured start: from nothing running to a full list.
+        t0 = time.time()
+        p = scale_start(d, 7620)
+        first = None
+        while time.time() - t0 < 120:
+            r = scale_ctl(d, "list", "--json")
+            if r.returncode == 0 and len(json.loads(r.stdout)["torrents"]) \
+                    == n:
+                first = time.time() - t0
+                break
+            time.sleep(0.01)
+        if first is None:
+            raise SystemExit("bench: scale: no full list in 120 s")
+        time.sleep(5)
+        anon = sum(proc_anon(q) for q in scale_pids(p))
+        lists = []
+        for _ in range(5):
+            t1 = time.time()
+            scale_ctl(d, "list", "--json")
+            lists.append(time.time() - t1)
+        t1 = time.time()
+        scale_ctl(d, "shutdown")
+        p.wait(30)
+        down = time.time() - t1
+    finally:
+        stop(p)
+    log("")
+    log("bench: scale, %d torrents (added in %.1f s)" % (n, add_s))
+    log("  first full list after start: %.2f s" % first)
+    log("  anonymous RSS, all processes: %.1f MiB" % (anon / 1024))
+    log("  one full list --json: %.3f s (median of 5)" %
+        statistics.median(lists))
+    log("  shutdown: %.2f s" % down)
+
 def main():
     work = tempfile.mkdtemp(prefix="btd-bench.")
     os.chmod(work, 0o755)
     procs = []
     try:
+        if ONLY == "scale":
+            run_scale(work, SCALE)
+            return
         ot = os.path.join(work, "ot")
         os.makedirs(ot)
         open(os.path.join(ot, "whitelist"), "w").close()

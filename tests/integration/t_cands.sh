@@ -112,8 +112,14 @@ while True:
 " >"$T/listen.out" 2>&1
 check "listeners up" wait_for 10 grep -q listening "$T/listen.out"
 
-# 3. Restart with no tracker: the cache brings the seeder back.
+# 3. Restart with no tracker: its data gone, the torrent says so (no
+# data found); resumed, the cache brings the seeder back.
 btd_start a -p 7311
+no_data() { ctl list --json | $PY -c "import json,sys
+t = [t for t in json.load(sys.stdin)['torrents'] if t['id'] == '$IH'][0]
+sys.exit(0 if t['state'] == 'error' and 'no data found' in t['error'] else 1)"; }
+check "restart: the data is gone: no data found" wait_for 20 no_data
+ctl resume "$ID" >/dev/null
 check "restart: the cached seeder is a candidate from the cache" \
     wait_for 20 cand "$ID" 127.0.0.1 7301 "c and 'cache' in c['source'].split(',')"
 check "restart: btctl peers says cache" wait_for 20 peer_src "$ID" 7301 cache

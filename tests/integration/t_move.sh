@@ -70,7 +70,7 @@ r=sqlite3.connect('$STATE/state.db').execute('SELECT save_path, coalesce(move_to
 print('|'.join(r[0]) if len(r) == 1 else r)"
 }
 # last_check: the hashed count of the torrent's last check in the log.
-last_check() { grep "$IH: checked: " "$LOG" | tail -1 | sed 's/.*(\([0-9]*\) hashed)$/\1/'; }
+last_check() { grep "$IH: checked: " "$LOG" | tail -1 | sed 's/.* pieces verified (\([0-9]*\) hashed).*/\1/'; }
 # moved_ok TO OLD WHAT: the data is exact in TO, nothing is left at OLD,
 # btd seeds it from TO.
 moved_ok() {

@@ -163,7 +163,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(i, NKEYS);
 	ck_assert_str_eq(conf_key(0), "download_dir");
 	ck_assert_str_eq(conf_key(NKEYS - 1), "preallocation");
-	ck_assert_int_eq(conf_get_int(cf, "cache_size"), 64 << 20);
+	ck_assert_int_eq(conf_get_int(cf, "cache_size"), 32 << 20);
 	ck_assert_str_eq(conf_get(cf, "preallocation"), "sparse");
 	ck_assert_str_eq(conf_get(cf, "landlock_abi_max"), "kernel");
 	ck_assert_int_eq(conf_landlock_abi_max(cf), -1);

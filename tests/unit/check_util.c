@@ -34,7 +34,8 @@ START_TEST(role_names)
 	ck_assert_str_eq(util_role_name(1), "trackerd");
 	ck_assert_str_eq(util_role_name(4), "metad");
 	ck_assert_ptr_null(util_role_name(0));
-	ck_assert_ptr_null(util_role_name(5));
+	ck_assert_str_eq(util_role_name(5), "rpcd");
+	ck_assert_ptr_null(util_role_name(6));
 	ck_assert_ptr_null(util_role_name(-1));
 	ck_assert_int_eq(util_role_by_name("stored"), 3);
 	ck_assert_int_eq(util_role_by_name("Stored"), 0);
