@@ -91,6 +91,10 @@ mkdir -p "$T/ll"
 spawn 200 $PY tests/interop/lt_peer.py leech "$TOR" "$T/ll" 7502 \
     --peer 127.0.0.1:7511 --down-rate 30000 --peers "$T/lt_peers" \
     --seconds 190 >"$T/lt_leech.out" 2>&1
+# E's one candidate must listen before E dials it: a refused dial waits
+# out its backoff, longer than libtorrent's PEX interval.
+check "libtorrent leecher listening" \
+    wait_for 20 sh -c "ss -ltn | grep -q ':7502 '"
 btd_start e -p 7514 -c "$T/slow.conf" -v
 SE=$SOCK
 ctl add "magnet:?xt=urn:btih:$IH&dn=pay&tr=$DOWN&x.pe=127.0.0.1:7502" \
@@ -183,7 +187,7 @@ check "c: same bytes" same_data "$T/c/dl"
 
 # 2, continued: libtorrent's ut_pex reached E (once a minute).
 check "e: a ut_pex message from libtorrent, with peers" \
-    wait_for 90 grep -Eq 'peer 127\.0\.0\.1 port 7502: ut_pex: [1-9][0-9]* added' \
+    wait_for 125 grep -Eq 'peer 127\.0\.0\.1 port 7502: ut_pex: [1-9][0-9]* added' \
     "$T/e/log"
 check "e: pex candidates" wait_for 10 pex_cands "$SE" "$ID"
 check "e: complete" "$BTCTL" -s "$SE" wait "$ID" --timeout 60
