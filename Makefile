@@ -205,9 +205,12 @@ bootstrap:
 bootstrap-test:
 	@sh mk/bootstrap.sh test
 
+# `make check` builds with a job a CPU unless told (make check JOBS=1).
+JOBS		?= $(shell nproc 2>/dev/null || echo 2)
+
 check: bootstrap-test
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_BINS)
-	@sh tests/run.sh
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ASAN_BINS)
+	@JOBS=$(JOBS) sh tests/run.sh
 
 unit: $(UNIT_BINS)
 	@sh tests/run.sh unit

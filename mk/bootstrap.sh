@@ -21,7 +21,7 @@ build="make gcc libc6-dev pkg-config libevent-dev libprotobuf-c-dev
 protobuf-c-compiler libsqlite3-dev libseccomp-dev libssl-dev
 libcurl4-openssl-dev libjson-c-dev"
 test="check libsubunit-dev iproute2 util-linux procps python3 sqlite3 mandoc
-clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent
+clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent curl
 opentracker aria2 transmission-daemon"
 
 mode=${1:-quickstart}

@@ -272,7 +272,7 @@ struct torrent {
 	uint8_t			*have_in;	/* bitfield from btd, or NULL */
 	int			 recheck;
 	int			 need_have;	/* TorrentHave owed to peerd: */
-	TAILQ_ENTRY(torrent)	 haveq;		/* ... on stored_block.c's queue */
+	TAILQ_ENTRY(torrent)	 haveq;		/* ... queued (stored_block.c) */
 	LIST_HEAD(, partial)	 partials;	/* pieces being received */
 	int			 flush_err;	/* a sync failed: errno */
 	uint32_t		 flush_file;	/* ... of this file */
@@ -442,6 +442,8 @@ void		 stored_move_forget(struct torrent *);
 /* stored_files.c */
 /* Remove the empty directories from path's parent up to dirfd. */
 void		 stored_prune(int dirfd, const char *path);
+/* "a/b/c": the parent "a/b" (or ".") in parent, and the base "c". */
+const char	*stored_split(const char *path, char *parent, size_t len);
 struct Btd__DeleteData;
 void		 stored_delete_data(struct chan *,
 		    const struct Btd__DeleteData *);

@@ -70,8 +70,8 @@ stored_open_beneath(int dirfd, const char *path, int flags, int mode)
 }
 
 /* Split "a/b/c" into the parent "a/b" (or ".") and the base "c". */
-static const char *
-split(const char *path, char *parent, size_t len)
+const char *
+stored_split(const char *path, char *parent, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -96,7 +96,7 @@ stored_prune(int dirfd, const char *path)
 		char parent[4096];
 
 		*slash = '\0';
-		base = split(buf, parent, sizeof(parent));
+		base = stored_split(buf, parent, sizeof(parent));
 		if ((pfd = stored_open_beneath(dirfd, parent,
 		    O_PATH | O_DIRECTORY, 0)) == -1)
 			return;
@@ -121,7 +121,7 @@ delete_finish(struct chan *c)
 		return;
 	if (cur.remove_dir && cur.dir[0] != '\0' &&
 	    (rootfd = stored_root_fd(cur.root)) != -1) {
-		base = split(cur.dir, parent, sizeof(parent));
+		base = stored_split(cur.dir, parent, sizeof(parent));
 		if ((pfd = stored_open_beneath(rootfd, parent,
 		    O_PATH | O_DIRECTORY, 0)) != -1) {
 			(void)unlinkat(pfd, base, AT_REMOVEDIR);
@@ -171,7 +171,7 @@ delete_part(const Btd__DeleteData *dd)
 		return;		/* ENOENT: nothing was ever written */
 	}
 	for (i = 0; i < dd->n_paths; i++) {
-		base = split(dd->paths[i], parent, sizeof(parent));
+		base = stored_split(dd->paths[i], parent, sizeof(parent));
 		pfd = stored_open_beneath(dirfd, parent, O_PATH | O_DIRECTORY,
 		    0);
 		if (pfd == -1 || unlinkat(pfd, base, 0) == -1) {

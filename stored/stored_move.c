@@ -205,27 +205,13 @@ join(const char *dir, const char *rel)
 	return p;
 }
 
-/* Split path into its parent ("." for none) and base, in parent. */
-static const char *
-split(const char *path, char *parent, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL) {
-		snprintf(parent, len, ".");
-		return path;
-	}
-	snprintf(parent, len, "%.*s", (int)(slash - path), path);
-	return slash + 1;
-}
-
 /* The parent directory of path beneath rootfd (O_PATH); -1 with errno. */
 static int
 parent_fd(int rootfd, const char *path, const char **base)
 {
 	char parent[STORED_PATH_MAX];
 
-	*base = split(path, parent, sizeof(parent));
+	*base = stored_split(path, parent, sizeof(parent));
 	return stored_open_beneath(rootfd, parent, O_PATH | O_DIRECTORY, 0);
 }
 
@@ -337,7 +323,7 @@ plan_file(struct move *m, uint32_t i, int oldfd, int newfd)
 		return 0;
 	if ((f->dst = join(m->dir, rel)) == NULL)
 		goto nomem;
-	(void)split(f->dst, parent, sizeof(parent));
+	(void)stored_split(f->dst, parent, sizeof(parent));
 	snprintf(name, sizeof(name), "%s%02x%02x%02x%02x.%u", MOVE_TMP,
 	    t->ih[0], t->ih[1], t->ih[2], t->ih[3], i);
 	if (strcmp(parent, ".") == 0)
@@ -440,7 +426,7 @@ sync_parent(int rootfd, const char *path)
 	char	 parent[STORED_PATH_MAX];
 	int	 fd, rc, e;
 
-	(void)split(path, parent, sizeof(parent));
+	(void)stored_split(path, parent, sizeof(parent));
 	if ((fd = stored_open_beneath(rootfd, parent, O_RDONLY | O_DIRECTORY,
 	    0)) == -1)
 		return -1;
@@ -741,9 +727,10 @@ rollback(struct move *m, int oldfd, int newfd)
 	}
 	if (back && newfd != -1 && m->remove_dir && m->dir[0] != '\0') {
 		char		 parent[STORED_PATH_MAX];
-		const char	*base = split(m->dir, parent, sizeof(parent));
+		const char	*base;
 		int		 pfd;
 
+		base = stored_split(m->dir, parent, sizeof(parent));
 		if ((pfd = stored_open_beneath(newfd, parent,
 		    O_PATH | O_DIRECTORY, 0)) != -1) {
 			(void)unlinkat(pfd, base, AT_REMOVEDIR);
@@ -784,7 +771,7 @@ delete_step(struct move *m, int oldfd)
 	if (m->cur < t->map.nfiles)
 		return 0;
 	if (m->remove_dir && t->dir[0] != '\0') {
-		base = split(t->dir, parent, sizeof(parent));
+		base = stored_split(t->dir, parent, sizeof(parent));
 		if ((pfd = stored_open_beneath(oldfd, parent,
 		    O_PATH | O_DIRECTORY, 0)) != -1) {
 			(void)unlinkat(pfd, base, AT_REMOVEDIR);

@@ -102,7 +102,9 @@ fi
 
 if [ "$what" = all ] || [ "$what" = fuzz ]; then
 	out=$(mktemp)
-	make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" >"$out" 2>&1
+	# The targets build a job a CPU; they then run one after another.
+	make -s -j"${JOBS:-$(nproc 2>/dev/null || echo 2)}" fuzz \
+	    FUZZ_SECONDS="${FUZZ_SECONDS:-10}" >"$out" 2>&1
 	p=$(grep -c '^  FUZZ    [a-z]*: Done' "$out")
 	f=$(grep -c 'FAILED' "$out")
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
