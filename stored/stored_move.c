@@ -71,7 +71,7 @@
 
 enum mf_state {
 	MF_SKIP,	/* not the torrent's, or nowhere: stays */
-	MF_TODO,	/* at the old place only */
+	MF_PENDING,	/* at the old place only */
 	MF_COPYING,	/* being copied to its temporary name */
 	MF_RENAMED,	/* renamed to the new place, this attempt */
 	MF_COPIED,	/* copied to its temporary name and flushed */
@@ -367,7 +367,7 @@ plan_file(struct move *m, uint32_t i, int oldfd, int newfd)
 		f->src_there = s;
 		m->verify = 1;
 	} else if (s == 1) {
-		f->state = MF_TODO;
+		f->state = MF_PENDING;
 		f->src_there = 1;
 	}
 	return 0;
@@ -468,7 +468,7 @@ copy_step(struct move *m, int oldfd, int newfd, uint64_t *budget)
 		if (f->state != MF_COPYING)
 			*budget = *budget > MOVE_FILE_COST ? *budget -
 			    MOVE_FILE_COST : 0;
-		if (f->state == MF_TODO) {
+		if (f->state == MF_PENDING) {
 			if (rename_beneath(oldfd, t->files[m->cur].path, newfd,
 			    f->dst) == 0) {
 				f->state = MF_RENAMED;
@@ -721,7 +721,7 @@ rollback(struct move *m, int oldfd, int newfd)
 		default:
 			break;
 		}
-		if (f->state != MF_SKIP && f->state != MF_TODO &&
+		if (f->state != MF_SKIP && f->state != MF_PENDING &&
 		    f->state != MF_FOUND)
 			prune_below(newfd, m->dir, f->dst);
 	}
@@ -758,7 +758,7 @@ delete_step(struct move *m, int oldfd)
 	for (n = 0; n < MOVE_FILES && m->cur < t->map.nfiles;
 	    n++, m->cur++) {
 		f = &m->f[m->cur];
-		if (f->state == MF_SKIP || f->state == MF_TODO)
+		if (f->state == MF_SKIP || f->state == MF_PENDING)
 			continue;
 		if (f->src_there && unlink_beneath(oldfd,
 		    t->files[m->cur].path) == -1) {
