@@ -15,8 +15,13 @@ under SAVE_PATH and found every piece good: the torrent is then seeding
 with progress 1.0.  The session talks to no one: DHT, LSD, UPnP and
 NAT-PMP are off and it listens on 127.0.0.1 only.  Exit status 0 when
 the torrent loads (whatever verified says), 1 when it does not.
+
+The JSON is written and flushed before the session is torn down, and the
+process then leaves without running libtorrent's destructors: a crash in
+that teardown says nothing about the torrent and must not hide the answer.
 """
 import json
+import os
 import sys
 import time
 
@@ -78,7 +83,6 @@ def verify(ti, save_path, timeout):
           st.num_pieces == ti.num_pieces() and
           st.state in (lt.torrent_status.seeding,
                        lt.torrent_status.finished))
-    ses.remove_torrent(h)
     return ok
 
 
@@ -94,9 +98,13 @@ def main():
         return 1
     out = describe(ti)
     out["verified"] = verify(ti, sys.argv[2], timeout)
-    print(json.dumps(out))
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
