@@ -60,7 +60,24 @@ spawn() {
 	PIDS="$PIDS $SPAWNED"
 }
 
+# diag: after a failed check, what the btd instances say about their
+# torrents and the last lines of every log and .out file under $T, as
+# "# " comments: enough to read a failure that a CI run saw once.
+diag() {
+	for _s in "$T"/*/state/btd.sock; do
+		[ -S "$_s" ] || continue
+		echo "# --- btctl -s ${_s#$T/} list"
+		timeout 5 "$BTCTL" -s "$_s" list 2>&1 | sed 's/^/#   /'
+	done
+	for _f in "$T"/*/log "$T"/*.out "$T"/*/*.out; do
+		[ -f "$_f" ] || continue
+		echo "# --- ${_f#$T/}, last lines"
+		tail -n "${DIAG_LINES:-40}" "$_f" | cut -c1-300 | sed 's/^/#   /'
+	done
+}
+
 cleanup() {
+	[ -n "${FAILED:-}" ] && diag
 	# shellcheck disable=SC2086
 	stop_pids $PIDS
 	# Roles die with their btd (PDEATHSIG); give them a moment.
@@ -70,7 +87,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+notok() { echo "not ok - $*"; FAILED=1; }
 
 # check NAME CMD...: ok if CMD succeeds.
 check() {

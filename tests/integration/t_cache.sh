@@ -28,10 +28,12 @@ $PY tests/interop/lt_peer.py seed "$TOR" "$SEED" 7601 --seconds 600 \
 LTS=$!
 PIDS="$PIDS $LTS"
 check "libtorrent seeder announced" wait_for 20 grep -q announced "$T/lt_seed.out"
-btd_start a -p 7611
+btd_start a -p 7611 -v
 SA=$SOCK
 ctl add "$TOR" >/dev/null
 check "cache on: complete" ctl wait "$ID" --timeout 90
+[ -n "${FAILED:-}" ] && ctl show "$ID" 2>&1 | sed 's/^/#   /'
+DIAG_LINES=100
 check "cache on: same bytes" same_data "$T/a/dl"
 check "cache on: 32 MiB by default" wait_for 10 ctrue "$SA" "c.get('size') == 32 << 20"
 check "cache on: every block went through the cache" wait_for 10 \

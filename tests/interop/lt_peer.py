@@ -127,6 +127,7 @@ def main():
             f.writelines("%s %s\n" % kv for kv in sorted(seen.items()))
         os.replace(peers_out + ".new", peers_out)
 
+    peer_lines = [1] * 200
     stopping = []
     signal.signal(signal.SIGTERM, lambda sig, frame: stopping.append(sig))
     while time.time() < end and not stopping:
@@ -142,6 +143,12 @@ def main():
                 print("metadata", flush=True)
             elif isinstance(a, lt.tracker_error_alert):
                 print("tracker error: %s" % a.message(), flush=True)
+            elif (isinstance(a, (lt.peer_connect_alert,
+                                 lt.peer_disconnected_alert,
+                                 lt.peer_error_alert)) and peer_lines):
+                # What became of each peer, for reading a failed test.
+                peer_lines.pop()
+                print("peer: %s" % a.message(), flush=True)
         st = h.status()
         peak = max(peak, anon_kb())
         if mode == "leech" and not done and st.is_seeding:
