@@ -458,6 +458,15 @@ check_done(struct torrent *t)
 		}
 	}
 	send_checked(t);
+	/*
+	 * Files missing under recorded pieces: btd puts the torrent in
+	 * error ("no data found") and takes it away.  peerd is not told its
+	 * pieces meanwhile, so that nothing is fetched into the files that
+	 * are gone before btd's remove comes.
+	 */
+	for (i = 0; i < t->map.nfiles; i++)
+		if (BIT_ISSET(t->missing, i))
+			return;
 	stored_link_have(t);
 }
 

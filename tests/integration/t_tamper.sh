@@ -121,6 +121,9 @@ check "the reason names the missing file ($err)" sh -c \
 check "btctl list shows it" sh -c "ctl() { '$BTCTL' -s '$SOCK' \"\$@\"; }; ctl list | grep -q 'no data found: pay/c.bin is missing'"
 check "stored named it in its log" grep -q "pay/c.bin is missing" "$LOG"
 check "nothing downloaded while in error" [ "$(tfield "$SOCK" "$ID" downloaded)" = "$down0" ]
+# Nor written: peerd never had the torrent's pieces before the error.
+check "while in error: c.bin not made again, a.bin still cut" \
+    [ ! -e "$D/c.bin" -a "$(wc -c <"$D/a.bin")" = "$CUT" ]
 
 c1=$(grep -c "$IH: checked: " "$LOG")
 check "btctl resume" ctl resume "$ID"
