@@ -114,9 +114,10 @@ void
 log_warn(const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 err[256];
+	char	 buf[256];
+	/* GNU strerror_r: the text may be a static string, not buf. */
+	const char *err = strerror_r(errno, buf, sizeof(buf));
 
-	strerror_r(errno, err, sizeof(err));
 	va_start(ap, fmt);
 	vlog("", fmt, ap, err);
 	va_end(ap);
@@ -170,9 +171,9 @@ void
 fatal(const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 err[256];
+	char	 buf[256];
+	const char *err = strerror_r(errno, buf, sizeof(buf));
 
-	strerror_r(errno, err, sizeof(err));
 	va_start(ap, fmt);
 	vlog("fatal: ", fmt, ap, err);
 	va_end(ap);
