@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -44,6 +45,7 @@
 #define M_IDS_MAX	10000		/* entries of an "ids" list */
 #define M_OPS_MAX	20000		/* ctl requests one method may make */
 #define M_META_MAX	(10 << 20)	/* a decoded metainfo, bytes */
+#define M_RECENT_SECS	60		/* "recently-active": added since */
 #define RPC_VERSION	17
 #define RPC_VERSION_MIN	14
 #define RPC_SEMVER	"5.3.0"		/* what rpc-version 17 is */
@@ -67,6 +69,8 @@ struct mjob {
 	size_t			*sel;		/* indices into list */
 	size_t			 nsel;
 	Btd__CtlReply		**detail, **trk;
+	Btd__CtlReply		**peers;	/* get_peers() */
+	int			 need_peers;
 	size_t			 cur;
 	int			 need_detail, need_trk;
 	struct op		*ops;
@@ -101,7 +105,10 @@ mjob_free(void *arg)
 			btd__ctl_reply__free_unpacked(m->detail[i], NULL);
 		if (m->trk != NULL && m->trk[i] != NULL)
 			btd__ctl_reply__free_unpacked(m->trk[i], NULL);
+		if (m->peers != NULL && m->peers[i] != NULL)
+			btd__ctl_reply__free_unpacked(m->peers[i], NULL);
 	}
+	free(m->peers);
 	for (i = 0; i < m->nops; i++) {
 		free(m->ops[i].key);
 		free(m->ops[i].value);
@@ -293,8 +300,10 @@ select_one(struct mjob *m, struct json_object *v, int active)
 		const Btd__TorrentSummary *t = l->torrents[i];
 
 		if (v == NULL && active) {
+			/* As Transmission's: one just added is active. */
 			if (t->rate_down == 0 && t->rate_up == 0 &&
-			    strcmp(t->state, "checking") != 0)
+			    strcmp(t->state, "checking") != 0 &&
+			    t->added < (int64_t)time(NULL) - M_RECENT_SECS)
 				continue;
 		} else if (v != NULL && json_object_is_type(v, json_type_int)) {
 			if (json_object_get_int64(v) <= 0 ||
@@ -503,6 +512,8 @@ get_done(struct mjob *m)
 		    m->detail[i]->show : NULL,
 		    m->trk != NULL && m->trk[i] != NULL ?
 		    m->trk[i]->trackers : NULL);
+		torrent_web_fields(o, f, s, m->peers != NULL &&
+		    m->peers[i] != NULL ? m->peers[i]->peers : NULL);
 		if (!table) {
 			json_object_array_add(a, o);
 			continue;
@@ -573,6 +584,50 @@ selected(struct mjob *m)
 	m->selected(m);
 }
 
+/*
+ * torrent-get, after get_step(): the PeersReport of each torrent with
+ * peers, when the fields need it (the web interface's peers,
+ * peersSendingToUs, peersGettingFromUs), one Call at a time; then
+ * get_done().
+ */
+static void
+get_peers(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__PeersRequest	 pr = BTD__PEERS_REQUEST__INIT;
+	const Btd__TorrentSummary *s;
+
+	if (m->peers == NULL) {
+		if (!m->need_peers) {
+			get_done(m);
+			return;
+		}
+		if ((m->peers = calloc(m->nsel + 1, sizeof(*m->peers))) ==
+		    NULL) {
+			fail(m, "out of memory");
+			return;
+		}
+		m->cur = 0;
+	} else {
+		/* The reply to the last Call (NULL: none, or it failed). */
+		m->peers[m->cur++] = took(m);
+		m->err[0] = '\0';	/* a torrent removed meanwhile */
+	}
+	for (; m->cur < m->nsel; m->cur++) {
+		s = m->list->list->torrents[m->sel[m->cur]];
+		if (s->peers > 0)
+			break;
+	}
+	if (m->cur >= m->nsel) {
+		get_done(m);
+		return;
+	}
+	pr.id = s->id;
+	req.body_case = BTD__CTL_REQUEST__BODY_PEERS;
+	req.peers = &pr;
+	call(m, &req, get_peers);
+}
+
 static void
 torrent_get_selected(struct mjob *m)
 {
@@ -583,7 +638,7 @@ torrent_get_selected(struct mjob *m)
 		return;
 	}
 	m->cur = 0;
-	m->detailed = get_done;
+	m->detailed = get_peers;
 	get_step(m);
 }
 
@@ -1215,6 +1270,7 @@ run_get(struct mjob *m)
 		return;
 	}
 	torrent_fields_need(arg(m, "fields"), &m->need_detail, &m->need_trk);
+	m->need_peers = torrent_fields_peers(arg(m, "fields"));
 	start_select(m);
 }
 
