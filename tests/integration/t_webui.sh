@@ -4,7 +4,8 @@
 # Chromium driven over the DevTools protocol (tests/interop/
 # webui_drive.py): the page loads with basic auth, lists the torrent
 # added by btctl with btctl's progress, and a magnet added through the
-# page's own add dialog is in `btctl list`; a screenshot is kept.  With
+# page's own add dialog is in `btctl list`, and so is a .torrent file
+# uploaded through it (metainfo); a screenshot is kept.  With
 # curl: redirects, types, HEAD, ETag, the same Host and auth rules as
 # the RPC.  Then hostile paths against a web dir of the test's own:
 # "..", %2e%2e, symlinks out of it, a directory, a FIFO, a huge file, a
@@ -38,6 +39,11 @@ payload "$T/src/half.bin" 4194304
 mktorrent -l 18 -a "http://127.0.0.1:9/announce" -o "$T/half.torrent" \
     "$T/src/half.bin" >/dev/null
 head -c 2097152 "$T/src/half.bin" >"$T/a/dl/half.bin"
+# One to add from the page as a file.
+payload "$T/src/upped.bin" 300000 303132333435363738393a3b3c3d3e3f
+mktorrent -l 16 -a "http://127.0.0.1:9/announce" -o "$T/upped.torrent" \
+    "$T/src/upped.bin" >/dev/null
+UPIH=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$T/upped.torrent').info_hashes().v1)")
 
 printf 'rpc_enabled yes\nrpc_bind 127.0.0.1:%s\n' "$RP" >"$T/a.conf"
 btd_start a -p 7511 -c "$T/a.conf"
@@ -54,6 +60,11 @@ tfield_a() {
 	"$BTCTL" -s "$SOCK" list --json | $PY -c "import json,sys
 t=[t for t in json.load(sys.stdin)['torrents'] if t['name']=='half.bin']
 print(t[0]['$1'] if t else '')"
+}
+tfield_a_n() {
+	"$BTCTL" -s "$SOCK" list --json | $PY -c "import json,sys
+t=[t for t in json.load(sys.stdin)['torrents'] if t['name']=='$1']
+print(t[0]['$2'] if t else '')"
 }
 check "btd checked the half it has" wait_for 30 checked
 PROG=$(tfield_a progress)
@@ -141,7 +152,8 @@ check "chromium's DevTools listen" wait_for 30 sh -c "ss -ltn | grep -q '127.0.0
 MAG="magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=from-the-page"
 timeout -k 2 120 $PY "$TOP/tests/interop/webui_drive.py" --devtools $DT \
     --url "$BASE/" --auth "$U" --expect half.bin --add "$MAG" \
-    --add-name from-the-page --shot "$SHOT" --timeout 60 \
+    --add-name from-the-page --upload "$T/upped.torrent" \
+    --upload-name upped.bin --shot "$SHOT" --timeout 60 \
     >"$T/drive.out" 2>"$T/drive.err"
 RC=$?
 sed 's/^/# /' "$T/drive.out"
@@ -167,11 +179,16 @@ ADDED=$(step added)
 check "the torrent added from the page is listed there" [ "$(pyget "$ADDED" "sorted(r['name'] for r in j['rows'])")" = "['from-the-page', 'half.bin']" ]
 check "  ... and in btctl list" sh -c "'$BTCTL' -s '$SOCK' list --json | grep -q '\"id\": \"0123456789abcdef0123456789abcdef01234567\"'"
 check "  ... by the name the magnet gave" sh -c "'$BTCTL' -s '$SOCK' list | grep -q from-the-page"
+UPPED=$(step uploaded)
+check "the .torrent uploaded through the page is listed there" [ "$(pyget "$UPPED" "sorted(r['name'] for r in j['rows'])")" = "['from-the-page', 'half.bin', 'upped.bin']" ]
+check "  ... and in btctl list, by its info-hash" sh -c "'$BTCTL' -s '$SOCK' list --json | grep -q '\"id\": \"$UPIH\"'"
+check "  ... in btd's download dir" [ "$(tfield_a_n upped.bin save_path)" = "$T/a/dl" ]
 ERR=$(step errors)
 check "no HTTP error on the way (but the 409 handshake)" [ "$(pyget "$ERR" "j['http']")" = "[]" ]
 check "no JavaScript exception" [ "$(pyget "$ERR" "j['exceptions']")" = "[]" ]
 check "no 'Connection Failed' dialog" [ "$(pyget "$ERR" "j['dialog']")" = "" ]
 check "session-get, session-stats, torrent-get, torrent-add all succeeded" [ "$(pyget "$ERR" "sorted(set(m for m, r in j['rpc'] if r != 'success') & {'session-get', 'session-stats', 'torrent-get', 'torrent-add'})")" = "[]" ]
+check "  ... torrent-add twice (magnet, then metainfo)" [ "$(pyget "$ERR" "sum(1 for m, r in j['rpc'] if m == 'torrent-add')")" = 2 ]
 check "  ... and the page made each of them" [ "$(pyget "$ERR" "sorted(set(m for m, r in j['rpc']) & {'session-get', 'session-stats', 'torrent-get', 'torrent-add'})")" = "['session-get', 'session-stats', 'torrent-add', 'torrent-get']" ]
 echo "# other RPC results: $(pyget "$ERR" "sorted(set((m, r) for m, r in j['rpc'] if r != 'success'))")"
 check "a PNG screenshot" sh -c "[ \"\$(head -c 8 '$SHOT' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ] && [ \$(stat -c %s '$SHOT') -gt 10000 ]"

@@ -6,12 +6,14 @@ The browser is started and stopped by the caller (t_webui.sh), which
 gives its DevTools port.  This script opens a page with the basic-auth
 credentials as an extra header on every request, loads the web
 interface, waits for the torrent list, reads it from the DOM, adds a
-torrent through the page's own add dialog, and takes a screenshot.
+magnet and then a .torrent file through the page's own add dialog, and
+takes a screenshot.
 
 Every wait is bounded.  Output: one line of JSON per step, for the
 shell to check:
   {"step": "rows", "rows": [{"name": ..., "progress": ..., ...}]}
   {"step": "added", "rows": [...]}
+  {"step": "uploaded", "rows": [...]}
   {"step": "screenshot", "path": ..., "bytes": N}
   {"step": "errors", "http": [...], "rpc": [[method, result]...],
    "exceptions": [...], "dialog": "..."}
@@ -140,6 +142,8 @@ def main():
     ap.add_argument("--expect", required=True, help="a torrent's name")
     ap.add_argument("--add", required=True, help="a magnet link to add")
     ap.add_argument("--add-name", required=True)
+    ap.add_argument("--upload", required=True, help="a .torrent to upload")
+    ap.add_argument("--upload-name", required=True)
     ap.add_argument("--shot", required=True)
     ap.add_argument("--timeout", type=int, default=60)
     a = ap.parse_args()
@@ -178,6 +182,24 @@ def main():
                        " })()" % (ROWS_JS, json.dumps(a.add_name)),
                        a.timeout, "the added torrent in the list")
         out(step="added", rows=rows)
+
+        # The same dialog with a .torrent file: the page reads it and
+        # sends it as metainfo.
+        page.js("$('#toolbar-open').click(); true")
+        wait_js(page, "$('#upload_container').is(':visible')", 10,
+                "the add dialog, again")
+        root = page.call("DOM.getDocument")["root"]["nodeId"]
+        node = page.call("DOM.querySelector", nodeId=root,
+                         selector="#torrent_upload_file")["nodeId"]
+        if not node:
+            raise Fail("no file input in the add dialog")
+        page.call("DOM.setFileInputFiles", nodeId=node, files=[a.upload])
+        page.js("$('#upload_confirm_button').click(); true")
+        rows = wait_js(page, "(function () { var r = %s; return r.some("
+                       "function (x) { return x.name === %s; }) ? r : null;"
+                       " })()" % (ROWS_JS, json.dumps(a.upload_name)),
+                       a.timeout, "the uploaded torrent in the list")
+        out(step="uploaded", rows=rows)
 
         page.pump(1.0)
         shot = page.call("Page.captureScreenshot", timeout=30,
