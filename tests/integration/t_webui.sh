@@ -1,16 +1,17 @@
 #!/bin/sh
 # Transmission's web interface, served by rpcd from Debian's files
 # (rpc_web_dir, /usr/share/transmission/web), in a real headless
-# Chromium driven over the DevTools protocol (tests/interop/
-# webui_drive.py): the page loads with basic auth, lists the torrent
-# added by btctl with btctl's progress, and a magnet added through the
-# page's own add dialog is in `btctl list`, and so is a .torrent file
-# uploaded through it (metainfo); a screenshot is kept.  With
-# curl: redirects, types, HEAD, ETag, the same Host and auth rules as
-# the RPC.  Then hostile paths against a web dir of the test's own:
-# "..", %2e%2e, symlinks out of it, a directory, a FIFO, a huge file, a
-# huge name; each refused, rpcd stays up.  rpc_web_dir empty or missing:
-# 404, the RPC unchanged.
+# Chromium driven over the DevTools protocol
+# (tests/interop/webui_drive.py): the page loads with basic auth and
+# lists the torrent added by btctl with btctl's progress and its one
+# peer (a python3-libtorrent leecher, also seen in torrent-get's
+# peers); a magnet added through the page's own add dialog is in
+# `btctl list`, and so is a .torrent file uploaded through it
+# (metainfo); a screenshot is kept.  With curl: redirects, types,
+# HEAD, ETag, the same Host and auth rules as the RPC.  Then hostile
+# paths against a web dir of the test's own: "..", %2e%2e, symlinks out
+# of it, a directory, a FIFO, a huge file, a huge name; each refused,
+# rpcd stays up.  rpc_web_dir empty or missing: 404, the RPC unchanged.
 . "$(dirname "$0")/lib.sh"
 
 RP=19191
@@ -69,6 +70,32 @@ print(t[0]['$2'] if t else '')"
 check "btd checked the half it has" wait_for 30 checked
 PROG=$(tfield_a progress)
 RPCD_PID=$(role_pid rpcd)
+
+# A python3-libtorrent leecher, rate-limited, downloads from btd's half:
+# torrent-get's peer fields, which the page shows, come from it.
+rpc() {
+	_sid=$(curl -s --max-time 10 -D - -o /dev/null -u "$U" -d '{}' \
+	    "$BASE/transmission/rpc" | tr -d '\r' |
+	    sed -n 's/^X-Transmission-Session-Id: //p')
+	curl -s --max-time 10 -u "$U" -H "X-Transmission-Session-Id: $_sid" \
+	    -d "$1" "$BASE/transmission/rpc"
+}
+mkdir -p "$T/lt"
+spawn 200 $PY "$TOP/tests/interop/lt_peer.py" leech "$T/half.torrent" \
+    "$T/lt" 7531 --peer 127.0.0.1:7511 --down-rate 16384 --seconds 180 \
+    >"$T/lt.out" 2>&1
+uploading() {
+	rpc '{"method":"torrent-get","arguments":{"fields":["peers","peersGettingFromUs","peersSendingToUs","peersConnected"]}}' >"$T/peers.json"
+	$PY -c "import json,sys
+t=json.load(open('$T/peers.json'))['arguments']['torrents'][0]
+p=t['peers']
+sys.exit(0 if len(p) == 1 and p[0]['address'] == '127.0.0.1' and
+    p[0]['isUploadingTo'] and p[0]['rateToPeer'] > 0 and
+    t['peersGettingFromUs'] == 1 and t['peersSendingToUs'] == 0 and
+    t['peersConnected'] == 1 else 1)"
+}
+check "torrent-get: the leecher in peers, getting from us" wait_for 30 uploading
+echo "# peers: $(cut -c1-400 "$T/peers.json")"
 check "status: rpcd's landlock names the web dir" sh -c "'$BTCTL' -s '$SOCK' status | grep -q 'rpcd landlock: .*ro: system libs, web dir'"
 
 # Redirects, auth, Host.
@@ -172,6 +199,9 @@ m = re.search(r'\(([0-9.]+)%\)', sys.argv[1])
 sys.exit(0 if m and abs(float(m.group(1)) - 100 * float(sys.argv[2])) < 0.6 else 1)" "$SHOWN" "$PROG"
 }
 check "  ... with btctl's progress, in percent" same_pct
+PEERS=$(pyget "$ROWS" "[r['peers'] for r in j['rows']][0]")
+check "  ... and its peers: none sending to us, one connected" sh -c "echo '$PEERS' | grep -q '^Downloading from 0 of 1 peer '"
+
 check "  ... and its size (4.1 MB or 4.19 MB)" sh -c "echo '$SHOWN' | grep -Eq 'of 4\\.(1|19) MB'"
 BAR=$(pyget "$ROWS" "[r['bar'] for r in j['rows']][0]")
 check "  ... its progress bar as wide as the progress" $PY -c "import sys; sys.exit(0 if abs(float('${BAR%\%}') - 100 * $PROG) < 1 else 1)"
