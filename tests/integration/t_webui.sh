@@ -213,6 +213,10 @@ UPPED=$(step uploaded)
 check "the .torrent uploaded through the page is listed there" [ "$(pyget "$UPPED" "sorted(r['name'] for r in j['rows'])")" = "['from-the-page', 'half.bin', 'upped.bin']" ]
 check "  ... and in btctl list, by its info-hash" sh -c "'$BTCTL' -s '$SOCK' list --json | grep -q '\"id\": \"$UPIH\"'"
 check "  ... in btd's download dir" [ "$(tfield_a_n upped.bin save_path)" = "$T/a/dl" ]
+INSP=$(step inspector)
+check "the inspector shows btctl's info-hash" [ "$(pyget "$INSP" "j['info']['hash']")" = "$(tfield_a id)" ]
+check "  ... its location" [ "$(pyget "$INSP" "j['info']['location']")" = "$(tfield_a save_path)" ]
+check "  ... and its peer, the leecher" [ "$(pyget "$INSP" "sum('127.0.0.1' in r and 'libtorrent' in r for r in j['peers'])")" = 1 ]
 ERR=$(step errors)
 check "no HTTP error on the way (but the 409 handshake)" [ "$(pyget "$ERR" "j['http']")" = "[]" ]
 check "no JavaScript exception" [ "$(pyget "$ERR" "j['exceptions']")" = "[]" ]

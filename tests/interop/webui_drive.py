@@ -6,14 +6,16 @@ The browser is started and stopped by the caller (t_webui.sh), which
 gives its DevTools port.  This script opens a page with the basic-auth
 credentials as an extra header on every request, loads the web
 interface, waits for the torrent list, reads it from the DOM, adds a
-magnet and then a .torrent file through the page's own add dialog, and
-takes a screenshot.
+magnet and then a .torrent file through the page's own add dialog,
+opens the inspector of the first torrent on its peers, and takes a
+screenshot.
 
 Every wait is bounded.  Output: one line of JSON per step, for the
 shell to check:
   {"step": "rows", "rows": [{"name": ..., "progress": ..., ...}]}
   {"step": "added", "rows": [...]}
   {"step": "uploaded", "rows": [...]}
+  {"step": "inspector", "info": {...}, "peers": [header, row...]}
   {"step": "screenshot", "path": ..., "bytes": N}
   {"step": "errors", "http": [...], "rpc": [[method, result]...],
    "exceptions": [...], "dialog": "..."}
@@ -200,6 +202,27 @@ def main():
                        " })()" % (ROWS_JS, json.dumps(a.upload_name)),
                        a.timeout, "the uploaded torrent in the list")
         out(step="uploaded", rows=rows)
+
+        # The inspector of the torrent expected: its info, then its
+        # peers.
+        page.js("$('#torrent_list li.torrent').filter(function () { "
+                "return $(this).find('.torrent_name').text() === %s; })"
+                ".click(); $('#toolbar-inspector').click(); true" %
+                json.dumps(a.expect))
+        info = wait_js(page, "/^[0-9a-f]{40}$/.test($('#inspector-info-hash')"
+                       ".text()) ? { hash: $('#inspector-info-hash').text(),"
+                       " location: $('#inspector-info-location').text(),"
+                       " have: $('#inspector-info-have').text(),"
+                       " availability: $('#inspector-info-availability')"
+                       ".text(), size: $('#inspector-info-size').text() }"
+                       " : null", a.timeout, "the inspector's info")
+        page.js("$('#inspector-tab-peers').click(); true")
+        peers = wait_js(page, "(function () { var r = $('#inspector_peers_"
+                        "list tr.inspector_peer_entry').map(function () { "
+                        "return $(this).text(); }).get(); return r.length > 1"
+                        " ? r : null; })()", a.timeout,
+                        "the inspector's peers")
+        out(step="inspector", info=info, peers=peers)
 
         page.pump(1.0)
         shot = page.call("Page.captureScreenshot", timeout=30,
