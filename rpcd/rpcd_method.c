@@ -45,7 +45,9 @@
 #define M_IDS_MAX	10000		/* entries of an "ids" list */
 #define M_OPS_MAX	20000		/* ctl requests one method may make */
 #define M_META_MAX	(10 << 20)	/* a decoded metainfo, bytes */
-#define M_RECENT_SECS	60		/* "recently-active": added since */
+#define M_RECENT_SECS	60		/* "recently-active": added since,
+					   and "removed": gone since */
+#define M_GONE_MAX	4096		/* removed torrents remembered */
 #define RPC_VERSION	17
 #define RPC_VERSION_MIN	14
 #define RPC_SEMVER	"5.3.0"		/* what rpc-version 17 is */
@@ -354,6 +356,72 @@ select_ids(struct mjob *m)
 	return 0;
 }
 
+/*
+ * "removed" (torrent-get with "recently-active"): the numbers of the
+ * torrents that were in one Numbers reply and are not in a later one,
+ * for M_RECENT_SECS, as Transmission reports torrents removed lately;
+ * the web interface drops a torrent from its list only so.  Kept from
+ * rpcd's start: a torrent removed while rpcd was down is not named.
+ */
+static uint32_t	*seen;		/* numbers of the last reply, sorted */
+static size_t	 nseen;
+static struct gone {
+	uint32_t	 number;
+	int64_t		 at;		/* seconds since the epoch */
+} gone[M_GONE_MAX];
+static size_t	 ngone;
+
+static int
+num_cmp(const void *a, const void *b)
+{
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+gone_note(const Btd__NumbersReply *r)
+{
+	uint32_t	*now;
+	size_t		 i, k, n = r->n_torrents;
+	int64_t		 t = (int64_t)time(NULL);
+
+	if ((now = calloc(n + 1, sizeof(*now))) == NULL)
+		return;	/* "removed" then misses this turn's */
+	for (i = 0; i < n; i++)
+		now[i] = r->torrents[i]->number;
+	qsort(now, n, sizeof(*now), num_cmp);
+	for (i = 0, k = 0; i < nseen; i++) {
+		while (k < n && now[k] < seen[i])
+			k++;
+		if (k < n && now[k] == seen[i])
+			continue;
+		if (ngone == M_GONE_MAX) {	/* the oldest goes */
+			memmove(gone, gone + 1, (ngone - 1) * sizeof(*gone));
+			ngone--;
+		}
+		gone[ngone].number = seen[i];
+		gone[ngone++].at = t;
+	}
+	free(seen);
+	seen = now;
+	nseen = n;
+}
+
+static struct json_object *
+gone_list(void)
+{
+	struct json_object	*a = json_object_new_array();
+	int64_t			 t = (int64_t)time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < ngone && a != NULL; i++)
+		if (gone[i].at >= t - M_RECENT_SECS)
+			json_object_array_add(a,
+			    json_object_new_int64(gone[i].number));
+	return a;
+}
+
 static void	selected(struct mjob *);
 
 static void
@@ -381,6 +449,7 @@ got_numbers(struct mjob *m)
 		fail(m, m->err[0] ? m->err : "btd sent no numbers");
 		return;
 	}
+	gone_note(m->nums->numbers);
 	req.body_case = BTD__CTL_REQUEST__BODY_LIST;
 	req.list = &lr;
 	call(m, &req, got_list);
@@ -529,8 +598,7 @@ get_done(struct mjob *m)
 	}
 	json_object_object_add(args, "torrents", a);
 	if (json_object_is_type(arg(m, "ids"), json_type_string))
-		json_object_object_add(args, "removed",
-		    json_object_new_array());
+		json_object_object_add(args, "removed", gone_list());
 	answer(m->j, "success", args);
 }
 

@@ -7,7 +7,8 @@
 # peer (a python3-libtorrent leecher, also seen in torrent-get's
 # peers); a magnet added through the page's own add dialog is in
 # `btctl list`, and so is a .torrent file uploaded through it
-# (metainfo); a screenshot is kept.  With curl: redirects, types,
+# (metainfo); the page's remove takes a torrent out of both; a
+# screenshot is kept.  With curl: redirects, types,
 # HEAD, ETag, the same Host and auth rules as the RPC.  Then hostile
 # paths against a web dir of the test's own: "..", %2e%2e, symlinks out
 # of it, a directory, a FIFO, a huge file, a huge name; each refused,
@@ -181,6 +182,7 @@ timeout -k 2 120 $PY "$TOP/tests/interop/webui_drive.py" --devtools $DT \
     --url "$BASE/" --auth "$U" --expect half.bin --add "$MAG" \
     --add-name from-the-page --upload "$T/upped.torrent" \
     --upload-name upped.bin --shot "$SHOT" --timeout 60 \
+    --btctl "$BTCTL -s $SOCK" \
     >"$T/drive.out" 2>"$T/drive.err"
 RC=$?
 sed 's/^/# /' "$T/drive.out"
@@ -207,12 +209,23 @@ BAR=$(pyget "$ROWS" "[r['bar'] for r in j['rows']][0]")
 check "  ... its progress bar as wide as the progress" $PY -c "import sys; sys.exit(0 if abs(float('${BAR%\%}') - 100 * $PROG) < 1 else 1)"
 ADDED=$(step added)
 check "the torrent added from the page is listed there" [ "$(pyget "$ADDED" "sorted(r['name'] for r in j['rows'])")" = "['from-the-page', 'half.bin']" ]
-check "  ... and in btctl list" sh -c "'$BTCTL' -s '$SOCK' list --json | grep -q '\"id\": \"0123456789abcdef0123456789abcdef01234567\"'"
-check "  ... by the name the magnet gave" sh -c "'$BTCTL' -s '$SOCK' list | grep -q from-the-page"
+check "  ... and in btctl list then, by the magnet's hash and name" [ "$(pyget "$ADDED" "[n for i, n in j['btctl'] if i == '0123456789abcdef0123456789abcdef01234567']")" = "['from-the-page']" ]
 UPPED=$(step uploaded)
 check "the .torrent uploaded through the page is listed there" [ "$(pyget "$UPPED" "sorted(r['name'] for r in j['rows'])")" = "['from-the-page', 'half.bin', 'upped.bin']" ]
-check "  ... and in btctl list, by its info-hash" sh -c "'$BTCTL' -s '$SOCK' list --json | grep -q '\"id\": \"$UPIH\"'"
+check "  ... and in btctl list then, by its info-hash" [ "$(pyget "$UPPED" "[n for i, n in j['btctl'] if i == '$UPIH']")" = "['upped.bin']" ]
 check "  ... in btd's download dir" [ "$(tfield_a_n upped.bin save_path)" = "$T/a/dl" ]
+GONE=$(step removed)
+check "the page's remove takes the magnet's torrent off its list" [ "$(pyget "$GONE" "sorted(r['name'] for r in j['rows'])")" = "['half.bin', 'upped.bin']" ]
+check "  ... and out of btctl list" [ "$(pyget "$GONE" "sorted(n for i, n in j['btctl'])")" = "['half.bin', 'upped.bin']" ]
+removed_named() {
+	rpc '{"method":"torrent-get","arguments":{"ids":"recently-active","fields":["id"]}}' >"$T/recent.json"
+	rpc '{"method":"torrent-get","arguments":{"fields":["id"]}}' >"$T/all.json"
+	$PY -c "import json,sys
+r=json.load(open('$T/recent.json'))['arguments']['removed']
+a=[t['id'] for t in json.load(open('$T/all.json'))['arguments']['torrents']]
+sys.exit(0 if len(r) == 1 and r[0] not in a and len(a) == 2 else 1)"
+}
+check "torrent-get recently-active: 'removed' names it" removed_named
 INSP=$(step inspector)
 check "the inspector shows btctl's info-hash" [ "$(pyget "$INSP" "j['info']['hash']")" = "$(tfield_a id)" ]
 check "  ... its location" [ "$(pyget "$INSP" "j['info']['location']")" = "$(tfield_a save_path)" ]
@@ -222,6 +235,7 @@ check "no HTTP error on the way (but the 409 handshake)" [ "$(pyget "$ERR" "j['h
 check "no JavaScript exception" [ "$(pyget "$ERR" "j['exceptions']")" = "[]" ]
 check "no 'Connection Failed' dialog" [ "$(pyget "$ERR" "j['dialog']")" = "" ]
 check "session-get, session-stats, torrent-get, torrent-add all succeeded" [ "$(pyget "$ERR" "sorted(set(m for m, r in j['rpc'] if r != 'success') & {'session-get', 'session-stats', 'torrent-get', 'torrent-add'})")" = "[]" ]
+check "torrent-remove succeeded" [ "$(pyget "$ERR" "[r for m, r in j['rpc'] if m == 'torrent-remove']")" = "['success']" ]
 check "  ... torrent-add twice (magnet, then metainfo)" [ "$(pyget "$ERR" "sum(1 for m, r in j['rpc'] if m == 'torrent-add')")" = 2 ]
 check "  ... and the page made each of them" [ "$(pyget "$ERR" "sorted(set(m for m, r in j['rpc']) & {'session-get', 'session-stats', 'torrent-get', 'torrent-add'})")" = "['session-get', 'session-stats', 'torrent-add', 'torrent-get']" ]
 echo "# other RPC results: $(pyget "$ERR" "sorted(set((m, r) for m, r in j['rpc'] if r != 'success'))")"

@@ -7,16 +7,19 @@ gives its DevTools port.  This script opens a page with the basic-auth
 credentials as an extra header on every request, loads the web
 interface, waits for the torrent list, reads it from the DOM, adds a
 magnet and then a .torrent file through the page's own add dialog,
-opens the inspector of the first torrent on its peers, and takes a
-screenshot.
+opens the inspector of the first torrent on its peers, takes a
+screenshot, and removes the magnet's torrent with the page's remove.
 
-Every wait is bounded.  Output: one line of JSON per step, for the
+After each change made through the page, the step's line also holds
+what `btctl list --json` says at that moment (--btctl).  Every wait is
+bounded.  Output: one line of JSON per step, for the
 shell to check:
   {"step": "rows", "rows": [{"name": ..., "progress": ..., ...}]}
   {"step": "added", "rows": [...]}
   {"step": "uploaded", "rows": [...]}
   {"step": "inspector", "info": {...}, "peers": [header, row...]}
   {"step": "screenshot", "path": ..., "bytes": N}
+  {"step": "removed", "rows": [...]}
   {"step": "errors", "http": [...], "rpc": [[method, result]...],
    "exceptions": [...], "dialog": "..."}
 Exit status 0 when every step ran; 1 with {"step": "fail", ...}.
@@ -24,6 +27,7 @@ Exit status 0 when every step ran; 1 with {"step": "fail", ...}.
 import argparse
 import base64
 import json
+import subprocess
 import sys
 import time
 import urllib.request
@@ -132,6 +136,13 @@ def new_target(port, timeout):
     raise Fail("devtools on port %d did not answer: %s" % (port, last))
 
 
+def btctl_list(cmd):
+    """What `btctl list --json` says now: [[id, name]...]."""
+    r = subprocess.run(cmd + ["list", "--json"], capture_output=True,
+                       timeout=20, check=True)
+    return [[t["id"], t["name"]] for t in json.loads(r.stdout)["torrents"]]
+
+
 def out(**kv):
     print(json.dumps(kv), flush=True)
 
@@ -147,6 +158,8 @@ def main():
     ap.add_argument("--upload", required=True, help="a .torrent to upload")
     ap.add_argument("--upload-name", required=True)
     ap.add_argument("--shot", required=True)
+    ap.add_argument("--btctl", required=True, help="btctl -s SOCK, as one "
+                    "argument, blank-separated")
     ap.add_argument("--timeout", type=int, default=60)
     a = ap.parse_args()
 
@@ -183,7 +196,7 @@ def main():
                        "function (x) { return x.name === %s; }) ? r : null;"
                        " })()" % (ROWS_JS, json.dumps(a.add_name)),
                        a.timeout, "the added torrent in the list")
-        out(step="added", rows=rows)
+        out(step="added", rows=rows, btctl=btctl_list(a.btctl.split()))
 
         # The same dialog with a .torrent file: the page reads it and
         # sends it as metainfo.
@@ -201,7 +214,7 @@ def main():
                        "function (x) { return x.name === %s; }) ? r : null;"
                        " })()" % (ROWS_JS, json.dumps(a.upload_name)),
                        a.timeout, "the uploaded torrent in the list")
-        out(step="uploaded", rows=rows)
+        out(step="uploaded", rows=rows, btctl=btctl_list(a.btctl.split()))
 
         # The inspector of the torrent expected: its info, then its
         # peers.
@@ -231,6 +244,21 @@ def main():
         with open(a.shot, "wb") as f:
             f.write(data)
         out(step="screenshot", path=a.shot, bytes=len(data))
+
+        # Remove the magnet's torrent with the page's own remove and its
+        # confirmation: it leaves the list (torrent-get's "removed").
+        page.js("$('#torrent_list li.torrent').filter(function () { "
+                "return $(this).find('.torrent_name').text() === %s; })"
+                ".click(); $('#toolbar-remove').click(); true" %
+                json.dumps(a.add_name))
+        wait_js(page, "$('#dialog_container').is(':visible')", 10,
+                "the remove confirmation")
+        page.js("$('#dialog_confirm_button').click(); true")
+        rows = wait_js(page, "(function () { var r = %s; return r.some("
+                       "function (x) { return x.name === %s; }) ? null : r;"
+                       " })()" % (ROWS_JS, json.dumps(a.add_name)),
+                       a.timeout, "the removed torrent to leave the list")
+        out(step="removed", rows=rows, btctl=btctl_list(a.btctl.split()))
 
         # What went wrong along the way, from the events seen.
         page.pump(0.5)
