@@ -179,8 +179,8 @@ add_common_headers(struct evhttp_request *req)
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
 }
 
-void
-http_text(struct evhttp_request *req, int code, const char *reason,
+static void
+send_text(struct evhttp_request *req, int code, const char *reason,
     const char *text)
 {
 	struct evbuffer	*b = evbuffer_new();
@@ -196,10 +196,17 @@ http_text(struct evhttp_request *req, int code, const char *reason,
 }
 
 void
+http_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	send_text(req, code, reason, text);
+}
+
+void
 http_fail(struct job *j, int code, const char *text)
 {
 	if (j->req != NULL)
-		http_text(j->req, code, code == 400 ? "Bad Request" :
+		send_text(j->req, code, code == 400 ? "Bad Request" :
 		    "Error", text);
 	job_free(j);
 }
@@ -222,7 +229,7 @@ http_reply(struct job *j, struct json_object *resp)
 		if (b != NULL)
 			evbuffer_free(b);
 		json_object_put(resp);
-		http_text(j->req, 500, "Internal Server Error",
+		send_text(j->req, 500, "Internal Server Error",
 		    "out of memory");
 		job_free(j);
 		return;
@@ -353,7 +360,7 @@ authorized(struct evhttp_request *req)
 		log_info("http: refused a request with wrong credentials");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "WWW-Authenticate", "Basic realm=\"btd\"");
-	http_text(req, 401, "Unauthorized", "unauthorized user");
+	send_text(req, 401, "Unauthorized", "unauthorized user");
 	return 0;
 }
 
@@ -371,7 +378,7 @@ on_request(struct evhttp_request *req, void *arg)
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (!host_allowed(evhttp_find_header(in, "Host"))) {
 		log_warnx("http: refused a request for another host");
-		http_text(req, 421, "Misdirected Request", "this host name "
+		send_text(req, 421, "Misdirected Request", "this host name "
 		    "is not served here (rpc_host_whitelist)");
 		return;
 	}
@@ -382,30 +389,30 @@ on_request(struct evhttp_request *req, void *arg)
 	}
 	if (path == NULL || (strcmp(path, RPCD_PATH) != 0 &&
 	    strcmp(path, RPCD_PATH "/") != 0)) {
-		http_text(req, 404, "Not Found", "not found");
+		send_text(req, 404, "Not Found", "not found");
 		return;
 	}
 	if (!authorized(req))
 		return;
 	sid = evhttp_find_header(in, RPCD_SID_HEADER);
 	if (sid == NULL || strcmp(sid, session_id) != 0) {
-		http_text(req, 409, "Conflict", "invalid or missing "
+		send_text(req, 409, "Conflict", "invalid or missing "
 		    RPCD_SID_HEADER "; use the one in this reply's header");
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		http_text(req, 405, "Method Not Allowed", "POST only");
+		send_text(req, 405, "Method Not Allowed", "POST only");
 		return;
 	}
 	if ((o = parse_body(evhttp_request_get_input_buffer(req), err,
 	    sizeof(err))) == NULL) {
 		log_info("http: bad request: %s", err);
-		http_text(req, 400, "Bad Request", err);
+		send_text(req, 400, "Bad Request", err);
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		json_object_put(o);
-		http_text(req, 500, "Internal Server Error", "out of memory");
+		send_text(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
 	j->req = req;
