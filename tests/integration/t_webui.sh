@@ -243,6 +243,9 @@ check "a PNG screenshot" sh -c "[ \"\$(head -c 8 '$SHOT' | od -An -tx1 | tr -d '
 echo "# screenshot: $SHOT"
 stop_pids "$CHROME_PID"
 check "chromium stopped with its process group" wait_for 5 dead "$CHROME_PID"
+# Every process of it names the private profile: none is left.
+chrome_gone() { ! pgrep -f -- "--user-data-dir=$T/chrome" >/dev/null; }
+check "  ... every chromium process is gone" wait_for 10 chrome_gone
 check "rpcd was not restarted" [ "$(role_pid rpcd)" = "$RPCD_PID" ]
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
