@@ -55,6 +55,7 @@
 enum conf_type {
 	CONF_T_PATH,		/* absolute path */
 	CONF_T_EXEC,		/* absolute path, or "" for the built-in */
+	CONF_T_OPTDIR,		/* absolute path, or "" for none */
 	CONF_T_INT,		/* decimal integer in [min, max] */
 	CONF_T_LEVEL,		/* info, debug or trace */
 	CONF_T_NAME,		/* a user or group name, or "" */
@@ -126,6 +127,9 @@ static const struct conf_def conf_keys[] = {
 	    CONF_T_USER, 0, 0, "btd", 0 },
 	{ "rpc_password", "the RPC password as pbkdf2-sha256$ITER$SALT$HASH "
 	    "(empty: btd makes one at start)", CONF_T_PWHASH, 0, 0, "", 0 },
+	{ "rpc_web_dir", "the web interface's files rpcd serves at "
+	    "/transmission/web/ (empty: none)", CONF_T_OPTDIR, 0, 0,
+	    "/usr/share/transmission/web", 0 },
 	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+5",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
 	{ "download_user", "as root, the account stored runs as, which owns "
@@ -437,6 +441,7 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 	out[0] = '\0';
 	switch (k->type) {
 	case CONF_T_EXEC:
+	case CONF_T_OPTDIR:
 		if (*value == '\0')
 			break;
 		/* FALLTHROUGH */

@@ -248,6 +248,31 @@ proc_roots(struct proc *p, const struct sandbox_policy *pol)
 	}
 }
 
+/*
+ * rpcd's web dir: rpc_web_dir when it names a directory, else NULL (the
+ * web interface answers 404; the RPC runs all the same).
+ */
+static const char *
+proc_web_dir(void)
+{
+	const char	*dir = conf_get(cf, "rpc_web_dir");
+	struct stat	 sb;
+
+	if (*dir == '\0')
+		return NULL;
+	if (stat(dir, &sb) == -1) {
+		log_warnx("rpcd: rpc_web_dir %s: %s; no web interface", dir,
+		    strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_warnx("rpcd: rpc_web_dir %s: not a directory; no web "
+		    "interface", dir);
+		return NULL;
+	}
+	return dir;
+}
+
 static void
 proc_policy(struct proc *p, struct sandbox_policy *pol)
 {
@@ -266,6 +291,7 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 	case BTD__ROLE__RPCD:
 		pol->kind = SANDBOX_RPCD;
 		pol->bind_port = conf_rpc_port(cf);
+		pol->ro_dir = proc_web_dir();
 		break;
 	case BTD__ROLE__STORED:
 		pol->kind = SANDBOX_STORED;

@@ -15,9 +15,10 @@
  * cache, and read and execute its own binary and the dynamic loader (the
  * kernel asks for both on the binary and on its interpreter).  trackerd
  * adds the resolver's files and the CA certificates, stored its download
- * trees with every right.  TCP bind and connect are handled per role;
- * from ABI 6 on, signals and abstract Unix sockets are scoped to the
- * domain.  Everything else, /etc/passwd and /proc included, is refused.
+ * trees with every right, rpcd its web dir to read.  TCP bind and
+ * connect are handled per role; from ABI 6 on, signals and abstract
+ * Unix sockets are scoped to the domain.  Everything else, /etc/passwd
+ * and /proc included, is refused.
  *
  * seccomp: an allow-list per role on top of a base that the loader,
  * glibc, libevent and protobuf-c need.  It alone carries what is between
@@ -217,6 +218,12 @@ static const char *const sc_peerd[] = {
  */
 static const char *const sc_rpcd[] = {
 	"bind", "listen", "accept", "accept4",
+	/*
+	 * openat2: the web interface's files are opened beneath the web
+	 * dir's descriptor with RESOLVE_BENEATH, so that neither ".." nor
+	 * a symlink leads out of it (rpcd_web.c).
+	 */
+	"openat2",
 	NULL
 };
 
@@ -432,6 +439,11 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 		break;
 	case SANDBOX_PEERD:
 	case SANDBOX_RPCD:
+		/* The descriptor sandbox_exec() opened (web_open()). */
+		if (p->kind == SANDBOX_RPCD && p->ro_dir != NULL &&
+		    ll_allow_fd(rfd, SANDBOX_WEB_FD, p->ro_dir, LL_RO_DIR, err,
+		    errlen) == -1)
+			return -1;
 		if (abi < 4 || p->bind_port == 0)
 			break;
 		memset(&np, 0, sizeof(np));
@@ -960,6 +972,39 @@ roots_open(const struct sandbox_policy *p, int *exec_fd, char *err,
 	return 0;
 }
 
+/*
+ * rpcd: open its web dir, still with btd's rights, at SANDBOX_WEB_FD,
+ * inherited across the exec.  btd names it only when it is a directory;
+ * one that went away since fails the start, and btd tries again later.
+ */
+static int
+web_open(const struct sandbox_policy *p, int *exec_fd, char *err,
+    size_t errlen)
+{
+	int	 fd;
+
+	if (p->kind != SANDBOX_RPCD || p->ro_dir == NULL)
+		return 0;
+	if (*exec_fd < SANDBOX_FD_FREE) {
+		if ((fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE)) ==
+		    -1)
+			return sbx_err(err, errlen, "exec: dup: %s",
+			    strerror(errno));
+		close(*exec_fd);
+		*exec_fd = fd;
+	}
+	if ((fd = open(p->ro_dir, O_PATH | O_DIRECTORY)) == -1)
+		return sbx_err(err, errlen, "web dir %s: %s", p->ro_dir,
+		    strerror(errno));
+	if (fd != SANDBOX_WEB_FD) {
+		if (dup2(fd, SANDBOX_WEB_FD) == -1)
+			return sbx_err(err, errlen, "web dir: dup2: %s",
+			    strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
 int
 sandbox_exec(const struct sandbox_policy *p, char *const argv[],
     char *const envp[], char *err, size_t errlen)
@@ -976,7 +1021,8 @@ sandbox_exec(const struct sandbox_policy *p, char *const argv[],
 		return sbx_err(err, errlen, "exec: %s: %s", p->exec,
 		    strerror(errno));
 	close_others(p, exec_fd);
-	if (roots_open(p, &exec_fd, err, errlen) == -1)
+	if (roots_open(p, &exec_fd, err, errlen) == -1 ||
+	    web_open(p, &exec_fd, err, errlen) == -1)
 		return -1;
 	if (lim_apply(p->kind, err, errlen) == -1)
 		return -1;
@@ -1158,6 +1204,9 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 		net = "no tcp bind/connect";
 		break;
 	case SANDBOX_RPCD:
+		if (p->ro_dir != NULL)
+			sbx_cat(r->landlock, sizeof(r->landlock),
+			    ", web dir");
 		net = p->bind_port != 0 ? "no tcp connect; tcp bind only on "
 		    "port" : "no tcp bind/connect";
 		break;

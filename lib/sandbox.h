@@ -46,12 +46,21 @@ enum sandbox_kind {
  */
 #define SANDBOX_ROOT_FD		4
 #define SANDBOX_FD_FREE		(SANDBOX_ROOT_FD + SANDBOX_MAX_DIRS)
+/*
+ * rpcd's web dir (ro_dir), when it has one, is open at exec as an O_PATH
+ * directory descriptor at SANDBOX_WEB_FD, opened the same way and for
+ * the same reasons as stored's roots; its Landlock rule (read only) is
+ * built from that descriptor.
+ */
+#define SANDBOX_WEB_FD		SANDBOX_ROOT_FD
 
 struct sandbox_policy {
 	enum sandbox_kind	 kind;
 	const char		*exec;		/* path of the executable */
 	const char		*rw_dirs[SANDBOX_MAX_DIRS]; /* read-write trees */
 	int			 nrw_dirs;
+	const char		*ro_dir;	/* rpcd: the web dir, read only;
+						   NULL: none */
 	uint16_t		 bind_port;	/* peerd, rpcd: the TCP port it may
 						   bind */
 	uid_t			 uid;		/* as root: switch to it */

@@ -22,7 +22,7 @@ protobuf-c-compiler libsqlite3-dev libseccomp-dev libssl-dev
 libcurl4-openssl-dev libjson-c-dev"
 test="check libsubunit-dev iproute2 util-linux procps python3 sqlite3 mandoc
 clang libclang-rt-14-dev openssl mktorrent transmission-cli python3-libtorrent curl
-opentracker aria2 transmission-daemon"
+opentracker aria2 transmission-daemon chromium python3-websocket"
 
 mode=${1:-quickstart}
 case "$mode" in

@@ -5,7 +5,9 @@
  * main() in the order every role follows: log init and the channel to
  * btd (role_init), confinement (already applied by btd before exec:
  * inet sockets, TCP bind on rpc_bind's port only, no connect, no file
- * but what exec needs), the event loop, dispatch until btd closes the
+ * but what exec needs and the web dir, read only, whose descriptor btd
+ * left at SANDBOX_WEB_FD: rpcd_web.c), the event loop, dispatch until
+ * btd closes the
  * channel.  The listening socket is made once the first Config names
  * rpc_bind (rpcd_http.c).
  *
@@ -147,11 +149,15 @@ static const struct role_def rpcd_def = {
 int
 main(int argc, char *argv[])
 {
+	int	 web;
+
+	web = web_init();
 	role_init(&rpcd_def, argc, argv);
 	if ((fail_ev = event_new(role_base(), -1, 0, fail_pending,
 	    NULL)) == NULL)
 		fatalx("event_new failed");
 	http_init(role_base());
-	log_debug("started");
+	log_debug("started; web interface %s", web ? "at /transmission/web/" :
+	    "off (no rpc_web_dir)");
 	role_run();
 }

@@ -35,6 +35,21 @@ void		 http_reply(struct job *, struct json_object *resp);
 void		 http_fail(struct job *, int code, const char *text);
 /* This run's X-Transmission-Session-Id. */
 const char	*http_session_id(void);
+struct evhttp_request;
+/* Answer req with status code and a line of text. */
+void		 http_text(struct evhttp_request *, int code,
+		    const char *reason, const char *text);
+
+/* rpcd_web.c -- the web interface's files at /transmission/web/ */
+/*
+ * Take the web dir btd opened at SANDBOX_WEB_FD, if any (1), before
+ * anything else may take that descriptor; no logging yet.
+ */
+int		 web_init(void);
+/* 1 when path (undecoded) is the web interface's. */
+int		 web_path(const char *path);
+/* Answer a request for path; Host and auth are checked already. */
+void		 web_serve(struct evhttp_request *, const char *path);
 
 /* rpcd_auth.c -- basic auth against the PBKDF2 hash */
 /* 1 when header (the Authorization value) names user and password. */
@@ -69,6 +84,15 @@ struct json_object *torrent_object(struct json_object *fields,
 		    uint32_t number, const struct Btd__TorrentSummary *,
 		    const struct Btd__TorrentDetail *,
 		    const struct Btd__TrackersReport *);
+
+struct Btd__PeersReport;
+/* Whether the fields need each torrent's PeersReport. */
+int		 torrent_fields_peers(struct json_object *fields);
+/* Add the web interface's fields torrent_object() omits (pr may be NULL). */
+void		 torrent_web_fields(struct json_object *o,
+		    struct json_object *fields,
+		    const struct Btd__TorrentSummary *,
+		    const struct Btd__PeersReport *pr);
 
 /* Job state the methods share with rpcd_http.c. */
 struct job {

@@ -5,7 +5,10 @@
  * it; the sandbox lets rpcd bind that port and no other, and connect
  * nowhere).  Every request goes through, in this order:
  *
- *   path        POST /transmission/rpc only (404; 405 for other methods)
+ *   path        POST /transmission/rpc (404; 405 for other methods),
+ *               and the web interface's paths (rpcd_web.c: "/",
+ *               /transmission/web/...), which after Host and auth go to
+ *               web_serve()
  *   Host        its host part must be one of rpc_host_whitelist or
  *               rpc_bind's address, or the request is refused with 421:
  *               a web page of another origin that has a name resolve to
@@ -193,6 +196,13 @@ send_text(struct evhttp_request *req, int code, const char *reason,
 }
 
 void
+http_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	send_text(req, code, reason, text);
+}
+
+void
 http_fail(struct job *j, int code, const char *text)
 {
 	if (j->req != NULL)
@@ -334,6 +344,26 @@ parse_body(struct evbuffer *b, char *err, size_t errlen)
 	return o;
 }
 
+/* Basic auth: 1, or 0 with the 401 sent. */
+static int
+authorized(struct evhttp_request *req)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+
+	if (auth_check(evhttp_find_header(in, "Authorization"), user,
+	    pwhash))
+		return 1;
+	/* Clients send one request without credentials first. */
+	if (evhttp_find_header(in, "Authorization") == NULL)
+		log_debug("http: a request without credentials");
+	else
+		log_info("http: refused a request with wrong credentials");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", "Basic realm=\"btd\"");
+	send_text(req, 401, "Unauthorized", "unauthorized user");
+	return 0;
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -352,24 +382,18 @@ on_request(struct evhttp_request *req, void *arg)
 		    "is not served here (rpc_host_whitelist)");
 		return;
 	}
+	if (path != NULL && web_path(path)) {
+		if (authorized(req))
+			web_serve(req, path);
+		return;
+	}
 	if (path == NULL || (strcmp(path, RPCD_PATH) != 0 &&
 	    strcmp(path, RPCD_PATH "/") != 0)) {
 		send_text(req, 404, "Not Found", "not found");
 		return;
 	}
-	if (!auth_check(evhttp_find_header(in, "Authorization"), user,
-	    pwhash)) {
-		/* Clients send one request without credentials first. */
-		if (evhttp_find_header(in, "Authorization") == NULL)
-			log_debug("http: a request without credentials");
-		else
-			log_info("http: refused a request with wrong "
-			    "credentials");
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "WWW-Authenticate", "Basic realm=\"btd\"");
-		send_text(req, 401, "Unauthorized", "unauthorized user");
+	if (!authorized(req))
 		return;
-	}
 	sid = evhttp_find_header(in, RPCD_SID_HEADER);
 	if (sid == NULL || strcmp(sid, session_id) != 0) {
 		send_text(req, 409, "Conflict", "invalid or missing "

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -44,6 +45,9 @@
 #define M_IDS_MAX	10000		/* entries of an "ids" list */
 #define M_OPS_MAX	20000		/* ctl requests one method may make */
 #define M_META_MAX	(10 << 20)	/* a decoded metainfo, bytes */
+#define M_RECENT_SECS	60		/* "recently-active": added since,
+					   and "removed": gone since */
+#define M_GONE_MAX	4096		/* removed torrents remembered */
 #define RPC_VERSION	17
 #define RPC_VERSION_MIN	14
 #define RPC_SEMVER	"5.3.0"		/* what rpc-version 17 is */
@@ -67,6 +71,8 @@ struct mjob {
 	size_t			*sel;		/* indices into list */
 	size_t			 nsel;
 	Btd__CtlReply		**detail, **trk;
+	Btd__CtlReply		**peers;	/* get_peers() */
+	int			 need_peers;
 	size_t			 cur;
 	int			 need_detail, need_trk;
 	struct op		*ops;
@@ -101,7 +107,10 @@ mjob_free(void *arg)
 			btd__ctl_reply__free_unpacked(m->detail[i], NULL);
 		if (m->trk != NULL && m->trk[i] != NULL)
 			btd__ctl_reply__free_unpacked(m->trk[i], NULL);
+		if (m->peers != NULL && m->peers[i] != NULL)
+			btd__ctl_reply__free_unpacked(m->peers[i], NULL);
 	}
+	free(m->peers);
 	for (i = 0; i < m->nops; i++) {
 		free(m->ops[i].key);
 		free(m->ops[i].value);
@@ -293,8 +302,10 @@ select_one(struct mjob *m, struct json_object *v, int active)
 		const Btd__TorrentSummary *t = l->torrents[i];
 
 		if (v == NULL && active) {
+			/* As Transmission's: one just added is active. */
 			if (t->rate_down == 0 && t->rate_up == 0 &&
-			    strcmp(t->state, "checking") != 0)
+			    strcmp(t->state, "checking") != 0 &&
+			    t->added < (int64_t)time(NULL) - M_RECENT_SECS)
 				continue;
 		} else if (v != NULL && json_object_is_type(v, json_type_int)) {
 			if (json_object_get_int64(v) <= 0 ||
@@ -345,6 +356,72 @@ select_ids(struct mjob *m)
 	return 0;
 }
 
+/*
+ * "removed" (torrent-get with "recently-active"): the numbers of the
+ * torrents that were in one Numbers reply and are not in a later one,
+ * for M_RECENT_SECS, as Transmission reports torrents removed lately;
+ * the web interface drops a torrent from its list only so.  Kept from
+ * rpcd's start: a torrent removed while rpcd was down is not named.
+ */
+static uint32_t	*seen;		/* numbers of the last reply, sorted */
+static size_t	 nseen;
+static struct gone {
+	uint32_t	 number;
+	int64_t		 at;		/* seconds since the epoch */
+} gone[M_GONE_MAX];
+static size_t	 ngone;
+
+static int
+num_cmp(const void *a, const void *b)
+{
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+gone_note(const Btd__NumbersReply *r)
+{
+	uint32_t	*now;
+	size_t		 i, k, n = r->n_torrents;
+	int64_t		 t = (int64_t)time(NULL);
+
+	if ((now = calloc(n + 1, sizeof(*now))) == NULL)
+		return;	/* "removed" then misses this turn's */
+	for (i = 0; i < n; i++)
+		now[i] = r->torrents[i]->number;
+	qsort(now, n, sizeof(*now), num_cmp);
+	for (i = 0, k = 0; i < nseen; i++) {
+		while (k < n && now[k] < seen[i])
+			k++;
+		if (k < n && now[k] == seen[i])
+			continue;
+		if (ngone == M_GONE_MAX) {	/* the oldest goes */
+			memmove(gone, gone + 1, (ngone - 1) * sizeof(*gone));
+			ngone--;
+		}
+		gone[ngone].number = seen[i];
+		gone[ngone++].at = t;
+	}
+	free(seen);
+	seen = now;
+	nseen = n;
+}
+
+static struct json_object *
+gone_list(void)
+{
+	struct json_object	*a = json_object_new_array();
+	int64_t			 t = (int64_t)time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < ngone && a != NULL; i++)
+		if (gone[i].at >= t - M_RECENT_SECS)
+			json_object_array_add(a,
+			    json_object_new_int64(gone[i].number));
+	return a;
+}
+
 static void	selected(struct mjob *);
 
 static void
@@ -372,6 +449,7 @@ got_numbers(struct mjob *m)
 		fail(m, m->err[0] ? m->err : "btd sent no numbers");
 		return;
 	}
+	gone_note(m->nums->numbers);
 	req.body_case = BTD__CTL_REQUEST__BODY_LIST;
 	req.list = &lr;
 	call(m, &req, got_list);
@@ -503,6 +581,8 @@ get_done(struct mjob *m)
 		    m->detail[i]->show : NULL,
 		    m->trk != NULL && m->trk[i] != NULL ?
 		    m->trk[i]->trackers : NULL);
+		torrent_web_fields(o, f, s, m->peers != NULL &&
+		    m->peers[i] != NULL ? m->peers[i]->peers : NULL);
 		if (!table) {
 			json_object_array_add(a, o);
 			continue;
@@ -518,8 +598,7 @@ get_done(struct mjob *m)
 	}
 	json_object_object_add(args, "torrents", a);
 	if (json_object_is_type(arg(m, "ids"), json_type_string))
-		json_object_object_add(args, "removed",
-		    json_object_new_array());
+		json_object_object_add(args, "removed", gone_list());
 	answer(m->j, "success", args);
 }
 
@@ -573,6 +652,50 @@ selected(struct mjob *m)
 	m->selected(m);
 }
 
+/*
+ * torrent-get, after get_step(): the PeersReport of each torrent with
+ * peers, when the fields need it (the web interface's peers,
+ * peersSendingToUs, peersGettingFromUs), one Call at a time; then
+ * get_done().
+ */
+static void
+get_peers(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__PeersRequest	 pr = BTD__PEERS_REQUEST__INIT;
+	const Btd__TorrentSummary *s;
+
+	if (m->peers == NULL) {
+		if (!m->need_peers) {
+			get_done(m);
+			return;
+		}
+		if ((m->peers = calloc(m->nsel + 1, sizeof(*m->peers))) ==
+		    NULL) {
+			fail(m, "out of memory");
+			return;
+		}
+		m->cur = 0;
+	} else {
+		/* The reply to the last Call (NULL: none, or it failed). */
+		m->peers[m->cur++] = took(m);
+		m->err[0] = '\0';	/* a torrent removed meanwhile */
+	}
+	for (; m->cur < m->nsel; m->cur++) {
+		s = m->list->list->torrents[m->sel[m->cur]];
+		if (s->peers > 0)
+			break;
+	}
+	if (m->cur >= m->nsel) {
+		get_done(m);
+		return;
+	}
+	pr.id = s->id;
+	req.body_case = BTD__CTL_REQUEST__BODY_PEERS;
+	req.peers = &pr;
+	call(m, &req, get_peers);
+}
+
 static void
 torrent_get_selected(struct mjob *m)
 {
@@ -583,7 +706,7 @@ torrent_get_selected(struct mjob *m)
 		return;
 	}
 	m->cur = 0;
-	m->detailed = get_done;
+	m->detailed = get_peers;
 	get_step(m);
 }
 
@@ -1215,6 +1338,7 @@ run_get(struct mjob *m)
 		return;
 	}
 	torrent_fields_need(arg(m, "fields"), &m->need_detail, &m->need_trk);
+	m->need_peers = torrent_fields_peers(arg(m, "fields"));
 	start_select(m);
 }
 

@@ -523,3 +523,159 @@ torrent_object(struct json_object *f, uint32_t number,
 	}
 	return o;
 }
+
+/*
+ * The fields Transmission's web interface asks for at every refresh
+ * and that the table above omits, answered by torrent_web_fields() on
+ * top of torrent_object():
+ *
+ *   peers, peersSendingToUs, peersGettingFromUs
+ *                  from the torrent's PeersReport (`btctl peers`),
+ *                  asked for only when the summary counts peers: a
+ *                  peer sends to us (isDownloadingFrom) while its rate
+ *                  to us is above 0, and gets from us likewise; choke
+ *                  and interest come from peerd's flags
+ *   isStalled      false: btd has no stall rule (session-get says
+ *                  queue-stalled-enabled false, under which Transmission
+ *                  says false too)
+ *   queuePosition  0: btd has no queue and starts every torrent at once
+ *   webseedsSendingToUs
+ *                  0: btd does not download from web seeds
+ *   desiredAvailable
+ *                  leftUntilDone while a seed is connected, else 0: btd
+ *                  does not keep the union of its peers' pieces, so
+ *                  without a seed this is a lower bound
+ */
+static const char *const web_fields[] = {
+	"peers", "peers_sending_to_us", "peers_getting_from_us",
+	"is_stalled", "queue_position", "webseeds_sending_to_us",
+	"desired_available",
+};
+
+#define NWEB	(sizeof(web_fields) / sizeof(web_fields[0]))
+
+int
+torrent_fields_peers(struct json_object *f)
+{
+	char	 sn[64];
+	size_t	 i, n = json_object_array_length(f);
+
+	for (i = 0; i < n; i++) {
+		snake_name(json_object_get_string(json_object_array_get_idx(f,
+		    i)), sn, sizeof(sn));
+		if (strncmp(sn, "peers", 5) == 0 && (sn[5] == '\0' ||
+		    strcmp(sn, "peers_sending_to_us") == 0 ||
+		    strcmp(sn, "peers_getting_from_us") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Transmission's flag letters for a peer, from peerd's flags. */
+static void
+peer_flags(const Btd__PeerInfo *p, char *out, size_t outlen)
+{
+	int	 we_choked = strchr(p->flags, 'C') != NULL;
+	int	 we_want = strchr(p->flags, 'i') != NULL;
+	int	 it_choked = strchr(p->flags, 'c') != NULL;
+	int	 it_wants = strchr(p->flags, 'n') != NULL;
+	size_t	 o = 0;
+
+	if (outlen < 8)
+		return;
+	if (strchr(p->flags, 'o') != NULL)
+		out[o++] = 'O';
+	if (p->rate_down > 0)
+		out[o++] = 'D';
+	else if (we_want && we_choked)
+		out[o++] = 'd';
+	if (p->rate_up > 0)
+		out[o++] = 'U';
+	else if (it_wants && it_choked)
+		out[o++] = 'u';
+	if (!we_choked && !we_want)
+		out[o++] = 'K';
+	if (!it_choked && !it_wants)
+		out[o++] = '?';
+	if (strcmp(p->source, "pex") == 0)
+		out[o++] = 'X';
+	if (strchr(p->flags, 'I') != NULL)
+		out[o++] = 'I';
+	out[o] = '\0';
+}
+
+static struct json_object *
+peer_object(const Btd__PeerInfo *p)
+{
+	struct json_object	*o = json_object_new_object();
+	char			 fl[16];
+
+	peer_flags(p, fl, sizeof(fl));
+#define B(k, v)	json_object_object_add(o, (k), \
+	    json_object_new_boolean(v))
+	json_object_object_add(o, "address", json_object_new_string(p->addr));
+	json_object_object_add(o, "port", i64(p->port));
+	json_object_object_add(o, "clientName",
+	    json_object_new_string(p->client));
+	B("clientIsChoked", strchr(p->flags, 'C') != NULL);
+	B("clientIsInterested", strchr(p->flags, 'i') != NULL);
+	B("peerIsChoked", strchr(p->flags, 'c') != NULL);
+	B("peerIsInterested", strchr(p->flags, 'n') != NULL);
+	B("isIncoming", strchr(p->flags, 'I') != NULL);
+	B("isDownloadingFrom", p->rate_down > 0);
+	B("isUploadingTo", p->rate_up > 0);
+	B("isEncrypted", 0);	/* btd speaks plain BitTorrent */
+	B("isUTP", 0);		/* ... over TCP */
+#undef B
+	json_object_object_add(o, "flagStr", json_object_new_string(fl));
+	json_object_object_add(o, "progress",
+	    json_object_new_double(p->progress));
+	json_object_object_add(o, "rateToClient", i64((int64_t)p->rate_down));
+	json_object_object_add(o, "rateToPeer", i64((int64_t)p->rate_up));
+	return o;
+}
+
+void
+torrent_web_fields(struct json_object *o, struct json_object *f,
+    const Btd__TorrentSummary *s, const Btd__PeersReport *pr)
+{
+	struct json_object	*v, *a;
+	char			 sn[64];
+	size_t			 i, k, n = json_object_array_length(f), np;
+	int64_t			 cnt;
+
+	np = pr != NULL ? pr->n_peers : 0;
+	for (i = 0; i < n && o != NULL; i++) {
+		const char *name = json_object_get_string(
+		    json_object_array_get_idx(f, i));
+
+		snake_name(name, sn, sizeof(sn));
+		for (k = 0; k < NWEB; k++)
+			if (strcmp(sn, web_fields[k]) == 0)
+				break;
+		if (k == NWEB)
+			continue;
+		v = NULL;
+		if (strcmp(sn, "peers") == 0) {
+			v = a = json_object_new_array();
+			for (k = 0; k < np && a != NULL; k++)
+				json_object_array_add(a,
+				    peer_object(pr->peers[k]));
+		} else if (strcmp(sn, "peers_sending_to_us") == 0 ||
+		    strcmp(sn, "peers_getting_from_us") == 0) {
+			for (k = 0, cnt = 0; k < np; k++)
+				if (sn[6] == 's' ? pr->peers[k]->rate_down > 0 :
+				    pr->peers[k]->rate_up > 0)
+					cnt++;
+			v = i64(cnt);
+		} else if (strcmp(sn, "is_stalled") == 0)
+			v = json_object_new_boolean(0);
+		else if (strcmp(sn, "queue_position") == 0 ||
+		    strcmp(sn, "webseeds_sending_to_us") == 0)
+			v = i64(0);
+		else if (strcmp(sn, "desired_available") == 0)
+			v = i64(s->seeds > 0 ? (int64_t)s->left : 0);
+		if (v != NULL)
+			json_object_object_add(o, name, v);
+	}
+}

@@ -18,6 +18,12 @@ for v in probe_confine probe_forge probe_mayexec; do
 	chmod 755 "$T/$v"
 done
 ESC=$(printf '\033')
+# rpcd's web dir, outside the system trees, and a file beside it.
+mkdir -p "$T/web"
+echo '<html></html>' >"$T/web/index.html"
+echo secret >"$T/web-secret"
+chmod 755 "$T/web"
+chmod 644 "$T/web/index.html" "$T/web-secret"
 CAPS=${CONFINE_CAPS:-"0 2 3 5 kernel"}
 
 MODES=root
@@ -74,6 +80,7 @@ for cap in $CAPS; do
 		    "$cap"
 		printf 'rpc_enabled yes\nrpc_bind 127.0.0.1:17091\nrpcd_exec %s\n' \
 		    "$T/probe_confine"
+		printf 'rpc_web_dir %s\n' "$T/web"
 	} >"$cf"
 	start "$mode" "$n" "$cf"
 	wait_for 15 done4
@@ -119,6 +126,9 @@ for cap in $CAPS; do
 		case $r in
 		rpcd)
 			check "[$t] $r: may bind its rpc_bind port" allowed $r "bind rpc_port"
+			check "[$t] $r: may read its web dir" allowed $r "read web dir"
+			check "[$t] $r: may not write its web dir" refused $r "write web dir"
+			[ "$abi" -ge 1 ] && check "[$t] $r: a file beside its web dir refused" refused $r "read beside web dir"
 			check "[$t] $r: connect refused by seccomp" line $r "connect out: refused \\(Operation not permitted\\)"
 			;;
 		*) [ "$abi" -ge 4 ] && check "[$t] $r: bind of rpcd's port refused" refused $r "bind rpc_port" ;;

@@ -167,7 +167,7 @@ check "wrong user: 401" [ "$(code -u "admin:$PW" -H "$H" -d '{"method":"session-
 check "no auth: 401 with a Basic challenge" sh -c "curl -s -D - -o /dev/null -H '$H' -d '{}' '$URL' | grep -qi '^WWW-Authenticate: Basic'"
 check "wrong Host: 421" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: evil.example:9091' -d '{"method":"session-get"}' "$URL")" = 421 ]
 check "Host localhost: 200" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: localhost:9091' -d '{"method":"session-get"}' "$URL")" = 200 ]
-check "another path: 404" [ "$(code -u "btd:$PW" -H "$H" -d '{}' "http://127.0.0.1:$RP/transmission/web/")" = 404 ]
+check "another path: 404" [ "$(code -u "btd:$PW" -H "$H" -d '{}' "http://127.0.0.1:$RP/transmission/nothing")" = 404 ]
 check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
 check "unknown torrent-get field: named in the result" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-get\",\"arguments\":{\"fields\":[\"id\",\"bogus\"]}}' '$URL' | grep -q 'unknown field: bogus'"
 check "snake_case method: answered in snake_case" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent_get\",\"arguments\":{\"fields\":[\"id\",\"hash_string\",\"percent_done\"]}}' '$URL' | grep -q '\"hash_string\":\"$MIH\"'"

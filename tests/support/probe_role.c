@@ -27,6 +27,10 @@
  *                   descriptor's among them); and reports its working
  *                   directory and what its stderr is, tries to
  *                   truncate it, and writes a line that forges btd's.
+ *                   As rpcd, with a web dir at SANDBOX_WEB_FD: read
+ *                   its index.html, write it, and read web-secret
+ *                   beside the dir ("read web dir", "write web dir",
+ *                   "read beside web dir").
  *   probe_forge*    probe_confine, then, once btd answered its Hello, a
  *                   LinkState blaming a role it has no link with (never
  *                   wired: generation 0); btd must kill the sender, not
@@ -78,6 +82,7 @@
 #include "log.h"
 #include "msg.h"
 #include "role.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define PROBE_IMPL	"btd-probe"
@@ -387,6 +392,31 @@ probe_stdio(void)
 	dprintf(STDERR_FILENO, "btd[1]: FORGED \x1b[31mred\n");
 }
 
+/* rpcd's web dir, when btd handed one over: read it, nothing more. */
+static void
+probe_web(void)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (fstat(SANDBOX_WEB_FD, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_info("probe: web dir: none");
+		return;
+	}
+	fd = openat(SANDBOX_WEB_FD, "index.html", O_RDONLY | O_CLOEXEC);
+	report("read web dir", fd, errno);
+	if (fd != -1)
+		close(fd);
+	fd = openat(SANDBOX_WEB_FD, "index.html", O_WRONLY | O_CLOEXEC);
+	report("write web dir", fd, errno);
+	if (fd != -1)
+		close(fd);
+	fd = openat(SANDBOX_WEB_FD, "../web-secret", O_RDONLY | O_CLOEXEC);
+	report("read beside web dir", fd, errno);
+	if (fd != -1)
+		close(fd);
+}
+
 static void
 probe_confine(void)
 {
@@ -425,6 +455,8 @@ probe_confine(void)
 
 	rc = kill(getppid(), 0);
 	report("signal btd", rc, errno);
+	if (def.role == BTD__ROLE__RPCD)
+		probe_web();
 	probe_cross();
 	probe_loader();
 	probe_stdio();

@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	28	/* known keys in btd_conf.c */
+#define NKEYS	29	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -153,6 +153,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(conf_rpc_port(cf), 9091);
 	ck_assert_str_eq(conf_get(cf, "rpc_password"), "");
 	ck_assert_str_eq(conf_get(cf, "rpc_username"), "btd");
+	ck_assert_str_eq(conf_get(cf, "rpc_web_dir"),
+	    "/usr/share/transmission/web");
 
 	for (i = 0; conf_key(i) != NULL; i++) {
 		ck_assert(conf_is_known(conf_key(i)));
@@ -664,6 +666,10 @@ START_TEST(test_canonical)
 		{ "rpc_username", "ad min", NULL },
 		{ "rpc_username", "", NULL },
 		{ "rpc_password", "", "" },
+		{ "rpc_web_dir", "", "" },
+		{ "rpc_web_dir", "/srv//web/", "/srv/web" },
+		{ "rpc_web_dir", "web", NULL },
+		{ "rpc_web_dir", "/srv/../etc", NULL },
 		{ "rpc_password", "pbkdf2-sha256$1000$000102030405060708090a0b0c0d0e0f$"
 		    "00000000000000000000000000000000000000000000000000000000"
 		    "00000000", "pbkdf2-sha256$1000$000102030405060708090a0b0c0d0e"

@@ -216,6 +216,100 @@ START_TEST(test_auth_bad)
 }
 END_TEST
 
+/* The web interface's fields: from a PeersReport, and the constants. */
+START_TEST(test_web_fields)
+{
+	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
+	Btd__PeerInfo		 p[2] = { BTD__PEER_INFO__INIT,
+				    BTD__PEER_INFO__INIT }, *pp[2];
+	Btd__PeersReport	 r = BTD__PEERS_REPORT__INIT;
+	struct json_object	*fields, *o, *v, *a, *e;
+	const char		*bad;
+
+	fields = json_tokener_parse("[\"peers\", \"peersSendingToUs\", "
+	    "\"peersGettingFromUs\", \"isStalled\", \"queuePosition\", "
+	    "\"webseedsSendingToUs\", \"desiredAvailable\", \"name\"]");
+	ck_assert_ptr_nonnull(fields);
+	ck_assert_int_eq(torrent_fields_valid(fields, &bad), 0);
+	ck_assert_int_eq(torrent_fields_peers(fields), 1);
+	s.name = (char *)(uintptr_t)"pay";
+	s.left = 300;
+	s.seeds = 1;
+	/* One sends to us (a seed, unchoked us), one gets from us. */
+	p[0].addr = (char *)(uintptr_t)"127.0.0.1";
+	p[0].port = 7001;
+	p[0].client = (char *)(uintptr_t)"libtorrent 2.0.8";
+	p[0].flags = (char *)(uintptr_t)"ciS";
+	p[0].source = (char *)(uintptr_t)"tracker";
+	p[0].rate_down = 5000;
+	p[0].progress = 1.0;
+	p[1].addr = (char *)(uintptr_t)"::1";
+	p[1].port = 7002;
+	p[1].client = (char *)(uintptr_t)"";
+	p[1].flags = (char *)(uintptr_t)"ICn";
+	p[1].source = (char *)(uintptr_t)"pex";
+	p[1].rate_up = 700;
+	pp[0] = &p[0];
+	pp[1] = &p[1];
+	r.peers = pp;
+	r.n_peers = 2;
+	o = torrent_object(fields, 1, &s, NULL, NULL);
+	/* torrent_object() leaves them out; torrent_web_fields() adds. */
+	ck_assert(!json_object_object_get_ex(o, "peers", &v));
+	torrent_web_fields(o, fields, &s, &r);
+	ck_assert(json_object_object_get_ex(o, "peersSendingToUs", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1);
+	ck_assert(json_object_object_get_ex(o, "peersGettingFromUs", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1);
+	ck_assert(json_object_object_get_ex(o, "isStalled", &v));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(o, "queuePosition", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	ck_assert(json_object_object_get_ex(o, "desiredAvailable", &v));
+	ck_assert_int_eq(json_object_get_int(v), 300);
+	ck_assert(json_object_object_get_ex(o, "peers", &a));
+	ck_assert_int_eq(json_object_array_length(a), 2);
+	e = json_object_array_get_idx(a, 0);
+	ck_assert(json_object_object_get_ex(e, "address", &v));
+	ck_assert_str_eq(json_object_get_string(v), "127.0.0.1");
+	ck_assert(json_object_object_get_ex(e, "isDownloadingFrom", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(e, "peerIsChoked", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(e, "clientIsChoked", &v));
+	ck_assert(!json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(e, "rateToClient", &v));
+	ck_assert_int_eq(json_object_get_int(v), 5000);
+	ck_assert(json_object_object_get_ex(e, "flagStr", &v));
+	ck_assert_str_eq(json_object_get_string(v), "D");
+	e = json_object_array_get_idx(a, 1);
+	ck_assert(json_object_object_get_ex(e, "isIncoming", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(e, "flagStr", &v));
+	ck_assert_str_eq(json_object_get_string(v), "UXI");
+	json_object_put(o);
+
+	/* No seed and no report: the lower bound 0, no peers. */
+	s.seeds = 0;
+	o = json_object_new_object();
+	torrent_web_fields(o, fields, &s, NULL);
+	ck_assert(json_object_object_get_ex(o, "desiredAvailable", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	ck_assert(json_object_object_get_ex(o, "peers", &a));
+	ck_assert_int_eq(json_object_array_length(a), 0);
+	ck_assert(json_object_object_get_ex(o, "peersSendingToUs", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	/* Only what was asked for. */
+	ck_assert(!json_object_object_get_ex(o, "name", &v));
+	json_object_put(o);
+	json_object_put(fields);
+
+	fields = json_tokener_parse("[\"peersConnected\", \"id\"]");
+	ck_assert_int_eq(torrent_fields_peers(fields), 0);
+	json_object_put(fields);
+}
+END_TEST
+
 static Suite *
 rpcd_suite(void)
 {
@@ -226,6 +320,7 @@ rpcd_suite(void)
 	tcase_add_test(tc, test_snake);
 	tcase_add_test(tc, test_fields);
 	tcase_add_test(tc, test_auth);
+	tcase_add_test(tc, test_web_fields);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_fields_bad);
