@@ -289,6 +289,8 @@ struct torrent {
 	uint32_t		 ck_hashed;	/* pieces hashed */
 	uint64_t		 ck_serial;	/* its runs' (0: none yet) */
 	struct ckview		*ck_view;	/* what the runs read */
+	uint64_t		 ck_ms[3];	/* when it began checking, its
+						   pieces, its sync (logs) */
 	uint32_t		 ck_trusted;	/* kept as recorded */
 	uint32_t		 ck_lost;	/* recorded, not on disk */
 	struct sres_file	*res;		/* the check's view of files */

@@ -478,6 +478,10 @@ check_done(struct torrent *t)
 		}
 	}
 	send_checked(t);
+	log_debug("torrent %u: check: %llu ms files, %llu ms pieces, %llu ms "
+	    "sync", t->num, (unsigned long long)(t->ck_ms[1] - t->ck_ms[0]),
+	    (unsigned long long)(t->ck_ms[2] - t->ck_ms[1]),
+	    (unsigned long long)(util_now_ms() - t->ck_ms[2]));
 	stored_link_have(t);
 }
 
@@ -854,6 +858,7 @@ check_run(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	if (t->ck_view == NULL) {
+		t->ck_ms[1] = util_now_ms();
 		if ((t->ck_view = ckview_new(t)) == NULL) {
 			torrent_fail(t, "check: %s", strerror(errno));
 			check_schedule();
@@ -882,6 +887,8 @@ check_run(evutil_socket_t fd, short ev, void *arg)
 		check_schedule();
 		return;
 	}
+	if (t->ck_ms[2] == 0)
+		t->ck_ms[2] = util_now_ms();
 	if (check_sync(t)) {
 		check_progress(t, 1);
 		check_done(t);
@@ -1255,6 +1262,7 @@ torrent_hashes(const Btd__TorrentHashes *th)
 		stored_move_ready(t);	/* moved instead of checked */
 	else if (t->nhash_got == t->map.piece_count) {
 		t->state = T_CHECKING;
+		t->ck_ms[0] = util_now_ms();
 		TAILQ_INSERT_TAIL(&checkq, t, checkq);
 		check_schedule();
 	}
