@@ -57,6 +57,9 @@ struct event_base;
 #define STORED_CHECK_READ	(256U << 10)	/* a worker's read buffer:
 						   one pread, then hashed
 						   while it is in cache */
+#define STORED_CHECK_MAP_MIN	(32U << 10)	/* extents this long or longer
+						   are hashed mapped: shorter
+						   ones cost less to read */
 #define STORED_CHECK_TURN	16384	/* pieces looked at per turn */
 #define STORED_CHECK_FILES	256	/* files looked at per turn */
 #define STORED_PROGRESS_MS	500	/* between two CheckProgress */
@@ -403,6 +406,12 @@ typedef void	(*stored_hash_fn)(void *owner, uint8_t *buf, size_t len,
 		    void *md);
 void		 stored_hash_run(stored_hash_fn run,
 		    void (*done)(void *owner, uint32_t len), void *owner);
+/*
+ * In a worker: hash len bytes of a file mapped at p into md; -1 if they
+ * could not be read (SIGBUS: the file shrank, an I/O error), md then
+ * to be initialised again.
+ */
+int		 stored_hash_mapped(void *md, const uint8_t *p, size_t len);
 /* Worker threads: lanes worth using at once. */
 unsigned	 stored_hash_workers(void);
 uint64_t	 stored_hash_outstanding(void);

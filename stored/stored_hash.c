@@ -38,16 +38,27 @@
  * event loop reading blocks and handing them to the workers: at 16 KiB
  * a job, reading, queueing and waking cost a third of a core, and the
  * event loop competed with the hashing threads for the same cores
- * (55% of SHA-1 speed x cores, where runs reach over 90%).  Mapping the
- * files instead of reading them: a file truncated under the map would
- * kill stored with SIGBUS.
+ * (55% of SHA-1 speed x cores).
+ *
+ * Mapped bytes (stored_hash_mapped()): a run hashes large extents
+ * straight from a read-only mapping of the file, since copying them out
+ * of the page cache with pread costs a fifth as much CPU as hashing them
+ * (0.12 of 0.64 CPU s for 512 MiB here).  A file that shrinks under the
+ * mapping, or an I/O error, raises SIGBUS in the thread touching it: the
+ * handler sees that the address is the one that thread is hashing and
+ * jumps back out of the digest update, which then fails; any other
+ * SIGBUS kills stored as before.  The digest context is left half
+ * updated and is initialised again before its next use.
  */
 #include <sys/eventfd.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -95,6 +106,40 @@ static struct {
 	int		 efd;
 	struct event	*ev;
 } hs = { .efd = -1 };
+
+/* The mapped bytes this thread hashes, while it does (on_bus()). */
+static __thread sigjmp_buf	*bus_jump;
+static __thread uintptr_t	 bus_lo, bus_hi;
+
+static void
+on_bus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	(void)uc;
+	if (bus_jump != NULL && a >= bus_lo && a < bus_hi)
+		siglongjmp(*bus_jump, 1);
+	/* Not ours: the access faults again and kills, as it would have. */
+	signal(sig, SIG_DFL);
+}
+
+int
+stored_hash_mapped(void *md, const uint8_t *p, size_t len)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1) != 0) {
+		bus_jump = NULL;
+		return -1;
+	}
+	bus_lo = (uintptr_t)p;
+	bus_hi = (uintptr_t)p + len;
+	bus_jump = &jb;
+	if (EVP_DigestUpdate(md, p, len) != 1)
+		fatalx("%s: SHA-1", __func__);
+	bus_jump = NULL;
+	return 0;
+}
 
 static void *
 worker(void *arg)
@@ -198,9 +243,16 @@ ncpus(void)
 void
 stored_hash_init(struct event_base *base)
 {
+	struct sigaction sa;
 	unsigned	 i;
 	int		 e;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_bus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) == -1)
+		fatal("%s: sigaction", __func__);
 	for (i = 0; i < STORED_HASH_BUFS; i++)
 		if ((hs.bufs[i] = malloc(ARENA_SLOT_SIZE)) == NULL)
 			fatal("%s", __func__);

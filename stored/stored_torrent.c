@@ -29,16 +29,16 @@
  * Checking (StoredTorrentAdd's comment): first every file is looked at
  * (STORED_CHECK_FILES per event-loop turn) and, from their sizes and
  * mtimes against btd's records, stored_resume.c decides once which
- * pieces are trusted, hashed or lost; then the pieces in order,
- * reading at most STORED_CHECK_BYTES per turn and hashing in the hash
- * thread (stored_hash.c) meanwhile, so that the channels stay
- * responsive while a large torrent is checked and reading and hashing
- * overlap.  One torrent is checked
+ * pieces are trusted, hashed or lost; then the pieces in order, in runs
+ * that the hash workers (stored_hash.c) read and hash themselves (see
+ * struct ckrun), so that the channels stay responsive while a large
+ * torrent is checked and every core hashes.  One torrent is checked
  * at a time, in the order they came.  Once checked, zero-length files
  * are created and the torrent is ready: TorrentChecked to btd (with
  * every file's stats, the files missing under recorded pieces, and how
  * many pieces were trusted or lost), TorrentHave to peerd.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <assert.h>
@@ -76,11 +76,14 @@ static struct event_base	*sbase;
 static struct chan		*btd_chan;
 static struct event		*check_ev;
 static EVP_MD			*sha1;
+static long			 pagesz;
 /*
  * The check hands the hash workers runs: up to STORED_CHECK_RUN_PIECES
- * pieces, STORED_CHECK_RUN_BYTES bytes of them, that the worker preads
- * (STORED_CHECK_READ bytes at a time, into its own buffer) and hashes,
- * one digest a piece (check_work()); the event loop only picks the
+ * pieces, STORED_CHECK_RUN_BYTES bytes of them, that the worker hashes,
+ * one digest a piece (check_work()): long extents straight from a
+ * read-only mapping of their file (a window up to where the run ends in
+ * it, populated at once), short ones pread into its own buffer of
+ * STORED_CHECK_READ bytes first; the event loop only picks the
  * pieces and, once a run is back, compares the digests with the
  * torrent's hashes.  Up to ck.nruns runs are out at once, so that every
  * worker has the next one queued when it finishes one.  A run reads
@@ -103,6 +106,8 @@ struct ckrun {
 	uint32_t	 num;		/* torrent */
 	uint64_t	 serial;	/* its check */
 	int		 back;		/* done, verdicts not yet taken */
+	uint64_t	 end;		/* stream offset where its last piece
+					   ends */
 	uint32_t	 n;
 	uint32_t	 piece[STORED_CHECK_RUN_PIECES];
 	uint8_t		 md[STORED_CHECK_RUN_PIECES][SHA1_LEN];
@@ -629,10 +634,78 @@ check_run_done(void *owner, uint32_t len)
 	ck.out--;
 }
 
+/* A window of one file mapped for a run (check_work()). */
+struct ckmap {
+	uint32_t	 file;
+	uint64_t	 off;		/* of base in the file: page aligned */
+	size_t		 len;
+	uint8_t		*base;		/* NULL: none */
+};
+
+static void
+ckmap_drop(struct ckmap *m)
+{
+	if (m->base != NULL)
+		munmap(m->base, m->len);
+	m->base = NULL;
+}
+
 /*
- * In a hash worker: pread and hash every piece of run r, buf (len bytes)
- * at a time.  Touches nothing but r, its view (read only) and the
- * worker's buf and md.  A piece with a byte that cannot be read is bad.
+ * Bytes [off, off + len) of file (open at fd) through m, mapped up to
+ * end (where the run's bytes in the file end) at once; NULL if the file
+ * cannot be mapped: read instead.
+ */
+static const uint8_t *
+ckmap_get(struct ckmap *m, int fd, uint32_t file, uint64_t off, size_t len,
+    uint64_t end)
+{
+	uint64_t a;
+
+	if (m->base != NULL && m->file == file && off >= m->off &&
+	    off + len <= m->off + m->len)
+		return m->base + (off - m->off);
+	ckmap_drop(m);
+	a = off & ~(uint64_t)(pagesz - 1);
+	if (end < off + len)
+		end = off + len;
+	m->len = (size_t)(end - a);
+	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd,
+	    (off_t)a);
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		return NULL;
+	}
+	m->file = file;
+	m->off = a;
+	return m->base + (off - a);
+}
+
+/* Open file of v for a run: a regular file, or -1 with r->err said. */
+static int
+check_open(struct ckrun *r, const struct ckview *v, uint32_t file)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = stored_open_beneath(v->rootfd, v->paths[file], O_RDONLY, 0);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;		/* replaced by something else */
+	}
+	if (fd == -1 && r->err[0] == '\0')
+		snprintf(r->err, sizeof(r->err), "open %s: %s",
+		    v->paths[file], errno == EINVAL ? "not a regular file" :
+		    strerror(errno));
+	return fd;
+}
+
+/*
+ * In a hash worker: hash every piece of run r, extents of
+ * STORED_CHECK_MAP_MIN or more straight from a mapping of their file,
+ * the others pread into buf (len bytes) first.  Touches nothing but r,
+ * its view (read only) and the worker's buf and md.  A piece with a
+ * byte that cannot be read is bad.
  */
 static void
 check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
@@ -640,8 +713,11 @@ check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
 	struct ckrun		*r = owner;
 	const struct ckview	*v = r->v;
 	EVP_MD_CTX		*md = mdctx;
+	struct ckmap		 m = { 0, 0, 0, NULL };
 	struct smap_iter	 it;
 	struct smap_extent	 e;
+	const uint8_t		*mp;
+	uint64_t		 end;
 	uint32_t		 k, file = UINT32_MAX;
 	size_t			 fill, done, want;
 	ssize_t			 n;
@@ -656,19 +732,38 @@ check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
 		fill = 0;
 		while (!bad && smap_next(&it, &e)) {
 			if (!e.pad && e.file != file) {
+				ckmap_drop(&m);
 				if (fd != -1)
 					close(fd);
 				file = e.file;
-				fd = stored_open_beneath(v->rootfd,
-				    v->paths[file], O_RDONLY, 0);
-				if (fd == -1 && r->err[0] == '\0')
-					snprintf(r->err, sizeof(r->err),
-					    "open %s: %s", v->paths[file],
-					    strerror(errno));
+				fd = check_open(r, v, file);
 			}
 			if (!e.pad && fd == -1) {
 				bad = 1;
 				break;
+			}
+			/* Where the run's bytes in this file end. */
+			end = e.file_offset + (r->end - (v->files[e.file].offset +
+			    e.file_offset));
+			if (!e.pad && end > v->files[e.file].length)
+				end = v->files[e.file].length;
+			if (!e.pad && e.length >= STORED_CHECK_MAP_MIN &&
+			    (mp = ckmap_get(&m, fd, file, e.file_offset,
+			    e.length, end)) != NULL) {
+				if (fill > 0 && EVP_DigestUpdate(md, buf,
+				    fill) != 1)
+					fatalx("%s: SHA-1", __func__);
+				fill = 0;
+				if (stored_hash_mapped(md, mp, e.length) == -1) {
+					if (r->err[0] == '\0')
+						snprintf(r->err,
+						    sizeof(r->err), "read %s: "
+						    "an I/O error, or the file "
+						    "shrank", v->paths[file]);
+					ckmap_drop(&m);
+					bad = 1;
+				}
+				continue;
 			}
 			for (done = 0; done < e.length; done += (size_t)n) {
 				want = e.length - done;
@@ -708,6 +803,7 @@ check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
 			fatalx("%s: SHA-1 final", __func__);
 		r->bad[k] = (uint8_t)bad;
 	}
+	ckmap_drop(&m);
 	if (fd != -1)
 		close(fd);
 }
@@ -806,6 +902,9 @@ check_fill(struct torrent *t, struct ckrun *r, uint32_t *budget)
 	}
 	if (r->n == 0)
 		return 0;
+	p = r->piece[r->n - 1];
+	r->end = (uint64_t)p * t->map.piece_length +
+	    smap_piece_size(&t->map, p);
 	r->v = t->ck_view;
 	r->v->refs++;		/* released by check_take() */
 	r->num = t->num;
@@ -1370,6 +1469,8 @@ stored_init(struct event_base *base, struct chan *btd)
 		LIST_INIT(&buckets[i]);
 	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
+	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
+		fatal("%s: page size", __func__);
 	if ((check_ev = evtimer_new(base, check_run, NULL)) == NULL)
 		fatalx("%s: event", __func__);
 	stored_flush_init(base);
