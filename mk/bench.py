@@ -517,6 +517,9 @@ def report_recheck(rechecks):
         "%.1f" % (sha, cores, os.getloadavg()[0]))
     log("  btd verify:  %.2f s, %.0f MiB/s, CPU %.2f s: %.0f%% of SHA-1 "
         "x cores" % (bt, MB / bt, btc, 100 * MB / bt / (sha * cores)))
+    log("  btd CPU %.2f s where SHA-1 alone takes %.2f s: %.0f%% (what the "
+        "cores left to btd bounds the rest)" % (btc, MB / sha,
+                                               100 * MB / sha / btc))
     for k, name, how in ((2, "libtorrent", "from the add"),
                          (4, "aria2", "aria2c -V, from its start"),
                          (6, "Transmission", "from the add")):
