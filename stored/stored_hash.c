@@ -19,7 +19,7 @@
  *
  * A check hands out runs instead (stored_hash_run()): a function the
  * worker calls with a read buffer and a digest context of its own, which
- * preads a run of whole pieces and hashes them (stored_torrent.c), so
+ * reads a run of whole pieces and hashes them (stored_torrent.c), so
  * that neither the bytes nor the event loop stand between the page cache
  * and SHA-1.  Runs wait in one queue that every worker takes from once
  * its own lane is empty: whichever worker is free takes the next run, so
