@@ -742,9 +742,13 @@ check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
 				bad = 1;
 				break;
 			}
-			/* Where the run's bytes in this file end. */
-			end = e.file_offset + (r->end - (v->files[e.file].offset +
-			    e.file_offset));
+			/*
+			 * Where the run's bytes in this file end, at most a
+			 * run's worth on (pieces it skips lie between).
+			 */
+			end = r->end - v->files[e.file].offset;
+			if (end > e.file_offset + STORED_CHECK_RUN_BYTES)
+				end = e.file_offset + STORED_CHECK_RUN_BYTES;
 			if (!e.pad && end > v->files[e.file].length)
 				end = v->files[e.file].length;
 			if (!e.pad && e.length >= STORED_CHECK_MAP_MIN &&
@@ -754,7 +758,8 @@ check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
 				    fill) != 1)
 					fatalx("%s: SHA-1", __func__);
 				fill = 0;
-				if (stored_hash_mapped(md, mp, e.length) == -1) {
+				if (stored_hash_mapped(md, mp, e.length) ==
+				    -1) {
 					if (r->err[0] == '\0')
 						snprintf(r->err,
 						    sizeof(r->err), "read %s: "
@@ -1417,8 +1422,11 @@ torrent_move(const Btd__MoveData *md)
 		log_warnx("btd sent a second move of torrent %u", t->num);
 		return -1;
 	}
-	if (t->state == T_CHECKING)
+	if (t->state == T_CHECKING) {
 		TAILQ_REMOVE(&checkq, t, checkq);
+		ckview_release(t->ck_view);	/* its runs are dropped */
+		t->ck_view = NULL;
+	}
 	if (t->state == T_READY) {
 		stored_link_gone(t->num, "");
 		stored_block_forget(t);
