@@ -2099,7 +2099,9 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 /* pause, resume, peers, wait, stats */
 
 #define WAIT_POLL_MS	500	/* wait: how often btd is asked */
-#define VERIFY_POLL_MS	100	/* verify --wait: a check is quick */
+#define VERIFY_POLL_MS	20	/* verify --wait: a check is quick, and
+				   its end is seen this late at most */
+#define MOVE_POLL_MS	100	/* move --wait */
 #define WAIT_LINE_MS	5000	/* wait in a pipe: a line at least this often */
 #define WAIT_BAR	30	/* wait on a terminal: width of the bar */
 #define WAIT_MAX_S	(366.0 * 86400)	/* the longest --timeout */
@@ -2379,8 +2381,8 @@ cmd_move(struct ctl *ctl, int argc, char **argv)
 			shown = 1;
 		}
 		btd__ctl_reply__free_unpacked(rep, NULL);
-		ts.tv_sec = VERIFY_POLL_MS / 1000;
-		ts.tv_nsec = (long)(VERIFY_POLL_MS % 1000) * 1000000;
+		ts.tv_sec = MOVE_POLL_MS / 1000;
+		ts.tv_nsec = (long)(MOVE_POLL_MS % 1000) * 1000000;
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}

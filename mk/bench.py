@@ -19,6 +19,18 @@ piece (all stay in the swarm until then), with the seeder's upload in
 copies of the payload (4.0 would mean no trading at all).
 BENCH_ONLY=swarm runs that scenario alone; BENCH_ONLY=single the rest.
 
+The recheck (part of single): btd's `btctl verify --wait` on the 512
+MiB it seeds, then libtorrent, aria2 (aria2c -V, no tracker, seed time
+0) and Transmission (transmission-daemon with a config dir of its own,
+RPC and peer port on 127.0.0.1, the torrent added with its data in
+place, which it verifies at once) check the same bytes from the page
+cache, BENCH_RUNS times alternated: wall seconds, CPU seconds, btd's
+share of OpenSSL's SHA-1 speed x cores (measured before each run) and
+btd's speed-up over each.  The load average is printed beside it: other
+processes on these cores slow every client down.  BENCH_ONLY=recheck
+runs only that, btd adding the payload with its data in place instead
+of downloading it first.
+
 The scale scenario (BENCH_ONLY=scale, not part of the default run):
 BENCH_SCALE (10000) small complete torrents are added to one btd and
 checked, then btd is restarted: the time from its start until a full
@@ -338,9 +350,134 @@ def sha1_speed(path):
     return (len(buf) >> 20) / max(time.process_time() - t0, 1e-6)
 
 
-def run_recheck(sw, work, seeder, i):
+def aria_check(sw, d, i):
+    """aria2c -V on the data in place (no tracker, no peers, seed time 0):
+    wall from its start until its log says the verification finished
+    (it then idles a tick of one second before it exits), CPU of its
+    whole run."""
+    import datetime
+    alog = os.path.join(sw.work, "aria_check%d.log" % i)
+    t0 = time.time()
+    p = spawn(["aria2c", "--check-integrity=true", "--seed-time=0",
+               "--seed-ratio=0.0", "--enable-dht=false",
+               "--enable-dht6=false", "--bt-enable-lpd=false",
+               "--enable-peer-exchange=false", "--bt-exclude-tracker=*",
+               "--file-allocation=none", "--interface=127.0.0.1",
+               "--listen-port=%d" % (7580 + i), "--summary-interval=0",
+               "--console-log-level=warn", "--auto-save-interval=0",
+               "--log=" + alog, "--log-level=notice", "-d", d, sw.torrent],
+              open(os.path.join(sw.work, "aria_check%d.out" % i), "w"))
+    ru = None
+    while time.time() - t0 < 120:
+        pid, status, r = os.wait4(p.pid, os.WNOHANG)
+        if pid != 0:
+            ru, p.returncode = r, status
+            break
+        time.sleep(0.01)
+    stop(p)
+    done = None
+    try:
+        for line in open(alog):
+            if "Verification finished successfully" in line:
+                # "2026-12-01 21:26:10.562929 [NOTICE] ...", local time
+                done = datetime.datetime.strptime(
+                    " ".join(line.split()[:2]),
+                    "%Y-%m-%d %H:%M:%S.%f").timestamp() - t0
+    except (OSError, ValueError):
+        pass
+    if ru is None or p.returncode != 0 or done is None:
+        raise SystemExit("bench: aria2 did not check the payload")
+    return done, ru.ru_utime + ru.ru_stime
+
+
+class Transmission:
+    """transmission-daemon on 127.0.0.1, config under work, driven by its
+    RPC; nothing but loopback, no DHT, LPD, PEX, uTP or port mapping."""
+
+    RPC, PEER = 7598, 7597
+
+    def __init__(self, work):
+        import json
+        self.dir = os.path.join(work, "transmission")
+        os.makedirs(self.dir)
+        with open(os.path.join(self.dir, "settings.json"), "w") as f:
+            json.dump({
+                "dht-enabled": False, "lpd-enabled": False,
+                "pex-enabled": False, "utp-enabled": False,
+                "port-forwarding-enabled": False,
+                "peer-port": self.PEER, "peer-port-random-on-start": False,
+                "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+                "rpc-enabled": True, "rpc-bind-address": "127.0.0.1",
+                "rpc-port": self.RPC, "rpc-authentication-required": False,
+                "rpc-whitelist-enabled": False,
+                "rpc-host-whitelist-enabled": False,
+                "start-added-torrents": False, "watch-dir-enabled": False,
+                "incomplete-dir-enabled": False, "message-level": 1,
+                "download-dir": self.dir}, f)
+        self.sid = ""
+        self.p = spawn(["timeout", "-s", "KILL", "3600",
+                        "transmission-daemon", "-f", "-g", self.dir],
+                       open(os.path.join(self.dir, "out"), "w"))
+        if not wait_port(self.RPC):
+            stop(self.p)
+            raise SystemExit("bench: transmission-daemon did not start")
+
+    def rpc(self, method, **args):
+        import json
+        import urllib.error
+        import urllib.request
+        body = json.dumps({"method": method, "arguments": args}).encode()
+        for _ in range(3):
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/transmission/rpc" % self.RPC, body,
+                {"X-Transmission-Session-Id": self.sid})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                if e.code != 409:
+                    raise
+                self.sid = e.headers.get("X-Transmission-Session-Id", "")
+        raise SystemExit("bench: transmission RPC refused " + method)
+
+    def cpu(self):
+        return sum(proc_cpu(p) for p in [self.p.pid] + children(self.p.pid))
+
+    def check(self, sw, d):
+        """Add the torrent (paused) with its data in d: a new torrent is
+        verified at once.  Wall and CPU until every byte is verified."""
+        cpu0, t0 = self.cpu(), time.time()
+        r = self.rpc("torrent-add", filename=sw.torrent, paused=True,
+                     **{"download-dir": d})
+        t = r.get("arguments", {}).get("torrent-added")
+        if t is None:
+            raise SystemExit("bench: transmission: torrent-add: %s" % r)
+        done = None
+        while time.time() - t0 < 120:
+            g = self.rpc("torrent-get", ids=[t["id"]],
+                         fields=["status", "haveValid", "sizeWhenDone"])
+            g = g["arguments"]["torrents"][0]
+            if (g["status"] not in (1, 2) and g["sizeWhenDone"] > 0 and
+                    g["haveValid"] == g["sizeWhenDone"]):
+                done = time.time() - t0
+                break
+            time.sleep(0.01)
+        cpu = self.cpu() - cpu0
+        self.rpc("torrent-remove", ids=[t["id"]],
+                 **{"delete-local-data": False})
+        if done is None:
+            raise SystemExit("bench: transmission did not verify the data")
+        return done, cpu
+
+    def stop(self):
+        stop(self.p)
+
+
+def run_recheck(sw, work, seeder, i, tr):
     """btctl verify --wait on btd's seeded copy, then libtorrent's full
-    check of the same bytes; both from the page cache."""
+    check, aria2's and Transmission's of the same bytes; all from the
+    page cache (btd's verify reads it in first)."""
+    sha = sha1_speed(sw.data)
     cpu0 = seeder.cpu()
     t0 = time.time()
     r = seeder.ctl("verify", sw.ih, "--wait")
@@ -360,7 +497,39 @@ def run_recheck(sw, work, seeder, i):
         raise SystemExit("bench: libtorrent did not check the payload")
     f = line[0].split()
     shutil.rmtree(d, ignore_errors=True)
-    return bt, btc, float(f[1]), float(f[2].split("=")[1])
+    at, atc = aria_check(sw, seeder.dl, i)
+    tt, ttc = tr.check(sw, seeder.dl)
+    log("bench: recheck %d: btd %.2f s, libtorrent %.2f s, aria2 %.2f s, "
+        "Transmission %.2f s; SHA-1 %.0f MiB/s; load %.1f" %
+        (i + 1, bt, float(f[1]), at, tt, sha, os.getloadavg()[0]))
+    return (bt, btc, float(f[1]), float(f[2].split("=")[1]), at, atc, tt,
+            ttc, sha)
+
+
+def report_recheck(rechecks):
+    cores = os.cpu_count() or 1
+    sha = statistics.median(r[8] for r in rechecks)
+    bt, btc = med(rechecks, 0), med(rechecks, 1)
+    log("")
+    log("recheck of %d MiB from the page cache, median of %d runs:"
+        % (MB, len(rechecks)))
+    log("  SHA-1 (OpenSSL, one core): %.0f MiB/s; %d cores; load average "
+        "%.1f" % (sha, cores, os.getloadavg()[0]))
+    # Each run beside the SHA-1 speed measured just before it: the
+    # speed of these cores drifts with what else runs on them.
+    ratio = statistics.median(MB / r[0] / (r[8] * cores) for r in rechecks)
+    log("  btd verify:  %.2f s, %.0f MiB/s, CPU %.2f s: %.0f%% of SHA-1 "
+        "x cores (median of the runs' ratios)" % (bt, MB / bt, btc,
+                                                 100 * ratio))
+    log("  btd CPU %.2f s where SHA-1 alone takes %.2f s: %.0f%% (what the "
+        "cores left to btd bounds the rest)" % (btc, MB / sha,
+                                               100 * MB / sha / btc))
+    for k, name, how in ((2, "libtorrent", "from the add"),
+                         (4, "aria2", "aria2c -V, from its start"),
+                         (6, "Transmission", "from the add")):
+        w, c = med(rechecks, k), med(rechecks, k + 1)
+        log("  %-12s %.2f s, %.0f MiB/s, CPU %.2f s (%s); btd %.2fx as "
+            "fast" % (name + ":", w, MB / w, c, how, w / bt))
 
 
 def seeder_uploaded(sw, stats):
@@ -567,6 +736,43 @@ def run_scale(work, n):
         statistics.median(lists))
     log("  shutdown: %.2f s" % down)
 
+def run_recheck_only(work, procs):
+    """BENCH_ONLY=recheck: btd adds the payload with its data in place
+    (checked as it is added, the cross-seed case), then the rechecks."""
+    sw = Swarm(work)
+    seeder = Btd(work, "btdseed", 7590)
+    procs.append(seeder.p)
+    seeder.roles_up()
+    os.makedirs(seeder.dl, exist_ok=True)
+    dst = os.path.join(seeder.dl, "bench.bin")
+    os.link(sw.data, dst)
+    st = os.stat(seeder.dl)
+    os.chown(dst, st.st_uid, st.st_gid)
+    t0 = time.time()
+    r = seeder.ctl("add", sw.torrent)
+    if r.returncode != 0:
+        raise SystemExit("bench: btctl add: " + r.stderr.strip())
+    added = None
+    while time.time() - t0 < 120:
+        t = seeder.progress()
+        if t and t.get("state") == "seeding":
+            added = time.time() - t0
+            break
+        time.sleep(0.02)
+    if added is None:
+        raise SystemExit("bench: btd did not seed the data in place")
+    tr = Transmission(work)
+    procs.append(tr.p)
+    rechecks = [run_recheck(sw, work, seeder, i, tr) for i in range(RUNS)]
+    tr.stop()
+    seeder.stop()
+    log("")
+    log("btd add of %d MiB with its data in place: seeding after %.2f s "
+        "(checked as it was added; the page cache cold or warm)" %
+        (MB, added))
+    report_recheck(rechecks)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="btd-bench.")
     os.chmod(work, 0o755)
@@ -574,6 +780,9 @@ def main():
     try:
         if ONLY == "scale":
             run_scale(work, SCALE)
+            return
+        if ONLY == "recheck":
+            run_recheck_only(work, procs)
             return
         ot = os.path.join(work, "ot")
         os.makedirs(ot)
@@ -621,7 +830,10 @@ def main():
         stop(sw.seeder)
         res["btd seeding"] = [run_btd_seed(sw, work, i, seeder)
                               for i in range(RUNS)]
-        rechecks = [run_recheck(sw, work, seeder, i) for i in range(RUNS)]
+        tr = Transmission(work)
+        procs.append(tr.p)
+        rechecks = [run_recheck(sw, work, seeder, i, tr) for i in range(RUNS)]
+        tr.stop()
         seeder.stop()
         log("")
         log("bench: %d MiB, one seeder on 127.0.0.1, median of %d runs"
@@ -642,20 +854,7 @@ def main():
         log("")
         log("btd / libtorrent leeching: rate %.2fx, CPU %.2fx, memory %.2fx"
             % (lw / bw, bc / lc, bm / lm if lm else float("nan")))
-        sha, cores = sha1_speed(sw.data), os.cpu_count() or 1
-        bt = statistics.median(r[0] for r in rechecks)
-        btc = statistics.median(r[1] for r in rechecks)
-        ltt = statistics.median(r[2] for r in rechecks)
-        ltc = statistics.median(r[3] for r in rechecks)
-        log("")
-        log("recheck of %d MiB from the page cache, median of %d runs:"
-            % (MB, RUNS))
-        log("  SHA-1 (OpenSSL, one core): %.0f MiB/s; %d cores" %
-            (sha, cores))
-        log("  btd verify:  %.2f s, %.0f MiB/s, CPU %.2f s: %.0f%% of SHA-1 "
-            "x cores" % (bt, MB / bt, btc, 100 * MB / bt / (sha * cores)))
-        log("  libtorrent:  %.2f s, %.0f MiB/s, CPU %.2f s (from the add)" %
-            (ltt, MB / ltt, ltc))
+        report_recheck(rechecks)
         if sws is not None:
             report_swarm([("btd", swarm_btd(sws, work)),
                           ("libtorrent", swarm_lt(sws, work))])

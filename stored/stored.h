@@ -49,10 +49,18 @@ struct event_base;
 #define STORED_HASH_BUFS	1024	/* block copies hashed or waiting for
 					   the hash thread: 16 MiB */
 #define STORED_HASH_WORKERS	8	/* hash threads at most, one a CPU */
-#define STORED_CHECK_SLOTS	16	/* pieces a check hashes at once (a
-					   few a worker) */
-#define STORED_CHECK_BYTES	(8U << 20)	/* bytes hashed per event-loop
-						   turn while checking */
+#define STORED_CHECK_RUNS	32	/* runs of pieces a check has out at
+					   once (a few a worker) */
+#define STORED_CHECK_RUN_BYTES	(4U << 20)	/* bytes of pieces in one run
+						   (one piece if larger) */
+#define STORED_CHECK_RUN_PIECES	256	/* pieces in one run */
+#define STORED_CHECK_READ	(256U << 10)	/* a worker's read buffer:
+						   one pread, then hashed
+						   while it is in cache */
+#define STORED_CHECK_MAP_MIN	(32U << 10)	/* extents this long or longer
+						   are hashed mapped: shorter
+						   ones cost less to read */
+#define STORED_CHECK_TURN	16384	/* pieces looked at per turn */
 #define STORED_CHECK_FILES	256	/* files looked at per turn */
 #define STORED_PROGRESS_MS	500	/* between two CheckProgress */
 #define STORED_DURABLE_MS	1000	/* verified pieces flushed and
@@ -249,6 +257,7 @@ struct tfile {
 
 struct partial;
 struct move;
+struct ckview;
 
 struct torrent {
 	LIST_ENTRY(torrent)	 hash;
@@ -281,6 +290,10 @@ struct torrent {
 	uint32_t		 ck_sync;	/* next file to sync */
 	uint32_t		 ck_piece;	/* next piece the check looks at */
 	uint32_t		 ck_hashed;	/* pieces hashed */
+	uint64_t		 ck_serial;	/* its runs' (0: none yet) */
+	struct ckview		*ck_view;	/* what the runs read */
+	uint64_t		 ck_ms[3];	/* when it began checking, its
+						   pieces, its sync (logs) */
 	uint32_t		 ck_trusted;	/* kept as recorded */
 	uint32_t		 ck_lost;	/* recorded, not on disk */
 	struct sres_file	*res;		/* the check's view of files */
@@ -384,6 +397,21 @@ void		 stored_hash_put(uint8_t *);
 void		 stored_hash_submit(void *md, unsigned lane, uint8_t *buf,
 		    uint32_t len, void (*done)(void *owner, uint32_t len),
 		    void *owner);
+/*
+ * run(owner, buf, len, md) in a worker, with a buffer of len bytes and a
+ * digest context (EVP_MD_CTX) of the worker's own; done(owner, 0) on the
+ * event loop after it.  At most STORED_CHECK_RUNS out at once.
+ */
+typedef void	(*stored_hash_fn)(void *owner, uint8_t *buf, size_t len,
+		    void *md);
+void		 stored_hash_run(stored_hash_fn run,
+		    void (*done)(void *owner, uint32_t len), void *owner);
+/*
+ * In a worker: hash len bytes of a file mapped at p into md; -1 if they
+ * could not be read (SIGBUS: the file shrank, an I/O error), md then
+ * to be initialised again.
+ */
+int		 stored_hash_mapped(void *md, const uint8_t *p, size_t len);
 /* Worker threads: lanes worth using at once. */
 unsigned	 stored_hash_workers(void);
 uint64_t	 stored_hash_outstanding(void);

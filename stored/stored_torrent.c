@@ -29,16 +29,16 @@
  * Checking (StoredTorrentAdd's comment): first every file is looked at
  * (STORED_CHECK_FILES per event-loop turn) and, from their sizes and
  * mtimes against btd's records, stored_resume.c decides once which
- * pieces are trusted, hashed or lost; then the pieces in order,
- * reading at most STORED_CHECK_BYTES per turn and hashing in the hash
- * thread (stored_hash.c) meanwhile, so that the channels stay
- * responsive while a large torrent is checked and reading and hashing
- * overlap.  One torrent is checked
+ * pieces are trusted, hashed or lost; then the pieces in order, in runs
+ * that the hash workers (stored_hash.c) read and hash themselves (see
+ * struct ckrun), so that the channels stay responsive while a large
+ * torrent is checked and every core hashes.  One torrent is checked
  * at a time, in the order they came.  Once checked, zero-length files
  * are created and the torrent is ready: TorrentChecked to btd (with
  * every file's stats, the files missing under recorded pieces, and how
  * many pieces were trusted or lost), TorrentHave to peerd.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <assert.h>
@@ -63,8 +63,7 @@
 #include "util.h"
 
 #define TORRENT_BUCKETS	16384	/* hash chains of the registry */
-#define CHECK_SKIP_COST	16384	/* check budget a piece not hashed costs */
-#define CHECK_JOBS	256	/* check reads out for hashing: 4 MiB */
+#define CHECK_RUNS_WORKER 4	/* runs out a hash worker */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
 #define FILES_CREATED_BATCH 1024 /* empty files one check reports at once */
 
@@ -77,33 +76,56 @@ static struct event_base	*sbase;
 static struct chan		*btd_chan;
 static struct event		*check_ev;
 static EVP_MD			*sha1;
+static long			 pagesz;
 /*
- * The check hashes up to STORED_CHECK_SLOTS pieces at once, each slot
- * with a digest context of its own and a lane of its own in
- * stored_hash.c, so that the workers hash different pieces in parallel
- * while the event loop reads the next bytes.  A slot belongs to one
- * piece of one torrent (num) until its last job is in; a slot left by a
- * torrent that went away waits for its jobs, then is free again.
+ * The check hands the hash workers runs: up to STORED_CHECK_RUN_PIECES
+ * pieces, STORED_CHECK_RUN_BYTES bytes of them, that the worker hashes,
+ * one digest a piece (check_work()): long extents straight from a
+ * read-only mapping of their file (a window up to where the run ends in
+ * it, populated at once), short ones pread into its own buffer of
+ * STORED_CHECK_READ bytes first; the event loop only picks the
+ * pieces and, once a run is back, compares the digests with the
+ * torrent's hashes.  Up to ck.nruns runs are out at once, so that every
+ * worker has the next one queued when it finishes one.  A run reads
+ * through a ckview, copies of what it needs of the torrent (the map,
+ * the paths, a descriptor of the root), so that the torrent may go away
+ * while runs are out: a run whose torrent is gone, or checked again
+ * since (ck_serial), is dropped when it comes back.  The view is freed
+ * by the last of the check and its runs (refs, event loop only).
  */
-struct ckslot {
-	EVP_MD_CTX	*md;
-	uint32_t	 num;		/* torrent; 0 free */
-	uint32_t	 piece;
-	uint32_t	 off;		/* bytes read and handed out */
-	uint32_t	 size;
-	uint32_t	 inflight;	/* hash jobs out */
-	int		 failed;	/* a read failed: missing after all */
+struct ckview {
+	unsigned	 refs;		/* the check and its runs out */
+	int		 rootfd;	/* a dup of the root's */
+	struct smap	 map;		/* over files */
+	struct smap_file *files;
+	char		**paths;	/* relative to the root */
 };
+
+struct ckrun {
+	struct ckview	*v;		/* NULL: free */
+	uint32_t	 num;		/* torrent */
+	uint64_t	 serial;	/* its check */
+	int		 back;		/* done, verdicts not yet taken */
+	uint64_t	 end;		/* stream offset where its last piece
+					   ends */
+	uint32_t	 n;
+	uint32_t	 piece[STORED_CHECK_RUN_PIECES];
+	uint8_t		 md[STORED_CHECK_RUN_PIECES][SHA1_LEN];
+	uint8_t		 bad[STORED_CHECK_RUN_PIECES];	/* not read */
+	char		 err[512];	/* the first read that failed */
+};
+
 static struct {
-	struct ckslot	 s[STORED_CHECK_SLOTS];
-	unsigned	 nslots;	/* used: a few per worker */
-	uint32_t	 per_slot;	/* jobs out per slot at most */
-	uint32_t	 inflight;	/* hash jobs out, every slot */
-	int		 waiting;	/* check_run() waits for them */
+	struct ckrun	 r[STORED_CHECK_RUNS];
+	unsigned	 nruns;		/* used: a few per worker */
+	unsigned	 out;		/* runs not back */
+	uint64_t	 serial;	/* the last check's */
+	int		 waiting;	/* check_run() waits for runs */
 	uint64_t	 progress_ms;	/* last CheckProgress */
 } ck;
 
 static void	check_schedule(void);
+static void	ckview_release(struct ckview *);
 static int	path_ok(const char *, int);
 
 static struct tlist *
@@ -173,6 +195,7 @@ torrent_free(struct torrent *t)
 		TAILQ_REMOVE(&checkq, t, checkq);
 	if (t->state == T_MOVING)
 		stored_move_forget(t);
+	ckview_release(t->ck_view);	/* its runs out hold theirs */
 	LIST_REMOVE(t, hash);
 	ntorrents--;
 	npieces -= t->map.piece_count;
@@ -445,6 +468,8 @@ check_done(struct torrent *t)
 			    t->name, t->files[i].path);
 	free(t->verdict);
 	t->verdict = NULL;
+	ckview_release(t->ck_view);	/* its runs are all back */
+	t->ck_view = NULL;
 	/* preallocation full: every file of a download made at once. */
 	for (i = 0; stored_cache_preallocating() && n < t->map.piece_count &&
 	    i < t->map.nfiles; i++) {
@@ -458,6 +483,10 @@ check_done(struct torrent *t)
 		}
 	}
 	send_checked(t);
+	log_debug("torrent %u: check: %llu ms files, %llu ms pieces, %llu ms "
+	    "sync", t->num, (unsigned long long)(t->ck_ms[1] - t->ck_ms[0]),
+	    (unsigned long long)(t->ck_ms[2] - t->ck_ms[1]),
+	    (unsigned long long)(util_now_ms() - t->ck_ms[2]));
 	/*
 	 * Files missing under recorded pieces: btd puts the torrent in
 	 * error ("no data found") and takes it away.  peerd is not told its
@@ -552,24 +581,259 @@ check_sync(struct torrent *t)
 	return t->ck_sync == t->map.nfiles;
 }
 
-/* A hash job of the check is done (from stored_hash.c). */
-static void
-check_job_done(void *owner, uint32_t len)
+/* A copy of what t's runs read; NULL with errno on failure. */
+static struct ckview *
+ckview_new(struct torrent *t)
 {
-	struct ckslot *sl = owner;
+	struct ckview	*v;
+	uint32_t	 i;
+	int		 rootfd;
 
-	(void)len;
-	sl->inflight--;
-	ck.inflight--;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	v->rootfd = -1;
+	v->map = t->map;
+	if ((v->files = calloc(t->map.nfiles, sizeof(*v->files))) == NULL ||
+	    (v->paths = calloc(t->map.nfiles, sizeof(*v->paths))) == NULL)
+		goto fail;
+	memcpy(v->files, t->mfiles, t->map.nfiles * sizeof(*v->files));
+	v->map.files = v->files;
+	for (i = 0; i < t->map.nfiles; i++)
+		if ((v->paths[i] = strdup(t->files[i].path)) == NULL)
+			goto fail;
+	if ((rootfd = stored_root_fd(t->root)) == -1 ||
+	    (v->rootfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		goto fail;
+	v->refs = 1;
+	return v;
+fail:
+	if (v->paths != NULL)
+		for (i = 0; i < t->map.nfiles; i++)
+			free(v->paths[i]);
+	free(v->paths);
+	free(v->files);
+	free(v);
+	return NULL;
 }
 
-void
-stored_check_settle(void)
+static void
+ckview_release(struct ckview *v)
 {
-	if (ck.waiting) {
-		ck.waiting = 0;
-		check_schedule();
+	uint32_t i;
+
+	if (v == NULL || --v->refs > 0)
+		return;
+	for (i = 0; i < v->map.nfiles; i++)
+		free(v->paths[i]);
+	free(v->paths);
+	free(v->files);
+	if (v->rootfd != -1)
+		close(v->rootfd);
+	free(v);
+}
+
+/* A run of the check is back (from stored_hash.c: accounting only). */
+static void
+check_run_done(void *owner, uint32_t len)
+{
+	struct ckrun *r = owner;
+
+	(void)len;
+	r->back = 1;
+	ck.out--;
+}
+
+/* A window of one file mapped for a run (check_work()). */
+struct ckmap {
+	uint32_t	 file;
+	uint64_t	 off;		/* of base in the file: page aligned */
+	size_t		 len;
+	uint8_t		*base;		/* NULL: none */
+};
+
+static void
+ckmap_drop(struct ckmap *m)
+{
+	if (m->base != NULL)
+		munmap(m->base, m->len);
+	m->base = NULL;
+}
+
+/*
+ * Bytes [off, off + len) of file (open at fd) through m, mapped up to
+ * end (where the run's bytes in the file end) at once; NULL if the file
+ * cannot be mapped: read instead.
+ */
+static const uint8_t *
+ckmap_get(struct ckmap *m, int fd, uint32_t file, uint64_t off, size_t len,
+    uint64_t end)
+{
+	uint64_t a;
+
+	if (m->base != NULL && m->file == file && off >= m->off &&
+	    off + len <= m->off + m->len)
+		return m->base + (off - m->off);
+	ckmap_drop(m);
+	a = off & ~(uint64_t)(pagesz - 1);
+	if (end < off + len)
+		end = off + len;
+	m->len = (size_t)(end - a);
+	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd,
+	    (off_t)a);
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		return NULL;
 	}
+	m->file = file;
+	m->off = a;
+	return m->base + (off - a);
+}
+
+/* Open file of v for a run: a regular file, or -1 with r->err said. */
+static int
+check_open(struct ckrun *r, const struct ckview *v, uint32_t file)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = stored_open_beneath(v->rootfd, v->paths[file], O_RDONLY, 0);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;		/* replaced by something else */
+	}
+	if (fd == -1 && r->err[0] == '\0')
+		snprintf(r->err, sizeof(r->err), "open %s: %s",
+		    v->paths[file], errno == EINVAL ? "not a regular file" :
+		    strerror(errno));
+	return fd;
+}
+
+/*
+ * In a hash worker: hash every piece of run r, extents of
+ * STORED_CHECK_MAP_MIN or more straight from a mapping of their file,
+ * the others pread into buf (len bytes) first.  Touches nothing but r,
+ * its view (read only) and the worker's buf and md.  A piece with a
+ * byte that cannot be read is bad.
+ */
+static void
+check_work(void *owner, uint8_t *buf, size_t len, void *mdctx)
+{
+	struct ckrun		*r = owner;
+	const struct ckview	*v = r->v;
+	EVP_MD_CTX		*md = mdctx;
+	struct ckmap		 m = { 0, 0, 0, NULL };
+	struct smap_iter	 it;
+	struct smap_extent	 e;
+	const uint8_t		*mp;
+	uint64_t		 end;
+	uint32_t		 k, file = UINT32_MAX;
+	size_t			 fill, done, want;
+	ssize_t			 n;
+	int			 fd = -1, bad;
+
+	r->err[0] = '\0';
+	for (k = 0; k < r->n; k++) {
+		bad = smap_range(&v->map, r->piece[k], 0,
+		    smap_piece_size(&v->map, r->piece[k]), &it) == -1;
+		if (EVP_DigestInit_ex(md, sha1, NULL) != 1)
+			fatalx("%s: SHA-1 init", __func__);
+		fill = 0;
+		while (!bad && smap_next(&it, &e)) {
+			if (!e.pad && e.file != file) {
+				ckmap_drop(&m);
+				if (fd != -1)
+					close(fd);
+				file = e.file;
+				fd = check_open(r, v, file);
+			}
+			if (!e.pad && fd == -1) {
+				bad = 1;
+				break;
+			}
+			/*
+			 * Where the run's bytes in this file end, at most a
+			 * run's worth on (pieces it skips lie between).
+			 */
+			end = r->end - v->files[e.file].offset;
+			if (end > e.file_offset + STORED_CHECK_RUN_BYTES)
+				end = e.file_offset + STORED_CHECK_RUN_BYTES;
+			if (!e.pad && end > v->files[e.file].length)
+				end = v->files[e.file].length;
+			if (!e.pad && e.length >= STORED_CHECK_MAP_MIN &&
+			    (mp = ckmap_get(&m, fd, file, e.file_offset,
+			    e.length, end)) != NULL) {
+				if (fill > 0 && EVP_DigestUpdate(md, buf,
+				    fill) != 1)
+					fatalx("%s: SHA-1", __func__);
+				fill = 0;
+				if (stored_hash_mapped(md, mp, e.length) ==
+				    -1) {
+					if (r->err[0] == '\0')
+						snprintf(r->err,
+						    sizeof(r->err), "read %s: "
+						    "an I/O error, or the file "
+						    "shrank", v->paths[file]);
+					ckmap_drop(&m);
+					bad = 1;
+				}
+				continue;
+			}
+			for (done = 0; done < e.length; done += (size_t)n) {
+				want = e.length - done;
+				if (want > len - fill)
+					want = len - fill;
+				if (e.pad) {
+					memset(buf + fill, 0, want);
+					n = (ssize_t)want;
+				} else if ((n = pread(fd, buf + fill, want,
+				    (off_t)(e.file_offset + done))) <= 0) {
+					if (n == -1 && errno == EINTR) {
+						n = 0;
+						continue;
+					}
+					if (r->err[0] == '\0')
+						snprintf(r->err,
+						    sizeof(r->err),
+						    "read %s: %s",
+						    v->paths[file], n == 0 ?
+						    "file is short" :
+						    strerror(errno));
+					bad = 1;
+					break;
+				}
+				fill += (size_t)n;
+				if (fill == len) {
+					if (EVP_DigestUpdate(md, buf, fill) !=
+					    1)
+						fatalx("%s: SHA-1", __func__);
+					fill = 0;
+				}
+			}
+		}
+		if (!bad && fill > 0 && EVP_DigestUpdate(md, buf, fill) != 1)
+			fatalx("%s: SHA-1", __func__);
+		if (EVP_DigestFinal_ex(md, r->md[k], NULL) != 1)
+			fatalx("%s: SHA-1 final", __func__);
+		r->bad[k] = (uint8_t)bad;
+	}
+	ckmap_drop(&m);
+	if (fd != -1)
+		close(fd);
+}
+
+/* Pieces of the check of t in runs still out. */
+static uint32_t
+check_out_pieces(const struct torrent *t)
+{
+	uint32_t	 n = 0;
+	unsigned	 i;
+
+	for (i = 0; i < ck.nruns; i++)
+		if (ck.r[i].v != NULL && ck.r[i].serial == t->ck_serial &&
+		    ck.r[i].num == t->num)
+			n += ck.r[i].n;
+	return n;
 }
 
 /* Tell btd how far the check of t is, at most twice a second. */
@@ -578,57 +842,66 @@ check_progress(struct torrent *t, int force)
 {
 	Btd__CheckProgress	 cp = BTD__CHECK_PROGRESS__INIT;
 	uint64_t		 now = util_now_ms();
-	unsigned		 i;
-	uint32_t		 done = t->ck_piece;
 
 	if (!force && now - ck.progress_ms < STORED_PROGRESS_MS)
 		return;
 	ck.progress_ms = now;
-	for (i = 0; i < ck.nslots; i++)
-		if (ck.s[i].num == t->num && done > 0)
-			done--;		/* started, not finished */
 	cp.torrent = t->num;
-	cp.pieces = done;
+	cp.pieces = t->ck_piece - check_out_pieces(t);
 	if (btd_chan != NULL && MSG_SEND(btd_chan, Btd__StoredMsg, STORED_MSG,
 	    CHECK_PROGRESS, check_progress, &cp, -1) == -1)
 		log_warn("%s: check progress", __func__);
 }
 
-/* Slot sl is read and hashed: the verdict on its piece. */
+/* Run r is back: the verdicts on its pieces, if its check still runs. */
 static void
-check_finish(struct torrent *t, struct ckslot *sl)
+check_take(struct ckrun *r)
 {
-	uint8_t		 md[EVP_MAX_MD_SIZE];
-	uint32_t	 first, last;
+	struct torrent	*t = torrent_find(r->num);
+	uint32_t	 k, p, first, last;
 
-	if (EVP_DigestFinal_ex(sl->md, md, NULL) != 1)
-		fatalx("%s: SHA-1 final", __func__);
-	sl->num = 0;
-	if (sl->failed)
-		return;
-	if (memcmp(md, t->hashes + (size_t)sl->piece * SHA1_LEN,
-	    SHA1_LEN) == 0) {
-		BIT_SET(t->have, sl->piece);
-		smap_piece_files(&t->map, sl->piece, &first, &last);
-		for (; first <= last; first++)
-			t->files[first].ck_sync = 1;
+	if (t != NULL && t->state == T_CHECKING && t->ck_serial == r->serial) {
+		if (r->err[0] != '\0')
+			log_warnx("torrent %u: check: %s", t->num, r->err);
+		for (k = 0; k < r->n; k++) {
+			if (r->bad[k])
+				continue;	/* missing after all */
+			p = r->piece[k];
+			t->ck_hashed++;
+			if (memcmp(r->md[k], t->hashes + (size_t)p * SHA1_LEN,
+			    SHA1_LEN) != 0)
+				continue;
+			BIT_SET(t->have, p);
+			smap_piece_files(&t->map, p, &first, &last);
+			for (; first <= last; first++)
+				t->files[first].ck_sync = 1;
+		}
 	}
-	t->ck_hashed++;
+	ckview_release(r->v);
+	r->v = NULL;
+	r->back = 0;
 }
 
 /*
- * The next piece of t to hash into the free slot sl, skipping those
- * with bytes missing and those trusted; 0 when none is left or the
- * budget is spent.
+ * Fill free run r with the next pieces of t to hash, skipping those with
+ * bytes missing and those trusted, and hand it out; 0 if none was left
+ * or *budget is spent.
  */
 static int
-check_start(struct torrent *t, struct ckslot *sl, int64_t *budget)
+check_fill(struct torrent *t, struct ckrun *r, uint32_t *budget)
 {
-	uint32_t p;
+	uint64_t	 bytes = 0;
+	uint32_t	 p, size;
 
-	while (*budget > 0 && t->ck_piece < t->map.piece_count) {
-		p = t->ck_piece++;
-		*budget -= CHECK_SKIP_COST;
+	r->n = 0;
+	while (*budget > 0 && t->ck_piece < t->map.piece_count &&
+	    r->n < STORED_CHECK_RUN_PIECES) {
+		p = t->ck_piece;
+		size = smap_piece_size(&t->map, p);
+		if (r->n > 0 && bytes + size > STORED_CHECK_RUN_BYTES)
+			break;
+		t->ck_piece++;
+		(*budget)--;
 		if (t->verdict[p] == SRES_LOST)
 			t->ck_lost++;
 		if (t->verdict[p] == SRES_TRUST) {
@@ -638,115 +911,101 @@ check_start(struct torrent *t, struct ckslot *sl, int64_t *budget)
 		}
 		if (t->verdict[p] != SRES_HASH || !piece_on_disk(t, p))
 			continue;
-		if (EVP_DigestInit_ex(sl->md, sha1, NULL) != 1)
-			fatalx("%s: SHA-1 init", __func__);
-		sl->num = t->num;
-		sl->piece = p;
-		sl->off = 0;
-		sl->size = smap_piece_size(&t->map, p);
-		sl->failed = 0;
-		return 1;
+		r->piece[r->n++] = p;
+		bytes += size;
 	}
-	return 0;
-}
-
-/* Read the next bytes of sl's piece and hand them out; 0 if it cannot. */
-static int
-check_read(struct torrent *t, struct ckslot *sl, int64_t *budget)
-{
-	char		 err[512];
-	uint8_t		*buf;
-	uint32_t	 n;
-
-	if (sl->num != t->num || sl->off == sl->size ||
-	    sl->inflight >= ck.per_slot || ck.inflight >= CHECK_JOBS ||
-	    *budget <= 0)
+	if (r->n == 0)
 		return 0;
-	n = sl->size - sl->off;
-	if (n > ARENA_SLOT_SIZE)
-		n = ARENA_SLOT_SIZE;
-	buf = stored_hash_buf();
-	if (torrent_pread(t, sl->piece, sl->off, n, buf, err,
-	    sizeof(err)) == -1) {
-		stored_hash_put(buf);
-		log_warnx("torrent %u: check piece %u: %s", t->num, sl->piece,
-		    err);
-		sl->failed = 1;
-		sl->off = sl->size;
-		return 1;
-	}
-	stored_hash_submit(sl->md, (unsigned)(sl - ck.s), buf, n,
-	    check_job_done, sl);
-	sl->inflight++;
-	ck.inflight++;
-	sl->off += n;
-	*budget -= n;
+	p = r->piece[r->n - 1];
+	r->end = (uint64_t)p * t->map.piece_length +
+	    smap_piece_size(&t->map, p);
+	r->v = t->ck_view;
+	r->v->refs++;		/* released by check_take() */
+	r->num = t->num;
+	r->serial = t->ck_serial;
+	r->back = 0;
+	ck.out++;
+	stored_hash_run(check_work, check_run_done, r);
 	return 1;
 }
 
+/* Runs came back (stored_hash.c): their verdicts, and the check goes on. */
+void
+stored_check_settle(void)
+{
+	unsigned i;
+
+	for (i = 0; i < ck.nruns; i++)
+		if (ck.r[i].back)
+			check_take(&ck.r[i]);
+	if (ck.waiting) {
+		ck.waiting = 0;
+		check_schedule();
+	}
+}
+
 /*
- * One turn of the check of the first torrent in the queue: up to
- * STORED_CHECK_BYTES read and handed to the hash workers, at most
- * CHECK_JOBS jobs out at a time, spread over ck.nslots pieces.
+ * One turn of the check of the first torrent in the queue: the runs
+ * that are back taken, free runs filled with the next pieces (at most
+ * STORED_CHECK_TURN looked at), and once every piece was, the files
+ * synced and the check over.
  */
 static void
 check_run(evutil_socket_t fd, short ev, void *arg)
 {
-	struct torrent	*t = TAILQ_FIRST(&checkq);
-	struct ckslot	*sl;
-	int64_t		 budget = STORED_CHECK_BYTES;
+	struct torrent	*t;
+	struct ckrun	*r;
+	uint32_t	 budget = STORED_CHECK_TURN;
 	unsigned	 i;
-	int		 moved, busy;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	if (t == NULL)
+	for (i = 0; i < ck.nruns; i++)
+		if (ck.r[i].back)
+			check_take(&ck.r[i]);
+	if ((t = TAILQ_FIRST(&checkq)) == NULL)
 		return;
 	if (!check_stat(t)) {
 		check_schedule();
 		return;
 	}
-	do {
-		moved = busy = 0;
-		for (i = 0; i < ck.nslots; i++) {
-			sl = &ck.s[i];
-			if (sl->num != 0 && sl->num != t->num) {
-				/* Its torrent is gone: free once in. */
-				if (sl->inflight == 0)
-					sl->num = 0;
-				else
-					busy = 1;
-				continue;
-			}
-			if (sl->num != 0 && sl->off == sl->size &&
-			    sl->inflight == 0) {
-				check_finish(t, sl);
-				moved = 1;
-			}
-			if (sl->num == 0 && sl->inflight == 0 &&
-			    check_start(t, sl, &budget))
-				moved = 1;
-			/* The slot's bytes in order, so that reads are
-			 * sequential. */
-			while (check_read(t, sl, &budget))
-				moved = 1;
-			if (sl->num != 0)
-				busy = 1;
+	if (t->ck_view == NULL) {
+		t->ck_ms[1] = util_now_ms();
+		if ((t->ck_view = ckview_new(t)) == NULL) {
+			torrent_fail(t, "check: %s", strerror(errno));
+			check_schedule();
+			return;
 		}
-	} while (moved && budget > 0);
-	if (busy && !moved && ck.inflight > 0) {
+		t->ck_serial = ++ck.serial;
+	}
+	for (i = 0; i < ck.nruns && budget > 0 &&
+	    t->ck_piece < t->map.piece_count; i++) {
+		r = &ck.r[i];
+		if (r->v == NULL && !check_fill(t, r, &budget))
+			break;
+	}
+	if (t->ck_piece < t->map.piece_count && budget == 0) {
+		check_progress(t, 0);
+		check_schedule();	/* more to look at: next turn */
+		return;
+	}
+	if (check_out_pieces(t) > 0 || (t->ck_piece < t->map.piece_count &&
+	    ck.out > 0)) {
 		ck.waiting = 1;		/* stored_check_settle() goes on */
 		check_progress(t, 0);
 		return;
 	}
-	if (!busy && t->ck_piece == t->map.piece_count) {
-		if (check_sync(t)) {
-			check_progress(t, 1);
-			check_done(t);
-		}
-	} else
-		check_progress(t, 0);
+	if (t->ck_piece < t->map.piece_count) {
+		check_schedule();
+		return;
+	}
+	if (t->ck_ms[2] == 0)
+		t->ck_ms[2] = util_now_ms();
+	if (check_sync(t)) {
+		check_progress(t, 1);
+		check_done(t);
+	}
 	check_schedule();
 }
 
@@ -1116,6 +1375,7 @@ torrent_hashes(const Btd__TorrentHashes *th)
 		stored_move_ready(t);	/* moved instead of checked */
 	else if (t->nhash_got == t->map.piece_count) {
 		t->state = T_CHECKING;
+		t->ck_ms[0] = util_now_ms();
 		TAILQ_INSERT_TAIL(&checkq, t, checkq);
 		check_schedule();
 	}
@@ -1171,8 +1431,11 @@ torrent_move(const Btd__MoveData *md)
 		log_warnx("btd sent a second move of torrent %u", t->num);
 		return -1;
 	}
-	if (t->state == T_CHECKING)
+	if (t->state == T_CHECKING) {
 		TAILQ_REMOVE(&checkq, t, checkq);
+		ckview_release(t->ck_view);	/* its runs are dropped */
+		t->ck_view = NULL;
+	}
 	if (t->state == T_READY) {
 		stored_link_gone(t->num, "");
 		stored_block_forget(t);
@@ -1223,17 +1486,15 @@ stored_init(struct event_base *base, struct chan *btd)
 		LIST_INIT(&buckets[i]);
 	if ((sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
 		fatalx("%s: SHA-1", __func__);
-	for (i = 0; i < STORED_CHECK_SLOTS; i++)
-		if ((ck.s[i].md = EVP_MD_CTX_new()) == NULL)
-			fatalx("%s: SHA-1", __func__);
+	if ((pagesz = sysconf(_SC_PAGESIZE)) <= 0)
+		fatal("%s: page size", __func__);
 	if ((check_ev = evtimer_new(base, check_run, NULL)) == NULL)
 		fatalx("%s: event", __func__);
 	stored_flush_init(base);
 	stored_block_init();
 	stored_move_init(base);
-	/* Two pieces a worker: one read while the other is hashed. */
-	ck.nslots = 2 * stored_hash_workers();
-	if (ck.nslots > STORED_CHECK_SLOTS)
-		ck.nslots = STORED_CHECK_SLOTS;
-	ck.per_slot = CHECK_JOBS / ck.nslots;
+	/* A few a worker: the next is queued when one is done. */
+	ck.nruns = CHECK_RUNS_WORKER * stored_hash_workers();
+	if (ck.nruns > STORED_CHECK_RUNS)
+		ck.nruns = STORED_CHECK_RUNS;
 }
