@@ -605,6 +605,9 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_NUMBERS:
 		torrent_ctl_numbers(cl->id);
 		break;
+	case BTD__CTL_REQUEST__BODY_LABEL:
+		seed_ctl_label(cl->id, req->label);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -642,6 +645,9 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->peers->id);
 	case BTD__CTL_REQUEST__BODY_MOVE:
 		return utf8_valid(req->move->id) && utf8_valid(req->move->dir);
+	case BTD__CTL_REQUEST__BODY_LABEL:
+		/* Its labels are checked by btd_seed.c, with a reason. */
+		return utf8_valid(req->label->id);
 	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
 		return utf8_valid(req->set_torrent->id) &&
 		    utf8_valid(req->set_torrent->key) &&

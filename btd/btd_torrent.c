@@ -137,6 +137,7 @@ torrent_free(struct torrent *t)
 	free(t->save_path);
 	free(t->error);
 	wants_free(t);
+	seed_free(t);
 	xfer_forget(t);
 	if (t->desc != NULL)
 		btd__torrent_desc__free_unpacked(t->desc, NULL);
@@ -871,6 +872,7 @@ summary_move(const struct torrent *t, Btd__TorrentSummary *s,
 	s->check_good = t->ck_good;
 	s->check_hashed = t->ck_hashed;
 	s->check_trusted = t->ck_trusted;
+	seed_summary((struct torrent *)(uintptr_t)t, s);
 	if (t->desc != NULL) {
 		s->left = xfer_left(t);
 		s->progress = t->desc->piece_count > 0 ?

@@ -47,9 +47,12 @@
 #define RPC_VERSION	17
 #define RPC_VERSION_MIN	14
 #define RPC_SEMVER	"5.3.0"		/* what rpc-version 17 is */
-#define RPC_DAEMON	"3.00 (btd " BTD_VERSION ")"
+#define RPC_DAEMON	"4.0.0 (btd " BTD_VERSION ")"
 
-enum op_kind { OP_PAUSE, OP_RESUME, OP_VERIFY, OP_REMOVE, OP_SETT, OP_SET };
+enum op_kind { OP_PAUSE, OP_RESUME, OP_VERIFY, OP_REMOVE, OP_SETT, OP_SET,
+	OP_LABEL };
+
+#define M_LABELS_MAX	32		/* labels a torrent (ctl.proto) */
 
 struct op {
 	enum op_kind	 kind;
@@ -57,6 +60,8 @@ struct op {
 	char		*key;
 	char		*value;
 	int		 flag;		/* remove: delete the data */
+	char		*labels[M_LABELS_MAX];	/* label: the new labels */
+	size_t		 nlabels;
 };
 
 struct mjob {
@@ -105,6 +110,8 @@ mjob_free(void *arg)
 	for (i = 0; i < m->nops; i++) {
 		free(m->ops[i].key);
 		free(m->ops[i].value);
+		while (m->ops[i].nlabels > 0)
+			free(m->ops[i].labels[--m->ops[i].nlabels]);
 	}
 	free(m->ops);
 	free(m->detail);
@@ -415,6 +422,54 @@ op_add(struct mjob *m, enum op_kind kind, const char *id, const char *key,
 	return 0;
 }
 
+/* An array of at most M_LABELS_MAX strings. */
+static int
+labels_shape_ok(struct json_object *a)
+{
+	size_t	 i, n;
+
+	if (!json_object_is_type(a, json_type_array) ||
+	    (n = json_object_array_length(a)) > M_LABELS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i),
+		    json_type_string))
+			return 0;
+	return 1;
+}
+
+/*
+ * A label op for torrent id from a JSON array of strings; -1 and
+ * m->err if it is not one (btd checks each label).
+ */
+static int
+op_labels(struct mjob *m, const char *id, struct json_object *a)
+{
+	struct op	*o;
+	size_t		 i, n;
+
+	if (!labels_shape_ok(a)) {
+		snprintf(m->err, sizeof(m->err), "labels: an array of at most "
+		    "%d strings", M_LABELS_MAX);
+		return -1;
+	}
+	n = json_object_array_length(a);
+	if (op_add(m, OP_LABEL, id, NULL, NULL, 0) == -1) {
+		snprintf(m->err, sizeof(m->err), "out of memory");
+		return -1;
+	}
+	o = &m->ops[m->nops - 1];
+	for (i = 0; i < n; i++) {
+		if ((o->labels[i] = strdup(json_object_get_string(
+		    json_object_array_get_idx(a, i)))) == NULL) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			return -1;
+		}
+		o->nlabels++;
+	}
+	return 0;
+}
+
 static void
 ops_done(struct mjob *m)
 {
@@ -431,6 +486,7 @@ op_step(struct mjob *m)
 	Btd__RemoveRequest	 rm = BTD__REMOVE_REQUEST__INIT;
 	Btd__SetTorrentRequest	 st = BTD__SET_TORRENT_REQUEST__INIT;
 	Btd__SetRequest		 sr = BTD__SET_REQUEST__INIT;
+	Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
 	struct op		*o;
 
 	if (m->nop == m->nops) {
@@ -472,6 +528,13 @@ op_step(struct mjob *m)
 		sr.value = o->value;
 		req.body_case = BTD__CTL_REQUEST__BODY_SET;
 		req.set = &sr;
+		break;
+	case OP_LABEL:
+		lr.id = o->id;
+		lr.labels = o->labels;
+		lr.n_labels = o->nlabels;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lr;
 		break;
 	}
 	call(m, &req, op_step);
@@ -659,6 +722,12 @@ set_build(struct mjob *m)
 		{ "download_limit", "download_limited", "download-limit" },
 		{ "upload_limit", "upload_limited", "upload-limit" },
 	};
+	/* Modes are Transmission's numbers: 0 global, 1 own, 2 unlimited. */
+	static const char *const seed[][2] = {
+		{ "seed_ratio_mode", "seed-ratio-mode" },
+		{ "seed_idle_limit", "seed-idle-limit" },
+		{ "seed_idle_mode", "seed-idle-mode" },
+	};
 	char			*fp;
 	char			 num[32];
 	const char		*id;
@@ -710,6 +779,23 @@ set_build(struct mjob *m)
 		if (r == 0 && (v = arg(m, "sequential_download")) != NULL)
 			r = op_add(m, OP_SETT, id, "sequential",
 			    json_object_get_boolean(v) ? "on" : "off", 0);
+		if (r == 0 && (v = arg(m, "seed_ratio_limit")) != NULL) {
+			snprintf(num, sizeof(num), "%.2f",
+			    json_object_get_double(v));
+			r = op_add(m, OP_SETT, id, "seed-ratio-limit", num, 0);
+		}
+		for (k = 0; k < 3 && r == 0; k++)
+			if ((v = arg(m, seed[k][0])) != NULL) {
+				snprintf(num, sizeof(num), "%lld",
+				    (long long)json_object_get_int64(v));
+				r = op_add(m, OP_SETT, id, seed[k][1], num, 0);
+			}
+		if (r == 0 && (v = arg(m, "labels")) != NULL &&
+		    op_labels(m, id, v) == -1) {
+			free(fp);
+			fail(m, m->err);
+			return;
+		}
 	}
 	free(fp);
 	if (r == -1) {
@@ -794,10 +880,14 @@ session_get_done(struct mjob *m)
 	ADD("alt-speed-time-begin", json_object_new_int(540));
 	ADD("alt-speed-time-end", json_object_new_int(1020));
 	ADD("alt-speed-time-day", json_object_new_int(127));
-	ADD("seedRatioLimit", json_object_new_double(0.0));
-	ADD("seedRatioLimited", json_object_new_boolean(0));
-	ADD("idle-seeding-limit", json_object_new_int(0));
-	ADD("idle-seeding-limit-enabled", json_object_new_boolean(0));
+	ADD("seedRatioLimit", json_object_new_double(atof(setting(g,
+	    "seed_ratio_limit"))));
+	ADD("seedRatioLimited", json_object_new_boolean(strcmp(setting(g,
+	    "seed_ratio_limited"), "yes") == 0));
+	ADD("idle-seeding-limit", json_object_new_int(atoi(setting(g,
+	    "seed_idle_limit"))));
+	ADD("idle-seeding-limit-enabled", json_object_new_boolean(strcmp(
+	    setting(g, "seed_idle_limited"), "yes") == 0));
 	ADD("dht-enabled", json_object_new_boolean(0));
 	ADD("lpd-enabled", json_object_new_boolean(0));
 	ADD("pex-enabled", json_object_new_boolean(1));
@@ -947,7 +1037,12 @@ session_set(struct mjob *m)
 		"speed_limit_down", "speed_limit_down_enabled",
 		"speed_limit_up", "speed_limit_up_enabled", "download_dir",
 		"peer_port", "peer_limit_global", "peer_limit_per_torrent",
-		NULL
+		"seed_ratio_limit", "seed_ratio_limited", "idle_seeding_limit",
+		"idle_seeding_limit_enabled", NULL
+	};
+	static const char *const flags[][2] = {
+		{ "seed_ratio_limited", "seed_ratio_limited" },
+		{ "idle_seeding_limit_enabled", "seed_idle_limited" },
 	};
 	struct json_object	*v, *on;
 	const char		*bad = NULL;
@@ -971,6 +1066,19 @@ session_set(struct mjob *m)
 			    (long long)json_object_get_int64(v));
 			r = op_add(m, OP_SET, NULL, lim[k][2], num, 0);
 		}
+	}
+	for (k = 0; k < 2 && r == 0; k++)
+		if ((v = arg(m, flags[k][0])) != NULL)
+			r = op_add(m, OP_SET, NULL, flags[k][1],
+			    json_object_get_boolean(v) ? "yes" : "no", 0);
+	if (r == 0 && (v = arg(m, "seed_ratio_limit")) != NULL) {
+		snprintf(num, sizeof(num), "%.2f", json_object_get_double(v));
+		r = op_add(m, OP_SET, NULL, "seed_ratio_limit", num, 0);
+	}
+	if (r == 0 && (v = arg(m, "idle_seeding_limit")) != NULL) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)json_object_get_int64(v));
+		r = op_add(m, OP_SET, NULL, "seed_idle_limit", num, 0);
 	}
 	for (k = 0; k < 4 && r == 0; k++) {
 		if ((v = arg(m, plain[k][0])) == NULL)
@@ -1047,12 +1155,35 @@ add_dup_list(struct mjob *m)
 	call(m, &req, add_numbered);
 }
 
+/* The labels of a torrent just added: set, or the add half done. */
+static void
+add_labelled(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__NumbersRequest	 nr = BTD__NUMBERS_REQUEST__INIT;
+	Btd__CtlReply		*r = took(m);
+	char			 msg[600];
+
+	if (r != NULL)
+		btd__ctl_reply__free_unpacked(r, NULL);
+	if (m->err[0] != '\0') {
+		snprintf(msg, sizeof(msg), "torrent added, but its labels "
+		    "were refused: %s", m->err);
+		fail(m, msg);
+		return;
+	}
+	req.body_case = BTD__CTL_REQUEST__BODY_NUMBERS;
+	req.numbers = &nr;
+	call(m, &req, add_numbered);
+}
+
 static void
 add_done(struct mjob *m)
 {
 	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
 	Btd__NumbersRequest	 nr = BTD__NUMBERS_REQUEST__INIT;
 	Btd__ListRequest	 lr = BTD__LIST_REQUEST__INIT;
+	Btd__LabelRequest	 lb = BTD__LABEL_REQUEST__INIT;
 
 	if ((m->list = took(m)) == NULL || m->list->added == NULL) {
 		if (strncmp(m->err, "already there: ", 15) == 0) {
@@ -1062,6 +1193,20 @@ add_done(struct mjob *m)
 			return;
 		}
 		fail(m, m->err[0] ? m->err : "btd sent no summary");
+		return;
+	}
+	/* Labels: a LabelRequest for the new torrent (not a duplicate). */
+	if (arg(m, "labels") != NULL) {
+		if (op_labels(m, m->list->added->id, arg(m, "labels")) == -1) {
+			fail(m, m->err);
+			return;
+		}
+		lb.id = m->ops[0].id;
+		lb.labels = m->ops[0].labels;
+		lb.n_labels = m->ops[0].nlabels;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lb;
+		call(m, &req, add_labelled);
 		return;
 	}
 	req.body_case = BTD__CTL_REQUEST__BODY_NUMBERS;
@@ -1074,7 +1219,7 @@ torrent_add(struct mjob *m)
 {
 	static const char *const known[] = {
 		"filename", "metainfo", "download_dir", "paused", "cookies",
-		"bandwidth_priority", "peer_limit", NULL
+		"bandwidth_priority", "peer_limit", "labels", NULL
 	};
 	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
 	struct json_object	*fn = arg(m, "filename"), *mi = arg(m,
@@ -1092,6 +1237,10 @@ torrent_add(struct mjob *m)
 		return;
 	}
 	btd__add_request__init(&m->add);
+	if (arg(m, "labels") != NULL && !labels_shape_ok(arg(m, "labels"))) {
+		fail(m, "labels: an array of at most 32 strings");
+		return;
+	}
 	if ((fn == NULL) == (mi == NULL)) {
 		fail(m, "torrent-add needs one of filename and metainfo");
 		return;
@@ -1187,7 +1336,9 @@ static const char *const a_get[] = { "ids", "fields", "format", NULL };
 static const char *const a_set[] = { "ids", "files_wanted",
 	"files_unwanted", "priority_high", "priority_low", "priority_normal",
 	"download_limit", "download_limited", "upload_limit",
-	"upload_limited", "peer_limit", "sequential_download", NULL };
+	"upload_limited", "peer_limit", "sequential_download", "labels",
+	"seed_ratio_limit", "seed_ratio_mode", "seed_idle_limit",
+	"seed_idle_mode", NULL };
 
 static void
 run_select(struct mjob *m)

@@ -47,7 +47,7 @@ jctl() { "$BTCTL" -s "$SOCK" --json "$@"; }
 
 # -si
 TR -si >"$T/si.out" 2>&1
-check "-si: daemon version" grep -q "Daemon version: 3.00 (btd " "$T/si.out"
+check "-si: daemon version" grep -q "Daemon version: 4.0.0 (btd " "$T/si.out"
 check "-si: rpc version 17" grep -q "RPC version: 17" "$T/si.out"
 check "-si: download dir as btctl get" grep -q "Download directory: $T/a/dl\$" "$T/si.out"
 check "-si: listen port as btctl get" grep -q "Listenport: $(jctl get peer_port | $PY -c 'import json,sys; print(json.load(sys.stdin)["settings"][0]["value"])')\$" "$T/si.out"
