@@ -18,12 +18,17 @@
  * not let btctl do: paths, limits and ids are btd's to check.
  *
  * Methods: session-get, session-set (speed limits, download-dir,
- * peer-port, peer limits), session-stats, torrent-get, torrent-add,
- * torrent-start, torrent-start-now, torrent-stop, torrent-verify,
- * torrent-remove, torrent-set.  Others ("torrent-set-location",
- * "queue-move-top", ...) get "method name not recognized", as the
- * spec's server answers an unknown method; unknown arguments are named
- * in the result.
+ * peer-port, peer limits, seed limits), session-stats, torrent-get,
+ * torrent-add, torrent-start, torrent-start-now, torrent-stop,
+ * torrent-verify, torrent-remove, torrent-set (labels and seed limits
+ * too), torrent-set-location (MoveRequest, relocate when move is
+ * false), torrent-reannounce, free-space (FreeSpaceRequest), and
+ * queue-move-top/up/down/bottom, which succeed and change nothing: btd
+ * has no queue, every torrent starts at once.  port-test, session-close,
+ * blocklist-update and torrent-rename-path are answered with the reason
+ * btd does not do them; any other method gets "method name not
+ * recognized", as the spec's server answers; unknown arguments are
+ * named in the result.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -50,7 +55,7 @@
 #define RPC_DAEMON	"4.0.0 (btd " BTD_VERSION ")"
 
 enum op_kind { OP_PAUSE, OP_RESUME, OP_VERIFY, OP_REMOVE, OP_SETT, OP_SET,
-	OP_LABEL };
+	OP_LABEL, OP_MOVE, OP_ANNOUNCE };
 
 #define M_LABELS_MAX	32		/* labels a torrent (ctl.proto) */
 
@@ -487,6 +492,8 @@ op_step(struct mjob *m)
 	Btd__SetTorrentRequest	 st = BTD__SET_TORRENT_REQUEST__INIT;
 	Btd__SetRequest		 sr = BTD__SET_REQUEST__INIT;
 	Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
+	Btd__MoveRequest	 mr = BTD__MOVE_REQUEST__INIT;
+	Btd__ReannounceRequest	 ar = BTD__REANNOUNCE_REQUEST__INIT;
 	struct op		*o;
 
 	if (m->nop == m->nops) {
@@ -535,6 +542,18 @@ op_step(struct mjob *m)
 		lr.n_labels = o->nlabels;
 		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
 		req.label = &lr;
+		break;
+	case OP_MOVE:
+		mr.id = o->id;
+		mr.dir = o->key;
+		mr.relocate = o->flag;
+		req.body_case = BTD__CTL_REQUEST__BODY_MOVE;
+		req.move = &mr;
+		break;
+	case OP_ANNOUNCE:
+		ar.id = o->id;
+		req.body_case = BTD__CTL_REQUEST__BODY_REANNOUNCE;
+		req.reannounce = &ar;
 		break;
 	}
 	call(m, &req, op_step);
@@ -677,6 +696,125 @@ action_selected(struct mjob *m)
 		return;
 	}
 	op_step(m);
+}
+
+/*
+ * torrent-set-location: btd's move (move true), or, with move false, the
+ * torrent pointed at location and checked there (MoveRequest.relocate).
+ */
+static void
+location_selected(struct mjob *m)
+{
+	struct json_object	*loc = arg(m, "location"), *mv = arg(m, "move");
+	size_t			 i;
+	int			 r = 0;
+
+	if (loc == NULL || !json_object_is_type(loc, json_type_string)) {
+		fail(m, "torrent-set-location needs location, a path");
+		return;
+	}
+	for (i = 0; i < m->nsel && r == 0; i++)
+		r = op_add(m, OP_MOVE, m->list->list->torrents[m->sel[i]]->id,
+		    json_object_get_string(loc), NULL, mv == NULL ||
+		    !json_object_get_boolean(mv));
+	if (r == -1) {
+		fail(m, "too many torrents");
+		return;
+	}
+	op_step(m);
+}
+
+/* torrent-reannounce: trackerd announces each at once. */
+static void
+announce_selected(struct mjob *m)
+{
+	size_t	 i;
+	int	 r = 0;
+
+	for (i = 0; i < m->nsel && r == 0; i++)
+		r = op_add(m, OP_ANNOUNCE,
+		    m->list->list->torrents[m->sel[i]]->id, NULL, NULL, 0);
+	if (r == -1) {
+		fail(m, "too many torrents");
+		return;
+	}
+	op_step(m);
+}
+
+/*
+ * queue-move-top, -up, -down, -bottom: btd has no queue (every torrent
+ * starts at once), so there is nothing to move; the ids are checked and
+ * the answer is success.
+ */
+static void
+queue_selected(struct mjob *m)
+{
+	answer(m->j, "success", NULL);
+}
+
+/* free-space: btd's statvfs of a path where download dirs may be. */
+static void
+free_space_done(struct mjob *m)
+{
+	Btd__CtlReply		*r = took(m);
+	struct json_object	*a;
+
+	if (r == NULL || r->free_space == NULL) {
+		if (r != NULL)
+			btd__ctl_reply__free_unpacked(r, NULL);
+		fail(m, m->err[0] ? m->err : "btd sent no answer");
+		return;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "path",
+	    json_object_new_string(r->free_space->path));
+	json_object_object_add(a, "size-bytes",
+	    json_object_new_int64((int64_t)r->free_space->free));
+	json_object_object_add(a, "total_size",
+	    json_object_new_int64((int64_t)r->free_space->total));
+	btd__ctl_reply__free_unpacked(r, NULL);
+	answer(m->j, "success", a);
+}
+
+static void
+run_free_space(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__FreeSpaceRequest	 fr = BTD__FREE_SPACE_REQUEST__INIT;
+	struct json_object	*p = arg(m, "path");
+
+	if (p == NULL || !json_object_is_type(p, json_type_string)) {
+		fail(m, "free-space needs path, a string");
+		return;
+	}
+	fr.path = (char *)(uintptr_t)json_object_get_string(p);
+	req.body_case = BTD__CTL_REQUEST__BODY_FREE_SPACE;
+	req.free_space = &fr;
+	call(m, &req, free_space_done);
+}
+
+/* Methods btd answers with a reason rather than doing them. */
+static void
+run_refused(struct mjob *m)
+{
+	static const char *const why[][2] = {
+		{ "port_test", "port-test is not supported: btd cannot test "
+		    "its peer port from outside (rpcd makes no connection)" },
+		{ "session_close", "session-close is refused: stop btd with "
+		    "btctl shutdown on its host" },
+		{ "blocklist_update", "blocklist-update is not supported: btd "
+		    "has no blocklist" },
+		{ "torrent_rename_path", "torrent-rename-path is not "
+		    "supported: btd keeps the names the metainfo gives" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (strcmp(m->method, why[i][0]) == 0) {
+			fail(m, why[i][1]);
+			return;
+		}
+	fail(m, "method name not recognized");
 }
 
 /* torrent-set: one file-priority value and the limits, per torrent. */
@@ -1333,6 +1471,8 @@ static const struct method {
 static const char *const a_action[] = { "ids", NULL };
 static const char *const a_remove[] = { "ids", "delete_local_data", NULL };
 static const char *const a_get[] = { "ids", "fields", "format", NULL };
+static const char *const a_location[] = { "ids", "location", "move", NULL };
+static const char *const a_free[] = { "path", NULL };
 static const char *const a_set[] = { "ids", "files_wanted",
 	"files_unwanted", "priority_high", "priority_low", "priority_normal",
 	"download_limit", "download_limited", "upload_limit",
@@ -1404,6 +1544,17 @@ static const struct method methods[] = {
 	{ "torrent_verify", run_select, action_selected, a_action },
 	{ "torrent_remove", run_select, action_selected, a_remove },
 	{ "torrent_set", run_select, set_selected, a_set },
+	{ "torrent_set_location", run_select, location_selected, a_location },
+	{ "torrent_reannounce", run_select, announce_selected, a_action },
+	{ "queue_move_top", run_select, queue_selected, a_action },
+	{ "queue_move_up", run_select, queue_selected, a_action },
+	{ "queue_move_down", run_select, queue_selected, a_action },
+	{ "queue_move_bottom", run_select, queue_selected, a_action },
+	{ "free_space", run_free_space, NULL, a_free },
+	{ "port_test", run_refused, NULL, NULL },
+	{ "session_close", run_refused, NULL, NULL },
+	{ "blocklist_update", run_refused, NULL, NULL },
+	{ "torrent_rename_path", run_refused, NULL, NULL },
 };
 
 #define NMETHODS	(sizeof(methods) / sizeof(methods[0]))

@@ -172,8 +172,8 @@ check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$P
 check "unknown torrent-get field: named in the result" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-get\",\"arguments\":{\"fields\":[\"id\",\"bogus\"]}}' '$URL' | grep -q 'unknown field: bogus'"
 check "snake_case method: answered in snake_case" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent_get\",\"arguments\":{\"fields\":[\"id\",\"hash_string\",\"percent_done\"]}}' '$URL' | grep -q '\"hash_string\":\"$MIH\"'"
 table() {
-	curl -s -u "btd:$PW" -H "$H" -d '{"method":"torrent-get","arguments":{"format":"table","fields":["id","name","activityDate"]}}' "$URL" |
-	    $PY -c 'import json,sys; t=json.load(sys.stdin)["arguments"]["torrents"]; print(t[0] == ["id","name","activityDate"] and t[1] == [2, "elsewhere", None])'
+	curl -s -u "btd:$PW" -H "$H" -d '{"method":"torrent-get","arguments":{"format":"table","fields":["id","name","startDate"]}}' "$URL" |
+	    $PY -c 'import json,sys; t=json.load(sys.stdin)["arguments"]["torrents"]; print(t[0] == ["id","name","startDate"] and t[1] == [2, "elsewhere", None])'
 }
 check "format table: names, then rows (null where btd keeps nothing)" [ "$(table)" = True ]
 head -c 100000000 /dev/zero >"$T/big"
