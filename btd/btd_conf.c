@@ -127,6 +127,9 @@ static const struct conf_def conf_keys[] = {
 	    CONF_T_USER, 0, 0, "btd", 0 },
 	{ "rpc_password", "the RPC password as pbkdf2-sha256$ITER$SALT$HASH "
 	    "(empty: btd makes one at start)", CONF_T_PWHASH, 0, 0, "", 0 },
+	{ "rpc_timeout", "seconds an RPC client has to send a whole request, "
+	    "and the longest silence rpcd allows", CONF_T_INT, 1, 3600, "30",
+	    0 },
 	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+5",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
 	{ "download_user", "as root, the account stored runs as, which owns "

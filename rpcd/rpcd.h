@@ -36,6 +36,11 @@ void		 http_fail(struct job *, int code, const char *text);
 /* This run's X-Transmission-Session-Id. */
 const char	*http_session_id(void);
 
+/* rpcd_metrics.c -- GET /metrics, Prometheus text */
+struct evhttp_request;
+/* Answer a scrape (Host and auth checked); later, once btd has. */
+void		 metrics_run(struct evhttp_request *);
+
 /* rpcd_auth.c -- basic auth against the PBKDF2 hash */
 /* 1 when header (the Authorization value) names user and password. */
 int		 auth_check(const char *header, const char *user,

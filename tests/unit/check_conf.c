@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	32	/* known keys in btd_conf.c */
+#define NKEYS	33	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
