@@ -58,6 +58,9 @@ check "-a FILE: success" grep -q 'responded: "success"' "$T/add.out"
 check "-a FILE: btctl lists it" [ "$(tfield "$SOCK" "$ID" name)" = pay ]
 check "-a FILE: the download completes" sh -c "'$BTCTL' -s '$SOCK' wait '$ID' --timeout 90 >/dev/null"
 check "-a FILE: same bytes as the seeder's" same_data "$T/a/dl"
+seeded() { [ "$(tfield "$SOCK" "$ID" seconds_seeding)" -ge 2 ]; }
+check "seconds seeding count after the download" wait_for 10 seeded
+check "-i: the seeding time, from secondsSeeding" sh -c "timeout 30 transmission-remote 127.0.0.1:$RP -n 'btd:$PW' -t 1 -i | grep -q 'Seeding Time: '"
 
 # -l against btctl list --json.
 TR -l >"$T/l.out" 2>&1
@@ -168,7 +171,8 @@ check "no auth: 401 with a Basic challenge" sh -c "curl -s -D - -o /dev/null -H 
 check "wrong Host: 421" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: evil.example:9091' -d '{"method":"session-get"}' "$URL")" = 421 ]
 check "Host localhost: 200" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: localhost:9091' -d '{"method":"session-get"}' "$URL")" = 200 ]
 check "another path: 404" [ "$(code -u "btd:$PW" -H "$H" -d '{}' "http://127.0.0.1:$RP/transmission/web/")" = 404 ]
-check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
+check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-frobnicate\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
+check "queue-move-top: succeeds, btd has no queue" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = success ]"
 check "unknown torrent-get field: named in the result" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-get\",\"arguments\":{\"fields\":[\"id\",\"bogus\"]}}' '$URL' | grep -q 'unknown field: bogus'"
 check "snake_case method: answered in snake_case" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent_get\",\"arguments\":{\"fields\":[\"id\",\"hash_string\",\"percent_done\"]}}' '$URL' | grep -q '\"hash_string\":\"$MIH\"'"
 table() {
