@@ -42,6 +42,7 @@ struct state {
 	char		*path;		/* as given, for messages */
 	/* Prepared once: run for every torrent at start and each second. */
 	sqlite3_stmt	*fst_load, *fst_save;
+	sqlite3_stmt	*seed_save;	/* every 10 s for each running one */
 };
 
 /*
@@ -351,6 +352,7 @@ state_close(struct state *st)
 		return;
 	sqlite3_finalize(st->fst_load);
 	sqlite3_finalize(st->fst_save);
+	sqlite3_finalize(st->seed_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1370,14 +1372,19 @@ int
 state_seed_save(struct state *st, const uint8_t info_hash[20],
     const struct state_seed *r)
 {
-	sqlite3_stmt	*stmt = NULL;
+	sqlite3_stmt	*stmt;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET labels = ?2, "
+	if (st->seed_save == NULL && sqlite3_prepare_v2(st->db,
+	    "UPDATE torrents SET labels = ?2, "
 	    "secs_down = ?3, secs_seed = ?4, activity = ?5, seed_ratio = ?6, "
 	    "seed_ratio_mode = ?7, seed_idle = ?8, seed_idle_mode = ?9, "
-	    "seed_done = ?10 WHERE info_hash = ?1", -1, &stmt,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    "seed_done = ?10 WHERE info_hash = ?1", -1, &st->seed_save,
+	    NULL) != SQLITE_OK) {
+		log_warnx("state: seed row: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	stmt = st->seed_save;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, r->labels, -1,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
@@ -1391,9 +1398,9 @@ state_seed_save(struct state *st, const uint8_t info_hash[20],
 	    sqlite3_bind_int64(stmt, 10, r->done) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		log_warnx("state: seed row: %s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(stmt);
+		sqlite3_reset(stmt);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return 0;
 }
