@@ -5,7 +5,9 @@
 # and retry with basic auth; session-get and its version, >= 2.40 by
 # their regex; torrent-add of metainfo and of a magnet with download-dir,
 # paused and labels; torrent-get by hash list with their fields;
-# torrent-set of seed limits and labels; queue-move-top; torrent-remove
+# torrent-set of seed limits and labels; a stop at the seed ratio
+# (isFinished); torrent-set-location with move false, then a start that
+# checks it there; queue-move-top; torrent-remove
 # with delete-local-data; and the methods btd answers with a reason.
 # Each answer is checked for what they parse, and against btctl.  Then
 # /metrics: Prometheus text behind the same Host check and auth.
@@ -53,7 +55,8 @@ print($2 if t else 'none')"
 }
 check "btctl: the labels Radarr set" [ "$(lfield "$HASH" "t[0]['labels']")" = "['radarr', 'imported']" ]
 check "btctl: the magnet has Sonarr's label, paused" [ "$(lfield "$MHASH" "(t[0]['labels'], t[0]['state'])")" = "(['tv-sonarr'], 'paused')" ]
-check "btctl: stopped at its seed ratio, finished" [ "$(lfield "$HASH" "(t[0]['state'], t[0]['finished'])")" = "('paused', True)" ]
+check "btctl: stopped at its seed ratio, then resumed: seeding, ratio unlimited" [ "$(lfield "$HASH" "(t[0]['state'], t[0]['finished'], t[0]['seed']['ratio_mode'])")" = "('seeding', False, 'unlimited')" ]
+check "the log says it stopped at its ratio" grep -q "$HASH: seeding stopped: ratio 0.00 reached its limit 0.00" "$LOG"
 check "btctl: the new place after set-location (move false)" [ "$(lfield "$HASH" "t[0]['save_path']")" = "$T/new" ]
 check "the old files are left where they were" [ -f "$D/pay/one.bin" ]
 check "the log says it was announced again" grep -q "$HASH: announced again on request" "$LOG"
@@ -76,8 +79,8 @@ MURL=http://127.0.0.1:$RP/metrics
 curl -s -u "btd:$PW" "$MURL" >"$T/metrics" 2>&1
 check "/metrics: answered" [ -s "$T/metrics" ]
 check "/metrics: Prometheus content type" sh -c "curl -s -o /dev/null -w '%{content_type}' -u 'btd:$PW' '$MURL' | grep -q '^text/plain; version=0.0.4'"
-check "/metrics: torrents by state" grep -qx 'btd_torrents{state="paused"} 1' "$T/metrics"
-check "/metrics: seeding 0" grep -qx 'btd_torrents{state="seeding"} 0' "$T/metrics"
+check "/metrics: torrents by state" grep -qx 'btd_torrents{state="seeding"} 1' "$T/metrics"
+check "/metrics: paused 0" grep -qx 'btd_torrents{state="paused"} 0' "$T/metrics"
 check "/metrics: bytes counters" sh -c "grep -q '^btd_downloaded_bytes_total [0-9]' '$T/metrics' && grep -q '^btd_uploaded_bytes_total [0-9]' '$T/metrics'"
 check "/metrics: peers" grep -q '^btd_peers [0-9]' "$T/metrics"
 check "/metrics: rpcd's restart counted" grep -qx 'btd_role_restarts_total{role="rpcd"} 1' "$T/metrics"
