@@ -3,7 +3,8 @@
 # they send them (tests/data/arr_requests.json, by tests/interop/
 # arr_replay.py over python3's http.client): the 409 session-id handshake
 # and retry with basic auth; session-get and its version, >= 2.40 by
-# their regex; torrent-add of metainfo and of a magnet with download-dir,
+# their regex; torrent-add of metainfo, of a .torrent's URL and of a
+# magnet with download-dir,
 # paused and labels; torrent-get by hash list with their fields;
 # torrent-set of seed limits and labels; a stop at the seed ratio
 # (isFinished); torrent-set-location with move false, then a start that
@@ -26,6 +27,15 @@ mktorrent -l 15 -a http://127.0.0.1:1/announce -o "$T/pay.torrent" \
 HASH=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$T/pay.torrent').info_hashes().v1)")
 MHASH=0123456789abcdef0123456789abcdef01234567
 META=$(base64 -w 0 "$T/pay.torrent")
+# Sonarr's add by URL: trackerd fetches the .torrent from a local server.
+mkdir -p "$T/www"
+payload "$T/url.bin" 50000 202122232425262728292a2b2c2d2e2f
+mktorrent -a http://127.0.0.1:1/announce -o "$T/www/url.torrent" \
+    "$T/url.bin" >/dev/null
+UHASH=$($PY -c "import libtorrent as lt; print(lt.torrent_info('$T/www/url.torrent').info_hashes().v1)")
+(cd "$T/www" && exec timeout -k 2 120 $PY -m http.server --bind 127.0.0.1 18380) >"$T/www.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 sh -c "ss -ltn | grep -q ':18380 '"
 
 printf 'rpc_enabled yes\nrpc_bind 127.0.0.1:%s\ndownload_dirs_allowed %s\n' \
     "$RP" "$T" >"$T/rpc.conf"
@@ -40,7 +50,8 @@ replay() {
 	shift
 	$PY tests/interop/arr_replay.py "$URL" btd "$PW" \
 	    tests/data/arr_requests.json "$_p" "$@" HASH="$HASH" MHASH="$MHASH" \
-	    META="$META" DIR="$D" NEWDIR="$T/new" \
+	    META="$META" DIR="$D" NEWDIR="$T/new" UHASH="$UHASH" \
+	    TURL="http://127.0.0.1:18380/url.torrent" \
 	    MAGNET="magnet:?xt=urn:btih:$MHASH&dn=arr" ||
 	    notok "the $_p replay found no fault"
 }
@@ -54,6 +65,7 @@ t=[t for t in j['torrents'] if t['id'] == '$1']
 print($2 if t else 'none')"
 }
 check "btctl: the labels Radarr set" [ "$(lfield "$HASH" "t[0]['labels']")" = "['radarr', 'imported']" ]
+check "btctl: the .torrent fetched by URL has Sonarr's label" [ "$(lfield "$UHASH" "t[0]['labels']")" = "['tv-sonarr']" ]
 check "btctl: the magnet has Sonarr's label, paused" [ "$(lfield "$MHASH" "(t[0]['labels'], t[0]['state'])")" = "(['tv-sonarr'], 'paused')" ]
 check "btctl: stopped at its seed ratio, then resumed: seeding, ratio unlimited" [ "$(lfield "$HASH" "(t[0]['state'], t[0]['finished'], t[0]['seed']['ratio_mode'])")" = "('seeding', False, 'unlimited')" ]
 check "the log says it stopped at its ratio" grep -q "$HASH: seeding stopped: ratio 0.00 reached its limit 0.00" "$LOG"
