@@ -183,7 +183,9 @@ conn_sweep(evutil_socket_t fd0, short ev, void *arg)
 		    (ino = fd_ino(fd)) == 0 || (c = seen_find(ino, 1)) == NULL)
 			continue;
 		c->swept = 1;
-		if (!c->busy && now - c->since_ms > (uint64_t)timeout_s * 1000) {
+		/* A slot made just now may be a millisecond past now. */
+		if (!c->busy && now > c->since_ms &&
+		    now - c->since_ms > (uint64_t)timeout_s * 1000) {
 			log_info("http: a client sent no whole request in %d s: "
 			    "closed", timeout_s);
 			(void)shutdown(fd, SHUT_RDWR);
