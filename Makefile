@@ -48,7 +48,7 @@ LIB_SRC	:= lib/log.c lib/frame.c lib/chan.c lib/msg.c lib/role.c \
 BTD_SRC	:= btd/btd.c btd/btd_proc.c btd/btd_ctl.c btd/btd_state.c btd/btd_torrent.c \
 	   btd/btd_conf.c btd/btd_xfer.c btd/btd_progress.c btd/btd_desc.c \
 	   btd/btd_owner.c btd/btd_limits.c btd/btd_known.c btd/btd_wants.c \
-	   btd/btd_rpc.c
+	   btd/btd_rpc.c btd/btd_seed.c
 CTL_SRC	:= ctl/btctl.c ctl/ctl_create.c
 ROLES	:= trackerd peerd stored metad rpcd
 

@@ -574,6 +574,7 @@ main(int argc, char *argv[])
 	known_init(st);
 	wants_init(st);
 	torrent_init(base, cf, st);
+	seed_init(base, cf, st);
 	if (was_unclean)
 		xfer_recheck_all();
 	if (rpc_password_init(cf, st, state_dir, err, sizeof(err)) == -1)
@@ -583,6 +584,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(base);
 
 	xfer_shutdown();	/* the last second of progress */
+	seed_shutdown();	/* and of the time counted */
 	btd_roles_settled();
 	if (ready_timer != NULL)
 		event_free(ready_timer);

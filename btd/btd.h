@@ -134,6 +134,25 @@ int		 state_root_del(struct state *, const char *);
 int		 state_root_foreach(struct state *,
 		    void (*)(const char *, void *), void *);
 
+/* A torrent's labels, seeding time and limits (migration 6). */
+struct state_seed {
+	const char	*labels;	/* joined by commas; "" none */
+	int64_t		 secs_down;	/* untrusted when read: check */
+	int64_t		 secs_seed;
+	int64_t		 activity;	/* seconds since the epoch; 0 never */
+	double		 ratio;		/* its own ratio limit */
+	int64_t		 ratio_mode;	/* SEED_MODE_* */
+	int64_t		 idle;		/* its own idle limit, minutes */
+	int64_t		 idle_mode;
+	int64_t		 done;		/* stopped at a limit */
+};
+/* Every torrent's row (info_hash NULL), or one's. */
+int		 state_seed_foreach(struct state *, const uint8_t *info_hash,
+		    void (*)(const uint8_t *, const struct state_seed *,
+		    void *), void *);
+int		 state_seed_save(struct state *, const uint8_t[20],
+		    const struct state_seed *);
+
 /*
  * A torrent's progress as state.db records it (migration 3): the
  * verified-piece bitfield, the lifetime counters, the completion time.
@@ -289,6 +308,8 @@ int		 conf_landlock_abi_max(const struct conf *);
 const char	*conf_operator_download_dir(const struct conf *);
 int		 conf_valid_bind(const char *, char *addr, uint16_t *port);
 int		 conf_valid_pwhash(const char *);
+/* "N" or "N.N" or "N.NN", 0 to 10000: 0 and *out, else -1. */
+int		 conf_parse_ratio(const char *, double *out);
 int		 conf_rpc_enabled(const struct conf *);
 uint16_t	 conf_rpc_port(const struct conf *);
 int		 conf_set_internal(struct conf *, const char *key,
@@ -453,6 +474,10 @@ struct torrent {
 	int			 sequential;	/* pieces in index order */
 	uint8_t			*fprio;		/* WANT_* a file; NULL: all
 						   normal */
+
+	/* Labels, seeding time and seed limits (btd_seed.c): NULL until
+	   first needed, then read from state.db. */
+	struct seed		*seed;
 };
 TAILQ_HEAD(torrent_list, torrent);
 
@@ -583,6 +608,24 @@ void		 xfer_ctl_verify(int, const struct Btd__VerifyRequest *);
  */
 void		 xfer_move_start(struct torrent *, const char *to);
 void		 xfer_ctl_stats(int);
+
+/* btd_seed.c -- labels, time downloading and seeding, seed limits */
+#define SEED_MODE_GLOBAL	0	/* the session's limit */
+#define SEED_MODE_OWN		1	/* the torrent's own */
+#define SEED_MODE_UNLIMITED	2
+#define SEED_LABELS_MAX		32	/* labels a torrent */
+#define SEED_LABEL_LEN		64	/* bytes a label */
+struct Btd__TorrentSummary;
+struct Btd__LabelRequest;
+void		 seed_init(struct event_base *, struct conf *, struct state *);
+void		 seed_free(struct torrent *);	/* t is about to be freed */
+void		 seed_shutdown(void);		/* write what is pending */
+/* Its labels, times and limits into a summary (pointers into t). */
+void		 seed_summary(struct torrent *, struct Btd__TorrentSummary *);
+void		 seed_ctl_label(int, const struct Btd__LabelRequest *);
+/* set-torrent's seed-* keys; -1 and err. */
+int		 seed_set(struct torrent *, const char *key,
+		    const char *value, char *err, size_t errlen);
 
 /* btd_known.c -- the cache of known peers (state.db) */
 #define KNOWN_MAX		50	/* peers kept a torrent */

@@ -70,6 +70,7 @@ enum conf_type {
 	CONF_T_HOSTS,		/* ','-separated host names or addresses */
 	CONF_T_USER,		/* printable ASCII without ':', 1-64 bytes */
 	CONF_T_PWHASH,		/* "" or pbkdf2-sha256$ITER$SALT$HASH */
+	CONF_T_RATIO,		/* a decimal 0..10000, two places at most */
 };
 
 struct conf_def {
@@ -130,6 +131,9 @@ static const struct conf_def conf_keys[] = {
 	{ "rpc_web_dir", "the web interface's files rpcd serves at "
 	    "/transmission/web/ (empty: none)", CONF_T_OPTDIR, 0, 0,
 	    "/usr/share/transmission/web", 0 },
+	{ "rpc_timeout", "seconds an RPC client has to send a whole request, "
+	    "and the longest silence rpcd allows", CONF_T_INT, 1, 3600, "30",
+	    0 },
 	{ "role_uid_base", "as root, roles run as uid/gid base+1 .. base+5",
 	    CONF_T_INT, 1000, 4294967000LL, "61000", 0 },
 	{ "download_user", "as root, the account stored runs as, which owns "
@@ -150,6 +154,18 @@ static const struct conf_def conf_keys[] = {
 	    CONF_T_SIZE, 0, CONF_CACHE_MAX, "33554432", 1 },
 	{ "preallocation", "new files: sparse, or full (their whole size "
 	    "allocated at once)", CONF_T_PREALLOC, 0, 0, "sparse", 1 },
+	{ "seed_ratio_limited", "stop seeding a torrent at seed_ratio_limit "
+	    "(torrents of seed-ratio-mode global): no or yes", CONF_T_YESNO,
+	    0, 0, "no", 1 },
+	{ "seed_ratio_limit", "the ratio of uploaded to downloaded bytes at "
+	    "which seeding stops, with seed_ratio_limited", CONF_T_RATIO, 0,
+	    0, "2.00", 1 },
+	{ "seed_idle_limited", "stop seeding a torrent idle for "
+	    "seed_idle_limit (torrents of seed-idle-mode global): no or yes",
+	    CONF_T_YESNO, 0, 0, "no", 1 },
+	{ "seed_idle_limit", "minutes without payload moving after which "
+	    "seeding stops, with seed_idle_limited", CONF_T_INT, 1, 525600,
+	    "30", 1 },
 };
 
 #define CONF_NKEYS	((int)(sizeof(conf_keys) / sizeof(conf_keys[0])))
@@ -427,6 +443,31 @@ conf_valid(const struct conf_def *k, const char *value, char *err,
 	return conf_canon(k, value, NULL, err, errlen);
 }
 
+int
+conf_parse_ratio(const char *value, double *out)
+{
+	const char	*p = value;
+	long		 whole = 0, frac = 0;
+	int		 nd = 0, nf = 0;
+
+	for (; *p >= '0' && *p <= '9' && nd < 6; p++, nd++)
+		whole = whole * 10 + (*p - '0');
+	if (nd == 0)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && nf < 2; p++, nf++)
+			frac = frac * 10 + (*p - '0');
+		if (nf == 0)
+			return -1;
+		if (nf == 1)
+			frac *= 10;
+	}
+	if (*p != '\0' || whole > 10000 || (whole == 10000 && frac > 0))
+		return -1;
+	*out = (double)whole + (double)frac / 100.0;
+	return 0;
+}
+
 static int
 conf_canon(const struct conf_def *k, const char *value, char *canon,
     char *err, size_t errlen)
@@ -522,6 +563,17 @@ conf_canon(const struct conf_def *k, const char *value, char *canon,
 			return -1;
 		}
 		snprintf(out, sizeof(out), "%lld", v);
+		break;
+	}
+	case CONF_T_RATIO: {
+		double	 r;
+
+		if (conf_parse_ratio(value, &r) == -1) {
+			util_seterr(err, errlen, "%s: not a ratio from 0 to "
+			    "10000, at most two decimals: '%s'", k->name, echo);
+			return -1;
+		}
+		snprintf(out, sizeof(out), "%.2f", r);
 		break;
 	}
 	case CONF_T_PREALLOC:

@@ -23,9 +23,11 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +488,76 @@ reply_settings(struct ctl_client *cl, struct conf *cf, const char *key)
 static struct conf	*ctl_conf;
 static struct state	*ctl_state;
 
+/*
+ * free_space: statvfs of a directory where download roots may be named
+ * (torrent_root_allowed() on its real path, so that no symlink or ".."
+ * leads to another filesystem's figures), as btd's uid sees it.
+ */
+static void
+do_free_space(struct ctl_client *cl, const Btd__FreeSpaceRequest *req)
+{
+	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
+	Btd__FreeSpaceReply	 fs = BTD__FREE_SPACE_REPLY__INIT;
+	struct statvfs		 sv;
+	char			 real[PATH_MAX], err[512], esc[CTL_LOG_VALUE_MAX];
+
+	log_escape(esc, sizeof(esc), req->path, strlen(req->path));
+	if (req->path[0] != '/') {
+		reply_error(cl, "free-space: '%s' is not an absolute path",
+		    esc);
+		return;
+	}
+	if (realpath(req->path, real) == NULL) {
+		reply_error(cl, "free-space: %s: %s", esc, strerror(errno));
+		return;
+	}
+	if (torrent_root_allowed(real, err, sizeof(err)) == -1) {
+		reply_error(cl, "free-space: %s", err);
+		return;
+	}
+	if (statvfs(real, &sv) == -1) {
+		reply_error(cl, "free-space: %s: %s", esc, strerror(errno));
+		return;
+	}
+	fs.path = req->path;
+	fs.free = (uint64_t)sv.f_bavail * sv.f_frsize;
+	fs.total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	rep.ok = 1;
+	rep.body_case = BTD__CTL_REPLY__BODY_FREE_SPACE;
+	rep.free_space = &fs;
+	(void)client_send(cl, &rep);
+}
+
+/* reannounce: trackerd starts over for a running torrent. */
+static void
+do_reannounce(struct ctl_client *cl, const Btd__ReannounceRequest *req)
+{
+	struct torrent	*t;
+	char		 err[256];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		reply_error(cl, "%s", err);
+		return;
+	}
+	if (t->paused || t->state == TST_ERROR) {
+		reply_error(cl, "%s is %s: it is not announced", t->hex,
+		    t->paused ? "paused" : "in error");
+		return;
+	}
+	if ((t->desc != NULL ? t->desc->n_trackers : t->mag->n_trackers) ==
+	    0) {
+		reply_error(cl, "%s has no trackers", t->hex);
+		return;
+	}
+	if (proc_chan(BTD__ROLE__TRACKERD) == NULL) {
+		reply_error(cl, "trackerd is not running (see btctl status)");
+		return;
+	}
+	log_info("%s: announced again on request", t->hex);
+	tracker_start(t);
+	torrent_reply_summary(cl->id, t);
+}
+
 static void
 dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 {
@@ -605,6 +677,15 @@ dispatch(struct ctl_client *cl, const Btd__CtlRequest *req)
 	case BTD__CTL_REQUEST__BODY_NUMBERS:
 		torrent_ctl_numbers(cl->id);
 		break;
+	case BTD__CTL_REQUEST__BODY_LABEL:
+		seed_ctl_label(cl->id, req->label);
+		break;
+	case BTD__CTL_REQUEST__BODY_FREE_SPACE:
+		do_free_space(cl, req->free_space);
+		break;
+	case BTD__CTL_REQUEST__BODY_REANNOUNCE:
+		do_reannounce(cl, req->reannounce);
+		break;
 	default:
 		reply_error(cl, "unknown request");
 		break;
@@ -642,6 +723,13 @@ request_strings_valid(const Btd__CtlRequest *req)
 		return utf8_valid(req->peers->id);
 	case BTD__CTL_REQUEST__BODY_MOVE:
 		return utf8_valid(req->move->id) && utf8_valid(req->move->dir);
+	case BTD__CTL_REQUEST__BODY_LABEL:
+		/* Its labels are checked by btd_seed.c, with a reason. */
+		return utf8_valid(req->label->id);
+	case BTD__CTL_REQUEST__BODY_FREE_SPACE:
+		return utf8_valid(req->free_space->path);
+	case BTD__CTL_REQUEST__BODY_REANNOUNCE:
+		return utf8_valid(req->reannounce->id);
 	case BTD__CTL_REQUEST__BODY_SET_TORRENT:
 		return utf8_valid(req->set_torrent->id) &&
 		    utf8_valid(req->set_torrent->key) &&

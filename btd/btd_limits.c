@@ -139,6 +139,14 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 		return;
 	}
 	limits_load(t);
+	/* When its seeding stops: btd_seed.c. */
+	if (strncmp(req->key, "seed-", 5) == 0) {
+		if (seed_set(t, req->key, req->value, err, sizeof(err)) == -1)
+			ctl_send_error(client, "%s", err);
+		else
+			limits_reply(client, t);
+		return;
+	}
 	/* What it wants of its pieces: btd_wants.c. */
 	if (strcmp(req->key, "sequential") == 0 ||
 	    strcmp(req->key, "file-priority") == 0) {
@@ -158,7 +166,8 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 	} else {
 		ctl_send_error(client, "unknown torrent setting '%s' "
 		    "(download-limit, upload-limit, peer-limit, sequential, "
-		    "file-priority)",
+		    "file-priority, seed-ratio-limit, seed-ratio-mode, "
+		    "seed-idle-limit, seed-idle-mode)",
 		    log_escape(esc, sizeof(esc), req->key,
 		    strlen(req->key)));
 		return;

@@ -42,6 +42,7 @@ struct state {
 	char		*path;		/* as given, for messages */
 	/* Prepared once: run for every torrent at start and each second. */
 	sqlite3_stmt	*fst_load, *fst_save;
+	sqlite3_stmt	*seed_save;	/* every 10 s for each running one */
 };
 
 /*
@@ -230,6 +231,27 @@ static const struct state_migration state_migrations[] = {
 	 */
 	"ALTER TABLE torrents ADD COLUMN move_to TEXT;"
 	},
+	{ 6,
+	/*
+	 * Labels, seeding time and seed limits (btd_seed.c): the labels
+	 * joined by commas (a label has none; NULL or '' none); seconds
+	 * spent downloading and seeding over every run; when payload last
+	 * moved; the torrent's seed ratio and idle limits with their modes
+	 * (0 global, 1 its own, 2 unlimited); and seed_done, 1 once btd
+	 * stopped it at a limit.
+	 */
+	"ALTER TABLE torrents ADD COLUMN labels TEXT;"
+	"ALTER TABLE torrents ADD COLUMN secs_down INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE torrents ADD COLUMN secs_seed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE torrents ADD COLUMN activity INTEGER;"
+	"ALTER TABLE torrents ADD COLUMN seed_ratio REAL;"
+	"ALTER TABLE torrents ADD COLUMN seed_ratio_mode INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE torrents ADD COLUMN seed_idle INTEGER;"
+	"ALTER TABLE torrents ADD COLUMN seed_idle_mode INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE torrents ADD COLUMN seed_done INTEGER NOT NULL DEFAULT 0;"
+	},
 };
 
 static int	 state_pragma_int(sqlite3 *, const char *, int *);
@@ -330,6 +352,7 @@ state_close(struct state *st)
 		return;
 	sqlite3_finalize(st->fst_load);
 	sqlite3_finalize(st->fst_save);
+	sqlite3_finalize(st->seed_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1279,4 +1302,105 @@ state_total_set(struct state *st, const char *key, uint64_t n)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
 	return state_kv_set(st, &state_meta, key, buf);
+}
+
+/*
+ * Labels, seeding time and seed limits (migration 6; btd_seed.c).  Read
+ * in one pass for every torrent, or for one; written one row at a time.
+ */
+#define SEED_COLS	"info_hash, coalesce(labels, ''), secs_down, " \
+	"secs_seed, coalesce(activity, 0), coalesce(seed_ratio, 0), " \
+	"seed_ratio_mode, coalesce(seed_idle, 0), seed_idle_mode, seed_done"
+
+static int
+seed_rows(struct state *st, sqlite3_stmt *stmt,
+    void (*cb)(const uint8_t *, const struct state_seed *, void *),
+    void *arg)
+{
+	struct state_seed	 r;
+	int			 rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(stmt, 0) != 20 ||
+		    sqlite3_column_blob(stmt, 0) == NULL)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.labels = (const char *)sqlite3_column_text(stmt, 1);
+		r.secs_down = sqlite3_column_int64(stmt, 2);
+		r.secs_seed = sqlite3_column_int64(stmt, 3);
+		r.activity = sqlite3_column_int64(stmt, 4);
+		r.ratio = sqlite3_column_double(stmt, 5);
+		r.ratio_mode = sqlite3_column_int64(stmt, 6);
+		r.idle = sqlite3_column_int64(stmt, 7);
+		r.idle_mode = sqlite3_column_int64(stmt, 8);
+		r.done = sqlite3_column_int64(stmt, 9);
+		if (r.labels == NULL)
+			r.labels = "";
+		cb(sqlite3_column_blob(stmt, 0), &r, arg);
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("state: seed rows: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_seed_foreach(struct state *st, const uint8_t *info_hash,
+    void (*cb)(const uint8_t *, const struct state_seed *, void *),
+    void *arg)
+{
+	sqlite3_stmt	*stmt = NULL;
+	int		 r;
+
+	if (sqlite3_prepare_v2(st->db, info_hash != NULL ?
+	    "SELECT " SEED_COLS " FROM torrents WHERE info_hash = ?1" :
+	    "SELECT " SEED_COLS " FROM torrents", -1, &stmt,
+	    NULL) != SQLITE_OK || (info_hash != NULL &&
+	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK)) {
+		log_warnx("state: seed rows: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	r = seed_rows(st, stmt, cb, arg);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+state_seed_save(struct state *st, const uint8_t info_hash[20],
+    const struct state_seed *r)
+{
+	sqlite3_stmt	*stmt;
+
+	if (st->seed_save == NULL && sqlite3_prepare_v2(st->db,
+	    "UPDATE torrents SET labels = ?2, "
+	    "secs_down = ?3, secs_seed = ?4, activity = ?5, seed_ratio = ?6, "
+	    "seed_ratio_mode = ?7, seed_idle = ?8, seed_idle_mode = ?9, "
+	    "seed_done = ?10 WHERE info_hash = ?1", -1, &st->seed_save,
+	    NULL) != SQLITE_OK) {
+		log_warnx("state: seed row: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	stmt = st->seed_save;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, r->labels, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, r->secs_down) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 4, r->secs_seed) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 5, r->activity) != SQLITE_OK ||
+	    sqlite3_bind_double(stmt, 6, r->ratio) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 7, r->ratio_mode) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 8, r->idle) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 9, r->idle_mode) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 10, r->done) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		log_warnx("state: seed row: %s", sqlite3_errmsg(st->db));
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	sqlite3_reset(stmt);
+	return 0;
 }

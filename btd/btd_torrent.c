@@ -137,6 +137,7 @@ torrent_free(struct torrent *t)
 	free(t->save_path);
 	free(t->error);
 	wants_free(t);
+	seed_free(t);
 	xfer_forget(t);
 	if (t->desc != NULL)
 		btd__torrent_desc__free_unpacked(t->desc, NULL);
@@ -871,6 +872,7 @@ summary_move(const struct torrent *t, Btd__TorrentSummary *s,
 	s->check_good = t->ck_good;
 	s->check_hashed = t->ck_hashed;
 	s->check_trusted = t->ck_trusted;
+	seed_summary((struct torrent *)(uintptr_t)t, s);
 	if (t->desc != NULL) {
 		s->left = xfer_left(t);
 		s->progress = t->desc->piece_count > 0 ?
@@ -2038,6 +2040,36 @@ torrent_role_msg(int role, const ProtobufCMessage *env)
  * root restarts stored under it); the move is recorded in state.db
  * before anything moves, and btd_xfer.c has stored move the data.
  */
+/*
+ * Move nothing: t's data is at path already.  The save path changes in
+ * state.db and here, and a full check there follows (the answer).
+ */
+static void
+relocate(int client, struct torrent *t, const char *path, const char *sid)
+{
+	Btd__VerifyRequest	 vr = BTD__VERIFY_REQUEST__INIT;
+	char			*p;
+
+	if ((p = strdup(path)) == NULL) {
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	if (state_move_done(st, t->ih, path) == -1) {
+		free(p);
+		ctl_send_error(client, "state.db: cannot record the new place "
+		    "of %s", sid);
+		return;
+	}
+	log_info("%s: now at %s (was %s): checked there", t->hex, path,
+	    t->save_path);
+	/* stored forgets it at the old place before the new one is used. */
+	xfer_stop(t);
+	free(t->save_path);
+	t->save_path = p;
+	vr.id = t->hex;
+	xfer_ctl_verify(client, &vr);
+}
+
 void
 torrent_ctl_move(int client, const Btd__MoveRequest *req)
 {
@@ -2077,6 +2109,10 @@ torrent_ctl_move(int client, const Btd__MoveRequest *req)
 	}
 	if (save_path_prepare(path, err, sizeof(err)) == -1) {
 		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (req->relocate) {
+		relocate(client, t, path, sid);
 		return;
 	}
 	if (state_move_set(st, t->ih, path) == -1) {

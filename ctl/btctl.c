@@ -66,6 +66,7 @@
 #define CTL_MAXARGS	3	/* most arguments any command takes */
 #define CTL_MAXPOINTERS	16	/* btd pointers looked at without -s */
 #define HELP_SYN_MAX	38	/* widest synopsis column in btctl help */
+#define CTL_LABELS_MAX	32	/* labels a torrent (ctl.proto LabelRequest) */
 
 struct ctl {
 	const char	*sock;		/* -s, or the default socket */
@@ -113,13 +114,16 @@ static int	cmd_set_torrent(struct ctl *, int, char **);
 static int	cmd_wait(struct ctl *, int, char **);
 static int	cmd_stats(struct ctl *, int, char **);
 static int	cmd_version(struct ctl *, int, char **);
+static int	cmd_label(struct ctl *, int, char **);
+static Btd__CtlReply *show_request(struct ctl *, const char *);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
-	{ "add", 1, 4, cmd_add, "FILE|MAGNET|URL [-d DIR] [--paused]",
+	{ "add", 1, 4 + 2 * CTL_LABELS_MAX, cmd_add,
+	    "FILE|MAGNET|URL [-d DIR] [--paused] [--label LABEL ...]",
 	    { "FILE|MAGNET|URL" },
 	    "add a .torrent file, a magnet link or a .torrent's http(s) URL",
-	    "-d= --paused" },
+	    "-d= --paused --label=" },
 	{ "list", 0, 0, cmd_list, "", { NULL },
 	    "every torrent: id, state, size, progress, rates, peers, ETA, "
 	    "ratio, name", NULL },
@@ -140,7 +144,13 @@ static const struct cmd cmds[] = {
 	{ "set-torrent", 3, 3, cmd_set_torrent, "ID KEY VALUE",
 	    { "ID", "KEY", "VALUE" },
 	    "a torrent's own download-limit, upload-limit (KiB/s), "
-	    "peer-limit, sequential (on, off)", NULL },
+	    "peer-limit, sequential (on, off), seed-ratio-limit, "
+	    "seed-idle-limit (minutes), seed-ratio-mode, seed-idle-mode "
+	    "(global, own, unlimited)", NULL },
+	{ "label", 1, 1 + CTL_LABELS_MAX + 1, cmd_label,
+	    "ID [LABEL ...] [--clear]", { "ID" },
+	    "set a torrent's labels (they replace its own), or clear them; "
+	    "with none given, show them", "--clear" },
 	{ "pause", 1, 1, cmd_pause, "ID", { "ID" },
 	    "stop a torrent: no peers, no announces, files left as they are",
 	    NULL },
@@ -1182,9 +1192,34 @@ move_json(struct json *j, const Btd__MoveStatus *m)
 	json_obj_close(j);
 }
 
+static const char *
+seed_mode(uint32_t m)
+{
+	return m == 0 ? "global" : m == 1 ? "own" : "unlimited";
+}
+
+/* Labels joined by commas, escaped; "" none. */
+static char *
+labels_str(const Btd__TorrentSummary *s)
+{
+	char	*r = xasprintf("%s", ""), *e, *n;
+	size_t	 i;
+
+	for (i = 0; i < s->n_labels; i++) {
+		e = esc(s->labels[i]);
+		n = xasprintf("%s%s%s", r, i > 0 ? "," : "", e);
+		free(e);
+		free(r);
+		r = n;
+	}
+	return r;
+}
+
 static void
 summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 {
+	size_t	 i;
+
 	json_obj_open(j, key);
 	json_str(j, "id", s->id);
 	json_str(j, "short_id", s->short_id);
@@ -1216,6 +1251,24 @@ summary_json(struct json *j, const char *key, const Btd__TorrentSummary *s)
 	json_uint(j, "metadata_peers", s->metadata_peers);
 	if (s->move != NULL)
 		move_json(j, s->move);
+	json_arr_open(j, "labels");
+	for (i = 0; i < s->n_labels; i++)
+		json_str(j, NULL, s->labels[i]);
+	json_arr_close(j);
+	json_uint(j, "seconds_downloading", s->seconds_downloading);
+	json_uint(j, "seconds_seeding", s->seconds_seeding);
+	json_int(j, "activity", s->activity);
+	json_bool(j, "finished", s->finished);
+	if (s->seed != NULL) {
+		json_obj_open(j, "seed");
+		json_double(j, "ratio_limit", s->seed->ratio_limit);
+		json_str(j, "ratio_mode", seed_mode(s->seed->ratio_mode));
+		json_uint(j, "idle_limit", s->seed->idle_limit);
+		json_str(j, "idle_mode", seed_mode(s->seed->idle_mode));
+		json_double(j, "ratio_effective", s->seed->ratio_effective);
+		json_uint(j, "idle_effective", s->seed->idle_effective);
+		json_obj_close(j);
+	}
 	json_obj_close(j);
 }
 
@@ -1257,6 +1310,8 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	char		*dir = NULL, *e, *n;
 	uint8_t		*buf = NULL;
 	size_t		 len = 0;
+	char		*labels[CTL_LABELS_MAX];
+	size_t		 nlabels = 0;
 	int		 i;
 
 	btd__add_request__init(&ar);
@@ -1272,7 +1327,15 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 			dir = abs_dir(argv[i] + 2);
 		} else if (strcmp(argv[i], "--paused") == 0)
 			ar.paused = 1;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+		else if (strcmp(argv[i], "--label") == 0) {
+			if (++i == argc)
+				usage_error(cmd_lookup("add"), "add: --label "
+				    "needs a label");
+			if (nlabels == CTL_LABELS_MAX)
+				usage_error(cmd_lookup("add"), "add: more "
+				    "than %d labels", CTL_LABELS_MAX);
+			labels[nlabels++] = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			e = esc(argv[i]);
 			usage_error(cmd_lookup("add"), "add: unknown option "
 			    "'%s'", e);
@@ -1303,6 +1366,22 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	req.add = &ar;
 	ctl->timeout_ms = CTL_SLOW_MS;
 	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+	if (nlabels > 0) {
+		/* The labels go with a LabelRequest of their own. */
+		Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
+		char			*id = xasprintf("%s", rep->added->id);
+
+		btd__ctl_reply__free_unpacked(rep, NULL);
+		lr.id = id;
+		lr.labels = labels;
+		lr.n_labels = nlabels;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lr;
+		ctl->errprefix = xasprintf("add: added %.8s, but its labels "
+		    "were refused: ", id);
+		rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+		free(id);
+	}
 	if (ctl->json) {
 		json_init(&j, stdout);
 		summary_json(&j, NULL, rep->added);
@@ -1320,6 +1399,69 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* label ID [LABEL ...] | label ID --clear; with no label, show them. */
+static int
+cmd_label(struct ctl *ctl, int argc, char **argv)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
+	Btd__CtlReply		*rep;
+	const Btd__TorrentSummary *s;
+	struct json		 j;
+	char			*labels[CTL_LABELS_MAX], *e;
+	size_t			 n = 0, i;
+	int			 k, clear = 0;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--clear") == 0)
+			clear = 1;
+		else if (n == CTL_LABELS_MAX)
+			usage_error(cmd_lookup("label"), "label: more than %d "
+			    "labels", CTL_LABELS_MAX);
+		else
+			labels[n++] = argv[k];
+	}
+	if (clear && n > 0)
+		usage_error(cmd_lookup("label"), "label: --clear takes no "
+		    "labels");
+	if (!clear && n == 0) {
+		rep = show_request(ctl, argv[0]);
+		s = rep->show->summary;
+	} else {
+		lr.id = argv[0];
+		lr.labels = labels;
+		lr.n_labels = n;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lr;
+		e = esc(argv[0]);
+		ctl->errprefix = xasprintf("label: %s: ", e);
+		free(e);
+		rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_ADDED);
+		s = rep->added;
+	}
+	if (s == NULL)
+		errorx(1, "unexpected reply from btd");
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "id", s->id);
+		json_arr_open(&j, "labels");
+		for (i = 0; i < s->n_labels; i++)
+			json_str(&j, NULL, s->labels[i]);
+		json_arr_close(&j);
+		json_obj_close(&j);
+		json_done(&j);
+	} else {
+		for (i = 0; i < s->n_labels; i++) {
+			e = esc(s->labels[i]);
+			printf("%s\n", e);
+			free(e);
+		}
+	}
+	btd__ctl_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
 #define LIST_COLS	10	/* columns of `btctl list` */
 
 static int
@@ -1330,7 +1472,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	Btd__CtlReply	*rep;
 	struct json	 j;
 	char		**cell;
-	size_t		 i, n;
+	size_t		 i, n, ncols = LIST_COLS;
 
 	(void)argc;
 	(void)argv;
@@ -1354,13 +1496,21 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		    "SIZE", "DONE", "DOWN", "UP", "PEERS", "ETA", "RATIO",
 		    "NAME" };
 
-		cell = xmalloc((n + 1) * LIST_COLS * sizeof(*cell));
+		/* A LABELS column when any torrent has labels. */
+		for (i = 0; i < n; i++)
+			if (rep->list->torrents[i]->n_labels > 0)
+				ncols = LIST_COLS + 1;
+		cell = xmalloc((n + 1) * ncols * sizeof(*cell));
 		for (i = 0; i < LIST_COLS; i++)
 			cell[i] = xasprintf("%s", head[i]);
+		if (ncols > LIST_COLS)
+			cell[LIST_COLS] = xasprintf("LABELS");
 		for (i = 0; i < n; i++) {
 			const Btd__TorrentSummary *s = rep->list->torrents[i];
-			char **row = cell + (i + 1) * LIST_COLS;
+			char **row = cell + (i + 1) * ncols;
 
+			if (ncols > LIST_COLS)
+				row[LIST_COLS] = labels_str(s);
 			row[0] = esc(s->short_id);
 			row[1] = state_str(s);
 			row[2] = s->has_metadata ? size_str(s->total_size) :
@@ -1373,7 +1523,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			row[8] = ratio_str(s->ratio);
 			row[9] = esc(s->name);
 		}
-		table_print(cell, n + 1, LIST_COLS);
+		table_print(cell, n + 1, ncols);
 		free(cell);
 		/* Why a torrent stopped, under the table (one line each). */
 		for (i = 0; i < n; i++) {
@@ -1598,6 +1748,26 @@ show_counters(const Btd__TorrentSummary *s)
 	a = eta_str(s->eta);
 	printf("eta:          %s\n", a);
 	free(a);
+	a = labels_str(s);
+	printf("labels:       %s\n", a[0] != '\0' ? a : "-");
+	free(a);
+	a = duration(s->seconds_downloading);
+	b = duration(s->seconds_seeding);
+	printf("time:         downloading %s, seeding %s\n", a, b);
+	free(a);
+	free(b);
+	if (s->seed != NULL) {
+		a = s->seed->ratio_effective < 0 ? xasprintf("no ratio limit") :
+		    xasprintf("ratio %.2f", s->seed->ratio_effective);
+		b = s->seed->idle_effective == 0 ? xasprintf("no idle limit") :
+		    xasprintf("idle %u min", s->seed->idle_effective);
+		printf("seeding ends: %s (%s), %s (%s)%s\n", a,
+		    seed_mode(s->seed->ratio_mode), b,
+		    seed_mode(s->seed->idle_mode),
+		    s->finished ? "; finished" : "");
+		free(a);
+		free(b);
+	}
 	if (s->completed > 0) {
 		time_t		ct = (time_t)s->completed;
 		struct tm	tm;

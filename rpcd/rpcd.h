@@ -51,6 +51,11 @@ int		 web_path(const char *path);
 /* Answer a request for path; Host and auth are checked already. */
 void		 web_serve(struct evhttp_request *, const char *path);
 
+/* rpcd_metrics.c -- GET /metrics, Prometheus text */
+struct evhttp_request;
+/* Answer a scrape (Host and auth checked); later, once btd has. */
+void		 metrics_run(struct evhttp_request *);
+
 /* rpcd_auth.c -- basic auth against the PBKDF2 hash */
 /* 1 when header (the Authorization value) names user and password. */
 int		 auth_check(const char *header, const char *user,

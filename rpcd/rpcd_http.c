@@ -6,9 +6,10 @@
  * nowhere).  Every request goes through, in this order:
  *
  *   path        POST /transmission/rpc (404; 405 for other methods),
- *               and the web interface's paths (rpcd_web.c: "/",
- *               /transmission/web/...), which after Host and auth go to
- *               web_serve()
+ *               GET /metrics (rpcd_metrics.c: after the auth, with no
+ *               session id), and the web interface's paths (rpcd_web.c:
+ *               "/", /transmission/web/...), which after Host and auth
+ *               go to web_serve()
  *   Host        its host part must be one of rpc_host_whitelist or
  *               rpc_bind's address, or the request is refused with 421:
  *               a web page of another origin that has a name resolve to
@@ -27,8 +28,9 @@
  * leaves before its answer leaves the job to stop at its next Answer,
  * with nobody to answer.
  *
- * Bounds: headers RPCD_HEADERS_MAX bytes, RPCD_TIMEOUT seconds for a
- * request to arrive and for its answer to be written, RPCD_MAX_CLIENTS
+ * Bounds: headers RPCD_HEADERS_MAX bytes, rpc_timeout seconds (default
+ * RPCD_TIMEOUT) of silence, and as long for a whole request to arrive
+ * (the deadlines below), RPCD_MAX_CLIENTS
  * connections: with that many open, accepting pauses (looked at again
  * every RPCD_RECHECK_MS) and the kernel's backlog holds the rest.
  * Connections are counted from the descriptor table (every inet socket
@@ -36,6 +38,7 @@
  * not when it closes.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,6 +52,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -64,11 +68,13 @@
 #define RPCD_BODY_MAX		(1 << 20)	/* request body, bytes */
 #define RPCD_HEADERS_MAX	16384		/* request headers, bytes */
 #define RPCD_JSON_DEPTH		16		/* nesting of a request */
-#define RPCD_TIMEOUT		30		/* seconds: read, write */
+#define RPCD_TIMEOUT		30		/* seconds: read, write, and a
+						   whole request (rpc_timeout) */
 #define RPCD_MAX_CLIENTS	32		/* connections at once */
 #define RPCD_RECHECK_MS		250		/* paused: look again */
 #define RPCD_FD_SCAN		256		/* rpcd's nofile limit */
 #define RPCD_PATH		"/transmission/rpc"
+#define RPCD_METRICS		"/metrics"	/* rpcd_metrics.c */
 #define RPCD_SID_HEADER		"X-Transmission-Session-Id"
 
 static struct event_base	*base;
@@ -82,6 +88,117 @@ static char			 bind_addr[64];	/* without brackets */
 static char			*hosts;		/* rpc_host_whitelist */
 static char			*user;
 static char			*pwhash;
+static int			 timeout_s = RPCD_TIMEOUT;
+
+/*
+ * Deadlines.  evhttp's timeout is for silence: a client that sends a
+ * byte now and then (slowloris) is never cut by it, and 32 of them
+ * would lock everyone out.  So every connection has timeout_s to
+ * deliver a whole request, counted from when it is first seen or its
+ * last answer went out; one still short of it is shut down (its socket,
+ * not evhttp's state: evhttp then reads the end and frees it as for any
+ * close).  Connections are told apart by the socket's inode, since a
+ * descriptor number is reused; a sweep each second looks at them all.
+ * Rejected: a bufferevent of our own per connection (evhttp_set_bevcb),
+ * which evhttp frees without telling.
+ */
+struct conn_seen {
+	ino_t		 ino;		/* the socket's; 0: a free slot */
+	uint64_t	 since_ms;	/* first seen, or its last answer */
+	int		 busy;		/* a request is being answered */
+	int		 swept;		/* seen in this sweep */
+};
+static struct conn_seen		 seen[RPCD_FD_SCAN];
+static struct event		*sweep_ev;
+
+static struct conn_seen *
+seen_find(ino_t ino, int add)
+{
+	struct conn_seen	*free_slot = NULL;
+	size_t			 i;
+
+	for (i = 0; i < RPCD_FD_SCAN; i++) {
+		if (seen[i].ino == ino)
+			return &seen[i];
+		if (seen[i].ino == 0 && free_slot == NULL)
+			free_slot = &seen[i];
+	}
+	if (!add || free_slot == NULL)
+		return NULL;
+	free_slot->ino = ino;
+	free_slot->since_ms = util_now_ms();
+	free_slot->busy = 0;
+	return free_slot;
+}
+
+static ino_t
+fd_ino(int fd)
+{
+	struct stat	 sb;
+
+	return fd >= 0 && fstat(fd, &sb) == 0 ? sb.st_ino : 0;
+}
+
+/* A request of conn arrived (busy 1) or was answered (busy 0). */
+static void
+conn_mark(struct evhttp_connection *conn, int busy)
+{
+	struct conn_seen	*c;
+	struct bufferevent	*bev;
+	ino_t			 ino;
+
+	if (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
+	    (ino = fd_ino(bufferevent_getfd(bev))) == 0 ||
+	    (c = seen_find(ino, 1)) == NULL)
+		return;
+	c->busy = busy;
+	c->since_ms = util_now_ms();
+}
+
+static void
+conn_sweep(evutil_socket_t fd0, short ev, void *arg)
+{
+	struct timeval		 tv = { 1, 0 };
+	struct sockaddr_storage	 ss;
+	struct conn_seen	*c;
+	socklen_t		 len;
+	uint64_t		 now = util_now_ms();
+	ino_t			 ino;
+	size_t			 i;
+	int			 fd;
+
+	(void)fd0;
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < RPCD_FD_SCAN; i++)
+		seen[i].swept = 0;
+	for (fd = 0; fd < RPCD_FD_SCAN; fd++) {
+		if (fd == lfd)
+			continue;
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		len = sizeof(ss);
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    (ino = fd_ino(fd)) == 0 || (c = seen_find(ino, 1)) == NULL)
+			continue;
+		c->swept = 1;
+		/* A slot made just now may be a millisecond past now. */
+		if (!c->busy && now > c->since_ms &&
+		    now - c->since_ms > (uint64_t)timeout_s * 1000) {
+			log_info("http: a client sent no whole request in %d s: "
+			    "closed", timeout_s);
+			(void)shutdown(fd, SHUT_RDWR);
+		}
+	}
+	/* Gone: their slots are free again. */
+	for (i = 0; i < RPCD_FD_SCAN; i++)
+		if (!seen[i].swept)
+			seen[i].ino = 0;
+	evtimer_add(sweep_ev, &tv);
+}
 
 /* Connected inet sockets: the clients. */
 static int
@@ -158,6 +275,7 @@ job_closed(struct evhttp_connection *conn, void *arg)
 static void
 job_free(struct job *j)
 {
+	conn_mark(j->conn, 0);
 	if (j->conn != NULL)
 		evhttp_connection_set_closecb(j->conn, NULL, NULL);
 	rpc_forget(j->mstate);
@@ -375,6 +493,8 @@ on_request(struct evhttp_request *req, void *arg)
 	char			 err[256];
 
 	(void)arg;
+	/* A whole request is in: its deadline starts again when answered. */
+	conn_mark(evhttp_request_get_connection(req), 0);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (!host_allowed(evhttp_find_header(in, "Host"))) {
 		log_warnx("http: refused a request for another host");
@@ -387,8 +507,16 @@ on_request(struct evhttp_request *req, void *arg)
 			web_serve(req, path);
 		return;
 	}
+	/* /metrics: Host and auth as for the RPC, no session id. */
+	if (path != NULL && strcmp(path, RPCD_METRICS) == 0 &&
+	    auth_check(evhttp_find_header(in, "Authorization"), user,
+	    pwhash)) {
+		metrics_run(req);
+		return;
+	}
 	if (path == NULL || (strcmp(path, RPCD_PATH) != 0 &&
-	    strcmp(path, RPCD_PATH "/") != 0)) {
+	    strcmp(path, RPCD_PATH "/") != 0 &&
+	    strcmp(path, RPCD_METRICS) != 0)) {
 		send_text(req, 404, "Not Found", "not found");
 		return;
 	}
@@ -418,6 +546,7 @@ on_request(struct evhttp_request *req, void *arg)
 	j->req = req;
 	j->conn = evhttp_request_get_connection(req);
 	j->started_ms = util_now_ms();
+	conn_mark(j->conn, 1);
 	if (j->conn != NULL)
 		evhttp_connection_set_closecb(j->conn, job_closed, j);
 	method_run(j, o);
@@ -512,6 +641,13 @@ http_config(const char *key, const char *value)
 		set_str(&user, value);
 	else if (strcmp(key, "rpc_password") == 0)
 		set_str(&pwhash, value);
+	else if (strcmp(key, "rpc_timeout") == 0) {
+		/* btd checked it: 1 to 3600. */
+		timeout_s = (int)strtol(value, NULL, 10);
+		if (timeout_s < 1 || timeout_s > 3600)
+			timeout_s = RPCD_TIMEOUT;
+		evhttp_set_timeout(http, timeout_s);
+	}
 }
 
 void
@@ -525,8 +661,10 @@ http_init(struct event_base *b)
 	for (i = 0; i < 24; i++)
 		snprintf(session_id + 2 * i, 3, "%02x", r[i]);
 	if ((http = evhttp_new(base)) == NULL ||
-	    (recheck = evtimer_new(base, accept_check, NULL)) == NULL)
+	    (recheck = evtimer_new(base, accept_check, NULL)) == NULL ||
+	    (sweep_ev = evtimer_new(base, conn_sweep, NULL)) == NULL)
 		fatalx("evhttp_new failed");
+	conn_sweep(-1, 0, NULL);
 	evhttp_set_max_body_size(http, RPCD_BODY_MAX);
 	evhttp_set_max_headers_size(http, RPCD_HEADERS_MAX);
 	evhttp_set_timeout(http, RPCD_TIMEOUT);

@@ -18,12 +18,17 @@
  * not let btctl do: paths, limits and ids are btd's to check.
  *
  * Methods: session-get, session-set (speed limits, download-dir,
- * peer-port, peer limits), session-stats, torrent-get, torrent-add,
- * torrent-start, torrent-start-now, torrent-stop, torrent-verify,
- * torrent-remove, torrent-set.  Others ("torrent-set-location",
- * "queue-move-top", ...) get "method name not recognized", as the
- * spec's server answers an unknown method; unknown arguments are named
- * in the result.
+ * peer-port, peer limits, seed limits), session-stats, torrent-get,
+ * torrent-add, torrent-start, torrent-start-now, torrent-stop,
+ * torrent-verify, torrent-remove, torrent-set (labels and seed limits
+ * too), torrent-set-location (MoveRequest, relocate when move is
+ * false), torrent-reannounce, free-space (FreeSpaceRequest), and
+ * queue-move-top/up/down/bottom, which succeed and change nothing: btd
+ * has no queue, every torrent starts at once.  port-test, session-close,
+ * blocklist-update and torrent-rename-path are answered with the reason
+ * btd does not do them; any other method gets "method name not
+ * recognized", as the spec's server answers; unknown arguments are
+ * named in the result.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -51,9 +56,12 @@
 #define RPC_VERSION	17
 #define RPC_VERSION_MIN	14
 #define RPC_SEMVER	"5.3.0"		/* what rpc-version 17 is */
-#define RPC_DAEMON	"3.00 (btd " BTD_VERSION ")"
+#define RPC_DAEMON	"4.0.0 (btd " BTD_VERSION ")"
 
-enum op_kind { OP_PAUSE, OP_RESUME, OP_VERIFY, OP_REMOVE, OP_SETT, OP_SET };
+enum op_kind { OP_PAUSE, OP_RESUME, OP_VERIFY, OP_REMOVE, OP_SETT, OP_SET,
+	OP_LABEL, OP_MOVE, OP_ANNOUNCE };
+
+#define M_LABELS_MAX	32		/* labels a torrent (ctl.proto) */
 
 struct op {
 	enum op_kind	 kind;
@@ -61,6 +69,8 @@ struct op {
 	char		*key;
 	char		*value;
 	int		 flag;		/* remove: delete the data */
+	char		*labels[M_LABELS_MAX];	/* label: the new labels */
+	size_t		 nlabels;
 };
 
 struct mjob {
@@ -114,6 +124,8 @@ mjob_free(void *arg)
 	for (i = 0; i < m->nops; i++) {
 		free(m->ops[i].key);
 		free(m->ops[i].value);
+		while (m->ops[i].nlabels > 0)
+			free(m->ops[i].labels[--m->ops[i].nlabels]);
 	}
 	free(m->ops);
 	free(m->detail);
@@ -493,6 +505,54 @@ op_add(struct mjob *m, enum op_kind kind, const char *id, const char *key,
 	return 0;
 }
 
+/* An array of at most M_LABELS_MAX strings. */
+static int
+labels_shape_ok(struct json_object *a)
+{
+	size_t	 i, n;
+
+	if (!json_object_is_type(a, json_type_array) ||
+	    (n = json_object_array_length(a)) > M_LABELS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i),
+		    json_type_string))
+			return 0;
+	return 1;
+}
+
+/*
+ * A label op for torrent id from a JSON array of strings; -1 and
+ * m->err if it is not one (btd checks each label).
+ */
+static int
+op_labels(struct mjob *m, const char *id, struct json_object *a)
+{
+	struct op	*o;
+	size_t		 i, n;
+
+	if (!labels_shape_ok(a)) {
+		snprintf(m->err, sizeof(m->err), "labels: an array of at most "
+		    "%d strings", M_LABELS_MAX);
+		return -1;
+	}
+	n = json_object_array_length(a);
+	if (op_add(m, OP_LABEL, id, NULL, NULL, 0) == -1) {
+		snprintf(m->err, sizeof(m->err), "out of memory");
+		return -1;
+	}
+	o = &m->ops[m->nops - 1];
+	for (i = 0; i < n; i++) {
+		if ((o->labels[i] = strdup(json_object_get_string(
+		    json_object_array_get_idx(a, i)))) == NULL) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			return -1;
+		}
+		o->nlabels++;
+	}
+	return 0;
+}
+
 static void
 ops_done(struct mjob *m)
 {
@@ -509,6 +569,9 @@ op_step(struct mjob *m)
 	Btd__RemoveRequest	 rm = BTD__REMOVE_REQUEST__INIT;
 	Btd__SetTorrentRequest	 st = BTD__SET_TORRENT_REQUEST__INIT;
 	Btd__SetRequest		 sr = BTD__SET_REQUEST__INIT;
+	Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
+	Btd__MoveRequest	 mr = BTD__MOVE_REQUEST__INIT;
+	Btd__ReannounceRequest	 ar = BTD__REANNOUNCE_REQUEST__INIT;
 	struct op		*o;
 
 	if (m->nop == m->nops) {
@@ -550,6 +613,25 @@ op_step(struct mjob *m)
 		sr.value = o->value;
 		req.body_case = BTD__CTL_REQUEST__BODY_SET;
 		req.set = &sr;
+		break;
+	case OP_LABEL:
+		lr.id = o->id;
+		lr.labels = o->labels;
+		lr.n_labels = o->nlabels;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lr;
+		break;
+	case OP_MOVE:
+		mr.id = o->id;
+		mr.dir = o->key;
+		mr.relocate = o->flag;
+		req.body_case = BTD__CTL_REQUEST__BODY_MOVE;
+		req.move = &mr;
+		break;
+	case OP_ANNOUNCE:
+		ar.id = o->id;
+		req.body_case = BTD__CTL_REQUEST__BODY_REANNOUNCE;
+		req.reannounce = &ar;
 		break;
 	}
 	call(m, &req, op_step);
@@ -739,6 +821,125 @@ action_selected(struct mjob *m)
 	op_step(m);
 }
 
+/*
+ * torrent-set-location: btd's move (move true), or, with move false, the
+ * torrent pointed at location and checked there (MoveRequest.relocate).
+ */
+static void
+location_selected(struct mjob *m)
+{
+	struct json_object	*loc = arg(m, "location"), *mv = arg(m, "move");
+	size_t			 i;
+	int			 r = 0;
+
+	if (loc == NULL || !json_object_is_type(loc, json_type_string)) {
+		fail(m, "torrent-set-location needs location, a path");
+		return;
+	}
+	for (i = 0; i < m->nsel && r == 0; i++)
+		r = op_add(m, OP_MOVE, m->list->list->torrents[m->sel[i]]->id,
+		    json_object_get_string(loc), NULL, mv == NULL ||
+		    !json_object_get_boolean(mv));
+	if (r == -1) {
+		fail(m, "too many torrents");
+		return;
+	}
+	op_step(m);
+}
+
+/* torrent-reannounce: trackerd announces each at once. */
+static void
+announce_selected(struct mjob *m)
+{
+	size_t	 i;
+	int	 r = 0;
+
+	for (i = 0; i < m->nsel && r == 0; i++)
+		r = op_add(m, OP_ANNOUNCE,
+		    m->list->list->torrents[m->sel[i]]->id, NULL, NULL, 0);
+	if (r == -1) {
+		fail(m, "too many torrents");
+		return;
+	}
+	op_step(m);
+}
+
+/*
+ * queue-move-top, -up, -down, -bottom: btd has no queue (every torrent
+ * starts at once), so there is nothing to move; the ids are checked and
+ * the answer is success.
+ */
+static void
+queue_selected(struct mjob *m)
+{
+	answer(m->j, "success", NULL);
+}
+
+/* free-space: btd's statvfs of a path where download dirs may be. */
+static void
+free_space_done(struct mjob *m)
+{
+	Btd__CtlReply		*r = took(m);
+	struct json_object	*a;
+
+	if (r == NULL || r->free_space == NULL) {
+		if (r != NULL)
+			btd__ctl_reply__free_unpacked(r, NULL);
+		fail(m, m->err[0] ? m->err : "btd sent no answer");
+		return;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "path",
+	    json_object_new_string(r->free_space->path));
+	json_object_object_add(a, "size-bytes",
+	    json_object_new_int64((int64_t)r->free_space->free));
+	json_object_object_add(a, "total_size",
+	    json_object_new_int64((int64_t)r->free_space->total));
+	btd__ctl_reply__free_unpacked(r, NULL);
+	answer(m->j, "success", a);
+}
+
+static void
+run_free_space(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__FreeSpaceRequest	 fr = BTD__FREE_SPACE_REQUEST__INIT;
+	struct json_object	*p = arg(m, "path");
+
+	if (p == NULL || !json_object_is_type(p, json_type_string)) {
+		fail(m, "free-space needs path, a string");
+		return;
+	}
+	fr.path = (char *)(uintptr_t)json_object_get_string(p);
+	req.body_case = BTD__CTL_REQUEST__BODY_FREE_SPACE;
+	req.free_space = &fr;
+	call(m, &req, free_space_done);
+}
+
+/* Methods btd answers with a reason rather than doing them. */
+static void
+run_refused(struct mjob *m)
+{
+	static const char *const why[][2] = {
+		{ "port_test", "port-test is not supported: btd cannot test "
+		    "its peer port from outside (rpcd makes no connection)" },
+		{ "session_close", "session-close is refused: stop btd with "
+		    "btctl shutdown on its host" },
+		{ "blocklist_update", "blocklist-update is not supported: btd "
+		    "has no blocklist" },
+		{ "torrent_rename_path", "torrent-rename-path is not "
+		    "supported: btd keeps the names the metainfo gives" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (strcmp(m->method, why[i][0]) == 0) {
+			fail(m, why[i][1]);
+			return;
+		}
+	fail(m, "method name not recognized");
+}
+
 /* torrent-set: one file-priority value and the limits, per torrent. */
 
 /*
@@ -781,6 +982,12 @@ set_build(struct mjob *m)
 	static const char *const lim[][3] = {
 		{ "download_limit", "download_limited", "download-limit" },
 		{ "upload_limit", "upload_limited", "upload-limit" },
+	};
+	/* Modes are Transmission's numbers: 0 global, 1 own, 2 unlimited. */
+	static const char *const seed[][2] = {
+		{ "seed_ratio_mode", "seed-ratio-mode" },
+		{ "seed_idle_limit", "seed-idle-limit" },
+		{ "seed_idle_mode", "seed-idle-mode" },
 	};
 	char			*fp;
 	char			 num[32];
@@ -833,6 +1040,23 @@ set_build(struct mjob *m)
 		if (r == 0 && (v = arg(m, "sequential_download")) != NULL)
 			r = op_add(m, OP_SETT, id, "sequential",
 			    json_object_get_boolean(v) ? "on" : "off", 0);
+		if (r == 0 && (v = arg(m, "seed_ratio_limit")) != NULL) {
+			snprintf(num, sizeof(num), "%.2f",
+			    json_object_get_double(v));
+			r = op_add(m, OP_SETT, id, "seed-ratio-limit", num, 0);
+		}
+		for (k = 0; k < 3 && r == 0; k++)
+			if ((v = arg(m, seed[k][0])) != NULL) {
+				snprintf(num, sizeof(num), "%lld",
+				    (long long)json_object_get_int64(v));
+				r = op_add(m, OP_SETT, id, seed[k][1], num, 0);
+			}
+		if (r == 0 && (v = arg(m, "labels")) != NULL &&
+		    op_labels(m, id, v) == -1) {
+			free(fp);
+			fail(m, m->err);
+			return;
+		}
 	}
 	free(fp);
 	if (r == -1) {
@@ -917,10 +1141,14 @@ session_get_done(struct mjob *m)
 	ADD("alt-speed-time-begin", json_object_new_int(540));
 	ADD("alt-speed-time-end", json_object_new_int(1020));
 	ADD("alt-speed-time-day", json_object_new_int(127));
-	ADD("seedRatioLimit", json_object_new_double(0.0));
-	ADD("seedRatioLimited", json_object_new_boolean(0));
-	ADD("idle-seeding-limit", json_object_new_int(0));
-	ADD("idle-seeding-limit-enabled", json_object_new_boolean(0));
+	ADD("seedRatioLimit", json_object_new_double(atof(setting(g,
+	    "seed_ratio_limit"))));
+	ADD("seedRatioLimited", json_object_new_boolean(strcmp(setting(g,
+	    "seed_ratio_limited"), "yes") == 0));
+	ADD("idle-seeding-limit", json_object_new_int(atoi(setting(g,
+	    "seed_idle_limit"))));
+	ADD("idle-seeding-limit-enabled", json_object_new_boolean(strcmp(
+	    setting(g, "seed_idle_limited"), "yes") == 0));
 	ADD("dht-enabled", json_object_new_boolean(0));
 	ADD("lpd-enabled", json_object_new_boolean(0));
 	ADD("pex-enabled", json_object_new_boolean(1));
@@ -1070,7 +1298,12 @@ session_set(struct mjob *m)
 		"speed_limit_down", "speed_limit_down_enabled",
 		"speed_limit_up", "speed_limit_up_enabled", "download_dir",
 		"peer_port", "peer_limit_global", "peer_limit_per_torrent",
-		NULL
+		"seed_ratio_limit", "seed_ratio_limited", "idle_seeding_limit",
+		"idle_seeding_limit_enabled", NULL
+	};
+	static const char *const flags[][2] = {
+		{ "seed_ratio_limited", "seed_ratio_limited" },
+		{ "idle_seeding_limit_enabled", "seed_idle_limited" },
 	};
 	struct json_object	*v, *on;
 	const char		*bad = NULL;
@@ -1094,6 +1327,19 @@ session_set(struct mjob *m)
 			    (long long)json_object_get_int64(v));
 			r = op_add(m, OP_SET, NULL, lim[k][2], num, 0);
 		}
+	}
+	for (k = 0; k < 2 && r == 0; k++)
+		if ((v = arg(m, flags[k][0])) != NULL)
+			r = op_add(m, OP_SET, NULL, flags[k][1],
+			    json_object_get_boolean(v) ? "yes" : "no", 0);
+	if (r == 0 && (v = arg(m, "seed_ratio_limit")) != NULL) {
+		snprintf(num, sizeof(num), "%.2f", json_object_get_double(v));
+		r = op_add(m, OP_SET, NULL, "seed_ratio_limit", num, 0);
+	}
+	if (r == 0 && (v = arg(m, "idle_seeding_limit")) != NULL) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)json_object_get_int64(v));
+		r = op_add(m, OP_SET, NULL, "seed_idle_limit", num, 0);
 	}
 	for (k = 0; k < 4 && r == 0; k++) {
 		if ((v = arg(m, plain[k][0])) == NULL)
@@ -1170,12 +1416,35 @@ add_dup_list(struct mjob *m)
 	call(m, &req, add_numbered);
 }
 
+/* The labels of a torrent just added: set, or the add half done. */
+static void
+add_labelled(struct mjob *m)
+{
+	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
+	Btd__NumbersRequest	 nr = BTD__NUMBERS_REQUEST__INIT;
+	Btd__CtlReply		*r = took(m);
+	char			 msg[600];
+
+	if (r != NULL)
+		btd__ctl_reply__free_unpacked(r, NULL);
+	if (m->err[0] != '\0') {
+		snprintf(msg, sizeof(msg), "torrent added, but its labels "
+		    "were refused: %s", m->err);
+		fail(m, msg);
+		return;
+	}
+	req.body_case = BTD__CTL_REQUEST__BODY_NUMBERS;
+	req.numbers = &nr;
+	call(m, &req, add_numbered);
+}
+
 static void
 add_done(struct mjob *m)
 {
 	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
 	Btd__NumbersRequest	 nr = BTD__NUMBERS_REQUEST__INIT;
 	Btd__ListRequest	 lr = BTD__LIST_REQUEST__INIT;
+	Btd__LabelRequest	 lb = BTD__LABEL_REQUEST__INIT;
 
 	if ((m->list = took(m)) == NULL || m->list->added == NULL) {
 		if (strncmp(m->err, "already there: ", 15) == 0) {
@@ -1185,6 +1454,20 @@ add_done(struct mjob *m)
 			return;
 		}
 		fail(m, m->err[0] ? m->err : "btd sent no summary");
+		return;
+	}
+	/* Labels: a LabelRequest for the new torrent (not a duplicate). */
+	if (arg(m, "labels") != NULL) {
+		if (op_labels(m, m->list->added->id, arg(m, "labels")) == -1) {
+			fail(m, m->err);
+			return;
+		}
+		lb.id = m->ops[0].id;
+		lb.labels = m->ops[0].labels;
+		lb.n_labels = m->ops[0].nlabels;
+		req.body_case = BTD__CTL_REQUEST__BODY_LABEL;
+		req.label = &lb;
+		call(m, &req, add_labelled);
 		return;
 	}
 	req.body_case = BTD__CTL_REQUEST__BODY_NUMBERS;
@@ -1197,7 +1480,7 @@ torrent_add(struct mjob *m)
 {
 	static const char *const known[] = {
 		"filename", "metainfo", "download_dir", "paused", "cookies",
-		"bandwidth_priority", "peer_limit", NULL
+		"bandwidth_priority", "peer_limit", "labels", NULL
 	};
 	Btd__CtlRequest		 req = BTD__CTL_REQUEST__INIT;
 	struct json_object	*fn = arg(m, "filename"), *mi = arg(m,
@@ -1215,6 +1498,10 @@ torrent_add(struct mjob *m)
 		return;
 	}
 	btd__add_request__init(&m->add);
+	if (arg(m, "labels") != NULL && !labels_shape_ok(arg(m, "labels"))) {
+		fail(m, "labels: an array of at most 32 strings");
+		return;
+	}
 	if ((fn == NULL) == (mi == NULL)) {
 		fail(m, "torrent-add needs one of filename and metainfo");
 		return;
@@ -1307,10 +1594,14 @@ static const struct method {
 static const char *const a_action[] = { "ids", NULL };
 static const char *const a_remove[] = { "ids", "delete_local_data", NULL };
 static const char *const a_get[] = { "ids", "fields", "format", NULL };
+static const char *const a_location[] = { "ids", "location", "move", NULL };
+static const char *const a_free[] = { "path", NULL };
 static const char *const a_set[] = { "ids", "files_wanted",
 	"files_unwanted", "priority_high", "priority_low", "priority_normal",
 	"download_limit", "download_limited", "upload_limit",
-	"upload_limited", "peer_limit", "sequential_download", NULL };
+	"upload_limited", "peer_limit", "sequential_download", "labels",
+	"seed_ratio_limit", "seed_ratio_mode", "seed_idle_limit",
+	"seed_idle_mode", NULL };
 
 static void
 run_select(struct mjob *m)
@@ -1377,6 +1668,17 @@ static const struct method methods[] = {
 	{ "torrent_verify", run_select, action_selected, a_action },
 	{ "torrent_remove", run_select, action_selected, a_remove },
 	{ "torrent_set", run_select, set_selected, a_set },
+	{ "torrent_set_location", run_select, location_selected, a_location },
+	{ "torrent_reannounce", run_select, announce_selected, a_action },
+	{ "queue_move_top", run_select, queue_selected, a_action },
+	{ "queue_move_up", run_select, queue_selected, a_action },
+	{ "queue_move_down", run_select, queue_selected, a_action },
+	{ "queue_move_bottom", run_select, queue_selected, a_action },
+	{ "free_space", run_free_space, NULL, a_free },
+	{ "port_test", run_refused, NULL, NULL },
+	{ "session_close", run_refused, NULL, NULL },
+	{ "blocklist_update", run_refused, NULL, NULL },
+	{ "torrent_rename_path", run_refused, NULL, NULL },
 };
 
 #define NMETHODS	(sizeof(methods) / sizeof(methods[0]))

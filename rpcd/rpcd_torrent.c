@@ -9,17 +9,22 @@
  *   answered   from the TorrentSummary of `list`, the TorrentDetail of
  *              `show` (files, priorities, limits, trackers) or the
  *              TrackersReport of `trackers`
- *   omitted    known to Transmission but not kept by btd (activityDate,
- *              secondsDownloading, peers, labels ...): left out of the
- *              object, which is how Transmission answers a field it
- *              has no value for; a client shows nothing for it
+ *   omitted    known to Transmission but not kept by btd (startDate,
+ *              peers, queuePosition ...): left out of the object,
+ *              which is how Transmission answers a field it has no
+ *              value for; a client shows nothing for it
  *   unknown    not a field of the spec: the request fails
  *
  * Mapping of btd's states to Transmission's status: paused and error
  * 0 (stopped), queued 1 (waiting to check), checking 2, fetching
- * metadata and downloading 4, seeding and finished 6.  btd has no seed
- * ratio or idle limits: seedRatioMode and seedIdleMode are 2
- * (unlimited), which is what it does.  A file's bytesCompleted is its
+ * metadata and downloading 4, seeding and finished 6.  Labels, seconds
+ * downloading and seeding, activityDate and the seed limits are btd's
+ * own (btctl label, set-torrent seed-*): seedRatioMode and seedIdleMode
+ * 0 global, 1 the torrent's own, 2 unlimited, with the torrent's own
+ * seedRatioLimit and seedIdleLimit (minutes), as Transmission gives
+ * them; isFinished is true once btd stopped the torrent at its limit.
+ * totalSize is 0 until a magnet's metadata arrives.  A file's
+ * bytesCompleted is its
  * length once the torrent has nothing left to download, and otherwise
  * its share of the verified fraction: btd does not report progress
  * per file.
@@ -61,7 +66,7 @@ static const struct field {
 	const char	*name;		/* legacy */
 	enum need	 need;
 } fields[] = {
-	{ "activityDate", N_OMIT }, { "addedDate", N_LIST },
+	{ "activityDate", N_LIST }, { "addedDate", N_LIST },
 	{ "availability", N_OMIT }, { "bandwidthPriority", N_LIST },
 	{ "comment", N_SHOW }, { "corruptEver", N_LIST },
 	{ "creator", N_SHOW }, { "dateCreated", N_SHOW },
@@ -75,7 +80,7 @@ static const struct field {
 	{ "hashString", N_LIST }, { "haveUnchecked", N_LIST },
 	{ "haveValid", N_LIST }, { "honorsSessionLimits", N_LIST },
 	{ "id", N_LIST }, { "isFinished", N_LIST }, { "isPrivate", N_SHOW },
-	{ "isStalled", N_OMIT }, { "labels", N_OMIT },
+	{ "isStalled", N_OMIT }, { "labels", N_LIST },
 	{ "leftUntilDone", N_LIST }, { "magnetLink", N_LIST },
 	{ "manualAnnounceTime", N_OMIT }, { "maxConnectedPeers", N_OMIT },
 	{ "metadataPercentComplete", N_LIST }, { "name", N_LIST },
@@ -87,8 +92,8 @@ static const struct field {
 	{ "pieceSize", N_SHOW }, { "priorities", N_SHOW },
 	{ "primary-mime-type", N_OMIT }, { "queuePosition", N_OMIT },
 	{ "rateDownload", N_LIST }, { "rateUpload", N_LIST },
-	{ "recheckProgress", N_LIST }, { "secondsDownloading", N_OMIT },
-	{ "secondsSeeding", N_OMIT }, { "seedIdleLimit", N_LIST },
+	{ "recheckProgress", N_LIST }, { "secondsDownloading", N_LIST },
+	{ "secondsSeeding", N_LIST }, { "seedIdleLimit", N_LIST },
 	{ "seedIdleMode", N_LIST }, { "seedRatioLimit", N_LIST },
 	{ "seedRatioMode", N_LIST }, { "sequentialDownload", N_SHOW },
 	{ "sizeWhenDone", N_SHOW }, { "startDate", N_OMIT },
@@ -431,7 +436,18 @@ torrent_object(struct json_object *f, uint32_t number,
 		else if (IS("download_dir"))
 			v = json_object_new_string(s->save_path);
 		else if (IS("is_finished"))
-			v = json_object_new_boolean(0);
+			v = json_object_new_boolean(s->finished);
+		else if (IS("labels")) {
+			v = a = json_object_new_array();
+			for (k = 0; k < s->n_labels && a != NULL; k++)
+				json_object_array_add(a,
+				    json_object_new_string(s->labels[k]));
+		} else if (IS("seconds_downloading"))
+			v = i64((int64_t)s->seconds_downloading);
+		else if (IS("seconds_seeding"))
+			v = i64((int64_t)s->seconds_seeding);
+		else if (IS("activity_date"))
+			v = i64(s->activity);
 		else if (IS("uploaded_ever"))
 			v = i64((int64_t)s->uploaded);
 		else if (IS("downloaded_ever"))
@@ -455,12 +471,15 @@ torrent_object(struct json_object *f, uint32_t number,
 			v = json_object_new_double(s->has_metadata ? 1.0 : 0.0);
 		else if (IS("recheck_progress"))
 			v = json_object_new_double(s->checked);
-		else if (IS("seed_ratio_mode") || IS("seed_idle_mode"))
-			v = i64(2);
+		else if (IS("seed_ratio_mode"))
+			v = i64(s->seed != NULL ? s->seed->ratio_mode : 0);
+		else if (IS("seed_idle_mode"))
+			v = i64(s->seed != NULL ? s->seed->idle_mode : 0);
 		else if (IS("seed_ratio_limit"))
-			v = json_object_new_double(0.0);
+			v = json_object_new_double(s->seed != NULL ?
+			    s->seed->ratio_limit : 0.0);
 		else if (IS("seed_idle_limit"))
-			v = i64(0);
+			v = i64(s->seed != NULL ? s->seed->idle_limit : 0);
 		else if (d == NULL)
 			continue;
 		else if (IS("comment"))

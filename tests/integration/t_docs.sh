@@ -21,6 +21,6 @@ check "btctl.8 documents --json" grep -q "json" "$TOP/docs/btctl.8"
 for c in status shutdown get set restart list pause resume peers wait stats set-torrent verify; do
 	check "btctl.8 documents $c" grep -q "^\.It Cm $c" "$TOP/docs/btctl.8"
 done
-for k in download_dir peer_port peer_ports_privileged tracker_loopback_any_path log_level restart_backoff_max trackerd_exec peerd_exec stored_exec metad_exec role_uid_base landlock_abi_max without_landlock download_dirs_allowed download_rate_limit upload_rate_limit peer_limit_global peer_limit_per_torrent cache_size preallocation rpcd_exec rpc_enabled rpc_bind rpc_host_whitelist rpc_username rpc_password rpc_web_dir; do
+for k in download_dir peer_port peer_ports_privileged tracker_loopback_any_path log_level restart_backoff_max trackerd_exec peerd_exec stored_exec metad_exec role_uid_base landlock_abi_max without_landlock download_dirs_allowed download_rate_limit upload_rate_limit peer_limit_global peer_limit_per_torrent cache_size preallocation rpcd_exec rpc_enabled rpc_bind rpc_host_whitelist rpc_username rpc_password rpc_timeout seed_ratio_limited seed_ratio_limit seed_idle_limited seed_idle_limit rpc_web_dir; do
 	check "btd.conf.5 documents $k" grep -q "$k" "$TOP/docs/btd.conf.5"
 done

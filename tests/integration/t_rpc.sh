@@ -47,7 +47,7 @@ jctl() { "$BTCTL" -s "$SOCK" --json "$@"; }
 
 # -si
 TR -si >"$T/si.out" 2>&1
-check "-si: daemon version" grep -q "Daemon version: 3.00 (btd " "$T/si.out"
+check "-si: daemon version" grep -q "Daemon version: 4.0.0 (btd " "$T/si.out"
 check "-si: rpc version 17" grep -q "RPC version: 17" "$T/si.out"
 check "-si: download dir as btctl get" grep -q "Download directory: $T/a/dl\$" "$T/si.out"
 check "-si: listen port as btctl get" grep -q "Listenport: $(jctl get peer_port | $PY -c 'import json,sys; print(json.load(sys.stdin)["settings"][0]["value"])')\$" "$T/si.out"
@@ -58,6 +58,9 @@ check "-a FILE: success" grep -q 'responded: "success"' "$T/add.out"
 check "-a FILE: btctl lists it" [ "$(tfield "$SOCK" "$ID" name)" = pay ]
 check "-a FILE: the download completes" sh -c "'$BTCTL' -s '$SOCK' wait '$ID' --timeout 90 >/dev/null"
 check "-a FILE: same bytes as the seeder's" same_data "$T/a/dl"
+seeded() { [ "$(tfield "$SOCK" "$ID" seconds_seeding)" -ge 2 ]; }
+check "seconds seeding count after the download" wait_for 10 seeded
+check "-i: the seeding time, from secondsSeeding" sh -c "timeout 30 transmission-remote 127.0.0.1:$RP -n 'btd:$PW' -t 1 -i | grep -q 'Seeding Time: '"
 
 # -l against btctl list --json.
 TR -l >"$T/l.out" 2>&1
@@ -168,12 +171,13 @@ check "no auth: 401 with a Basic challenge" sh -c "curl -s -D - -o /dev/null -H 
 check "wrong Host: 421" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: evil.example:9091' -d '{"method":"session-get"}' "$URL")" = 421 ]
 check "Host localhost: 200" [ "$(code -u "btd:$PW" -H "$H" -H 'Host: localhost:9091' -d '{"method":"session-get"}' "$URL")" = 200 ]
 check "another path: 404" [ "$(code -u "btd:$PW" -H "$H" -d '{}' "http://127.0.0.1:$RP/transmission/nothing")" = 404 ]
-check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
+check "unknown method: the spec's error result" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-frobnicate\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = 'method name not recognized' ]"
+check "queue-move-top: succeeds, btd has no queue" sh -c "[ \"\$(curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"queue-move-top\",\"arguments\":{\"ids\":[2]}}' '$URL' | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"result\"])')\" = success ]"
 check "unknown torrent-get field: named in the result" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent-get\",\"arguments\":{\"fields\":[\"id\",\"bogus\"]}}' '$URL' | grep -q 'unknown field: bogus'"
 check "snake_case method: answered in snake_case" sh -c "curl -s -u 'btd:$PW' -H '$H' -d '{\"method\":\"torrent_get\",\"arguments\":{\"fields\":[\"id\",\"hash_string\",\"percent_done\"]}}' '$URL' | grep -q '\"hash_string\":\"$MIH\"'"
 table() {
-	curl -s -u "btd:$PW" -H "$H" -d '{"method":"torrent-get","arguments":{"format":"table","fields":["id","name","activityDate"]}}' "$URL" |
-	    $PY -c 'import json,sys; t=json.load(sys.stdin)["arguments"]["torrents"]; print(t[0] == ["id","name","activityDate"] and t[1] == [2, "elsewhere", None])'
+	curl -s -u "btd:$PW" -H "$H" -d '{"method":"torrent-get","arguments":{"format":"table","fields":["id","name","startDate"]}}' "$URL" |
+	    $PY -c 'import json,sys; t=json.load(sys.stdin)["arguments"]["torrents"]; print(t[0] == ["id","name","startDate"] and t[1] == [2, "elsewhere", None])'
 }
 check "format table: names, then rows (null where btd keeps nothing)" [ "$(table)" = True ]
 head -c 100000000 /dev/zero >"$T/big"

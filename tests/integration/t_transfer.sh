@@ -73,7 +73,7 @@ check "wait --timeout: plain progress lines in a pipe" sh -c "echo '$out' | grep
 out=$(ctl wait "$ONE" --timeout nope 2>&1); rc=$?
 check "wait --timeout takes a number" sh -c "[ $rc = 2 ] && echo '$out' | grep -q 'takes seconds'"
 l=$(ctl list --json)
-check "list --json has every summary field" [ "$(pyget "$l" "sorted(j['torrents'][0].keys()) == sorted(['id','short_id','name','state','total_size','progress','added','save_path','has_metadata','error','downloaded','uploaded','wasted','rate_down','rate_up','peers','seeds','eta','ratio','completed','left','pieces_have','checked','checks','check_good','check_hashed','check_trusted','metadata_peers'])")" = True ]
+check "list --json has every summary field" [ "$(pyget "$l" "sorted(j['torrents'][0].keys()) == sorted(['id','short_id','name','state','total_size','progress','added','save_path','has_metadata','error','downloaded','uploaded','wasted','rate_down','rate_up','peers','seeds','eta','ratio','completed','left','pieces_have','checked','checks','check_good','check_hashed','check_trusted','metadata_peers','labels','seconds_downloading','seconds_seeding','activity','finished','seed'])")" = True ]
 check "list: left is the whole torrent" [ "$(pyget "$l" "j['torrents'][0]['left']")" = 1048576 ]
 check "plain list has the new columns" sh -c "'$BTCTL' -s '$SOCK' list | head -1 | grep -q 'DOWN  *UP  *PEERS  *ETA  *RATIO'"
 s=$(ctl stats --json)

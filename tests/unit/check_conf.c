@@ -22,7 +22,7 @@
 
 #include "btd/btd.h"
 
-#define NKEYS	29	/* known keys in btd_conf.c */
+#define NKEYS	34	/* known keys in btd_conf.c */
 
 static char	 base[] = "/tmp/check_conf.XXXXXX";
 static int	 have_base;
@@ -126,6 +126,38 @@ START_TEST(test_sizes)
 }
 END_TEST
 
+/* seed_ratio_limit: a decimal with two places at most, 0 to 10000. */
+START_TEST(test_ratio)
+{
+	static const struct {
+		const char	*in, *out;
+	} ok[] = {
+		{ "0", "0.00" }, { "2", "2.00" }, { "1.5", "1.50" },
+		{ "0.25", "0.25" }, { "10000", "10000.00" }, { "007", "7.00" },
+	};
+	static const char *const bad[] = { "", "-1", "1.", ".5", "1.234",
+	    "10000.01", "10001", "1e3", "nan", "inf", " 1", "1,5", "0x10" };
+	struct conf	*cf;
+	char		 err[256];
+	size_t		 i;
+
+	ck_assert_ptr_nonnull(cf = conf_new("/var/lib/btd"));
+	ck_assert_str_eq(conf_get(cf, "seed_ratio_limit"), "2.00");
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(conf_set_runtime(cf, "seed_ratio_limit",
+		    ok[i].in, err, sizeof(err)), 0);
+		ck_assert_str_eq(conf_get(cf, "seed_ratio_limit"), ok[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(conf_set_runtime(cf, "seed_ratio_limit",
+		    bad[i], err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "seed_ratio_limit: not a "
+		    "ratio from 0 to 10000"));
+	}
+	conf_free(cf);
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	struct conf	*cf;
@@ -164,7 +196,7 @@ START_TEST(test_defaults)
 	}
 	ck_assert_int_eq(i, NKEYS);
 	ck_assert_str_eq(conf_key(0), "download_dir");
-	ck_assert_str_eq(conf_key(NKEYS - 1), "preallocation");
+	ck_assert_str_eq(conf_key(NKEYS - 1), "seed_idle_limit");
 	ck_assert_int_eq(conf_get_int(cf, "cache_size"), 32 << 20);
 	ck_assert_str_eq(conf_get(cf, "preallocation"), "sparse");
 	ck_assert_str_eq(conf_get(cf, "landlock_abi_max"), "kernel");
@@ -760,6 +792,7 @@ conf_suite(void)
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_ratio);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_flag_over_file);
 	tcase_add_test(tc, test_runtime);

@@ -79,6 +79,9 @@ START_TEST(test_fields)
 {
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
 	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
+	Btd__SeedLimits		 sl = BTD__SEED_LIMITS__INIT;
+	char			*labels[2] = { (char *)(uintptr_t)"tv",
+				    (char *)(uintptr_t)"films HD" };
 	Btd__FileDesc		 f[2] = { BTD__FILE_DESC__INIT,
 				    BTD__FILE_DESC__INIT }, *fp[2];
 	uint32_t		 prio[2] = { 2, 0 };	/* normal, skip */
@@ -88,7 +91,9 @@ START_TEST(test_fields)
 
 	fields = json_tokener_parse("[\"id\", \"hashString\", \"status\", "
 	    "\"percentDone\", \"sizeWhenDone\", \"files\", \"wanted\", "
-	    "\"activityDate\", \"leftUntilDone\", \"hash_string\"]");
+	    "\"activityDate\", \"leftUntilDone\", \"hash_string\", "
+	    "\"startDate\", \"labels\", \"secondsSeeding\", \"seedRatioMode\", "
+	    "\"seedRatioLimit\", \"isFinished\"]");
 	ck_assert_ptr_nonnull(fields);
 	ck_assert_int_eq(torrent_fields_valid(fields, &bad), 0);
 	torrent_fields_need(fields, &detail, &trk);
@@ -112,6 +117,14 @@ START_TEST(test_fields)
 	d.file_priority = prio;
 	d.n_file_priority = 2;
 	d.multi = 1;
+	s.labels = labels;
+	s.n_labels = 2;
+	s.seconds_seeding = 3600;
+	s.activity = 1700000000;
+	sl.ratio_mode = 1;
+	sl.ratio_limit = 1.5;
+	s.seed = &sl;
+	s.finished = 1;
 	o = torrent_object(fields, 7, &s, &d, NULL);
 	ck_assert(json_object_object_get_ex(o, "id", &v));
 	ck_assert_int_eq(json_object_get_int(v), 7);
@@ -126,7 +139,22 @@ START_TEST(test_fields)
 	ck_assert(json_object_object_get_ex(o, "hash_string", &v));
 	ck_assert_str_eq(json_object_get_string(v), s.id);
 	/* Known, but not kept by btd: left out. */
-	ck_assert(!json_object_object_get_ex(o, "activityDate", &v));
+	ck_assert(!json_object_object_get_ex(o, "startDate", &v));
+	/* Kept by btd (btd_seed.c): labels, times, seed limits. */
+	ck_assert(json_object_object_get_ex(o, "labels", &a));
+	ck_assert_int_eq(json_object_array_length(a), 2);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(a,
+	    1)), "films HD");
+	ck_assert(json_object_object_get_ex(o, "secondsSeeding", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3600);
+	ck_assert(json_object_object_get_ex(o, "activityDate", &v));
+	ck_assert_int_eq(json_object_get_int64(v), 1700000000);
+	ck_assert(json_object_object_get_ex(o, "seedRatioMode", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1);
+	ck_assert(json_object_object_get_ex(o, "seedRatioLimit", &v));
+	ck_assert(json_object_get_double(v) == 1.5);
+	ck_assert(json_object_object_get_ex(o, "isFinished", &v));
+	ck_assert(json_object_get_boolean(v));
 	ck_assert(json_object_object_get_ex(o, "files", &a));
 	ck_assert_int_eq(json_object_array_length(a), 2);
 	ck_assert(json_object_object_get_ex(json_object_array_get_idx(a, 1),

@@ -28,7 +28,17 @@
 
 #include "btd/btd.h"
 
-#define NEWEST	5	/* built-in migrations in btd_state.c */
+#define NEWEST	6	/* built-in migrations in btd_state.c */
+/* Undo migration 6, to open a database as an older btd left it. */
+#define UNDO_6	"ALTER TABLE torrents DROP COLUMN labels; " \
+	"ALTER TABLE torrents DROP COLUMN secs_down; " \
+	"ALTER TABLE torrents DROP COLUMN secs_seed; " \
+	"ALTER TABLE torrents DROP COLUMN activity; " \
+	"ALTER TABLE torrents DROP COLUMN seed_ratio; " \
+	"ALTER TABLE torrents DROP COLUMN seed_ratio_mode; " \
+	"ALTER TABLE torrents DROP COLUMN seed_idle; " \
+	"ALTER TABLE torrents DROP COLUMN seed_idle_mode; " \
+	"ALTER TABLE torrents DROP COLUMN seed_done; "
 
 static char	 base[] = "/tmp/check_state.XXXXXX";
 static int	 have_base;
@@ -673,7 +683,7 @@ START_TEST(test_migration3)
 
 	/* A schema-2 database with a torrent in it is upgraded in place. */
 	ck_assert_int_eq(db_exec(path, "UPDATE torrents SET downloaded = 77;"
-	    "ALTER TABLE torrents DROP COLUMN move_to;"
+	    UNDO_6 "ALTER TABLE torrents DROP COLUMN move_to;"
 	    "ALTER TABLE torrents DROP COLUMN created;"
 	    "ALTER TABLE torrents DROP COLUMN wasted;"
 	    "PRAGMA user_version = 2;"), SQLITE_OK);
@@ -720,7 +730,7 @@ START_TEST(test_migration4)
 	ck_assert_mem_eq(p.created, bf, 2);
 	state_close(st);
 
-	ck_assert_int_eq(db_exec(path, "ALTER TABLE torrents DROP COLUMN "
+	ck_assert_int_eq(db_exec(path, UNDO_6 "ALTER TABLE torrents DROP COLUMN "
 	    "move_to; ALTER TABLE torrents DROP COLUMN created; "
 	    "PRAGMA user_version = 3;"), SQLITE_OK);
 	st = state_open(path, err, sizeof(err));
@@ -801,8 +811,8 @@ START_TEST(test_migration5)
 	ck_assert_int_eq(state_move_done(st, other, "/srv/d"), -1);
 	state_close(st);
 
-	ck_assert_int_eq(db_exec(path, "ALTER TABLE torrents DROP COLUMN "
-	    "move_to; PRAGMA user_version = 4;"), SQLITE_OK);
+	ck_assert_int_eq(db_exec(path, UNDO_6 "ALTER TABLE torrents DROP "
+	    "COLUMN move_to; PRAGMA user_version = 4;"), SQLITE_OK);
 	st = state_open(path, err, sizeof(err));
 	ck_assert_msg(st != NULL, "state_open: %s", err);
 	ck_assert_int_eq(state_version(st), NEWEST);
@@ -1027,6 +1037,75 @@ START_TEST(test_progress_batched)
 }
 END_TEST
 
+struct seen_seed {
+	int		 n;
+	char		 labels[256];
+	int64_t		 secs_down, secs_seed, activity, ratio_mode, done;
+	double		 ratio;
+};
+
+static void
+read_seed(const uint8_t *ih, const struct state_seed *r, void *arg)
+{
+	struct seen_seed *p = arg;
+
+	(void)ih;
+	p->n++;
+	snprintf(p->labels, sizeof(p->labels), "%s", r->labels);
+	p->secs_down = r->secs_down;
+	p->secs_seed = r->secs_seed;
+	p->activity = r->activity;
+	p->ratio = r->ratio;
+	p->ratio_mode = r->ratio_mode;
+	p->done = r->done;
+}
+
+/* Migration 6: labels, times and limits, defaults and a round trip. */
+START_TEST(test_seed_rows)
+{
+	char			 path[512], err[512] = "";
+	struct state		*st;
+	struct state_seed	 r;
+	struct seen_seed	 p;
+	uint8_t			 ih[20], other[20];
+
+	st = one_torrent(path, sizeof(path), ih);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_seed_foreach(st, NULL, read_seed, &p), 0);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.labels, "");
+	ck_assert_int_eq(p.secs_down, 0);
+	ck_assert_int_eq(p.ratio_mode, 0);
+	memset(&r, 0, sizeof(r));
+	r.labels = "tv,sonarr";
+	r.secs_down = 61;
+	r.secs_seed = 3600;
+	r.activity = 1700000000;
+	r.ratio = 1.5;
+	r.ratio_mode = 1;
+	r.done = 1;
+	ck_assert_int_eq(state_seed_save(st, ih, &r), 0);
+	state_close(st);
+	st = state_open(path, err, sizeof(err));
+	ck_assert_msg(st != NULL, "state_open: %s", err);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_seed_foreach(st, ih, read_seed, &p), 0);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.labels, "tv,sonarr");
+	ck_assert_int_eq(p.secs_down, 61);
+	ck_assert_int_eq(p.secs_seed, 3600);
+	ck_assert_int_eq(p.activity, 1700000000);
+	ck_assert(p.ratio == 1.5);
+	ck_assert_int_eq(p.ratio_mode, 1);
+	ck_assert_int_eq(p.done, 1);
+	memset(other, 0xee, sizeof(other));
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(state_seed_foreach(st, other, read_seed, &p), 0);
+	ck_assert_int_eq(p.n, 0);
+	state_close(st);
+}
+END_TEST
+
 START_TEST(test_progress_untrusted)
 {
 	char			 path[512];
@@ -1094,6 +1173,7 @@ state_suite(void)
 	tcase_add_test(tc, test_fstats);
 	tcase_add_test(tc, test_progress_batched);
 	tcase_add_test(tc, test_known_peers);
+	tcase_add_test(tc, test_seed_rows);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
