@@ -484,16 +484,26 @@ send_torrent_files(uint32_t num, const char *const *paths,
 	    TORRENT_HASHES, torrent_hashes, &th, -1), 0);
 }
 
-/* Add the torrent and wait for its check. */
+/*
+ * Add the torrent and wait for its check.  peerd gets the torrent's
+ * pieces after it, unless files are missing under recorded pieces: then
+ * btd stops the torrent, and peerd must not fetch into it meanwhile.
+ */
 static void
 add_torrent(const uint8_t *have, int recheck)
 {
 	int checked = s.checked, haves = s.haves;
 
 	send_torrent_files(TNUM, fpath, NULL, have, recheck);
-	RUN_UNTIL(s.checked > checked && s.haves > haves);
+	RUN_UNTIL(s.checked > checked);
 	ck_assert_int_eq(s.checked, checked + 1);
-	ck_assert_int_eq(s.haves, haves + 1);
+	if (s.nmissing == 0) {
+		RUN_UNTIL(s.haves > haves);
+		ck_assert_int_eq(s.haves, haves + 1);
+	} else {
+		settle();
+		ck_assert_int_eq(s.haves, haves);
+	}
 	ck_assert_int_eq(s.errors, 0);
 }
 
