@@ -1280,3 +1280,80 @@ state_total_set(struct state *st, const char *key, uint64_t n)
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
 	return state_kv_set(st, &state_meta, key, buf);
 }
+
+/*
+ * Every file record at once, for the start: one query over the files
+ * table instead of one a torrent (100,000 of them).  Rows out of range
+ * or of another type are skipped here or by the caller, as in
+ * state_fstats_load().
+ */
+int
+state_fstats_foreach(struct state *st, void (*cb)(const uint8_t *ih,
+    uint64_t idx, const struct state_fstat *, void *), void *arg)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct state_fstat	 f;
+	sqlite3_int64		 idx;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, idx, size, mtime "
+	    "FROM files WHERE size IS NOT NULL AND mtime IS NOT NULL", -1,
+	    &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		idx = sqlite3_column_int64(stmt, 1);
+		if (sqlite3_column_bytes(stmt, 0) != 20 ||
+		    sqlite3_column_blob(stmt, 0) == NULL || idx < 0 ||
+		    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_type(stmt, 3) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(stmt, 2) < 0)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.rec = 1;
+		f.size = (uint64_t)sqlite3_column_int64(stmt, 2);
+		f.mtime = sqlite3_column_int64(stmt, 3);
+		cb(sqlite3_column_blob(stmt, 0), (uint64_t)idx, &f, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/* Every meta row whose key starts with prefix (no '%' or '_' in it). */
+int
+state_meta_foreach_prefix(struct state *st, const char *prefix,
+    void (*cb)(const char *key, const char *value, void *), void *arg)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*k, *v;
+	size_t		 n = strlen(prefix);
+	int		 rc;
+
+	/* A range of keys: the primary key's index, no LIKE. */
+	if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM meta WHERE "
+	    "key >= ?1 AND substr(key, 1, ?2) = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, prefix, -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 2, (int)n) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(stmt, 0);
+		v = (const char *)sqlite3_column_text(stmt, 1);
+		if (k != NULL && v != NULL && strncmp(k, prefix, n) == 0)
+			cb(k, v, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: meta %s*: %s", prefix, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}

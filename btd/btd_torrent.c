@@ -199,6 +199,7 @@ torrent_unlink(struct torrent *t)
 {
 	size_t i = sorted_lower(t->hex, 40);
 
+	xfer_unlink(t);
 	if (i < nsorted && sorted[i] == t) {
 		memmove(sorted + i, sorted + i + 1,
 		    (nsorted - i - 1) * sizeof(*sorted));
@@ -306,12 +307,26 @@ torrent_from_row(const struct state_torrent *row)
 	return t;
 }
 
+static int
+sorted_cmp(const void *a, const void *b)
+{
+	const struct torrent *x = *(struct torrent *const *)a;
+	const struct torrent *y = *(struct torrent *const *)b;
+
+	return memcmp(x->ih, y->ih, 20);
+}
+
+/*
+ * A row at start: appended to the list and the index, which is sorted
+ * once every row is in (load_sort()); inserting each in its place would
+ * move half the index a row, the square of 100,000 in all.
+ */
 static void
 load_row(const struct state_torrent *row, void *arg)
 {
-	struct torrent *t;
+	struct torrent	 *t, **n;
+	size_t		 *count = arg;
 
-	(void)arg;
 	if ((t = torrent_from_row(row)) == NULL) {
 		char hex[41];
 
@@ -319,10 +334,56 @@ load_row(const struct state_torrent *row, void *arg)
 		log_warnx("state.db: torrent %s cannot be read; skipped", hex);
 		return;
 	}
-	if (torrent_link(t) == -1) {
-		log_warnx("torrent %s: out of memory; skipped", t->hex);
-		torrent_free(t);
+	if (nsorted == sortedcap) {
+		size_t cap = sortedcap ? sortedcap * 2 : 256;
+
+		if ((n = reallocarray(sorted, cap, sizeof(*n))) == NULL) {
+			log_warnx("torrent %s: out of memory; skipped", t->hex);
+			torrent_free(t);
+			return;
+		}
+		sorted = n;
+		sortedcap = cap;
 	}
+	sorted[nsorted++] = t;
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	(*count)++;
+}
+
+/* The index in order; a second row of one info-hash is dropped. */
+static void
+load_sort(void)
+{
+	size_t i, j;
+
+	qsort(sorted, nsorted, sizeof(*sorted), sorted_cmp);
+	for (i = j = 0; i < nsorted; i++) {
+		if (j > 0 && memcmp(sorted[j - 1]->ih, sorted[i]->ih,
+		    20) == 0) {
+			log_warnx("state.db: torrent %s twice; the second row "
+			    "skipped", sorted[i]->hex);
+			TAILQ_REMOVE(&torrents, sorted[i], entry);
+			torrent_free(sorted[i]);
+			continue;
+		}
+		sorted[j++] = sorted[i];
+	}
+	nsorted = j;
+}
+
+/* A file record (quick resume) at start, for the torrent it names. */
+static void
+load_fstat(const uint8_t *ih, uint64_t idx, const struct state_fstat *f,
+    void *arg)
+{
+	struct torrent *t;
+
+	(void)arg;
+	/* Untrusted: a row of no torrent, or out of range, is none. */
+	if ((t = torrent_by_hash(ih)) == NULL || t->fstats == NULL ||
+	    t->desc == NULL || idx >= t->desc->n_files)
+		return;
+	t->fstats[idx] = *f;
 }
 
 /*
@@ -518,20 +579,28 @@ roots_prune(void)
 void
 torrent_init(struct event_base *b, struct conf *c, struct state *s)
 {
-	struct torrent	*t;
-	int		 n = 0;
+	struct timespec	 t0, t1;
+	size_t		 n = 0;
 
 	base = b;
 	cf = c;
 	st = s;
-	xfer_init(base, st);	/* xfer_load() reads the files' records */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	xfer_init(base, st);
+	/* One query a table, never one a torrent. */
 	if (state_root_foreach(st, load_root, NULL) == -1 ||
-	    state_torrent_foreach(st, load_row, NULL) == -1)
+	    state_torrent_foreach(st, load_row, &n) == -1)
 		fatalx("state.db: cannot read the torrents");
-	TAILQ_FOREACH(t, &torrents, entry)
-		n++;
+	load_sort();
+	n = nsorted;
+	(void)state_fstats_foreach(st, load_fstat, NULL);
+	limits_load_all();
+	wants_load_all();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (n > 0)
-		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
+		log_info("%zu torrent%s in state.db, read in %lld ms", n,
+		    n == 1 ? "" : "s", (long long)((t1.tv_sec - t0.tv_sec) *
+		    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	torrent_keep_roots();
 	(void)roots_prune();
 }
@@ -1016,6 +1085,7 @@ tracker_start(struct torrent *t)
 	Btd__TorrentStart	 ts = BTD__TORRENT_START__INIT;
 	struct chan		*c;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__TRACKERD);
 	if (t->paused || t->state == TST_ERROR ||
 	    (c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
 		return;
@@ -1067,13 +1137,7 @@ tracker_stop(const struct torrent *t)
 void
 torrent_role_started(int role)
 {
-	struct torrent *t;
-
-	xfer_role_started(role);
-	if (role != BTD__ROLE__TRACKERD)
-		return;
-	TAILQ_FOREACH(t, &torrents, entry)
-		tracker_start(t);
+	xfer_role_started(role);	/* trackerd too: its feed */
 }
 
 static void	delete_pump(void);

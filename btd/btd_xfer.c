@@ -40,6 +40,17 @@
  * FILES_PART_BYTES, TorrentFiles the rest, so that a torrent of any
  * number of files stays below the channel's frame bound.
  *
+ * The feed: a role that starts (btd's start, or a restart) is owed
+ * every torrent it runs -- peerd a PeerdTorrentAdd, metad a MetaFetch or
+ * MetaHold, trackerd a TorrentStart, stored a StoredTorrentAdd and its
+ * parts -- and gets them FEED_BATCH at a time, one batch a turn of the
+ * event loop, so that btctl is answered from btd's own memory while
+ * 100,000 torrents are handed out.  t->owed marks the roles still to
+ * hear of t: a torrent started, stopped or changed meanwhile is sent at
+ * once (and no longer owed), and what changes on a torrent still owed
+ * goes in its add.  Rejected: one batch message of many torrents; the
+ * same messages in chunks keep the replaceable-role contract as it is.
+ *
  * After an unclean shutdown (btd.c's marker) the recorded bitfield is
  * trusted still: state.db holds only pieces stored flushed (below); the
  * check hashes the pieces written after the last flush.
@@ -101,6 +112,10 @@
 #define CRASHES_MAX	3	/* stored crashes checking one torrent */
 #define FILES_PART_BYTES (512U << 10) /* packed files in one frame to stored */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
+#define FEED_BATCH	256	/* torrents told to a starting role in one
+				   turn of the loop: the ctl socket is served
+				   between two batches */
+#define FEED_FULL_MS	5	/* wait this long when its channel is full */
 #define FSTATS_MAX	16384	/* FileStats in one message (stored.proto) */
 #define FSTATS_PART_BYTES (320U << 10) /* packed FileStats in one
 					 StoredTorrentAdd: beside 512 KiB
@@ -140,8 +155,15 @@ static struct {
 } gone[GONE_KEPT];
 static size_t			 gone_next;
 
+/* The feed: the next torrent to look at, for each role being fed. */
+static struct torrent		*feed_at[ROLE_COUNT + 1];
+static struct event		*feed_ev;
+static int			 feed_stored;	/* pump_stored() goes on */
+
 static void	tick_cb(evutil_socket_t, short, void *);
+static void	feed_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
+static void	feed_arm(int);
 static void	move_end(struct torrent *, int, const char *, const char *);
 
 void
@@ -154,7 +176,8 @@ xfer_init(struct event_base *b, struct state *s)
 	total_down = state_total_get(st, "total_downloaded");
 	total_up = state_total_get(st, "total_uploaded");
 	if ((tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL)) == NULL ||
-	    evtimer_add(tick, &tv) == -1)
+	    evtimer_add(tick, &tv) == -1 ||
+	    (feed_ev = evtimer_new(base, feed_cb, NULL)) == NULL)
 		fatalx("%s: cannot arm the timer", __func__);
 }
 
@@ -182,6 +205,10 @@ xfer_shutdown(void)
 	if (tick != NULL) {
 		event_free(tick);
 		tick = NULL;
+	}
+	if (feed_ev != NULL) {
+		event_free(feed_ev);
+		feed_ev = NULL;
 	}
 	free(ix);
 	ix = NULL;
@@ -378,7 +405,7 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 	if ((t->fstats = calloc(t->desc->n_files + 1,
 	    sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
-	(void)state_fstats_load(st, t->ih, t->fstats, t->desc->n_files);
+	/* The records come after every row: torrent_init(). */
 	if (row->created != NULL && row->created_len > 0) {
 		if (!bf_valid(row->created, row->created_len,
 		    (uint32_t)t->desc->n_files))
@@ -461,6 +488,7 @@ peerd_add(struct torrent *t, struct chan *c)
 	Btd__PeerdTorrentLimits	 l = BTD__PEERD_TORRENT_LIMITS__INIT;
 	Btd__PeerdTorrentPick	 pk = BTD__PEERD_TORRENT_PICK__INIT;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__PEERD);
 	a.torrent = t->num;
 	a.info_hash.data = t->ih;
 	a.info_hash.len = 20;
@@ -495,6 +523,7 @@ metad_start(struct torrent *t, struct chan *c)
 	Btd__MetaFetch	 f = BTD__META_FETCH__INIT;
 	Btd__MetaHold	 h = BTD__META_HOLD__INIT;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__METAD);
 	if (t->desc == NULL) {
 		f.torrent = t->num;
 		f.info_hash.data = t->ih;
@@ -799,11 +828,18 @@ pump_stored(void)
 		return;
 	if (careful && careful_inflight() != NULL)
 		return;		/* on_checked() goes on */
+	feed_stored = 0;
 	TAILQ_FOREACH(t, &torrents, entry) {
 		if (careful && t->st_send == ST_SEND_ADD && sent)
 			return;
 		if (t->st_send != ST_SEND_NONE)
-			sent = 1;
+			sent++;
+		if (sent > FEED_BATCH) {
+			/* The next turn goes on (feed_cb()). */
+			feed_stored = 1;
+			feed_arm(0);
+			return;
+		}
 		while (t->st_send != ST_SEND_NONE) {
 			if (chan_full(c))
 				return;	/* xfer_drained() goes on */
@@ -953,7 +989,6 @@ void
 xfer_role_started(int role)
 {
 	struct torrent	*t;
-	struct chan	*c;
 
 	switch (role) {
 	case BTD__ROLE__STORED:
@@ -965,28 +1000,99 @@ xfer_role_started(int role)
 		pump_stored();
 		break;
 	case BTD__ROLE__PEERD:
-		if ((c = proc_chan(BTD__ROLE__PEERD)) == NULL)
-			break;
-		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t) || can_fetch(t)) {
-				num_assign(t);
-				peerd_add(t, c);
-			}
-		break;
 	case BTD__ROLE__METAD:
-		if ((c = proc_chan(BTD__ROLE__METAD)) == NULL)
-			break;
-		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t) || can_fetch(t)) {
-				num_assign(t);
-				metad_start(t, c);
-			}
-		break;
 	case BTD__ROLE__TRACKERD:
-		TAILQ_FOREACH(t, &torrents, entry)
-			t->counters_sent = 0;
+		TAILQ_FOREACH(t, &torrents, entry) {
+			t->owed |= ROLE_BIT(role);
+			if (role == BTD__ROLE__TRACKERD)
+				t->counters_sent = 0;
+		}
+		feed_at[role] = TAILQ_FIRST(&torrents);
+		feed_arm(0);
 		break;
 	}
+}
+
+/* Run feed_cb() on a later turn of the loop, after ms. */
+static void
+feed_arm(int ms)
+{
+	struct timeval tv = { 0, ms * 1000 };
+
+	if (feed_ev != NULL && !evtimer_pending(feed_ev, NULL))
+		(void)evtimer_add(feed_ev, &tv);
+}
+
+/* What a role is owed of t, if t runs. */
+static void
+feed_one(int role, struct torrent *t, struct chan *c)
+{
+	switch (role) {
+	case BTD__ROLE__PEERD:
+		if (xfer_can_run(t) || can_fetch(t)) {
+			num_assign(t);
+			peerd_add(t, c);
+		}
+		break;
+	case BTD__ROLE__METAD:
+		if (xfer_can_run(t) || can_fetch(t)) {
+			num_assign(t);
+			metad_start(t, c);
+		}
+		break;
+	case BTD__ROLE__TRACKERD:
+		tracker_start(t);
+		break;
+	}
+}
+
+static void
+feed_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct torrent	*t;
+	struct chan	*c;
+	int		 role, n, wait = -1;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (role = 1; role <= ROLE_COUNT; role++) {
+		if (feed_at[role] == NULL)
+			continue;
+		if ((c = proc_chan(role)) == NULL) {
+			feed_at[role] = NULL;	/* its next start feeds it */
+			continue;
+		}
+		for (n = 0; n < FEED_BATCH && (t = feed_at[role]) != NULL;) {
+			if (chan_full(c))
+				break;
+			feed_at[role] = TAILQ_NEXT(t, entry);
+			if (!(t->owed & ROLE_BIT(role)))
+				continue;
+			t->owed &= ~ROLE_BIT(role);
+			feed_one(role, t, c);
+			n++;
+		}
+		if (feed_at[role] != NULL)
+			wait = chan_full(c) ? FEED_FULL_MS : 0;
+	}
+	if (feed_stored) {
+		pump_stored();
+		if (feed_stored && wait == -1)
+			wait = 0;
+	}
+	if (wait != -1)
+		feed_arm(wait);
+}
+
+void
+xfer_unlink(struct torrent *t)
+{
+	int role;
+
+	for (role = 1; role <= ROLE_COUNT; role++)
+		if (feed_at[role] == t)
+			feed_at[role] = TAILQ_NEXT(t, entry);
 }
 
 static void
@@ -1716,6 +1822,8 @@ send_counters(struct chan *c, struct torrent *t)
 	Btd__TorrentCounters	 tc = BTD__TORRENT_COUNTERS__INIT;
 	uint64_t		 left = xfer_left(t);
 
+	if (t->owed & ROLE_BIT(BTD__ROLE__TRACKERD))
+		return;		/* its TorrentStart carries them */
 	if (t->counters_sent && left == t->sent_left &&
 	    t->uploaded == t->sent_up && t->downloaded == t->sent_down)
 		return;

@@ -42,6 +42,10 @@
  * requests sit in a ring in the order sent, so timeouts look only at
  * the oldest and an answer in order is found at the head.
  *
+ * Memory: a seeding torrent (100,000 of them) keeps no buckets -- they
+ * go when order[] empties and come back, all empty, with the first piece
+ * wanted again -- and no failure ring until a piece fails.
+ *
  * Invariants: every ring entry names a block in state B_REQ of an
  * active piece, and that block's nreq counts the ring entries naming
  * it; a piece is in order[] iff its state is PS_WANT; active pieces
@@ -86,6 +90,12 @@ struct pick_active {
 	TAILQ_ENTRY(pick_active) pentry;	/* t->partial */
 };
 
+/* A hash failure: who sent a bad copy of which piece. */
+struct pick_bad {
+	uint32_t		 piece;
+	uint32_t		 peer;
+};
+
 struct pick_torrent {
 	uint32_t		 npieces;
 	uint64_t		 plen;
@@ -97,7 +107,9 @@ struct pick_torrent {
 	uint32_t		*order;		/* PS_WANT pieces, by avail */
 	uint32_t		*pos;		/* index in order[] */
 	uint32_t		 norder;
-	uint32_t		 bstart[PICK_MAX_AVAIL + 2];
+	uint32_t		*bstart;	/* PICK_MAX_AVAIL + 2 of them
+						   while norder > 0, else
+						   NULL */
 	struct pick_active	**act;		/* per piece, or NULL */
 	TAILQ_HEAD(, pick_active) active;
 	TAILQ_HEAD(, pick_active) partial;
@@ -107,10 +119,8 @@ struct pick_torrent {
 	uint32_t		 nprio[PICK_HIGH + 1];	/* in order[] */
 	uint32_t		 nleft;		/* wanted, not verified */
 	int			 sequential;	/* index order, not rarest */
-	struct {
-		uint32_t	 piece;
-		uint32_t	 peer;
-	}			 bad[PICK_MAX_BAD];	/* ring */
+	struct pick_bad		*bad;		/* ring of PICK_MAX_BAD, from
+						   the first failure on */
 	uint32_t		 nbad;		/* ever recorded */
 };
 
@@ -158,6 +168,11 @@ order_remove(struct pick_torrent *t, uint32_t p)
 	t->norder--;
 	t->nprio[t->prio[p]]--;
 	assert(t->pos[p] == t->norder);
+	/* Every bucket is empty (all 0): a complete torrent keeps none. */
+	if (t->norder == 0) {
+		free(t->bstart);
+		t->bstart = NULL;
+	}
 }
 
 static void
@@ -165,6 +180,11 @@ order_insert(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t l;
 
+	/* The first piece wanted again: the buckets, all empty (0). */
+	if (t->bstart == NULL &&
+	    (t->bstart = calloc(PICK_MAX_AVAIL + 2, sizeof(*t->bstart))) ==
+	    NULL)
+		abort();	/* as peerd's fatal(): no memory left */
 	t->order[t->norder] = p;
 	t->pos[p] = t->norder;
 	t->norder++;
@@ -200,8 +220,10 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	t->pos = calloc(npieces, sizeof(*t->pos));
 	t->act = calloc(npieces, sizeof(*t->act));
 	t->prio = malloc(npieces);
+	t->bstart = calloc(PICK_MAX_AVAIL + 2, sizeof(*t->bstart));
 	if (t->state == NULL || t->avail == NULL || t->order == NULL ||
-	    t->pos == NULL || t->act == NULL || t->prio == NULL) {
+	    t->pos == NULL || t->act == NULL || t->prio == NULL ||
+	    t->bstart == NULL) {
 		pick_free(t);
 		return NULL;
 	}
@@ -256,6 +278,8 @@ pick_free(struct pick_torrent *t)
 	free(t->pos);
 	free(t->act);
 	free(t->prio);
+	free(t->bstart);
+	free(t->bad);
 	free(t);
 }
 
@@ -479,6 +503,8 @@ peer_was_bad(const struct pick_peer *pp, uint32_t piece)
 	const struct pick_torrent	*t = pp->t;
 	uint32_t			 i, n;
 
+	if (t->bad == NULL)
+		return 0;
 	n = t->nbad < PICK_MAX_BAD ? t->nbad : PICK_MAX_BAD;
 	for (i = 0; i < n; i++)
 		if (t->bad[i].piece == piece && t->bad[i].peer == pp->id)
@@ -984,7 +1010,10 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
 		n = a->ncontrib;
 		memcpy(contrib, a->contrib, n * sizeof(*contrib));
 	}
-	if (!ok && a != NULL)
+	/* The ring on the first failure; none kept without memory. */
+	if (!ok && a != NULL && t->bad == NULL)
+		t->bad = calloc(PICK_MAX_BAD, sizeof(*t->bad));
+	if (!ok && a != NULL && t->bad != NULL)
 		for (i = 0; i < n; i++) {
 			t->bad[t->nbad % PICK_MAX_BAD].piece = piece;
 			t->bad[t->nbad % PICK_MAX_BAD].peer = contrib[i];
