@@ -116,6 +116,7 @@
 				   turn of the loop: the ctl socket is served
 				   between two batches */
 #define FEED_FULL_MS	5	/* wait this long when its channel is full */
+#define FEED_BUDGET_MS	2	/* at most this long feeding in one turn */
 #define FSTATS_MAX	16384	/* FileStats in one message (stored.proto) */
 #define FSTATS_PART_BYTES (320U << 10) /* packed FileStats in one
 					 StoredTorrentAdd: beside 512 KiB
@@ -164,6 +165,7 @@ static void	tick_cb(evutil_socket_t, short, void *);
 static void	feed_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
 static void	feed_arm(int);
+static int	peerd_behind(const struct torrent *);
 static void	move_end(struct torrent *, int, const char *, const char *);
 
 void
@@ -834,6 +836,13 @@ pump_stored(void)
 			return;
 		if (t->st_send != ST_SEND_NONE)
 			sent++;
+		/*
+		 * stored's TorrentHave must not reach peerd before the
+		 * torrent does (peerd keeps only a few waiting): stored is
+		 * fed behind peerd.
+		 */
+		if (t->st_send == ST_SEND_ADD && peerd_behind(t))
+			sent = FEED_BATCH + 1;
 		if (sent > FEED_BATCH) {
 			/* The next turn goes on (feed_cb()). */
 			feed_stored = 1;
@@ -1013,6 +1022,18 @@ xfer_role_started(int role)
 	}
 }
 
+/* peerd is starting, or has yet to hear of t. */
+static int
+peerd_behind(const struct torrent *t)
+{
+	const struct proc *p = proc_get(BTD__ROLE__PEERD);
+
+	if (p != NULL && p->state == PROC_STARTING)
+		return 1;
+	return (t->owed & ROLE_BIT(BTD__ROLE__PEERD)) &&
+	    proc_chan(BTD__ROLE__PEERD) != NULL;
+}
+
 /* Run feed_cb() on a later turn of the loop, after ms. */
 static void
 feed_arm(int ms)
@@ -1051,11 +1072,13 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct torrent	*t;
 	struct chan	*c;
+	uint64_t	 start;
 	int		 role, n, wait = -1;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
+	start = util_now_ms();
 	for (role = 1; role <= ROLE_COUNT; role++) {
 		if (feed_at[role] == NULL)
 			continue;
@@ -1064,7 +1087,8 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 			continue;
 		}
 		for (n = 0; n < FEED_BATCH && (t = feed_at[role]) != NULL;) {
-			if (chan_full(c))
+			if (chan_full(c) || ((n + 1) % 32 == 0 &&
+			    util_now_ms() - start >= FEED_BUDGET_MS))
 				break;
 			feed_at[role] = TAILQ_NEXT(t, entry);
 			if (!(t->owed & ROLE_BIT(role)))
@@ -1079,7 +1103,7 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 	if (feed_stored) {
 		pump_stored();
 		if (feed_stored && wait == -1)
-			wait = 0;
+			wait = FEED_FULL_MS;
 	}
 	if (wait != -1)
 		feed_arm(wait);
