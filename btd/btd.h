@@ -179,6 +179,8 @@ int		 state_fstats_load(struct state *, const uint8_t[20],
 /* Every file record (the start): cb(info-hash, file index, record). */
 int		 state_fstats_foreach(struct state *, void (*)(const uint8_t *,
 		    uint64_t, const struct state_fstat *, void *), void *);
+/* Give back the memory SQLite caches (after the start's reads). */
+void		 state_shrink(struct state *);
 /* Every meta row whose key starts with prefix. */
 int		 state_meta_foreach_prefix(struct state *, const char *prefix,
 		    void (*)(const char *, const char *, void *), void *);

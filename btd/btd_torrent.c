@@ -596,6 +596,7 @@ torrent_init(struct event_base *b, struct conf *c, struct state *s)
 	(void)state_fstats_foreach(st, load_fstat, NULL);
 	limits_load_all();
 	wants_load_all();
+	state_shrink(st);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (n > 0)
 		log_info("%zu torrent%s in state.db, read in %lld ms", n,

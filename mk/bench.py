@@ -676,9 +676,7 @@ import libtorrent as lt
 mode, rdir, dl, tors = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 s = lt.session({"enable_dht": False, "enable_lsd": False,
                 "enable_upnp": False, "enable_natpmp": False,
-                "listen_interfaces": "127.0.0.1:7630",
-                "alert_mask": lt.alert.category_t.status_notification
-                              | lt.alert.category_t.error_notification})
+                "listen_interfaces": "127.0.0.1:7630"})
 if mode == "make":
     for i, t in enumerate(tors):
         atp = lt.add_torrent_params()

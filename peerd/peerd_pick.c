@@ -42,9 +42,10 @@
  * requests sit in a ring in the order sent, so timeouts look only at
  * the oldest and an answer in order is found at the head.
  *
- * Memory: a seeding torrent (100,000 of them) keeps no buckets -- they
- * go when order[] empties and come back, all empty, with the first piece
- * wanted again -- and no failure ring until a piece fails.
+ * Memory: the buckets are made when a piece in order[] is first seen by
+ * a peer (buckets()) and go when order[] empties, so a seeding torrent
+ * (100,000 of them) never has them; nor a failure ring until a piece
+ * fails.
  *
  * Invariants: every ring entry names a block in state B_REQ of an
  * active piece, and that block's nreq counts the ring entries naming
@@ -137,12 +138,31 @@ order_swap(struct pick_torrent *t, uint32_t i, uint32_t j)
 	t->pos[a] = j;
 }
 
+/*
+ * The buckets, made when first needed: while bstart is NULL every piece
+ * in order[] is seen by no peer (bstart[0] 0, every other norder).
+ */
+static void
+buckets(struct pick_torrent *t)
+{
+	uint32_t l;
+
+	if (t->bstart != NULL)
+		return;
+	if ((t->bstart = calloc(PICK_MAX_AVAIL + 2,
+	    sizeof(*t->bstart))) == NULL)
+		abort();	/* as peerd's fatal(): no memory left */
+	for (l = 1; l <= PICK_MAX_AVAIL + 1; l++)
+		t->bstart[l] = t->norder;
+}
+
 /* p (in order) is seen by one more peer. */
 static void
 order_inc(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t a = t->avail[p];
 
+	buckets(t);
 	order_swap(t, t->pos[p], t->bstart[a + 1] - 1);
 	t->bstart[a + 1]--;
 }
@@ -152,6 +172,7 @@ order_dec(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t a = t->avail[p];
 
+	buckets(t);
 	order_swap(t, t->pos[p], t->bstart[a]);
 	t->bstart[a]++;
 }
@@ -161,14 +182,17 @@ order_remove(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t l;
 
-	for (l = t->avail[p] + 1u; l <= PICK_MAX_AVAIL + 1; l++) {
-		order_swap(t, t->pos[p], t->bstart[l] - 1);
-		t->bstart[l]--;
-	}
+	if (t->bstart == NULL)	/* one bucket: p goes last */
+		order_swap(t, t->pos[p], t->norder - 1);
+	else
+		for (l = t->avail[p] + 1u; l <= PICK_MAX_AVAIL + 1; l++) {
+			order_swap(t, t->pos[p], t->bstart[l] - 1);
+			t->bstart[l]--;
+		}
 	t->norder--;
 	t->nprio[t->prio[p]]--;
 	assert(t->pos[p] == t->norder);
-	/* Every bucket is empty (all 0): a complete torrent keeps none. */
+	/* Every bucket is empty: a complete torrent keeps none. */
 	if (t->norder == 0) {
 		free(t->bstart);
 		t->bstart = NULL;
@@ -180,15 +204,14 @@ order_insert(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t l;
 
-	/* The first piece wanted again: the buckets, all empty (0). */
-	if (t->bstart == NULL &&
-	    (t->bstart = calloc(PICK_MAX_AVAIL + 2, sizeof(*t->bstart))) ==
-	    NULL)
-		abort();	/* as peerd's fatal(): no memory left */
+	if (t->bstart == NULL && t->avail[p] > 0)
+		buckets(t);
 	t->order[t->norder] = p;
 	t->pos[p] = t->norder;
 	t->norder++;
 	t->nprio[t->prio[p]]++;
+	if (t->bstart == NULL)	/* one bucket: p goes last */
+		return;
 	t->bstart[PICK_MAX_AVAIL + 1]++;
 	for (l = PICK_MAX_AVAIL; l > t->avail[p]; l--) {
 		order_swap(t, t->pos[p], t->bstart[l]);
@@ -209,24 +232,22 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	    total_size > (uint64_t)npieces * piece_length ||
 	    total_size <= (uint64_t)(npieces - 1) * piece_length)
 		return NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/*
+	 * The torrent and its arrays in one block, the widest first: one
+	 * allocation a torrent, not seven (100,000 torrents).
+	 */
+	if ((t = calloc(1, sizeof(*t) + (size_t)npieces * (sizeof(*t->act) +
+	    sizeof(*t->order) + sizeof(*t->pos) + 3))) == NULL)
 		return NULL;
 	t->npieces = npieces;
 	t->plen = piece_length;
 	t->total = total_size;
-	t->state = calloc(npieces, 1);
-	t->avail = calloc(npieces, 1);
-	t->order = calloc(npieces, sizeof(*t->order));
-	t->pos = calloc(npieces, sizeof(*t->pos));
-	t->act = calloc(npieces, sizeof(*t->act));
-	t->prio = malloc(npieces);
-	t->bstart = calloc(PICK_MAX_AVAIL + 2, sizeof(*t->bstart));
-	if (t->state == NULL || t->avail == NULL || t->order == NULL ||
-	    t->pos == NULL || t->act == NULL || t->prio == NULL ||
-	    t->bstart == NULL) {
-		pick_free(t);
-		return NULL;
-	}
+	t->act = (struct pick_active **)(void *)(t + 1);
+	t->order = (uint32_t *)(void *)(t->act + npieces);
+	t->pos = t->order + npieces;
+	t->state = (uint8_t *)(t->pos + npieces);
+	t->avail = t->state + npieces;
+	t->prio = t->avail + npieces;
 	TAILQ_INIT(&t->active);
 	TAILQ_INIT(&t->partial);
 	LIST_INIT(&t->peers);
@@ -245,9 +266,7 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	memset(t->prio, PICK_NORMAL, npieces);
 	t->nprio[PICK_NORMAL] = npieces;
 	t->nleft = npieces;
-	for (i = 1; i <= PICK_MAX_AVAIL + 1; i++)
-		t->bstart[i] = npieces;
-	return t;
+	return t;	/* no buckets yet: buckets() */
 }
 
 static void
@@ -272,12 +291,6 @@ pick_free(struct pick_torrent *t)
 		TAILQ_REMOVE(&t->active, a, entry);
 		active_free(a);
 	}
-	free(t->state);
-	free(t->avail);
-	free(t->order);
-	free(t->pos);
-	free(t->act);
-	free(t->prio);
 	free(t->bstart);
 	free(t->bad);
 	free(t);
