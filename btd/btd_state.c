@@ -42,6 +42,7 @@ struct state {
 	char		*path;		/* as given, for messages */
 	/* Prepared once: run for every torrent at start and each second. */
 	sqlite3_stmt	*fst_load, *fst_save;
+	sqlite3_stmt	*prog_save;	/* every dirty torrent, each flush */
 };
 
 /*
@@ -330,6 +331,7 @@ state_close(struct state *st)
 		return;
 	sqlite3_finalize(st->fst_load);
 	sqlite3_finalize(st->fst_save);
+	sqlite3_finalize(st->prog_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1112,14 +1114,19 @@ int
 state_progress_save(struct state *st, const uint8_t info_hash[20],
     const struct state_progress *p)
 {
-	sqlite3_stmt	*stmt = NULL;
+	sqlite3_stmt	*stmt;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET pieces = ?2, "
+	if (st->prog_save == NULL && sqlite3_prepare_v2(st->db,
+	    "UPDATE torrents SET pieces = ?2, "
 	    "downloaded = ?3, uploaded = ?4, wasted = ?5, completed = ?6, "
 	    "state = ?7, error = ?8, paused = ?9, created = ?10 "
 	    "WHERE info_hash = ?1", -1,
-	    &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    &st->prog_save, NULL) != SQLITE_OK) {
+		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	stmt = st->prog_save;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    (p->pieces != NULL ? sqlite3_bind_blob64(stmt, 2, p->pieces,
 	    p->pieces_len, SQLITE_TRANSIENT) :
@@ -1140,10 +1147,10 @@ state_progress_save(struct state *st, const uint8_t info_hash[20],
 	    sqlite3_bind_null(stmt, 10)) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(stmt);
+		sqlite3_reset(stmt);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return 0;
 }
 

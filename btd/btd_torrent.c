@@ -122,10 +122,14 @@ static int	save_path_valid(const char *, char *, size_t);
 static void
 hexify(const uint8_t ih[20], char hex[41])
 {
-	int i;
+	static const char	digits[] = "0123456789abcdef";
+	int			i;
 
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", ih[i]);
+	for (i = 0; i < 20; i++) {
+		hex[2 * i] = digits[ih[i] >> 4];
+		hex[2 * i + 1] = digits[ih[i] & 0xf];
+	}
+	hex[40] = '\0';
 }
 
 static void

@@ -160,6 +160,8 @@ static size_t			 gone_next;
 static struct torrent		*feed_at[ROLE_COUNT + 1];
 static struct event		*feed_ev;
 static int			 feed_stored;	/* pump_stored() goes on */
+/* No torrent before it is owed anything by stored; NULL: look at all. */
+static struct torrent		*pump_at;
 
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	feed_cb(evutil_socket_t, short, void *);
@@ -824,14 +826,21 @@ pump_stored(void)
 {
 	struct torrent	*t;
 	struct chan	*c;
-	int		 sent = 0;
+	int		 sent = 0, clean = 1;
 
 	if ((c = proc_chan(BTD__ROLE__STORED)) == NULL)
 		return;
 	if (careful && careful_inflight() != NULL)
 		return;		/* on_checked() goes on */
 	feed_stored = 0;
-	TAILQ_FOREACH(t, &torrents, entry) {
+	t = pump_at != NULL ? pump_at : TAILQ_FIRST(&torrents);
+	for (; t != NULL; t = TAILQ_NEXT(t, entry)) {
+		/* Nothing owed up to here: the next call starts after it. */
+		if (clean && t->st_send == ST_SEND_NONE) {
+			pump_at = TAILQ_NEXT(t, entry);
+			continue;
+		}
+		clean = 0;
 		if (careful && t->st_send == ST_SEND_ADD && sent)
 			return;
 		if (t->st_send != ST_SEND_NONE)
@@ -911,6 +920,7 @@ xfer_start(struct torrent *t)
 	num_assign(t);
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 		pump_stored();
 	}
 	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL && t->num != 0)
@@ -939,6 +949,7 @@ xfer_move_start(struct torrent *t, const char *to)
 	num_assign(t);
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 		pump_stored();
 	}
 }
@@ -1005,6 +1016,7 @@ xfer_role_started(int role)
 			if (xfer_can_run(t) || can_move(t)) {
 				num_assign(t);
 				t->st_send = ST_SEND_ADD;
+				pump_at = NULL;
 			}
 		pump_stored();
 		break;
@@ -1117,6 +1129,8 @@ xfer_unlink(struct torrent *t)
 	for (role = 1; role <= ROLE_COUNT; role++)
 		if (feed_at[role] == t)
 			feed_at[role] = TAILQ_NEXT(t, entry);
+	if (pump_at == t)
+		pump_at = TAILQ_NEXT(t, entry);
 }
 
 static void
@@ -1454,6 +1468,7 @@ on_error(const Btd__TorrentError *m)
 		    why);
 	/* stored forgot it already: nothing more to tell it. */
 	t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 	set_error(t, why[0] != '\0' ? why : "stored gave no reason");
 	return 0;
 }
