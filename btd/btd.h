@@ -623,6 +623,10 @@ const char	*magnet_desc_invalid(const struct Btd__MagnetDesc *m);
 int		 ctl_init(struct event_base *, struct conf *, struct state *,
 		    const char *path, char *err, size_t errlen);
 void		 ctl_close(void);
+/* 1 while a reply is still on its way to a client (btd_xfer.c's feed
+ * waits). */
+int		 ctl_busy(void);
+#define CTL_SNDBUF	(4 << 20)	/* a ctl client's socket buffer */
 struct Btd__CtlReply;
 /* Answer ctl client `client` (by id); -1 if it has gone. */
 int		 ctl_send_reply(int client, const struct Btd__CtlReply *);

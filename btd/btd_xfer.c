@@ -117,6 +117,7 @@
 				   between two batches */
 #define FEED_FULL_MS	5	/* wait this long when its channel is full */
 #define FEED_BUDGET_MS	2	/* at most this long feeding in one turn */
+#define FEED_YIELD_MAX	500	/* turns of 1 ms left to btctl's replies */
 #define FSTATS_MAX	16384	/* FileStats in one message (stored.proto) */
 #define FSTATS_PART_BYTES (320U << 10) /* packed FileStats in one
 					 StoredTorrentAdd: beside 512 KiB
@@ -1084,12 +1085,24 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct torrent	*t;
 	struct chan	*c;
+	static int	 yields;
 	uint64_t	 start;
 	int		 role, n, wait = -1;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
+	/*
+	 * btctl first: a reply on its way is sent before more feeding,
+	 * for FEED_YIELD_MAX turns at most (a client that does not read
+	 * holds nothing up for long).
+	 */
+	if (ctl_busy() && yields < FEED_YIELD_MAX) {
+		yields++;
+		feed_arm(1);
+		return;
+	}
+	yields = 0;
 	start = util_now_ms();
 	for (role = 1; role <= ROLE_COUNT; role++) {
 		if (feed_at[role] == NULL)

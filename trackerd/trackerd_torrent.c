@@ -851,7 +851,8 @@ on_start(const Btd__TorrentStart *s)
 		return 0;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->trk = calloc(s->n_trackers + 1, sizeof(*t->trk))) == NULL ||
+	    (t->trk = calloc(s->n_trackers > 0 ? s->n_trackers : 1,
+	    sizeof(*t->trk))) == NULL ||
 	    (t->timer = evtimer_new(base, timer_cb, t)) == NULL) {
 		if (t != NULL) {
 			free(t->trk);
