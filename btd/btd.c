@@ -335,7 +335,8 @@ start_roles(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	proc_start_all();
+	if (shutdown_why == NULL)	/* a stop asked on the first turn */
+		proc_start_all();
 }
 
 static void

@@ -402,6 +402,8 @@ struct torrent {
 						   NumbersReply (RPC ids) */
 	uint32_t		 num;		/* btd's number in peerd and
 						   stored; 0: not running */
+	uint8_t			 short_n;	/* its short id's digits, for
+						   a list (btd_torrent.c) */
 	uint8_t			 owed;		/* ROLE_BIT()s of roles that
 						   started and are still to
 						   hear of it (btd_xfer.c's

@@ -158,6 +158,7 @@ torrent_free(struct torrent *t)
  */
 static struct torrent	**sorted;
 static size_t		 nsorted, sortedcap;
+static int		 list_short;	/* short_all() gave t->short_n */
 
 /* Index of the first torrent whose hex id is >= key's first n digits. */
 static size_t
@@ -215,13 +216,18 @@ torrent_unlink(struct torrent *t)
 struct torrent *
 torrent_by_hash(const uint8_t ih[20])
 {
-	char	 hex[41];
-	size_t	 i;
+	size_t	lo = 0, hi = nsorted, mid;
 
-	hexify(ih, hex);
-	i = sorted_lower(hex, 40);
-	return i < nsorted && memcmp(sorted[i]->ih, ih, 20) == 0 ?
-	    sorted[i] : NULL;
+	/* The bytes sort as their lower-case hex does. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(sorted[mid]->ih, ih, 20) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nsorted && memcmp(sorted[lo]->ih, ih, 20) == 0 ?
+	    sorted[lo] : NULL;
 }
 
 /* Build the in-memory torrent from a state.db row. */
@@ -827,6 +833,39 @@ torrent_keep_roots(void)
 	}
 }
 
+/* Digits t's id shares with u's. */
+static int
+common_digits(const struct torrent *t, const struct torrent *u)
+{
+	int k;
+
+	for (k = 0; k < 40 && u->hex[k] == t->hex[k]; k++)
+		;
+	return k;
+}
+
+/*
+ * Every torrent's short id at once, for a list: one walk of the index
+ * in hash order, each torrent beside its neighbours.
+ */
+static void
+short_all(void)
+{
+	size_t	i;
+	int	n, k;
+
+	for (i = 0; i < nsorted; i++) {
+		n = SHORT_ID_MIN;
+		if (i > 0 && (k = common_digits(sorted[i], sorted[i - 1])) + 1 >
+		    n)
+			n = k + 1;
+		if (i + 1 < nsorted && (k = common_digits(sorted[i],
+		    sorted[i + 1])) + 1 > n)
+			n = k + 1;
+		sorted[i]->short_n = (uint8_t)(n > 40 ? 40 : n);
+	}
+}
+
 /* Shortest prefix of t's id, at least SHORT_ID_MIN, unique among all. */
 static int
 short_len(const struct torrent *t)
@@ -901,7 +940,7 @@ static void
 summary_move(const struct torrent *t, Btd__TorrentSummary *s,
     char *short_id, Btd__MoveStatus *mv)
 {
-	int n = short_len(t);
+	int n = list_short ? t->short_n : short_len(t);
 
 	memcpy(short_id, t->hex, (size_t)n);
 	short_id[n] = '\0';
@@ -1721,6 +1760,8 @@ torrent_ctl_list(int client)
 		goto done;
 	}
 	i = 0;
+	short_all();
+	list_short = 1;
 	TAILQ_FOREACH(t, &torrents, entry) {
 		btd__torrent_summary__init(&s[i]);
 		btd__move_status__init(&mv[i]);
@@ -1728,6 +1769,7 @@ torrent_ctl_list(int client)
 		sp[i] = &s[i];
 		i++;
 	}
+	list_short = 0;
 	lr.torrents = sp;
 	lr.n_torrents = n;
 	rep.ok = 1;
