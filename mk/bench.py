@@ -678,11 +678,13 @@ SCALE_LT = r"""
 import os, sys, time
 t0 = time.time()
 import libtorrent as lt
-mode, rdir, dl, tors = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+mode, rdir, dl = sys.argv[1], sys.argv[2], sys.argv[3]
 s = lt.session({"enable_dht": False, "enable_lsd": False,
                 "enable_upnp": False, "enable_natpmp": False,
                 "listen_interfaces": "127.0.0.1:7630"})
 if mode == "make":
+    tdir = sys.argv[4]
+    tors = [os.path.join(tdir, t) for t in sorted(os.listdir(tdir))]
     for i, t in enumerate(tors):
         atp = lt.add_torrent_params()
         atp.ti = lt.torrent_info(t)
@@ -713,8 +715,8 @@ sys.stdin.read()
 def scale_lt(d, items):
     rdir = os.path.join(d, "lt-resume")
     os.makedirs(rdir)
-    subprocess.run([PY, "-c", SCALE_LT, "make", rdir, os.path.join(d, "dl")]
-                   + [it[3] for it in items], check=True, timeout=1200)
+    subprocess.run([PY, "-c", SCALE_LT, "make", rdir, os.path.join(d, "dl"),
+                    os.path.join(d, "tor")], check=True, timeout=1200)
     t0 = time.time()
     p = subprocess.Popen([PY, "-c", SCALE_LT, "load", rdir,
                           os.path.join(d, "dl")], stdin=subprocess.PIPE,
