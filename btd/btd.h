@@ -620,6 +620,10 @@ void		 known_fill(const struct torrent *, struct Btd__TorrentStart *);
 /* NULL if d is sound, else what is wrong with it. */
 const char	*torrent_desc_invalid(const struct Btd__TorrentDesc *d);
 const char	*magnet_desc_invalid(const struct Btd__MagnetDesc *m);
+/* A TorrentDesc in one block, freed with desc_free() only; NULL if it
+ * does not decode or no memory. */
+struct Btd__TorrentDesc *desc_unpack(size_t len, const uint8_t *data);
+void		 desc_free(struct Btd__TorrentDesc *);
 
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,

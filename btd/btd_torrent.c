@@ -143,7 +143,7 @@ torrent_free(struct torrent *t)
 	wants_free(t);
 	xfer_forget(t);
 	if (t->desc != NULL)
-		btd__torrent_desc__free_unpacked(t->desc, NULL);
+		desc_free(t->desc);	/* desc_unpack()'s block */
 	if (t->mag != NULL)
 		btd__magnet_desc__free_unpacked(t->mag, NULL);
 	free(t);
@@ -250,8 +250,7 @@ torrent_from_row(const struct state_torrent *row)
 	/* The row is not trusted: a number out of range is none (0). */
 	t->seq = row->seq > 0 && row->seq <= INT32_MAX ? (uint32_t)row->seq : 0;
 	if (row->info != NULL)
-		t->desc = btd__torrent_desc__unpack(NULL, row->meta_len,
-		    row->meta);
+		t->desc = desc_unpack(row->meta_len, row->meta);
 	else
 		t->mag = btd__magnet_desc__unpack(NULL, row->meta_len,
 		    row->meta);

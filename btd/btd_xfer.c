@@ -407,7 +407,7 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 		    "bytes for %u pieces; treated as empty", t->hex,
 		    row->pieces_len, pieces);
 	t->have_count = n > 0 ? (uint32_t)n : 0;
-	if ((t->fstats = calloc(t->desc->n_files + 1,
+	if ((t->fstats = calloc(t->desc->n_files > 0 ? t->desc->n_files : 1,
 	    sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
 	/* The records come after every row: torrent_init(). */
@@ -1707,7 +1707,7 @@ on_meta_result(const Btd__MetaResult *r)
 		set_error(t, "state.db: cannot record the metadata");
 		goto done;
 	}
-	if ((nd = btd__torrent_desc__unpack(NULL, metalen, meta)) == NULL)
+	if ((nd = desc_unpack(metalen, meta)) == NULL)
 		goto oom;
 	free(t->name);
 	if ((t->name = strdup(d->name)) == NULL)
@@ -1720,7 +1720,8 @@ on_meta_result(const Btd__MetaResult *r)
 	info = NULL;
 	t->hashes = info_hashes(t->info, t->info_len, nd->piece_count);
 	if ((t->have = calloc(1, bf_len(nd->piece_count) + 1)) == NULL ||
-	    (t->fstats = calloc(nd->n_files + 1, sizeof(*t->fstats))) == NULL)
+	    (t->fstats = calloc(nd->n_files > 0 ? nd->n_files : 1,
+	    sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
 	t->have_count = 0;
 	t->meta_peers = 0;
