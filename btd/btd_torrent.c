@@ -365,7 +365,8 @@ load_sort(void)
 {
 	size_t i, j;
 
-	qsort(sorted, nsorted, sizeof(*sorted), sorted_cmp);
+	if (nsorted > 1)
+		qsort(sorted, nsorted, sizeof(*sorted), sorted_cmp);
 	for (i = j = 0; i < nsorted; i++) {
 		if (j > 0 && memcmp(sorted[j - 1]->ih, sorted[i]->ih,
 		    20) == 0) {
