@@ -43,6 +43,7 @@ static char			 pointer[PATH_MAX];	/* util_pointer_path() */
 static struct event		*ready_timer;
 #define BTD_READY_WAIT	10	/* seconds the detaching parent waits */
 static const struct timeval	 ready_wait = { BTD_READY_WAIT, 0 };
+static const struct timeval	 now = { 0, 0 };
 
 static const char usage_line[] = "usage: btd [-fv] [-c file] "
     "[-S state-dir] [-p peer-port] [-D download-dir]\n"
@@ -329,6 +330,16 @@ write_pid(int fd)
 }
 
 static void
+start_roles(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (shutdown_why == NULL)	/* a stop asked on the first turn */
+		proc_start_all();
+}
+
+static void
 replay_setting(const char *key, const char *value, void *arg)
 {
 	char err[256];
@@ -580,7 +591,14 @@ main(int argc, char *argv[])
 	if (rpc_password_init(cf, st, state_dir, err, sizeof(err)) == -1)
 		startup_fail("%s", err);
 	proc_init(base, cf, st);
-	proc_start_all();
+	/*
+	 * The roles start on the first turn of the loop, after a btctl
+	 * that connected while state.db was read has been heard: what it
+	 * asks is answered from btd's own memory.
+	 */
+	if (event_base_once(base, -1, EV_TIMEOUT, start_roles, NULL,
+	    &now) == -1)
+		proc_start_all();
 	event_base_dispatch(base);
 
 	xfer_shutdown();	/* the last second of progress */

@@ -17,6 +17,7 @@ struct event_base;
 
 #define ROLE_COUNT	5	/* trackerd, peerd, stored, metad, rpcd:
 				   index 1-5 */
+#define ROLE_BIT(r)	(1U << (r))	/* a role in a mask */
 
 /* btd_state.c -- state.db, the one SQLite database (btd alone opens it) */
 struct state;
@@ -194,6 +195,14 @@ int		 state_fstats_save(struct state *, const uint8_t[20],
 /* Read a torrent's records into f[0..n) (zeroed first). */
 int		 state_fstats_load(struct state *, const uint8_t[20],
 		    struct state_fstat *, size_t n);
+/* Every file record (the start): cb(info-hash, file index, record). */
+int		 state_fstats_foreach(struct state *, void (*)(const uint8_t *,
+		    uint64_t, const struct state_fstat *, void *), void *);
+/* Give back the memory SQLite caches (after the start's reads). */
+void		 state_shrink(struct state *);
+/* Every meta row whose key starts with prefix. */
+int		 state_meta_foreach_prefix(struct state *, const char *prefix,
+		    void (*)(const char *, const char *, void *), void *);
 /* Write one torrent's progress (inside a batch, or alone). */
 int		 state_progress_save(struct state *, const uint8_t[20],
 		    const struct state_progress *);
@@ -414,6 +423,12 @@ struct torrent {
 						   NumbersReply (RPC ids) */
 	uint32_t		 num;		/* btd's number in peerd and
 						   stored; 0: not running */
+	uint8_t			 short_n;	/* its short id's digits, for
+						   a list (btd_torrent.c) */
+	uint8_t			 owed;		/* ROLE_BIT()s of roles that
+						   started and are still to
+						   hear of it (btd_xfer.c's
+						   feed) */
 	uint64_t		 downloaded;	/* lifetime, payload bytes */
 	uint64_t		 uploaded;
 	uint64_t		 wasted;
@@ -528,6 +543,8 @@ void		 torrent_ctl_peers(int, const struct Btd__PeersRequest *);
 enum { WANT_SKIP, WANT_LOW, WANT_NORMAL, WANT_HIGH };	/* = peerd's PICK_* */
 struct Btd__PeerdTorrentPick;
 void		 wants_init(struct state *);
+/* At start: every torrent's wants from state.db in one query. */
+void		 wants_load_all(void);
 void		 wants_free(struct torrent *);	/* t is about to be freed */
 void		 wants_reload(struct torrent *);	/* its files are known */
 int		 wants_sequential(struct torrent *);
@@ -552,6 +569,8 @@ struct Btd__SetTorrentRequest;
 struct Btd__PeerdTorrentLimits;
 struct Btd__TorrentLimits;
 void		 limits_init(struct state *);
+/* At start: every torrent's limits from state.db in one query. */
+void		 limits_load_all(void);
 /* t's limits into the message to peerd (bytes a second) or btctl. */
 void		 limits_peerd(struct torrent *, struct Btd__PeerdTorrentLimits *);
 void		 limits_ctl(struct torrent *, struct Btd__TorrentLimits *);
@@ -576,6 +595,8 @@ int		 xfer_can_run(const struct torrent *);
 void		 xfer_start(struct torrent *);	/* added, resumed, loaded */
 void		 xfer_stop(struct torrent *);	/* paused, removed */
 void		 xfer_forget(struct torrent *);	/* about to be freed */
+/* t leaves the list of torrents: the feed steps over it. */
+void		 xfer_unlink(struct torrent *);
 /*
  * 1 if file i of t (metadata known) belongs to the torrent: stored
  * created it, or a verified piece touches it.  remove --delete-data
@@ -642,11 +663,19 @@ void		 known_fill(const struct torrent *, struct Btd__TorrentStart *);
 /* NULL if d is sound, else what is wrong with it. */
 const char	*torrent_desc_invalid(const struct Btd__TorrentDesc *d);
 const char	*magnet_desc_invalid(const struct Btd__MagnetDesc *m);
+/* A TorrentDesc in one block, freed with desc_free() only; NULL if it
+ * does not decode or no memory. */
+struct Btd__TorrentDesc *desc_unpack(size_t len, const uint8_t *data);
+void		 desc_free(struct Btd__TorrentDesc *);
 
 /* btd_ctl.c -- the ctl socket */
 int		 ctl_init(struct event_base *, struct conf *, struct state *,
 		    const char *path, char *err, size_t errlen);
 void		 ctl_close(void);
+/* 1 while a reply is still on its way to a client (btd_xfer.c's feed
+ * waits). */
+int		 ctl_busy(void);
+#define CTL_SNDBUF	(4 << 20)	/* a ctl client's socket buffer */
 struct Btd__CtlReply;
 /* Answer ctl client `client` (by id); -1 if it has gone. */
 int		 ctl_send_reply(int client, const struct Btd__CtlReply *);

@@ -120,6 +120,15 @@ client_send(struct ctl_client *cl, const Btd__CtlReply *rep)
 }
 
 /* Bytes queued to every client. */
+static size_t	out_total(void);
+
+/* 1 while a reply is still on its way to a client. */
+int
+ctl_busy(void)
+{
+	return out_total() > 0;
+}
+
 static size_t
 out_total(void)
 {
@@ -248,7 +257,7 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
 	struct timeval		 tv = { 1, 0 };
-	int			 c;
+	int			 c, sndbuf = CTL_SNDBUF;
 
 	(void)ev;
 	(void)arg;
@@ -280,6 +289,12 @@ ctl_accept(evutil_socket_t fd, short ev, void *arg)
 	}
 	cl->uid = cred.uid;
 	cl->id = ++next_id;
+	/*
+	 * A list of 10,000 torrents is 2 MiB: in the socket at once, not
+	 * a default buffer a turn of the loop.  The kernel caps it at
+	 * wmem_max; less is no error.
+	 */
+	(void)setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	cl->chan = chan_new(base, c, "ctl", FRAME_MAX_CTLREQ, client_read, cl);
 	cl->idle = evtimer_new(base, client_idle, cl);
 	if (cl->chan == NULL || cl->idle == NULL) {

@@ -31,6 +31,7 @@
 #include "chan.h"
 #include "log.h"
 #include "msg.h"
+#include "util.h"
 
 static struct state	*lst;
 
@@ -40,22 +41,13 @@ limits_init(struct state *s)
 	lst = s;
 }
 
+/* A meta row's value "down up peers" into t's limits. */
 static void
-limits_load(struct torrent *t)
+limits_parse(struct torrent *t, const char *v)
 {
-	char			 key[sizeof(STATE_LIMITS_KEY) + 40], *v = NULL;
-	unsigned long		 d, u, p;
-	int			 end = 0;
+	unsigned long	d, u, p;
+	int		end = 0;
 
-	if (t->lim_loaded)
-		return;
-	t->lim_loaded = 1;
-	t->lim_down = t->lim_up = t->lim_peers = 0;
-	if (lst == NULL)
-		return;
-	snprintf(key, sizeof(key), "%s%s", STATE_LIMITS_KEY, t->hex);
-	if (state_meta_get(lst, key, &v) != 1)
-		return;
 	if (sscanf(v, "%lu %lu %lu%n", &d, &u, &p, &end) != 3 ||
 	    v[end] != '\0' || d > LIMIT_RATE_MAX || u > LIMIT_RATE_MAX ||
 	    p > LIMIT_PEERS_MAX)
@@ -66,7 +58,56 @@ limits_load(struct torrent *t)
 		t->lim_up = (uint32_t)u;
 		t->lim_peers = (uint32_t)p;
 	}
+}
+
+static void
+limits_load(struct torrent *t)
+{
+	char	key[sizeof(STATE_LIMITS_KEY) + 40], *v = NULL;
+
+	if (t->lim_loaded)
+		return;
+	t->lim_loaded = 1;
+	t->lim_down = t->lim_up = t->lim_peers = 0;
+	if (lst == NULL)
+		return;
+	snprintf(key, sizeof(key), "%s%s", STATE_LIMITS_KEY, t->hex);
+	if (state_meta_get(lst, key, &v) != 1)
+		return;
+	limits_parse(t, v);
 	free(v);
+}
+
+static void
+limits_row(const char *key, const char *v, void *arg)
+{
+	struct torrent	*t;
+	uint8_t		 ih[20];
+
+	(void)arg;
+	key += sizeof(STATE_LIMITS_KEY) - 1;
+	if (strlen(key) != 40 || util_unhex(key, ih, 20) == -1 ||
+	    (t = torrent_by_hash(ih)) == NULL)
+		return;		/* a row of no torrent: nothing to apply */
+	limits_parse(t, v);
+}
+
+/*
+ * The start: every torrent's limits are none but for the rows there
+ * are, read in one query rather than one a torrent.
+ */
+void
+limits_load_all(void)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry) {
+		t->lim_loaded = 1;
+		t->lim_down = t->lim_up = t->lim_peers = 0;
+	}
+	if (lst != NULL)
+		(void)state_meta_foreach_prefix(lst, STATE_LIMITS_KEY,
+		    limits_row, NULL);
 }
 
 void
@@ -190,7 +231,9 @@ torrent_ctl_set_torrent(int client, const Btd__SetTorrentRequest *req)
 	}
 	*field = n;
 	log_info("%s: %s set to %u", t->hex, req->key, n);
-	if (t->num != 0 && (c = proc_chan(BTD__ROLE__PEERD)) != NULL) {
+	/* A torrent peerd is still to hear of gets them in its add. */
+	if (t->num != 0 && !(t->owed & ROLE_BIT(BTD__ROLE__PEERD)) &&
+	    (c = proc_chan(BTD__ROLE__PEERD)) != NULL) {
 		limits_peerd(t, &pl);
 		if (MSG_SEND(c, Btd__PeerdMsg, PEERD_MSG, TORRENT_LIMITS,
 		    torrent_limits, &pl, -1) == -1)

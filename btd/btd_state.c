@@ -43,6 +43,7 @@ struct state {
 	/* Prepared once: run for every torrent at start and each second. */
 	sqlite3_stmt	*fst_load, *fst_save;
 	sqlite3_stmt	*seed_save;	/* every 10 s for each running one */
+	sqlite3_stmt	*prog_save;	/* every dirty torrent, each flush */
 };
 
 /*
@@ -353,6 +354,7 @@ state_close(struct state *st)
 	sqlite3_finalize(st->fst_load);
 	sqlite3_finalize(st->fst_save);
 	sqlite3_finalize(st->seed_save);
+	sqlite3_finalize(st->prog_save);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("state: close %s: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1135,14 +1137,19 @@ int
 state_progress_save(struct state *st, const uint8_t info_hash[20],
     const struct state_progress *p)
 {
-	sqlite3_stmt	*stmt = NULL;
+	sqlite3_stmt	*stmt;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE torrents SET pieces = ?2, "
+	if (st->prog_save == NULL && sqlite3_prepare_v2(st->db,
+	    "UPDATE torrents SET pieces = ?2, "
 	    "downloaded = ?3, uploaded = ?4, wasted = ?5, completed = ?6, "
 	    "state = ?7, error = ?8, paused = ?9, created = ?10 "
 	    "WHERE info_hash = ?1", -1,
-	    &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_blob(stmt, 1, info_hash, 20,
+	    &st->prog_save, NULL) != SQLITE_OK) {
+		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	stmt = st->prog_save;
+	if (sqlite3_bind_blob(stmt, 1, info_hash, 20,
 	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    (p->pieces != NULL ? sqlite3_bind_blob64(stmt, 2, p->pieces,
 	    p->pieces_len, SQLITE_TRANSIENT) :
@@ -1163,10 +1170,10 @@ state_progress_save(struct state *st, const uint8_t info_hash[20],
 	    sqlite3_bind_null(stmt, 10)) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		log_warnx("state: save progress: %s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(stmt);
+		sqlite3_reset(stmt);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return 0;
 }
 
@@ -1403,4 +1410,88 @@ state_seed_save(struct state *st, const uint8_t info_hash[20],
 	}
 	sqlite3_reset(stmt);
 	return 0;
+}
+
+/*
+ * Every file record at once, for the start: one query over the files
+ * table instead of one a torrent (100,000 of them).  Rows out of range
+ * or of another type are skipped here or by the caller, as in
+ * state_fstats_load().
+ */
+int
+state_fstats_foreach(struct state *st, void (*cb)(const uint8_t *ih,
+    uint64_t idx, const struct state_fstat *, void *), void *arg)
+{
+	sqlite3_stmt		*stmt = NULL;
+	struct state_fstat	 f;
+	sqlite3_int64		 idx;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT info_hash, idx, size, mtime "
+	    "FROM files WHERE size IS NOT NULL AND mtime IS NOT NULL", -1,
+	    &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		idx = sqlite3_column_int64(stmt, 1);
+		if (sqlite3_column_bytes(stmt, 0) != 20 ||
+		    sqlite3_column_blob(stmt, 0) == NULL || idx < 0 ||
+		    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_type(stmt, 3) != SQLITE_INTEGER ||
+		    sqlite3_column_int64(stmt, 2) < 0)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.rec = 1;
+		f.size = (uint64_t)sqlite3_column_int64(stmt, 2);
+		f.mtime = sqlite3_column_int64(stmt, 3);
+		cb(sqlite3_column_blob(stmt, 0), (uint64_t)idx, &f, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: file records: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/* Every meta row whose key starts with prefix (no '%' or '_' in it). */
+int
+state_meta_foreach_prefix(struct state *st, const char *prefix,
+    void (*cb)(const char *key, const char *value, void *), void *arg)
+{
+	sqlite3_stmt	*stmt = NULL;
+	const char	*k, *v;
+	size_t		 n = strlen(prefix);
+	int		 rc;
+
+	/* A range of keys: the primary key's index, no LIKE. */
+	if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM meta WHERE "
+	    "key >= ?1 AND substr(key, 1, ?2) = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, prefix, -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 2, (int)n) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(stmt, 0);
+		v = (const char *)sqlite3_column_text(stmt, 1);
+		if (k != NULL && v != NULL && strncmp(k, prefix, n) == 0)
+			cb(k, v, arg);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return 0;
+fail:
+	log_warnx("state: meta %s*: %s", prefix, sqlite3_errmsg(st->db));
+	sqlite3_finalize(stmt);
+	return -1;
+}
+
+/* Give back SQLite's page cache, filled by the reads at start. */
+void
+state_shrink(struct state *st)
+{
+	(void)sqlite3_db_release_memory(st->db);
 }

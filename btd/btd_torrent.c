@@ -122,10 +122,14 @@ static int	save_path_valid(const char *, char *, size_t);
 static void
 hexify(const uint8_t ih[20], char hex[41])
 {
-	int i;
+	static const char	digits[] = "0123456789abcdef";
+	int			i;
 
-	for (i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", ih[i]);
+	for (i = 0; i < 20; i++) {
+		hex[2 * i] = digits[ih[i] >> 4];
+		hex[2 * i + 1] = digits[ih[i] & 0xf];
+	}
+	hex[40] = '\0';
 }
 
 static void
@@ -140,7 +144,7 @@ torrent_free(struct torrent *t)
 	seed_free(t);
 	xfer_forget(t);
 	if (t->desc != NULL)
-		btd__torrent_desc__free_unpacked(t->desc, NULL);
+		desc_free(t->desc);	/* desc_unpack()'s block */
 	if (t->mag != NULL)
 		btd__magnet_desc__free_unpacked(t->mag, NULL);
 	free(t);
@@ -155,6 +159,7 @@ torrent_free(struct torrent *t)
  */
 static struct torrent	**sorted;
 static size_t		 nsorted, sortedcap;
+static int		 list_short;	/* short_all() gave t->short_n */
 
 /* Index of the first torrent whose hex id is >= key's first n digits. */
 static size_t
@@ -200,6 +205,7 @@ torrent_unlink(struct torrent *t)
 {
 	size_t i = sorted_lower(t->hex, 40);
 
+	xfer_unlink(t);
 	if (i < nsorted && sorted[i] == t) {
 		memmove(sorted + i, sorted + i + 1,
 		    (nsorted - i - 1) * sizeof(*sorted));
@@ -211,13 +217,18 @@ torrent_unlink(struct torrent *t)
 struct torrent *
 torrent_by_hash(const uint8_t ih[20])
 {
-	char	 hex[41];
-	size_t	 i;
+	size_t	lo = 0, hi = nsorted, mid;
 
-	hexify(ih, hex);
-	i = sorted_lower(hex, 40);
-	return i < nsorted && memcmp(sorted[i]->ih, ih, 20) == 0 ?
-	    sorted[i] : NULL;
+	/* The bytes sort as their lower-case hex does. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(sorted[mid]->ih, ih, 20) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nsorted && memcmp(sorted[lo]->ih, ih, 20) == 0 ?
+	    sorted[lo] : NULL;
 }
 
 /* Build the in-memory torrent from a state.db row. */
@@ -240,8 +251,7 @@ torrent_from_row(const struct state_torrent *row)
 	/* The row is not trusted: a number out of range is none (0). */
 	t->seq = row->seq > 0 && row->seq <= INT32_MAX ? (uint32_t)row->seq : 0;
 	if (row->info != NULL)
-		t->desc = btd__torrent_desc__unpack(NULL, row->meta_len,
-		    row->meta);
+		t->desc = desc_unpack(row->meta_len, row->meta);
 	else
 		t->mag = btd__magnet_desc__unpack(NULL, row->meta_len,
 		    row->meta);
@@ -307,12 +317,26 @@ torrent_from_row(const struct state_torrent *row)
 	return t;
 }
 
+static int
+sorted_cmp(const void *a, const void *b)
+{
+	const struct torrent *x = *(struct torrent *const *)a;
+	const struct torrent *y = *(struct torrent *const *)b;
+
+	return memcmp(x->ih, y->ih, 20);
+}
+
+/*
+ * A row at start: appended to the list and the index, which is sorted
+ * once every row is in (load_sort()); inserting each in its place would
+ * move half the index a row, the square of 100,000 in all.
+ */
 static void
 load_row(const struct state_torrent *row, void *arg)
 {
-	struct torrent *t;
+	struct torrent	 *t, **n;
+	size_t		 *count = arg;
 
-	(void)arg;
 	if ((t = torrent_from_row(row)) == NULL) {
 		char hex[41];
 
@@ -320,10 +344,57 @@ load_row(const struct state_torrent *row, void *arg)
 		log_warnx("state.db: torrent %s cannot be read; skipped", hex);
 		return;
 	}
-	if (torrent_link(t) == -1) {
-		log_warnx("torrent %s: out of memory; skipped", t->hex);
-		torrent_free(t);
+	if (nsorted == sortedcap) {
+		size_t cap = sortedcap ? sortedcap * 2 : 256;
+
+		if ((n = reallocarray(sorted, cap, sizeof(*n))) == NULL) {
+			log_warnx("torrent %s: out of memory; skipped", t->hex);
+			torrent_free(t);
+			return;
+		}
+		sorted = n;
+		sortedcap = cap;
 	}
+	sorted[nsorted++] = t;
+	TAILQ_INSERT_TAIL(&torrents, t, entry);
+	(*count)++;
+}
+
+/* The index in order; a second row of one info-hash is dropped. */
+static void
+load_sort(void)
+{
+	size_t i, j;
+
+	if (nsorted > 1)
+		qsort(sorted, nsorted, sizeof(*sorted), sorted_cmp);
+	for (i = j = 0; i < nsorted; i++) {
+		if (j > 0 && memcmp(sorted[j - 1]->ih, sorted[i]->ih,
+		    20) == 0) {
+			log_warnx("state.db: torrent %s twice; the second row "
+			    "skipped", sorted[i]->hex);
+			TAILQ_REMOVE(&torrents, sorted[i], entry);
+			torrent_free(sorted[i]);
+			continue;
+		}
+		sorted[j++] = sorted[i];
+	}
+	nsorted = j;
+}
+
+/* A file record (quick resume) at start, for the torrent it names. */
+static void
+load_fstat(const uint8_t *ih, uint64_t idx, const struct state_fstat *f,
+    void *arg)
+{
+	struct torrent *t;
+
+	(void)arg;
+	/* Untrusted: a row of no torrent, or out of range, is none. */
+	if ((t = torrent_by_hash(ih)) == NULL || t->fstats == NULL ||
+	    t->desc == NULL || idx >= t->desc->n_files)
+		return;
+	t->fstats[idx] = *f;
 }
 
 /*
@@ -519,20 +590,29 @@ roots_prune(void)
 void
 torrent_init(struct event_base *b, struct conf *c, struct state *s)
 {
-	struct torrent	*t;
-	int		 n = 0;
+	struct timespec	 t0, t1;
+	size_t		 n = 0;
 
 	base = b;
 	cf = c;
 	st = s;
-	xfer_init(base, st);	/* xfer_load() reads the files' records */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	xfer_init(base, st);
+	/* One query a table, never one a torrent. */
 	if (state_root_foreach(st, load_root, NULL) == -1 ||
-	    state_torrent_foreach(st, load_row, NULL) == -1)
+	    state_torrent_foreach(st, load_row, &n) == -1)
 		fatalx("state.db: cannot read the torrents");
-	TAILQ_FOREACH(t, &torrents, entry)
-		n++;
+	load_sort();
+	n = nsorted;
+	(void)state_fstats_foreach(st, load_fstat, NULL);
+	limits_load_all();
+	wants_load_all();
+	state_shrink(st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (n > 0)
-		log_info("%d torrent%s in state.db", n, n == 1 ? "" : "s");
+		log_info("%zu torrent%s in state.db, read in %lld ms", n,
+		    n == 1 ? "" : "s", (long long)((t1.tv_sec - t0.tv_sec) *
+		    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	torrent_keep_roots();
 	(void)roots_prune();
 }
@@ -754,6 +834,39 @@ torrent_keep_roots(void)
 	}
 }
 
+/* Digits t's id shares with u's. */
+static int
+common_digits(const struct torrent *t, const struct torrent *u)
+{
+	int k;
+
+	for (k = 0; k < 40 && u->hex[k] == t->hex[k]; k++)
+		;
+	return k;
+}
+
+/*
+ * Every torrent's short id at once, for a list: one walk of the index
+ * in hash order, each torrent beside its neighbours.
+ */
+static void
+short_all(void)
+{
+	size_t	i;
+	int	n, k;
+
+	for (i = 0; i < nsorted; i++) {
+		n = SHORT_ID_MIN;
+		if (i > 0 && (k = common_digits(sorted[i], sorted[i - 1])) + 1 >
+		    n)
+			n = k + 1;
+		if (i + 1 < nsorted && (k = common_digits(sorted[i],
+		    sorted[i + 1])) + 1 > n)
+			n = k + 1;
+		sorted[i]->short_n = (uint8_t)(n > 40 ? 40 : n);
+	}
+}
+
 /* Shortest prefix of t's id, at least SHORT_ID_MIN, unique among all. */
 static int
 short_len(const struct torrent *t)
@@ -828,7 +941,7 @@ static void
 summary_move(const struct torrent *t, Btd__TorrentSummary *s,
     char *short_id, Btd__MoveStatus *mv)
 {
-	int n = short_len(t);
+	int n = list_short ? t->short_n : short_len(t);
 
 	memcpy(short_id, t->hex, (size_t)n);
 	short_id[n] = '\0';
@@ -1018,6 +1131,7 @@ tracker_start(struct torrent *t)
 	Btd__TorrentStart	 ts = BTD__TORRENT_START__INIT;
 	struct chan		*c;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__TRACKERD);
 	if (t->paused || t->state == TST_ERROR ||
 	    (c = proc_chan(BTD__ROLE__TRACKERD)) == NULL)
 		return;
@@ -1069,13 +1183,7 @@ tracker_stop(const struct torrent *t)
 void
 torrent_role_started(int role)
 {
-	struct torrent *t;
-
-	xfer_role_started(role);
-	if (role != BTD__ROLE__TRACKERD)
-		return;
-	TAILQ_FOREACH(t, &torrents, entry)
-		tracker_start(t);
+	xfer_role_started(role);	/* trackerd too: its feed */
 }
 
 static void	delete_pump(void);
@@ -1654,6 +1762,8 @@ torrent_ctl_list(int client)
 		goto done;
 	}
 	i = 0;
+	short_all();
+	list_short = 1;
 	TAILQ_FOREACH(t, &torrents, entry) {
 		btd__torrent_summary__init(&s[i]);
 		btd__move_status__init(&mv[i]);
@@ -1661,6 +1771,7 @@ torrent_ctl_list(int client)
 		sp[i] = &s[i];
 		i++;
 	}
+	list_short = 0;
 	lr.torrents = sp;
 	lr.n_torrents = n;
 	rep.ok = 1;

@@ -37,6 +37,7 @@
 #include "chan.h"
 #include "log.h"
 #include "msg.h"
+#include "util.h"
 
 #define WANTS_RUNS_MAX	40000	/* runs in a PeerdTorrentPick (peerd's
 				   PEERD_PICK_RUNS_MAX) */
@@ -86,24 +87,13 @@ nfiles(const struct torrent *t)
 	return t->desc != NULL ? t->desc->n_files : 0;
 }
 
+/* A meta row's value "S P..." into t's wants. */
 static void
-wants_load(struct torrent *t)
+wants_parse(struct torrent *t, const char *v)
 {
-	char		 key[sizeof(STATE_WANTS_KEY) + 40], *v = NULL;
-	size_t		 i, n, len;
-	int		 bad = 0;
+	size_t	i, n, len;
+	int	bad = 0;
 
-	if (t->want_loaded)
-		return;
-	t->want_loaded = 1;
-	t->sequential = 0;
-	free(t->fprio);
-	t->fprio = NULL;
-	if (wst == NULL)
-		return;
-	snprintf(key, sizeof(key), "%s%s", STATE_WANTS_KEY, t->hex);
-	if (state_meta_get(wst, key, &v) != 1)
-		return;
 	len = strlen(v);
 	n = len > 2 ? len - 2 : 0;
 	if (len < 2 || (v[0] != '0' && v[0] != '1') || v[1] != ' ')
@@ -114,7 +104,6 @@ wants_load(struct torrent *t)
 	if (bad) {
 		log_warnx("state.db: %s: wants that do not parse; none",
 		    t->hex);
-		free(v);
 		return;
 	}
 	t->sequential = v[0] == '1';
@@ -127,7 +116,60 @@ wants_load(struct torrent *t)
 		for (i = 0; i < n; i++)
 			t->fprio[i] = (uint8_t)(v[2 + i] - '0');
 	}
+}
+
+static void
+wants_load(struct torrent *t)
+{
+	char	key[sizeof(STATE_WANTS_KEY) + 40], *v = NULL;
+
+	if (t->want_loaded)
+		return;
+	t->want_loaded = 1;
+	t->sequential = 0;
+	free(t->fprio);
+	t->fprio = NULL;
+	if (wst == NULL)
+		return;
+	snprintf(key, sizeof(key), "%s%s", STATE_WANTS_KEY, t->hex);
+	if (state_meta_get(wst, key, &v) != 1)
+		return;
+	wants_parse(t, v);
 	free(v);
+}
+
+static void
+wants_row(const char *key, const char *v, void *arg)
+{
+	struct torrent	*t;
+	uint8_t		 ih[20];
+
+	(void)arg;
+	key += sizeof(STATE_WANTS_KEY) - 1;
+	if (strlen(key) != 40 || util_unhex(key, ih, 20) == -1 ||
+	    (t = torrent_by_hash(ih)) == NULL || t->fprio != NULL)
+		return;		/* a row of no torrent: nothing to apply */
+	wants_parse(t, v);
+}
+
+/*
+ * The start: every torrent wants all its pieces but for the rows there
+ * are, read in one query rather than one a torrent.
+ */
+void
+wants_load_all(void)
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &torrents, entry) {
+		t->want_loaded = 1;
+		t->sequential = 0;
+		free(t->fprio);
+		t->fprio = NULL;
+	}
+	if (wst != NULL)
+		(void)state_meta_foreach_prefix(wst, STATE_WANTS_KEY,
+		    wants_row, NULL);
 }
 
 void
@@ -324,7 +366,9 @@ wants_send(struct torrent *t)
 	Btd__PeerdTorrentPick	 m = BTD__PEERD_TORRENT_PICK__INIT;
 	struct chan		*c;
 
+	/* A torrent peerd is still to hear of gets them in its add. */
 	if (t->num == 0 || t->desc == NULL ||
+	    (t->owed & ROLE_BIT(BTD__ROLE__PEERD)) ||
 	    (c = proc_chan(BTD__ROLE__PEERD)) == NULL)
 		return;
 	wants_peerd(t, &m);

@@ -40,6 +40,17 @@
  * FILES_PART_BYTES, TorrentFiles the rest, so that a torrent of any
  * number of files stays below the channel's frame bound.
  *
+ * The feed: a role that starts (btd's start, or a restart) is owed
+ * every torrent it runs -- peerd a PeerdTorrentAdd, metad a MetaFetch or
+ * MetaHold, trackerd a TorrentStart, stored a StoredTorrentAdd and its
+ * parts -- and gets them FEED_BATCH at a time, one batch a turn of the
+ * event loop, so that btctl is answered from btd's own memory while
+ * 100,000 torrents are handed out.  t->owed marks the roles still to
+ * hear of t: a torrent started, stopped or changed meanwhile is sent at
+ * once (and no longer owed), and what changes on a torrent still owed
+ * goes in its add.  Rejected: one batch message of many torrents; the
+ * same messages in chunks keep the replaceable-role contract as it is.
+ *
  * After an unclean shutdown (btd.c's marker) the recorded bitfield is
  * trusted still: state.db holds only pieces stored flushed (below); the
  * check hashes the pieces written after the last flush.
@@ -101,6 +112,12 @@
 #define CRASHES_MAX	3	/* stored crashes checking one torrent */
 #define FILES_PART_BYTES (512U << 10) /* packed files in one frame to stored */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
+#define FEED_BATCH	256	/* torrents told to a starting role in one
+				   turn of the loop: the ctl socket is served
+				   between two batches */
+#define FEED_FULL_MS	5	/* wait this long when its channel is full */
+#define FEED_BUDGET_MS	2	/* at most this long feeding in one turn */
+#define FEED_YIELD_MAX	500	/* turns of 1 ms left to btctl's replies */
 #define FSTATS_MAX	16384	/* FileStats in one message (stored.proto) */
 #define FSTATS_PART_BYTES (320U << 10) /* packed FileStats in one
 					 StoredTorrentAdd: beside 512 KiB
@@ -140,8 +157,18 @@ static struct {
 } gone[GONE_KEPT];
 static size_t			 gone_next;
 
+/* The feed: the next torrent to look at, for each role being fed. */
+static struct torrent		*feed_at[ROLE_COUNT + 1];
+static struct event		*feed_ev;
+static int			 feed_stored;	/* pump_stored() goes on */
+/* No torrent before it is owed anything by stored; NULL: look at all. */
+static struct torrent		*pump_at;
+
 static void	tick_cb(evutil_socket_t, short, void *);
+static void	feed_cb(evutil_socket_t, short, void *);
 static void	pump_stored(void);
+static void	feed_arm(int);
+static int	peerd_behind(const struct torrent *);
 static void	move_end(struct torrent *, int, const char *, const char *);
 
 void
@@ -154,7 +181,8 @@ xfer_init(struct event_base *b, struct state *s)
 	total_down = state_total_get(st, "total_downloaded");
 	total_up = state_total_get(st, "total_uploaded");
 	if ((tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL)) == NULL ||
-	    evtimer_add(tick, &tv) == -1)
+	    evtimer_add(tick, &tv) == -1 ||
+	    (feed_ev = evtimer_new(base, feed_cb, NULL)) == NULL)
 		fatalx("%s: cannot arm the timer", __func__);
 }
 
@@ -182,6 +210,10 @@ xfer_shutdown(void)
 	if (tick != NULL) {
 		event_free(tick);
 		tick = NULL;
+	}
+	if (feed_ev != NULL) {
+		event_free(feed_ev);
+		feed_ev = NULL;
 	}
 	free(ix);
 	ix = NULL;
@@ -375,10 +407,10 @@ xfer_load(struct torrent *t, const struct state_torrent *row)
 		    "bytes for %u pieces; treated as empty", t->hex,
 		    row->pieces_len, pieces);
 	t->have_count = n > 0 ? (uint32_t)n : 0;
-	if ((t->fstats = calloc(t->desc->n_files + 1,
+	if ((t->fstats = calloc(t->desc->n_files > 0 ? t->desc->n_files : 1,
 	    sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
-	(void)state_fstats_load(st, t->ih, t->fstats, t->desc->n_files);
+	/* The records come after every row: torrent_init(). */
 	if (row->created != NULL && row->created_len > 0) {
 		if (!bf_valid(row->created, row->created_len,
 		    (uint32_t)t->desc->n_files))
@@ -461,6 +493,7 @@ peerd_add(struct torrent *t, struct chan *c)
 	Btd__PeerdTorrentLimits	 l = BTD__PEERD_TORRENT_LIMITS__INIT;
 	Btd__PeerdTorrentPick	 pk = BTD__PEERD_TORRENT_PICK__INIT;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__PEERD);
 	a.torrent = t->num;
 	a.info_hash.data = t->ih;
 	a.info_hash.len = 20;
@@ -495,6 +528,7 @@ metad_start(struct torrent *t, struct chan *c)
 	Btd__MetaFetch	 f = BTD__META_FETCH__INIT;
 	Btd__MetaHold	 h = BTD__META_HOLD__INIT;
 
+	t->owed &= ~ROLE_BIT(BTD__ROLE__METAD);
 	if (t->desc == NULL) {
 		f.torrent = t->num;
 		f.info_hash.data = t->ih;
@@ -793,17 +827,38 @@ pump_stored(void)
 {
 	struct torrent	*t;
 	struct chan	*c;
-	int		 sent = 0;
+	int		 sent = 0, clean = 1;
 
 	if ((c = proc_chan(BTD__ROLE__STORED)) == NULL)
 		return;
 	if (careful && careful_inflight() != NULL)
 		return;		/* on_checked() goes on */
-	TAILQ_FOREACH(t, &torrents, entry) {
+	feed_stored = 0;
+	t = pump_at != NULL ? pump_at : TAILQ_FIRST(&torrents);
+	for (; t != NULL; t = TAILQ_NEXT(t, entry)) {
+		/* Nothing owed up to here: the next call starts after it. */
+		if (clean && t->st_send == ST_SEND_NONE) {
+			pump_at = TAILQ_NEXT(t, entry);
+			continue;
+		}
+		clean = 0;
 		if (careful && t->st_send == ST_SEND_ADD && sent)
 			return;
 		if (t->st_send != ST_SEND_NONE)
-			sent = 1;
+			sent++;
+		/*
+		 * stored's TorrentHave must not reach peerd before the
+		 * torrent does (peerd keeps only a few waiting): stored is
+		 * fed behind peerd.
+		 */
+		if (t->st_send == ST_SEND_ADD && peerd_behind(t))
+			sent = FEED_BATCH + 1;
+		if (sent > FEED_BATCH) {
+			/* The next turn goes on (feed_cb()). */
+			feed_stored = 1;
+			feed_arm(0);
+			return;
+		}
 		while (t->st_send != ST_SEND_NONE) {
 			if (chan_full(c))
 				return;	/* xfer_drained() goes on */
@@ -866,6 +921,7 @@ xfer_start(struct torrent *t)
 	num_assign(t);
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 		pump_stored();
 	}
 	if ((c = proc_chan(BTD__ROLE__PEERD)) != NULL && t->num != 0)
@@ -894,6 +950,7 @@ xfer_move_start(struct torrent *t, const char *to)
 	num_assign(t);
 	if (proc_chan(BTD__ROLE__STORED) != NULL) {
 		t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 		pump_stored();
 	}
 }
@@ -953,7 +1010,6 @@ void
 xfer_role_started(int role)
 {
 	struct torrent	*t;
-	struct chan	*c;
 
 	switch (role) {
 	case BTD__ROLE__STORED:
@@ -961,32 +1017,133 @@ xfer_role_started(int role)
 			if (xfer_can_run(t) || can_move(t)) {
 				num_assign(t);
 				t->st_send = ST_SEND_ADD;
+				pump_at = NULL;
 			}
 		pump_stored();
 		break;
 	case BTD__ROLE__PEERD:
-		if ((c = proc_chan(BTD__ROLE__PEERD)) == NULL)
-			break;
-		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t) || can_fetch(t)) {
-				num_assign(t);
-				peerd_add(t, c);
-			}
-		break;
 	case BTD__ROLE__METAD:
-		if ((c = proc_chan(BTD__ROLE__METAD)) == NULL)
-			break;
-		TAILQ_FOREACH(t, &torrents, entry)
-			if (xfer_can_run(t) || can_fetch(t)) {
-				num_assign(t);
-				metad_start(t, c);
-			}
-		break;
 	case BTD__ROLE__TRACKERD:
-		TAILQ_FOREACH(t, &torrents, entry)
-			t->counters_sent = 0;
+		TAILQ_FOREACH(t, &torrents, entry) {
+			t->owed |= ROLE_BIT(role);
+			if (role == BTD__ROLE__TRACKERD)
+				t->counters_sent = 0;
+		}
+		feed_at[role] = TAILQ_FIRST(&torrents);
+		feed_arm(0);
 		break;
 	}
+}
+
+/* peerd is starting, or has yet to hear of t. */
+static int
+peerd_behind(const struct torrent *t)
+{
+	const struct proc *p = proc_get(BTD__ROLE__PEERD);
+
+	if (p != NULL && p->state == PROC_STARTING)
+		return 1;
+	return (t->owed & ROLE_BIT(BTD__ROLE__PEERD)) &&
+	    proc_chan(BTD__ROLE__PEERD) != NULL;
+}
+
+/* Run feed_cb() on a later turn of the loop, after ms. */
+static void
+feed_arm(int ms)
+{
+	struct timeval tv = { 0, ms * 1000 };
+
+	if (feed_ev != NULL && !evtimer_pending(feed_ev, NULL))
+		(void)evtimer_add(feed_ev, &tv);
+}
+
+/* What a role is owed of t, if t runs. */
+static void
+feed_one(int role, struct torrent *t, struct chan *c)
+{
+	switch (role) {
+	case BTD__ROLE__PEERD:
+		if (xfer_can_run(t) || can_fetch(t)) {
+			num_assign(t);
+			peerd_add(t, c);
+		}
+		break;
+	case BTD__ROLE__METAD:
+		if (xfer_can_run(t) || can_fetch(t)) {
+			num_assign(t);
+			metad_start(t, c);
+		}
+		break;
+	case BTD__ROLE__TRACKERD:
+		tracker_start(t);
+		break;
+	}
+}
+
+static void
+feed_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct torrent	*t;
+	struct chan	*c;
+	static int	 yields;
+	uint64_t	 start;
+	int		 role, n, wait = -1;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	/*
+	 * btctl first: a reply on its way is sent before more feeding,
+	 * for FEED_YIELD_MAX turns at most (a client that does not read
+	 * holds nothing up for long).
+	 */
+	if (ctl_busy() && yields < FEED_YIELD_MAX) {
+		yields++;
+		feed_arm(1);
+		return;
+	}
+	yields = 0;
+	start = util_now_ms();
+	for (role = 1; role <= ROLE_COUNT; role++) {
+		if (feed_at[role] == NULL)
+			continue;
+		if ((c = proc_chan(role)) == NULL) {
+			feed_at[role] = NULL;	/* its next start feeds it */
+			continue;
+		}
+		for (n = 0; n < FEED_BATCH && (t = feed_at[role]) != NULL;) {
+			if (chan_full(c) || ((n + 1) % 32 == 0 &&
+			    util_now_ms() - start >= FEED_BUDGET_MS))
+				break;
+			feed_at[role] = TAILQ_NEXT(t, entry);
+			if (!(t->owed & ROLE_BIT(role)))
+				continue;
+			t->owed &= ~ROLE_BIT(role);
+			feed_one(role, t, c);
+			n++;
+		}
+		if (feed_at[role] != NULL)
+			wait = chan_full(c) ? FEED_FULL_MS : 0;
+	}
+	if (feed_stored) {
+		pump_stored();
+		if (feed_stored && wait == -1)
+			wait = FEED_FULL_MS;
+	}
+	if (wait != -1)
+		feed_arm(wait);
+}
+
+void
+xfer_unlink(struct torrent *t)
+{
+	int role;
+
+	for (role = 1; role <= ROLE_COUNT; role++)
+		if (feed_at[role] == t)
+			feed_at[role] = TAILQ_NEXT(t, entry);
+	if (pump_at == t)
+		pump_at = TAILQ_NEXT(t, entry);
 }
 
 static void
@@ -1324,6 +1481,7 @@ on_error(const Btd__TorrentError *m)
 		    why);
 	/* stored forgot it already: nothing more to tell it. */
 	t->st_send = ST_SEND_ADD;
+	pump_at = NULL;
 	set_error(t, why[0] != '\0' ? why : "stored gave no reason");
 	return 0;
 }
@@ -1549,7 +1707,7 @@ on_meta_result(const Btd__MetaResult *r)
 		set_error(t, "state.db: cannot record the metadata");
 		goto done;
 	}
-	if ((nd = btd__torrent_desc__unpack(NULL, metalen, meta)) == NULL)
+	if ((nd = desc_unpack(metalen, meta)) == NULL)
 		goto oom;
 	free(t->name);
 	if ((t->name = strdup(d->name)) == NULL)
@@ -1562,7 +1720,8 @@ on_meta_result(const Btd__MetaResult *r)
 	info = NULL;
 	t->hashes = info_hashes(t->info, t->info_len, nd->piece_count);
 	if ((t->have = calloc(1, bf_len(nd->piece_count) + 1)) == NULL ||
-	    (t->fstats = calloc(nd->n_files + 1, sizeof(*t->fstats))) == NULL)
+	    (t->fstats = calloc(nd->n_files > 0 ? nd->n_files : 1,
+	    sizeof(*t->fstats))) == NULL)
 		fatal("%s", __func__);
 	t->have_count = 0;
 	t->meta_peers = 0;
@@ -1716,6 +1875,8 @@ send_counters(struct chan *c, struct torrent *t)
 	Btd__TorrentCounters	 tc = BTD__TORRENT_COUNTERS__INIT;
 	uint64_t		 left = xfer_left(t);
 
+	if (t->owed & ROLE_BIT(BTD__ROLE__TRACKERD))
+		return;		/* its TorrentStart carries them */
 	if (t->counters_sent && left == t->sent_left &&
 	    t->uploaded == t->sent_up && t->downloaded == t->sent_down)
 		return;

@@ -31,16 +31,28 @@ processes on these cores slow every client down.  BENCH_ONLY=recheck
 runs only that, btd adding the payload with its data in place instead
 of downloading it first.
 
-The scale scenario (BENCH_ONLY=scale, not part of the default run):
-BENCH_SCALE (10000) small complete torrents are added to one btd and
-checked, then btd is restarted: the time from its start until a full
-`btctl list --json` answers with every torrent, anonymous RSS of all its
-processes, the time of one full list, and of the shutdown.
+The scale scenario (BENCH_ONLY=scale, not part of the default run): for
+each n of BENCH_SCALE (10000,100000), n small complete torrents.  btd:
+a state.db of n seeding torrents (the first added with btctl, the rest
+its row copied, see scale_btd_state()), then the time from btd's start
+until a full `btctl list --json` answers with every torrent, until
+every role has them all, the peak anonymous RSS of all its processes
+until 5 s after that, one list and one list --json, and the shutdown.  libtorrent (python3-libtorrent, from
+resume data in seed mode: every piece there) and Transmission 3.00
+(transmission-daemon, its torrents checked in a first run, the second
+run measured): the time from the start until every torrent is listed,
+and anonymous RSS; Transmission only up to BENCH_SCALE_TR_MAX (10000),
+libtorrent up to BENCH_SCALE_LT_MAX (100000).  Transmission checks
+about ten torrents a second here, so its first run lasts at most
+BENCH_SCALE_TR_CHECK seconds (120) and the report says how many it had
+checked: the others wait for a check in the measured run, which does
+not delay its list.
 
 Run as root: everything happens inside a network namespace of its own
 with only loopback (mk/bench.sh sets that up).
 """
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -62,7 +74,11 @@ RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
 SWARM_MB = int(os.environ.get("BENCH_SWARM_MB", "64"))
 SWARM_RATE = int(os.environ.get("BENCH_SWARM_RATE", "8000000"))
 ONLY = os.environ.get("BENCH_ONLY", "")
-SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
+SCALE = [int(x) for x in
+         os.environ.get("BENCH_SCALE", "10000,100000").split(",")]
+SCALE_LT_MAX = int(os.environ.get("BENCH_SCALE_LT_MAX", "100000"))
+SCALE_TR_MAX = int(os.environ.get("BENCH_SCALE_TR_MAX", "10000"))
+SCALE_TR_CHECK = int(os.environ.get("BENCH_SCALE_TR_CHECK", "120"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -650,32 +666,77 @@ def scale_start(d, port):
 
 def scale_ctl(d, *args):
     return subprocess.run([BTCTL, "-s", os.path.join(d, "state", "btd.sock")]
-                          + list(args), capture_output=True, text=True)
+                          + list(args), capture_output=True, text=True,
+                          timeout=60)
 
 
 def scale_pids(p):
     return [p.pid] + children(p.pid)
 
 
-def run_scale(work, n):
-    """n small complete torrents: load, list and stop times, memory."""
-    import concurrent.futures
-    import json
-    d = os.path.join(work, "scale")
+def scale_items(d, n):
+    """n one-piece torrents of 1 KiB each, their data in d/dl."""
     dl, tor = os.path.join(d, "dl"), os.path.join(d, "tor")
     os.makedirs(dl)
     os.makedirs(tor)
-    log("bench: scale: making %d torrents" % n)
+    items = []
     for i in range(n):
         name = "f%06d.bin" % i
         body = hashlib.sha256(b"%d" % i).digest() * 32
-        with open(os.path.join(dl, name), "wb") as f:
+        path = os.path.join(dl, name)
+        with open(path, "wb") as f:
             f.write(body)
-        info = {"name": name, "length": len(body), "piece length": 16384,
-                "pieces": hashlib.sha1(body).digest()}
-        with open(os.path.join(tor, "t%06d.torrent" % i), "wb") as f:
-            f.write(bencode({"announce": "http://127.0.0.1:9/announce",
-                             "info": info}))
+        info = bencode({"name": name, "length": len(body),
+                        "piece length": 16384,
+                        "pieces": hashlib.sha1(body).digest()})
+        tpath = os.path.join(tor, "t%06d.torrent" % i)
+        with open(tpath, "wb") as f:
+            f.write(b"d8:announce" + bencode(SCALE_ANNOUNCE) + b"4:info" +
+                    info + b"e")
+        items.append((name, info, hashlib.sha1(info).digest(), tpath,
+                      os.stat(path).st_mtime_ns, len(body)))
+    return items
+
+
+SCALE_ANNOUNCE = "http://127.0.0.1:9/announce"
+
+
+def pb_varint(n):
+    o = bytearray()
+    while True:
+        c, n = n & 0x7f, n >> 7
+        if n:
+            o.append(c | 0x80)
+        else:
+            o.append(c)
+            return bytes(o)
+
+
+def pb_field(f, v):
+    """A proto3 field: an int (varint) or bytes (length-delimited)."""
+    if isinstance(v, int):
+        return pb_varint(f << 3) + pb_varint(v)
+    return pb_varint(f << 3 | 2) + pb_varint(len(v)) + v
+
+
+def scale_meta(name, ih, size):
+    """The packed TorrentDesc (proto/torrent.proto) metad makes of one."""
+    n = name.encode()
+    return (pb_field(1, ih) + pb_field(2, n) + pb_field(3, 16384) +
+            pb_field(4, 1) + pb_field(5, size) +
+            pb_field(7, pb_field(1, n) + pb_field(2, size)) +
+            pb_field(8, pb_field(1, SCALE_ANNOUNCE.encode())))
+
+
+def scale_btd_state(d, items):
+    """
+    btd's state.db with every item seeding: the first is added with
+    btctl and checked by btd itself; the others are its row copied
+    with their own info dictionary, hash and file record, which is
+    checked first to give the very row btd wrote for the first.
+    (Adding 100,000 through btctl takes most of an hour here.)
+    """
+    import sqlite3
     p = scale_start(d, 7620)
     try:
         end = time.time() + 20
@@ -683,58 +744,328 @@ def run_scale(work, n):
             if time.time() > end:
                 raise SystemExit("bench: scale: btd did not start")
             time.sleep(0.05)
-        t0 = time.time()
-        files = [os.path.join(tor, f) for f in sorted(os.listdir(tor))]
-        with concurrent.futures.ThreadPoolExecutor(4) as ex:
-            bad = [r for r in ex.map(lambda f: scale_ctl(d, "add", f), files)
-                   if r.returncode != 0]
-        if bad:
-            raise SystemExit("bench: scale: btctl add: " +
-                             bad[0].stderr.strip())
-        add_s = time.time() - t0
-        end = time.time() + 600
+        r = scale_ctl(d, "add", items[0][3])
+        if r.returncode != 0:
+            raise SystemExit("bench: scale: btctl add: " + r.stderr.strip())
+        end = time.time() + 60
         while time.time() < end:
             j = json.loads(scale_ctl(d, "list", "--json").stdout)
-            if sum(1 for t in j["torrents"] if t["state"] == "seeding") == n:
+            if j["torrents"] and j["torrents"][0]["state"] == "seeding":
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
         else:
-            raise SystemExit("bench: scale: not all seeding")
+            raise SystemExit("bench: scale: the first torrent is not "
+                             "seeding")
         scale_ctl(d, "shutdown")
         p.wait(30)
-        # The measured start: from nothing running to a full list.
-        t0 = time.time()
-        p = scale_start(d, 7620)
+    finally:
+        stop(p)
+    db = sqlite3.connect(os.path.join(d, "state", "state.db"))
+    cols = [c[1] for c in db.execute("PRAGMA table_info(torrents)")]
+    row = dict(zip(cols, db.execute("SELECT * FROM torrents").fetchone()))
+    name, info, ih, _, mtime, size = items[0]
+    if (row["info_hash"], row["info"], row["meta"]) != \
+            (ih, info, scale_meta(name, ih, size)):
+        raise SystemExit("bench: scale: btd's row is not what the copies "
+                         "would be; mk/bench.py scale_meta() is out of date")
+    frow = db.execute("SELECT idx, priority, size FROM files").fetchone()
+    if frow != (0, 1, size):
+        raise SystemExit("bench: scale: btd's file record differs: %r" %
+                         (frow,))
+    rows, files, trks = [], [], []
+    for i, (name, info, ih, _, mtime, size) in enumerate(items[1:]):
+        r = dict(row)
+        r.update(info_hash=ih, seq=row["seq"] + 1 + i, name=name, info=info,
+                 meta=scale_meta(name, ih, size))
+        rows.append(tuple(r[c] for c in cols))
+        files.append((ih, 0, 1, size, mtime))
+        trks.append((ih, SCALE_ANNOUNCE, 0))
+    with db:
+        db.executemany("INSERT INTO torrents(%s) VALUES (%s)" %
+                       (",".join(cols), ",".join("?" * len(cols))), rows)
+        db.executemany("INSERT INTO files(info_hash, idx, priority, size, "
+                       "mtime) VALUES (?, ?, ?, ?, ?)", files)
+        db.executemany("INSERT INTO trackers(info_hash, url, tier) VALUES "
+                       "(?, ?, ?)", trks)
+    db.close()
+
+
+def scale_btd(d, n):
+    """The measured start of btd with n torrents in its state.db."""
+    t0 = time.time()
+    p = scale_start(d, 7620)
+    try:
         first = None
         while time.time() - t0 < 120:
             r = scale_ctl(d, "list", "--json")
-            if r.returncode == 0 and len(json.loads(r.stdout)["torrents"]) \
-                    == n:
-                first = time.time() - t0
+            t1 = time.time()
+            if r.returncode == 0 and \
+                    len(json.loads(r.stdout)["torrents"]) == n:
+                first = t1 - t0
                 break
             time.sleep(0.01)
         if first is None:
             raise SystemExit("bench: scale: no full list in 120 s")
-        time.sleep(5)
-        anon = sum(proc_anon(q) for q in scale_pids(p))
-        lists = []
-        for _ in range(5):
-            t1 = time.time()
-            scale_ctl(d, "list", "--json")
-            lists.append(time.time() - t1)
+        # Memory once every role has them all: every torrent seeding
+        # again means stored checked it, and stored is fed after peerd
+        # (the peak while that lasts, and over 5 s more).
+        anon, end, settled = 0, time.time() + 300, None
+        while time.time() < end:
+            anon = max(anon, sum(proc_anon(q) for q in scale_pids(p)))
+            if settled is None:
+                r = scale_ctl(d, "list", "--json")
+                if r.returncode == 0 and sum(
+                        1 for t in json.loads(r.stdout)["torrents"]
+                        if t["state"] == "seeding") == n:
+                    settled = time.time() - t0
+                    end = time.time() + 5
+            time.sleep(0.1)
+        parts = " ".join("%s %.1f" % (proc_name(q), proc_anon(q) / 1024)
+                         for q in scale_pids(p))
+        lists = {}
+        for args in (("list",), ("list", "--json")):
+            ts = []
+            for _ in range(5):
+                t1 = time.time()
+                scale_ctl(d, *args)
+                ts.append(time.time() - t1)
+            lists[" ".join(args)] = statistics.median(ts)
+        j = json.loads(scale_ctl(d, "list", "--json").stdout)
+        seeding = sum(1 for t in j["torrents"] if t["state"] == "seeding")
         t1 = time.time()
         scale_ctl(d, "shutdown")
         p.wait(30)
         down = time.time() - t1
     finally:
         stop(p)
-    log("")
-    log("bench: scale, %d torrents (added in %.1f s)" % (n, add_s))
-    log("  first full list after start: %.2f s" % first)
-    log("  anonymous RSS, all processes: %.1f MiB" % (anon / 1024))
-    log("  one full list --json: %.3f s (median of 5)" %
-        statistics.median(lists))
-    log("  shutdown: %.2f s" % down)
+    return {"first": first, "anon": anon, "parts": parts, "lists": lists,
+            "seeding": seeding, "down": down, "settled": settled}
+
+
+def proc_name(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+# libtorrent: resume data made once (seed mode: every piece there), then
+# a timed start that adds them all and asks for the torrents.
+SCALE_LT = r"""
+import os, sys, time
+t0 = time.time()
+import libtorrent as lt
+mode, rdir, dl = sys.argv[1], sys.argv[2], sys.argv[3]
+s = lt.session({"enable_dht": False, "enable_lsd": False,
+                "enable_upnp": False, "enable_natpmp": False,
+                "listen_interfaces": "127.0.0.1:7630"})
+if mode == "make":
+    tdir = sys.argv[4]
+    tors = [os.path.join(tdir, t) for t in sorted(os.listdir(tdir))]
+    for i, t in enumerate(tors):
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(t)
+        atp.save_path = dl
+        atp.flags |= lt.torrent_flags.seed_mode
+        with open(os.path.join(rdir, "%06d.resume" % i), "wb") as f:
+            f.write(lt.write_resume_data_buf(atp))
+    sys.exit(0)
+names = sorted(os.listdir(rdir))
+for n in names:
+    with open(os.path.join(rdir, n), "rb") as f:
+        atp = lt.read_resume_data(f.read())
+    atp.save_path = dl
+    s.async_add_torrent(atp)
+# Its alert queue drops what overflows: ask for the torrents instead.
+n = 0
+while time.time() - t0 < 600:
+    s.pop_alerts()
+    n = len(s.get_torrents())
+    if n == len(names):
+        break
+    time.sleep(0.02)
+print("listed %d %.3f" % (n, time.time() - t0), flush=True)
+sys.stdin.read()
+"""
+
+
+def scale_lt(d, items):
+    rdir = os.path.join(d, "lt-resume")
+    os.makedirs(rdir)
+    subprocess.run([PY, "-c", SCALE_LT, "make", rdir, os.path.join(d, "dl"),
+                    os.path.join(d, "tor")], check=True, timeout=1200)
+    t0 = time.time()
+    p = subprocess.Popen([PY, "-c", SCALE_LT, "load", rdir,
+                          os.path.join(d, "dl")], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        line = p.stdout.readline().split()
+        first = time.time() - t0
+        if len(line) != 3 or int(line[1]) != len(items):
+            raise SystemExit("bench: scale: libtorrent did not list them "
+                             "all: %r" % line)
+        anon, end = 0, time.time() + 5
+        while time.time() < end:
+            anon = max(anon, proc_anon(p.pid))
+            time.sleep(0.1)
+        p.stdin.close()
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            pass	# its teardown of 100,000 is not measured: killed
+    finally:
+        stop(p)
+    return {"first": first, "anon": anon}
+
+
+def tr_rpc(port, sid, body):
+    """One Transmission RPC call: (session id, reply) or raises."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:%d/transmission/rpc" %
+                                 port, data=json.dumps(body).encode(),
+                                 headers={"X-Transmission-Session-Id": sid})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return sid, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        if e.code == 409:
+            return e.headers["X-Transmission-Session-Id"], None
+        raise
+
+
+def tr_list(port, sid):
+    """(session id, torrents listed, of them seeding) or (sid, None, 0)."""
+    try:
+        sid, r = tr_rpc(port, sid, {"method": "torrent-get", "arguments":
+                                    {"fields": ["id", "status",
+                                                "percentDone"]}})
+        if r is None:
+            sid, r = tr_rpc(port, sid, {"method": "torrent-get",
+                                        "arguments": {"fields": [
+                                            "id", "status",
+                                            "percentDone"]}})
+    except OSError:
+        return sid, None, 0
+    if r is None:
+        return sid, None, 0
+    t = r["arguments"]["torrents"]
+    return sid, len(t), sum(1 for x in t if x["status"] == 6)
+
+
+def scale_tr(d, items):
+    """
+    transmission-daemon 3.00 with its torrents/ dir filled: a first run
+    checks them and writes their resume files, the measured second run
+    loads them; the time until torrent-get lists them all.
+    """
+    cfg = os.path.join(d, "tr")
+    os.makedirs(os.path.join(cfg, "torrents"))
+    for i, it in enumerate(items):
+        shutil.copy(it[3], os.path.join(cfg, "torrents",
+                                        "%s.%s.torrent" % (it[0],
+                                                           it[2].hex()[:16])))
+    port = 9095
+    with open(os.path.join(cfg, "settings.json"), "w") as f:
+        json.dump({"dht-enabled": False, "lpd-enabled": False,
+                   "pex-enabled": False, "utp-enabled": False,
+                   "port-forwarding-enabled": False,
+                   "bind-address-ipv4": "127.0.0.1",
+                   "bind-address-ipv6": "::1", "peer-port": 7631,
+                   "rpc-port": port, "rpc-bind-address": "127.0.0.1",
+                   "rpc-whitelist": "127.0.0.1",
+                   "rpc-authentication-required": False,
+                   "download-dir": os.path.join(d, "dl"),
+                   "download-queue-enabled": False,
+                   "seed-queue-enabled": False,
+                   "queue-stalled-enabled": False,
+                   "ratio-limit-enabled": False,
+                   "message-level": 1}, f)
+
+    def run(limit):
+        t0 = time.time()
+        p = spawn(["transmission-daemon", "-f", "-g", cfg],
+                  subprocess.DEVNULL)
+        sid, first, seeding = "", None, 0
+        while time.time() - t0 < limit:
+            sid, n, seeding = tr_list(port, sid)
+            if n == len(items) and first is None:
+                first = time.time() - t0
+            if first is not None and seeding == len(items):
+                break
+            time.sleep(0.05)
+        return p, first, seeding
+
+    # It checks about ten a second here: what it has checked by then
+    # is kept in its resume files, the rest is checked again later.
+    p, first, seeding = run(SCALE_TR_CHECK)
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(120)
+    except subprocess.TimeoutExpired:
+        pass
+    stop(p)
+    if first is None:
+        raise SystemExit("bench: scale: Transmission did not list them "
+                         "all in its first run")
+    p, first, _ = run(300)
+    try:
+        if first is None:
+            raise SystemExit("bench: scale: Transmission did not list "
+                             "them all")
+        anon, end = 0, time.time() + 5
+        while time.time() < end:
+            anon = max(anon, proc_anon(p.pid))
+            time.sleep(0.1)
+    finally:
+        stop(p)
+    return {"first": first, "anon": anon, "checked": seeding}
+
+
+def run_scale(work, sizes):
+    """btd, libtorrent and Transmission with n small complete torrents."""
+    for n in sizes:
+        d = os.path.join(work, "scale%d" % n)
+        os.makedirs(d)
+        log("bench: scale: making %d torrents" % n)
+        items = scale_items(d, n)
+        scale_btd_state(d, items)
+        b = scale_btd(d, n)
+        log("")
+        log("bench: scale, %d complete torrents" % n)
+        log("  btd: first full list --json %.2f s after the start; every "
+            "role had them all (all seeding again) %s s after the start; "
+            "anon RSS of all its processes %.1f MiB at most until 5 s "
+            "after that (%s); list %.3f s, list --json %.3f s (medians of "
+            "5); %d seeding; shutdown %.2f s" %
+            (b["first"], "%.1f" % b["settled"] if b["settled"] else
+             "not within 300", b["anon"] / 1024, b["parts"],
+             b["lists"]["list"], b["lists"]["list --json"], b["seeding"],
+             b["down"]))
+        others = []
+        if n <= SCALE_LT_MAX:
+            others.append(("libtorrent", scale_lt(d, items)))
+        else:
+            log("  libtorrent: not run above %d torrents "
+                "(BENCH_SCALE_LT_MAX)" % SCALE_LT_MAX)
+        if n <= SCALE_TR_MAX:
+            others.append(("Transmission", scale_tr(d, items)))
+        else:
+            log("  Transmission: not run above %d torrents: its first "
+                "check and restart take many minutes there "
+                "(BENCH_SCALE_TR_MAX)" % SCALE_TR_MAX)
+        for k, o in others:
+            log("  %s: all listed %.2f s after the start; anon RSS %.1f "
+                "MiB%s" % (k, o["first"], o["anon"] / 1024,
+                           "" if "checked" not in o else
+                           " (%d checked and seeding before the restart)"
+                           % o["checked"]))
+            log("  btd / %s: start %.2fx, memory %.2fx" %
+                (k, b["first"] / o["first"], b["anon"] / o["anon"]))
+        shutil.rmtree(d, ignore_errors=True)
+
 
 def run_recheck_only(work, procs):
     """BENCH_ONLY=recheck: btd adds the payload with its data in place

@@ -42,6 +42,11 @@
  * requests sit in a ring in the order sent, so timeouts look only at
  * the oldest and an answer in order is found at the head.
  *
+ * Memory: the buckets are made when a piece in order[] is first seen by
+ * a peer (buckets()) and go when order[] empties, so a seeding torrent
+ * (100,000 of them) never has them; nor a failure ring until a piece
+ * fails.
+ *
  * Invariants: every ring entry names a block in state B_REQ of an
  * active piece, and that block's nreq counts the ring entries naming
  * it; a piece is in order[] iff its state is PS_WANT; active pieces
@@ -86,6 +91,12 @@ struct pick_active {
 	TAILQ_ENTRY(pick_active) pentry;	/* t->partial */
 };
 
+/* A hash failure: who sent a bad copy of which piece. */
+struct pick_bad {
+	uint32_t		 piece;
+	uint32_t		 peer;
+};
+
 struct pick_torrent {
 	uint32_t		 npieces;
 	uint64_t		 plen;
@@ -97,7 +108,9 @@ struct pick_torrent {
 	uint32_t		*order;		/* PS_WANT pieces, by avail */
 	uint32_t		*pos;		/* index in order[] */
 	uint32_t		 norder;
-	uint32_t		 bstart[PICK_MAX_AVAIL + 2];
+	uint32_t		*bstart;	/* PICK_MAX_AVAIL + 2 of them
+						   while norder > 0, else
+						   NULL */
 	struct pick_active	**act;		/* per piece, or NULL */
 	TAILQ_HEAD(, pick_active) active;
 	TAILQ_HEAD(, pick_active) partial;
@@ -107,10 +120,8 @@ struct pick_torrent {
 	uint32_t		 nprio[PICK_HIGH + 1];	/* in order[] */
 	uint32_t		 nleft;		/* wanted, not verified */
 	int			 sequential;	/* index order, not rarest */
-	struct {
-		uint32_t	 piece;
-		uint32_t	 peer;
-	}			 bad[PICK_MAX_BAD];	/* ring */
+	struct pick_bad		*bad;		/* ring of PICK_MAX_BAD, from
+						   the first failure on */
 	uint32_t		 nbad;		/* ever recorded */
 };
 
@@ -127,12 +138,31 @@ order_swap(struct pick_torrent *t, uint32_t i, uint32_t j)
 	t->pos[a] = j;
 }
 
+/*
+ * The buckets, made when first needed: while bstart is NULL every piece
+ * in order[] is seen by no peer (bstart[0] 0, every other norder).
+ */
+static void
+buckets(struct pick_torrent *t)
+{
+	uint32_t l;
+
+	if (t->bstart != NULL)
+		return;
+	if ((t->bstart = calloc(PICK_MAX_AVAIL + 2,
+	    sizeof(*t->bstart))) == NULL)
+		abort();	/* as peerd's fatal(): no memory left */
+	for (l = 1; l <= PICK_MAX_AVAIL + 1; l++)
+		t->bstart[l] = t->norder;
+}
+
 /* p (in order) is seen by one more peer. */
 static void
 order_inc(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t a = t->avail[p];
 
+	buckets(t);
 	order_swap(t, t->pos[p], t->bstart[a + 1] - 1);
 	t->bstart[a + 1]--;
 }
@@ -142,6 +172,7 @@ order_dec(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t a = t->avail[p];
 
+	buckets(t);
 	order_swap(t, t->pos[p], t->bstart[a]);
 	t->bstart[a]++;
 }
@@ -151,13 +182,21 @@ order_remove(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t l;
 
-	for (l = t->avail[p] + 1u; l <= PICK_MAX_AVAIL + 1; l++) {
-		order_swap(t, t->pos[p], t->bstart[l] - 1);
-		t->bstart[l]--;
-	}
+	if (t->bstart == NULL)	/* one bucket: p goes last */
+		order_swap(t, t->pos[p], t->norder - 1);
+	else
+		for (l = t->avail[p] + 1u; l <= PICK_MAX_AVAIL + 1; l++) {
+			order_swap(t, t->pos[p], t->bstart[l] - 1);
+			t->bstart[l]--;
+		}
 	t->norder--;
 	t->nprio[t->prio[p]]--;
 	assert(t->pos[p] == t->norder);
+	/* Every bucket is empty: a complete torrent keeps none. */
+	if (t->norder == 0) {
+		free(t->bstart);
+		t->bstart = NULL;
+	}
 }
 
 static void
@@ -165,10 +204,14 @@ order_insert(struct pick_torrent *t, uint32_t p)
 {
 	uint32_t l;
 
+	if (t->bstart == NULL && t->avail[p] > 0)
+		buckets(t);
 	t->order[t->norder] = p;
 	t->pos[p] = t->norder;
 	t->norder++;
 	t->nprio[t->prio[p]]++;
+	if (t->bstart == NULL)	/* one bucket: p goes last */
+		return;
 	t->bstart[PICK_MAX_AVAIL + 1]++;
 	for (l = PICK_MAX_AVAIL; l > t->avail[p]; l--) {
 		order_swap(t, t->pos[p], t->bstart[l]);
@@ -189,22 +232,22 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	    total_size > (uint64_t)npieces * piece_length ||
 	    total_size <= (uint64_t)(npieces - 1) * piece_length)
 		return NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/*
+	 * The torrent and its arrays in one block, the widest first: one
+	 * allocation a torrent, not seven (100,000 torrents).
+	 */
+	if ((t = calloc(1, sizeof(*t) + (size_t)npieces * (sizeof(*t->act) +
+	    sizeof(*t->order) + sizeof(*t->pos) + 3))) == NULL)
 		return NULL;
 	t->npieces = npieces;
 	t->plen = piece_length;
 	t->total = total_size;
-	t->state = calloc(npieces, 1);
-	t->avail = calloc(npieces, 1);
-	t->order = calloc(npieces, sizeof(*t->order));
-	t->pos = calloc(npieces, sizeof(*t->pos));
-	t->act = calloc(npieces, sizeof(*t->act));
-	t->prio = malloc(npieces);
-	if (t->state == NULL || t->avail == NULL || t->order == NULL ||
-	    t->pos == NULL || t->act == NULL || t->prio == NULL) {
-		pick_free(t);
-		return NULL;
-	}
+	t->act = (struct pick_active **)(void *)(t + 1);
+	t->order = (uint32_t *)(void *)(t->act + npieces);
+	t->pos = t->order + npieces;
+	t->state = (uint8_t *)(t->pos + npieces);
+	t->avail = t->state + npieces;
+	t->prio = t->avail + npieces;
 	TAILQ_INIT(&t->active);
 	TAILQ_INIT(&t->partial);
 	LIST_INIT(&t->peers);
@@ -223,9 +266,7 @@ pick_new(uint32_t npieces, uint64_t piece_length, uint64_t total_size)
 	memset(t->prio, PICK_NORMAL, npieces);
 	t->nprio[PICK_NORMAL] = npieces;
 	t->nleft = npieces;
-	for (i = 1; i <= PICK_MAX_AVAIL + 1; i++)
-		t->bstart[i] = npieces;
-	return t;
+	return t;	/* no buckets yet: buckets() */
 }
 
 static void
@@ -250,12 +291,8 @@ pick_free(struct pick_torrent *t)
 		TAILQ_REMOVE(&t->active, a, entry);
 		active_free(a);
 	}
-	free(t->state);
-	free(t->avail);
-	free(t->order);
-	free(t->pos);
-	free(t->act);
-	free(t->prio);
+	free(t->bstart);
+	free(t->bad);
 	free(t);
 }
 
@@ -479,6 +516,8 @@ peer_was_bad(const struct pick_peer *pp, uint32_t piece)
 	const struct pick_torrent	*t = pp->t;
 	uint32_t			 i, n;
 
+	if (t->bad == NULL)
+		return 0;
 	n = t->nbad < PICK_MAX_BAD ? t->nbad : PICK_MAX_BAD;
 	for (i = 0; i < n; i++)
 		if (t->bad[i].piece == piece && t->bad[i].peer == pp->id)
@@ -984,7 +1023,10 @@ pick_verdict(struct pick_torrent *t, uint32_t piece, int ok,
 		n = a->ncontrib;
 		memcpy(contrib, a->contrib, n * sizeof(*contrib));
 	}
-	if (!ok && a != NULL)
+	/* The ring on the first failure; none kept without memory. */
+	if (!ok && a != NULL && t->bad == NULL)
+		t->bad = calloc(PICK_MAX_BAD, sizeof(*t->bad));
+	if (!ok && a != NULL && t->bad != NULL)
 		for (i = 0; i < n; i++) {
 			t->bad[t->nbad % PICK_MAX_BAD].piece = piece;
 			t->bad[t->nbad % PICK_MAX_BAD].peer = contrib[i];

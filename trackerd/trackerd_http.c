@@ -67,7 +67,8 @@ struct tr_req {
 	tr_done_cb	 done;
 	tr_fetch_cb	 fetched;
 	void		*arg;
-	char		 errbuf[CURL_ERROR_SIZE];
+	char		*errbuf;	/* CURL_ERROR_SIZE, once started:
+					   one waiting costs no buffer */
 	const char	*refused;	/* the address policy's reason */
 	int		 checked;	/* addresses checked so far */
 	int		 fetch_local;	/* a fetch from a loopback URL */
@@ -290,6 +291,7 @@ req_free(struct tr_req *r)
 	}
 	free(r->url);
 	free(r->body);
+	free(r->errbuf);
 	free(r);
 }
 
@@ -297,6 +299,9 @@ req_free(struct tr_req *r)
 static int
 req_start(struct tr_req *r)
 {
+	if (r->errbuf == NULL &&
+	    (r->errbuf = calloc(1, CURL_ERROR_SIZE)) == NULL)
+		return -1;
 	if ((r->easy = curl_easy_init()) == NULL)
 		return -1;
 	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
@@ -455,8 +460,8 @@ describe(struct tr_req *r, CURLcode rc, long status, char *err, size_t len)
 		snprintf(err, len, "redirected to a scheme other than http "
 		    "or https");
 	else if (rc != CURLE_OK)
-		snprintf(err, len, "%s", r->errbuf[0] ? r->errbuf :
-		    curl_easy_strerror(rc));
+		snprintf(err, len, "%s", r->errbuf != NULL &&
+		    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 	else
 		snprintf(err, len, "HTTP status %ld", status);
 }

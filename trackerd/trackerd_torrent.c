@@ -97,6 +97,9 @@ struct ttracker {
 	 */
 	char		*last_result;	/* at most TR_MAX_TEXT + 32 bytes */
 	char		*last_error;	/* ... */
+	int		 result_error;	/* the last result is last_error:
+					   kept once (100,000 torrents whose
+					   tracker is down) */
 	char		*warning;	/* at most TR_MAX_TEXT */
 	int64_t		 seeders, leechers, completed;
 	uint32_t	 failures;
@@ -204,23 +207,19 @@ text(const char *s)
 static void __attribute__((format(printf, 3, 4)))
 text_set(char **dst, size_t max, const char *fmt, ...)
 {
-	char	*buf;
-	va_list	 ap;
+	char	buf[TR_MAX_TEXT + 64];
+	va_list	ap;
 
 	free(*dst);
 	*dst = NULL;
-	if ((buf = malloc(max)) == NULL)
-		return;
+	if (max > sizeof(buf))
+		max = sizeof(buf);
 	va_start(ap, fmt);
 	vsnprintf(buf, max, fmt, ap);
 	va_end(ap);
-	if (buf[0] == '\0') {
-		free(buf);
-		return;
-	}
-	*dst = realloc(buf, strlen(buf) + 1);
-	if (*dst == NULL)
-		*dst = buf;
+	/* Its own size from the start: no chunk split by a shrink. */
+	if (buf[0] != '\0')
+		*dst = strdup(buf);
 }
 
 static size_t
@@ -600,8 +599,9 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 	if (!ok || r->failure[0] != '\0') {
 		text_set(&tr->last_error, TR_MAX_TEXT + 32, "%s",
 		    ok ? r->failure : err);
-		text_set(&tr->last_result, TR_MAX_TEXT + 32, "%s",
-		    text(tr->last_error));
+		free(tr->last_result);
+		tr->last_result = NULL;
+		tr->result_error = 1;
 		tr->status = TS_ERROR;
 		tr->failures++;
 		tr->retry_at = now + retry_delay(tr->failures);
@@ -626,6 +626,7 @@ announce_done(void *arg, int ok, struct tr_reply *r, const char *err)
 		tr->seeders = r->seeders;
 	if (r->leechers >= 0)
 		tr->leechers = r->leechers;
+	tr->result_error = 0;
 	text_set(&tr->last_result, TR_MAX_TEXT + 32, "ok: %zu peer%s",
 	    r->npeers, r->npeers == 1 ? "" : "s");
 	nnew = 0;
@@ -850,7 +851,8 @@ on_start(const Btd__TorrentStart *s)
 		return 0;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->trk = calloc(s->n_trackers + 1, sizeof(*t->trk))) == NULL ||
+	    (t->trk = calloc(s->n_trackers > 0 ? s->n_trackers : 1,
+	    sizeof(*t->trk))) == NULL ||
 	    (t->timer = evtimer_new(base, timer_cb, t)) == NULL) {
 		if (t != NULL) {
 			free(t->trk);
@@ -1001,7 +1003,8 @@ on_query(struct chan *c, const Btd__QueryTrackers *q)
 		ts[i].tier = tr->tier;
 		ts[i].status = (char *)(uintptr_t)status_name(tr->status);
 		ts[i].last_announce = tr->last_announce;
-		ts[i].last_result = (char *)(uintptr_t)text(tr->last_result);
+		ts[i].last_result = (char *)(uintptr_t)text(tr->result_error ?
+		    tr->last_error : tr->last_result);
 		ts[i].next_announce = tr->status == TS_ANNOUNCING ? 0 :
 		    tr->next_announce;
 		ts[i].seeders = tr->seeders;
