@@ -103,6 +103,21 @@ rpc_forget(void *arg)
 			c->cb = NULL;
 }
 
+Btd__CtlReply *
+rpc_reply_copy(const Btd__CtlReply *rep)
+{
+	size_t		 n = btd__ctl_reply__get_packed_size(rep);
+	uint8_t		*b = malloc(n + 1);
+	Btd__CtlReply	*c;
+
+	if (b == NULL)
+		return NULL;
+	btd__ctl_reply__pack(rep, b);
+	c = btd__ctl_reply__unpack(NULL, n, b);
+	free(b);
+	return c;
+}
+
 static int
 on_answer(const Btd__Answer *a)
 {

@@ -22,6 +22,8 @@ typedef void	(*rpc_cb)(void *arg, const struct Btd__CtlReply *rep);
 int		 rpc_call(const struct Btd__CtlRequest *, rpc_cb, void *arg);
 /* Forget every Call made for arg (may be NULL): answers are dropped. */
 void		 rpc_forget(void *arg);
+/* A copy of a reply that outlives its callback; NULL without memory. */
+struct Btd__CtlReply *rpc_reply_copy(const struct Btd__CtlReply *);
 
 /* rpcd_http.c -- HTTP: listening, limits, Host, auth, session id */
 void		 http_init(struct event_base *);

@@ -156,13 +156,25 @@ conn_mark(struct evhttp_connection *conn, int busy)
 	c->since_ms = util_now_ms();
 }
 
+/* 1 when fd is a connected inet socket: a client. */
+static int
+client_fd(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return 0;
+	len = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 static void
 conn_sweep(evutil_socket_t fd0, short ev, void *arg)
 {
 	struct timeval		 tv = { 1, 0 };
-	struct sockaddr_storage	 ss;
 	struct conn_seen	*c;
-	socklen_t		 len;
 	uint64_t		 now = util_now_ms();
 	ino_t			 ino;
 	size_t			 i;
@@ -176,13 +188,8 @@ conn_sweep(evutil_socket_t fd0, short ev, void *arg)
 	for (fd = 0; fd < RPCD_FD_SCAN; fd++) {
 		if (fd == lfd)
 			continue;
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-			continue;
-		len = sizeof(ss);
-		if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
-		    (ino = fd_ino(fd)) == 0 || (c = seen_find(ino, 1)) == NULL)
+		if (!client_fd(fd) || (ino = fd_ino(fd)) == 0 ||
+		    (c = seen_find(ino, 1)) == NULL)
 			continue;
 		c->swept = 1;
 		/* A slot made just now may be a millisecond past now. */
@@ -204,20 +211,12 @@ conn_sweep(evutil_socket_t fd0, short ev, void *arg)
 static int
 clients_count(void)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-	int			 fd, n = 0;
+	int	 fd, n = 0;
 
 	for (fd = 0; fd < RPCD_FD_SCAN; fd++) {
 		if (fd == lfd)
 			continue;
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-			continue;
-		len = sizeof(ss);
-		if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-			n++;
+		n += client_fd(fd);
 	}
 	return n;
 }

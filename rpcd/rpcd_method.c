@@ -138,22 +138,6 @@ mjob_free(void *arg)
 	free(m);
 }
 
-/* A copy of a reply that outlives the callback. */
-static Btd__CtlReply *
-keep(const Btd__CtlReply *rep)
-{
-	size_t		 n = btd__ctl_reply__get_packed_size(rep);
-	uint8_t		*b = malloc(n + 1);
-	Btd__CtlReply	*c;
-
-	if (b == NULL)
-		return NULL;
-	btd__ctl_reply__pack(rep, b);
-	c = btd__ctl_reply__unpack(NULL, n, b);
-	free(b);
-	return c;
-}
-
 /* Keys in snake_case, all the way down. */
 static struct json_object *
 snake_tree(struct json_object *o)
@@ -267,7 +251,7 @@ on_reply(void *arg, const Btd__CtlReply *rep)
 		snprintf(m->err, sizeof(m->err), "%s", rep->error);
 	if (m->other != NULL)
 		btd__ctl_reply__free_unpacked(m->other, NULL);
-	m->other = rep->ok ? keep(rep) : NULL;
+	m->other = rep->ok ? rpc_reply_copy(rep) : NULL;
 	m->next(m);
 }
 

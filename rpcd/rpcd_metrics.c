@@ -57,22 +57,6 @@ scrape_free(struct scrape *s)
 	free(s);
 }
 
-/* A copy of a reply that outlives its callback. */
-static Btd__CtlReply *
-copy_reply(const Btd__CtlReply *rep)
-{
-	size_t		 n = btd__ctl_reply__get_packed_size(rep);
-	uint8_t		*b = malloc(n + 1);
-	Btd__CtlReply	*c;
-
-	if (b == NULL)
-		return NULL;
-	btd__ctl_reply__pack(rep, b);
-	c = btd__ctl_reply__unpack(NULL, n, b);
-	free(b);
-	return c;
-}
-
 static void
 scrape_fail(struct scrape *s, int code, const char *text)
 {
@@ -235,7 +219,7 @@ scrape_next(void *arg, const Btd__CtlReply *rep)
 	switch (s->step++) {
 	case 0:
 		if (rep->status == NULL ||
-		    (s->status = copy_reply(rep)) == NULL) {
+		    (s->status = rpc_reply_copy(rep)) == NULL) {
 			scrape_fail(s, 500, "no status from btd");
 			return;
 		}
@@ -244,7 +228,7 @@ scrape_next(void *arg, const Btd__CtlReply *rep)
 		break;
 	case 1:
 		if (rep->stats == NULL ||
-		    (s->stats = copy_reply(rep)) == NULL) {
+		    (s->stats = rpc_reply_copy(rep)) == NULL) {
 			scrape_fail(s, 500, "no stats from btd");
 			return;
 		}

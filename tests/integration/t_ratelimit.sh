@@ -156,7 +156,7 @@ check "runtime change: then about 256 KiB/s, the torrent's own limit ($(within "
 
 # 4. set-torrent: errors, and what it keeps.
 check "set-torrent: an unknown key is refused, and named" refused "$SD" \
-    "unknown torrent setting 'speed' (download-limit, upload-limit, peer-limit, sequential, file-priority)" \
+    "unknown torrent setting 'speed' (download-limit, upload-limit, peer-limit, sequential, file-priority, seed-ratio-limit, seed-ratio-mode, seed-idle-limit, seed-idle-mode)" \
     set-torrent "$ID" speed 5
 check "set-torrent: a value out of range is refused" refused "$SD" \
     "peer-limit: '401' is not a number from 0 to 400" \
