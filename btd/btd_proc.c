@@ -24,6 +24,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -289,8 +292,11 @@ proc_policy(struct proc *p, struct sandbox_policy *pol)
 		pol->bind_port = (uint16_t)conf_get_int(cf, "peer_port");
 		break;
 	case BTD__ROLE__RPCD:
+		/*
+		 * No bind_port: btd binds rpc_bind (proc_listen()) and rpcd
+		 * may bind nothing at all.
+		 */
 		pol->kind = SANDBOX_RPCD;
-		pol->bind_port = conf_rpc_port(cf);
 		pol->ro_dir = proc_web_dir();
 		break;
 	case BTD__ROLE__STORED:
@@ -580,13 +586,78 @@ proc_drain(struct chan *c, void *arg)
 		torrent_role_drained(p->role);
 }
 
+/*
+ * rpcd's listening socket on rpc_bind, made by btd at every start of
+ * rpcd and handed over at SANDBOX_LISTEN_FD, so that rpcd needs neither
+ * bind nor listen and may do neither on any kernel (Landlock's TCP
+ * rules need ABI 4, which not every kernel btd runs on has, and seccomp
+ * cannot see an address).  Close-on-exec here; the child's dup2() to
+ * SANDBOX_LISTEN_FD clears it for the exec of rpcd alone.  An address
+ * that cannot be bound (in use, not on this host) fails rpcd closed,
+ * with the reason in `btctl status`.  The fd, or -1 after proc_fail().
+ */
+static int
+proc_listen(struct proc *p)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	const char		*value = conf_get(cf, "rpc_bind");
+	char			 a[INET6_ADDRSTRLEN];
+	socklen_t		 len;
+	uint16_t		 port;
+	int			 fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (conf_valid_bind(value, a, &port) == -1) {
+		proc_fail(p, "rpc_bind %s: not ADDR:PORT or [ADDR6]:PORT",
+		    value);
+		return -1;
+	}
+	if (inet_pton(AF_INET, a, &sin->sin_addr) == 1 && value[0] != '[') {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		len = sizeof(*sin6);
+	} else {
+		proc_fail(p, "rpc_bind %s: not a numeric address", value);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		proc_fail(p, "rpc_bind %s: socket: %s", value, strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		proc_fail(p, "rpc_bind %s: %s", value, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 64) == -1) {
+		proc_fail(p, "rpc_bind %s: listen: %s", value,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 proc_spawn(struct proc *p)
 {
 	struct sandbox_policy	 pol;
 	char			 err[256], vflag[8], *argv[4];
 	char			*envp[] = { NULL };
-	int			 sv[2], ep[2], devnull, keep[2], v, i, logw;
+	int			 sv[2], ep[2], devnull, keep[3], v, i, logw;
+	int			 lfd = -1;
 	ssize_t			 n;
 	pid_t			 pid;
 
@@ -616,8 +687,12 @@ proc_spawn(struct proc *p)
 	if (pol.kind == SANDBOX_STORED && proc_download_dir(p, &pol) == -1)
 		return;
 	sandbox_describe(&pol, &p->sandbox);
+	if (pol.kind == SANDBOX_RPCD && (lfd = proc_listen(p)) == -1)
+		return;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("%s: socketpair", p->name);
+		if (lfd != -1)
+			close(lfd);
 		proc_backoff(p);
 		return;
 	}
@@ -625,6 +700,8 @@ proc_spawn(struct proc *p)
 		log_warn("%s: pipe", p->name);
 		close(sv[0]);
 		close(sv[1]);
+		if (lfd != -1)
+			close(lfd);
 		proc_backoff(p);
 		return;
 	}
@@ -634,6 +711,8 @@ proc_spawn(struct proc *p)
 		close(sv[1]);
 		close(ep[0]);
 		close(ep[1]);
+		if (lfd != -1)
+			close(lfd);
 		proc_backoff(p);
 		return;
 	}
@@ -655,27 +734,39 @@ proc_spawn(struct proc *p)
 		close(ep[1]);
 		close(devnull);
 		close(logw);
+		if (lfd != -1)
+			close(lfd);
 		proc_backoff(p);
 		return;
 	case 0: {
 		sigset_t	 none;
-		int		 efd;
+		int		 efd, hfd = -1;
 
 		/* Child: no stdio, no allocation that matters. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (i = 1; i < NSIG; i++)
 			signal(i, SIG_DFL);
-		/* Above the descriptors of stored's roots. */
+		/*
+		 * Above the descriptors of stored's roots, out of the way of
+		 * the dup2()s below; the listening socket then goes to
+		 * SANDBOX_LISTEN_FD, without close-on-exec.
+		 */
 		efd = fcntl(ep[1], F_DUPFD_CLOEXEC, SANDBOX_FD_FREE);
-		if (efd == -1 || dup2(devnull, 0) == -1 ||
+		if (lfd != -1)
+			hfd = fcntl(lfd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE);
+		if (efd == -1 || (lfd != -1 && hfd == -1) ||
+		    dup2(devnull, 0) == -1 ||
 		    dup2(logw, 1) == -1 || dup2(logw, 2) == -1 ||
-		    dup2(sv[1], ROLE_FD_BTD) == -1)
+		    dup2(sv[1], ROLE_FD_BTD) == -1 ||
+		    (hfd != -1 && dup2(hfd, SANDBOX_LISTEN_FD) == -1))
 			_exit(127);
 		keep[0] = ROLE_FD_BTD;
 		keep[1] = efd;
-		pol.keep_fds = keep;
 		pol.nkeep = 2;
+		if (hfd != -1)
+			keep[pol.nkeep++] = SANDBOX_LISTEN_FD;
+		pol.keep_fds = keep;
 		(void)sandbox_exec(&pol, argv, envp, err, sizeof(err));
 		(void)write(efd, err, strlen(err));
 		_exit(127);
@@ -687,6 +778,9 @@ proc_spawn(struct proc *p)
 	close(ep[1]);
 	close(devnull);
 	close(logw);
+	/* rpcd's now; a new start of rpcd binds again. */
+	if (lfd != -1)
+		close(lfd);
 	/* EOF: exec succeeded; bytes: why confinement or exec failed. */
 	do {
 		n = read(ep[0], err, sizeof(err) - 1);

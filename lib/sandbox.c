@@ -16,7 +16,8 @@
  * kernel asks for both on the binary and on its interpreter).  trackerd
  * adds the resolver's files and the CA certificates, stored its download
  * trees with every right, rpcd its web dir to read.  TCP bind and
- * connect are handled per role; from ABI 6 on, signals and abstract
+ * connect are handled per role (rpcd may do neither: btd bound its
+ * socket); from ABI 6 on, signals and abstract
  * Unix sockets are scoped to the domain.  Everything else, /etc/passwd
  * and /proc included, is refused.
  *
@@ -213,11 +214,17 @@ static const char *const sc_peerd[] = {
 };
 
 /*
- * rpcd: an HTTP server on one listening socket.  No connect: it never
- * dials out, whatever a client asks (connect is EPERM through sc_net).
+ * rpcd: an HTTP server on the one listening socket btd bound to
+ * rpc_bind and left at SANDBOX_LISTEN_FD.  So no bind and no listen
+ * (EPERM through sc_net), and no socket at all (sc_build() names no
+ * family): on a kernel whose Landlock cannot restrict TCP ports
+ * (ABI < 4) seccomp, which cannot see an address, refuses every bind
+ * just the same.  evhttp only accepts on that socket; libevent's own
+ * notification uses eventfd or a pipe, never a socket.  No connect: it
+ * never dials out, whatever a client asks.
  */
 static const char *const sc_rpcd[] = {
-	"bind", "listen", "accept", "accept4",
+	"accept", "accept4",
 	/*
 	 * openat2: the web interface's files are opened beneath the web
 	 * dir's descriptor with RESOLVE_BENEATH, so that neither ".." nor
@@ -437,13 +444,18 @@ ll_rules(const struct sandbox_policy *p, int exec_fd, int rfd, int abi,
 		    errlen) == -1)
 			return -1;
 		break;
-	case SANDBOX_PEERD:
 	case SANDBOX_RPCD:
-		/* The descriptor sandbox_exec() opened (web_open()). */
-		if (p->kind == SANDBOX_RPCD && p->ro_dir != NULL &&
-		    ll_allow_fd(rfd, SANDBOX_WEB_FD, p->ro_dir, LL_RO_DIR, err,
-		    errlen) == -1)
+		/*
+		 * The descriptor sandbox_exec() opened (web_open()).  TCP
+		 * bind and connect are handled with no rule: from ABI 4 on
+		 * Landlock refuses every bind too, a second fence behind
+		 * seccomp's.
+		 */
+		if (p->ro_dir != NULL && ll_allow_fd(rfd, SANDBOX_WEB_FD,
+		    p->ro_dir, LL_RO_DIR, err, errlen) == -1)
 			return -1;
+		break;
+	case SANDBOX_PEERD:
 		if (abi < 4 || p->bind_port == 0)
 			break;
 		memset(&np, 0, sizeof(np));
@@ -748,8 +760,8 @@ sc_build(scmp_filter_ctx ctx, const struct sandbox_policy *p, int exec_fd,
 		extra = sc_stored;
 		break;
 	case SANDBOX_RPCD:
+		/* No family: no socket() (see sc_rpcd). */
 		extra = sc_rpcd;
-		families = sc_inet;
 		break;
 	case SANDBOX_METAD:
 		break;
@@ -1162,7 +1174,8 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 	    "no ptrace, process_vm, fork, AF_UNIX socket%s; exec: %s",
 	    p->kind == SANDBOX_TRACKERD ? "; netlink: route only" :
 	    p->kind == SANDBOX_PEERD ? "" :
-	    p->kind == SANDBOX_RPCD ? "; no connect" : ", inet socket",
+	    p->kind == SANDBOX_RPCD ? ", inet socket; no bind, listen, "
+	    "connect: accept on btd's socket" : ", inet socket",
 	    "its own binary once");
 
 	snprintf(r->rlimits, sizeof(r->rlimits), "core=0");
@@ -1207,15 +1220,13 @@ sandbox_describe(const struct sandbox_policy *p, struct sandbox_report *r)
 		if (p->ro_dir != NULL)
 			sbx_cat(r->landlock, sizeof(r->landlock),
 			    ", web dir");
-		net = p->bind_port != 0 ? "no tcp connect; tcp bind only on "
-		    "port" : "no tcp bind/connect";
+		net = "no tcp bind/connect";
 		break;
 	}
 	if (abi < 4)
 		sbx_cat(r->landlock, sizeof(r->landlock),
 		    "; net: not enforced (abi < 4)");
-	else if ((p->kind == SANDBOX_PEERD || p->kind == SANDBOX_RPCD) &&
-	    p->bind_port != 0)
+	else if (p->kind == SANDBOX_PEERD && p->bind_port != 0)
 		sbx_cat(r->landlock, sizeof(r->landlock), "; net: %s %u", net,
 		    (unsigned)p->bind_port);
 	else

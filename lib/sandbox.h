@@ -31,8 +31,8 @@ enum sandbox_kind {
 	SANDBOX_PEERD,		/* inet sockets, TCP bind only on bind_port */
 	SANDBOX_STORED,		/* files under rw_dirs only; no sockets */
 	SANDBOX_METAD,		/* nothing but its channels */
-	SANDBOX_RPCD,		/* inet sockets, TCP bind only on bind_port,
-				   no connect */
+	SANDBOX_RPCD,		/* accept on the socket btd bound; no
+				   socket, bind, listen or connect */
 };
 
 #define SANDBOX_MAX_DIRS	64	/* download roots of stored */
@@ -53,6 +53,14 @@ enum sandbox_kind {
  * built from that descriptor.
  */
 #define SANDBOX_WEB_FD		SANDBOX_ROOT_FD
+/*
+ * rpcd's listening socket, bound by btd to rpc_bind and listening,
+ * non-blocking, is at exec at SANDBOX_LISTEN_FD, so that rpcd needs no
+ * bind or listen (its seccomp list has neither, its Landlock ruleset
+ * allows no TCP bind).  Only rpcd has descriptors at 4 and 5, so
+ * stored's roots there do not clash.
+ */
+#define SANDBOX_LISTEN_FD	(SANDBOX_WEB_FD + 1)
 
 struct sandbox_policy {
 	enum sandbox_kind	 kind;
@@ -61,7 +69,7 @@ struct sandbox_policy {
 	int			 nrw_dirs;
 	const char		*ro_dir;	/* rpcd: the web dir, read only;
 						   NULL: none */
-	uint16_t		 bind_port;	/* peerd, rpcd: the TCP port it may
+	uint16_t		 bind_port;	/* peerd: the TCP port it may
 						   bind */
 	uid_t			 uid;		/* as root: switch to it */
 	gid_t			 gid;

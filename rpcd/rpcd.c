@@ -4,12 +4,12 @@
  *
  * main() in the order every role follows: log init and the channel to
  * btd (role_init), confinement (already applied by btd before exec:
- * inet sockets, TCP bind on rpc_bind's port only, no connect, no file
- * but what exec needs and the web dir, read only, whose descriptor btd
- * left at SANDBOX_WEB_FD: rpcd_web.c), the event loop, dispatch until
- * btd closes the
- * channel.  The listening socket is made once the first Config names
- * rpc_bind (rpcd_http.c).
+ * no socket, bind, listen or connect, no file but what exec needs and
+ * the web dir, read only, whose descriptor btd left at SANDBOX_WEB_FD:
+ * rpcd_web.c), the event loop, dispatch until btd closes the channel.
+ * The listening socket is btd's, bound to rpc_bind and left at
+ * SANDBOX_LISTEN_FD; rpcd serves on it once the first Config arrives
+ * (rpcd_http.c).
  *
  * Channel: btd only (fd 3, btd__rpcd_msg, proto/rpcd.proto).  rpcd sends
  * Calls, each a CtlRequest, and takes the Answers; a Call's callback

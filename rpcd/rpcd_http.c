@@ -1,9 +1,10 @@
 /*
  * rpcd_http.c -- HTTP for the Transmission RPC, on libevent's evhttp.
  *
- * One listening socket on rpc_bind (made when the first Config names
- * it; the sandbox lets rpcd bind that port and no other, and connect
- * nowhere).  Every request goes through, in this order:
+ * One listening socket on rpc_bind, bound by btd and taken at
+ * SANDBOX_LISTEN_FD (http_take()), served from the first Config on;
+ * the sandbox lets rpcd bind nothing, listen on nothing new, and
+ * connect nowhere.  Every request goes through, in this order:
  *
  *   path        POST /transmission/rpc (404; 405 for other methods),
  *               GET /metrics (rpcd_metrics.c: after the auth, with no
@@ -45,6 +46,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,7 @@
 
 #include "log.h"
 #include "rpcd.h"
+#include "sandbox.h"
 #include "util.h"
 
 /* Tunables. */
@@ -551,60 +554,53 @@ on_request(struct evhttp_request *req, void *arg)
 	method_run(j, o);
 }
 
+/*
+ * Take the listening socket btd bound to rpc_bind and left at
+ * SANDBOX_LISTEN_FD (rpcd may not bind: lib/sandbox.c).  Anything else
+ * there is a broken start: fatal.  Its address, as bound, is the one
+ * the Host check always accepts.
+ */
 static void
-http_listen(const char *value)
+http_take(void)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	const char		*colon;
-	socklen_t		 len;
-	char			 a[64];
-	size_t			 n;
-	long			 port;
-	int			 one = 1;
+	socklen_t		 len = sizeof(ss);
+	int			 on = 0, type = 0, flags;
+	socklen_t		 olen = sizeof(on), tlen = sizeof(type);
 
-	/* btd checked the form: ADDR:PORT or [ADDR6]:PORT, numeric. */
-	memset(&ss, 0, sizeof(ss));
-	if (value[0] == '[') {
-		colon = strstr(value, "]:");
-		n = colon != NULL ? (size_t)(colon - value - 1) : 0;
-		colon = colon != NULL ? colon + 1 : NULL;
-	} else {
-		colon = strrchr(value, ':');
-		n = colon != NULL ? (size_t)(colon - value) : 0;
-	}
-	if (colon == NULL || n == 0 || n >= sizeof(a))
-		fatalx("rpc_bind: malformed: %s", value);
-	memcpy(a, value[0] == '[' ? value + 1 : value, n);
-	a[n] = '\0';
-	port = strtol(colon + 1, NULL, 10);
-	if (port < 1 || port > 65535)
-		fatalx("rpc_bind: bad port: %s", value);
-	if (inet_pton(AF_INET, a, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-	} else
-		fatalx("rpc_bind: not a numeric address: %s", value);
-	snprintf(bind_addr, sizeof(bind_addr), "%s", a);
-	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (lfd == -1)
-		fatal("rpc_bind: socket");
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		(void)setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	/* A port in use exits: btd restarts rpcd with backoff. */
-	if (bind(lfd, (struct sockaddr *)&ss, len) == -1)
-		fatal("rpc_bind %s", value);
-	if (listen(lfd, 64) == -1)
-		fatal("rpc_bind %s: listen", value);
+	if (getsockopt(SANDBOX_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on,
+	    &olen) == -1 || getsockopt(SANDBOX_LISTEN_FD, SOL_SOCKET, SO_TYPE,
+	    &type, &tlen) == -1 || getsockname(SANDBOX_LISTEN_FD,
+	    (struct sockaddr *)&ss, &len) == -1)
+		fatal("fd %d: not the listening socket btd binds",
+		    SANDBOX_LISTEN_FD);
+	if (!on || type != SOCK_STREAM || (ss.ss_family != AF_INET &&
+	    ss.ss_family != AF_INET6))
+		fatalx("fd %d: not a listening inet stream socket; rpcd "
+		    "takes its socket from btd", SANDBOX_LISTEN_FD);
+	if (inet_ntop(ss.ss_family, ss.ss_family == AF_INET ?
+	    (void *)&sin->sin_addr : (void *)&sin6->sin6_addr, bind_addr,
+	    sizeof(bind_addr)) == NULL)
+		fatal("fd %d: address", SANDBOX_LISTEN_FD);
+	if (fcntl(SANDBOX_LISTEN_FD, F_SETFD, FD_CLOEXEC) == -1 ||
+	    (flags = fcntl(SANDBOX_LISTEN_FD, F_GETFL)) == -1 ||
+	    fcntl(SANDBOX_LISTEN_FD, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("fd %d: fcntl", SANDBOX_LISTEN_FD);
+	lfd = SANDBOX_LISTEN_FD;
+	log_debug("listening socket from btd: %s port %u", bind_addr,
+	    (unsigned)ntohs(ss.ss_family == AF_INET ? sin->sin_port :
+	    sin6->sin6_port));
+}
+
+/*
+ * Serve on the socket once the first Config has set the auth and the
+ * Host list: until then its backlog holds the clients.
+ */
+static void
+http_listen(const char *value)
+{
 	if ((bound = evhttp_accept_socket_with_handle(http, lfd)) == NULL)
 		fatalx("rpc_bind %s: evhttp", value);
 	log_info("listening on %s", value);
@@ -632,7 +628,7 @@ http_session_id(void)
 void
 http_config(const char *key, const char *value)
 {
-	if (strcmp(key, "rpc_bind") == 0 && lfd == -1)
+	if (strcmp(key, "rpc_bind") == 0 && bound == NULL)
 		http_listen(value);
 	else if (strcmp(key, "rpc_host_whitelist") == 0)
 		set_str(&hosts, value);
@@ -663,6 +659,7 @@ http_init(struct event_base *b)
 	    (recheck = evtimer_new(base, accept_check, NULL)) == NULL ||
 	    (sweep_ev = evtimer_new(base, conn_sweep, NULL)) == NULL)
 		fatalx("evhttp_new failed");
+	http_take();
 	conn_sweep(-1, 0, NULL);
 	evhttp_set_max_body_size(http, RPCD_BODY_MAX);
 	evhttp_set_max_headers_size(http, RPCD_HEADERS_MAX);

@@ -120,23 +120,34 @@ for cap in $CAPS; do
 		*) check "[$t] $r: netlink route refused" refused $r "netlink route" ;;
 		esac
 		case $r in
-		stored|metad) check "[$t] $r: socket inet refused" refused $r "socket inet" ;;
+		stored|metad|rpcd) check "[$t] $r: socket inet refused" refused $r "socket inet" ;;
 		*) check "[$t] $r: socket inet allowed (its job)" allowed $r "socket inet" ;;
 		esac
 		case $r in
 		rpcd)
-			check "[$t] $r: may bind its rpc_bind port" allowed $r "bind rpc_port"
+			# btd bound rpc_bind; rpcd binds nothing, at every ABI.
+			eperm() { line $1 "$2: refused \\(Operation not permitted\\)"; }
+			check "[$t] $r: has btd's listening socket at fd 5" line $r "listen fd: inet, listening, port 17091\$"
+			check "[$t] $r: bind of its own socket refused by seccomp" eperm $r "bind own socket"
+			check "[$t] $r: listen on its own socket refused by seccomp" eperm $r "listen own socket"
+			check "[$t] $r: bind of its rpc_bind port refused" eperm $r "bind rpc_port"
+			check "[$t] $r: bind of peer_port refused" eperm $r "bind peer_port"
+			check "[$t] $r: bind of another port refused" eperm $r "bind other port"
 			check "[$t] $r: may read its web dir" allowed $r "read web dir"
 			check "[$t] $r: may not write its web dir" refused $r "write web dir"
 			[ "$abi" -ge 1 ] && check "[$t] $r: a file beside its web dir refused" refused $r "read beside web dir"
 			check "[$t] $r: connect refused by seccomp" line $r "connect out: refused \\(Operation not permitted\\)"
 			;;
+		trackerd|peerd) [ "$abi" -ge 4 ] && check "[$t] $r: bind of rpcd's port refused by Landlock" line $r "bind rpc_port: refused \\(Permission denied\\)" ;;
 		*) [ "$abi" -ge 4 ] && check "[$t] $r: bind of rpcd's port refused" refused $r "bind rpc_port" ;;
 		esac
 		case $r in
 		stored) check "[$t] $r: may write its download dir" allowed $r "write download_dir" ;;
 		peerd) check "[$t] $r: may bind its peer_port" allowed $r "bind peer_port" ;;
-		rpcd) [ "$abi" -ge 4 ] && check "[$t] $r: status names the port rule" sh -c "'$BTCTL' -s '$SOCK' status | grep -q 'rpcd landlock: .*tcp bind only on port 17091'" ;;
+		rpcd)
+			[ "$abi" -ge 4 ] && check "[$t] $r: status says no tcp bind or connect" sh -c "'$BTCTL' -s '$SOCK' status | grep -q 'rpcd landlock: .*net: no tcp bind/connect'"
+			check "[$t] $r: status says seccomp refuses bind" sh -c "'$BTCTL' -s '$SOCK' status | grep -q 'rpcd seccomp: .*no bind, listen, connect'"
+			;;
 		esac
 		if [ "$abi" -ge 1 ]; then
 			check "[$t] $r: open /etc/passwd refused" refused $r "open /etc/passwd"

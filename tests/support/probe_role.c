@@ -30,7 +30,13 @@
  *                   As rpcd, with a web dir at SANDBOX_WEB_FD: read
  *                   its index.html, write it, and read web-secret
  *                   beside the dir ("read web dir", "write web dir",
- *                   "read beside web dir").
+ *                   "read beside web dir"); and with the listening
+ *                   socket btd bound at SANDBOX_LISTEN_FD: say what it
+ *                   is ("listen fd: inet, listening, port N"), bind it
+ *                   again to its own address and listen on it again
+ *                   ("bind own socket", "listen own socket": the
+ *                   kernel would answer EINVAL and 0, only the sandbox
+ *                   refuses with EPERM).
  *   probe_forge*    probe_confine, then, once btd answered its Hello, a
  *                   LinkState blaming a role it has no link with (never
  *                   wired: generation 0); btd must kill the sender, not
@@ -417,6 +423,30 @@ probe_web(void)
 		close(fd);
 }
 
+/* rpcd's listening socket from btd: there, and nothing more to do. */
+static void
+probe_listen(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin), olen;
+	int			 on = 0, rc;
+
+	olen = sizeof(on);
+	if (getsockname(SANDBOX_LISTEN_FD, (struct sockaddr *)&sin,
+	    &len) == -1 || sin.sin_family != AF_INET ||
+	    getsockopt(SANDBOX_LISTEN_FD, SOL_SOCKET, SO_ACCEPTCONN, &on,
+	    &olen) == -1 || !on) {
+		log_info("probe: listen fd: none");
+		return;
+	}
+	log_info("probe: listen fd: inet, listening, port %u",
+	    (unsigned)ntohs(sin.sin_port));
+	rc = bind(SANDBOX_LISTEN_FD, (struct sockaddr *)&sin, len);
+	report("bind own socket", rc, errno);
+	rc = listen(SANDBOX_LISTEN_FD, 64);
+	report("listen own socket", rc, errno);
+}
+
 static void
 probe_confine(void)
 {
@@ -455,8 +485,10 @@ probe_confine(void)
 
 	rc = kill(getppid(), 0);
 	report("signal btd", rc, errno);
-	if (def.role == BTD__ROLE__RPCD)
+	if (def.role == BTD__ROLE__RPCD) {
 		probe_web();
+		probe_listen();
+	}
 	probe_cross();
 	probe_loader();
 	probe_stdio();
@@ -535,8 +567,11 @@ probe_config(const char *key, const char *value)
 		have_port = 1;
 		port = strtol(value, NULL, 10);
 		peer_port = port;
-		report("bind peer_port", try_bind(port), errno);
-		report("bind other port", try_bind(port + 1), errno);
+		/* The call first: the order of arguments is unspecified. */
+		rc = try_bind(port);
+		report("bind peer_port", rc, errno);
+		rc = try_bind(port + 1);
+		report("bind other port", rc, errno);
 	}
 	/* After peer_port in every Config: the order of btd's keys. */
 	if (strcmp(key, "rpc_bind") == 0 && !have_rpc && have_port &&
