@@ -6,7 +6,8 @@
 # session id, wrong auth, wrong Host, a 100 MB body, 10,000 nested
 # arrays, invalid UTF-8 (each refused, rpcd stays up, btctl works), and
 # kill -9 of rpcd (restarted, clients work again).  Without rpc_enabled
-# nothing listens and status says rpcd is off.
+# nothing listens and status says rpcd is off; a rpc_bind that btd cannot
+# bind (in use, not on this host) fails rpcd with the reason.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
 
@@ -252,6 +253,34 @@ check "chosen password: the wrong one is refused" sh -c "timeout 30 transmission
 printf 'rpc_enabled yes\nrpc_password secret\n' >"$T/rpc3.conf"
 check "a clear rpc_password in btd.conf: btd refuses to start" sh -c "! timeout 10 '$BTD' -f -S '$T/c/state' -c '$T/rpc3.conf' >'$T/c.log' 2>&1"
 check "a clear rpc_password: the error says what is wanted" grep -q "rpc_password: not pbkdf2-sha256" "$T/c.log"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+
+# btd binds rpc_bind for rpcd: a port in use, or an address not on this
+# host, fails rpcd closed with the reason; btd and btctl go on.  The
+# holder reuses the address, as btd does: the connections above may be
+# in TIME_WAIT, but a listener is never shared.
+$PY -c "import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $RP)); s.listen(1); time.sleep(120)" &
+HOLD=$!
+PIDS="$PIDS $HOLD"
+check "a listener holds the rpc port" wait_for 10 sh -c "ss -ltn | grep -q '127.0.0.1:$RP '"
+btd_start busy -p 7414 -c "$T/rpc.conf"
+rpcd_failed() { [ "$(role_field rpcd state)" = failed ]; }
+check "port in use: rpcd failed" wait_for 10 rpcd_failed
+check "port in use: status gives the reason" [ "$(role_field rpcd last_exit)" = "rpc_bind 127.0.0.1:$RP: Address already in use" ]
+check "port in use: btd logs it" grep -q "rpcd: not started: rpc_bind 127.0.0.1:$RP: Address already in use" "$LOG"
+check "port in use: no rpcd process" [ "$(role_field rpcd pid)" = 0 ]
+check "port in use: btctl still answers" sh -c "'$BTCTL' -s '$SOCK' list >/dev/null"
+ctl shutdown >/dev/null
+wait_for 10 dead "$BTD_PID"
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
+printf 'rpc_enabled yes\nrpc_bind 192.0.2.1:%s\n' "$RP" >"$T/rpcx.conf"
+btd_start away -p 7415 -c "$T/rpcx.conf"
+check "address not on this host: rpcd failed" wait_for 10 rpcd_failed
+check "address not on this host: status gives the reason" [ "$(role_field rpcd last_exit)" = "rpc_bind 192.0.2.1:$RP: Cannot assign requested address" ]
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 
