@@ -168,6 +168,7 @@ SHOT=$SHOT_DIR/btd-webui.png
 rm -f "$SHOT"
 spawn 150 "$CHROME" --headless $NOSBX --user-data-dir="$T/chrome" \
     --remote-debugging-address=127.0.0.1 --remote-debugging-port=$DT \
+    --remote-allow-origins="http://127.0.0.1:$DT" \
     --disable-gpu --disable-extensions --disable-component-extensions-with-background-pages \
     --no-first-run --no-default-browser-check --disable-crash-reporter \
     --disable-breakpad --disable-background-networking --disable-sync \

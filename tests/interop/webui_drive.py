@@ -43,7 +43,10 @@ class Page:
     """One DevTools session on a page target; events kept in order."""
 
     def __init__(self, ws_url, timeout):
-        self.ws = websocket.create_connection(ws_url, timeout=timeout)
+        # No Origin header: Chromium 111 and later refuse a DevTools
+        # socket from an origin not named by --remote-allow-origins.
+        self.ws = websocket.create_connection(ws_url, timeout=timeout,
+                                              suppress_origin=True)
         self.next_id = 0
         self.events = []
 
