@@ -140,10 +140,11 @@ while read -r c; do
 	say "README command $i, as root: $c"
 	t0=$(date +%s)
 	# Its output in a log; bootstrap's progress and the closing lines
-	# of make check shown as they come.
+	# of make check shown as they come, with what a failed script
+	# says of itself (its "# " lines: logs, lists).
 	{ in_root "$c" </dev/null; echo $? >"$R/tmp/rc"; } 2>&1 |
 	    tee "$R/tmp/cmd$i.log" |
-	    grep --line-buffered -E '^(bootstrap:|unit:|integration:|fuzz:|leftovers:|not ok|failed:|[0-9]+ passed)'
+	    grep --line-buffered -E '^(bootstrap:|unit:|integration:|fuzz:|leftovers:|not ok|# |failed:|[0-9]+ passed)'
 	rc=$(cat "$R/tmp/rc")
 	say "command $i: exit $rc after $(( $(date +%s) - t0 )) s"
 	if [ "$rc" != 0 ]; then
