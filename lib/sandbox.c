@@ -942,6 +942,24 @@ drop_root(const struct sandbox_policy *p, char *err, size_t errlen)
 	return 0;
 }
 
+
+/*
+ * The exec descriptor moved above the fixed ones (SANDBOX_FD_FREE), so
+ * that no descriptor handed to a role at a fixed number overwrites it.
+ */
+static int
+exec_fd_up(int *exec_fd, char *err, size_t errlen)
+{
+	int fd;
+
+	if (*exec_fd >= SANDBOX_FD_FREE)
+		return 0;
+	if ((fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE)) == -1)
+		return sbx_err(err, errlen, "exec: dup: %s", strerror(errno));
+	close(*exec_fd);
+	*exec_fd = fd;
+	return 0;
+}
 /*
  * stored: open every download root, still with btd's rights, at
  * SANDBOX_ROOT_FD + i, inherited across the exec.  A root that is not a
@@ -959,14 +977,8 @@ roots_open(const struct sandbox_policy *p, int *exec_fd, char *err,
 	if (p->nrw_dirs < 0 || p->nrw_dirs > SANDBOX_MAX_DIRS)
 		return sbx_err(err, errlen, "roots: %d download dirs",
 		    p->nrw_dirs);
-	if (*exec_fd < SANDBOX_FD_FREE) {
-		if ((fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE)) ==
-		    -1)
-			return sbx_err(err, errlen, "exec: dup: %s",
-			    strerror(errno));
-		close(*exec_fd);
-		*exec_fd = fd;
-	}
+	if (exec_fd_up(exec_fd, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < p->nrw_dirs; i++) {
 		fd = open(p->rw_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY);
 		if (fd == -1)
@@ -997,14 +1009,8 @@ web_open(const struct sandbox_policy *p, int *exec_fd, char *err,
 
 	if (p->kind != SANDBOX_RPCD || p->ro_dir == NULL)
 		return 0;
-	if (*exec_fd < SANDBOX_FD_FREE) {
-		if ((fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, SANDBOX_FD_FREE)) ==
-		    -1)
-			return sbx_err(err, errlen, "exec: dup: %s",
-			    strerror(errno));
-		close(*exec_fd);
-		*exec_fd = fd;
-	}
+	if (exec_fd_up(exec_fd, err, errlen) == -1)
+		return -1;
 	if ((fd = open(p->ro_dir, O_PATH | O_DIRECTORY)) == -1)
 		return sbx_err(err, errlen, "web dir %s: %s", p->ro_dir,
 		    strerror(errno));

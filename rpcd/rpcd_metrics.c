@@ -80,6 +80,15 @@ metric(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* A metric of one unlabelled value. */
+static void
+metric_u64(struct evbuffer *b, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	metric(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* A label value: '\', '"' and newlines escaped, as the format says. */
 static void
 label_value(struct evbuffer *b, const char *v)
@@ -128,30 +137,18 @@ scrape_write(struct scrape *s, const Btd__ListReply *l)
 		evbuffer_add_printf(b, "btd_torrents{state=\"%s\"} %zu\n",
 		    name, n);
 	}
-	metric(b, "btd_downloaded_bytes_total", "counter",
-	    "payload bytes downloaded, over every run");
-	evbuffer_add_printf(b, "btd_downloaded_bytes_total %llu\n",
-	    (unsigned long long)ss->total_downloaded);
-	metric(b, "btd_uploaded_bytes_total", "counter",
-	    "payload bytes uploaded, over every run");
-	evbuffer_add_printf(b, "btd_uploaded_bytes_total %llu\n",
-	    (unsigned long long)ss->total_uploaded);
-	metric(b, "btd_session_downloaded_bytes_total", "counter",
-	    "payload bytes downloaded since btd started");
-	evbuffer_add_printf(b, "btd_session_downloaded_bytes_total %llu\n",
-	    (unsigned long long)ss->downloaded);
-	metric(b, "btd_session_uploaded_bytes_total", "counter",
-	    "payload bytes uploaded since btd started");
-	evbuffer_add_printf(b, "btd_session_uploaded_bytes_total %llu\n",
-	    (unsigned long long)ss->uploaded);
-	metric(b, "btd_download_rate_bytes", "gauge",
-	    "bytes per second downloaded now");
-	evbuffer_add_printf(b, "btd_download_rate_bytes %llu\n",
-	    (unsigned long long)ss->rate_down);
-	metric(b, "btd_upload_rate_bytes", "gauge",
-	    "bytes per second uploaded now");
-	evbuffer_add_printf(b, "btd_upload_rate_bytes %llu\n",
-	    (unsigned long long)ss->rate_up);
+	metric_u64(b, "btd_downloaded_bytes_total", "counter",
+	    "payload bytes downloaded, over every run", ss->total_downloaded);
+	metric_u64(b, "btd_uploaded_bytes_total", "counter",
+	    "payload bytes uploaded, over every run", ss->total_uploaded);
+	metric_u64(b, "btd_session_downloaded_bytes_total", "counter",
+	    "payload bytes downloaded since btd started", ss->downloaded);
+	metric_u64(b, "btd_session_uploaded_bytes_total", "counter",
+	    "payload bytes uploaded since btd started", ss->uploaded);
+	metric_u64(b, "btd_download_rate_bytes", "gauge",
+	    "bytes per second downloaded now", ss->rate_down);
+	metric_u64(b, "btd_upload_rate_bytes", "gauge",
+	    "bytes per second uploaded now", ss->rate_up);
 	metric(b, "btd_peers", "gauge", "connected peers");
 	evbuffer_add_printf(b, "btd_peers %u\n", ss->peers);
 	metric(b, "btd_role_restarts_total", "counter",
