@@ -1,8 +1,8 @@
 #!/bin/sh
 # A peer that takes requests and never answers cannot hold back the
-# download: beside a rate-limited python3-libtorrent seeder, btd's
-# requests to the mute peer are cancelled (end game) or time out and go
-# to the seeder, and the download completes with the right bytes.
+# download: beside a good seeder (btd, its upload limited to 1000 KiB/s),
+# btd's requests to the mute peer are cancelled (end game) or time out
+# and go to the seeder, and the download completes with the right bytes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
 
@@ -12,10 +12,14 @@ $PY tests/support/bad_peer.py "$TOR" 7602 "http://127.0.0.1:$OT/announce" \
 MUTE=$!
 PIDS="$PIDS $MUTE"
 check "the mute peer listens" wait_for 10 grep -q listening "$T/mute.out"
-$PY tests/interop/lt_peer.py seed "$TOR" "$SEED" 7601 --seconds 300 \
-    --up-rate 1000000 >"$T/lt_seed.out" 2>&1 &
-PIDS="$PIDS $!"
-check "libtorrent seeder announced" wait_for 20 grep -q announced "$T/lt_seed.out"
+mkdir -p "$T/inplace"
+cp -r "$SEED/pay" "$T/inplace/"
+printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+btd_start s -p 7601 -c "$T/allow.conf"
+SS=$SOCK SP=$BTD_PID
+ctl set upload_rate_limit 1000 >/dev/null
+ctl add "$TOR" -d "$T/inplace" >/dev/null
+check "the seeder seeds" wait_for 20 seeding "$SS" "$ID"
 btd_start m -p 7611 -v
 ctl add "$TOR" >/dev/null
 mute_peer() { ctl peers "$ID" 2>/dev/null | grep -q ' 7602 '; }
@@ -24,8 +28,10 @@ check "the download completes" ctl wait "$ID" --timeout 90
 check "same bytes" same_data "$T/m/dl"
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
+SOCK=$SS ctl shutdown >/dev/null
+wait_for 10 dead "$SP"
 kill "$MUTE" 2>/dev/null
-# libtorrent (a seeder) connects to it too, asking nothing: btd's is the
+# The seeder connects to it too, asking nothing: the leecher's is the
 # connection with requests.
 line=$(grep '^conn .* requested [1-9]' "$T/mute.out" | head -1)
 check "the mute peer was asked, and answered nothing ($line)" sh -c "echo '$line' | grep -Eq '^conn [0-9]+ served 0 requested [1-9]'"
