@@ -44,6 +44,8 @@ static struct event		*ready_timer;
 #define BTD_READY_WAIT	10	/* seconds the detaching parent waits */
 static const struct timeval	 ready_wait = { BTD_READY_WAIT, 0 };
 static const struct timeval	 now = { 0, 0 };
+static const struct timeval	 trim_every = { 2, 0 };	/* BTD_TRIM_TICK_S */
+static struct event		*trim_ev;
 
 static const char usage_line[] = "usage: btd [-fv] [-c file] "
     "[-S state-dir] [-p peer-port] [-D download-dir]\n"
@@ -329,6 +331,22 @@ write_pid(int fd)
 		log_warn("btd.lock: pid");
 }
 
+/*
+ * Every trim_every, a heap with more than BTD_TRIM_FREE free (after
+ * state.db was read, the roles fed, a long list sent) gives its free
+ * pages back.
+ */
+#define BTD_TRIM_FREE		(1024 * 1024)
+
+static void
+trim_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	util_malloc_trim_if(BTD_TRIM_FREE);
+}
+
 static void
 start_roles(evutil_socket_t fd, short ev, void *arg)
 {
@@ -466,6 +484,7 @@ main(int argc, char *argv[])
 		usage();
 	}
 	log_init("btd", verbose);
+	util_malloc_tune();
 	signal(SIGPIPE, SIG_IGN);
 
 	/* -S and -D alike: relative to where btd was started. */
@@ -599,6 +618,9 @@ main(int argc, char *argv[])
 	if (event_base_once(base, -1, EV_TIMEOUT, start_roles, NULL,
 	    &now) == -1)
 		proc_start_all();
+	if ((trim_ev = event_new(base, -1, EV_PERSIST, trim_tick,
+	    NULL)) == NULL || event_add(trim_ev, &trim_every) == -1)
+		log_warnx("no timer to trim the heap");
 	event_base_dispatch(base);
 
 	xfer_shutdown();	/* the last second of progress */
@@ -606,6 +628,8 @@ main(int argc, char *argv[])
 	btd_roles_settled();
 	if (ready_timer != NULL)
 		event_free(ready_timer);
+	if (trim_ev != NULL)
+		event_free(trim_ev);
 	pointer_remove();
 	state_mark_clean(st);
 	state_close(st);

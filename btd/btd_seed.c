@@ -53,7 +53,7 @@
 #define SEED_LABELS_TEXT	(SEED_LABELS_MAX * (SEED_LABEL_LEN + 1))
 
 struct seed {
-	char		*labels[SEED_LABELS_MAX];
+	char		**labels;	/* nlabels of them, or NULL */
 	size_t		 nlabels;
 	uint64_t	 secs_down;	/* every run */
 	uint64_t	 secs_seed;
@@ -84,6 +84,8 @@ labels_clear(struct seed *s)
 
 	for (i = 0; i < s->nlabels; i++)
 		free(s->labels[i]);
+	free(s->labels);
+	s->labels = NULL;
 	s->nlabels = 0;
 }
 
@@ -117,7 +119,7 @@ static int
 labels_set(struct seed *s, char *const *l, size_t n, char *err,
     size_t errlen)
 {
-	char		*keep[SEED_LABELS_MAX];
+	char		*keep[SEED_LABELS_MAX], **l2 = NULL;
 	const char	*why;
 	size_t		 i, k, nk = 0;
 
@@ -142,8 +144,14 @@ labels_set(struct seed *s, char *const *l, size_t n, char *err,
 		}
 		nk++;
 	}
+	if (nk > 0 && (l2 = reallocarray(NULL, nk, sizeof(*l2))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	labels_clear(s);
-	memcpy(s->labels, keep, nk * sizeof(keep[0]));
+	if (nk > 0)
+		memcpy(l2, keep, nk * sizeof(keep[0]));
+	s->labels = l2;
 	s->nlabels = nk;
 	return 0;
 fail:

@@ -50,11 +50,35 @@ static struct chan		*btd_chan;
 static struct peer_link		 links[ROLE_MAX_PEERS];
 static int			 hello_done;
 static int			 exec_refused;	/* sandbox_noexec() */
+/* Every ROLE_TRIM_TICK_S, a heap with more than ROLE_TRIM_FREE free
+ * (after a burst of work: btd's torrents at start, announces) gives its
+ * free pages back. */
+#define ROLE_TRIM_FREE		(1024 * 1024)
+#define ROLE_TRIM_TICK_S	2
+static struct event		*trim_ev;
 
 static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
 		    void *);
 static void	peer_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
+
+static void
+trim_arm(void)
+{
+	struct timeval	 tv = { ROLE_TRIM_TICK_S, 0 };
+
+	if (event_add(trim_ev, &tv) == -1)
+		fatalx("event_add failed");
+}
+
+static void
+trim_tick(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	util_malloc_trim_if(ROLE_TRIM_FREE);
+}
 
 static void
 usage(const char *name)
@@ -92,6 +116,7 @@ role_init(const struct role_def *def, int argc, char **argv)
 			usage(argv[0]);
 	}
 	log_init(def->name, verbose);
+	util_malloc_tune();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -103,6 +128,10 @@ role_init(const struct role_def *def, int argc, char **argv)
 	}
 	if ((rbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if ((trim_ev = event_new(rbase, -1, EV_PERSIST, trim_tick,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+	trim_arm();
 	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", def->btd_maxframe ?
 	    def->btd_maxframe : FRAME_MAX_ROLE, btd_read, NULL);
 	if (btd_chan == NULL)
@@ -475,6 +504,7 @@ role_run(void)
 	h.impl_version = (char *)(uintptr_t)BTD_VERSION;
 	h.pid = (int32_t)getpid();
 	h.exec_refused = exec_refused;
+	util_malloc_trim();	/* what setting up the sandbox freed */
 	if (msg_send_common(btd_chan, rdef->btd_env, MSG_HELLO,
 	    &h.base, -1) == -1)
 		fatal("hello to btd");

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,4 +261,27 @@ util_unhex(const char *s, uint8_t *out, size_t n)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+void
+util_malloc_tune(void)
+{
+	/* Setting either stops glibc's dynamic raising of both. */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+}
+
+void
+util_malloc_trim(void)
+{
+	(void)malloc_trim(0);
+}
+
+void
+util_malloc_trim_if(size_t min_free)
+{
+	struct mallinfo2	 mi = mallinfo2();
+
+	if (mi.fordblks > min_free)
+		(void)malloc_trim(0);
 }

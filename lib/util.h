@@ -29,6 +29,17 @@ int	 util_default_socket(char *buf, size_t len);
 /* mkdir -p with mode for the directories it creates. */
 int	 util_mkdirs(const char *path, unsigned mode);
 
+/*
+ * malloc's thresholds fixed at their defaults, not raised as blocks are
+ * freed: a large buffer that lives for one reply (a list of 10,000
+ * torrents) is mapped and unmapped, not left in the heap.
+ */
+void	 util_malloc_tune(void);
+/* Give the heap's free pages back (after a burst of start-up work). */
+void	 util_malloc_trim(void);
+/* The same, only if more than min_free bytes of the heap are free. */
+void	 util_malloc_trim_if(size_t min_free);
+
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
 

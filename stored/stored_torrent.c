@@ -483,6 +483,8 @@ check_done(struct torrent *t)
 		}
 	}
 	send_checked(t);
+	free(t->res);		/* the check's view of the files, done */
+	t->res = NULL;
 	log_debug("torrent %u: check: %llu ms files, %llu ms pieces, %llu ms "
 	    "sync", t->num, (unsigned long long)(t->ck_ms[1] - t->ck_ms[0]),
 	    (unsigned long long)(t->ck_ms[2] - t->ck_ms[1]),
