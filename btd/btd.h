@@ -305,6 +305,9 @@ int		 conf_set_runtime(struct conf *, const char *key,
 		    const char *value, char *err, size_t errlen);
 /* The value (never NULL for a known key) and its source. */
 const char	*conf_get(const struct conf *, const char *key);
+/* Changes whenever a value of a conf changes: for caching what is
+   derived from one. */
+uint64_t	 conf_generation(void);
 long long	 conf_get_int(const struct conf *, const char *key);
 enum conf_source conf_source(const struct conf *, const char *key);
 const char	*conf_source_name(enum conf_source);

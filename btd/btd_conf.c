@@ -176,6 +176,9 @@ struct conf {
 	char			*default_dl;	/* the built-in download_dir */
 };
 
+/* Bumped at every change of a value, in any conf (conf_generation()). */
+static uint64_t	 conf_gen = 1;
+
 static int	 conf_index(const char *);
 static int	 conf_valid_int(const char *, long long, long long);
 static int	 conf_valid(const struct conf_def *, const char *, char *,
@@ -702,6 +705,7 @@ conf_replace(struct conf *cf, int i, const char *value,
 	free(cf->value[i]);
 	cf->value[i] = v;
 	cf->source[i] = src;
+	conf_gen++;
 	return 0;
 }
 
@@ -930,6 +934,7 @@ conf_load(struct conf *cf, const char *path, int must_exist, char *err,
 		free(cf->value[i]);
 		cf->value[i] = nv[i];	/* owned by cf now */
 		cf->source[i] = CONF_FILE;
+		conf_gen++;
 		nv[i] = NULL;
 		log_debug("conf: %s: %s from the file", path,
 		    conf_keys[i].name);
@@ -999,6 +1004,12 @@ conf_set_runtime(struct conf *cf, const char *key, const char *value,
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t
+conf_generation(void)
+{
+	return conf_gen;
 }
 
 const char *

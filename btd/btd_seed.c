@@ -279,19 +279,42 @@ seed_save(struct torrent *t, struct seed *s)
 	return 0;
 }
 
+/*
+ * The global limits, parsed again only when a setting changed: a list of
+ * 10,000 torrents asks for them 10,000 times.
+ */
+static struct {
+	uint64_t	 gen;		/* conf_generation() they are of */
+	double		 ratio;		/* -1 none */
+	uint32_t	 idle;		/* minutes; 0 none */
+} glim;
+
+static void
+glim_get(void)
+{
+	double	 r;
+
+	if (glim.gen == conf_generation())
+		return;
+	glim.gen = conf_generation();
+	if (strcmp(conf_get(scf, "seed_ratio_limited"), "yes") != 0 ||
+	    conf_parse_ratio(conf_get(scf, "seed_ratio_limit"), &r) == -1)
+		r = -1;
+	glim.ratio = r;
+	glim.idle = strcmp(conf_get(scf, "seed_idle_limited"), "yes") != 0 ?
+	    0 : (uint32_t)conf_get_int(scf, "seed_idle_limit");
+}
+
 /* The ratio limit in force for t; -1 none. */
 static double
 ratio_limit(const struct seed *s)
 {
-	double	 r;
-
 	if (s->ratio_mode == SEED_MODE_OWN)
 		return s->ratio;
-	if (s->ratio_mode == SEED_MODE_UNLIMITED ||
-	    strcmp(conf_get(scf, "seed_ratio_limited"), "yes") != 0 ||
-	    conf_parse_ratio(conf_get(scf, "seed_ratio_limit"), &r) == -1)
+	if (s->ratio_mode == SEED_MODE_UNLIMITED)
 		return -1;
-	return r;
+	glim_get();
+	return glim.ratio;
 }
 
 /* The idle limit in force, minutes; 0 none. */
@@ -300,10 +323,10 @@ idle_limit(const struct seed *s)
 {
 	if (s->idle_mode == SEED_MODE_OWN)
 		return s->idle;
-	if (s->idle_mode == SEED_MODE_UNLIMITED ||
-	    strcmp(conf_get(scf, "seed_idle_limited"), "yes") != 0)
+	if (s->idle_mode == SEED_MODE_UNLIMITED)
 		return 0;
-	return (uint32_t)conf_get_int(scf, "seed_idle_limit");
+	glim_get();
+	return glim.idle;
 }
 
 static double
