@@ -263,6 +263,69 @@ xmalloc(size_t n)
 	return p;
 }
 
+/*
+ * btd's replies are unpacked into an arena: a list of 10,000 torrents is
+ * some 100,000 small allocations, most of its cost with malloc.  Freeing
+ * a reply frees nothing; the arena goes when no reply is left.
+ */
+#define RARENA_CHUNK	(1024 * 1024)
+
+struct rchunk {
+	struct rchunk	*next;
+	size_t		 used, cap;
+	unsigned char	 mem[];
+};
+
+static struct rchunk	*rarena;
+static int		 replies_live;
+
+static void *
+rarena_alloc(void *arg, size_t n)
+{
+	struct rchunk	*c = rarena;
+	size_t		 cap;
+	void		*p;
+
+	(void)arg;
+	n = (n + 15) & ~(size_t)15;
+	if (c == NULL || c->cap - c->used < n) {
+		cap = n > RARENA_CHUNK ? n : RARENA_CHUNK;
+		if ((c = malloc(sizeof(*c) + cap)) == NULL)
+			return NULL;
+		c->next = rarena;
+		c->used = 0;
+		c->cap = cap;
+		rarena = c;
+	}
+	p = c->mem + c->used;
+	c->used += n;
+	return p;
+}
+
+static void
+rarena_free(void *arg, void *p)
+{
+	(void)arg;
+	(void)p;
+}
+
+static ProtobufCAllocator reply_alloc = { rarena_alloc, rarena_free, NULL };
+
+static void
+reply_free(Btd__CtlReply *rep)
+{
+	struct rchunk	*c;
+
+	if (rep == NULL)
+		return;
+	if (--replies_live > 0)
+		return;
+	while ((c = rarena) != NULL) {
+		rarena = c->next;
+		free(c);
+	}
+}
+
 static char *
 xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -524,7 +587,7 @@ ctl_connect(struct ctl *ctl)
  * Send one request and return btd's reply, which must be ok and carry
  * the body want (any body when want is NOT_SET).  Every failure ends
  * btctl with a message.  The reply is freed by the caller with
- * btd__ctl_reply__free_unpacked().
+ * reply_free().
  */
 static Btd__CtlReply *
 transact(struct ctl *ctl, const Btd__CtlRequest *req,
@@ -560,21 +623,22 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 			    "of its reply");
 		errorx(1, "cannot read btd's reply: %s", strerror(errno));
 	}
-	rep = btd__ctl_reply__unpack(NULL, len, buf);
+	rep = btd__ctl_reply__unpack(&reply_alloc, len, buf);
 	free(buf);
 	if (rep == NULL)
 		errorx(1, "btd's reply does not decode");
+	replies_live++;
 	if (!rep->ok) {
 		e = esc(rep->error != NULL && rep->error[0] != '\0' ?
 		    rep->error : "btd refused the request");
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		errorx(1, "%s%s", ctl->errprefix != NULL ? ctl->errprefix : "",
 		    e);
 	}
 	if (want != BTD__CTL_REPLY__BODY__NOT_SET && (rep->body_case != want ||
 	    (want == BTD__CTL_REPLY__BODY_STATUS && rep->status == NULL) ||
 	    (want == BTD__CTL_REPLY__BODY_SETTINGS && rep->settings == NULL))) {
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		errorx(1, "unexpected reply from btd");
 	}
 	return rep;
@@ -839,7 +903,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 		status_json(rep->status);
 	else
 		status_plain(rep->status);
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -901,7 +965,7 @@ settings_print(struct ctl *ctl, Btd__CtlReply *rep)
 		settings_json(rep->settings);
 	else
 		settings_plain(rep->settings);
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -993,7 +1057,7 @@ cmd_set_torrent(struct ctl *ctl, int argc, char **argv)
 		json_done(&j);
 	} else
 		limits_plain(rep->limits, "");
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -1005,7 +1069,7 @@ done_print(struct ctl *ctl, Btd__CtlReply *rep, const char *what)
 {
 	struct json	j;
 
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	if (ctl->json) {
 		json_init(&j, stdout);
 		json_obj_open(&j, NULL);
@@ -1371,7 +1435,7 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 		Btd__LabelRequest	 lr = BTD__LABEL_REQUEST__INIT;
 		char			*id = xasprintf("%s", rep->added->id);
 
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		lr.id = id;
 		lr.labels = labels;
 		lr.n_labels = nlabels;
@@ -1393,7 +1457,7 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 		free(e);
 		free(n);
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	free(buf);
 	free(dir);
 	return 0;
@@ -1458,7 +1522,7 @@ cmd_label(struct ctl *ctl, int argc, char **argv)
 			free(e);
 		}
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -1540,7 +1604,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 			free(why);
 		}
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -1861,7 +1925,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_arr_close(&j);
 		json_obj_close(&j);
 		json_done(&j);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		return 0;
 	}
 	e = esc(s->name);
@@ -1951,7 +2015,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		    "             ", e, d->peers[i]->port);
 		free(e);
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -2017,7 +2081,7 @@ cmd_files(struct ctl *ctl, int argc, char **argv)
 		req.body_case = BTD__CTL_REQUEST__BODY_SET_TORRENT;
 		req.set_torrent = &sr;
 		rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_LIMITS);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 	}
 	rep = show_request(ctl, id);
 	if (ctl->json) {
@@ -2029,7 +2093,7 @@ cmd_files(struct ctl *ctl, int argc, char **argv)
 		json_done(&j);
 	} else
 		files_plain(rep->show);
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -2118,8 +2182,8 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		free(e);
 		free(n);
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
-	btd__ctl_reply__free_unpacked(show, NULL);
+	reply_free(rep);
+	reply_free(show);
 	return 0;
 }
 
@@ -2214,7 +2278,7 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 		json_arr_close(&j);
 		json_obj_close(&j);
 		json_done(&j);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		return 0;
 	}
 	n = r->n_trackers;
@@ -2262,7 +2326,7 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 		free(src);
 	}
 	printf("%s\n", r->n_peers > 20 ? ", ..." : "");
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -2379,7 +2443,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			printf("%s is paused: it will be verified in full when "
 			    "resumed\n", e);
 		free(e);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		return 0;
 	}
 	if (!wait) {
@@ -2390,11 +2454,11 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		} else
 			printf("verifying %s\n", e);
 		free(e);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		return 0;
 	}
 	checks = s->checks;
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	tty = !ctl->json && isatty(STDOUT_FILENO);
 	for (;;) {
 		const Btd__TorrentDetail *d;
@@ -2426,7 +2490,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 				    "(%u hashed)\n", tty && shown ? "\r\033[K" :
 				    "", e, s->check_good, d->piece_count,
 				    s->check_hashed);
-			btd__ctl_reply__free_unpacked(rep, NULL);
+			reply_free(rep);
 			free(last);
 			free(e);
 			return 0;
@@ -2448,7 +2512,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			last = xasprintf("%s", s->state);
 			last_line = now;
 		}
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		ts.tv_sec = VERIFY_POLL_MS / 1000;
 		ts.tv_nsec = (long)(VERIFY_POLL_MS % 1000) * 1000000;
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -2509,13 +2573,13 @@ cmd_move(struct ctl *ctl, int argc, char **argv)
 			json_done(&j);
 		} else
 			printf("moving %s to %s\n", e, d);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		free(e);
 		free(d);
 		free(to);
 		return 0;
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	tty = !ctl->json && isatty(STDOUT_FILENO);
 	for (;;) {
 		rep = show_request(ctl, id);
@@ -2534,7 +2598,7 @@ cmd_move(struct ctl *ctl, int argc, char **argv)
 			} else
 				printf("%s: %s\n", e, res);
 			free(res);
-			btd__ctl_reply__free_unpacked(rep, NULL);
+			reply_free(rep);
 			free(e);
 			free(d);
 			free(to);
@@ -2550,7 +2614,7 @@ cmd_move(struct ctl *ctl, int argc, char **argv)
 			fflush(stdout);
 			shown = 1;
 		}
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		ts.tv_sec = MOVE_POLL_MS / 1000;
 		ts.tv_nsec = (long)(MOVE_POLL_MS % 1000) * 1000000;
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -2625,7 +2689,7 @@ cmd_peers(struct ctl *ctl, int argc, char **argv)
 		table_print(cell, n + 1, nc);
 		free(cell);
 	}
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
@@ -2723,7 +2787,7 @@ cmd_wait(struct ctl *ctl, int argc, char **argv)
 				printf("%s%s\n", tty ? "\r\033[K" : "", line);
 				free(line);
 			}
-			btd__ctl_reply__free_unpacked(rep, NULL);
+			reply_free(rep);
 			free(last);
 			return 0;
 		}
@@ -2762,7 +2826,7 @@ cmd_wait(struct ctl *ctl, int argc, char **argv)
 			last = xasprintf("%s", s->state);
 			last_line = now;
 		}
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		left_ms = WAIT_POLL_MS;
 		if (timeout > 0 && start + (uint64_t)(timeout * 1000) - now <
 		    left_ms)
@@ -2806,7 +2870,7 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 		json_uint(&j, "uptime", st->uptime);
 		json_obj_close(&j);
 		json_done(&j);
-		btd__ctl_reply__free_unpacked(rep, NULL);
+		reply_free(rep);
 		return 0;
 	}
 	a = size_str(st->downloaded);
@@ -2829,7 +2893,7 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	a = duration(st->uptime);
 	printf("uptime:      %s\n", a);
 	free(a);
-	btd__ctl_reply__free_unpacked(rep, NULL);
+	reply_free(rep);
 	return 0;
 }
 
