@@ -423,25 +423,34 @@ duration(uint64_t s)
 static void
 table_print(char **cell, size_t nrows, size_t ncols)
 {
-	size_t	width[16] = { 0 }, r, c, n;
+	static const char spaces[64] = "                                "
+	    "                                ";
+	size_t	width[16] = { 0 }, r, c, n, pad, *w;
 
 	if (ncols > sizeof(width) / sizeof(width[0]))
 		errorx(1, "table too wide");
+	w = xmalloc(nrows * ncols * sizeof(*w));
 	for (r = 0; r < nrows; r++)
 		for (c = 0; c < ncols; c++)
-			if ((n = text_width(cell[r * ncols + c])) > width[c])
-				width[c] = n;
+			if ((w[r * ncols + c] = text_width(cell[r * ncols +
+			    c])) > width[c])
+				width[c] = w[r * ncols + c];
 	for (r = 0; r < nrows; r++) {
 		for (c = 0; c < ncols; c++) {
-			if (c + 1 < ncols)
-				printf("%s%*s  ", cell[r * ncols + c],
-				    (int)(width[c] -
-				    text_width(cell[r * ncols + c])), "");
-			else
-				printf("%s\n", cell[r * ncols + c]);
+			fputs(cell[r * ncols + c], stdout);
 			free(cell[r * ncols + c]);
+			if (c + 1 == ncols) {
+				putchar('\n');
+				break;
+			}
+			for (pad = width[c] - w[r * ncols + c] + 2; pad > 0;
+			    pad -= n) {
+				n = pad < sizeof(spaces) ? pad : sizeof(spaces);
+				fwrite(spaces, 1, n, stdout);
+			}
 		}
 	}
+	free(w);
 }
 
 static void
@@ -3076,6 +3085,10 @@ main(int argc, char *argv[])
 	ctl.timeout_ms = CTL_TIMEOUT_MS;
 	setlocale(LC_CTYPE, "");
 	utf8_term = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	/* Into a pipe or a file (buffered fully already): in 64 KiB writes,
+	   not 4 KiB ones (a list of 10,000 torrents in JSON is 10 MB). */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
 
 	/* Options anywhere; everything else, in order, is the command. */
 	pos = xmalloc((size_t)(argc + 1) * sizeof(*pos));
