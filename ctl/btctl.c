@@ -2342,8 +2342,14 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 /* pause, resume, peers, wait, stats */
 
 #define WAIT_POLL_MS	500	/* wait: how often btd is asked */
-#define VERIFY_POLL_MS	20	/* verify --wait: a check is quick, and
-				   its end is seen this late at most */
+/*
+ * verify --wait asks every VERIFY_POLL_MS while the check is young (most
+ * end within a second: the end is seen within 5 ms), then every
+ * VERIFY_POLL_SLOW_MS.
+ */
+#define VERIFY_POLL_MS		5
+#define VERIFY_POLL_SLOW_MS	50
+#define VERIFY_POLL_FAST_FOR	2000	/* ms */
 #define MOVE_POLL_MS	100	/* move --wait */
 #define WAIT_LINE_MS	5000	/* wait in a pipe: a line at least this often */
 #define WAIT_BAR	30	/* wait on a terminal: width of the bar */
@@ -2427,7 +2433,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 	struct timespec		 ts;
 	const char		*id, *opt;
 	char			*e, *line, *last = NULL;
-	uint64_t		 now, last_line = 0;
+	uint64_t		 now, last_line = 0, start, poll;
 	uint32_t		 checks;
 	int			 wait, tty, shown = 0;
 
@@ -2467,6 +2473,7 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		return 0;
 	}
 	checks = s->checks;
+	start = mono_ms();
 	reply_free(rep);
 	tty = !ctl->json && isatty(STDOUT_FILENO);
 	for (;;) {
@@ -2522,8 +2529,10 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			last_line = now;
 		}
 		reply_free(rep);
-		ts.tv_sec = VERIFY_POLL_MS / 1000;
-		ts.tv_nsec = (long)(VERIFY_POLL_MS % 1000) * 1000000;
+		poll = now - start < VERIFY_POLL_FAST_FOR ? VERIFY_POLL_MS :
+		    VERIFY_POLL_SLOW_MS;
+		ts.tv_sec = (time_t)(poll / 1000);
+		ts.tv_nsec = (long)(poll % 1000) * 1000000;
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
