@@ -334,7 +334,7 @@ write_pid(int fd)
 /*
  * Every trim_every, a heap with more than BTD_TRIM_FREE free (after
  * state.db was read, the roles fed, a long list sent) gives its free
- * pages back.
+ * pages back; not while the roles are being fed.
  */
 #define BTD_TRIM_FREE		(1024 * 1024)
 
@@ -344,7 +344,8 @@ trim_tick(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	util_malloc_trim_if(BTD_TRIM_FREE);
+	if (!xfer_feeding())
+		util_malloc_trim_if(BTD_TRIM_FREE);
 }
 
 static void

@@ -600,6 +600,7 @@ void		 xfer_stop(struct torrent *);	/* paused, removed */
 void		 xfer_forget(struct torrent *);	/* about to be freed */
 /* t leaves the list of torrents: the feed steps over it. */
 void		 xfer_unlink(struct torrent *);
+int		 xfer_feeding(void);	/* roles are still being fed */
 /*
  * 1 if file i of t (metadata known) belongs to the torrent: stored
  * created it, or a verified piece touches it.  remove --delete-data

@@ -1141,6 +1141,19 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+int
+xfer_feeding(void)
+{
+	int	 role;
+
+	if (feed_stored)
+		return 1;
+	for (role = 1; role <= ROLE_COUNT; role++)
+		if (feed_at[role] != NULL)
+			return 1;
+	return 0;
+}
+
 void
 xfer_unlink(struct torrent *t)
 {

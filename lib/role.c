@@ -50,12 +50,15 @@ static struct chan		*btd_chan;
 static struct peer_link		 links[ROLE_MAX_PEERS];
 static int			 hello_done;
 static int			 exec_refused;	/* sandbox_noexec() */
-/* Every ROLE_TRIM_TICK_S, a heap with more than ROLE_TRIM_FREE free
- * (after a burst of work: btd's torrents at start, announces) gives its
- * free pages back. */
+/*
+ * Every ROLE_TRIM_TICK_S, a heap with more than ROLE_TRIM_FREE free gives
+ * its free pages back, once a burst of work is over: no message from btd
+ * (its torrents at start come in batches) since the last tick.
+ */
 #define ROLE_TRIM_FREE		(1024 * 1024)
 #define ROLE_TRIM_TICK_S	2
 static struct event		*trim_ev;
+static int			 btd_heard;	/* since the last tick */
 
 static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
 		    void *);
@@ -77,7 +80,9 @@ trim_tick(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	util_malloc_trim_if(ROLE_TRIM_FREE);
+	if (!btd_heard)
+		util_malloc_trim_if(ROLE_TRIM_FREE);
+	btd_heard = 0;
 }
 
 static void
@@ -413,6 +418,7 @@ btd_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 		}
 		exit(0);
 	}
+	btd_heard = 1;
 	if ((env = msg_unpack(rdef->btd_env, buf, len)) == NULL)
 		fatalx("btd sent a message that does not decode as %s",
 		    rdef->btd_env->short_name);

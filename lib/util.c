@@ -266,9 +266,14 @@ util_unhex(const char *s, uint8_t *out, size_t n)
 void
 util_malloc_tune(void)
 {
-	/* Setting either stops glibc's dynamic raising of both. */
+	/*
+	 * Setting either stops glibc's dynamic raising of both.  The top of
+	 * the heap is not given back at every free (a start that grows the
+	 * heap would give pages back and fault them in again): the caller
+	 * trims when a burst is over (util_malloc_trim_if()).
+	 */
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 }
 
 void

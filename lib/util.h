@@ -30,9 +30,10 @@ int	 util_default_socket(char *buf, size_t len);
 int	 util_mkdirs(const char *path, unsigned mode);
 
 /*
- * malloc's thresholds fixed at their defaults, not raised as blocks are
- * freed: a large buffer that lives for one reply (a list of 10,000
- * torrents) is mapped and unmapped, not left in the heap.
+ * malloc's thresholds fixed, not raised as blocks are freed: a large
+ * buffer that lives for one reply (a list of 10,000 torrents) is mapped
+ * and unmapped, not left in the heap; the heap's top is kept up to
+ * 8 MiB until a trim.
  */
 void	 util_malloc_tune(void);
 /* Give the heap's free pages back (after a burst of start-up work). */
