@@ -12,9 +12,11 @@
  * torrent added later reads its own row.  A one-second timer counts the
  * seconds of every torrent downloading or seeding (not paused, not in
  * error, not moving) and notes activity when its lifetime byte counters
- * changed; what changed is written every SEED_FLUSH_SECONDS in one
- * transaction, and at shutdown, so a crash of btd loses at most that
- * much counted time.  Labels and limits are written at once.
+ * changed.  What changed is written every SEED_FLUSH_SECONDS in one
+ * transaction of at most about SEED_FLUSH_ROWS rows (with more torrents
+ * counting, each is written in its turn: every 10 s up to 2,000 of them,
+ * every 50 s at 10,000), and at shutdown; a crash of btd loses at most
+ * that much counted time.  Labels and limits are written at once.
  *
  * Seed limits, as Transmission has them: a torrent's ratio mode and
  * idle mode are global (the session's seed_ratio_limit when
@@ -48,6 +50,8 @@
 /* Tunables. */
 #define SEED_TICK_SECONDS	1	/* counting time */
 #define SEED_FLUSH_SECONDS	10	/* counted time waits this long */
+#define SEED_FLUSH_ROWS		2000	/* ... and about this many rows at
+					   most are written each time */
 #define SEED_RATIO_MAX		10000.0	/* a torrent's own ratio limit */
 #define SEED_IDLE_MAX		525600	/* minutes: a year */
 #define SEED_LABELS_TEXT	(SEED_LABELS_MAX * (SEED_LABEL_LEN + 1))
@@ -352,21 +356,25 @@ seed_stop(struct torrent *t, struct seed *s, const char *why)
 }
 
 static void
-seed_flush(void)
+seed_flush(int all)
 {
+	static uint32_t	 turn;
 	struct torrent	*t;
-	int		 n = 0;
+	uint32_t	 n = 0, slices;
 
 	TAILQ_FOREACH(t, &torrents, entry)
 		if (t->seed != NULL && t->seed->dirty)
 			n++;
 	if (n == 0 || sst == NULL)
 		return;
+	/* In slices by state.db's number: each its turn, all at the end. */
+	slices = all ? 1 : (n + SEED_FLUSH_ROWS - 1) / SEED_FLUSH_ROWS;
+	turn = (turn + 1) % slices;
 	if (state_begin(sst) == -1)
 		return;
 	TAILQ_FOREACH(t, &torrents, entry)
 		if (t->seed != NULL && t->seed->dirty &&
-		    seed_save(t, t->seed) == -1) {
+		    t->seq % slices == turn && seed_save(t, t->seed) == -1) {
 			state_rollback(sst);
 			return;
 		}
@@ -447,7 +455,7 @@ seed_tick(evutil_socket_t fd, short ev, void *arg)
 		}
 	}
 	if (++ticks % SEED_FLUSH_SECONDS == 0)
-		seed_flush();
+		seed_flush(0);
 	evtimer_add(tick, &tv);
 }
 
@@ -466,7 +474,7 @@ seed_init(struct event_base *base, struct conf *cf, struct state *st)
 void
 seed_shutdown(void)
 {
-	seed_flush();
+	seed_flush(1);
 	if (tick != NULL) {
 		event_free(tick);
 		tick = NULL;
