@@ -44,7 +44,7 @@ static struct event		*ready_timer;
 #define BTD_READY_WAIT	10	/* seconds the detaching parent waits */
 static const struct timeval	 ready_wait = { BTD_READY_WAIT, 0 };
 static const struct timeval	 now = { 0, 0 };
-static const struct timeval	 trim_every = { 2, 0 };	/* BTD_TRIM_TICK_S */
+static const struct timeval	 trim_every = { 2, 0 };	/* trim_tick() */
 static struct event		*trim_ev;
 
 static const char usage_line[] = "usage: btd [-fv] [-c file] "

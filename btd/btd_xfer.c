@@ -1086,7 +1086,6 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 	struct torrent	*t;
 	struct chan	*c;
 	static int	 yields;
-	static size_t	 fed;		/* since the last trim */
 	uint64_t	 start;
 	int		 role, n, wait = -1;
 
@@ -1123,7 +1122,6 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 			feed_one(role, t, c);
 			n++;
 		}
-		fed += (size_t)n;
 		if (feed_at[role] != NULL)
 			wait = chan_full(c) ? FEED_FULL_MS : 0;
 	}
@@ -1134,11 +1132,6 @@ feed_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (wait != -1)
 		feed_arm(wait);
-	else if (fed >= FEED_BATCH) {
-		/* A burst is over (the start): its buffers go back. */
-		util_malloc_trim();
-		fed = 0;
-	}
 }
 
 int

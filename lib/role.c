@@ -59,6 +59,7 @@ static int			 exec_refused;	/* sandbox_noexec() */
 #define ROLE_TRIM_TICK_S	2
 static struct event		*trim_ev;
 static int			 btd_heard;	/* since the last tick */
+static const struct timeval	 trim_every = { ROLE_TRIM_TICK_S, 0 };
 
 static void	btd_read(struct chan *, const uint8_t *, size_t, const char *,
 		    void *);
@@ -66,16 +67,7 @@ static void	peer_read(struct chan *, const uint8_t *, size_t,
 		    const char *, void *);
 
 static void
-trim_arm(void)
-{
-	struct timeval	 tv = { ROLE_TRIM_TICK_S, 0 };
-
-	if (event_add(trim_ev, &tv) == -1)
-		fatalx("event_add failed");
-}
-
-static void
-trim_tick(int fd, short ev, void *arg)
+trim_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
@@ -134,9 +126,8 @@ role_init(const struct role_def *def, int argc, char **argv)
 	if ((rbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((trim_ev = event_new(rbase, -1, EV_PERSIST, trim_tick,
-	    NULL)) == NULL)
-		fatalx("event_new failed");
-	trim_arm();
+	    NULL)) == NULL || event_add(trim_ev, &trim_every) == -1)
+		fatalx("heap trim timer");
 	btd_chan = chan_new(rbase, ROLE_FD_BTD, "btd", def->btd_maxframe ?
 	    def->btd_maxframe : FRAME_MAX_ROLE, btd_read, NULL);
 	if (btd_chan == NULL)
@@ -510,7 +501,6 @@ role_run(void)
 	h.impl_version = (char *)(uintptr_t)BTD_VERSION;
 	h.pid = (int32_t)getpid();
 	h.exec_refused = exec_refused;
-	util_malloc_trim();	/* what setting up the sandbox freed */
 	if (msg_send_common(btd_chan, rdef->btd_env, MSG_HELLO,
 	    &h.base, -1) == -1)
 		fatal("hello to btd");

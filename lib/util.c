@@ -277,12 +277,6 @@ util_malloc_tune(void)
 }
 
 void
-util_malloc_trim(void)
-{
-	(void)malloc_trim(0);
-}
-
-void
 util_malloc_trim_if(size_t min_free)
 {
 	struct mallinfo2	 mi = mallinfo2();

@@ -36,9 +36,8 @@ int	 util_mkdirs(const char *path, unsigned mode);
  * 8 MiB until a trim.
  */
 void	 util_malloc_tune(void);
-/* Give the heap's free pages back (after a burst of start-up work). */
-void	 util_malloc_trim(void);
-/* The same, only if more than min_free bytes of the heap are free. */
+/* Give the heap's free pages back if more than min_free bytes are free
+   (after a burst of work). */
 void	 util_malloc_trim_if(size_t min_free);
 
 /* Monotonic clock in milliseconds. */
