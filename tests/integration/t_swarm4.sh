@@ -5,7 +5,8 @@
 # uploads clearly less than four copies: the leechers trade pieces with
 # each other.  (python3-libtorrent with an upload limit, the seeder here
 # before, twice stopped serving in the quick-start chroot right after a
-# leecher connected; libtorrent seeds to btd in t_interop and t_swarm.)
+# leecher connected; libtorrent seeds to btd in t_swarm, t_ratelimit
+# and others.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfer.sh"
 
