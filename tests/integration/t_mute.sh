@@ -12,14 +12,7 @@ $PY tests/support/bad_peer.py "$TOR" 7602 "http://127.0.0.1:$OT/announce" \
 MUTE=$!
 PIDS="$PIDS $MUTE"
 check "the mute peer listens" wait_for 10 grep -q listening "$T/mute.out"
-mkdir -p "$T/inplace"
-cp -r "$SEED/pay" "$T/inplace/"
-printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
-btd_start s -p 7601 -c "$T/allow.conf"
-SS=$SOCK SP=$BTD_PID
-ctl set upload_rate_limit 1000 >/dev/null
-ctl add "$TOR" -d "$T/inplace" >/dev/null
-check "the seeder seeds" wait_for 20 seeding "$SS" "$ID"
+btd_seeder s 7601 1000
 btd_start m -p 7611 -v
 ctl add "$TOR" >/dev/null
 mute_peer() { ctl peers "$ID" 2>/dev/null | grep -q ' 7602 '; }

@@ -16,14 +16,7 @@ check "opentracker listens" sh -c "ss -ltn | grep -q ':$OT '"
 payload_bytes=$(du -b -c "$SEED/pay" | tail -1 | cut -f1)
 # 1000 KiB/s: the seeder alone would need some 18 s to give each
 # leecher its copy; loopback between the leechers is far faster.
-mkdir -p "$T/inplace"
-cp -r "$SEED/pay" "$T/inplace/"
-printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
-btd_start s -p 7401 -c "$T/allow.conf"
-SS=$SOCK SP=$BTD_PID
-ctl set upload_rate_limit 1000 >/dev/null
-ctl add "$TOR" -d "$T/inplace" >/dev/null
-check "the seeder seeds" wait_for 20 seeding "$SS" "$ID"
+btd_seeder s 7401 1000
 
 socks=""
 for n in 1 2 3 4; do

@@ -65,5 +65,22 @@ same_data_but_empty() {
 	    grep -v "^Only in $SEED/pay: empty\$")" ]
 }
 
+# btd_seeder NAME PORT KIBS: a btd seeding the payload from a copy in
+# place ($T/inplace), its upload limited to KIBS KiB/s (0: none); SS is
+# its socket and SP its pid (SOCK, LOG and BTD_PID are its too, until
+# the next btd_start).
+btd_seeder() {
+	if [ ! -d "$T/inplace/pay" ]; then
+		mkdir -p "$T/inplace"
+		cp -r "$SEED/pay" "$T/inplace/"
+	fi
+	printf 'download_dirs_allowed %s\n' "$T" >"$T/allow.conf"
+	btd_start "$1" -p "$2" -c "$T/allow.conf"
+	SS=$SOCK SP=$BTD_PID
+	[ "$3" = 0 ] || ctl set upload_rate_limit "$3" >/dev/null
+	ctl add "$TOR" -d "$T/inplace" >/dev/null
+	check "the seeder seeds" wait_for 20 seeding "$SS" "$ID"
+}
+
 # port_free PORT
 port_free() { ! ss -ltn | grep -q ":$1 "; }
