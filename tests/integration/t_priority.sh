@@ -91,11 +91,11 @@ check "remove: its wants go with it" [ -z "$(sqlite3 "$T/a/state/state.db" "SELE
 ctl shutdown >/dev/null
 wait_for 10 dead "$BTD_PID"
 
-# 2. Sequential: a seeder limited to 400 KB/s, so requests trickle.
+# 2. Sequential: a seeder limited to 390 KiB/s, so requests trickle (a
+# btd: python3-libtorrent with an upload limit stopped serving in the
+# quick-start chroot).
 stop_pids "$LTS"
-spawn 300 $PY tests/interop/lt_peer.py seed "$TOR" "$SEED" 7302 \
-    --seconds 280 --up-rate 400000
-check "rate-limited seeder up" wait_for 20 sh -c "ss -ltn | grep -q ':7302 '"
+btd_seeder seed2 7302 390
 btd_start b -p 7312 -v
 SB=$SOCK LB=$LOG
 ctl add "$TOR" --paused >/dev/null
