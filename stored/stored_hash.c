@@ -244,6 +244,7 @@ void
 stored_hash_init(struct event_base *base)
 {
 	struct sigaction sa;
+	uint8_t		*pool;
 	unsigned	 i;
 	int		 e;
 
@@ -253,9 +254,16 @@ stored_hash_init(struct event_base *base)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL) == -1)
 		fatal("%s: sigaction", __func__);
+	/*
+	 * One allocation, mapped by malloc and touched only where a buffer
+	 * is used: 1,024 of them one by one would touch a page each for
+	 * malloc's headers, 4 MiB resident before the first block.
+	 */
+	if ((pool = malloc((size_t)STORED_HASH_BUFS * ARENA_SLOT_SIZE)) ==
+	    NULL)
+		fatal("%s", __func__);
 	for (i = 0; i < STORED_HASH_BUFS; i++)
-		if ((hs.bufs[i] = malloc(ARENA_SLOT_SIZE)) == NULL)
-			fatal("%s", __func__);
+		hs.bufs[i] = pool + (size_t)i * ARENA_SLOT_SIZE;
 	hs.nfree = STORED_HASH_BUFS;
 	if ((hs.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("%s: eventfd", __func__);
