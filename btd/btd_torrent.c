@@ -1740,27 +1740,92 @@ done:
 	free(np);
 }
 
+/*
+ * A list's strings, copied in one piece: the packer reads each string
+ * three times (sizing the reply, the list and each summary before it
+ * writes it), and reading them where they live, a torrent's name here
+ * and its save path there, missed the cache every time.  Copied, each
+ * is missed once.
+ */
+struct lstr {
+	char	*buf;
+	size_t	 len, cap;
+};
+
+#define LIST_BIG	(1U << 20)	/* a list's arrays from util_bigmem() */
+
+static size_t
+lstr_len(const char *str)
+{
+	return str != NULL ? strlen(str) + 1 : 0;
+}
+
+static char *
+lstr_copy(struct lstr *ls, const char *str)
+{
+	size_t	 n = lstr_len(str);
+	char	*p;
+
+	if (str == NULL || ls->cap - ls->len < n)
+		return (char *)(uintptr_t)str;	/* as it is: still right */
+	p = ls->buf + ls->len;
+	memcpy(p, str, n);
+	ls->len += n;
+	return p;
+}
+
+/* The next of a list's arrays in its one allocation (16-byte aligned). */
+static void *
+lcarve(char **at, size_t n, size_t size)
+{
+	void	*p = *at;
+
+	*at += (n * size + 15) & ~(size_t)15;
+	return p;
+}
+
 void
 torrent_ctl_list(int client)
 {
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__ListReply		 lr = BTD__LIST_REPLY__INIT;
-	Btd__TorrentSummary	*s = NULL, **sp = NULL;
-	Btd__MoveStatus		*mv = NULL;
+	Btd__TorrentSummary	*s, **sp;
+	Btd__MoveStatus		*mv;
+	Btd__SeedLimits		*sl;
+	struct lstr		 ls = { NULL, 0, 0 };
 	struct torrent		*t;
-	char			(*sid)[41] = NULL;
-	size_t			 n = 0, i;
+	char			(*sid)[41], (*id)[41], *mem, *at;
+	size_t			 n = 0, i, total, map = 0;
 
-	TAILQ_FOREACH(t, &torrents, entry)
+	TAILQ_FOREACH(t, &torrents, entry) {
 		n++;
-	s = calloc(n + 1, sizeof(*s));
-	sp = calloc(n + 1, sizeof(*sp));
-	sid = calloc(n + 1, sizeof(*sid));
-	mv = calloc(n + 1, sizeof(*mv));
-	if (s == NULL || sp == NULL || sid == NULL || mv == NULL) {
-		ctl_send_error(client, "out of memory");
-		goto done;
+		ls.cap += lstr_len(t->name) + lstr_len(t->save_path) +
+		    lstr_len(t->error);
 	}
+	/* One allocation for the list's arrays: megabytes at 10,000. */
+	total = (n + 1) * (sizeof(*s) + sizeof(*sp) + sizeof(*sid) +
+	    sizeof(*id) + sizeof(*mv) + sizeof(*sl)) + ls.cap + 7 * 16;
+	if (total >= LIST_BIG) {
+		map = total;
+		mem = util_bigmem(&map);
+	} else
+		mem = NULL;
+	if (mem == NULL) {
+		map = 0;
+		mem = calloc(1, total);
+	}
+	if (mem == NULL) {
+		ctl_send_error(client, "out of memory");
+		return;
+	}
+	at = mem;
+	s = lcarve(&at, n + 1, sizeof(*s));
+	sp = lcarve(&at, n + 1, sizeof(*sp));
+	sid = lcarve(&at, n + 1, sizeof(*sid));
+	id = lcarve(&at, n + 1, sizeof(*id));
+	mv = lcarve(&at, n + 1, sizeof(*mv));
+	sl = lcarve(&at, n + 1, sizeof(*sl));
+	ls.buf = at;
 	i = 0;
 	short_all();
 	list_short = 1;
@@ -1768,6 +1833,15 @@ torrent_ctl_list(int client)
 		btd__torrent_summary__init(&s[i]);
 		btd__move_status__init(&mv[i]);
 		summary_move(t, &s[i], sid[i], &mv[i]);
+		memcpy(id[i], t->hex, sizeof(id[i]));
+		s[i].id = id[i];
+		s[i].name = lstr_copy(&ls, s[i].name);
+		s[i].save_path = lstr_copy(&ls, s[i].save_path);
+		s[i].error = lstr_copy(&ls, s[i].error);
+		if (s[i].seed != NULL) {
+			sl[i] = *s[i].seed;
+			s[i].seed = &sl[i];
+		}
 		sp[i] = &s[i];
 		i++;
 	}
@@ -1778,11 +1852,10 @@ torrent_ctl_list(int client)
 	rep.body_case = BTD__CTL_REPLY__BODY_LIST;
 	rep.list = &lr;
 	(void)ctl_send_reply(client, &rep);
-done:
-	free(s);
-	free(sp);
-	free(sid);
-	free(mv);
+	if (map > 0)
+		util_bigmem_free(mem, map);
+	else
+		free(mem);
 }
 
 void

@@ -369,8 +369,15 @@ chan_pause(struct chan *c, int paused)
 int
 chan_send(struct chan *c, const void *msg, size_t len, int fd)
 {
+	return chan_send_ref(c, msg, len, fd, NULL, NULL);
+}
+
+int
+chan_send_ref(struct chan *c, const void *msg, size_t len, int fd,
+    void (*done)(const void *, size_t, void *), void *arg)
+{
 	uint8_t	hdr[FRAME_HDR];
-	int	dupfd = -1;
+	int	dupfd = -1, r;
 
 	if ((c->dead && !c->rclosed) || c->freed) {
 		errno = EPIPE;
@@ -399,8 +406,15 @@ chan_send(struct chan *c, const void *msg, size_t len, int fd)
 		c->marks[c->nmarks].fd = dupfd;
 	}
 	frame_header(hdr, (uint32_t)len);
-	if (evbuffer_add(c->out, hdr, sizeof(hdr)) == -1 ||
-	    (len > 0 && evbuffer_add(c->out, msg, len) == -1)) {
+	if (evbuffer_add(c->out, hdr, sizeof(hdr)) == -1)
+		r = -1;
+	else if (len == 0)
+		r = 0;
+	else if (done != NULL)
+		r = evbuffer_add_reference(c->out, msg, len, done, arg);
+	else
+		r = evbuffer_add(c->out, msg, len);
+	if (r == -1) {
 		if (dupfd != -1)
 			close(dupfd);
 		errno = ENOMEM;

@@ -53,6 +53,14 @@ void		 chan_free(struct chan *);
  * "eof"), frames may still be queued and flushed: it may still read.
  */
 int		 chan_send(struct chan *, const void *msg, size_t len, int fd);
+/*
+ * The same, for a large frame, without copying it: msg is the chan's
+ * once this succeeds, and done(msg, len, arg) is called when it has
+ * been written or the chan is freed.  On failure msg stays the caller's.
+ */
+int		 chan_send_ref(struct chan *, const void *msg, size_t len,
+		    int fd, void (*done)(const void *, size_t, void *),
+		    void *arg);
 
 /* Change the hard bound on queued output bytes. */
 void		 chan_set_maxout(struct chan *, size_t);

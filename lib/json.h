@@ -22,8 +22,14 @@
 
 #define JSON_MAXDEPTH	32	/* containers open at once; btctl needs 4 */
 
+#define JSON_BUF	8192
+
 struct json {
 	FILE	*fp;
+	size_t	 len;			/* bytes in buf, not yet in fp */
+	char	 buf[JSON_BUF];		/* what is written goes here first:
+					   a stdio call a token was most of
+					   a long list's time */
 	int	 depth;			/* containers open now */
 	int	 bad;			/* misuse seen: writing stopped */
 	int	 done;			/* the top-level value is complete */

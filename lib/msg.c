@@ -8,24 +8,51 @@
 #include "common.pb-c.h"
 #include "log.h"
 #include "msg.h"
+#include "util.h"
+
+#define MSG_BIG	(1U << 20)	/* a frame this large is packed into a
+				   mapping of its own and queued as it is */
+
+static void
+big_done(const void *buf, size_t len, void *arg)
+{
+	(void)len;
+	util_bigmem_free((void *)(uintptr_t)buf, (size_t)(uintptr_t)arg);
+}
 
 int
 msg_send(struct chan *c, const ProtobufCMessage *env, int fd)
 {
 	uint8_t	 stackbuf[512], *buf = stackbuf;
-	size_t	 len;
+	size_t	 len, map = 0;
 	int	 r;
 
-	len = protobuf_c_message_get_packed_size(env);
-	if (len > sizeof(stackbuf) && (buf = malloc(len)) == NULL)
-		return -1;
-	protobuf_c_message_pack(env, buf);
 	if (log_getverbose() >= 2) {
 		const char *name = "?";
 
 		(void)msg_body(env, NULL, &name);
 		log_trace("-> %s: %s.%s", chan_name(c),
 		    env->descriptor->short_name, name);
+	}
+	len = protobuf_c_message_get_packed_size(env);
+	/* A list of 10,000 torrents: not faulted in a page at a time, and
+	   not copied again into the queue. */
+	if (len >= MSG_BIG) {
+		map = len;
+		buf = util_bigmem(&map);
+	}
+	if (buf == NULL || (len > sizeof(stackbuf) && map == 0)) {
+		map = 0;
+		if ((buf = malloc(len)) == NULL)
+			return -1;
+	}
+	protobuf_c_message_pack(env, buf);
+	if (map > 0) {
+		r = chan_send_ref(c, buf, len, fd, big_done,
+		    (void *)(uintptr_t)map);
+		if (r == -1)
+			util_bigmem_free(buf, map);
+		return r;
 	}
 	r = chan_send(c, buf, len, fd);
 	if (buf != stackbuf)

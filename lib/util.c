@@ -2,6 +2,7 @@
  * util.c -- paths, clocks, error lines and role names used by several
  * binaries.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -274,6 +275,46 @@ util_malloc_tune(void)
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	(void)mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+}
+
+#define BIGMEM_HUGE	((size_t)2 << 20)	/* a huge page on x86-64 */
+
+void *
+util_bigmem(size_t *len)
+{
+	size_t	 n, map, head;
+	char	*m, *p;
+
+	if (*len > SIZE_MAX / 2)
+		return NULL;
+	n = (*len + BIGMEM_HUGE - 1) & ~(BIGMEM_HUGE - 1);
+	if (n == 0)
+		n = BIGMEM_HUGE;
+	/* Aligned to a huge page: map one more and cut the ends off. */
+	map = n + BIGMEM_HUGE;
+	m = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)m + BIGMEM_HUGE - 1) & ~(BIGMEM_HUGE - 1));
+	head = (size_t)(p - m);
+	if (head > 0)
+		(void)munmap(m, head);
+	if (map - head - n > 0)
+		(void)munmap(p + n, map - head - n);
+	(void)madvise(p, n, MADV_HUGEPAGE);	/* a hint: may fail */
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(p, n, MADV_POPULATE_WRITE); /* Linux 5.14; a hint too */
+#endif
+	*len = n;
+	return p;
+}
+
+void
+util_bigmem_free(void *p, size_t len)
+{
+	if (p != NULL)
+		(void)munmap(p, len);
 }
 
 void

@@ -39,6 +39,15 @@ void	 util_malloc_tune(void);
 /* Give the heap's free pages back if more than min_free bytes are free
    (after a burst of work). */
 void	 util_malloc_trim_if(size_t min_free);
+/*
+ * One large, short-lived buffer (a reply of megabytes), mapped on its
+ * own: in huge pages where the kernel gives them, and filled in at once
+ * rather than a page fault at a time.  *len is rounded up to what was
+ * mapped; give that back to util_bigmem_free().  NULL if it cannot be
+ * mapped.
+ */
+void	*util_bigmem(size_t *len);
+void	 util_bigmem_free(void *, size_t len);
 
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,46 @@ START_TEST(uint_max)
 {
 	json_uint(&j, NULL, ULLONG_MAX);
 	ck_assert_str_eq(finish(0), "18446744073709551615\n");
+}
+END_TEST
+
+/* Numbers are written as "%.6g" writes them, whole ones without it. */
+START_TEST(doubles)
+{
+	static const double v[] = { 0.0, -0.0, 1.0, -1.0, 0.5, 100.0,
+	    999999.0, 1e6, -1e6, 123456789.0, 0.1234567, 1e-7, -2.5,
+	    4294967296.0, 1e300 };
+	char	want[1024], *w = want;
+	size_t	i;
+
+	json_arr_open(&j, NULL);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_double(&j, NULL, v[i]);
+		w += snprintf(w, sizeof(want) - (size_t)(w - want),
+		    "%s\n  %.6g", i == 0 ? "[" : ",", v[i]);
+	}
+	json_double(&j, NULL, NAN);
+	json_arr_close(&j);
+	snprintf(w, sizeof(want) - (size_t)(w - want), ",\n  null\n]\n");
+	ck_assert_str_eq(finish(0), want);
+}
+END_TEST
+
+/* A value longer than the writer's buffer, after a short one. */
+START_TEST(longer_than_buffer)
+{
+	static char	 big[3 * JSON_BUF + 1];
+	const char	*o;
+
+	memset(big, 'x', sizeof(big) - 1);
+	json_arr_open(&j, NULL);
+	json_str(&j, NULL, "a");
+	json_str(&j, NULL, big);
+	json_arr_close(&j);
+	o = finish(0);
+	ck_assert_uint_eq(strlen(o), 3 * JSON_BUF + 16);
+	ck_assert(strncmp(o, "[\n  \"a\",\n  \"xxx", 14) == 0);
+	ck_assert_str_eq(o + strlen(o) - 4, "x\"\n]\n" + 1);
 }
 END_TEST
 
@@ -372,6 +413,8 @@ json_suite(void)
 	tcase_add_test(tc, scalars_at_top);
 	tcase_add_test(tc, uint_max);
 	tcase_add_test(tc, null_string);
+	tcase_add_test(tc, doubles);
+	tcase_add_test(tc, longer_than_buffer);
 	tcase_add_test(tc, empty_containers);
 	tcase_add_test(tc, nesting);
 	tcase_add_test(tc, control_chars);

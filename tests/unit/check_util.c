@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,30 @@ START_TEST(nearest)
 }
 END_TEST
 
+/* Whole huge pages, aligned to one, zeroed and writable to the end. */
+START_TEST(bigmem)
+{
+	static const size_t	ask[] = { 1, 1 << 20, (2 << 20) + 1 };
+	size_t			i, len, k;
+	unsigned char		*p;
+
+	for (i = 0; i < sizeof(ask) / sizeof(ask[0]); i++) {
+		len = ask[i];
+		p = util_bigmem(&len);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_ge(len, ask[i]);
+		ck_assert_uint_eq(len % (2 << 20), 0);
+		ck_assert_uint_eq((uintptr_t)p % (2 << 20), 0);
+		for (k = 0; k < len; k += 4096)
+			ck_assert_uint_eq(p[k], 0);
+		p[len - 1] = 1;
+		util_bigmem_free(p, len);
+	}
+	len = SIZE_MAX - 1;
+	ck_assert_ptr_null(util_bigmem(&len));
+}
+END_TEST
+
 START_TEST(runtime_pointer)
 {
 	char	a[4096], b[4096];
@@ -160,6 +185,7 @@ util_suite(void)
 	tcase_add_test(core, mkdirs);
 	tcase_add_test(core, nearest);
 	tcase_add_test(core, runtime_pointer);
+	tcase_add_test(core, bigmem);
 	tcase_add_test(errors, paths_too_long);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errors);
