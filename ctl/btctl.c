@@ -30,7 +30,6 @@
  * Exit status: 0 done, 1 an error (btd unreachable, a refused request,
  * a broken reply), 2 a usage error found before btd is asked.
  */
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -272,7 +271,6 @@ xmalloc(size_t n)
  * a reply frees nothing; the arena goes when no reply is left.
  */
 #define RARENA_CHUNK	(1024 * 1024)
-#define RARENA_HUGE	(2 * 1024 * 1024)	/* a huge page on x86-64 */
 #define RARENA_GROWTH	5	/* unpacked bytes a packed byte, at most
 				   about (a list's summaries: 4.1) */
 
@@ -313,28 +311,18 @@ rarena_alloc(void *arg, size_t n)
 
 /*
  * Before a large reply is unpacked: one chunk of about what it will
- * take, in huge pages where the kernel gives them and filled in at
- * once.  A list of 10,000 torrents unpacks into some 6 MB, and taking
- * it a page fault at a time was a quarter of btctl's time.  Nothing
- * here is needed for correctness: a failure leaves the 1 MiB chunks.
+ * take (util_bigmem()).  A list of 10,000 torrents unpacks into some
+ * 6 MB, and taking it a page fault at a time was a quarter of btctl's
+ * time.  A failure leaves the 1 MiB chunks.
  */
 static void
 rarena_reserve(size_t n)
 {
 	struct rchunk	*c;
-	size_t		 len;
-	void		*m;
+	size_t		 len = sizeof(*c) + n;
 
-	len = (sizeof(*c) + n + RARENA_HUGE - 1) & ~(size_t)(RARENA_HUGE - 1);
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	if ((c = util_bigmem(&len)) == NULL)
 		return;
-	(void)madvise(m, len, MADV_HUGEPAGE);
-#ifdef MADV_POPULATE_WRITE
-	(void)madvise(m, len, MADV_POPULATE_WRITE);
-#endif
-	c = m;
 	c->next = rarena;
 	c->used = 0;
 	c->cap = len - sizeof(*c);
@@ -363,7 +351,7 @@ reply_free(Btd__CtlReply *rep)
 	while ((c = rarena) != NULL) {
 		rarena = c->next;
 		if (c->mapped > 0)
-			(void)munmap(c, c->mapped);
+			util_bigmem_free(c, c->mapped);
 		else
 			free(c);
 	}
@@ -799,7 +787,7 @@ transact(struct ctl *ctl, const Btd__CtlRequest *req,
 			    "of its reply");
 		errorx(1, "cannot read btd's reply: %s", strerror(errno));
 	}
-	if (len >= RARENA_HUGE / 2 && len <= SIZE_MAX / RARENA_GROWTH)
+	if (len >= RARENA_CHUNK && len <= SIZE_MAX / RARENA_GROWTH)
 		rarena_reserve(len * RARENA_GROWTH);
 	rep = btd__ctl_reply__unpack(&reply_alloc, len, buf);
 	free(buf);
