@@ -40,9 +40,7 @@ a state.db of n seeding torrents (the first added with btctl, the rest
 its row copied, see scale_btd_state()), then the time from btd's start
 until a full `btctl list --json` answers with every torrent, until
 every role has them all, the peak anonymous RSS of all its processes
-until 5 s after that, a list and a list --json (each read through a
-pipe by this script, and written to a file), and the shutdown.
-libtorrent (python3-libtorrent, from
+until 5 s after that, one list and one list --json, and the shutdown.  libtorrent (python3-libtorrent, from
 resume data in seed mode: every piece there) and Transmission 3.00
 (transmission-daemon, its torrents checked in a first run, the second
 run measured): the time from the start until every torrent is listed,
@@ -852,25 +850,14 @@ def scale_btd(d, n):
             time.sleep(0.1)
         parts = " ".join("%s %.1f" % (proc_name(q), proc_anon(q) / 1024)
                          for q in scale_pids(p))
-        # Each list read through a pipe by this script, and written to a
-        # file (btctl's own time: reading 10 MB of JSON costs Python
-        # about as much as writing it costs btctl).
-        lists, files = {}, {}
-        out = os.path.join(d, "list.out")
+        lists = {}
         for args in (("list",), ("list", "--json")):
-            ts, fs = [], []
+            ts = []
             for _ in range(5):
                 t1 = time.time()
                 scale_ctl(d, *args)
                 ts.append(time.time() - t1)
-                with open(out, "w") as f:
-                    t1 = time.time()
-                    subprocess.run([BTCTL, "-s", os.path.join(
-                        d, "state", "btd.sock")] + list(args), stdout=f,
-                        timeout=60)
-                    fs.append(time.time() - t1)
             lists[" ".join(args)] = statistics.median(ts)
-            files[" ".join(args)] = statistics.median(fs)
         j = json.loads(scale_ctl(d, "list", "--json").stdout)
         seeding = sum(1 for t in j["torrents"] if t["state"] == "seeding")
         t1 = time.time()
@@ -880,8 +867,7 @@ def scale_btd(d, n):
     finally:
         stop(p)
     return {"first": first, "anon": anon, "parts": parts, "lists": lists,
-            "files": files, "seeding": seeding, "down": down,
-            "settled": settled}
+            "seeding": seeding, "down": down, "settled": settled}
 
 
 def proc_name(pid):
@@ -1081,12 +1067,10 @@ def run_scale(work, sizes):
             "role had them all (all seeding again) %s s after the start; "
             "anon RSS of all its processes %.1f MiB at most until 5 s "
             "after that (%s); list %.3f s, list --json %.3f s (medians of "
-            "5, read through a pipe; written to a file %.3f s and %.3f "
-            "s); %d seeding; shutdown %.2f s" %
+            "5); %d seeding; shutdown %.2f s" %
             (b["first"], "%.1f" % b["settled"] if b["settled"] else
              "not within 300", b["anon"] / 1024, b["parts"],
-             b["lists"]["list"], b["lists"]["list --json"],
-             b["files"]["list"], b["files"]["list --json"], b["seeding"],
+             b["lists"]["list"], b["lists"]["list --json"], b["seeding"],
              b["down"]))
         others = []
         if n <= SCALE_LT_MAX:
