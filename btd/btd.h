@@ -516,6 +516,8 @@ void		 torrent_ctl_add(int, const struct Btd__AddRequest *);
 void		 torrent_ctl_list(int);
 void		 torrent_ctl_numbers(int);
 void		 torrent_ctl_show(int, const struct Btd__ShowRequest *);
+void		 torrent_ctl_gone(int);
+void		 torrent_changed(const struct torrent *);
 void		 torrent_ctl_remove(int, const struct Btd__RemoveRequest *);
 struct Btd__MoveRequest;
 void		 torrent_ctl_move(int, const struct Btd__MoveRequest *);
@@ -683,6 +685,7 @@ int		 ctl_busy(void);
 struct Btd__CtlReply;
 /* Answer ctl client `client` (by id); -1 if it has gone. */
 int		 ctl_send_reply(int client, const struct Btd__CtlReply *);
+void		 ctl_hold(int client, int);
 void		 ctl_send_error(int client, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 /*

@@ -77,6 +77,7 @@ struct ctl_client {
 	int			 closing;	/* drop after the reply is written */
 	int			 paused;	/* not read: its queue is full */
 	int			 waiting;	/* not read: the total is */
+	int			 held;		/* not read: a show is held */
 };
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -143,7 +144,7 @@ out_total(void)
 static void
 client_resume(struct ctl_client *cl)
 {
-	if (!cl->paused && !cl->waiting)
+	if (!cl->paused && !cl->waiting && !cl->held)
 		chan_pause(cl->chan, 0);
 }
 
@@ -196,13 +197,14 @@ client_bound(struct ctl_client *cl)
 		if (!evtimer_pending(out_recheck, NULL))
 			evtimer_add(out_recheck, &tv);
 	}
-	if (cl->paused || cl->waiting)
+	if (cl->paused || cl->waiting || cl->held)
 		chan_pause(cl->chan, 1);
 }
 
 static void
 client_free(struct ctl_client *cl)
 {
+	torrent_ctl_gone(cl->id);
 	TAILQ_REMOVE(&clients, cl, entry);
 	nclients--;
 	event_free(cl->idle);
@@ -425,6 +427,25 @@ ctl_send_reply(int client, const Btd__CtlReply *rep)
 		return client_send(cl, rep);
 	client_touch(cl);
 	return msg_send(cl->chan, &rep->base, -1);
+}
+
+/*
+ * A show of this client is held (btd_torrent.c), or answered: nothing
+ * more is read from it meanwhile, so that its replies keep the order of
+ * its requests.
+ */
+void
+ctl_hold(int client, int held)
+{
+	struct ctl_client *cl;
+
+	if ((cl = client_by_id(client)) == NULL || cl->chan == NULL)
+		return;
+	cl->held = held;
+	if (held)
+		chan_pause(cl->chan, 1);
+	else
+		client_resume(cl);
 }
 
 void
@@ -802,6 +823,7 @@ client_read(struct chan *c, const uint8_t *buf, size_t len, const char *why,
 static void
 call_free(struct ctl_client *cl)
 {
+	torrent_ctl_gone(cl->id);
 	TAILQ_REMOVE(&calls, cl, entry);
 	ncalls--;
 	event_free(cl->idle);

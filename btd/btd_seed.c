@@ -348,6 +348,7 @@ seed_stop(struct torrent *t, struct seed *s, const char *why)
 	s->done = 1;
 	s->dirty = 1;
 	t->paused = 1;
+	torrent_changed(t);
 	xfer_stop(t);
 	tracker_stop(t);
 	t->dirty = 1;

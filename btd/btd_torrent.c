@@ -205,6 +205,7 @@ torrent_unlink(struct torrent *t)
 {
 	size_t i = sorted_lower(t->hex, 40);
 
+	torrent_changed(t);	/* its held shows answer "no such torrent" */
 	xfer_unlink(t);
 	if (i < nsorted && sorted[i] == t) {
 		memmove(sorted + i, sorted + i + 1,
@@ -937,6 +938,21 @@ torrent_find(const char *id, char *err, size_t errlen)
  * Fill a summary; the strings point into t and short_id.  mv, if not
  * NULL, is where the move's status goes (the caller's).
  */
+/* The state a summary gives. */
+static const char *
+summary_state(const struct torrent *t)
+{
+	if (t->move_to != NULL && t->state != TST_ERROR)
+		return "moving";
+	if (t->paused)
+		return "paused";
+	/* Complete for the wanted files, others skipped: "finished". */
+	if (t->state == TST_SEEDING && t->desc != NULL &&
+	    t->have_count < t->desc->piece_count)
+		return "finished";
+	return tstate_name(t->state);
+}
+
 static void
 summary_move(const struct torrent *t, Btd__TorrentSummary *s,
     char *short_id, Btd__MoveStatus *mv)
@@ -948,14 +964,7 @@ summary_move(const struct torrent *t, Btd__TorrentSummary *s,
 	s->id = (char *)(uintptr_t)t->hex;
 	s->short_id = short_id;
 	s->name = t->name;
-	s->state = (char *)(uintptr_t)(t->paused ? "paused" :
-	    tstate_name(t->state));
-	/* Complete for the wanted files, others skipped: "finished". */
-	if (!t->paused && t->state == TST_SEEDING && t->desc != NULL &&
-	    t->have_count < t->desc->piece_count)
-		s->state = (char *)(uintptr_t)"finished";
-	if (t->move_to != NULL && t->state != TST_ERROR)
-		s->state = (char *)(uintptr_t)"moving";
+	s->state = (char *)(uintptr_t)summary_state(t);
 	if (mv != NULL && (t->move_to != NULL || t->move_result != NULL)) {
 		mv->to = t->move_to != NULL ? t->move_to : (char *)"";
 		mv->done = t->move_done;
@@ -1858,21 +1867,16 @@ torrent_ctl_list(int client)
 		free(mem);
 }
 
-void
-torrent_ctl_show(int client, const Btd__ShowRequest *req)
+static void
+show_answer(int client, struct torrent *t)
 {
 	Btd__CtlReply		 rep = BTD__CTL_REPLY__INIT;
 	Btd__TorrentDetail	 d = BTD__TORRENT_DETAIL__INIT;
 	Btd__TorrentSummary	 s = BTD__TORRENT_SUMMARY__INIT;
 	Btd__TorrentLimits	 l = BTD__TORRENT_LIMITS__INIT;
 	Btd__MoveStatus		 mv = BTD__MOVE_STATUS__INIT;
-	struct torrent		*t;
-	char			 err[256], sid[41];
+	char			 sid[41];
 
-	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
-		ctl_send_error(client, "%s", err);
-		return;
-	}
 	summary_move(t, &s, sid, &mv);
 	d.summary = &s;
 	limits_ctl(t, &l);
@@ -1909,6 +1913,145 @@ torrent_ctl_show(int client, const Btd__ShowRequest *req)
 	rep.show = &d;
 	(void)ctl_send_reply(client, &rep);
 	free(d.file_priority);
+}
+
+/*
+ * A show with wait_ms is held (struct held) until what the client saw is
+ * no longer so: the torrent's checks count or its state has changed, or
+ * wait_ms is over.  torrent_changed() (on every state event) looks at
+ * the held shows of that torrent on the next turn of the loop, once the
+ * event's handler has set everything else.  Nothing more is read from
+ * the client meanwhile (ctl_hold()), so its replies stay in the order of
+ * its requests.  At most HELD_MAX are held; beyond, a show is answered
+ * at once, which a client must expect anyway (btctl asks again a moment
+ * later).
+ */
+#define HELD_WAIT_MAX_MS	10000
+#define HELD_MAX		256
+
+struct held {
+	TAILQ_ENTRY(held)	 entry;
+	int			 client;
+	char			 hex[41];
+	uint32_t		 checks;
+	char			 state[32];
+	uint64_t		 deadline;	/* util_now_ms() */
+	struct event		*ev;
+};
+static TAILQ_HEAD(, held)	 helds = TAILQ_HEAD_INITIALIZER(helds);
+static unsigned			 nhelds;
+
+static void
+held_free(struct held *h)
+{
+	TAILQ_REMOVE(&helds, h, entry);
+	nhelds--;
+	event_free(h->ev);
+	free(h);
+}
+
+/* Whether what the client saw of t is still so. */
+static int
+show_same(const struct torrent *t, uint32_t checks, const char *state)
+{
+	return t->ck_runs == checks && strcmp(summary_state(t), state) == 0;
+}
+
+static void
+held_arm(struct held *h, uint64_t now)
+{
+	uint64_t	ms = h->deadline > now ? h->deadline - now : 0;
+	struct timeval	tv = { (time_t)(ms / 1000),
+			    (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(h->ev, &tv);
+}
+
+static void
+held_fire(evutil_socket_t fd, short ev, void *arg)
+{
+	struct held	*h = arg;
+	struct torrent	*t;
+	uint64_t	 now = util_now_ms();
+	char		 err[256];
+
+	(void)fd;
+	(void)ev;
+	if ((t = torrent_find(h->hex, err, sizeof(err))) == NULL)
+		ctl_send_error(h->client, "%s", err);
+	else if (show_same(t, h->checks, h->state) && now < h->deadline) {
+		held_arm(h, now);
+		return;
+	} else
+		show_answer(h->client, t);
+	ctl_hold(h->client, 0);
+	held_free(h);
+}
+
+/* Hold a show; -1 when it is to be answered now. */
+static int
+held_new(int client, const struct torrent *t, const Btd__ShowRequest *req)
+{
+	struct held	*h;
+	uint64_t	 now = util_now_ms();
+
+	if (nhelds >= HELD_MAX || strlen(req->state) >= sizeof(h->state))
+		return -1;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	if ((h->ev = evtimer_new(base, held_fire, h)) == NULL) {
+		free(h);
+		return -1;
+	}
+	h->client = client;
+	memcpy(h->hex, t->hex, sizeof(h->hex));
+	h->checks = req->checks;
+	memcpy(h->state, req->state, strlen(req->state) + 1);
+	h->deadline = now + (req->wait_ms < HELD_WAIT_MAX_MS ? req->wait_ms :
+	    HELD_WAIT_MAX_MS);
+	TAILQ_INSERT_TAIL(&helds, h, entry);
+	nhelds++;
+	held_arm(h, now);
+	ctl_hold(client, 1);
+	return 0;
+}
+
+void
+torrent_changed(const struct torrent *t)
+{
+	struct held *h;
+
+	TAILQ_FOREACH(h, &helds, entry)
+		if (strcmp(h->hex, t->hex) == 0)
+			event_active(h->ev, EV_TIMEOUT, 0);
+}
+
+/* A ctl client is gone: its held shows go with it. */
+void
+torrent_ctl_gone(int client)
+{
+	struct held *h, *tmp;
+
+	for (h = TAILQ_FIRST(&helds); h != NULL; h = tmp) {
+		tmp = TAILQ_NEXT(h, entry);
+		if (h->client == client)
+			held_free(h);
+	}
+}
+
+void
+torrent_ctl_show(int client, const Btd__ShowRequest *req)
+{
+	struct torrent	*t;
+	char		 err[256];
+
+	if ((t = torrent_find(req->id, err, sizeof(err))) == NULL) {
+		ctl_send_error(client, "%s", err);
+		return;
+	}
+	if (req->wait_ms == 0 || !show_same(t, req->checks, req->state) ||
+	    held_new(client, t, req) == -1)
+		show_answer(client, t);
 }
 
 /* ctl: remove */

@@ -482,6 +482,7 @@ set_state(struct torrent *t, enum tevent ev)
 		    tstate_name(t->state));
 		t->dirty = 1;
 	}
+	torrent_changed(t);	/* held shows look again */
 }
 
 /* Sending. */
@@ -1960,6 +1961,7 @@ xfer_ctl_pause(int client, const Btd__PauseRequest *req)
 	}
 	if (!t->paused) {
 		t->paused = 1;
+		torrent_changed(t);
 		xfer_stop(t);
 		tracker_stop(t);
 		t->dirty = 1;

@@ -108,7 +108,6 @@ static int	cmd_pause(struct ctl *, int, char **);
 static int	cmd_resume(struct ctl *, int, char **);
 static int	cmd_verify(struct ctl *, int, char **);
 static int	cmd_move(struct ctl *, int, char **);
-static uint64_t	mono_ms(void);
 static int	cmd_peers(struct ctl *, int, char **);
 static int	cmd_set_torrent(struct ctl *, int, char **);
 static int	cmd_wait(struct ctl *, int, char **);
@@ -116,6 +115,8 @@ static int	cmd_stats(struct ctl *, int, char **);
 static int	cmd_version(struct ctl *, int, char **);
 static int	cmd_label(struct ctl *, int, char **);
 static Btd__CtlReply *show_request(struct ctl *, const char *);
+static Btd__CtlReply *show_wait(struct ctl *, const char *, uint32_t, uint32_t,
+		    const char *);
 static const struct cmd *cmd_lookup(const char *);
 
 static const struct cmd cmds[] = {
@@ -1836,12 +1837,26 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 static Btd__CtlReply *
 show_request(struct ctl *ctl, const char *id)
 {
+	return show_wait(ctl, id, 0, 0, "");
+}
+
+/*
+ * The same, held by btd until the torrent's checks count is not checks,
+ * its state not state, or wait_ms is over (ShowRequest).
+ */
+static Btd__CtlReply *
+show_wait(struct ctl *ctl, const char *id, uint32_t wait_ms, uint32_t checks,
+    const char *state)
+{
 	Btd__CtlRequest	 req = BTD__CTL_REQUEST__INIT;
 	Btd__ShowRequest sr;
 	Btd__CtlReply	*rep;
 
 	btd__show_request__init(&sr);
 	sr.id = (char *)(uintptr_t)id;
+	sr.wait_ms = wait_ms;
+	sr.checks = checks;
+	sr.state = (char *)(uintptr_t)state;
 	req.body_case = BTD__CTL_REQUEST__BODY_SHOW;
 	req.show = &sr;
 	rep = transact(ctl, &req, BTD__CTL_REPLY__BODY_SHOW);
@@ -2559,13 +2574,15 @@ cmd_trackers(struct ctl *ctl, int argc, char **argv)
 
 #define WAIT_POLL_MS	500	/* wait: how often btd is asked */
 /*
- * verify --wait asks every VERIFY_POLL_MS while the check is young (most
- * end within a second: the end is seen within 5 ms), then every
- * VERIFY_POLL_SLOW_MS.
+ * verify --wait asks btd to hold its answer until the check is over or
+ * the state changes (ShowRequest.wait_ms), VERIFY_BAR_MS at most on a
+ * terminal (the bar moves), VERIFY_HOLD_MS elsewhere.  An answer that
+ * comes back early with nothing changed (btd holds only so many) is
+ * asked again after VERIFY_POLL_MS.
  */
+#define VERIFY_BAR_MS		100
+#define VERIFY_HOLD_MS		1000
 #define VERIFY_POLL_MS		5
-#define VERIFY_POLL_SLOW_MS	50
-#define VERIFY_POLL_FAST_FOR	2000	/* ms */
 #define MOVE_POLL_MS	100	/* move --wait */
 #define WAIT_LINE_MS	5000	/* wait in a pipe: a line at least this often */
 #define WAIT_BAR	30	/* wait on a terminal: width of the bar */
@@ -2648,10 +2665,10 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 	struct json		 j;
 	struct timespec		 ts;
 	const char		*id, *opt;
-	char			*e, *line, *last = NULL;
-	uint64_t		 now, last_line = 0, start, poll;
-	uint32_t		 checks;
-	int			 wait, tty, shown = 0;
+	char			*e, *line, *last = NULL, *seen;
+	uint64_t		 now, last_line = 0, asked;
+	uint32_t		 checks, hold, held, asks = 0;
+	int			 wait, tty, early, shown = 0;
 
 	id = id_and_option("verify", argc, argv, "--wait", NULL, &opt);
 	wait = opt != NULL;
@@ -2689,16 +2706,20 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 		return 0;
 	}
 	checks = s->checks;
-	start = mono_ms();
+	seen = xasprintf("%s", s->state);
 	reply_free(rep);
 	tty = !ctl->json && isatty(STDOUT_FILENO);
+	hold = tty ? VERIFY_BAR_MS : VERIFY_HOLD_MS;
 	for (;;) {
 		const Btd__TorrentDetail *d;
 
-		rep = show_request(ctl, id);
+		/* The first at once: where the check stands is shown. */
+		asked = util_now_ms();
+		held = asks++ > 0 ? hold : 0;
+		rep = show_wait(ctl, id, held, checks, seen);
 		d = rep->show;
 		s = d->summary;
-		now = mono_ms();
+		now = util_now_ms();
 		if (strcmp(s->state, "error") == 0) {
 			char *why = esc(s->error);
 
@@ -2724,9 +2745,14 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 				    s->check_hashed);
 			reply_free(rep);
 			free(last);
+			free(seen);
 			free(e);
 			return 0;
 		}
+		early = held > 0 && strcmp(seen, s->state) == 0 &&
+		    now - asked < held / 2;
+		free(seen);
+		seen = xasprintf("%s", s->state);
 		if (tty) {
 			line = verify_line(s, 1);
 			printf("\r\033[K%s", line);
@@ -2745,10 +2771,10 @@ cmd_verify(struct ctl *ctl, int argc, char **argv)
 			last_line = now;
 		}
 		reply_free(rep);
-		poll = now - start < VERIFY_POLL_FAST_FOR ? VERIFY_POLL_MS :
-		    VERIFY_POLL_SLOW_MS;
-		ts.tv_sec = (time_t)(poll / 1000);
-		ts.tv_nsec = (long)(poll % 1000) * 1000000;
+		if (!early)
+			continue;
+		ts.tv_sec = 0;
+		ts.tv_nsec = VERIFY_POLL_MS * 1000000L;
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
@@ -2960,15 +2986,6 @@ wait_line(const Btd__TorrentSummary *s, int bar)
 	return line;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * wait ID [--timeout S]: ask btd every WAIT_POLL_MS until the torrent
  * has every piece (exit 0), is in error or paused, or S seconds passed
@@ -3002,12 +3019,12 @@ cmd_wait(struct ctl *ctl, int argc, char **argv)
 		}
 	}
 	tty = !ctl->json && isatty(STDOUT_FILENO);
-	start = mono_ms();
+	start = util_now_ms();
 	for (;;) {
 		rep = show_request(ctl, id);
 		d = rep->show;
 		s = d->summary;
-		now = mono_ms();
+		now = util_now_ms();
 		/* Complete, or complete for the files not skipped. */
 		if (s->has_metadata && d->piece_count > 0 &&
 		    (s->pieces_have == d->piece_count ||

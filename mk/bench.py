@@ -26,8 +26,10 @@ RPC and peer port on 127.0.0.1, the torrent added with its data in
 place, which it verifies at once) check the same bytes from the page
 cache, BENCH_RUNS times alternated: wall seconds, CPU seconds, btd's
 share of OpenSSL's SHA-1 speed x cores (measured before each run) and
-btd's speed-up over each.  The load average is printed beside it: other
-processes on these cores slow every client down.  So is OpenSSL's SHA-1
+btd's speed-up over each.  Each check, and the SHA-1 speed, waits until
+the cores have been 90% idle for 0.3 s (at most 15 s; the idle share is
+printed): other processes on these cores, such as what the transfers
+left running, would slow every client down.  So is OpenSSL's SHA-1
 on every core at once, a thread each on its own 256 MiB: cores sharing
 memory and caches do not each hash as fast as one alone, and that is
 what a perfect parallel check could reach here.  BENCH_ONLY=recheck
@@ -511,10 +513,36 @@ class Transmission:
         stop(self.p)
 
 
+def cpu_idle(secs):
+    """Share of the machine's CPU time idle over the next secs."""
+    def read():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    i0, t0 = read()
+    time.sleep(secs)
+    i1, t1 = read()
+    return (i1 - i0) / max(t1 - t0, 1)
+
+
+def settle(limit=15):
+    """Wait, at most limit s, until the cores have been 90% idle for
+    0.3 s: what ran just before (the transfers, the other clients'
+    checks and what they do after) is not measured with a check, nor
+    with the SHA-1 speed it is compared with.  Returns the idle share."""
+    end = time.time() + limit
+    while True:
+        idle = cpu_idle(0.3)
+        if idle >= 0.9 or time.time() >= end:
+            return idle
+
+
 def run_recheck(sw, work, seeder, i, tr):
     """btctl verify --wait on btd's seeded copy, then libtorrent's full
     check, aria2's and Transmission's of the same bytes; all from the
-    page cache (btd's verify reads it in first)."""
+    page cache (btd's verify reads it in first), each once the machine
+    is quiet."""
+    idle = settle()
     sha = sha1_speed(sw.data)
     sha_all = sha1_speed_all(sw.data, os.cpu_count() or 1)
     cpu0 = seeder.cpu()
@@ -528,6 +556,7 @@ def run_recheck(sw, work, seeder, i, tr):
     d = os.path.join(work, "ltcheck%d" % i)
     os.makedirs(d)
     out = os.path.join(d, "out")
+    settle()
     p = spawn([PY, LT_PEER, "check", sw.torrent, seeder.dl, str(7560 + i),
                "--seconds", "120"], open(out, "w"))
     p.wait(130)
@@ -536,11 +565,13 @@ def run_recheck(sw, work, seeder, i, tr):
         raise SystemExit("bench: libtorrent did not check the payload")
     f = line[0].split()
     shutil.rmtree(d, ignore_errors=True)
+    settle()
     at, atc = aria_check(sw, seeder.dl, i)
+    settle()
     tt, ttc = tr.check(sw, seeder.dl)
-    log("bench: recheck %d: btd %.2f s, libtorrent %.2f s, aria2 %.2f s, "
-        "Transmission %.2f s; SHA-1 %.0f MiB/s; load %.1f" %
-        (i + 1, bt, float(f[1]), at, tt, sha, os.getloadavg()[0]))
+    log("bench: recheck %d: btd %.3f s, libtorrent %.2f s, aria2 %.2f s, "
+        "Transmission %.2f s; SHA-1 %.0f MiB/s; %.0f%% idle before" %
+        (i + 1, bt, float(f[1]), at, tt, sha, 100 * idle))
     return (bt, btc, float(f[1]), float(f[2].split("=")[1]), at, atc, tt,
             ttc, sha, sha_all)
 

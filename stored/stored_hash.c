@@ -99,6 +99,7 @@ static struct {
 	struct hjob	 done[STORED_HASH_BUFS + STORED_CHECK_RUNS];
 					/* done, not reaped */
 	unsigned	 dn, queued;
+	int		 woken;		/* the eventfd written since a reap */
 	/* event loop only */
 	uint8_t		*bufs[STORED_HASH_BUFS];	/* free buffers */
 	unsigned	 nfree;
@@ -177,10 +178,17 @@ worker(void *arg)
 		}
 		hs.queued--;
 		hs.done[hs.dn++] = j;
-		wake = hs.dn == 1;
+		/*
+		 * One wake-up per batch the loop has not reaped yet.  A run
+		 * wakes it only once no more runs are left to take than
+		 * there are workers: each wake-up takes a core from a
+		 * worker for a while, and a check of 512 MiB has 128 runs.
+		 */
+		wake = !hs.woken && (j.run == NULL || hs.rn <= hs.nw);
+		if (wake)
+			hs.woken = 1;
 		pthread_cond_signal(&hs.done_cv);
 		pthread_mutex_unlock(&hs.mu);
-		/* One wake-up per batch the loop has not reaped yet. */
 		if (wake)
 			while (write(hs.efd, &one, sizeof(one)) == -1 &&
 			    errno == EINTR)
@@ -204,6 +212,7 @@ reap(int wait)
 	for (i = 0; i < n; i++)
 		got[i] = hs.done[i];
 	hs.dn = 0;
+	hs.woken = 0;
 	pthread_mutex_unlock(&hs.mu);
 	for (i = 0; i < n; i++) {
 		if (got[i].buf != NULL)

@@ -63,7 +63,7 @@
 #include "util.h"
 
 #define TORRENT_BUCKETS	16384	/* hash chains of the registry */
-#define CHECK_RUNS_WORKER 4	/* runs out a hash worker */
+#define CHECK_RUNS_WORKER 8	/* runs out a hash worker */
 #define FILES_CREATED_MAX 16384	/* indexes in one FilesCreated (proto) */
 #define FILES_CREATED_BATCH 1024 /* empty files one check reports at once */
 

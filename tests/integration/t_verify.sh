@@ -66,6 +66,76 @@ ck=$(pyget "$js" "j['checked'], j['checks'], j['check_good'], j['check_hashed']"
 check "verify --json: has checked, checks, check_good, check_hashed ($ck)" [ -n "$ck" ]
 check "after it: seeding again" wait_for 20 seeding "$SB" "$ID"
 
+# A show with wait_ms is held until the checks count or the state is not
+# what the client gave, or wait_ms is over (verify --wait asks so).
+cat >"$T/held.py" <<'PYEOF'
+import socket, struct, sys, time
+path, ih, checks, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def varint(n):
+    b = b""
+    while True:
+        if n < 0x80: return b + bytes([n])
+        b += bytes([n & 0x7f | 0x80]); n >>= 7
+def fbytes(f, v): return varint(f << 3 | 2) + varint(len(v)) + v
+def fint(f, v): return varint(f << 3) + varint(v)
+def frame(body): return struct.pack(">I", len(body)) + body
+def show(wait, checks, state):
+    return frame(fbytes(8, fbytes(1, ih.encode()) + fint(2, wait) +
+                        fint(3, checks) + fbytes(4, state.encode())))
+def reply(s):
+    buf = b""
+    while len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+        d = s.recv(65536)
+        if not d: sys.exit("btd closed the connection")
+        buf += d
+    return buf[4:4 + struct.unpack(">I", buf[:4])[0]], buf[4 + struct.unpack(">I", buf[:4])[0]:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(path)
+t0 = time.time()
+if mode == "held":
+    s.sendall(show(1500, checks, "seeding"))
+    r, _ = reply(s)
+    print("%.2f %s" % (time.time() - t0, "ok" if r[:2] == b"\x08\x01" and b"seeding" in r else "bad"))
+elif mode == "stale":
+    s.sendall(show(8000, checks + 1, "seeding"))
+    r, _ = reply(s)
+    print("%.2f %s" % (time.time() - t0, "ok" if r[:2] == b"\x08\x01" else "bad"))
+elif mode == "order":
+    # A held show, then a status in the same write: the status is
+    # answered after the show.
+    s.sendall(show(1500, checks, "seeding") + frame(b"\x0a\x00"))
+    r1, rest = reply(s)
+    print("%.2f %s" % (time.time() - t0, "show-first" if ih.encode() in r1 else "status-first"))
+elif mode == "wake":
+    s.sendall(show(10000, checks, "seeding"))
+    print("sent", flush=True)
+    r, _ = reply(s)
+    print("%.2f %s" % (time.time() - t0, "paused" if b"paused" in r else "other"))
+elif mode == "gone":
+    s.sendall(show(3000, checks, "seeding"))
+    s.close()
+    print("closed")
+PYEOF
+cks=$(tfield "$SB" "$ID" checks)
+out=$($PY "$T/held.py" "$SOCK" "$ID" "$cks" held)
+check "a show waiting on an unchanged torrent is held for its wait_ms ($out)" sh -c "echo '$out' | awk '{exit !(\$1 >= 1.4 && \$2 == \"ok\")}'"
+out=$($PY "$T/held.py" "$SOCK" "$ID" "$cks" stale)
+check "a show whose checks count is stale is answered at once ($out)" sh -c "echo '$out' | awk '{exit !(\$1 < 5 && \$2 == \"ok\")}'"
+out=$($PY "$T/held.py" "$SOCK" "$ID" "$cks" order)
+check "a request after a held show is answered after it ($out)" sh -c "echo '$out' | grep -q show-first"
+out=$($PY "$T/held.py" "$SOCK" "$ID" "$cks" gone)
+check "a client gone with a show held: btd stays up" sh -c "[ '$out' = closed ] && sleep 3.5 && '$BTCTL' -s '$SOCK' status >/dev/null"
+$PY "$T/held.py" "$SOCK" "$ID" "$cks" wake >"$T/wake.out" &
+WK=$!
+PIDS="$PIDS $WK"
+check "a show held until the state changes" wait_for 10 grep -q '^sent' "$T/wake.out"
+sleep 1		# it is held: btd reads it in far less
+ctl pause "$ID" >/dev/null
+wait $WK
+out=$(tail -1 "$T/wake.out")
+check "a pause answers the held show at once, paused ($out)" sh -c "echo '$out' | awk '{exit !(\$1 >= 0.9 && \$1 < 8 && \$2 == \"paused\")}'"
+
 # Paused: verified in full when resumed.
 ctl pause "$ID" >/dev/null
 out=$(ctl verify "$ID" 2>&1)
