@@ -24,9 +24,10 @@ MiB it seeds, then libtorrent, aria2 (aria2c -V, no tracker, seed time
 0) and Transmission (transmission-daemon with a config dir of its own,
 RPC and peer port on 127.0.0.1, the torrent added with its data in
 place, which it verifies at once) check the same bytes from the page
-cache, BENCH_RUNS times alternated: wall seconds, CPU seconds, btd's
-share of OpenSSL's SHA-1 speed x cores (measured before each run) and
-btd's speed-up over each.  Each check, and the SHA-1 speed, waits until
+cache, BENCH_RUNS times alternated (btd's check BENCH_VERIFIES times a
+round, default 3): wall seconds, CPU seconds, btd's share of OpenSSL's
+SHA-1 speed x cores (measured just before each of its checks) and btd's
+speed-up over each.  Each check, and the SHA-1 speed, waits until
 the cores have been 90% idle for 0.3 s (at most 15 s; the idle share is
 printed): other processes on these cores, such as what the transfers
 left running, would slow every client down.  So is OpenSSL's SHA-1
@@ -76,6 +77,9 @@ PY = "/usr/bin/python3"
 LT_PEER = os.path.join(TOP, "tests", "interop", "lt_peer.py")
 MB = int(os.environ.get("BENCH_MB", "512"))
 RUNS = max(3, int(os.environ.get("BENCH_RUNS", "3")))
+# btd's checks a recheck round, each beside the SHA-1 speed measured just
+# before it: a check is short, and the speed of these cores drifts.
+VERIFIES = max(1, int(os.environ.get("BENCH_VERIFIES", "3")))
 SWARM_MB = int(os.environ.get("BENCH_SWARM_MB", "64"))
 SWARM_RATE = int(os.environ.get("BENCH_SWARM_RATE", "8000000"))
 ONLY = os.environ.get("BENCH_ONLY", "")
@@ -543,16 +547,23 @@ def run_recheck(sw, work, seeder, i, tr):
     page cache (btd's verify reads it in first), each once the machine
     is quiet."""
     idle = settle()
-    sha = sha1_speed(sw.data)
     sha_all = sha1_speed_all(sw.data, os.cpu_count() or 1)
-    cpu0 = seeder.cpu()
-    t0 = time.time()
-    r = seeder.ctl("verify", sw.ih, "--wait")
-    bt = time.time() - t0
-    btc = seeder.cpu() - cpu0
-    if r.returncode != 0 or "%d of %d pieces good" % (MB, MB) not in r.stdout:
-        raise SystemExit("bench: btctl verify: " + (r.stdout + r.stderr)
-                         .strip())
+    pairs = []
+    for _ in range(VERIFIES):
+        sha = sha1_speed(sw.data)
+        cpu0 = seeder.cpu()
+        t0 = time.time()
+        r = seeder.ctl("verify", sw.ih, "--wait")
+        bt = time.time() - t0
+        btc = seeder.cpu() - cpu0
+        if (r.returncode != 0 or
+                "%d of %d pieces good" % (MB, MB) not in r.stdout):
+            raise SystemExit("bench: btctl verify: " +
+                             (r.stdout + r.stderr).strip())
+        pairs.append((bt, btc, sha))
+    bt = statistics.median(x[0] for x in pairs)
+    btc = statistics.median(x[1] for x in pairs)
+    sha = statistics.median(x[2] for x in pairs)
     d = os.path.join(work, "ltcheck%d" % i)
     os.makedirs(d)
     out = os.path.join(d, "out")
@@ -569,11 +580,12 @@ def run_recheck(sw, work, seeder, i, tr):
     at, atc = aria_check(sw, seeder.dl, i)
     settle()
     tt, ttc = tr.check(sw, seeder.dl)
-    log("bench: recheck %d: btd %.3f s, libtorrent %.2f s, aria2 %.2f s, "
-        "Transmission %.2f s; SHA-1 %.0f MiB/s; %.0f%% idle before" %
-        (i + 1, bt, float(f[1]), at, tt, sha, 100 * idle))
+    log("bench: recheck %d: btd %s s, libtorrent %.2f s, aria2 %.2f s, "
+        "Transmission %.2f s; SHA-1 %s MiB/s; %.0f%% idle before" %
+        (i + 1, " ".join("%.3f" % x[0] for x in pairs), float(f[1]), at, tt,
+         " ".join("%.0f" % x[2] for x in pairs), 100 * idle))
     return (bt, btc, float(f[1]), float(f[2].split("=")[1]), at, atc, tt,
-            ttc, sha, sha_all)
+            ttc, sha, sha_all, pairs)
 
 
 def report_recheck(rechecks):
@@ -585,12 +597,13 @@ def report_recheck(rechecks):
         % (MB, len(rechecks)))
     log("  SHA-1 (OpenSSL, one core): %.0f MiB/s; %d cores; load average "
         "%.1f" % (sha, cores, os.getloadavg()[0]))
-    # Each run beside the SHA-1 speed measured just before it: the
+    # Each check beside the SHA-1 speed measured just before it: the
     # speed of these cores drifts with what else runs on them.
-    ratio = statistics.median(MB / r[0] / (r[8] * cores) for r in rechecks)
+    ratio = statistics.median(MB / x[0] / (x[2] * cores)
+                              for r in rechecks for x in r[10])
     log("  btd verify:  %.2f s, %.0f MiB/s, CPU %.2f s: %.0f%% of SHA-1 "
-        "x cores (median of the runs' ratios)" % (bt, MB / bt, btc,
-                                                 100 * ratio))
+        "x cores (median of the %d checks' ratios)" %
+        (bt, MB / bt, btc, 100 * ratio, sum(len(r[10]) for r in rechecks)))
     log("  btd CPU %.2f s where SHA-1 alone takes %.2f s: %.0f%% (what the "
         "cores left to btd bounds the rest)" % (btc, MB / sha,
                                                100 * MB / sha / btc))
