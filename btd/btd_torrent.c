@@ -934,10 +934,6 @@ torrent_find(const char *id, char *err, size_t errlen)
 	return count == 1 ? found : NULL;
 }
 
-/*
- * Fill a summary; the strings point into t and short_id.  mv, if not
- * NULL, is where the move's status goes (the caller's).
- */
 /* The state a summary gives. */
 static const char *
 summary_state(const struct torrent *t)
@@ -953,6 +949,10 @@ summary_state(const struct torrent *t)
 	return tstate_name(t->state);
 }
 
+/*
+ * Fill a summary; the strings point into t and short_id.  mv, if not
+ * NULL, is where the move's status goes (the caller's).
+ */
 static void
 summary_move(const struct torrent *t, Btd__TorrentSummary *s,
     char *short_id, Btd__MoveStatus *mv)
